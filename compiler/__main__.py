@@ -1,0 +1,3 @@
+from mcuforge.cli import main
+
+raise SystemExit(main())

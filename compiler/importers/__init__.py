@@ -1,0 +1,74 @@
+"""Model importers: ONNX, TFLite and Keras files into the graph IR.
+
+`load_model` picks the importer from the file (suffix, then magic bytes), runs it, and verifies
+the graph. Importers raise `MfError` naming the file, node and op at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from mcuforge.errors import MfError
+from mcuforge.ir.graph import Graph, Shape
+from mcuforge.ir.verify import verify
+
+Importer = Callable[[Path, Mapping[str, Shape]], Graph]
+
+FORMATS = {
+    ".onnx": "onnx",
+    ".tflite": "tflite",
+    ".keras": "keras",
+    ".h5": "keras",
+    ".hdf5": "keras",
+}
+
+
+def detect_format(path: Path) -> str:
+    if path.is_dir():
+        if (path / "saved_model.pb").exists() or (path / "saved_model.pbtxt").exists():
+            return "keras"
+        raise MfError(f"{path}: a directory, but not a SavedModel (no saved_model.pb inside)")
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt:
+        return fmt
+    head = path.read_bytes()[:8]
+    if head[4:8] == b"TFL3":
+        return "tflite"
+    if head.startswith(b"\x89HDF"):
+        return "keras"
+    raise MfError(
+        f"{path}: unknown model format; give a .onnx, .tflite, .keras or .h5 file "
+        "or a SavedModel directory"
+    )
+
+
+def load_model(path: str | Path, input_shapes: Mapping[str, Shape] | None = None) -> Graph:
+    """Import a model file into a verified IR graph. `input_shapes` fixes dynamic dimensions."""
+    path = Path(path)
+    if not path.exists():
+        raise MfError(f"{path}: no such file or directory")
+    if path.is_file() and path.stat().st_size == 0:
+        raise MfError(f"{path}: the file is empty; expected an ONNX, TFLite or Keras model")
+    fmt = detect_format(path)
+    importer = _importer(fmt)
+    graph = importer(path, dict(input_shapes or {}))
+    graph.source = str(path)
+    graph.source_format = fmt
+    verify(graph)
+    return graph
+
+
+def _importer(fmt: str) -> Importer:
+    # Imported lazily: TensorFlow takes seconds to load and only the Keras path needs it.
+    if fmt == "onnx":
+        from mcuforge.importers.onnx_import import import_onnx
+
+        return import_onnx
+    if fmt == "tflite":
+        from mcuforge.importers.tflite_import import import_tflite
+
+        return import_tflite
+    from mcuforge.importers.keras_import import import_keras
+
+    return import_keras

@@ -1,0 +1,34 @@
+"""FULLY_CONNECTED: y[..., o] = sum_i x[..., i] * w[o, i] + b[o]; weights (O, I). attrs: activation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcuforge.ir.graph import Op, Shape
+from mcuforge.ops.common import apply_activation
+from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
+
+
+def fc_shape(op: Op, ins: list[Shape | None]) -> list[Shape]:
+    x, w = ins[0], ins[1]
+    assert x is not None and w is not None
+    return [(*x[:-1], w[0])]
+
+
+def fc_float(ctx: Ctx, xs: Arrays) -> Arrays:
+    y = xs[0] @ xs[1].T
+    if len(xs) > 2 and xs[2] is not None:
+        y = y + xs[2]
+    return [apply_activation(y.astype(np.float32), ctx.op.attrs["activation"])]
+
+
+def fc_macs(op: Op, ins: list[Shape | None], outs: list[Shape]) -> int:
+    w = ins[1]
+    assert w is not None
+    return int(np.prod(outs[0])) * w[1]
+
+
+FULLY_CONNECTED = register(OpDef(
+    kind="FULLY_CONNECTED", shape=fc_shape, ref_float=fc_float, macs=fc_macs,
+    num_inputs=(2, 3), attrs=("activation",), doc="dense layer over the last axis",
+))

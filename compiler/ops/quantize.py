@@ -1,0 +1,47 @@
+"""QUANTIZE (float -> int, or int -> int requantization) and DEQUANTIZE (int -> float).
+
+The output tensor's (QUANTIZE) or input tensor's (DEQUANTIZE) quantization parameters say how.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcuforge.ops.common import INT_RANGES, same_shape
+from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
+
+
+def quantize_float(ctx: Ctx, xs: Arrays) -> Arrays:
+    """Float in, integer out: TFLite's AffineQuantize (float32 division, round half away)."""
+    out = ctx.outs[0]
+    assert out.quant is not None
+    shape = out.quant.broadcast_shape(len(out.shape))
+    scale = out.quant.scale.reshape(shape)
+    zp = out.quant.zero_point.reshape(shape)
+    v = xs[0].astype(np.float32) / scale
+    q = np.sign(v) * np.floor(np.abs(v) + np.float32(0.5))
+    lo, hi = INT_RANGES[out.dtype]
+    return [np.clip(q.astype(np.int64) + zp, lo, hi).astype(out.dtype)]
+
+
+def dequantize_int(ctx: Ctx, xs: Arrays) -> Arrays:
+    src = ctx.ins[0]
+    assert src is not None and src.quant is not None
+    shape = src.quant.broadcast_shape(len(src.shape))
+    scale = src.quant.scale.reshape(shape)
+    zp = src.quant.zero_point.reshape(shape)
+    return [((xs[0].astype(np.int64) - zp).astype(np.float32) * scale).astype(np.float32)]
+
+
+def dequantize_float(ctx: Ctx, xs: Arrays) -> Arrays:
+    return [xs[0].astype(np.float32)]
+
+
+QUANTIZE = register(OpDef(
+    kind="QUANTIZE", shape=same_shape, ref_float=quantize_float, same_dtype=False,
+    doc="float to integer (or integer requantization)",
+))
+DEQUANTIZE = register(OpDef(
+    kind="DEQUANTIZE", shape=same_shape, ref_float=dequantize_float, ref_int=dequantize_int,
+    same_dtype=False, doc="integer to float",
+))

@@ -1,0 +1,27 @@
+"""RESHAPE (also Flatten, Squeeze, Unsqueeze): same bytes, new shape. attrs: shape (no -1)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcuforge.ir.graph import Op, Shape
+from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
+
+
+def reshape_shape(op: Op, ins: list[Shape | None]) -> list[Shape]:
+    x = ins[0]
+    assert x is not None
+    shape = tuple(op.attrs["shape"])
+    if int(np.prod(shape)) != int(np.prod(x)):
+        raise ValueError(f"RESHAPE '{op.name}': cannot reshape {x} to {shape}")
+    return [shape]
+
+
+def reshape_ref(ctx: Ctx, xs: Arrays) -> Arrays:
+    return [xs[0].reshape(ctx.op.attrs["shape"])]
+
+
+RESHAPE = register(OpDef(
+    kind="RESHAPE", shape=reshape_shape, ref_float=reshape_ref, ref_int=reshape_ref,
+    attrs=("shape",), doc="reinterpret with a new shape",
+))
