@@ -1,0 +1,47 @@
+# mcuforge: `make demo` and `make test` each set everything up first (idempotent, fast when done).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ARM_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+EXAMPLE := compiler/examples/digits_cnn.onnx
+
+.PHONY: setup toolchain demo test test-fast lint clean
+
+setup: $(STAMP) toolchain
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "mcuforge: $(PYTHON) not found; install python3 (>= 3.10) with venv"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+# The Arm cross compiler, its C library and QEMU come from Debian's packages.
+toolchain:
+	@if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null \
+	    && [ -f "$$(arm-none-eabi-gcc -print-file-name=libc.a)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing $(ARM_PKGS) with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(ARM_PKGS) >/dev/null; \
+	else \
+	    echo "mcuforge: arm-none-eabi-gcc, newlib or qemu-system-arm is missing and this is not root;"; \
+	    echo "          run 'sudo apt-get install $(ARM_PKGS)'. Tests that need them will be skipped."; \
+	fi
+
+demo: setup
+	$(BIN)/mcuforge inspect $(EXAMPLE)
+
+test: setup
+	$(BIN)/ruff check compiler tests
+	$(BIN)/pytest -q -rs
+
+# Seconds, not minutes: skips TensorFlow conversions, C builds and QEMU.
+test-fast: setup
+	$(BIN)/pytest -q -m "not slow and not qemu"
+
+lint: setup
+	$(BIN)/ruff check compiler tests
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
