@@ -1,0 +1,448 @@
+"""TFLite flatbuffers into the graph IR.
+
+The flatbuffer is read with TFLite Micro's generated schema module, which needs no TensorFlow.
+Every TFLite tensor becomes an IR tensor up front (so `Graph.unique_name` sees every name), then
+each operator goes through `CONVERTERS`, a table from builtin name to a small function named like
+the op. Output shapes come from the registry's shape rules and are checked against the shapes the
+file declares. TFLite is NHWC already, so the graph needs no `io_layouts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
+
+import mcuforge.ops  # noqa: F401  (registers the op kinds used below)
+from mcuforge.errors import MfError
+from mcuforge.ir.graph import Graph, Op, QuantParams, Shape, Tensor
+from mcuforge.ops.common import same_pads
+from mcuforge.ops.registry import infer_shapes
+
+BUILTIN_NAMES = {v: k for k, v in vars(fb.BuiltinOperator).items() if not k.startswith("_")}
+TENSOR_TYPES = {
+    fb.TensorType.FLOAT32: "float32",
+    fb.TensorType.FLOAT16: "float16",  # only as DEQUANTIZE input, folded to float32 at import
+    fb.TensorType.INT8: "int8",
+    fb.TensorType.INT16: "int16",
+    fb.TensorType.INT32: "int32",
+    fb.TensorType.INT64: "int64",
+    fb.TensorType.UINT8: "uint8",
+    fb.TensorType.BOOL: "bool",
+}
+TYPE_NAMES = {v: k for k, v in vars(fb.TensorType).items() if not k.startswith("_")}
+ACTIVATION_NAMES = {
+    fb.ActivationFunctionType.NONE: "NONE",
+    fb.ActivationFunctionType.RELU: "RELU",
+    fb.ActivationFunctionType.RELU_N1_TO_1: "RELU_N1_TO_1",
+    fb.ActivationFunctionType.RELU6: "RELU6",
+}
+
+
+@dataclass
+class Node:
+    """One TFLite operator being converted: its options and its tensors by IR name."""
+
+    graph: Graph
+    source: str
+    builtin: str
+    name: str
+    opts: Any  # the operator's XxxOptionsT, None when it has none
+    inputs: list[str]  # "" where the model omits an optional input
+    outputs: list[str]
+
+    def op(self, kind: str, attrs: dict[str, Any] | None = None, inputs: list[str] | None = None) -> Op:
+        ins = list(self.inputs if inputs is None else inputs)
+        while ins and not ins[-1]:
+            ins.pop()
+        return Op(kind, self.name, ins, list(self.outputs), attrs or {})
+
+    def shape(self, i: int = 0) -> Shape:
+        return self.graph.tensors[self.inputs[i]].shape
+
+    def const(self, i: int) -> np.ndarray:
+        t = self.graph.tensors[self.inputs[i]] if i < len(self.inputs) and self.inputs[i] else None
+        if t is None or t.data is None:
+            raise self.error(f"input {i} must be a constant")
+        return t.data
+
+    def activation(self) -> str:
+        code = self.opts.fusedActivationFunction
+        if code not in ACTIVATION_NAMES:
+            supported = ", ".join(ACTIVATION_NAMES.values())
+            raise self.error(f"fused activation {code} is not supported (only {supported})")
+        return ACTIVATION_NAMES[code]
+
+    def error(self, what: str) -> MfError:
+        return MfError(f"{self.source}: {self.builtin} '{self.name}': {what}")
+
+
+Converter = Callable[[Node], list[Op]]
+
+
+# -- converters, one per TFLite builtin -------------------------------------------------------
+
+
+def _window(node: Node, kernel: tuple[int, int], dilations: tuple[int, int]) -> dict[str, Any]:
+    o = node.opts
+    strides = (o.strideH, o.strideW)
+    pads = (0, 0, 0, 0)
+    if o.padding == fb.Padding.SAME:
+        _, h, w, _ = node.shape(0)
+        top, bottom = same_pads(h, kernel[0], strides[0], dilations[0])
+        left, right = same_pads(w, kernel[1], strides[1], dilations[1])
+        pads = (top, left, bottom, right)
+    return {"strides": strides, "pads": pads, "activation": node.activation()}
+
+
+def conv_2d(node: Node) -> list[Op]:
+    w = node.shape(1)
+    dilations = (node.opts.dilationHFactor, node.opts.dilationWFactor)
+    return [node.op("CONV_2D", {**_window(node, (w[1], w[2]), dilations), "dilations": dilations})]
+
+
+def depthwise_conv_2d(node: Node) -> list[Op]:
+    w = node.shape(1)
+    dilations = (node.opts.dilationHFactor, node.opts.dilationWFactor)
+    attrs = _window(node, (w[1], w[2]), dilations)
+    # As TFLM does: the options' depth_multiplier is unreliable, the weight shape is not.
+    multiplier = w[3] // node.shape(0)[3]
+    return [node.op("DEPTHWISE_CONV_2D", {**attrs, "dilations": dilations, "depth_multiplier": multiplier})]
+
+
+def fully_connected(node: Node) -> list[Op]:
+    x, w = node.shape(0), node.shape(1)
+    attrs = {"activation": node.activation()}
+    flat = (int(np.prod(x)) // w[1], w[1])
+    if node.opts.keepNumDims or x == flat:
+        return [node.op("FULLY_CONNECTED", attrs)]
+    # TFLite flattens every leading dimension into the batch.
+    src = node.graph.tensors[node.inputs[0]]
+    mid = node.graph.add_tensor(Tensor(node.graph.unique_name(f"{src.name}_flat"), flat, src.dtype,
+                                       quant=src.quant))
+    reshape = Op("RESHAPE", mid.name, [src.name], [mid.name], {"shape": flat})
+    return [reshape, node.op("FULLY_CONNECTED", attrs, [mid.name, *node.inputs[1:]])]
+
+
+def _binary(kind: str) -> Converter:
+    def convert(node: Node) -> list[Op]:
+        return [node.op(kind, {"activation": node.activation()})]
+
+    convert.__name__ = kind.lower()
+    return convert
+
+
+def _pool(kind: str) -> Converter:
+    def convert(node: Node) -> list[Op]:
+        kernel = (node.opts.filterHeight, node.opts.filterWidth)
+        return [node.op(kind, {**_window(node, kernel, (1, 1)), "kernel": kernel})]
+
+    convert.__name__ = kind.lower()
+    return convert
+
+
+def mean(node: Node) -> list[Op]:
+    rank = len(node.shape(0))
+    axes = sorted({int(a) % rank for a in node.const(1).reshape(-1)})
+    return [node.op("MEAN", {"axes": tuple(axes), "keepdims": bool(node.opts.keepDims)}, node.inputs[:1])]
+
+
+def _clamp(lo: float, hi: float) -> Converter:
+    def convert(node: Node) -> list[Op]:
+        return [node.op("CLAMP", {"min": lo, "max": hi})]
+
+    return convert
+
+
+def leaky_relu(node: Node) -> list[Op]:
+    return [node.op("LEAKY_RELU", {"alpha": float(node.opts.alpha)})]
+
+
+def _plain(kind: str) -> Converter:
+    def convert(node: Node) -> list[Op]:
+        return [node.op(kind)]
+
+    convert.__name__ = kind.lower()
+    return convert
+
+
+def softmax(node: Node) -> list[Op]:
+    return [node.op("SOFTMAX", {"beta": float(node.opts.beta)})]
+
+
+def _resolve(node: Node, shape: list[int]) -> Shape:
+    """A target shape with its -1 (at most one) worked out from the input's size."""
+    size = int(np.prod(node.shape(0)))
+    known = int(np.prod([d for d in shape if d != -1]))
+    if shape.count(-1) > 1 or (-1 in shape and (known == 0 or size % known)):
+        raise node.error(f"cannot reshape {node.shape(0)} to {shape}")
+    return tuple(size // known if d == -1 else int(d) for d in shape)
+
+
+def reshape(node: Node) -> list[Op]:
+    has_shape_input = len(node.inputs) > 1 and node.inputs[1]
+    if has_shape_input:
+        target = node.const(1).reshape(-1).tolist()
+    elif node.opts is not None and node.opts.newShape is not None:
+        target = [int(d) for d in node.opts.newShape]
+    else:
+        raise node.error("no new shape (neither a shape input nor new_shape option)")
+    return [node.op("RESHAPE", {"shape": _resolve(node, target)}, node.inputs[:1])]
+
+
+def squeeze(node: Node) -> list[Op]:
+    x = node.shape(0)
+    dims = node.opts.squeezeDims if node.opts is not None else None
+    axes = {int(a) % len(x) for a in dims} if dims is not None and len(dims) else None
+    shape = tuple(d for i, d in enumerate(x) if not (d == 1 and (axes is None or i in axes)))
+    return [node.op("RESHAPE", {"shape": shape}, node.inputs[:1])]
+
+
+def expand_dims(node: Node) -> list[Op]:
+    x = list(node.shape(0))
+    axis = int(node.const(1).reshape(-1)[0])
+    x.insert(axis % (len(x) + 1), 1)
+    return [node.op("RESHAPE", {"shape": tuple(x)}, node.inputs[:1])]
+
+
+def concatenation(node: Node) -> list[Op]:
+    axis = node.opts.axis % len(node.shape(0))
+    return [node.op("CONCATENATION", {"axis": axis, "activation": node.activation()})]
+
+
+def pad(node: Node) -> list[Op]:
+    pads = tuple((int(lo), int(hi)) for lo, hi in node.const(1).reshape(-1, 2))
+    value = 0.0  # PAD fills with the output zero point: real zero
+    if len(node.inputs) > 2 and node.inputs[2]:
+        value = _real(node.graph.tensors[node.inputs[2]])
+    return [node.op("PAD", {"pads": pads, "value": value}, node.inputs[:1])]
+
+
+def _real(t: Tensor) -> float:
+    assert t.data is not None
+    v = float(t.data.reshape(-1)[0])
+    if t.quant is None:
+        return v
+    scale, zero_point = t.scalar_quant()
+    return scale * (v - zero_point)
+
+
+def transpose(node: Node) -> list[Op]:
+    perm = tuple(int(p) for p in node.const(1).reshape(-1))
+    return [node.op("TRANSPOSE", {"perm": perm}, node.inputs[:1])]
+
+
+def dequantize(node: Node) -> list[Op]:
+    src = node.graph.tensors[node.inputs[0]]
+    if src.data is None:
+        return [node.op("DEQUANTIZE")]
+    # A constant weight stored as float16 or int8: fold it into a float32 constant.
+    out = node.graph.tensors[node.outputs[0]]
+    out.data = _dequantized(src)
+    out.shape = tuple(out.data.shape)
+    return []
+
+
+def _dequantized(t: Tensor) -> np.ndarray:
+    assert t.data is not None
+    if t.quant is None:
+        return t.data.astype(np.float32)
+    shape = t.quant.broadcast_shape(len(t.shape))
+    zero_point = t.quant.zero_point.reshape(shape)
+    return ((t.data.astype(np.int64) - zero_point) * t.quant.scale.reshape(shape)).astype(np.float32)
+
+
+CONVERTERS: dict[str, Converter] = {
+    "CONV_2D": conv_2d,
+    "DEPTHWISE_CONV_2D": depthwise_conv_2d,
+    "FULLY_CONNECTED": fully_connected,
+    "ADD": _binary("ADD"),
+    "SUB": _binary("SUB"),
+    "MUL": _binary("MUL"),
+    "AVERAGE_POOL_2D": _pool("AVERAGE_POOL_2D"),
+    "MAX_POOL_2D": _pool("MAX_POOL_2D"),
+    "MEAN": mean,
+    "RELU": _clamp(0.0, float("inf")),
+    "RELU6": _clamp(0.0, 6.0),
+    "RELU_N1_TO_1": _clamp(-1.0, 1.0),
+    "RELU_0_TO_1": _clamp(0.0, 1.0),
+    "LEAKY_RELU": leaky_relu,
+    "PRELU": _plain("PRELU"),
+    "LOGISTIC": _plain("LOGISTIC"),
+    "TANH": _plain("TANH"),
+    "HARD_SWISH": _plain("HARD_SWISH"),
+    "SOFTMAX": softmax,
+    "RESHAPE": reshape,
+    "SQUEEZE": squeeze,
+    "EXPAND_DIMS": expand_dims,
+    "CONCATENATION": concatenation,
+    "PAD": pad,
+    "PADV2": pad,
+    "TRANSPOSE": transpose,
+    "QUANTIZE": _plain("QUANTIZE"),
+    "DEQUANTIZE": dequantize,
+}
+
+
+# -- the model --------------------------------------------------------------------------------
+
+
+def import_tflite(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
+    path = Path(path)
+    return import_tflite_bytes(path.read_bytes(), input_shapes, str(path))
+
+
+def import_tflite_bytes(data: bytes, input_shapes: Mapping[str, Shape], source: str = "<bytes>") -> Graph:
+    """Import a TFLite flatbuffer held in memory; `source` names it in error messages."""
+    model = _parse(data, source)
+    sub = model.subgraphs[0]
+    _check_supported(model, sub, source)
+    graph = Graph(source=source, source_format="tflite")
+    names = [_add_tensor(graph, model, t, source) for t in sub.tensors]
+    graph.inputs = [names[i] for i in sub.inputs]
+    graph.outputs = [names[i] for i in sub.outputs]
+    _set_input_shapes(graph, sub, names, input_shapes, source)
+    for fop in sub.operators:
+        _convert(graph, model, sub, fop, names, source)
+    graph.prune_unused_tensors()
+    return graph
+
+
+def _parse(data: bytes, source: str) -> Any:
+    buf = bytearray(data)
+    if len(buf) < 8 or bytes(buf[4:8]) != b"TFL3":
+        raise MfError(f"{source}: not a valid TFLite flatbuffer (no 'TFL3' identifier at byte 4)")
+    try:
+        model = fb.ModelT.InitFromPackedBuf(buf, 0)
+    except Exception as e:  # a damaged flatbuffer fails in many ways deep inside the reader
+        raise MfError(f"{source}: not a valid TFLite flatbuffer ({type(e).__name__}: {e})") from None
+    if not model.subgraphs or model.subgraphs[0].tensors is None:
+        raise MfError(f"{source}: not a valid TFLite flatbuffer (no subgraph)")
+    return model
+
+
+def _builtin(model: Any, fop: Any) -> tuple[str, int, str]:
+    """(builtin name, version, custom code) of an operator."""
+    code = model.operatorCodes[fop.opcodeIndex]
+    # Codes past 127 live in builtinCode; older files only fill the deprecated byte.
+    number = max(code.builtinCode, code.deprecatedBuiltinCode)
+    custom = code.customCode.decode() if isinstance(code.customCode, bytes) else code.customCode or ""
+    return BUILTIN_NAMES.get(number, f"BUILTIN_{number}"), code.version, custom
+
+
+def _check_supported(model: Any, sub: Any, source: str) -> None:
+    bad = []
+    for fop in sub.operators or []:
+        builtin, version, custom = _builtin(model, fop)
+        if builtin in CONVERTERS:
+            continue
+        has_output = fop.outputs is not None and len(fop.outputs) > 0
+        out = sub.tensors[fop.outputs[0]].name.decode() if has_output else "?"
+        what = f"CUSTOM '{custom}'" if builtin == "CUSTOM" else builtin
+        bad.append(f"'{out}' {what} (TFLite builtin version {version})")
+    if bad:
+        raise MfError(
+            f"{source}: {len(bad)} unsupported TFLite op(s): {'; '.join(bad)}. "
+            f"Supported: {', '.join(sorted(CONVERTERS))}"
+        )
+
+
+def _add_tensor(graph: Graph, model: Any, ft: Any, source: str) -> str:
+    name = graph.unique_name(ft.name.decode() if ft.name else "")
+    if ft.type not in TENSOR_TYPES:
+        raise MfError(f"{source}: tensor '{name}' has type {TYPE_NAMES.get(ft.type, ft.type)}, "
+                      f"supported: {', '.join(TENSOR_TYPES.values())}")
+    if ft.sparsity is not None:
+        raise MfError(f"{source}: tensor '{name}' is sparse; densify the model before compiling")
+    dtype = TENSOR_TYPES[ft.type]
+    shape = tuple(int(d) for d in ft.shape) if ft.shape is not None else ()
+    data = _buffer(model, ft, dtype, shape, name, source)
+    graph.add_tensor(Tensor(name, shape, dtype, data, _quant(ft.quantization)))
+    return name
+
+
+def _buffer(model: Any, ft: Any, dtype: str, shape: Shape, name: str, source: str) -> np.ndarray | None:
+    buf = model.buffers[ft.buffer] if model.buffers is not None and ft.buffer < len(model.buffers) else None
+    if buf is None or buf.data is None or len(buf.data) == 0:
+        return None
+    raw = np.asarray(buf.data, dtype=np.uint8).tobytes()
+    count = int(np.prod(shape, dtype=np.int64))
+    if len(raw) != count * np.dtype(dtype).itemsize:
+        raise MfError(f"{source}: not a valid TFLite flatbuffer (tensor '{name}' {shape} {dtype} "
+                      f"has {len(raw)} bytes of data)")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+
+def _quant(q: Any) -> QuantParams | None:
+    if q is None or q.scale is None or len(q.scale) == 0:
+        return None
+    scale = np.asarray(q.scale, dtype=np.float32)
+    zero_point = np.asarray(q.zeroPoint if q.zeroPoint is not None else [0], dtype=np.int64)
+    return QuantParams(scale, zero_point, int(q.quantizedDimension) if scale.size > 1 else None)
+
+
+def _set_input_shapes(
+    graph: Graph, sub: Any, names: list[str], given: Mapping[str, Shape], source: str
+) -> None:
+    unknown = sorted(set(given) - set(graph.inputs))
+    if unknown:
+        raise MfError(f"{source}: --input-shape names {unknown}, the model's inputs are {graph.inputs}")
+    for index in sub.inputs:
+        name = names[index]
+        t = graph.tensors[name]
+        declared = _declared(sub.tensors[index])
+        if name in given:
+            t.shape = _given_shape(name, declared, tuple(int(d) for d in given[name]), source)
+            continue
+        for axis, d in enumerate(declared):
+            if d == -1 and axis > 0:
+                example = ",".join(str(max(v, 1)) for v in declared)
+                raise MfError(f"{source}: input '{name}' has a dynamic dimension {axis} (shape {declared}); "
+                              f"give it with --input-shape {name}={example}")
+        t.shape = tuple(1 if d == -1 else d for d in declared)
+
+
+def _fits(declared: Shape, shape: Shape) -> bool:
+    """Whether a shape matches a declared one, where -1 matches any size."""
+    return len(shape) == len(declared) and all(d in (-1, s) for d, s in zip(declared, shape, strict=True))
+
+
+def _given_shape(name: str, declared: Shape, shape: Shape, source: str) -> Shape:
+    if not _fits(declared, shape) or min(shape, default=1) < 1:
+        raise MfError(f"{source}: --input-shape {name}={','.join(map(str, shape))} does not fit the "
+                      f"model's shape {declared} (-1 marks a free dimension)")
+    return shape
+
+
+def _declared(ft: Any) -> Shape:
+    """The shape the file declares, -1 for dynamic dimensions."""
+    sig = ft.shapeSignature
+    dims = sig if sig is not None and len(sig) else ft.shape
+    return tuple(int(d) for d in dims) if dims is not None else ()
+
+
+def _convert(graph: Graph, model: Any, sub: Any, fop: Any, names: list[str], source: str) -> None:
+    builtin, _, _ = _builtin(model, fop)
+    outputs = [names[i] for i in fop.outputs]
+    inputs = ["" if i < 0 else names[i] for i in fop.inputs]
+    node = Node(graph, source, builtin, outputs[0], fop.builtinOptions, inputs, outputs)
+    for op in CONVERTERS[builtin](node):
+        _add_op(graph, node, op, {names[i]: _declared(sub.tensors[i]) for i in fop.outputs})
+
+
+def _add_op(graph: Graph, node: Node, op: Op, declared: dict[str, Shape]) -> None:
+    in_shapes = [graph.tensors[n].shape if n else None for n in op.inputs]
+    try:
+        shapes = infer_shapes(op, in_shapes)
+    except (ValueError, KeyError, IndexError, TypeError, AssertionError) as e:
+        raise node.error(f"cannot work out the output shape from inputs {in_shapes}: {e}") from None
+    for name, shape in zip(op.outputs, shapes, strict=True):
+        want = declared.get(name)
+        if want is not None and not _fits(want, shape):
+            raise node.error(f"output '{name}' has shape {shape} by {op.kind}'s rule, the file says {want}")
+        graph.tensors[name].shape = tuple(shape)
+    graph.add_op(op)
