@@ -1,0 +1,98 @@
+/*
+ * mf_convolve_s8 - general int8 2-D convolution (NHWC x OHWI), per-channel requantization.
+ *
+ * Portable path: for each output pixel, gather the receptive field once into an int16
+ * im2col patch with the input offset already added (padded cells become 0, which is what
+ * TFLite's "skip cells outside the image" amounts to), then take one dot product per output
+ * channel. The int16 patch is what a DSP path (two 16-bit MACs per SMLAD) wants too.
+ */
+#include "mf_internal.h"
+
+#include <stddef.h>
+
+int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims)
+{
+    return filter_dims->h * filter_dims->w * input_dims->c * (int32_t)sizeof(int16_t);
+}
+
+/* Fill `patch` with the receptive field of output pixel (out_y, out_x) of batch image `in`. */
+static void mf_im2col_s16(const mf_conv_params *p,
+                          const mf_dims *input_dims,
+                          const int8_t *in,
+                          const mf_dims *filter_dims,
+                          int32_t out_y,
+                          int32_t out_x,
+                          int16_t *patch)
+{
+    const int32_t cin = input_dims->c;
+    const int32_t y0 = out_y * p->stride.h - p->padding.h;
+    const int32_t x0 = out_x * p->stride.w - p->padding.w;
+    for (int32_t ky = 0; ky < filter_dims->h; ky++) {
+        const int32_t iy = y0 + ky * p->dilation.h;
+        for (int32_t kx = 0; kx < filter_dims->w; kx++) {
+            const int32_t ix = x0 + kx * p->dilation.w;
+            if (iy < 0 || iy >= input_dims->h || ix < 0 || ix >= input_dims->w) {
+                for (int32_t c = 0; c < cin; c++) {
+                    patch[c] = 0;
+                }
+            } else {
+                const int8_t *src = in + ((size_t)iy * input_dims->w + ix) * cin;
+                for (int32_t c = 0; c < cin; c++) {
+                    patch[c] = (int16_t)(src[c] + p->input_offset);
+                }
+            }
+            patch += cin;
+        }
+    }
+}
+
+mf_status mf_convolve_s8(const mf_context *ctx,
+                         const mf_conv_params *conv_params,
+                         const mf_per_channel_quant_params *quant_params,
+                         const mf_dims *input_dims,
+                         const int8_t *input,
+                         const mf_dims *filter_dims,
+                         const int8_t *filter,
+                         const int32_t *bias,
+                         const mf_dims *output_dims,
+                         int8_t *output)
+{
+    const mf_conv_params *p = conv_params;
+    if (filter_dims->c != input_dims->c || output_dims->c != filter_dims->n ||
+        output_dims->n != input_dims->n || p->stride.h < 1 || p->stride.w < 1 ||
+        p->dilation.h < 1 || p->dilation.w < 1 || p->padding.h < 0 || p->padding.w < 0 ||
+        !mf_activation_valid(&p->activation)) {
+        return MF_ARG_ERROR;
+    }
+    const int32_t needed = mf_convolve_s8_get_buffer_size(input_dims, filter_dims);
+    if (ctx == NULL || ctx->buf == NULL || ctx->size < needed) {
+        return MF_NO_SCRATCH;
+    }
+    int16_t *patch = (int16_t *)ctx->buf;
+    const int32_t patch_len = filter_dims->h * filter_dims->w * input_dims->c;
+    const size_t in_image = (size_t)input_dims->h * input_dims->w * input_dims->c;
+
+    for (int32_t b = 0; b < input_dims->n; b++) {
+        const int8_t *in = input + (size_t)b * in_image;
+        for (int32_t oy = 0; oy < output_dims->h; oy++) {
+            for (int32_t ox = 0; ox < output_dims->w; ox++) {
+                mf_im2col_s16(p, input_dims, in, filter_dims, oy, ox, patch);
+                const int8_t *w = filter;
+                for (int32_t oc = 0; oc < output_dims->c; oc++) {
+                    int32_t acc = bias != NULL ? bias[oc] : 0;
+                    /* A DSP/MVE dot product slots in here behind MF_USE_DSP / MF_USE_MVE. */
+                    for (int32_t i = 0; i < patch_len; i++) {
+                        acc += (int32_t)patch[i] * w[i];
+                    }
+                    w += patch_len;
+                    *output++ = mf_requantize_to_s8(acc,
+                                                    quant_params->multiplier[oc],
+                                                    quant_params->shift[oc],
+                                                    p->output_offset,
+                                                    &p->activation);
+                }
+            }
+        }
+    }
+    return MF_OK;
+}

@@ -1,0 +1,167 @@
+/*
+ * mf_internal.h - fixed-point arithmetic and small helpers shared by the kernels.
+ *
+ * The requantization helpers reproduce TensorFlow Lite Micro's default ("double rounding")
+ * MultiplyByQuantizedMultiplier bit for bit: a saturating rounding doubling high multiply,
+ * then a rounding (half away from zero) right shift. The compiler's Python oracle
+ * (mcuforge.reference.qmath) does the same arithmetic on numpy integers.
+ *
+ * Feature macros: MF_USE_DSP / MF_USE_MVE are derived from the compiler's __ARM_FEATURE_*
+ * macros here, so every kernel file can put its optimized path next to the portable one
+ * behind `#if MF_USE_DSP` without repeating the detection. Defining MF_PORTABLE forces the
+ * portable C paths (used by the host tests).
+ */
+#ifndef MF_INTERNAL_H
+#define MF_INTERNAL_H
+
+#include <assert.h>
+#include <stdint.h>
+
+#include "mf_nn.h"
+
+#if defined(__ARM_FEATURE_DSP) && (__ARM_FEATURE_DSP == 1) && !defined(MF_PORTABLE)
+#define MF_USE_DSP 1
+#else
+#define MF_USE_DSP 0
+#endif
+
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MF_PORTABLE)
+#define MF_USE_MVE 1
+#else
+#define MF_USE_MVE 0
+#endif
+
+#define MF_INT8_MIN (-128)
+#define MF_INT8_MAX 127
+
+static inline int32_t mf_max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
+
+static inline int32_t mf_min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
+
+static inline int32_t mf_clamp_i32(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Round-half-up high 32 bits of 2*a*b; the one overflowing case (INT32_MIN squared)
+ * saturates. The nudge is asymmetric (1 - 2^30 for negative products) because gemmlowp's
+ * division truncates toward zero; keeping it asymmetric is what makes us bit-exact. */
+static inline int32_t mf_sat_rounding_doubling_high_mul(int32_t a, int32_t b)
+{
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+/* x / 2^exponent rounded half away from zero; exponent in [0, 31]. */
+static inline int32_t mf_rounding_divide_by_pot(int32_t x, int32_t exponent)
+{
+    assert(exponent >= 0 && exponent <= 31);
+    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    /* >> of a negative value is implementation-defined in C99; every compiler we target
+     * shifts arithmetically, as TFLite also assumes. */
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* x * 2^shift with shift <= 31 - bits used: the left shift done on unsigned so that the
+ * wrap (which valid models never reach) is not undefined behaviour. */
+static inline int32_t mf_shift_left(int32_t x, int32_t shift)
+{
+    assert(shift >= 0 && shift < 32);
+    return (int32_t)((uint32_t)x << shift);
+}
+
+/* TFLite's MultiplyByQuantizedMultiplier: x * multiplier / 2^31 * 2^shift. */
+static inline int32_t mf_requantize(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    return mf_rounding_divide_by_pot(
+        mf_sat_rounding_doubling_high_mul(mf_shift_left(x, left), multiplier), right);
+}
+
+/* Requantize a 32-bit accumulator and place it in the output range. */
+static inline int8_t mf_requantize_to_s8(int32_t acc,
+                                         int32_t multiplier,
+                                         int32_t shift,
+                                         int32_t output_offset,
+                                         const mf_activation *act)
+{
+    const int32_t v = mf_requantize(acc, multiplier, shift) + output_offset;
+    return (int8_t)mf_clamp_i32(v, act->min, act->max);
+}
+
+/* ---- gemmlowp-style Q-format helpers (softmax) ----------------------------------------- */
+
+/* x * 2^exponent for exponent > 0, saturated to int32. */
+static inline int32_t mf_sat_left_shift(int32_t x, int32_t exponent)
+{
+    assert(exponent > 0 && exponent < 31);
+    const int32_t threshold = (int32_t)(((int64_t)1 << (31 - exponent)) - 1);
+    if (x > threshold) {
+        return INT32_MAX;
+    }
+    if (x < -threshold) {
+        return INT32_MIN;
+    }
+    return mf_shift_left(x, exponent);
+}
+
+/* ---- shapes ------------------------------------------------------------------------------ */
+
+static inline int32_t mf_dims_size(const mf_dims *d) { return d->n * d->h * d->w * d->c; }
+
+static inline int mf_dims_equal(const mf_dims *a, const mf_dims *b)
+{
+    return a->n == b->n && a->h == b->h && a->w == b->w && a->c == b->c;
+}
+
+/* Whether `in` broadcasts to `out`: each dim equal or 1. */
+static inline int mf_dims_broadcast_to(const mf_dims *in, const mf_dims *out)
+{
+    return (in->n == out->n || in->n == 1) && (in->h == out->h || in->h == 1) &&
+           (in->w == out->w || in->w == 1) && (in->c == out->c || in->c == 1);
+}
+
+/* Element strides of `in` read as if it had the output's shape: 0 along broadcast axes. */
+static inline void mf_broadcast_strides(const mf_dims *in, const mf_dims *out, int32_t strides[4])
+{
+    const int32_t sc = 1;
+    const int32_t sw = in->c;
+    const int32_t sh = in->w * in->c;
+    const int32_t sn = in->h * in->w * in->c;
+    strides[0] = (in->n == 1 && out->n != 1) ? 0 : sn;
+    strides[1] = (in->h == 1 && out->h != 1) ? 0 : sh;
+    strides[2] = (in->w == 1 && out->w != 1) ? 0 : sw;
+    strides[3] = (in->c == 1 && out->c != 1) ? 0 : sc;
+}
+
+static inline int mf_activation_valid(const mf_activation *act)
+{
+    return act->min >= MF_INT8_MIN && act->max <= MF_INT8_MAX && act->min <= act->max;
+}
+
+/* ---- ADD / SUB: one input brought to the common scale ---------------------------------- */
+
+/* (x + offset) * 2^left_shift * multiplier * 2^shift: TFLite's scaled input of ADD and SUB. */
+static inline int32_t mf_add_scaled_input(int32_t x,
+                                          int32_t offset,
+                                          int32_t left_shift,
+                                          int32_t multiplier,
+                                          int32_t shift)
+{
+    return mf_requantize(mf_shift_left(x + offset, left_shift), multiplier, shift);
+}
+
+static inline int mf_add_params_valid(const mf_add_params *p)
+{
+    return p->left_shift >= 0 && p->left_shift <= 23 && p->input1_shift <= 0 &&
+           p->input2_shift <= 0 && p->output_shift <= 0 && mf_activation_valid(&p->activation);
+}
+
+#endif /* MF_INTERNAL_H */
