@@ -1,0 +1,106 @@
+"""Turn the float ops of an imported QDQ model into integer ops.
+
+A QDQ model imports as float ops whose activation inputs come from DEQUANTIZE and whose outputs
+go to QUANTIZE (the ONNX DequantizeLinear/QuantizeLinear pairs). Such an op is rewritten to read
+the integer tensors before the DEQUANTIZEs and write the integer tensor after the QUANTIZE, its
+weights and biases become integers with the QDQ model's scales, and the QUANTIZE/DEQUANTIZE ops
+left without users disappear. What stays is a QUANTIZE at each float input and a DEQUANTIZE at
+each float output; ops the model did not quantize stay float between their own Q/DQ.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcuforge.ir.graph import Graph, Op, QuantParams, Tensor
+from mcuforge.ops.common import INT_RANGES
+
+# Ops whose integer kernels produce a fixed output quantization (TFLite's rule); a QDQ model that
+# chose other parameters gets a requantizing QUANTIZE after them.
+FIXED_OUTPUT_QUANT: dict[str, tuple[float, int]] = {
+    "LOGISTIC": (1.0 / 256, -128),
+    "SOFTMAX": (1.0 / 256, -128),
+    "TANH": (1.0 / 128, 0),
+}
+# Ops whose input 2 is a bias, stored as int32 with scale input_scale * weight_scale.
+BIAS_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+
+
+def fold_qdq(graph: Graph, weight_quant: dict[str, QuantParams]) -> None:
+    for op in list(graph.ops):
+        if op.kind not in ("QUANTIZE", "DEQUANTIZE"):
+            _fold_op(graph, op, weight_quant)
+    _drop_dead_ops(graph)
+
+
+def _fold_op(graph: Graph, op: Op, weight_quant: dict[str, QuantParams]) -> None:
+    producers, consumers = graph.producers(), graph.consumers()
+    new_inputs = []
+    for i, name in enumerate(op.inputs):
+        t = graph.tensors[name] if name else None
+        if t is None or t.is_const:
+            if t is not None and name not in weight_quant and not (op.kind in BIAS_OPS and i == 2):
+                return  # a float constant the model did not quantize: leave the op float
+            new_inputs.append(name)
+            continue
+        dq = producers.get(name)
+        if dq is None or dq.kind != "DEQUANTIZE" or graph.tensors[dq.inputs[0]].dtype != "int8":
+            return
+        new_inputs.append(dq.inputs[0])
+    users = consumers.get(op.outputs[0], [])
+    if len(op.outputs) != 1 or op.outputs[0] in graph.outputs or len(users) != 1:
+        return
+    q = users[0]
+    if q.kind != "QUANTIZE" or graph.tensors[q.outputs[0]].dtype != "int8":
+        return
+    converted: list[str] = []
+    for i, name in enumerate(new_inputs):
+        converted.append(_int_const(graph, op.kind, i, name, converted, weight_quant))
+    op.inputs = converted
+    _take_output(graph, op, q)
+
+
+def _take_output(graph: Graph, op: Op, q: Op) -> None:
+    """`op` now writes what `q` wrote, through a requantization if its kernel fixes the scale."""
+    graph.ops.remove(q)
+    target = graph.tensors[q.outputs[0]]
+    fixed = FIXED_OUTPUT_QUANT.get(op.kind)
+    if fixed is None or target.scalar_quant() == (np.float32(fixed[0]), fixed[1]):
+        op.outputs = [q.outputs[0]]
+        return
+    mid = graph.unique_name(f"{op.outputs[0]}/fixed_quant")
+    graph.add_tensor(Tensor(mid, target.shape, "int8", quant=QuantParams(*fixed)))
+    op.outputs = [mid]
+    graph.ops.insert(graph.ops.index(op) + 1, Op("QUANTIZE", q.name, [mid], [q.outputs[0]], {}))
+
+
+def _int_const(
+    graph: Graph, kind: str, index: int, name: str, before: list[str], weight_quant: dict[str, QuantParams]
+) -> str:
+    """The integer version of a weight or bias constant (a new tensor: constants may be shared);
+    `before` holds the op's inputs already converted."""
+    if not name or not graph.tensors[name].is_const:
+        return name
+    t = graph.tensors[name]
+    quant = weight_quant.get(name)
+    dtype = "int32" if kind in BIAS_OPS and index == 2 else "int8"
+    if quant is None:  # a float bias: TFLite's scale, input scale times weight scale
+        in_scale, _ = graph.tensors[before[0]].scalar_quant()
+        w_quant = graph.tensors[before[1]].quant
+        assert w_quant is not None
+        quant = QuantParams(in_scale * w_quant.scale, np.zeros_like(w_quant.zero_point),
+                            0 if w_quant.per_channel else None)
+    assert t.data is not None
+    shape = quant.broadcast_shape(t.data.ndim)
+    q = np.rint(t.data / quant.scale.reshape(shape)) + quant.zero_point.reshape(shape)
+    lo, hi = INT_RANGES[dtype]
+    return graph.add_const(f"{name}/{dtype}", np.clip(q, lo, hi).astype(dtype), quant)
+
+
+def _drop_dead_ops(graph: Graph) -> None:
+    while True:
+        used = {n for op in graph.ops for n in op.inputs} | set(graph.outputs)
+        dead = [op for op in graph.ops if not any(o in used for o in op.outputs)]
+        if not dead:
+            return
+        graph.ops = [op for op in graph.ops if op not in dead]
