@@ -1,0 +1,143 @@
+"""Calibration data and the statistics gathered from it.
+
+Data comes in the model's own layout: a `.npy` array of N samples, an `.npz` with one array per
+input name, any iterable of arrays (Python API), or the word `random` (uniform noise, with a
+warning that accuracy is then not validated). Statistics are gathered by running the float
+reference over every sample: min/max of every tensor, then (for the clipping methods) a histogram
+of each tensor over its [min, max].
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mcuforge.errors import MfError
+from mcuforge.ir.graph import Graph
+from mcuforge.reference.interpreter import run
+
+HIST_BINS = 2048
+
+Sample = dict[str, np.ndarray]  # input name -> one sample in IR layout, with batch dim 1
+
+
+@dataclass
+class TensorStats:
+    lo: float
+    hi: float
+    hist: np.ndarray | None = None  # HIST_BINS counts over [lo, hi]
+
+
+def source_sample_shape(graph: Graph, name: str) -> tuple[int, ...]:
+    """Shape of one sample of an input in the model's own layout (batch dim dropped)."""
+    layout = graph.io_layouts.get(name)
+    shape = layout.source_shape if layout else graph.tensors[name].shape
+    return tuple(shape[1:])
+
+
+def to_ir_sample(graph: Graph, name: str, x: np.ndarray) -> np.ndarray:
+    """One sample in the model's layout (no batch dim) -> IR layout with batch dim 1."""
+    layout = graph.io_layouts.get(name)
+    x = x[None]
+    if layout is not None:
+        x = x.transpose(layout.perm)
+    return np.ascontiguousarray(x.reshape(graph.tensors[name].shape), dtype=np.float32)
+
+
+def load_calibration(graph: Graph, data: str | Path | np.ndarray | Mapping[str, np.ndarray]
+                     | Iterable[np.ndarray], random_count: int = 32) -> list[Sample]:
+    """Validated calibration samples in IR layout."""
+    arrays = _as_arrays(graph, data, random_count)
+    counts = {n: len(a) for n, a in arrays.items()}
+    if min(counts.values()) < 1:
+        raise MfError("calibration data has no samples; give at least 1 (200 is a good number)")
+    if len(set(counts.values())) != 1:
+        raise MfError(f"calibration arrays have different sample counts: {counts}")
+    for name, a in arrays.items():
+        want = source_sample_shape(graph, name)
+        if tuple(a.shape[1:]) != want:
+            raise MfError(
+                f"calibration data for input '{name}' has samples of shape {tuple(a.shape[1:])}, "
+                f"expected (N, {', '.join(map(str, want))}) in the model's own layout"
+            )
+        if not np.issubdtype(a.dtype, np.number):
+            raise MfError(f"calibration data for input '{name}' is {a.dtype}, expected numbers")
+        if not np.all(np.isfinite(a)):
+            raise MfError(f"calibration data for input '{name}' contains NaN or infinity")
+    n = next(iter(counts.values()))
+    return [{name: to_ir_sample(graph, name, a[i]) for name, a in arrays.items()} for i in range(n)]
+
+
+def _as_arrays(graph: Graph, data: object, random_count: int) -> dict[str, np.ndarray]:
+    if isinstance(data, str) and data == "random":
+        warnings.warn("calibrating on random data: accuracy is not validated", stacklevel=3)
+        rng = np.random.default_rng(0)
+        return {n: rng.uniform(-1, 1, (random_count, *source_sample_shape(graph, n))).astype(np.float32)
+                for n in graph.inputs}
+    if isinstance(data, (str, Path)):
+        return _load_file(graph, Path(data))
+    if isinstance(data, np.ndarray):
+        return _single_input(graph, data, "the calibration array")
+    if isinstance(data, Mapping):
+        return _by_name(graph, {k: np.asarray(v) for k, v in data.items()}, "the calibration mapping")
+    samples = list(data)  # type: ignore[call-overload]
+    if not samples:
+        raise MfError("calibration data has no samples; give at least 1 (200 is a good number)")
+    return _single_input(graph, np.stack([np.asarray(s) for s in samples]), "the calibration samples")
+
+
+def _load_file(graph: Graph, path: Path) -> dict[str, np.ndarray]:
+    if not path.exists():
+        raise MfError(f"{path}: calibration file not found")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise MfError(f"{path}: not a readable .npy or .npz file ({e})") from None
+    if isinstance(loaded, np.ndarray):
+        return _single_input(graph, loaded, str(path))
+    with loaded:
+        return _by_name(graph, {k: loaded[k] for k in loaded.files}, str(path))
+
+
+def _single_input(graph: Graph, a: np.ndarray, where: str) -> dict[str, np.ndarray]:
+    if len(graph.inputs) != 1:
+        raise MfError(f"{where}: the model has inputs {graph.inputs}; give an .npz with one array per name")
+    return {graph.inputs[0]: a}
+
+
+def _by_name(graph: Graph, arrays: dict[str, np.ndarray], where: str) -> dict[str, np.ndarray]:
+    missing = [n for n in graph.inputs if n not in arrays]
+    if missing:
+        if len(graph.inputs) == 1 and len(arrays) == 1:
+            return {graph.inputs[0]: next(iter(arrays.values()))}
+        raise MfError(f"{where}: no array for model inputs {missing}; it has {sorted(arrays)}")
+    return {n: arrays[n] for n in graph.inputs}
+
+
+def _float_tensors(graph: Graph, samples: list[Sample], progress: bool) -> Iterator[dict[str, np.ndarray]]:
+    from tqdm import tqdm
+
+    for sample in tqdm(samples, desc="calibrating", unit="sample", disable=not progress, leave=False):
+        values = run(graph, sample, keep_all=True)
+        yield {n: v for n, v in values.items() if not graph.tensors[n].is_const}
+
+
+def collect_stats(graph: Graph, samples: list[Sample], histograms: bool,
+                  progress: bool = False) -> dict[str, TensorStats]:
+    stats: dict[str, TensorStats] = {}
+    for values in _float_tensors(graph, samples, progress):
+        for n, v in values.items():
+            lo, hi = float(v.min()), float(v.max())
+            s = stats.get(n)
+            stats[n] = TensorStats(lo, hi) if s is None else TensorStats(min(s.lo, lo), max(s.hi, hi))
+    if histograms:
+        for values in _float_tensors(graph, samples, progress):
+            for n, v in values.items():
+                s = stats[n]
+                counts, _ = np.histogram(v, bins=HIST_BINS, range=(s.lo, s.hi if s.hi > s.lo else s.lo + 1))
+                s.hist = counts if s.hist is None else s.hist + counts
+    return stats

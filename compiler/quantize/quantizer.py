@@ -1,0 +1,131 @@
+"""Turn an optimized float graph into an int8 graph, op by op, following each op's quantization
+rule in the registry (`OpDef.out_quant`, `weight_axes`, `bias_input`).
+
+Tensor names are kept, so the float and the int8 graph can be compared tensor by tensor.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+
+from mcuforge.errors import MfError
+from mcuforge.ir.graph import Graph, Op, QuantParams, Tensor
+from mcuforge.ops.registry import lookup
+from mcuforge.quantize.calibration import TensorStats
+from mcuforge.quantize.ranges import METHODS
+from mcuforge.quantize.scheme import activation_params, bias_values, quantize_values, weight_params
+
+# Ops whose inputs must all share the output's encoding (TFLite's "same scale" constraint).
+SHARED_ENCODING = frozenset({"CONCATENATION"})
+
+
+@dataclass
+class QuantConfig:
+    method: str = "minmax"
+    param: float = 0.0  # the method's parameter (percentile)
+
+
+def quantize_graph(graph: Graph, stats: dict[str, TensorStats], config: QuantConfig) -> Graph:
+    q = copy.deepcopy(graph)
+    _check_float(q)
+    enc = _activation_encodings(q, stats, config)
+    _share_encodings(q, enc)
+    for name, params in enc.items():
+        t = q.tensors[name]
+        t.dtype, t.quant = "int8", params
+    for op in q.ops:
+        _quantize_constants(q, op)
+    return q
+
+
+def _check_float(graph: Graph) -> None:
+    bad = [op for op in graph.ops if op.kind in ("QUANTIZE", "DEQUANTIZE")]
+    bad += [op for op in graph.ops for t in graph.op_inputs(op) if t is not None and t.dtype != "float32"
+            and not t.is_const]
+    if bad:
+        op = bad[0]
+        raise MfError(f"{op.kind} '{op.name}': the model is already quantized; compile it as it is "
+                      "(no --calib) instead of quantizing it again")
+
+
+def _activation_encodings(graph: Graph, stats: dict[str, TensorStats],
+                          config: QuantConfig) -> dict[str, QuantParams]:
+    choose = METHODS[config.method]
+    enc: dict[str, QuantParams] = {}
+
+    def calibrated(name: str) -> QuantParams:
+        s = stats.get(name)
+        if s is None:
+            raise MfError(f"tensor '{name}' was never computed during calibration")
+        return activation_params(*choose(s, config.param))
+
+    for name in graph.inputs:
+        enc[name] = calibrated(name)
+    for op in graph.ops:
+        rule = lookup(op.kind).out_quant
+        for out in op.outputs:
+            if isinstance(rule, tuple):
+                enc[out] = QuantParams(np.array([rule[0]]), np.array([rule[1]]))
+            elif rule == "same_as_input":
+                enc[out] = copy.deepcopy(enc[op.inputs[0]])
+            else:
+                enc[out] = calibrated(out)
+    return enc
+
+
+def _share_encodings(graph: Graph, enc: dict[str, QuantParams]) -> None:
+    """Give every input of a CONCATENATION the output's encoding: retarget the producer when
+    the concat is its only reader and it computes its own output encoding, else requantize."""
+    producers = graph.producers()
+    readers = graph.consumers()
+    for op in [op for op in graph.ops if op.kind in SHARED_ENCODING]:
+        out = enc[op.outputs[0]]
+        for i, name in enumerate(op.inputs):
+            if graph.tensors[name].is_const or _same(enc[name], out):
+                continue
+            prod = producers.get(name)
+            if (prod is not None and lookup(prod.kind).out_quant == "calibrated"
+                    and len(readers.get(name, [])) == 1 and name not in graph.outputs):
+                enc[name] = copy.deepcopy(out)
+                continue
+            moved = graph.add_tensor(Tensor(graph.unique_name(f"{name}_requant"),
+                                            graph.tensors[name].shape, "float32")).name
+            enc[moved] = copy.deepcopy(out)
+            graph.ops.insert(graph.ops.index(op), Op("QUANTIZE", moved, [name], [moved], {}))
+            op.inputs[i] = moved
+
+
+def _same(a: QuantParams, b: QuantParams) -> bool:
+    return np.array_equal(a.scale, b.scale) and np.array_equal(a.zero_point, b.zero_point)
+
+
+def _quantize_constants(graph: Graph, op: Op) -> None:
+    opdef = lookup(op.kind)
+    for i, name in enumerate(op.inputs):
+        t = graph.tensors.get(name) if name else None
+        if t is None or not t.is_const or t.dtype != "float32":
+            continue
+        assert t.data is not None
+        if i in opdef.weight_axes:
+            params = weight_params(t.data, opdef.weight_axes[i])
+            data = quantize_values(t.data, params)
+        elif i == opdef.bias_input:
+            continue  # after the weights: its scale depends on theirs
+        else:
+            params = activation_params(float(t.data.min()), float(t.data.max()))
+            data = quantize_values(t.data, params)
+        op.inputs[i] = graph.add_const(f"{name}_q", data, params)
+    b = opdef.bias_input
+    if b is not None and b < len(op.inputs) and op.inputs[b]:
+        bias = graph.tensors[op.inputs[b]]
+        if bias.dtype == "float32":
+            assert bias.data is not None
+            w = graph.tensors[op.inputs[1]]
+            assert w.quant is not None
+            in_scale = graph.tensors[op.inputs[0]].scalar_quant()[0]
+            data, params = bias_values(bias.data, in_scale, w.quant.scale)
+            op.inputs[b] = graph.add_const(f"{bias.name}_q", data, params)
+    graph.prune_unused_tensors()
