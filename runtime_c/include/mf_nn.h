@@ -108,7 +108,8 @@ typedef struct {
     mf_activation activation;
 } mf_pool_params;
 
-/* Mean over H and W with requantization (multiplier = input_scale / output_scale). */
+/* Mean over H and W with requantization: multiplier and shift represent
+ * input_scale / output_scale / (H * W), as TFLite Micro prepares them. */
 typedef struct {
     int32_t input_offset;
     int32_t output_offset;
@@ -284,8 +285,8 @@ mf_status mf_maxpool_s8(const mf_pool_params *pool_params,
                         int8_t *output);
 
 /*
- * Mean over H and W: input (N, H, W, C) -> output (N, 1, 1, C), as TFLite Micro's integer
- * mean: requantize the sum of (x + input_offset), then divide by H * W rounding half away.
+ * Mean over H and W: input (N, H, W, C) -> output (N, 1, 1, C), as TFLite Micro's
+ * QuantizedMeanOrSum: the sum of (x + input_offset) over H * W cells, requantized once.
  */
 mf_status mf_mean_s8(const mf_mean_params *mean_params,
                      const mf_dims *input_dims,

@@ -1,7 +1,8 @@
 /*
  * mf_mean_s8 - int8 mean over H and W (global average pooling) with requantization, as
- * TFLite Micro's integer Mean: requantize the offset sum first, then divide by the cell
- * count rounding half away from zero, so the multiplier never has to carry 1 / count.
+ * TFLite Micro's QuantizedMeanOrSum: the sum of offset inputs is requantized once by a
+ * multiplier that already holds input_scale / output_scale / (H * W); the host folds the
+ * division into it (mcuforge.kernel_params.mean), so no divide runs on the device.
  */
 #include "mf_internal.h"
 
@@ -27,9 +28,7 @@ mf_status mf_mean_s8(const mf_mean_params *mean_params,
             for (int32_t i = 0; i < count; i++) {
                 sum += in[(size_t)i * c + ch] + p->input_offset;
             }
-            int32_t v = mf_requantize(sum, p->multiplier, p->shift);
-            v = v > 0 ? (v + count / 2) / count : (v - count / 2) / count;
-            v += p->output_offset;
+            const int32_t v = mf_requantize(sum, p->multiplier, p->shift) + p->output_offset;
             *output++ = (int8_t)mf_clamp_i32(v, p->activation.min, p->activation.max);
         }
     }

@@ -1,0 +1,318 @@
+"""The C binding of each int8 op: which mf_nn kernel runs it and with which parameter values.
+
+One function per IR op kind turns an op with its tensors (a `Ctx`) into a `KernelCall`: the
+kernel's name and the values of its parameter structs (runtime_c/include/mf_nn.h), computed the
+way TFLite Micro's prepare functions compute them, so that the C kernel is bit-exact with the
+integer reference (`ref_int`). Codegen renders these values from templates; the host tests pass
+them through ctypes. Shapes are 4-D NHWC (lower ranks padded with leading 1s).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from mcuforge.ir.graph import Tensor
+from mcuforge.ops import elementwise
+from mcuforge.ops.common import quantized_activation_range
+from mcuforge.ops.registry import Ctx, lookup
+from mcuforge.reference import qmath
+
+Dims = tuple[int, int, int, int]
+# (scale1, scale2, out_scale, left_shift) -> real multipliers of input1, input2, output
+RealMultipliers = Callable[[float, float, float, int], tuple[float, float, float]]
+
+ADD_LEFT_SHIFT = 20  # TFLite's headroom for int8 ADD/SUB
+SOFTMAX_DIFF_BITS = 5  # integer bits of softmax's scaled differences (kScaledDiffIntegerBits)
+LUT_KINDS = ("LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "CLAMP", "QUANTIZE")
+
+
+@dataclass
+class KernelCall:
+    """`kernel` is the C function; `params` the scalar fields of its parameter structs, by C
+    field name; `arrays` per-channel tables and lookup tables; `dims` the mf_dims arguments."""
+
+    kernel: str
+    params: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    dims: dict[str, Dims] = field(default_factory=dict)
+
+
+def dims4(shape: tuple[int, ...]) -> Dims:
+    """An IR shape as mf_dims (n, h, w, c): leading 1s fill ranks below 4."""
+    if len(shape) > 4:
+        raise ValueError(f"shape {shape} has rank {len(shape)}; the kernels take at most 4")
+    n, h, w, c = (1,) * (4 - len(shape)) + tuple(int(d) for d in shape)
+    return (n, h, w, c)
+
+
+def _tensor(ctx: Ctx, i: int) -> Tensor:
+    t = ctx.ins[i]
+    if t is None:
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': input {i} is missing")
+    return t
+
+
+def _activation(ctx: Ctx) -> dict[str, int]:
+    scale, zp = ctx.out_quant()
+    lo, hi = quantized_activation_range(ctx.op.attrs.get("activation", "NONE"), scale, zp, "int8")
+    return {"act_min": lo, "act_max": hi}
+
+
+def _multiplier(real: float) -> tuple[int, int]:
+    return qmath.quantize_multiplier(real)
+
+
+# -- convolutions and dense ----------------------------------------------------------------------
+
+
+def _weighted(ctx: Ctx, channels: int) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Offsets, clamp range and per-channel multipliers shared by CONV/DEPTHWISE/FC."""
+    x, w = _tensor(ctx, 0), _tensor(ctx, 1)
+    in_scale, in_zp = x.scalar_quant()
+    out_scale, out_zp = ctx.out_quant()
+    assert w.quant is not None, f"{ctx.op.name}: weights are not quantized"
+    mult, shift = qmath.channel_multipliers(in_scale, w.quant.scale, out_scale, channels)
+    params = {"input_offset": -in_zp, "output_offset": out_zp, **_activation(ctx)}
+    arrays = {"multiplier": mult.astype(np.int32), "shift": shift.astype(np.int32)}
+    bias = ctx.ins[2] if len(ctx.ins) > 2 else None
+    if bias is not None and bias.data is not None:
+        arrays["bias"] = bias.data.astype(np.int32)
+    return params, arrays
+
+
+def conv_2d(ctx: Ctx) -> KernelCall:
+    w = _tensor(ctx, 1)
+    a = ctx.op.attrs
+    params, arrays = _weighted(ctx, w.shape[0])
+    pt, pl, _, _ = a["pads"]
+    params.update(stride=tuple(a["strides"]), padding=(pt, pl), dilation=tuple(a["dilations"]))
+    pointwise = w.shape[1:3] == (1, 1) and tuple(a["strides"]) == (1, 1) and not any(a["pads"])
+    kernel = "mf_convolve_1x1_s8" if pointwise else "mf_convolve_s8"
+    dims = {"input": dims4(_tensor(ctx, 0).shape), "filter": dims4(w.shape),
+            "output": dims4(ctx.outs[0].shape)}
+    return KernelCall(kernel, params, arrays, dims)
+
+
+def depthwise_conv_2d(ctx: Ctx) -> KernelCall:
+    w = _tensor(ctx, 1)
+    a = ctx.op.attrs
+    params, arrays = _weighted(ctx, w.shape[3])
+    pt, pl, _, _ = a["pads"]
+    params.update(stride=tuple(a["strides"]), padding=(pt, pl), dilation=tuple(a["dilations"]),
+                  ch_mult=int(a["depth_multiplier"]))
+    dims = {"input": dims4(_tensor(ctx, 0).shape), "filter": dims4(w.shape),
+            "output": dims4(ctx.outs[0].shape)}
+    return KernelCall("mf_depthwise_conv_s8", params, arrays, dims)
+
+
+def fully_connected(ctx: Ctx) -> KernelCall:
+    x, w = _tensor(ctx, 0), _tensor(ctx, 1)
+    assert w.quant is not None
+    params, arrays = _weighted(ctx, w.shape[0])
+    per_channel = w.quant.per_channel
+    if not per_channel:
+        arrays["multiplier"], arrays["shift"] = arrays["multiplier"][:1], arrays["shift"][:1]
+    params.update(filter_offset=-int(w.quant.zero_point[0]), per_channel=int(per_channel),
+                  batches=int(np.prod(x.shape[:-1], dtype=np.int64)), accum_depth=int(w.shape[1]),
+                  output_depth=int(w.shape[0]))
+    return KernelCall("mf_fully_connected_s8", params, arrays)
+
+
+# -- pooling and reductions ----------------------------------------------------------------------
+
+
+def _pool(ctx: Ctx, kernel: str) -> KernelCall:
+    a = ctx.op.attrs
+    x = _tensor(ctx, 0)
+    if x.scalar_quant() != ctx.out_quant():
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': input and output quantization differ "
+                         f"({x.scalar_quant()} vs {ctx.out_quant()}); the kernel does not rescale")
+    pt, pl, _, _ = a["pads"]
+    params = {"stride": tuple(a["strides"]), "padding": (pt, pl), **_activation(ctx)}
+    kh, kw = a["kernel"]
+    dims = {"input": dims4(x.shape), "filter": (1, kh, kw, 1), "output": dims4(ctx.outs[0].shape)}
+    return KernelCall(kernel, params, {}, dims)
+
+
+def average_pool_2d(ctx: Ctx) -> KernelCall:
+    return _pool(ctx, "mf_avgpool_s8")
+
+
+def max_pool_2d(ctx: Ctx) -> KernelCall:
+    return _pool(ctx, "mf_maxpool_s8")
+
+
+def mean(ctx: Ctx) -> KernelCall:
+    x = _tensor(ctx, 0)
+    axes = sorted(a % len(x.shape) for a in ctx.op.attrs["axes"])
+    if len(x.shape) != 4 or axes != [1, 2]:
+        raise ValueError(f"MEAN '{ctx.op.name}': the kernel reduces H and W of a 4-D tensor, "
+                         f"got axes {ctx.op.attrs['axes']} of shape {x.shape}")
+    in_scale, in_zp = x.scalar_quant()
+    out_scale, out_zp = ctx.out_quant()
+    mult, shift = _multiplier(in_scale / out_scale)
+    # TFLM folds 1 / count into the multiplier, using up to log2(count) bits of headroom
+    # (capped so the final shift stays >= -31), and truncates the quotient.
+    count = x.shape[1] * x.shape[2]
+    headroom = min(count.bit_length() - 1, 32, 31 + shift)
+    params = {"input_offset": -in_zp, "output_offset": out_zp,
+              "multiplier": (mult << headroom) // count, "shift": shift - headroom,
+              "act_min": -128, "act_max": 127}
+    return KernelCall("mf_mean_s8", params, {}, {"input": dims4(x.shape)})
+
+
+# -- elementwise ---------------------------------------------------------------------------------
+
+
+def _binary_dims(ctx: Ctx) -> dict[str, Dims]:
+    return {"input1": dims4(_tensor(ctx, 0).shape), "input2": dims4(_tensor(ctx, 1).shape),
+            "output": dims4(ctx.outs[0].shape)}
+
+
+def _add_sub(ctx: Ctx, kernel: str, reals: RealMultipliers) -> KernelCall:
+    s1, z1 = _tensor(ctx, 0).scalar_quant()
+    s2, z2 = _tensor(ctx, 1).scalar_quant()
+    so, zo = ctx.out_quant()
+    (m1, sh1), (m2, sh2), (mo, sho) = (_multiplier(r) for r in reals(s1, s2, so, ADD_LEFT_SHIFT))
+    params = {"input1_offset": -z1, "input2_offset": -z2, "output_offset": zo,
+              "left_shift": ADD_LEFT_SHIFT, "input1_multiplier": m1, "input1_shift": sh1,
+              "input2_multiplier": m2, "input2_shift": sh2, "output_multiplier": mo,
+              "output_shift": sho, **_activation(ctx)}
+    return KernelCall(kernel, params, {}, _binary_dims(ctx))
+
+
+def add(ctx: Ctx) -> KernelCall:
+    return _add_sub(ctx, "mf_elementwise_add_s8", elementwise._add_reals)
+
+
+def sub(ctx: Ctx) -> KernelCall:
+    return _add_sub(ctx, "mf_elementwise_sub_s8", elementwise._sub_reals)
+
+
+def mul(ctx: Ctx) -> KernelCall:
+    s1, z1 = _tensor(ctx, 0).scalar_quant()
+    s2, z2 = _tensor(ctx, 1).scalar_quant()
+    so, zo = ctx.out_quant()
+    m, sh = _multiplier(s1 * s2 / so)
+    params = {"input1_offset": -z1, "input2_offset": -z2, "output_offset": zo,
+              "output_multiplier": m, "output_shift": sh, **_activation(ctx)}
+    return KernelCall("mf_elementwise_mul_s8", params, {}, _binary_dims(ctx))
+
+
+def prelu(ctx: Ctx) -> KernelCall:
+    x, alpha = _tensor(ctx, 0), _tensor(ctx, 1)
+    si, zi = x.scalar_quant()
+    sa, za = alpha.scalar_quant()
+    so, zo = ctx.out_quant()
+    m1, sh1 = _multiplier(float(np.float32(si)) / float(np.float32(so)))
+    m2, sh2 = _multiplier(float(np.float32(si)) * float(np.float32(sa)) / float(np.float32(so)))
+    params = {"input_offset": -zi, "alpha_offset": -za, "output_offset": zo,
+              "identity_multiplier": m1, "identity_shift": sh1, "alpha_multiplier": m2,
+              "alpha_shift": sh2, "act_min": -128, "act_max": 127}
+    arrays = {} if alpha.data is None else {"alpha": alpha.data.astype(np.int8)}
+    return KernelCall("mf_prelu_s8", params, arrays,
+                      {"input": dims4(x.shape), "alpha": dims4(alpha.shape)})
+
+
+def softmax(ctx: Ctx) -> KernelCall:
+    x = _tensor(ctx, 0)
+    in_scale, _ = x.scalar_quant()
+    beta = float(ctx.op.attrs["beta"])
+    real = min(beta * float(np.float32(in_scale)) * float(1 << (31 - SOFTMAX_DIFF_BITS)),
+               float((1 << 31) - 1))
+    mult, left_shift = _multiplier(real)
+    if left_shift < 0:
+        raise ValueError(f"SOFTMAX '{ctx.op.name}': beta * input scale {real} is below 2**-26")
+    diff_min = -qmath.calculate_input_radius(SOFTMAX_DIFF_BITS, left_shift, 31)
+    params = {"input_multiplier": mult, "input_left_shift": left_shift, "diff_min": diff_min,
+              "rows": int(np.prod(x.shape[:-1], dtype=np.int64)), "depth": int(x.shape[-1])}
+    return KernelCall("mf_softmax_s8", params)
+
+
+def lut(ctx: Ctx) -> KernelCall:
+    """Any int8 -> int8 op of one value: the table is the integer reference run on all 256."""
+    x = _tensor(ctx, 0)
+    ref = lookup(ctx.op.kind).ref_int
+    if ref is None:
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': no integer reference to build a table")
+    values = np.arange(-128, 128, dtype=np.int8).reshape(1, 1, 1, 256)
+    x256 = replace(x, shape=values.shape, data=None)
+    out256 = replace(ctx.outs[0], shape=values.shape, data=None)
+    table = ref(Ctx(ctx.op, [x256, *ctx.ins[1:]], [out256]), [values])[0]
+    params = {"size": int(np.prod(x.shape, dtype=np.int64))}
+    return KernelCall("mf_lut_s8", params, {"table": np.asarray(table, dtype=np.int8).reshape(256)})
+
+
+# -- data movement -------------------------------------------------------------------------------
+
+
+def pad(ctx: Ctx) -> KernelCall:
+    x = _tensor(ctx, 0)
+    scale, zp = ctx.out_quant()
+    pads = [tuple(p) for p in ctx.op.attrs["pads"]]
+    pads = [(0, 0)] * (4 - len(pads)) + pads
+    v = float(np.float32(ctx.op.attrs["value"]) / np.float32(scale))
+    value = int(np.clip(zp + math.copysign(math.floor(abs(v) + 0.5), v), -128, 127))
+    params = {"before": [int(p[0]) for p in pads], "after": [int(p[1]) for p in pads],
+              "value": value}
+    return KernelCall("mf_pad_s8", params, {}, {"input": dims4(x.shape)})
+
+
+def concatenation(ctx: Ctx) -> KernelCall:
+    ins = [t for t in ctx.ins if t is not None]
+    quant = ctx.out_quant()
+    for t in ins:
+        if t.scalar_quant() != quant:
+            raise ValueError(f"CONCATENATION '{ctx.op.name}': input '{t.name}' has quantization "
+                             f"{t.scalar_quant()}, the output {quant}; the kernel only copies")
+    rank = len(ctx.outs[0].shape)
+    axis = ctx.op.attrs["axis"] % rank + (4 - rank)
+    params = {"num_inputs": len(ins), "axis": axis}
+    dims = {f"input{i}": dims4(t.shape) for i, t in enumerate(ins)}
+    return KernelCall("mf_concat_s8", params, {}, dims)
+
+
+def transpose(ctx: Ctx) -> KernelCall:
+    x = _tensor(ctx, 0)
+    k = 4 - len(x.shape)
+    perm = list(range(k)) + [int(p) + k for p in ctx.op.attrs["perm"]]
+    return KernelCall("mf_transpose_s8", {"perm": perm}, {}, {"input": dims4(x.shape)})
+
+
+def _lut_kinds() -> dict[str, Callable[[Ctx], KernelCall]]:
+    return dict.fromkeys(LUT_KINDS, lut)
+
+
+BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
+    "CONV_2D": conv_2d,
+    "DEPTHWISE_CONV_2D": depthwise_conv_2d,
+    "FULLY_CONNECTED": fully_connected,
+    "AVERAGE_POOL_2D": average_pool_2d,
+    "MAX_POOL_2D": max_pool_2d,
+    "MEAN": mean,
+    "ADD": add,
+    "SUB": sub,
+    "MUL": mul,
+    "PRELU": prelu,
+    "SOFTMAX": softmax,
+    "PAD": pad,
+    "CONCATENATION": concatenation,
+    "TRANSPOSE": transpose,
+    **_lut_kinds(),
+}
+"""Op kind -> its C binding. RESHAPE has none: generated code aliases the buffer."""
+
+
+def kernel_call(ctx: Ctx) -> KernelCall:
+    try:
+        binding = BINDINGS[ctx.op.kind]
+    except KeyError:
+        known = ", ".join(sorted(BINDINGS))
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': no int8 kernel; kernels exist for {known}"
+                         ) from None
+    return binding(ctx)

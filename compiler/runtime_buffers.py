@@ -1,0 +1,48 @@
+"""Scratch sizes of the mf_nn kernels, mirroring each C `*_get_buffer_size` formula.
+
+The memory planner reserves these bytes for a kernel's mf_context; tests/runtime checks that
+every function here returns what its C twin returns. Shapes are mf_dims tuples (n, h, w, c).
+When a kernel gains a DSP/MVE path with a different need, its formula changes in both places.
+"""
+
+from __future__ import annotations
+
+Dims = tuple[int, int, int, int]
+
+INT16_BYTES = 2
+
+
+def convolve_s8(input_dims: Dims, filter_dims: Dims) -> int:
+    """One im2col patch of KH * KW * C_in int16 values (input offset already added)."""
+    return filter_dims[1] * filter_dims[2] * input_dims[3] * INT16_BYTES
+
+
+def convolve_1x1_s8(input_dims: Dims, filter_dims: Dims) -> int:
+    return 0
+
+
+def depthwise_conv_s8(input_dims: Dims, filter_dims: Dims) -> int:
+    return 0
+
+
+def fully_connected_s8(accum_depth: int, output_depth: int) -> int:
+    return 0
+
+
+def avgpool_s8(output_w: int, channels: int) -> int:
+    return 0
+
+
+def scratch_bytes(kernel: str, dims: dict[str, Dims], params: dict[str, int]) -> int:
+    """Scratch bytes of a kernel call as `mcuforge.kernel_params.KernelCall` describes it."""
+    if kernel == "mf_convolve_s8":
+        return convolve_s8(dims["input"], dims["filter"])
+    if kernel == "mf_convolve_1x1_s8":
+        return convolve_1x1_s8(dims["input"], dims["filter"])
+    if kernel == "mf_depthwise_conv_s8":
+        return depthwise_conv_s8(dims["input"], dims["filter"])
+    if kernel == "mf_fully_connected_s8":
+        return fully_connected_s8(params["accum_depth"], params["output_depth"])
+    if kernel == "mf_avgpool_s8":
+        return avgpool_s8(dims["output"][2], dims["output"][3])
+    return 0

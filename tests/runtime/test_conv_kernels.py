@@ -1,0 +1,105 @@
+"""CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels, bit-exact against ref_int."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from mfnn import MF_OK, Kernels
+from oneop import ACTIVATIONS, CHANNELS, OneOp, act_data, act_quant, bias, cases, out_quant_for, weights
+
+
+def window(rng: np.random.Generator, size: tuple[int, int]) -> dict:
+    """Random kernel, stride, dilation and pads for which the output is at least 1x1."""
+    while True:
+        k = (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+        strides = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+        dil = (int(rng.integers(1, 3)), int(rng.integers(1, 3))) if rng.random() < 0.3 else (1, 1)
+        pads = tuple(int(rng.integers(0, k[i % 2])) for i in range(4))
+        eff = [(k[i] - 1) * dil[i] + 1 for i in range(2)]
+        if all(size[i] + pads[i] + pads[i + 2] >= eff[i] for i in range(2)):
+            return {"kernel": k, "strides": strides, "dilations": dil, "pads": pads,
+                    "activation": str(rng.choice(ACTIVATIONS))}
+
+
+def pointwise(rng: np.random.Generator) -> dict:
+    return {"kernel": (1, 1), "strides": (1, 1), "dilations": (1, 1), "pads": (0, 0, 0, 0),
+            "activation": str(rng.choice(ACTIVATIONS))}
+
+
+@pytest.mark.parametrize("seed", cases(80))
+def test_convolve(mf: Kernels, seed: int) -> None:
+    rng = np.random.default_rng(1000 + seed)
+    n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 11)), int(rng.integers(1, 11))
+    cin, cout = int(rng.choice(CHANNELS)), int(rng.choice(CHANNELS))
+    geo = pointwise(rng) if seed % 4 == 0 else window(rng, (h, w))
+    k = geo.pop("kernel")
+    one = OneOp("CONV_2D", geo)
+    xq = act_quant(rng)
+    x = act_data(rng, (n, h, w, cin))
+    wt, wq = weights(rng, (cout, *k, cin), axis=0)
+    one.input(x, xq)
+    one.input(wt, wq, const=True)
+    if rng.random() < 0.8:
+        one.input(*bias(rng, float(xq.scale[0]), wq.scale), const=True)
+    call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()),
+                                              k[0] * k[1] * cin))
+    assert call.kernel == ("mf_convolve_1x1_s8" if seed % 4 == 0 else call.kernel)
+    status, y = mf.conv(call, x, wt)
+    assert status == MF_OK
+    np.testing.assert_array_equal(y, expected)
+    # The general kernel must agree on the shapes the fast path takes.
+    if call.kernel == "mf_convolve_1x1_s8":
+        status, y = mf.conv(replace(call, kernel="mf_convolve_s8"), x, wt)
+        assert status == MF_OK
+        np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.parametrize("seed", cases(80))
+def test_depthwise_conv(mf: Kernels, seed: int) -> None:
+    rng = np.random.default_rng(2000 + seed)
+    n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 11)), int(rng.integers(1, 11))
+    c = int(rng.choice(CHANNELS))
+    mult = int(rng.choice((1, 1, 2, 3)))
+    geo = window(rng, (h, w))
+    k = geo.pop("kernel")
+    one = OneOp("DEPTHWISE_CONV_2D", {**geo, "depth_multiplier": mult})
+    xq = act_quant(rng)
+    x = act_data(rng, (n, h, w, c))
+    wt, wq = weights(rng, (1, *k, c * mult), axis=3)
+    one.input(x, xq)
+    one.input(wt, wq, const=True)
+    if rng.random() < 0.8:
+        one.input(*bias(rng, float(xq.scale[0]), wq.scale), const=True)
+    call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()),
+                                              k[0] * k[1]))
+    status, y = mf.depthwise(call, x, wt)
+    assert status == MF_OK
+    np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.parametrize("seed", cases(60))
+def test_fully_connected(mf: Kernels, seed: int) -> None:
+    rng = np.random.default_rng(3000 + seed)
+    batch = (int(rng.integers(1, 4)),) if seed % 3 else (1, int(rng.integers(1, 3)))
+    depth = int(rng.choice((*CHANNELS, 31, 32, 33, 64)))
+    units = int(rng.choice(CHANNELS))
+    one = OneOp("FULLY_CONNECTED", {"activation": str(rng.choice(ACTIVATIONS))})
+    xq = act_quant(rng)
+    x = act_data(rng, (*batch, depth))
+    wt, wq = weights(rng, (units, depth), axis=0)
+    if seed % 2:  # per-tensor weights, as TFLite's classic FULLY_CONNECTED has them
+        wq = replace(wq, scale=wq.scale[:1], zero_point=wq.zero_point[:1], axis=None)
+        wq.__post_init__()
+    one.input(x, xq)
+    one.input(wt, wq, const=True)
+    if rng.random() < 0.8:
+        w_scales = np.broadcast_to(wq.scale, (units,)).astype(np.float32)
+        b, bq = bias(rng, float(xq.scale[0]), w_scales)
+        one.input(b, bq, const=True)
+    call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()), depth))
+    assert call.params["per_channel"] == int(wq.per_channel)
+    status, y = mf.fully_connected(call, x, wt, expected.shape)
+    assert status == MF_OK
+    np.testing.assert_array_equal(y, expected)
