@@ -429,9 +429,28 @@ def _convert(graph: Graph, model: Any, sub: Any, fop: Any, names: list[str], sou
     builtin, _, _ = _builtin(model, fop)
     outputs = [names[i] for i in fop.outputs]
     inputs = ["" if i < 0 else names[i] for i in fop.inputs]
-    node = Node(graph, source, builtin, outputs[0], fop.builtinOptions, inputs, outputs)
+    node = Node(graph, source, builtin, outputs[0], fop.builtinOptions, _dequantize_hybrid(graph, inputs),
+                outputs)
     for op in CONVERTERS[builtin](node):
         _add_op(graph, node, op, {names[i]: _declared(sub.tensors[i]) for i in fop.outputs})
+
+
+def _dequantize_hybrid(graph: Graph, inputs: list[str]) -> list[str]:
+    """Inputs with the integer constants of a float op made float32: "hybrid" ops (float
+    activations, int8 weights, as in dynamic-range quantized models) become plain float ops."""
+    first = graph.tensors[inputs[0]] if inputs and inputs[0] else None
+    if first is None or first.dtype != "float32":
+        return inputs
+    return [_float_const(graph, graph.tensors[n]) if n and _is_quantized_const(graph.tensors[n]) else n
+            for n in inputs]
+
+
+def _is_quantized_const(t: Tensor) -> bool:
+    return t.data is not None and t.quant is not None and t.dtype in ("int8", "int16")
+
+
+def _float_const(graph: Graph, t: Tensor) -> str:
+    return graph.add_const(f"{t.name}_dequantized", _dequantized(t))
 
 
 def _add_op(graph: Graph, node: Node, op: Op, declared: dict[str, Shape]) -> None:
