@@ -9,7 +9,6 @@ them through ctypes. Shapes are 4-D NHWC (lower ranks padded with leading 1s).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -26,7 +25,7 @@ Dims = tuple[int, int, int, int]
 # (scale1, scale2, out_scale, left_shift) -> real multipliers of input1, input2, output
 RealMultipliers = Callable[[float, float, float, int], tuple[float, float, float]]
 
-ADD_LEFT_SHIFT = 20  # TFLite's headroom for int8 ADD/SUB
+ADD_LEFT_SHIFT = elementwise.LEFT_SHIFT["int8"]  # TFLite's headroom for int8 ADD/SUB (20)
 SOFTMAX_DIFF_BITS = 5  # integer bits of softmax's scaled differences (kScaledDiffIntegerBits)
 LUT_KINDS = ("LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "CLAMP", "QUANTIZE")
 
@@ -256,8 +255,9 @@ def pad(ctx: Ctx) -> KernelCall:
     scale, zp = ctx.out_quant()
     pads = [tuple(p) for p in ctx.op.attrs["pads"]]
     pads = [(0, 0)] * (4 - len(pads)) + pads
-    v = float(np.float32(ctx.op.attrs["value"]) / np.float32(scale))
-    value = int(np.clip(zp + math.copysign(math.floor(abs(v) + 0.5), v), -128, 127))
+    # Rounded half away from zero in float32, as the reference (pad_int) does it.
+    q = np.float32(ctx.op.attrs["value"]) / np.float32(scale)
+    value = int(np.clip(zp + int(np.sign(q) * np.floor(np.abs(q) + np.float32(0.5))), -128, 127))
     params = {"before": [int(p[0]) for p in pads], "after": [int(p[1]) for p in pads],
               "value": value}
     return KernelCall("mf_pad_s8", params, {}, {"input": dims4(x.shape)})
