@@ -2,7 +2,7 @@
 
 The model is checked and shape-inferred by onnx first (strict), with dynamic input dimensions fixed
 from `input_shapes`. Nodes are then converted in order: a node whose inputs are all constant is
-folded with ONNX's reference evaluator, any other goes to its function in `onnx_ops.TABLE`.
+folded (with ONNX's reference evaluator), any other goes to its function in `onnx_ops.TABLE`.
 Conv-net tensors become channels last (see `onnx_builder`); inputs and outputs whose layout
 changed get an `IOLayout`. A QDQ model imports as float ops between QUANTIZE/DEQUANTIZE, which
 `onnx_qdq.fold_qdq` then turns into integer ops.
@@ -23,7 +23,7 @@ from onnx.reference import ReferenceEvaluator
 
 from mcuforge.errors import MfError
 from mcuforge.importers.onnx_builder import Builder, Operand, Perm, Value, channels_last, identity
-from mcuforge.importers.onnx_ops import CONST_HOOKS, TABLE
+from mcuforge.importers.onnx_ops import CONST_TABLE, TABLE
 from mcuforge.importers.onnx_qdq import fold_qdq
 from mcuforge.ir.graph import Graph, IOLayout, Op, Shape, Tensor
 
@@ -258,6 +258,9 @@ def _call(b: Builder, node: NodeProto, ins: list[Operand]) -> list[Operand]:
 
 def _fold(b: Builder, model: onnx.ModelProto, node: NodeProto, ins: list[Operand]) -> list[Operand]:
     """Evaluate a node whose inputs are all constant."""
+    own = CONST_TABLE.get(node.op_type)
+    if own is not None:
+        return [own(b, *ins, **_attrs(node))]
     feeds = {n: x for n, x in zip(node.input, ins) if n and isinstance(x, np.ndarray)}
     graph = helper.make_graph(
         [node], "fold",
@@ -269,9 +272,6 @@ def _fold(b: Builder, model: onnx.ModelProto, node: NodeProto, ins: list[Operand
         outs = ReferenceEvaluator(helper.make_model(graph, opset_imports=model.opset_import)).run(None, feeds)
     except Exception as e:  # the evaluator raises anything an op implementation can
         raise b.fail(f"cannot evaluate this constant node: {_one_line(e)}") from None
-    hook = CONST_HOOKS.get(node.op_type)
-    if hook is not None:
-        hook(b, *ins, **_attrs(node))
     return [np.asarray(o) for o in outs]
 
 

@@ -459,11 +459,19 @@ def DequantizeLinear(
     return b.emit("DEQUANTIZE", [v.name], {}, v.perm)
 
 
-def record_dequantized_const(b: Builder, x: np.ndarray, scale: np.ndarray, zp: np.ndarray | None = None,
-                             *, axis: int = 1, **_: Any) -> None:
-    """Remember the integer encoding of a constant DequantizeLinear (quantized weights/biases)."""
+def dequantize_const(
+    b: Builder, x: np.ndarray, scale: np.ndarray, zp: np.ndarray | None = None, *, axis: int = 1,
+    block_size: int = 0, output_dtype: int = 0,
+) -> np.ndarray:
+    """A quantized weight or bias: its float value, with its integer encoding remembered."""
+    if block_size:
+        raise b.fail("blocked quantization (block_size) is not supported")
     z = zp if zp is not None else np.zeros(scale.shape, np.int64)
-    b.qconsts[b.node.output[0]] = QuantParams(scale.reshape(-1), z.reshape(-1), axis % max(x.ndim, 1))
+    quant = QuantParams(scale.reshape(-1), z.reshape(-1), axis % max(x.ndim, 1) if scale.size > 1 else None)
+    b.qconsts[b.node.output[0]] = quant
+    shape = quant.broadcast_shape(x.ndim)
+    centered = (x.astype(np.int64) - quant.zero_point.reshape(shape)).astype(np.float32)
+    return centered * quant.scale.reshape(shape)  # float32 arithmetic, like ONNX
 
 
 OnnxOp = Callable[..., Result]
@@ -473,5 +481,6 @@ TABLE: dict[str, OnnxOp] = {f.__name__: f for f in (
     Squeeze, Unsqueeze, Transpose, Concat, Pad, Identity, Dropout, Cast, Shape, QuantizeLinear,
     DequantizeLinear,
 )}
-# Ops folded like any constant op, whose constant result needs more than its value recorded.
-CONST_HOOKS: dict[str, Callable[..., None]] = {"DequantizeLinear": record_dequantized_const}
+# Constant forms computed here rather than by ONNX's reference evaluator, which lacks
+# DequantizeLinear before opset 19 and could not remember the integer encoding anyway.
+CONST_TABLE: dict[str, Callable[..., np.ndarray]] = {"DequantizeLinear": dequantize_const}

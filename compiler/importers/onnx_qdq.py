@@ -6,6 +6,10 @@ the integer tensors before the DEQUANTIZEs and write the integer tensor after th
 weights and biases become integers with the QDQ model's scales, and the QUANTIZE/DEQUANTIZE ops
 left without users disappear. What stays is a QUANTIZE at each float input and a DEQUANTIZE at
 each float output; ops the model did not quantize stay float between their own Q/DQ.
+
+Integer kernels have rules a QDQ model need not follow (TFLite's): some fix their output's
+parameters, some move bytes and so need the input's parameters on the output, concatenation
+needs them on every input. Where the model differs, a requantizing QUANTIZE is inserted.
 """
 
 from __future__ import annotations
@@ -14,16 +18,10 @@ import numpy as np
 
 from mcuforge.ir.graph import Graph, Op, QuantParams, Tensor
 from mcuforge.ops.common import INT_RANGES
+from mcuforge.ops.registry import OpDef, lookup
 
-# Ops whose integer kernels produce a fixed output quantization (TFLite's rule); a QDQ model that
-# chose other parameters gets a requantizing QUANTIZE after them.
-FIXED_OUTPUT_QUANT: dict[str, tuple[float, int]] = {
-    "LOGISTIC": (1.0 / 256, -128),
-    "SOFTMAX": (1.0 / 256, -128),
-    "TANH": (1.0 / 128, 0),
-}
-# Ops whose input 2 is a bias, stored as int32 with scale input_scale * weight_scale.
-BIAS_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+# Ops whose integer kernel copies its inputs' bytes to the output, beyond "same_as_input" ones.
+INPUTS_SHARE_OUTPUT_QUANT = ("CONCATENATION",)
 
 
 def fold_qdq(graph: Graph, weight_quant: dict[str, QuantParams]) -> None:
@@ -35,11 +33,12 @@ def fold_qdq(graph: Graph, weight_quant: dict[str, QuantParams]) -> None:
 
 def _fold_op(graph: Graph, op: Op, weight_quant: dict[str, QuantParams]) -> None:
     producers, consumers = graph.producers(), graph.consumers()
+    opdef = lookup(op.kind)
     new_inputs = []
     for i, name in enumerate(op.inputs):
         t = graph.tensors[name] if name else None
         if t is None or t.is_const:
-            if t is not None and name not in weight_quant and not (op.kind in BIAS_OPS and i == 2):
+            if t is not None and name not in weight_quant and i != opdef.bias_input:
                 return  # a float constant the model did not quantize: leave the op float
             new_inputs.append(name)
             continue
@@ -55,27 +54,42 @@ def _fold_op(graph: Graph, op: Op, weight_quant: dict[str, QuantParams]) -> None
         return
     converted: list[str] = []
     for i, name in enumerate(new_inputs):
-        converted.append(_int_const(graph, op.kind, i, name, converted, weight_quant))
+        converted.append(_int_const(graph, opdef, i, name, converted, weight_quant))
+    target = graph.tensors[q.outputs[0]]
+    if op.kind in INPUTS_SHARE_OUTPUT_QUANT or opdef.out_quant == "same_as_input":
+        converted = [_requantized(graph, op, name, target) for name in converted]
     op.inputs = converted
-    _take_output(graph, op, q)
+    _take_output(graph, op, q, opdef)
 
 
-def _take_output(graph: Graph, op: Op, q: Op) -> None:
+def _requantized(graph: Graph, op: Op, name: str, like: Tensor) -> str:
+    """`name` with the quantization of `like`, through a QUANTIZE before `op` if they differ."""
+    t = graph.tensors[name]
+    assert like.quant is not None
+    if t.is_const or t.scalar_quant() == like.scalar_quant():
+        return name
+    out = graph.unique_name(f"{name}/requant")
+    graph.add_tensor(Tensor(out, t.shape, like.dtype, quant=like.quant))
+    graph.ops.insert(graph.ops.index(op), Op("QUANTIZE", out, [name], [out], {}))
+    return out
+
+
+def _take_output(graph: Graph, op: Op, q: Op, opdef: OpDef) -> None:
     """`op` now writes what `q` wrote, through a requantization if its kernel fixes the scale."""
     graph.ops.remove(q)
     target = graph.tensors[q.outputs[0]]
-    fixed = FIXED_OUTPUT_QUANT.get(op.kind)
-    if fixed is None or target.scalar_quant() == (np.float32(fixed[0]), fixed[1]):
+    fixed = opdef.out_quant
+    if not isinstance(fixed, tuple) or target.scalar_quant() == (np.float32(fixed[0]), fixed[1]):
         op.outputs = [q.outputs[0]]
         return
     mid = graph.unique_name(f"{op.outputs[0]}/fixed_quant")
-    graph.add_tensor(Tensor(mid, target.shape, "int8", quant=QuantParams(*fixed)))
+    graph.add_tensor(Tensor(mid, target.shape, target.dtype, quant=QuantParams(*fixed)))
     op.outputs = [mid]
     graph.ops.insert(graph.ops.index(op) + 1, Op("QUANTIZE", q.name, [mid], [q.outputs[0]], {}))
 
 
 def _int_const(
-    graph: Graph, kind: str, index: int, name: str, before: list[str], weight_quant: dict[str, QuantParams]
+    graph: Graph, opdef: OpDef, index: int, name: str, before: list[str], weight_quant: dict[str, QuantParams]
 ) -> str:
     """The integer version of a weight or bias constant (a new tensor: constants may be shared);
     `before` holds the op's inputs already converted."""
@@ -83,7 +97,7 @@ def _int_const(
         return name
     t = graph.tensors[name]
     quant = weight_quant.get(name)
-    dtype = "int32" if kind in BIAS_OPS and index == 2 else "int8"
+    dtype = "int32" if index == opdef.bias_input else "int8"
     if quant is None:  # a float bias: TFLite's scale, input scale times weight scale
         in_scale, _ = graph.tensors[before[0]].scalar_quant()
         w_quant = graph.tensors[before[1]].quant
