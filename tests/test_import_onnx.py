@@ -420,3 +420,11 @@ def test_qdq_int8_reference_close_to_onnxruntime(tmp_path: Path) -> None:
         d = np.concatenate([a.ravel() for a in diffs])
         assert np.mean(d <= 1.01) >= 0.9, (name, np.mean(d <= 1.01))
         assert d.max() <= 3.01, (name, d.max())
+
+
+def test_output_aliasing_an_input_is_copied(tmp_path: Path) -> None:
+    nodes = [node("Identity", ["x"], ["y"]), node("Relu", ["x"], ["r"]), node("Transpose", ["r"], ["z"])]
+    path = save(tmp_path, nodes, {"x": [2, 3]}, ["y", "z"], {})
+    graph = compare(path, {"x": rand(2, 3, scale=1)})
+    assert graph.outputs == ["y", "z"]
+    assert graph.io_layouts["z"].perm == (1, 0) and graph.io_layouts["z"].source_shape == (3, 2)

@@ -1,163 +1,31 @@
 """One function per ONNX op, named like the op: inputs positionally (a `Value`, a numpy constant
 in the ONNX layout, or None when omitted), ONNX attributes as keyword arguments.
 
-A function returns the op's outputs (a `Value` or a constant each). Ops whose inputs are all
+A function returns the op's outputs (a `Value` or a constant each). Conv, Gemm, MatMul, pooling
+and means live in `onnx_nn_ops`; `TABLE` here registers them all. Ops whose inputs are all
 constant never get here: the importer folds them with ONNX's reference evaluator.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
-from mcuforge.importers.onnx_builder import (
-    Builder,
-    Operand,
-    Value,
-    channels_last,
-    identity,
-    inverse,
+from mcuforge.importers.onnx_builder import Builder, Operand, Value, channels_last, identity, inverse
+from mcuforge.importers.onnx_nn_ops import (
+    AveragePool,
+    Conv,
+    Gemm,
+    GlobalAveragePool,
+    MatMul,
+    MaxPool,
+    ReduceMean,
 )
 from mcuforge.ir.graph import QuantParams
 
 Ints = Sequence[int]
 Result = Operand | list[Operand]
-
-# -- window geometry (Conv, pools) -----------------------------------------------------------
-
-
-def _to_2d(values: Ints, fill: int) -> tuple[int, int]:
-    """ONNX 1-D attributes become 2-D with H = 1."""
-    v = [int(a) for a in values]
-    return (fill, v[0]) if len(v) == 1 else (v[0], v[1])
-
-
-def _pads(
-    b: Builder, x: Value, kernel: Ints, strides: Ints, dilations: Ints, pads: Ints | None, auto_pad: str
-) -> tuple[int, int, int, int]:
-    """(top, left, bottom, right) in the IR's 2-D geometry."""
-    spatial = b.onnx_shape(x)[2:]
-    n = len(spatial)
-    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-        lo, hi = [], []
-        for size, k, s, d in zip(spatial, kernel, strides, dilations):
-            total = max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
-            small, big = total // 2, total - total // 2
-            lo.append(small if auto_pad == "SAME_UPPER" else big)
-            hi.append(big if auto_pad == "SAME_UPPER" else small)
-    elif auto_pad in ("NOTSET", "VALID"):
-        p = list(pads) if pads is not None and auto_pad == "NOTSET" else [0] * (2 * n)
-        lo, hi = p[:n], p[n:]
-    else:
-        raise b.fail(f"auto_pad '{auto_pad}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
-    if min(lo + hi) < 0:
-        raise b.fail(f"negative pads {list(lo) + list(hi)} are not supported")
-    top, left = _to_2d(lo, 0)
-    bottom, right = _to_2d(hi, 0)
-    return (top, left, bottom, right)
-
-
-def _window(
-    b: Builder, x: Value, kernel: Ints, strides: Ints | None, dilations: Ints | None,
-    pads: Ints | None, auto_pad: str,
-) -> dict[str, Any]:
-    n = len(kernel)
-    if n not in (1, 2) or x.rank != n + 2:
-        raise b.fail(f"only 1-D and 2-D windows over rank 3/4 inputs, got kernel {list(kernel)} "
-                     f"over {b.onnx_shape(x)}")
-    strides = strides or [1] * n
-    dilations = dilations or [1] * n
-    return {
-        "strides": _to_2d(strides, 1),
-        "dilations": _to_2d(dilations, 1),
-        "pads": _pads(b, x, kernel, strides, dilations, pads, auto_pad),
-        "kernel": _to_2d(kernel, 1),
-    }
-
-
-def _spatial_in(b: Builder, x: Value) -> str:
-    """The IR NHWC tensor a 2-D kernel reads; a 1-D (N, C, W) tensor becomes (N, 1, W, C)."""
-    v = b.as_layout(x, channels_last(x.rank))
-    if x.rank == 4:
-        return v.name
-    n, w, c = b.ir_shape(v)
-    return b.emit("RESHAPE", [v.name], {"shape": [n, 1, w, c]}, (0, 1, 2, 3), "nhwc").name
-
-
-def _spatial_op(b: Builder, kind: str, inputs: list[str], attrs: dict[str, Any], rank: int) -> Value:
-    if rank == 4:
-        return b.emit(kind, inputs, attrs, channels_last(4))
-    y = b.emit(kind, inputs, attrs, (0, 1, 2, 3), kind.lower())
-    n, _, w, c = b.ir_shape(y)
-    return b.emit("RESHAPE", [y.name], {"shape": [n, w, c]}, channels_last(3))
-
-
-# -- convolution and dense ---------------------------------------------------------------------
-
-
-def Conv(
-    b: Builder, x: Operand, w: Operand, bias: Operand = None, *, auto_pad: str = "NOTSET",
-    dilations: Ints | None = None, group: int = 1, kernel_shape: Ints | None = None,
-    pads: Ints | None = None, strides: Ints | None = None,
-) -> Value:
-    x, w = b.runtime(x), b.need_const(w, "weights")
-    c_in = b.onnx_shape(x)[1]
-    if x.rank != w.ndim or w.shape[1] * group != c_in:
-        raise b.fail(f"weights {list(w.shape)} with group={group} do not fit input "
-                     f"{list(b.onnx_shape(x))} (weight channels x group must equal input channels)")
-    geometry = _window(b, x, w.shape[2:], strides, dilations, pads, auto_pad)
-    del geometry["kernel"]
-    w4 = w if w.ndim == 4 else w[:, :, None, :]
-    inputs = [_spatial_in(b, x)]
-    if group == 1:
-        kind, attrs = "CONV_2D", {}
-        inputs.append(b.weight(1, w4.transpose(0, 2, 3, 1), 0, "weights"))
-    elif group == c_in:
-        kind, attrs = "DEPTHWISE_CONV_2D", {"depth_multiplier": w.shape[0] // c_in}
-        inputs.append(b.weight(1, w4.transpose(1, 2, 3, 0), 3, "weights"))
-    else:
-        raise b.fail(f"grouped convolution (group={group}, {c_in} input channels) is not supported; "
-                     "only group=1 and depthwise (group = input channels)")
-    if bias is not None:
-        inputs.append(b.weight(2, b.need_const(bias, "bias"), 0, "bias"))
-    return _spatial_op(b, kind, inputs, {**geometry, **attrs, "activation": "NONE"}, x.rank)
-
-
-def _fc(b: Builder, a: Value, w: np.ndarray, bias: np.ndarray | None) -> Value:
-    a = b.as_layout(a, identity(a.rank))
-    inputs = [a.name, b.weight(1, w, 0, "weights")]
-    if bias is not None:
-        inputs.append(b.weight(2, bias, 0, "bias"))
-    return b.emit("FULLY_CONNECTED", inputs, {"activation": "NONE"}, a.perm)
-
-
-def Gemm(
-    b: Builder, a: Operand, w: Operand, c: Operand = None, *, alpha: float = 1.0, beta: float = 1.0,
-    transA: int = 0, transB: int = 0,
-) -> Value:
-    a, w = b.runtime(a), b.need_const(w, "second input (B)")
-    if transA:
-        a = b.as_layout(a, (1, 0))
-    weights = (w if transB else w.T) * np.float32(alpha)
-    if alpha != 1.0 and b.node.input[1] in b.qconsts:
-        raise b.fail(f"alpha={alpha} with quantized weights is not supported")
-    bias = None
-    if c is not None:
-        c = b.need_const(c, "third input (C)")
-        if c.size not in (1, weights.shape[0]) or (c.ndim == 2 and c.shape[0] != 1):
-            raise b.fail(f"bias C {list(c.shape)} must broadcast to one row of {weights.shape[0]}")
-        bias = np.broadcast_to(c.reshape(-1) * np.float32(beta), (weights.shape[0],))
-    return _fc(b, a, weights, bias)
-
-
-def MatMul(b: Builder, a: Operand, w: Operand) -> Value:
-    a, w = b.runtime(a), b.need_const(w, "second input")
-    if w.ndim != 2 or a.rank < 2:
-        raise b.fail(f"only (..., K) x (K, N) with a constant 2-D second input, got {list(w.shape)}")
-    return _fc(b, a, w.T, None)
-
 
 # -- elementwise -------------------------------------------------------------------------------
 
@@ -250,72 +118,6 @@ def BatchNormalization(
     params = [b.const(b.need_const(p, n), n) for p, n in
               ((scale, "scale"), (bias, "bias"), (mean, "mean"), (var, "var"))]
     return b.emit("BATCH_NORM", [v.name, *params], {"epsilon": float(epsilon)}, v.perm)
-
-
-# -- pooling and reductions --------------------------------------------------------------------
-
-
-def _pool(
-    b: Builder, kind: str, x: Operand, kernel_shape: Ints, strides: Ints | None, pads: Ints | None,
-    auto_pad: str, ceil_mode: int,
-) -> Value:
-    v = b.runtime(x)
-    geometry = _window(b, v, kernel_shape, strides, None, pads, auto_pad)
-    del geometry["dilations"]
-    if ceil_mode:
-        raise b.fail("ceil_mode=1 is not supported; export with ceil_mode=0 or explicit pads")
-    return _spatial_op(b, kind, [_spatial_in(b, v)], {**geometry, "activation": "NONE"}, v.rank)
-
-
-def MaxPool(
-    b: Builder, x: Operand, *, kernel_shape: Ints, strides: Ints | None = None, pads: Ints | None = None,
-    auto_pad: str = "NOTSET", ceil_mode: int = 0, dilations: Ints | None = None, storage_order: int = 0,
-) -> Value:
-    if len(b.node.output) > 1 and b.node.output[1]:
-        raise b.fail("the Indices output is not supported")
-    if dilations is not None and any(d != 1 for d in dilations):
-        raise b.fail(f"dilations {list(dilations)} are not supported for pooling")
-    return _pool(b, "MAX_POOL_2D", x, kernel_shape, strides, pads, auto_pad, ceil_mode)
-
-
-def AveragePool(
-    b: Builder, x: Operand, *, kernel_shape: Ints, strides: Ints | None = None, pads: Ints | None = None,
-    auto_pad: str = "NOTSET", ceil_mode: int = 0, count_include_pad: int = 0, dilations: Ints | None = None,
-) -> Value:
-    if count_include_pad and (any(pads or []) or auto_pad.startswith("SAME")):
-        raise b.fail("count_include_pad=1 with padding is not supported (padded cells are never counted)")
-    if dilations is not None and any(d != 1 for d in dilations):
-        raise b.fail(f"dilations {list(dilations)} are not supported for pooling")
-    return _pool(b, "AVERAGE_POOL_2D", x, kernel_shape, strides, pads, auto_pad, ceil_mode)
-
-
-def _mean(b: Builder, v: Value, onnx_axes: Ints, keepdims: bool) -> Value:
-    axes = sorted(v.perm.index(a % v.rank) for a in onnx_axes)
-    attrs = {"axes": axes, "keepdims": keepdims}
-    if keepdims:
-        return b.emit("MEAN", [v.name], attrs, v.perm)
-    kept = [p for p in v.perm if p not in {v.perm[k] for k in axes}]
-    # Renumber the surviving ONNX axes 0..r-1, keeping their IR order.
-    return b.emit("MEAN", [v.name], attrs, tuple(int(i) for i in np.argsort(np.argsort(kept))))
-
-
-def GlobalAveragePool(b: Builder, x: Operand) -> Value:
-    v = b.runtime(x)
-    return _mean(b, v, range(2, v.rank), True)
-
-
-def ReduceMean(
-    b: Builder, x: Operand, axes_in: Operand = None, *, axes: Ints | None = None, keepdims: int = 1,
-    noop_with_empty_axes: int = 0,
-) -> Value:
-    v = b.runtime(x)
-    if axes_in is not None:
-        axes = [int(a) for a in b.need_const(axes_in, "axes")]
-    if not axes:
-        if noop_with_empty_axes:
-            return v
-        axes = range(v.rank)
-    return _mean(b, v, axes, bool(keepdims))
 
 
 # -- shape and data movement -------------------------------------------------------------------
