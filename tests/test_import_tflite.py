@@ -181,8 +181,7 @@ def test_declared_shape_mismatch_names_op() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["residual", "depthwise", "dilated", "conv1d", "sigmoid_tanh",
-                                  "concat_pad", "hard_swish"])
+@pytest.mark.parametrize("name", sorted(zoo.keras_zoo()))
 def test_zoo_float_matches_tflite_interpreter(name: str) -> None:
     data = zoo.converted(name, False)
     graph = import_tflite_bytes(data, {}, name)
@@ -205,8 +204,7 @@ def test_zoo_attrs() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["residual", "depthwise", "conv1d", "sigmoid_tanh", "concat_pad",
-                                  "hard_swish"])
+@pytest.mark.parametrize("name", sorted(zoo.keras_zoo()))
 def test_zoo_int8_imports_with_quant_params(name: str) -> None:
     graph = import_tflite_bytes(zoo.converted(name, True), {}, name)
     verify(graph)
@@ -241,9 +239,10 @@ def test_fully_connected_flattens_leading_dims() -> None:
 # -- broken and unsupported models ------------------------------------------------------------
 
 
-def test_random_bytes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("head", [b"", b"\x1c\x00\x00\x00TFL3"])
+def test_random_bytes(tmp_path: Path, head: bytes) -> None:
     path = tmp_path / "x.tflite"
-    path.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    path.write_bytes(head + np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
     with pytest.raises(MfError, match=r"x.tflite: not a valid TFLite flatbuffer"):
         load_model(path)
 
@@ -274,6 +273,18 @@ def test_unsupported_ops_listed_at_once(tmp_path: Path) -> None:
     assert "SIN (TFLite builtin version 1)" in message and "EXP (TFLite builtin version" in message
     assert f"Supported: {', '.join(sorted(CONVERTERS))}" in message
     assert "\n" not in message
+
+
+def test_custom_and_unknown_ops_listed() -> None:
+    def make_custom(model: Any) -> None:
+        model.operatorCodes[0] = fb.OperatorCodeT(deprecatedBuiltinCode=fb.BuiltinOperator.CUSTOM,
+                                                  builtinCode=fb.BuiltinOperator.CUSTOM, customCode=b"MyOp")
+
+    data = edited(mlperf_model("kws_dscnn_int8.tflite").read_bytes(), make_custom)
+    first = fb.ModelT.InitFromPackedBuf(bytearray(data), 0).subgraphs[0].operators
+    count = sum(op.opcodeIndex == 0 for op in first)
+    with pytest.raises(MfError, match=rf"{count} unsupported TFLite op\(s\): '[^']+' CUSTOM 'MyOp' \(TFLite"):
+        import_tflite_bytes(data, {})
 
 
 def test_dequantized_constants_are_folded() -> None:

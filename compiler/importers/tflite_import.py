@@ -302,7 +302,7 @@ def import_tflite_bytes(data: bytes, input_shapes: Mapping[str, Shape], source: 
     sub = model.subgraphs[0]
     _check_supported(model, sub, source)
     graph = Graph(source=source, source_format="tflite")
-    names = [_add_tensor(graph, model, t, source) for t in sub.tensors]
+    names = [_add_tensor(graph, model, data, t, source) for t in sub.tensors]
     graph.inputs = [names[i] for i in sub.inputs]
     graph.outputs = [names[i] for i in sub.outputs]
     _set_input_shapes(graph, sub, names, input_shapes, source)
@@ -351,7 +351,7 @@ def _check_supported(model: Any, sub: Any, source: str) -> None:
         )
 
 
-def _add_tensor(graph: Graph, model: Any, ft: Any, source: str) -> str:
+def _add_tensor(graph: Graph, model: Any, file: bytes, ft: Any, source: str) -> str:
     name = graph.unique_name(ft.name.decode() if ft.name else "")
     if ft.type not in TENSOR_TYPES:
         raise MfError(f"{source}: tensor '{name}' has type {TYPE_NAMES.get(ft.type, ft.type)}, "
@@ -360,16 +360,23 @@ def _add_tensor(graph: Graph, model: Any, ft: Any, source: str) -> str:
         raise MfError(f"{source}: tensor '{name}' is sparse; densify the model before compiling")
     dtype = TENSOR_TYPES[ft.type]
     shape = tuple(int(d) for d in ft.shape) if ft.shape is not None else ()
-    data = _buffer(model, ft, dtype, shape, name, source)
+    data = _buffer(model, file, ft, dtype, shape, name, source)
     graph.add_tensor(Tensor(name, shape, dtype, data, _quant(ft.quantization)))
     return name
 
 
-def _buffer(model: Any, ft: Any, dtype: str, shape: Shape, name: str, source: str) -> np.ndarray | None:
+def _buffer(
+    model: Any, file: bytes, ft: Any, dtype: str, shape: Shape, name: str, source: str
+) -> np.ndarray | None:
     buf = model.buffers[ft.buffer] if model.buffers is not None and ft.buffer < len(model.buffers) else None
-    if buf is None or buf.data is None or len(buf.data) == 0:
+    if buf is None:
         return None
-    raw = np.asarray(buf.data, dtype=np.uint8).tobytes()
+    if buf.offset > 1:  # models past 2 GB keep their data after the flatbuffer, by offset
+        raw = file[buf.offset : buf.offset + buf.size]
+    elif buf.data is not None and len(buf.data) > 0:
+        raw = np.asarray(buf.data, dtype=np.uint8).tobytes()
+    else:
+        return None
     count = int(np.prod(shape, dtype=np.int64))
     if len(raw) != count * np.dtype(dtype).itemsize:
         raise MfError(f"{source}: not a valid TFLite flatbuffer (tensor '{name}' {shape} {dtype} "
