@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from mcuforge.ops.common import same_shape
+from mcuforge.ops.common import INT_RANGES, same_shape
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
+from mcuforge.reference.qmath import quantize_multiplier, requantize
 
 
 def clamp_float(ctx: Ctx, xs: Arrays) -> Arrays:
@@ -13,7 +16,31 @@ def clamp_float(ctx: Ctx, xs: Arrays) -> Arrays:
     return [np.clip(xs[0], a["min"], a["max"]).astype(np.float32)]
 
 
+def _quantized_bound(v: float, scale: float, zero_point: int) -> int:
+    """zero_point + roundf(v / scale) in float32, as TFLM's Relu and Relu6 prepare it."""
+    q = np.float32(v) / np.float32(scale)
+    return zero_point + int(np.sign(q) * np.floor(np.abs(q) + np.float32(0.5)))
+
+
+def clamp_int(ctx: Ctx, xs: Arrays) -> Arrays:
+    """Relu6 is TFLM's plain clamp between the input's zero and six (it assumes input and output
+    quantization agree); every other range takes TFLM's Relu path, which requantizes to the
+    output first and clamps there."""
+    a = ctx.op.attrs
+    x = xs[0]
+    (x_scale, x_zp), (out_scale, out_zp) = ctx.in_quant(), ctx.out_quant()
+    dtype_lo, dtype_hi = INT_RANGES[ctx.outs[0].dtype]
+    if (a["min"], a["max"]) == (0.0, 6.0):
+        six = min(max(_quantized_bound(6.0, x_scale, x_zp), dtype_lo), dtype_hi)
+        return [np.clip(x, x_zp, six).astype(ctx.outs[0].dtype)]
+    lo = dtype_lo if a["min"] == -math.inf else max(dtype_lo, _quantized_bound(a["min"], out_scale, out_zp))
+    hi = dtype_hi if a["max"] == math.inf else min(dtype_hi, _quantized_bound(a["max"], out_scale, out_zp))
+    multiplier, shift = quantize_multiplier(x_scale / out_scale)
+    y = requantize(x.astype(np.int64) - x_zp, multiplier, shift, out_zp, lo, hi)
+    return [y.astype(ctx.outs[0].dtype)]
+
+
 CLAMP = register(OpDef(
-    kind="CLAMP", shape=same_shape, ref_float=clamp_float, attrs=("min", "max"),
+    kind="CLAMP", shape=same_shape, ref_float=clamp_float, ref_int=clamp_int, attrs=("min", "max"),
     doc="clamp to [min, max] (Relu, Relu6, Clip)",
 ))

@@ -27,7 +27,13 @@ def concat_float(ctx: Ctx, xs: Arrays) -> Arrays:
     return [apply_activation(y.astype(np.float32), ctx.op.attrs["activation"])]
 
 
+def concat_int(ctx: Ctx, xs: Arrays) -> Arrays:
+    """TFLM copies int8 inputs byte for byte: the converter gives every input the output's
+    quantization, and TFLM applies no fused activation to integer concatenation."""
+    return [np.concatenate(xs, axis=ctx.op.attrs["axis"]).astype(ctx.outs[0].dtype)]
+
+
 CONCATENATION = register(OpDef(
-    kind="CONCATENATION", shape=concat_shape, ref_float=concat_float, num_inputs=(1, 1 << 16),
-    attrs=("axis", "activation"), doc="join tensors along an axis",
+    kind="CONCATENATION", shape=concat_shape, ref_float=concat_float, ref_int=concat_int,
+    num_inputs=(1, 1 << 16), attrs=("axis", "activation"), doc="join tensors along an axis",
 ))

@@ -8,8 +8,15 @@ from __future__ import annotations
 import numpy as np
 
 from mcuforge.ir.graph import Op, Shape
-from mcuforge.ops.common import apply_activation, patches, window_output_shape
+from mcuforge.ops.common import (
+    apply_activation,
+    exact_dot,
+    patches,
+    quantized_activation_range,
+    window_output_shape,
+)
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
+from mcuforge.reference.qmath import channel_multipliers, requantize
 
 WINDOW_ATTRS = ("strides", "dilations", "pads", "activation")
 
@@ -31,6 +38,33 @@ def conv_float(ctx: Ctx, xs: Arrays) -> Arrays:
     return [apply_activation(y.astype(np.float32), a["activation"])]
 
 
+def conv_int(ctx: Ctx, xs: Arrays) -> Arrays:
+    """TFLM's ConvPerChannel: int32 sums of (x - x_zp) * w, padding contributing nothing, plus the
+    int32 bias, requantized per output channel."""
+    x, w = xs[0], xs[1]
+    a = ctx.op.attrs
+    _, x_zp = ctx.in_quant(0)
+    p = patches(x, (w.shape[1], w.shape[2]), a["strides"], a["dilations"], a["pads"], x_zp)
+    acc = exact_dot(p, w.transpose(3, 1, 2, 0), axes=([3, 4, 5], [0, 1, 2]))
+    # Padding holds x_zp, so subtracting x_zp * sum(w) zeroes it as TFLM's skipped taps are.
+    acc -= x_zp * w.sum(axis=(1, 2, 3), dtype=np.int64)
+    return [requantize_channels(ctx, acc, xs[2] if len(xs) > 2 else None)]
+
+
+def requantize_channels(ctx: Ctx, acc: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """Bias, per-channel requantization and fused activation of an accumulator whose last axis is
+    the output channel (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED)."""
+    if bias is not None:
+        acc = acc + bias.astype(np.int64)
+    x_t, w_t, out = ctx.ins[0], ctx.ins[1], ctx.outs[0]
+    assert x_t is not None and w_t is not None and w_t.quant is not None
+    x_scale, _ = x_t.scalar_quant()
+    out_scale, out_zp = out.scalar_quant()
+    multiplier, shift = channel_multipliers(x_scale, w_t.quant.scale, out_scale, acc.shape[-1])
+    lo, hi = quantized_activation_range(ctx.op.attrs["activation"], out_scale, out_zp, out.dtype)
+    return requantize(acc, multiplier, shift, out_zp, lo, hi).astype(out.dtype)
+
+
 def conv_macs(op: Op, ins: list[Shape | None], outs: list[Shape]) -> int:
     w = ins[1]
     assert w is not None
@@ -38,6 +72,7 @@ def conv_macs(op: Op, ins: list[Shape | None], outs: list[Shape]) -> int:
 
 
 CONV_2D = register(OpDef(
-    kind="CONV_2D", shape=conv_shape, ref_float=conv_float, macs=conv_macs,
-    num_inputs=(2, 3), attrs=WINDOW_ATTRS, doc="2-D convolution, NHWC x OHWI",
+    kind="CONV_2D", shape=conv_shape, ref_float=conv_float, ref_int=conv_int, macs=conv_macs,
+    num_inputs=(2, 3), attrs=WINDOW_ATTRS, weight_axes={1: 0}, bias_input=2,
+    doc="2-D convolution, NHWC x OHWI",
 ))

@@ -9,7 +9,7 @@ import numpy as np
 
 from mcuforge.ir.graph import Op, Shape
 from mcuforge.ops.common import apply_activation, patches, window_output_shape
-from mcuforge.ops.conv_2d import WINDOW_ATTRS
+from mcuforge.ops.conv_2d import WINDOW_ATTRS, requantize_channels
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
 
 
@@ -33,6 +33,21 @@ def depthwise_float(ctx: Ctx, xs: Arrays) -> Arrays:
     return [apply_activation(y.astype(np.float32), a["activation"])]
 
 
+def depthwise_int(ctx: Ctx, xs: Arrays) -> Arrays:
+    """TFLM's DepthwiseConvPerChannel: per output channel c*M+m, sums of (x[c] - x_zp) * w."""
+    x, w = xs[0], xs[1]
+    a = ctx.op.attrs
+    kh, kw, cm = w.shape[1:]
+    c = x.shape[3]
+    _, x_zp = ctx.in_quant(0)
+    p = patches(x, (kh, kw), a["strides"], a["dilations"], a["pads"], x_zp)
+    wk = w.reshape(kh, kw, c, cm // c).astype(np.float64)
+    # float64 sums of int8 products are exact; padding holds x_zp and so adds nothing.
+    acc = np.einsum("nhwcij,ijcm->nhwcm", p.astype(np.float64) - x_zp, wk)
+    acc = np.rint(acc).astype(np.int64).reshape(*p.shape[:3], cm)
+    return [requantize_channels(ctx, acc, xs[2] if len(xs) > 2 else None)]
+
+
 def depthwise_macs(op: Op, ins: list[Shape | None], outs: list[Shape]) -> int:
     w = ins[1]
     assert w is not None
@@ -40,7 +55,8 @@ def depthwise_macs(op: Op, ins: list[Shape | None], outs: list[Shape]) -> int:
 
 
 DEPTHWISE_CONV_2D = register(OpDef(
-    kind="DEPTHWISE_CONV_2D", shape=depthwise_shape, ref_float=depthwise_float,
+    kind="DEPTHWISE_CONV_2D", shape=depthwise_shape, ref_float=depthwise_float, ref_int=depthwise_int,
     macs=depthwise_macs, num_inputs=(2, 3), attrs=(*WINDOW_ATTRS, "depth_multiplier"),
+    weight_axes={1: 3}, bias_input=2,
     doc="depthwise 2-D convolution with channel multiplier",
 ))

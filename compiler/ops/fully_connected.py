@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from mcuforge.ir.graph import Op, Shape
-from mcuforge.ops.common import apply_activation
+from mcuforge.ops.common import apply_activation, exact_dot
+from mcuforge.ops.conv_2d import requantize_channels
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
 
 
@@ -22,6 +23,18 @@ def fc_float(ctx: Ctx, xs: Arrays) -> Arrays:
     return [apply_activation(y.astype(np.float32), ctx.op.attrs["activation"])]
 
 
+def fc_int(ctx: Ctx, xs: Arrays) -> Arrays:
+    """TFLM's FullyConnected (per tensor or per channel): sums of (x - x_zp) * (w - w_zp)."""
+    w_t = ctx.ins[1]
+    assert w_t is not None and w_t.quant is not None
+    _, x_zp = ctx.in_quant(0)
+    w_zp = w_t.quant.zero_point.reshape(-1, 1)  # zero for per-channel weights
+    x = xs[0].astype(np.int64) - x_zp
+    w = xs[1].astype(np.int64) - w_zp
+    acc = exact_dot(x, w, axes=([x.ndim - 1], [1]))
+    return [requantize_channels(ctx, acc, xs[2] if len(xs) > 2 else None)]
+
+
 def fc_macs(op: Op, ins: list[Shape | None], outs: list[Shape]) -> int:
     w = ins[1]
     assert w is not None
@@ -29,6 +42,7 @@ def fc_macs(op: Op, ins: list[Shape | None], outs: list[Shape]) -> int:
 
 
 FULLY_CONNECTED = register(OpDef(
-    kind="FULLY_CONNECTED", shape=fc_shape, ref_float=fc_float, macs=fc_macs,
-    num_inputs=(2, 3), attrs=("activation",), doc="dense layer over the last axis",
+    kind="FULLY_CONNECTED", shape=fc_shape, ref_float=fc_float, ref_int=fc_int, macs=fc_macs,
+    num_inputs=(2, 3), attrs=("activation",), weight_axes={1: 0}, bias_input=2,
+    doc="dense layer over the last axis",
 ))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcuforge.ops.common import same_shape
+from mcuforge.ops.common import INT_RANGES, same_shape
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
+from mcuforge.reference.qmath import multiply_by_quantized_multiplier, quantize_multiplier
 
 
 def leaky_relu_float(ctx: Ctx, xs: Arrays) -> Arrays:
@@ -13,7 +14,20 @@ def leaky_relu_float(ctx: Ctx, xs: Arrays) -> Arrays:
     return [np.where(x >= 0, x, np.float32(ctx.op.attrs["alpha"]) * x).astype(np.float32)]
 
 
+def leaky_relu_int(ctx: Ctx, xs: Arrays) -> Arrays:
+    """TFLM's QuantizeLeakyRelu: x - x_zp scaled by x_scale / out_scale where it is >= 0 and by
+    x_scale * alpha / out_scale (double) where it is negative."""
+    (x_scale, x_zp), (out_scale, out_zp) = ctx.in_quant(), ctx.out_quant()
+    m_id, s_id = quantize_multiplier(x_scale / out_scale)
+    m_alpha, s_alpha = quantize_multiplier(x_scale * ctx.op.attrs["alpha"] / out_scale)
+    d = xs[0].astype(np.int64) - x_zp
+    y = np.where(d >= 0, multiply_by_quantized_multiplier(d, m_id, s_id),
+                 multiply_by_quantized_multiplier(d, m_alpha, s_alpha))
+    lo, hi = INT_RANGES[ctx.outs[0].dtype]
+    return [np.clip(y + out_zp, lo, hi).astype(ctx.outs[0].dtype)]
+
+
 LEAKY_RELU = register(OpDef(
-    kind="LEAKY_RELU", shape=same_shape, ref_float=leaky_relu_float, attrs=("alpha",),
+    kind="LEAKY_RELU", shape=same_shape, ref_float=leaky_relu_float, ref_int=leaky_relu_int, attrs=("alpha",),
     doc="leaky rectifier with a constant slope",
 ))

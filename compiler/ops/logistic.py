@@ -6,6 +6,9 @@ import numpy as np
 
 from mcuforge.ops.common import same_shape
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
+from mcuforge.reference import qmath
+
+INPUT_INTEGER_BITS = 4  # the input is rescaled to Q4.27 before gemmlowp's logistic
 
 
 def logistic_float(ctx: Ctx, xs: Arrays) -> Arrays:
@@ -13,5 +16,25 @@ def logistic_float(ctx: Ctx, xs: Arrays) -> Arrays:
     return [(1.0 / (1.0 + np.exp(-x))).astype(np.float32)]
 
 
-LOGISTIC = register(OpDef(kind="LOGISTIC", shape=same_shape, ref_float=logistic_float,
+def fixed_point_input(ctx: Ctx, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """LOGISTIC's and TANH's first step in TFLM: x - x_zp rescaled to Q4.27 by a frexp-built
+    multiplier. Returns (the Q4.27 values, mask of values below the input radius, mask above);
+    values beyond the radius saturate the output and are not computed."""
+    x_scale, x_zp = ctx.in_quant()
+    multiplier, shift = qmath.frexp_multiplier(x_scale * float(1 << (31 - INPUT_INTEGER_BITS)))
+    radius = qmath.calculate_input_radius(INPUT_INTEGER_BITS, shift)
+    d = x.astype(np.int64) - x_zp
+    inside = np.where(np.abs(d) < radius, d, 0)
+    return qmath.multiply_by_quantized_multiplier(inside, multiplier, shift), d <= -radius, d >= radius
+
+
+def logistic_int(ctx: Ctx, xs: Arrays) -> Arrays:
+    """TFLM's integer Logistic: gemmlowp's fixed-point logistic, Q0.31 cut to 1/256 steps."""
+    q4, low, high = fixed_point_input(ctx, xs[0])
+    y = qmath.rounding_divide_by_pot(qmath.logistic(q4, INPUT_INTEGER_BITS), 23) - 128
+    y = np.where(low, -128, np.where(high, 127, np.clip(y, -128, 127)))
+    return [y.astype(np.int8)]
+
+
+LOGISTIC = register(OpDef(kind="LOGISTIC", shape=same_shape, ref_float=logistic_float, ref_int=logistic_int,
                           doc="sigmoid"))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from mcuforge.ir.graph import Op, Shape
+from mcuforge.ops.common import INT_RANGES
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
+from mcuforge.reference.qmath import quantize_multiplier, requantize
 
 
 def mean_shape(op: Op, ins: list[Shape | None]) -> list[Shape]:
@@ -23,7 +25,23 @@ def mean_float(ctx: Ctx, xs: Arrays) -> Arrays:
     return [y.astype(np.float32)]
 
 
+def mean_int(ctx: Ctx, xs: Arrays) -> Arrays:
+    """TFLM's QuantizedMeanOrSum: the int32 sum of (x - x_zp) requantized by
+    x_scale / out_scale, with 1/count folded into the multiplier as integer division."""
+    a = ctx.op.attrs
+    x = xs[0]
+    (x_scale, x_zp), (out_scale, out_zp) = ctx.in_quant(), ctx.out_quant()
+    count = int(np.prod([x.shape[i] for i in a["axes"]]))
+    multiplier, shift = quantize_multiplier(x_scale / out_scale)
+    # Bits of headroom the division may use: log2(count), capped so shift stays >= -31.
+    headroom = min(count.bit_length() - 1, 32, 31 + shift)
+    multiplier = (multiplier << headroom) // count
+    total = x.astype(np.int64).sum(axis=tuple(a["axes"]), keepdims=a["keepdims"]) - x_zp * count
+    lo, hi = INT_RANGES[ctx.outs[0].dtype]
+    return [requantize(total, multiplier, shift - headroom, out_zp, lo, hi).astype(ctx.outs[0].dtype)]
+
+
 MEAN = register(OpDef(
-    kind="MEAN", shape=mean_shape, ref_float=mean_float,
+    kind="MEAN", shape=mean_shape, ref_float=mean_float, ref_int=mean_int,
     attrs=("axes", "keepdims"), doc="mean over axes",
 ))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuforge.ir.graph import Op, Shape
+from mcuforge.ops.common import INT_RANGES
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
 
 
@@ -19,7 +20,17 @@ def pad_float(ctx: Ctx, xs: Arrays) -> Arrays:
     return [np.pad(xs[0], a["pads"], constant_values=np.float32(a["value"]))]
 
 
+def pad_int(ctx: Ctx, xs: Arrays) -> Arrays:
+    """The real pad value quantized with the output's parameters: the output zero point for PAD,
+    PADV2's own quantized constant back for PADV2."""
+    scale, zero_point = ctx.out_quant()
+    lo, hi = INT_RANGES[ctx.outs[0].dtype]
+    q = np.float32(ctx.op.attrs["value"]) / np.float32(scale)
+    value = np.clip(zero_point + int(np.sign(q) * np.floor(np.abs(q) + np.float32(0.5))), lo, hi)
+    return [np.pad(xs[0], ctx.op.attrs["pads"], constant_values=value).astype(ctx.outs[0].dtype)]
+
+
 PAD = register(OpDef(
-    kind="PAD", shape=pad_shape, ref_float=pad_float, attrs=("pads", "value"),
+    kind="PAD", shape=pad_shape, ref_float=pad_float, ref_int=pad_int, attrs=("pads", "value"),
     doc="pad with a constant value",
 ))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuforge.ir.graph import Op, Shape
-from mcuforge.ops.common import apply_activation, patches, window_output_shape
+from mcuforge.ops.common import apply_activation, patches, quantized_activation_range, window_output_shape
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
 
 POOL_ATTRS = ("kernel", "strides", "pads", "activation")
@@ -22,7 +22,7 @@ def pool_shape(op: Op, ins: list[Shape | None]) -> list[Shape]:
     return [window_output_shape(x, a["kernel"], a["strides"], (1, 1), a["pads"], x[3])]
 
 
-def pool_windows(x: np.ndarray, attrs: dict, pad_value: float) -> tuple[np.ndarray, np.ndarray]:
+def pool_windows(x: np.ndarray, attrs: dict, pad_value: float | int) -> tuple[np.ndarray, np.ndarray]:
     """(windows of x, windows of a validity mask), each (N, OH, OW, C, KH, KW)."""
     win = patches(x, attrs["kernel"], attrs["strides"], (1, 1), attrs["pads"], pad_value)
     ones = np.ones((1, *x.shape[1:3], 1), dtype=np.int64)
@@ -42,11 +42,34 @@ def max_pool_float(ctx: Ctx, xs: Arrays) -> Arrays:
     return [apply_activation(y.astype(np.float32), ctx.op.attrs["activation"])]
 
 
+def _activation_range(ctx: Ctx) -> tuple[int, int]:
+    scale, zero_point = ctx.out_quant()
+    return quantized_activation_range(ctx.op.attrs["activation"], scale, zero_point, ctx.outs[0].dtype)
+
+
+def avg_pool_int(ctx: Ctx, xs: Arrays) -> Arrays:
+    """TFLM's integer AveragePool: the raw sum divided by the count of real cells, rounding half
+    away from zero; input and output share quantization, so no zero point enters."""
+    win, mask = pool_windows(xs[0], ctx.op.attrs, 0)
+    total = win.sum(axis=(4, 5), dtype=np.int64)
+    count = mask.sum(axis=(4, 5))
+    y = np.sign(total) * ((np.abs(total) + count // 2) // count)
+    lo, hi = _activation_range(ctx)
+    return [np.clip(y, lo, hi).astype(ctx.outs[0].dtype)]
+
+
+def max_pool_int(ctx: Ctx, xs: Arrays) -> Arrays:
+    x = xs[0]
+    win, _ = pool_windows(x, ctx.op.attrs, np.iinfo(x.dtype).min)
+    lo, hi = _activation_range(ctx)
+    return [np.clip(win.max(axis=(4, 5)), lo, hi).astype(ctx.outs[0].dtype)]
+
+
 AVERAGE_POOL_2D = register(OpDef(
-    kind="AVERAGE_POOL_2D", shape=pool_shape, ref_float=avg_pool_float,
+    kind="AVERAGE_POOL_2D", shape=pool_shape, ref_float=avg_pool_float, ref_int=avg_pool_int,
     attrs=POOL_ATTRS, doc="average over each window, padding not counted",
 ))
 MAX_POOL_2D = register(OpDef(
-    kind="MAX_POOL_2D", shape=pool_shape, ref_float=max_pool_float,
+    kind="MAX_POOL_2D", shape=pool_shape, ref_float=max_pool_float, ref_int=max_pool_int,
     attrs=POOL_ATTRS, doc="maximum over each window",
 ))

@@ -9,6 +9,7 @@ import numpy as np
 
 from mcuforge.ops.common import INT_RANGES, same_shape
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
+from mcuforge.reference.qmath import quantize_multiplier, requantize
 
 
 def quantize_float(ctx: Ctx, xs: Arrays) -> Arrays:
@@ -22,6 +23,15 @@ def quantize_float(ctx: Ctx, xs: Arrays) -> Arrays:
     q = np.sign(v) * np.floor(np.abs(v) + np.float32(0.5))
     lo, hi = INT_RANGES[out.dtype]
     return [np.clip(q.astype(np.int64) + zp, lo, hi).astype(out.dtype)]
+
+
+def requantize_int(ctx: Ctx, xs: Arrays) -> Arrays:
+    """Integer in, integer out: TFLM's Requantize by x_scale / out_scale (double)."""
+    (x_scale, x_zp), (out_scale, out_zp) = ctx.in_quant(), ctx.out_quant()
+    multiplier, shift = quantize_multiplier(x_scale / out_scale)
+    lo, hi = INT_RANGES[ctx.outs[0].dtype]
+    y = requantize(xs[0].astype(np.int64) - x_zp, multiplier, shift, out_zp, lo, hi)
+    return [y.astype(ctx.outs[0].dtype)]
 
 
 def dequantize_int(ctx: Ctx, xs: Arrays) -> Arrays:
@@ -38,7 +48,7 @@ def dequantize_float(ctx: Ctx, xs: Arrays) -> Arrays:
 
 
 QUANTIZE = register(OpDef(
-    kind="QUANTIZE", shape=same_shape, ref_float=quantize_float, same_dtype=False,
+    kind="QUANTIZE", shape=same_shape, ref_float=quantize_float, ref_int=requantize_int, same_dtype=False,
     doc="float to integer (or integer requantization)",
 ))
 DEQUANTIZE = register(OpDef(

@@ -7,6 +7,10 @@ import numpy as np
 
 from mcuforge.ops.common import same_shape
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
+from mcuforge.reference import qmath
+
+DIFF_INTEGER_BITS = 5  # x - max(x) is rescaled to Q5.26
+ACCUM_INTEGER_BITS = 12  # the sum of exponentials is kept in Q12.19
 
 
 def softmax_float(ctx: Ctx, xs: Arrays) -> Arrays:
@@ -15,5 +19,28 @@ def softmax_float(ctx: Ctx, xs: Arrays) -> Arrays:
     return [(e / e.sum(axis=-1, keepdims=True)).astype(np.float32)]
 
 
-SOFTMAX = register(OpDef(kind="SOFTMAX", shape=same_shape, ref_float=softmax_float,
+def softmax_int(ctx: Ctx, xs: Arrays) -> Arrays:
+    """TFLM's int8 Softmax: exp of (x - row max) in gemmlowp fixed point, summed, multiplied by
+    the fixed-point reciprocal of the sum; output at scale 1/256, zero point -128."""
+    x_scale, _ = ctx.in_quant()
+    real = min(ctx.op.attrs["beta"] * x_scale * float(1 << (31 - DIFF_INTEGER_BITS)), 2.0**31 - 1)
+    multiplier, left_shift = qmath.quantize_multiplier(real)
+    diff_min = -qmath.calculate_input_radius(DIFF_INTEGER_BITS, left_shift)
+    x = xs[0].astype(np.int64)
+    diff = x - x.max(axis=-1, keepdims=True)
+    used = diff >= diff_min
+    # MultiplyByQuantizedMultiplierGreaterThanOne: shift left, then the doubling high multiply.
+    scaled = qmath.saturating_rounding_doubling_high_mul(np.where(used, diff, 0) << left_shift, multiplier)
+    exps = qmath.exp_on_negative_values(scaled, DIFF_INTEGER_BITS)
+    terms = qmath.rounding_divide_by_pot(exps, ACCUM_INTEGER_BITS)
+    total = np.where(used, terms, 0).sum(axis=-1, keepdims=True)
+    reciprocal, bits_over_unit = qmath.get_reciprocal(total, ACCUM_INTEGER_BITS)
+    y = qmath.rounding_divide_by_pot(
+        qmath.saturating_rounding_doubling_high_mul(reciprocal, exps), bits_over_unit + 31 - 8
+    )
+    y = np.where(used, np.clip(y - 128, -128, 127), -128)
+    return [y.astype(np.int8)]
+
+
+SOFTMAX = register(OpDef(kind="SOFTMAX", shape=same_shape, ref_float=softmax_float, ref_int=softmax_int,
                          attrs=("beta",), doc="softmax over the last axis"))
