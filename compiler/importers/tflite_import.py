@@ -438,7 +438,11 @@ def _convert(graph: Graph, model: Any, sub: Any, fop: Any, names: list[str], sou
     inputs = ["" if i < 0 else names[i] for i in fop.inputs]
     node = Node(graph, source, builtin, outputs[0], fop.builtinOptions, _dequantize_hybrid(graph, inputs),
                 outputs)
-    for op in CONVERTERS[builtin](node):
+    try:
+        ops = CONVERTERS[builtin](node)
+    except (ValueError, IndexError, KeyError, TypeError, AttributeError) as e:  # malformed options
+        raise node.error(f"cannot convert ({type(e).__name__}: {e})") from None
+    for op in ops:
         _add_op(graph, node, op, {names[i]: _declared(sub.tensors[i]) for i in fop.outputs})
 
 
