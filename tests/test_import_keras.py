@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 import tflite_models as zoo
-from conftest import mlperf_model
+from model_paths import mlperf_model
 
 from mcuforge.errors import MfError
 from mcuforge.importers import load_model

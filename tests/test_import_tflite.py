@@ -11,7 +11,7 @@ import flatbuffers
 import numpy as np
 import pytest
 import tflite_models as zoo
-from conftest import mlperf_model
+from model_paths import mlperf_model
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
 from mcuforge.errors import MfError

@@ -20,9 +20,6 @@ from mcuforge.ir.graph import Graph, Op, QuantParams, Tensor
 from mcuforge.ops.common import INT_RANGES
 from mcuforge.ops.registry import OpDef, lookup
 
-# Ops whose integer kernel copies its inputs' bytes to the output, beyond "same_as_input" ones.
-INPUTS_SHARE_OUTPUT_QUANT = ("CONCATENATION",)
-
 
 def fold_qdq(graph: Graph, weight_quant: dict[str, QuantParams]) -> None:
     for op in list(graph.ops):
@@ -56,7 +53,7 @@ def _fold_op(graph: Graph, op: Op, weight_quant: dict[str, QuantParams]) -> None
     for i, name in enumerate(new_inputs):
         converted.append(_int_const(graph, opdef, i, name, converted, weight_quant))
     target = graph.tensors[q.outputs[0]]
-    if op.kind in INPUTS_SHARE_OUTPUT_QUANT or opdef.out_quant == "same_as_input":
+    if opdef.inputs_share_quant or opdef.out_quant == "same_as_input":
         converted = [_requantized(graph, op, name, target) for name in converted]
     op.inputs = converted
     _take_output(graph, op, q, opdef)

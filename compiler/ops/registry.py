@@ -67,6 +67,7 @@ class OpDef:
     out_quant: str | tuple[float, int] = "calibrated"
     weight_axes: dict[int, int] = field(default_factory=dict)
     bias_input: int | None = None
+    inputs_share_quant: bool = False  # every input must carry the output's encoding (TFLite)
     doc: str = ""
 
 

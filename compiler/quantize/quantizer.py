@@ -18,9 +18,6 @@ from mcuforge.quantize.calibration import TensorStats
 from mcuforge.quantize.ranges import METHODS
 from mcuforge.quantize.scheme import activation_params, bias_values, quantize_values, weight_params
 
-# Ops whose inputs must all share the output's encoding (TFLite's "same scale" constraint).
-SHARED_ENCODING = frozenset({"CONCATENATION"})
-
 
 @dataclass
 class QuantConfig:
@@ -77,11 +74,12 @@ def _activation_encodings(graph: Graph, stats: dict[str, TensorStats],
 
 
 def _share_encodings(graph: Graph, enc: dict[str, QuantParams]) -> None:
-    """Give every input of a CONCATENATION the output's encoding: retarget the producer when
-    the concat is its only reader and it computes its own output encoding, else requantize."""
+    """Give every input of an op whose inputs share its encoding (CONCATENATION) the output's:
+    retarget the producer when the op is its only reader and it computes its own output
+    encoding, else requantize."""
     producers = graph.producers()
     readers = graph.consumers()
-    for op in [op for op in graph.ops if op.kind in SHARED_ENCODING]:
+    for op in [op for op in graph.ops if lookup(op.kind).inputs_share_quant]:
         out = enc[op.outputs[0]]
         for i, name in enumerate(op.inputs):
             if graph.tensors[name].is_const or _same(enc[name], out):
