@@ -28,7 +28,7 @@ def pointwise(rng: np.random.Generator) -> dict:
             "activation": str(rng.choice(ACTIVATIONS))}
 
 
-@pytest.mark.parametrize("seed", cases(80))
+@pytest.mark.parametrize("seed", cases(150))
 def test_convolve(mf: Kernels, seed: int) -> None:
     rng = np.random.default_rng(1000 + seed)
     n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 11)), int(rng.integers(1, 11))
@@ -56,7 +56,7 @@ def test_convolve(mf: Kernels, seed: int) -> None:
         np.testing.assert_array_equal(y, expected)
 
 
-@pytest.mark.parametrize("seed", cases(80))
+@pytest.mark.parametrize("seed", cases(150))
 def test_depthwise_conv(mf: Kernels, seed: int) -> None:
     rng = np.random.default_rng(2000 + seed)
     n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 11)), int(rng.integers(1, 11))
@@ -79,7 +79,7 @@ def test_depthwise_conv(mf: Kernels, seed: int) -> None:
     np.testing.assert_array_equal(y, expected)
 
 
-@pytest.mark.parametrize("seed", cases(60))
+@pytest.mark.parametrize("seed", cases(100))
 def test_fully_connected(mf: Kernels, seed: int) -> None:
     rng = np.random.default_rng(3000 + seed)
     batch = (int(rng.integers(1, 4)),) if seed % 3 else (1, int(rng.integers(1, 3)))

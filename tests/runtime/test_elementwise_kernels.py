@@ -27,7 +27,7 @@ def broadcast_pair(rng: np.random.Generator, seed: int) -> tuple[tuple[int, ...]
 
 
 @pytest.mark.parametrize("kind", ["ADD", "SUB", "MUL"])
-@pytest.mark.parametrize("seed", cases(50))
+@pytest.mark.parametrize("seed", cases(100))
 def test_binary(mf: Kernels, kind: str, seed: int) -> None:
     rng = np.random.default_rng(6000 + seed)
     sa, sb = broadcast_pair(rng, seed)
@@ -67,7 +67,7 @@ def test_prelu(mf: Kernels, seed: int) -> None:
     np.testing.assert_array_equal(y, expected)
 
 
-@pytest.mark.parametrize("seed", cases(60))
+@pytest.mark.parametrize("seed", cases(100))
 def test_softmax(mf: Kernels, seed: int) -> None:
     rng = np.random.default_rng(8000 + seed)
     depth = int(rng.choice((*CHANNELS, 10, 12, 31, 32, 33, 100)))

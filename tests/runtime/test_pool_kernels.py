@@ -47,7 +47,8 @@ def test_mean(mf: Kernels, seed: int) -> None:
     x = act_data(rng, (n, h, w, c))
     one.input(x, q)
     same = seed % 5 == 0  # global average pooling that keeps the quantization
-    oq = q if same else QuantParams(np.float32(q.scale[0] * rng.uniform(0.2, 2.0)), int(rng.integers(-128, 128)))
+    scale = q.scale[0] * rng.uniform(0.2, 2.0)
+    oq = q if same else QuantParams(np.float32(scale), int(rng.integers(-128, 128)))
     call, expected = one.finish(QuantParams(oq.scale, oq.zero_point))
     status, y = mf.mean(call, x)
     assert status == MF_OK
