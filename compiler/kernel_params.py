@@ -114,6 +114,9 @@ def fully_connected(ctx: Ctx) -> KernelCall:
     assert w.quant is not None
     params, arrays = _weighted(ctx, w.shape[0])
     per_channel = w.quant.per_channel
+    if per_channel and np.any(w.quant.zero_point != 0):
+        raise ValueError(f"FULLY_CONNECTED '{ctx.op.name}': per-channel weights must be symmetric "
+                         f"(zero points {w.quant.zero_point.tolist()})")
     if not per_channel:
         arrays["multiplier"], arrays["shift"] = arrays["multiplier"][:1], arrays["shift"][:1]
     params.update(filter_offset=-int(w.quant.zero_point[0]), per_channel=int(per_channel),
@@ -309,10 +312,16 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
 
 
 def kernel_call(ctx: Ctx) -> KernelCall:
+    """The C binding of an int8 op; ValueError naming the op when no kernel can run it."""
     try:
         binding = BINDINGS[ctx.op.kind]
     except KeyError:
         known = ", ".join(sorted(BINDINGS))
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': no int8 kernel; kernels exist for {known}"
                          ) from None
+    activations = [t for t in ctx.ins if t is not None and not t.is_const] + list(ctx.outs)
+    wrong = [f"'{t.name}' ({t.dtype})" for t in activations if t.dtype != "int8"]
+    if wrong:
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': the mf_nn kernels take int8 tensors, "
+                         f"got {', '.join(wrong)}")
     return binding(ctx)

@@ -15,6 +15,20 @@ int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims 
     return filter_dims->h * filter_dims->w * input_dims->c * (int32_t)sizeof(int16_t);
 }
 
+/* Dot product of an int16 patch with one int8 filter row. The portable loop is what every
+ * target can run; a DSP path (SXTB16 + SMLAD, two MACs per instruction) or an MVE path goes
+ * here behind MF_USE_DSP / MF_USE_MVE and must give the same sum. */
+static inline int32_t mf_dot_s16_s8(const int16_t *patch,
+                                    const int8_t *w,
+                                    int32_t len,
+                                    int32_t acc)
+{
+    for (int32_t i = 0; i < len; i++) {
+        acc += (int32_t)patch[i] * w[i];
+    }
+    return acc;
+}
+
 /* Fill `patch` with the receptive field of output pixel (out_y, out_x) of batch image `in`. */
 static void mf_im2col_s16(const mf_conv_params *p,
                           const mf_dims *input_dims,
@@ -79,11 +93,8 @@ mf_status mf_convolve_s8(const mf_context *ctx,
                 mf_im2col_s16(p, input_dims, in, filter_dims, oy, ox, patch);
                 const int8_t *w = filter;
                 for (int32_t oc = 0; oc < output_dims->c; oc++) {
-                    int32_t acc = bias != NULL ? bias[oc] : 0;
-                    /* A DSP/MVE dot product slots in here behind MF_USE_DSP / MF_USE_MVE. */
-                    for (int32_t i = 0; i < patch_len; i++) {
-                        acc += (int32_t)patch[i] * w[i];
-                    }
+                    const int32_t acc =
+                        mf_dot_s16_s8(patch, w, patch_len, bias != NULL ? bias[oc] : 0);
                     w += patch_len;
                     *output++ = mf_requantize_to_s8(acc,
                                                     quant_params->multiplier[oc],

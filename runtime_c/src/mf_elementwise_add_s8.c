@@ -10,8 +10,10 @@
 static inline int8_t mf_add_element(const mf_add_params *p, int32_t a, int32_t b)
 {
     const int32_t sum =
-        mf_add_scaled_input(a, p->input1_offset, p->left_shift, p->input1_multiplier, p->input1_shift) +
-        mf_add_scaled_input(b, p->input2_offset, p->left_shift, p->input2_multiplier, p->input2_shift);
+        mf_add_scaled_input(
+            a, p->input1_offset, p->left_shift, p->input1_multiplier, p->input1_shift) +
+        mf_add_scaled_input(
+            b, p->input2_offset, p->left_shift, p->input2_multiplier, p->input2_shift);
     const int32_t v = mf_requantize(sum, p->output_multiplier, p->output_shift) + p->output_offset;
     return (int8_t)mf_clamp_i32(v, p->activation.min, p->activation.max);
 }
@@ -44,8 +46,10 @@ mf_status mf_elementwise_add_s8(const mf_add_params *add_params,
     for (int32_t n = 0; n < output_dims->n; n++) {
         for (int32_t h = 0; h < output_dims->h; h++) {
             for (int32_t w = 0; w < output_dims->w; w++) {
-                const int8_t *a = input1 + (size_t)n * s1[0] + (size_t)h * s1[1] + (size_t)w * s1[2];
-                const int8_t *b = input2 + (size_t)n * s2[0] + (size_t)h * s2[1] + (size_t)w * s2[2];
+                const int8_t *a =
+                    input1 + (size_t)n * s1[0] + (size_t)h * s1[1] + (size_t)w * s1[2];
+                const int8_t *b =
+                    input2 + (size_t)n * s2[0] + (size_t)h * s2[1] + (size_t)w * s2[2];
                 for (int32_t c = 0; c < output_dims->c; c++) {
                     *output++ = mf_add_element(p, a[c * s1[3]], b[c * s2[3]]);
                 }

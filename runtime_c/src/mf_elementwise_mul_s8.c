@@ -41,8 +41,10 @@ mf_status mf_elementwise_mul_s8(const mf_mul_params *mul_params,
     for (int32_t n = 0; n < output_dims->n; n++) {
         for (int32_t h = 0; h < output_dims->h; h++) {
             for (int32_t w = 0; w < output_dims->w; w++) {
-                const int8_t *a = input1 + (size_t)n * s1[0] + (size_t)h * s1[1] + (size_t)w * s1[2];
-                const int8_t *b = input2 + (size_t)n * s2[0] + (size_t)h * s2[1] + (size_t)w * s2[2];
+                const int8_t *a =
+                    input1 + (size_t)n * s1[0] + (size_t)h * s1[1] + (size_t)w * s1[2];
+                const int8_t *b =
+                    input2 + (size_t)n * s2[0] + (size_t)h * s2[1] + (size_t)w * s2[2];
                 for (int32_t c = 0; c < output_dims->c; c++) {
                     *output++ = mf_mul_element(p, a[c * s1[3]], b[c * s2[3]]);
                 }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes as C
+
 import numpy as np
 import pytest
-from mfnn import MF_OK, Kernels
+from mfnn import MF_OK, Activation, AddParams, Kernels, dims, s8
 from oneop import ACTIVATIONS, CHANNELS, OneOp, act_data, act_quant, cases
 
 from mcuforge.ir.graph import QuantParams
@@ -82,3 +84,21 @@ def test_softmax(mf: Kernels, seed: int) -> None:
     status, y = mf.softmax(call, x)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
+
+
+def test_add_in_place(mf: Kernels) -> None:
+    """The header allows ADD to write over an input that has the output's shape."""
+    rng = np.random.default_rng(5)
+    one = OneOp("ADD", {"activation": "NONE"})
+    a, b = act_data(rng, (1, 3, 5, 7)), act_data(rng, (7,))
+    one.input(a, act_quant(rng))
+    one.input(b, act_quant(rng))
+    call, expected = one.finish(act_quant(rng))
+    buf = a.copy()
+    status = mf.lib.mf_elementwise_add_s8(
+        C.byref(AddParams(*(call.params[f[0]] for f in AddParams._fields_[:-1]),
+                          Activation(call.params["act_min"], call.params["act_max"]))),
+        C.byref(dims(call.dims["input1"])), s8(buf), C.byref(dims(call.dims["input2"])), s8(b),
+        C.byref(dims(call.dims["output"])), s8(buf))
+    assert status == MF_OK
+    np.testing.assert_array_equal(buf, expected)
