@@ -7,10 +7,14 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from mcuforge import __version__
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Shape
+
+if TYPE_CHECKING:
+    from mcuforge.compile import CompileOptions
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
@@ -47,6 +51,58 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compile_options(args: argparse.Namespace) -> CompileOptions:
+    from mcuforge.compile import CompileOptions
+
+    return CompileOptions(name=args.name, calib=args.calib, method=args.method, alignment=args.alignment,
+                          input_shapes=parse_input_shapes(args.input_shape), progress=sys.stderr.isatty())
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from mcuforge.compile import compile_model
+    from mcuforge.report import print_compile_report
+
+    compiled = compile_model(args.model, args.output, _compile_options(args))
+    print_compile_report(compiled.report, args.output)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from mcuforge.report import print_compile_report
+    from mcuforge.runner import run_model
+
+    if args.board != "host":
+        raise MfError(f"--board {args.board}: only 'host' runs here so far")
+    result = run_model(args.model, args.input, _compile_options(args), out_dir=args.keep,
+                       check=not args.no_check)
+    outputs = result.raw if args.raw else result.outputs
+    if args.output.endswith(".npz"):
+        np.savez(args.output, **outputs)
+    else:
+        np.save(args.output, next(iter(outputs.values())))
+    if args.keep:
+        print_compile_report(result.compiled.report, args.keep)
+    print(f"{result.samples} samples, outputs written to {args.output}")
+    if result.mismatches:
+        detail = ", ".join(f"'{o}' on {k} of {result.samples} samples" for o, k in result.mismatches.items())
+        print(f"mcuforge: error: C output differs from the integer reference: {detail}", file=sys.stderr)
+        return 1
+    if not args.no_check:
+        print(f"C output is bit-exact with the integer reference on all {result.samples} samples")
+    return 0
+
+
+def _add_compile_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--calib", help="calibration data for a float model: .npy / .npz in the model's "
+                   "own input layout, or 'random' (accuracy not validated)")
+    p.add_argument("--method", default="minmax", choices=["minmax", "percentile", "mse", "kl"],
+                   help="calibration method (default: minmax)")
+    p.add_argument("--name", help="C name of the model (default: from the file name)")
+    p.add_argument("--alignment", type=int, default=16, help="arena alignment in bytes (default 16)")
+
+
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="model file: .onnx, .tflite, .keras, .h5, or a SavedModel folder")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
@@ -62,6 +118,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(p)
     p.add_argument("--json", action="store_true", help="write the table as JSON to stdout")
     p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("compile", help="compile a model to a C folder with report.json")
+    _add_model_args(p)
+    _add_compile_args(p)
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("--board", default="host", help="target board (default: host)")
+    p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser("run", help="compile, build and run on samples, checked against the reference")
+    _add_model_args(p)
+    _add_compile_args(p)
+    p.add_argument("--input", required=True, help="samples: .npy (N, *input shape) or .npz per input")
+    p.add_argument("--output", required=True, help="where to write outputs (.npy, or .npz per output)")
+    p.add_argument("--board", default="host", help="where to run (default: host)")
+    p.add_argument("--raw", action="store_true", help="write int8 outputs instead of dequantized float")
+    p.add_argument("--no-check", action="store_true", help="skip the bit-exactness check")
+    p.add_argument("--keep", metavar="DIR", help="keep the generated C folder in DIR")
+    p.set_defaults(func=cmd_run)
     return parser
 
 

@@ -8,12 +8,19 @@ from rich.table import Table
 from mcuforge.summary import ModelSummary
 
 
+def make_console() -> Console:
+    console = Console()
+    if not console.is_terminal:
+        console.width = 140  # logs and pipes: don't wrap tables at 80 columns
+    return console
+
+
 def _shape(s: list[int]) -> str:
     return "x".join(str(d) for d in s)
 
 
 def print_summary(summary: ModelSummary, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or make_console()
     table = Table(title=f"{summary.source} ({summary.format})", title_justify="left")
     for col, justify in (("#", "right"), ("op", "left"), ("kind", "left"), ("in", "left"),
                          ("out", "left"), ("dtype", "left"), ("params", "right"), ("MACs", "right")):
@@ -29,3 +36,33 @@ def print_summary(summary: ModelSummary, console: Console | None = None) -> None
         f"weights at int8 {summary.weight_bytes_int8:,} B  largest activation "
         f"'{summary.largest_activation}' {summary.largest_activation_bytes:,} B"
     )
+
+
+def print_compile_report(report: dict, out_dir: str, console: Console | None = None) -> None:
+    console = console or make_console()
+    table = Table(title=f"{report['name']}: {report['source']}", title_justify="left")
+    for col, justify in (("#", "right"), ("op", "left"), ("kernel", "left"), ("out", "left"),
+                         ("MACs", "right"), ("out @ offset", "right"), ("scratch", "right")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for row in report["ops"]:
+        table.add_row(
+            str(row["index"]), f"{row['kind']} {row['name'][:30]}", row["kernel"],
+            " ".join(_shape(s) for s in row["outputs"]), f"{row['macs']:,}",
+            f"{row['output_bytes']:,} @ {row['output_offsets'][0]:,}",
+            f"{row['scratch_bytes']:,}" if row["scratch_bytes"] else "",
+        )
+    console.print(table)
+    console.print(
+        f"arena {report['arena_bytes']:,} B (lower bound {report['arena_lower_bound_bytes']:,} B, "
+        f"ratio {report['arena_ratio_to_lower_bound']:.3f}; "
+        f"greedy-by-size {report['arena_greedy_bytes']:,} B)  "
+        f"weights {report['weights_bytes']:,} B  MACs {report['macs']:,}"
+    )
+    acc = report.get("accuracy")
+    if acc:
+        worst = acc["layers"][:3]
+        console.print(
+            f"quantization: top-1 agreement {acc['top1_agreement']:.4f} on {acc['samples']} calibration "
+            "samples; worst layers " + ", ".join(f"{w['tensor']} {w['sqnr_db']:.1f} dB" for w in worst)
+        )
+    console.print(f"C written to {out_dir}/")

@@ -7,22 +7,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from mcuforge.ir.graph import QuantParams
 from mcuforge.ops.common import INT_RANGES, same_shape
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
 from mcuforge.reference.qmath import quantize_multiplier, requantize
 
 
+def affine_quantize(x: np.ndarray, quant: QuantParams, dtype: str) -> np.ndarray:
+    """TFLite's AffineQuantize: float32 division by the scale, rounding half away from zero,
+    zero point added, saturated to the dtype. The generated C helpers do exactly this."""
+    shape = quant.broadcast_shape(x.ndim)
+    v = x.astype(np.float32) / quant.scale.reshape(shape)
+    q = np.sign(v) * np.floor(np.abs(v) + np.float32(0.5))
+    lo, hi = INT_RANGES[dtype]
+    return np.clip(q.astype(np.int64) + quant.zero_point.reshape(shape), lo, hi).astype(dtype)
+
+
 def quantize_float(ctx: Ctx, xs: Arrays) -> Arrays:
-    """Float in, integer out: TFLite's AffineQuantize (float32 division, round half away)."""
+    """Float in, integer out."""
     out = ctx.outs[0]
     assert out.quant is not None
-    shape = out.quant.broadcast_shape(len(out.shape))
-    scale = out.quant.scale.reshape(shape)
-    zp = out.quant.zero_point.reshape(shape)
-    v = xs[0].astype(np.float32) / scale
-    q = np.sign(v) * np.floor(np.abs(v) + np.float32(0.5))
-    lo, hi = INT_RANGES[out.dtype]
-    return [np.clip(q.astype(np.int64) + zp, lo, hi).astype(out.dtype)]
+    return [affine_quantize(xs[0], out.quant, out.dtype)]
 
 
 def requantize_int(ctx: Ctx, xs: Arrays) -> Arrays:

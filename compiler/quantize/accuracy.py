@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mcuforge.ir.graph import Graph
+from mcuforge.ops.quantize import affine_quantize
 from mcuforge.quantize.calibration import Sample
 from mcuforge.reference.interpreter import run
 
@@ -45,11 +46,9 @@ def dequantize(graph: Graph, name: str, q: np.ndarray) -> np.ndarray:
 
 
 def quantize_input(graph: Graph, name: str, x: np.ndarray) -> np.ndarray:
-    from mcuforge.quantize.scheme import quantize_values
-
     t = graph.tensors[name]
     assert t.quant is not None
-    return quantize_values(x, t.quant, t.dtype)
+    return affine_quantize(x, t.quant, t.dtype)
 
 
 def compare(float_graph: Graph, int_graph: Graph, samples: list[Sample],

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from mcuforge.errors import MfError
+from mcuforge.importers.layout import to_ir_layout
 from mcuforge.ir.graph import Graph
 from mcuforge.reference.interpreter import run
 
@@ -41,11 +42,8 @@ def source_sample_shape(graph: Graph, name: str) -> tuple[int, ...]:
 
 def to_ir_sample(graph: Graph, name: str, x: np.ndarray) -> np.ndarray:
     """One sample in the model's layout (no batch dim) -> IR layout with batch dim 1."""
-    layout = graph.io_layouts.get(name)
-    x = x[None]
-    if layout is not None:
-        x = x.transpose(layout.perm)
-    return np.ascontiguousarray(x.reshape(graph.tensors[name].shape), dtype=np.float32)
+    x = to_ir_layout(graph, name, np.asarray(x, dtype=np.float32)[None])
+    return np.ascontiguousarray(x.reshape(graph.tensors[name].shape))
 
 
 def load_calibration(graph: Graph, data: str | Path | np.ndarray | Mapping[str, np.ndarray]

@@ -1,0 +1,136 @@
+"""Lower an int8 graph to a program: the ordered kernel calls with their constant parameters,
+arena offsets and constant arrays, ready for the templates. Nothing here formats C."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mcuforge.codegen.sanitize import c_text
+from mcuforge.errors import MfError
+from mcuforge.ir.graph import Graph, Op
+from mcuforge.kernel_params import KernelCall, dims4, kernel_call
+from mcuforge.ops.registry import Ctx, lookup
+from mcuforge.plan import MemoryPlan, buffers_for_graph, plan_memory
+from mcuforge.runtime_buffers import scratch_bytes
+
+
+@dataclass
+class ConstArray:
+    symbol: str  # C identifier, unique in the generated library
+    ctype: str  # int8_t / int32_t
+    values: np.ndarray  # 1-D
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.values.size * np.dtype(self.values.dtype).itemsize)
+
+
+@dataclass
+class Step:
+    index: int
+    kind: str
+    label: str  # sanitized op name, for comments and profiling
+    call: KernelCall | None  # None: a copy (an un-aliased RESHAPE)
+    inputs: list[str]  # C expressions of the input pointers
+    output: str  # C expression of the output pointer
+    nbytes: int  # output bytes
+    scratch_offset: int = 0
+    scratch_size: int = 0
+    consts: dict[str, str] = field(default_factory=dict)  # role -> symbol
+    macs: int = 0
+
+
+@dataclass
+class Program:
+    steps: list[Step]
+    consts: list[ConstArray]
+    plan: MemoryPlan
+    tensor_offsets: dict[str, int]
+
+
+def check_bindable(graph: Graph) -> None:
+    from mcuforge.kernel_params import BINDINGS
+
+    missing = [op for op in graph.ops if op.kind != "RESHAPE" and op.kind not in BINDINGS]
+    not_int8 = [op for op in graph.ops for t in graph.op_outputs(op) if t.dtype != "int8"]
+    if missing:
+        listing = ", ".join(f"{op.kind} '{c_text(op.name)}'" for op in missing)
+        raise MfError(f"no int8 C kernel for: {listing}")
+    if not_int8:
+        op = not_int8[0]
+        raise MfError(f"{op.kind} '{c_text(op.name)}' produces {graph.op_outputs(op)[0].dtype}; the C "
+                      "runtime runs int8 graphs (quantize the model with --calib)")
+
+
+def lower(graph: Graph, prefix: str, alignment: int = 16, algorithm: str = "best-fit") -> Program:
+    check_bindable(graph)
+    calls: dict[int, KernelCall] = {}
+    scratch: dict[int, int] = {}
+    for i, op in enumerate(graph.ops):
+        if op.kind == "RESHAPE":
+            continue
+        try:
+            calls[i] = kernel_call(Ctx.of(graph, op))
+        except ValueError as e:
+            raise MfError(str(e)) from None
+        scratch[i] = scratch_bytes(calls[i].kernel, calls[i].dims, calls[i].params)
+    plan = plan_memory(buffers_for_graph(graph, scratch), alignment, algorithm)
+    offsets = plan.offset_of_tensor()
+    scratch_off = {b.first: plan.offsets[b.name] for b in plan.buffers if b.name.startswith("scratch:")}
+    consts: dict[str, ConstArray] = {}
+    steps = []
+    for i, op in enumerate(graph.ops):
+        step = _step(graph, op, i, calls.get(i), offsets, prefix, consts)
+        if scratch.get(i):
+            step.scratch_offset, step.scratch_size = scratch_off[i], scratch[i]
+        steps.append(step)
+    return Program(steps, list(consts.values()), plan, offsets)
+
+
+def _pointer(graph: Graph, name: str, offsets: dict[str, int], symbol: str,
+             consts: dict[str, ConstArray]) -> str:
+    """C expression of a tensor's bytes: its arena slot, or the const array named `symbol`."""
+    t = graph.tensors[name]
+    if t.is_const:
+        assert t.data is not None
+        return _const(consts, symbol, t.data).symbol
+    return f"arena + {offsets[name]}"
+
+
+def _const(consts: dict[str, ConstArray], symbol: str, values: np.ndarray) -> ConstArray:
+    flat = np.ascontiguousarray(values).reshape(-1)
+    key = f"{flat.dtype}:{flat.tobytes().hex()}"
+    if key not in consts:  # identical tables (shared weights, equal multipliers) are stored once
+        ctype = {"int8": "int8_t", "int32": "int32_t", "int16": "int16_t"}[str(flat.dtype)]
+        consts[key] = ConstArray(symbol, ctype, flat)
+    return consts[key]
+
+
+def _step(graph: Graph, op: Op, index: int, call: KernelCall | None, offsets: dict[str, int],
+          prefix: str, consts: dict[str, ConstArray]) -> Step:
+    out = op.outputs[0]
+    data_inputs = [n for j, n in enumerate(op.inputs) if n and (j == 0 or op.kind in _DATA_OPERANDS)]
+    step = Step(
+        index=index, kind=op.kind, label=c_text(op.name), call=call,
+        inputs=[_pointer(graph, n, offsets, f"{prefix}_op{index}_input{j}", consts)
+                for j, n in enumerate(data_inputs)],
+        output=f"arena + {offsets[out]}", nbytes=graph.tensors[out].nbytes,
+    )
+    if call is not None:
+        for role, values in call.arrays.items():
+            step.consts[role] = _const(consts, f"{prefix}_op{index}_{role}", values).symbol
+        for j in lookup(op.kind).weight_axes:
+            symbol = f"{prefix}_op{index}_filter"
+            step.consts["filter"] = _pointer(graph, op.inputs[j], offsets, symbol, consts)
+        ins = [graph.tensors[n].shape if n else None for n in op.inputs]
+        step.macs = lookup(op.kind).macs(op, ins, [graph.tensors[o].shape for o in op.outputs])
+    return step
+
+
+# Ops all of whose inputs are data the kernel reads by pointer (weights and biases travel as
+# constant arrays of the call instead).
+_DATA_OPERANDS = frozenset({"ADD", "SUB", "MUL", "CONCATENATION", "PRELU"})
+
+__all__ = ["ConstArray", "Program", "Step", "dims4", "lower"]

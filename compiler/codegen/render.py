@@ -1,0 +1,122 @@
+"""Render a lowered program into a standalone C folder from the Jinja templates."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from mcuforge import __version__
+from mcuforge.codegen.program import ConstArray, Program
+from mcuforge.codegen.sanitize import c_text
+from mcuforge.ir.graph import Graph
+from mcuforge.kernel_params import dims4
+from mcuforge.resources import resource_dir
+
+ROW = 16  # values per line in weight arrays
+
+
+@dataclass
+class IOView:
+    kind: str  # "input" / "output"
+    index: int
+    label: str
+    shape: tuple[int, ...]
+    source_shape: tuple[int, ...] | None
+    size: int
+    scale: str
+    zero_point: int
+    offset: int
+    buffer_offset: int  # where it sits in main.c's concatenated input/output buffer
+    dims4: tuple[int, int, int, int]
+    strides: list[int]  # model-layout strides of each NHWC axis
+
+    @property
+    def KIND(self) -> str:
+        return self.kind.upper()
+
+
+def _c_float(x: float) -> str:
+    return f"{np.float32(x):.9e}"
+
+
+def _c_int(v: int, ctype: str) -> str:
+    # The most negative int32 has no literal in C: 2147483648 does not fit an int.
+    return "(-2147483647 - 1)" if ctype == "int32_t" and v == -(2**31) else str(v)
+
+
+def const_rows(c: ConstArray) -> list[str]:
+    vals = [_c_int(int(v), c.ctype) for v in c.values.tolist()]
+    return [", ".join(vals[i:i + ROW]) for i in range(0, len(vals), ROW)]
+
+
+def io_views(graph: Graph, names: list[str], kind: str, offsets: dict[str, int]) -> list[IOView]:
+    views = []
+    buffer_offset = 0
+    for i, name in enumerate(names):
+        t = graph.tensors[name]
+        scale, zp = t.scalar_quant()
+        layout = graph.io_layouts.get(name)
+        ir_shape = dims4(t.shape)
+        if layout is None:
+            strides = list(np.cumprod((*ir_shape[1:], 1)[::-1])[::-1].astype(int))
+        else:
+            # IR axis k holds source axis perm[k]; pad both to rank 4 on the left.
+            src = layout.source_shape
+            src_strides = np.cumprod((*src[1:], 1)[::-1])[::-1]
+            pad = 4 - len(t.shape)
+            strides = [0] * pad + [int(src_strides[p]) for p in layout.perm]
+        views.append(IOView(
+            kind=kind, index=i, label=c_text(name), shape=t.shape,
+            source_shape=tuple(layout.source_shape) if layout else None, size=t.size,
+            scale=_c_float(scale), zero_point=zp, offset=offsets[name], buffer_offset=buffer_offset,
+            dims4=ir_shape, strides=[int(s) for s in strides],
+        ))
+        buffer_offset += t.size
+    return views
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
+    )
+    env.filters["rows"] = const_rows
+    return env
+
+
+def render(graph: Graph, program: Program, name: str, out_dir: Path, source: str) -> dict[str, Path]:
+    """Write <name>.h/.c, <name>_weights.h/.c, main.c, CMakeLists.txt and mf_nn/ to out_dir."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ctx = {
+        "name": name, "NAME": name.upper(), "version": __version__, "source": c_text(Path(source).name, 200),
+        "steps": program.steps, "consts": program.consts, "alignment": program.plan.alignment,
+        "arena_bytes": program.plan.arena_bytes, "lower_bound": program.plan.lower_bound_bytes,
+        "macs": sum(s.macs for s in program.steps),
+        "const_bytes": sum(c.nbytes for c in program.consts),
+        "inputs": io_views(graph, graph.inputs, "input", program.tensor_offsets),
+        "outputs": io_views(graph, graph.outputs, "output", program.tensor_offsets),
+    }
+    env = environment()
+    files = {
+        f"{name}.h": "model.h.j2", f"{name}.c": "model.c.j2", f"{name}_weights.h": "weights.h.j2",
+        f"{name}_weights.c": "weights.c.j2", "main.c": "main.c.j2", "CMakeLists.txt": "CMakeLists.txt.j2",
+    }
+    written = {}
+    for filename, template in files.items():
+        path = out_dir / filename
+        path.write_text(env.get_template(template).render(**ctx))
+        written[filename] = path
+    _copy_runtime(out_dir / "mf_nn")
+    return written
+
+
+def _copy_runtime(dst: Path) -> None:
+    src = resource_dir("runtime_c")
+    if dst.exists():
+        shutil.rmtree(dst)
+    for sub in ("include", "src"):
+        shutil.copytree(src / sub, dst / sub)

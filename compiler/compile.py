@@ -1,0 +1,129 @@
+"""The main job: model file -> int8 graph -> memory plan -> C folder with report.json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcuforge.codegen import Program, c_identifier, lower, render
+from mcuforge.errors import MfError
+from mcuforge.importers import load_model
+from mcuforge.ir.graph import Graph, Shape
+from mcuforge.ir.verify import verify
+from mcuforge.passes import optimize
+from mcuforge.plan import buffers_for_graph, plan_memory
+from mcuforge.quantize import AccuracyReport, CalibData, quantize
+
+
+@dataclass
+class CompileOptions:
+    name: str | None = None
+    calib: CalibData | None = None
+    method: str = "minmax"
+    alignment: int = 16
+    input_shapes: dict[str, Shape] | None = None
+    progress: bool = False
+
+
+@dataclass
+class Compiled:
+    name: str
+    graph: Graph  # the int8 graph the C code runs (the reference for bit-exactness)
+    program: Program
+    accuracy: AccuracyReport | None
+    report: dict
+    files: dict[str, Path]
+
+
+def is_float_graph(graph: Graph) -> bool:
+    return all(t.dtype == "float32" for t in graph.tensors.values() if not t.is_const)
+
+
+def strip_io_conversions(graph: Graph) -> Graph:
+    """Drop a QUANTIZE right after a float graph input and a DEQUANTIZE right before a float
+    graph output: the generated header's quantize/dequantize helpers do that work on the host
+    side, and the C graph stays int8 end to end."""
+    for op in [op for op in graph.ops if op.kind == "QUANTIZE" and op.inputs[0] in graph.inputs]:
+        src, dst = op.inputs[0], op.outputs[0]
+        if graph.tensors[src].dtype != "float32" or len(graph.consumers().get(src, [])) != 1:
+            continue
+        graph.inputs[graph.inputs.index(src)] = dst
+        if src in graph.io_layouts:
+            graph.io_layouts[dst] = graph.io_layouts.pop(src)
+        graph.ops.remove(op)
+    for op in [op for op in graph.ops if op.kind == "DEQUANTIZE" and op.outputs[0] in graph.outputs]:
+        src, dst = op.inputs[0], op.outputs[0]
+        if graph.tensors[src].is_const or src in graph.outputs:
+            continue
+        graph.outputs[graph.outputs.index(dst)] = src
+        if dst in graph.io_layouts:
+            graph.io_layouts[src] = graph.io_layouts.pop(dst)
+        graph.ops.remove(op)
+    graph.prune_unused_tensors()
+    verify(graph)
+    return graph
+
+
+def to_int8(graph: Graph, opts: CompileOptions) -> tuple[Graph, AccuracyReport | None]:
+    if is_float_graph(graph):
+        if opts.calib is None:
+            raise MfError(
+                f"{graph.source}: a float model needs calibration data to quantize: --calib DATA.npy "
+                "(samples in the model's own input layout), or --calib random to skip validation"
+            )
+        int_graph, accuracy = quantize(graph, opts.calib, opts.method, progress=opts.progress)
+        return strip_io_conversions(int_graph), accuracy
+    return strip_io_conversions(optimize(graph)), None
+
+
+def compile_model(model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> Compiled:
+    opts = opts or CompileOptions()
+    graph = load_model(model, opts.input_shapes)
+    name = c_identifier(opts.name or Path(model).stem.split(".")[0], "model")
+    int_graph, accuracy = to_int8(graph, opts)
+    program = lower(int_graph, name, opts.alignment)
+    out = Path(out_dir)
+    files = render(int_graph, program, name, out, str(model))
+    report = build_report(int_graph, program, name, str(model), accuracy)
+    report_path = out / "report.json"
+    report_path.write_text(json.dumps(report, indent=2) + "\n")
+    files["report.json"] = report_path
+    return Compiled(name, int_graph, program, accuracy, report, files)
+
+
+def build_report(graph: Graph, program: Program, name: str, source: str,
+                 accuracy: AccuracyReport | None) -> dict:
+    plan = program.plan
+    greedy = plan_memory(buffers_for_graph(graph, {s.index: s.scratch_size for s in program.steps}),
+                         plan.alignment, "greedy")
+    offsets = program.tensor_offsets
+    ops = []
+    for step, op in zip(program.steps, graph.ops):
+        ops.append({
+            "index": step.index, "name": op.name, "kind": op.kind,
+            "kernel": step.call.kernel if step.call else "alias" if step.inputs[0] == step.output else "copy",
+            "inputs": [list(graph.tensors[n].shape) for n in op.inputs
+                       if n and not graph.tensors[n].is_const],
+            "outputs": [list(graph.tensors[n].shape) for n in op.outputs],
+            "macs": step.macs,
+            "input_offsets": [offsets[n] for n in op.inputs if n in offsets],
+            "output_offsets": [offsets[n] for n in op.outputs],
+            "output_bytes": step.nbytes,
+            "scratch_offset": step.scratch_offset if step.scratch_size else None,
+            "scratch_bytes": step.scratch_size,
+        })
+    return {
+        "name": name, "source": source,
+        "arena_bytes": plan.arena_bytes,
+        "arena_lower_bound_bytes": plan.lower_bound_bytes,
+        "arena_greedy_bytes": greedy.arena_bytes,
+        "arena_ratio_to_lower_bound": round(plan.ratio, 4),
+        "planner": plan.algorithm, "alignment": plan.alignment,
+        "weights_bytes": sum(c.nbytes for c in program.consts),
+        "macs": sum(s.macs for s in program.steps),
+        "inputs": {n: list(graph.tensors[n].shape) for n in graph.inputs},
+        "outputs": {n: list(graph.tensors[n].shape) for n in graph.outputs},
+        "ops": ops,
+        "accuracy": accuracy.to_json() if accuracy else None,
+    }

@@ -1,0 +1,115 @@
+"""`mcuforge run`: compile, build, run the C on every sample, and check it against the
+integer reference interpreter byte for byte."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mcuforge.build import build_host, run_host
+from mcuforge.compile import Compiled, CompileOptions, compile_model
+from mcuforge.errors import MfError
+from mcuforge.importers.layout import from_ir_layout, to_ir_layout
+from mcuforge.ir.graph import Graph
+from mcuforge.ops.quantize import affine_quantize
+from mcuforge.quantize.accuracy import dequantize
+from mcuforge.reference.interpreter import run
+
+
+@dataclass
+class RunResult:
+    compiled: Compiled
+    raw: dict[str, np.ndarray]  # int8 outputs per output name, model layout, (N, ...)
+    outputs: dict[str, np.ndarray]  # dequantized float32, model layout
+    mismatches: dict[str, int] = field(default_factory=dict)  # output -> samples that differ
+    samples: int = 0
+
+
+def load_samples(
+    path: str | Path | np.ndarray | dict[str, np.ndarray], graph: Graph
+) -> dict[str, np.ndarray]:
+    """Samples per input name, (N, *shape without batch) in the model's own layout."""
+    if isinstance(path, np.ndarray):
+        data: dict[str, np.ndarray] = {graph.inputs[0]: path} if len(graph.inputs) == 1 else {}
+    elif isinstance(path, dict):
+        data = path
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise MfError(f"{p}: input file not found")
+        try:
+            loaded = np.load(p, allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise MfError(f"{p}: not a readable .npy or .npz file ({e})") from None
+        data = {graph.inputs[0]: loaded} if isinstance(loaded, np.ndarray) else dict(loaded)
+    if len(graph.inputs) == 1 and len(data) == 1:
+        data = {graph.inputs[0]: next(iter(data.values()))}
+    missing = [n for n in graph.inputs if n not in data]
+    if missing:
+        raise MfError(f"no samples for model inputs {missing}; give an .npz with one array per input")
+    return data
+
+
+def quantized_inputs(graph: Graph, data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """int8 samples in IR layout, (N, *IR shape without batch)."""
+    out = {}
+    for name in graph.inputs:
+        t = graph.tensors[name]
+        x = np.asarray(data[name])
+        layout = graph.io_layouts.get(name)
+        want = tuple((layout.source_shape if layout else t.shape)[1:])
+        if x.ndim == len(want):
+            x = x[None]
+        if tuple(x.shape[1:]) != want:
+            raise MfError(f"input '{name}' samples have shape {tuple(x.shape[1:])}, expected (N, "
+                          f"{', '.join(map(str, want))}) in the model's own layout")
+        ir = to_ir_layout(graph, name, x).reshape(len(x), *t.shape[1:])
+        if np.issubdtype(ir.dtype, np.floating):
+            assert t.quant is not None
+            ir = affine_quantize(ir.astype(np.float32), t.quant, t.dtype)
+        elif ir.dtype != np.int8:
+            raise MfError(f"input '{name}' is {ir.dtype}: give float32 (quantized here) or int8")
+        out[name] = ir
+    return out
+
+
+def run_model(model: str | Path, inputs: str | Path | np.ndarray | dict[str, np.ndarray],
+              opts: CompileOptions | None = None, out_dir: str | Path | None = None,
+              check: bool = True, sanitize: bool = False) -> RunResult:
+    with tempfile.TemporaryDirectory(prefix="mcuforge-") as tmp:
+        folder = Path(out_dir) if out_dir else Path(tmp)
+        compiled = compile_model(model, folder, opts)
+        g = compiled.graph
+        q = quantized_inputs(g, load_samples(inputs, g))
+        n = len(next(iter(q.values())))
+        stream = b"".join(q[name][i].tobytes() for i in range(n) for name in g.inputs)
+        out_sizes = [g.tensors[o].size for o in g.outputs]
+        exe = build_host(folder, compiled.name, sanitize=sanitize)
+        raw_bytes = run_host(exe, stream, sum(out_sizes))
+    per_sample = np.frombuffer(raw_bytes, dtype=np.int8).reshape(n, sum(out_sizes))
+    splits = np.split(per_sample, np.cumsum(out_sizes)[:-1], axis=1)
+    ir_out = {o: s.reshape(n, *g.tensors[o].shape[1:]) for o, s in zip(g.outputs, splits)}
+    result = RunResult(compiled, {}, {}, samples=n)
+    if check:
+        result.mismatches = compare_with_reference(g, q, ir_out)
+    for o in g.outputs:
+        result.raw[o] = from_ir_layout(g, o, ir_out[o])
+        result.outputs[o] = from_ir_layout(g, o, dequantize(g, o, ir_out[o]))
+    return result
+
+
+def compare_with_reference(
+    g: Graph, q: dict[str, np.ndarray], c_out: dict[str, np.ndarray]
+) -> dict[str, int]:
+    """Samples per output whose C bytes differ from the integer reference's."""
+    bad = dict.fromkeys(g.outputs, 0)
+    n = len(next(iter(q.values())))
+    for i in range(n):
+        ref = run(g, {name: q[name][i][None] for name in g.inputs})
+        for o in g.outputs:
+            if not np.array_equal(ref[o].reshape(c_out[o][i].shape), c_out[o][i]):
+                bad[o] += 1
+    return {o: k for o, k in bad.items() if k}
