@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mcuforge.kernel_params import Dims, KernelCall
+from mcuforge.kernel_params import Dims, KernelCall, dims4
 
 REPO = Path(__file__).resolve().parents[2]
 RUNTIME = REPO / "runtime_c"
@@ -267,3 +267,39 @@ class Kernels:
         perm = (i32 * 4)(*call.params["perm"])
         y = out_array(out_shape)
         return self.lib.mf_transpose_s8(C.byref(dims(call.dims["input"])), s8(x), perm, s8(y)), y
+
+    def run(self, call: KernelCall, xs: list[np.ndarray],
+            out_shape: tuple[int, ...]) -> tuple[int, np.ndarray]:
+        """Any op's kernel: xs are the op's input values (constants included), in IR order."""
+        k = call.kernel
+        x = np.ascontiguousarray(xs[0])
+        out4 = dims4(out_shape)
+        if k in ("mf_convolve_s8", "mf_convolve_1x1_s8"):
+            status, y = self.conv(call, x, np.ascontiguousarray(xs[1]))
+        elif k == "mf_depthwise_conv_s8":
+            status, y = self.depthwise(call, x, np.ascontiguousarray(xs[1]))
+        elif k == "mf_fully_connected_s8":
+            status, y = self.fully_connected(call, x, np.ascontiguousarray(xs[1]), out_shape)
+        elif k in ("mf_avgpool_s8", "mf_maxpool_s8"):
+            status, y = self.pool(call, x)
+        elif k == "mf_mean_s8":
+            status, y = self.mean(call, x)
+        elif k.startswith("mf_elementwise_"):
+            a = x.reshape(call.dims["input1"])
+            b = np.ascontiguousarray(xs[1]).reshape(call.dims["input2"])
+            status, y = self.binary(call, a, b)
+        elif k == "mf_prelu_s8":
+            status, y = self.prelu(call, x, np.ascontiguousarray(xs[1]).reshape(call.dims["alpha"]))
+        elif k == "mf_softmax_s8":
+            status, y = self.softmax(call, x)
+        elif k == "mf_lut_s8":
+            status, y = self.lut(call, x)
+        elif k == "mf_pad_s8":
+            status, y = self.pad(call, x, out4)
+        elif k == "mf_concat_s8":
+            status, y = self.concat(call, [np.ascontiguousarray(v) for v in xs if v is not None], out4)
+        elif k == "mf_transpose_s8":
+            status, y = self.transpose(call, x, out4)
+        else:
+            raise KeyError(f"no caller for kernel {k}")
+        return status, y.reshape(out_shape)
