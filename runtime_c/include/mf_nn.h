@@ -52,7 +52,8 @@ typedef struct {
     int32_t max;
 } mf_activation;
 
-/* Scratch memory handed to a kernel. buf may be NULL when size is 0. */
+/* Scratch memory handed to a kernel: buf must be 4-byte aligned (kernels keep int16/int32
+ * values there); it may be NULL when size is 0. */
 typedef struct {
     void *buf;
     int32_t size; /* bytes */

@@ -82,6 +82,7 @@ mf_status mf_convolve_s8(const mf_context *ctx,
     if (ctx == NULL || ctx->buf == NULL || ctx->size < needed) {
         return MF_NO_SCRATCH;
     }
+    assert(((uintptr_t)ctx->buf & 3u) == 0);
     int16_t *patch = (int16_t *)ctx->buf;
     const int32_t patch_len = filter_dims->h * filter_dims->w * input_dims->c;
     const size_t in_image = (size_t)input_dims->h * input_dims->w * input_dims->c;
