@@ -1,7 +1,8 @@
 """The integer reference against TFLite Micro's interpreter, byte for byte.
 
-Each op gets a tiny Keras model converted to full int8; the MLPerf Tiny int8 models run whole. The
-inputs are random over the full int8 range, which drives every op into saturation as well. Cases
+Each op gets a tiny Keras model converted to full int8 (a few also to 16x8: int16 activations);
+the MLPerf Tiny int8 models run whole. The inputs are random over the whole integer range, which
+drives every op into saturation as well. Cases
 the converter never emits (standalone Relu with requantization, int8 -> int8 QUANTIZE, MEAN with
 equal input and output quantization) come from editing a converted flatbuffer.
 """
@@ -269,6 +270,40 @@ def test_mean_with_equal_quantization_matches_tflm(tmp_path: Path) -> None:
     graph = graph_of(data, tmp_path)
     assert [op.kind for op in graph.ops] == ["CONV_2D", "MEAN"]
     assert_bit_exact(data, graph, random_inputs(graph, SAMPLES))
+
+
+# -- TFLite's 16x8 mode: int16 activations, int8 weights, int64 bias --------------------------------
+
+
+def to_tflite_16x8(model: Any) -> bytes:
+    tf = _tf()
+    calib = 2.0 * zoo.sample_inputs(model, zoo.CALIB_SAMPLES, seed=1)
+    with quiet_tensorflow():
+        converter = tf.lite.TFLiteConverter.from_keras_model(model)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([s[None]] for s in calib)
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+        ]
+        converter.inference_input_type = tf.int16
+        converter.inference_output_type = tf.int16
+        return bytes(converter.convert())
+
+
+INT16_MODELS = ["conv_same_stride2", "depthwise_mult2_relu", "dense", "add", "sub"]
+
+
+@pytest.mark.parametrize("name", INT16_MODELS)
+def test_16x8_op_matches_tflm(name: str, tmp_path: Path) -> None:
+    build, kinds = OP_MODELS[name]
+    _tf().keras.utils.set_random_seed(len(name))
+    data = to_tflite_16x8(build())
+    graph = graph_of(data, tmp_path)
+    assert kinds <= {op.kind for op in graph.ops} and graph.tensors[graph.inputs[0]].dtype == "int16"
+    rng = np.random.default_rng(0)
+    shape = graph.tensors[graph.inputs[0]].shape
+    inputs = [rng.integers(-(1 << 15), 1 << 15, shape).astype(np.int16) for _ in range(SAMPLES)]
+    assert_bit_exact(data, graph, inputs)
 
 
 # -- whole models ---------------------------------------------------------------------------------

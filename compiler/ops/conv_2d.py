@@ -16,7 +16,11 @@ from mcuforge.ops.common import (
     window_output_shape,
 )
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
-from mcuforge.reference.qmath import channel_multipliers, requantize
+from mcuforge.reference.qmath import (
+    channel_multipliers,
+    multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_int64,
+)
 
 WINDOW_ATTRS = ("strides", "dilations", "pads", "activation")
 
@@ -53,7 +57,8 @@ def conv_int(ctx: Ctx, xs: Arrays) -> Arrays:
 
 def requantize_channels(ctx: Ctx, acc: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     """Bias, per-channel requantization and fused activation of an accumulator whose last axis is
-    the output channel (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED)."""
+    the output channel (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED). int16 activations (TFLite's
+    16x8 mode) accumulate in int64 and requantize with TFLite's int64 variant."""
     if bias is not None:
         acc = acc + bias.astype(np.int64)
     x_t, w_t, out = ctx.ins[0], ctx.ins[1], ctx.outs[0]
@@ -62,7 +67,9 @@ def requantize_channels(ctx: Ctx, acc: np.ndarray, bias: np.ndarray | None) -> n
     out_scale, out_zp = out.scalar_quant()
     multiplier, shift = channel_multipliers(x_scale, w_t.quant.scale, out_scale, acc.shape[-1])
     lo, hi = quantized_activation_range(ctx.op.attrs["activation"], out_scale, out_zp, out.dtype)
-    return requantize(acc, multiplier, shift, out_zp, lo, hi).astype(out.dtype)
+    wide = x_t.dtype == "int16"
+    scale = multiply_by_quantized_multiplier_int64 if wide else multiply_by_quantized_multiplier
+    return np.clip(scale(acc, multiplier, shift) + out_zp, lo, hi).astype(out.dtype)
 
 
 def conv_macs(op: Op, ins: list[Shape | None], outs: list[Shape]) -> int:

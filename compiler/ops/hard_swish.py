@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuforge.ops.common import INT_RANGES, same_shape
+from mcuforge.ops.logistic import require_int8
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
 from mcuforge.reference import qmath
 
@@ -24,6 +25,7 @@ def _int16_multiplier(real: np.float32) -> tuple[int, int]:
 def hard_swish_int(ctx: Ctx, xs: Arrays) -> Arrays:
     """TFLite's 16-bit fixed-point HardSwish: x on a finer scale times a 'reluish' factor in
     [0, 1] (relu6(x + 3) / 6), each step in int16 as the reference kernel does it."""
+    require_int8(ctx)
     (x_scale, x_zp), (out_scale, out_zp) = ctx.in_quant(), ctx.out_quant()
     hires_scale = np.float32(1.0 / 128.0) * np.float32(x_scale)
     out_m, out_exp = _int16_multiplier(hires_scale / np.float32(out_scale))

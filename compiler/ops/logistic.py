@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mcuforge.errors import MfError
 from mcuforge.ops.common import same_shape
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
 from mcuforge.reference import qmath
@@ -16,10 +17,19 @@ def logistic_float(ctx: Ctx, xs: Arrays) -> Arrays:
     return [(1.0 / (1.0 + np.exp(-x))).astype(np.float32)]
 
 
+def require_int8(ctx: Ctx) -> None:
+    """The gemmlowp-based kernels exist for int8 only; TFLM's int16 versions are table lookups."""
+    x = ctx.ins[0]
+    if x is not None and x.dtype != "int8":
+        raise MfError(f"{ctx.op.kind} '{ctx.op.name}': the integer reference handles int8 input, "
+                      f"not {x.dtype}")
+
+
 def fixed_point_input(ctx: Ctx, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """LOGISTIC's and TANH's first step in TFLM: x - x_zp rescaled to Q4.27 by a frexp-built
     multiplier. Returns (the Q4.27 values, mask of values below the input radius, mask above);
     values beyond the radius saturate the output and are not computed."""
+    require_int8(ctx)
     x_scale, x_zp = ctx.in_quant()
     multiplier, shift = qmath.frexp_multiplier(x_scale * float(1 << (31 - INPUT_INTEGER_BITS)))
     radius = qmath.calculate_input_radius(INPUT_INTEGER_BITS, shift)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuforge.ops.common import same_shape
+from mcuforge.ops.logistic import require_int8
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
 from mcuforge.reference import qmath
 
@@ -22,6 +23,7 @@ def softmax_float(ctx: Ctx, xs: Arrays) -> Arrays:
 def softmax_int(ctx: Ctx, xs: Arrays) -> Arrays:
     """TFLM's int8 Softmax: exp of (x - row max) in gemmlowp fixed point, summed, multiplied by
     the fixed-point reciprocal of the sum; output at scale 1/256, zero point -128."""
+    require_int8(ctx)
     x_scale, _ = ctx.in_quant()
     real = min(ctx.op.attrs["beta"] * x_scale * float(1 << (31 - DIFF_INTEGER_BITS)), 2.0**31 - 1)
     multiplier, left_shift = qmath.quantize_multiplier(real)

@@ -27,9 +27,16 @@ def _i64(x: ArrayLike) -> np.ndarray:
     return np.asarray(x, dtype=np.int64)
 
 
-def _round_half_away(v: np.ndarray) -> np.ndarray:
-    """C's std::round (TfLiteRound): halves go away from zero."""
+def round_half_away(v: ArrayLike) -> np.ndarray:
+    """C's std::round (TfLiteRound): halves go away from zero. Done in float64, where adding
+    0.5 to any float32 value is exact (in float32 it can round 0.5 - 2**-25 up to 1)."""
+    v = np.asarray(v, dtype=np.float64)
     return np.sign(v) * np.floor(np.abs(v) + 0.5)
+
+
+def quantize_real(value: float, scale: float, zero_point: int) -> int:
+    """zero_point + round(value / scale), the division in float32 as TFLite's prepare steps do."""
+    return zero_point + int(round_half_away(np.float32(value) / np.float32(scale)))
 
 
 # -- multipliers ---------------------------------------------------------------------------------
@@ -42,7 +49,7 @@ def quantize_multipliers(reals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     is halved with the exponent raised, and multipliers below 2**-32 flush to (0, 0).
     """
     q, shift = np.frexp(np.asarray(reals, dtype=np.float64))
-    m = _round_half_away(q * 2.0**31).astype(np.int64)
+    m = round_half_away(q * 2.0**31).astype(np.int64)
     shift = shift.astype(np.int64)
     carry = m == 2**31
     m = np.where(carry, m // 2, m)
@@ -122,6 +129,15 @@ def multiply_by_quantized_multiplier(x: ArrayLike, multiplier: ArrayLike, shift:
     return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x << left, multiplier), right)
 
 
+def multiply_by_quantized_multiplier_int64(x: ArrayLike, multiplier: ArrayLike,
+                                           shift: ArrayLike) -> np.ndarray:
+    """TFLite's MultiplyByQuantizedMultiplier for int64 accumulators (the 16x8 kernels): the
+    multiplier is first rounded to 16 bits, then a single rounding shift."""
+    m, total_shift = _i64(multiplier), 15 - _i64(shift)
+    reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
+    return (_i64(x) * reduced + (np.int64(1) << (total_shift - 1))) >> total_shift
+
+
 def requantize(acc: ArrayLike, multiplier: ArrayLike, shift: ArrayLike, zero_point: int,
                lo: int, hi: int) -> np.ndarray:
     """The tail every int8 kernel shares: scale an int32 accumulator, add the output zero point,
@@ -142,7 +158,7 @@ def frexp_multiplier(real: float) -> tuple[int, int]:
     """The multiplier LOGISTIC and TANH prepare with a bare frexp: round(q * 2**31) without
     QuantizeMultiplier's carry and flush handling."""
     q, shift = math.frexp(real)
-    return int(_round_half_away(np.float64(q) * 2.0**31)), shift
+    return int(round_half_away(np.float64(q) * 2.0**31)), shift
 
 
 # -- gemmlowp fixed point (raw int32 values, integer bits tracked by the caller) ------------------
