@@ -18,6 +18,7 @@ import numpy as np
 from mcuforge.ir.graph import Tensor
 from mcuforge.ops import elementwise
 from mcuforge.ops.common import quantized_activation_range
+from mcuforge.ops.pad import quantized_pad_value
 from mcuforge.ops.registry import Ctx, lookup
 from mcuforge.reference import qmath
 
@@ -189,11 +190,11 @@ def _add_sub(ctx: Ctx, kernel: str, reals: RealMultipliers) -> KernelCall:
 
 
 def add(ctx: Ctx) -> KernelCall:
-    return _add_sub(ctx, "mf_elementwise_add_s8", elementwise._add_reals)
+    return _add_sub(ctx, "mf_elementwise_add_s8", elementwise.add_reals)
 
 
 def sub(ctx: Ctx) -> KernelCall:
-    return _add_sub(ctx, "mf_elementwise_sub_s8", elementwise._sub_reals)
+    return _add_sub(ctx, "mf_elementwise_sub_s8", elementwise.sub_reals)
 
 
 def mul(ctx: Ctx) -> KernelCall:
@@ -255,14 +256,10 @@ def lut(ctx: Ctx) -> KernelCall:
 
 def pad(ctx: Ctx) -> KernelCall:
     x = _tensor(ctx, 0)
-    scale, zp = ctx.out_quant()
     pads = [tuple(p) for p in ctx.op.attrs["pads"]]
     pads = [(0, 0)] * (4 - len(pads)) + pads
-    # Rounded half away from zero in float32, as the reference (pad_int) does it.
-    q = np.float32(ctx.op.attrs["value"]) / np.float32(scale)
-    value = int(np.clip(zp + int(np.sign(q) * np.floor(np.abs(q) + np.float32(0.5))), -128, 127))
     params = {"before": [int(p[0]) for p in pads], "after": [int(p[1]) for p in pads],
-              "value": value}
+              "value": quantized_pad_value(ctx)}
     return KernelCall("mf_pad_s8", params, {}, {"input": dims4(x.shape)})
 
 

@@ -30,7 +30,7 @@ def conv_model(
         out = "z2"
     graph = helper.make_graph(
         nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 3, 8, 8])],
-        [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)], [w],
+        [helper.make_tensor_value_info(out, TensorProto.FLOAT, [batch, 4, 6, 6])], [w],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 

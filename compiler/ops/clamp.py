@@ -8,18 +8,12 @@ import numpy as np
 
 from mcuforge.ops.common import INT_RANGES, same_shape
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
-from mcuforge.reference.qmath import quantize_multiplier, requantize
+from mcuforge.reference.qmath import quantize_multiplier, quantize_real, requantize
 
 
 def clamp_float(ctx: Ctx, xs: Arrays) -> Arrays:
     a = ctx.op.attrs
     return [np.clip(xs[0], a["min"], a["max"]).astype(np.float32)]
-
-
-def _quantized_bound(v: float, scale: float, zero_point: int) -> int:
-    """zero_point + roundf(v / scale) in float32, as TFLM's Relu and Relu6 prepare it."""
-    q = np.float32(v) / np.float32(scale)
-    return zero_point + int(np.sign(q) * np.floor(np.abs(q) + np.float32(0.5)))
 
 
 def clamp_int(ctx: Ctx, xs: Arrays) -> Arrays:
@@ -31,10 +25,10 @@ def clamp_int(ctx: Ctx, xs: Arrays) -> Arrays:
     (x_scale, x_zp), (out_scale, out_zp) = ctx.in_quant(), ctx.out_quant()
     dtype_lo, dtype_hi = INT_RANGES[ctx.outs[0].dtype]
     if (a["min"], a["max"]) == (0.0, 6.0):
-        six = min(max(_quantized_bound(6.0, x_scale, x_zp), dtype_lo), dtype_hi)
+        six = min(max(quantize_real(6.0, x_scale, x_zp), dtype_lo), dtype_hi)
         return [np.clip(x, x_zp, six).astype(ctx.outs[0].dtype)]
-    lo = dtype_lo if a["min"] == -math.inf else max(dtype_lo, _quantized_bound(a["min"], out_scale, out_zp))
-    hi = dtype_hi if a["max"] == math.inf else min(dtype_hi, _quantized_bound(a["max"], out_scale, out_zp))
+    lo = dtype_lo if a["min"] == -math.inf else max(dtype_lo, quantize_real(a["min"], out_scale, out_zp))
+    hi = dtype_hi if a["max"] == math.inf else min(dtype_hi, quantize_real(a["max"], out_scale, out_zp))
     multiplier, shift = quantize_multiplier(x_scale / out_scale)
     y = requantize(x.astype(np.int64) - x_zp, multiplier, shift, out_zp, lo, hi)
     return [y.astype(ctx.outs[0].dtype)]

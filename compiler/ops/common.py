@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from mcuforge.ir.graph import Op, Shape
+from mcuforge.reference.qmath import quantize_real
 
 # Fused activations as TFLite names them, with the real-valued range each clamps to.
 ACTIVATIONS: dict[str, tuple[float, float]] = {
@@ -40,20 +41,11 @@ def quantized_activation_range(name: str, scale: float, zero_point: int, dtype: 
     """TFLite's CalculateActivationRangeQuantized: the real range quantized, cut to the dtype."""
     qmin, qmax = INT_RANGES[dtype]
     lo, hi = ACTIVATIONS[name]
-    s = np.float32(scale)
-
-    def quantize(v: float) -> int:
-        return zero_point + int(_round_half_away(np.float32(v) / s))
-
     if lo != -math.inf:
-        qmin = max(qmin, quantize(lo))
+        qmin = max(qmin, quantize_real(lo, scale, zero_point))
     if hi != math.inf:
-        qmax = min(qmax, quantize(hi))
+        qmax = min(qmax, quantize_real(hi, scale, zero_point))
     return qmin, qmax
-
-
-def _round_half_away(v: np.floating) -> float:
-    return float(np.sign(v) * np.floor(np.abs(v) + 0.5))
 
 
 def pair(v: int | tuple[int, ...] | list[int]) -> tuple[int, int]:

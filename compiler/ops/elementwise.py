@@ -35,13 +35,13 @@ def _binary(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[[Ctx
     return ref
 
 
-def _add_reals(s1: float, s2: float, so: float, left_shift: int) -> tuple[float, float, float]:
+def add_reals(s1: float, s2: float, so: float, left_shift: int) -> tuple[float, float, float]:
     """ADD's three real multipliers, computed in double as TFLM's add_common.cc does."""
     twice_max = 2.0 * max(s1, s2)
     return s1 / twice_max, s2 / twice_max, twice_max / ((1 << left_shift) * so)
 
 
-def _sub_reals(s1: float, s2: float, so: float, left_shift: int) -> tuple[float, float, float]:
+def sub_reals(s1: float, s2: float, so: float, left_shift: int) -> tuple[float, float, float]:
     """SUB's three real multipliers: TFLM's sub_common.cc divides in float32, not double, which
     can move the 31-bit multipliers by one."""
     f1, f2, fo = np.float32(s1), np.float32(s2), np.float32(so)
@@ -53,7 +53,7 @@ def _add_sub_int(ctx: Ctx, xs: Arrays, sign: int) -> Arrays:
     (s1, z1), (s2, z2), (so, zo) = ctx.in_quant(0), ctx.in_quant(1), ctx.out_quant()
     out = ctx.outs[0]
     left_shift = LEFT_SHIFT[out.dtype]
-    reals = (_add_reals if sign > 0 else _sub_reals)(s1, s2, so, left_shift)
+    reals = (add_reals if sign > 0 else sub_reals)(s1, s2, so, left_shift)
     (m1, e1), (m2, e2), (mo, eo) = (quantize_multiplier(r) for r in reals)
     a = multiply_by_quantized_multiplier((xs[0].astype(np.int64) - z1) << left_shift, m1, e1)
     b = multiply_by_quantized_multiplier((xs[1].astype(np.int64) - z2) << left_shift, m2, e2)

@@ -7,6 +7,7 @@ import numpy as np
 from mcuforge.ir.graph import Op, Shape
 from mcuforge.ops.common import INT_RANGES
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
+from mcuforge.reference.qmath import quantize_real
 
 
 def pad_shape(op: Op, ins: list[Shape | None]) -> list[Shape]:
@@ -20,13 +21,16 @@ def pad_float(ctx: Ctx, xs: Arrays) -> Arrays:
     return [np.pad(xs[0], a["pads"], constant_values=np.float32(a["value"]))]
 
 
-def pad_int(ctx: Ctx, xs: Arrays) -> Arrays:
+def quantized_pad_value(ctx: Ctx) -> int:
     """The real pad value quantized with the output's parameters: the output zero point for PAD,
     PADV2's own quantized constant back for PADV2."""
     scale, zero_point = ctx.out_quant()
     lo, hi = INT_RANGES[ctx.outs[0].dtype]
-    q = np.float32(ctx.op.attrs["value"]) / np.float32(scale)
-    value = np.clip(zero_point + int(np.sign(q) * np.floor(np.abs(q) + np.float32(0.5))), lo, hi)
+    return int(np.clip(quantize_real(ctx.op.attrs["value"], scale, zero_point), lo, hi))
+
+
+def pad_int(ctx: Ctx, xs: Arrays) -> Arrays:
+    value = quantized_pad_value(ctx)
     return [np.pad(xs[0], ctx.op.attrs["pads"], constant_values=value).astype(ctx.outs[0].dtype)]
 
 

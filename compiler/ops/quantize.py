@@ -10,15 +10,14 @@ import numpy as np
 from mcuforge.ir.graph import QuantParams
 from mcuforge.ops.common import INT_RANGES, same_shape
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
-from mcuforge.reference.qmath import quantize_multiplier, requantize
+from mcuforge.reference.qmath import quantize_multiplier, requantize, round_half_away
 
 
 def affine_quantize(x: np.ndarray, quant: QuantParams, dtype: str) -> np.ndarray:
     """TFLite's AffineQuantize: float32 division by the scale, rounding half away from zero,
     zero point added, saturated to the dtype. The generated C helpers do exactly this."""
     shape = quant.broadcast_shape(x.ndim)
-    v = x.astype(np.float32) / quant.scale.reshape(shape)
-    q = np.sign(v) * np.floor(np.abs(v) + np.float32(0.5))
+    q = round_half_away(x.astype(np.float32) / quant.scale.reshape(shape))
     lo, hi = INT_RANGES[dtype]
     return np.clip(q.astype(np.int64) + quant.zero_point.reshape(shape), lo, hi).astype(dtype)
 

@@ -1,0 +1,132 @@
+"""Host golden tests: models compile to C, build with gcc (-Werror, ASan/UBSan), and the C output
+equals the integer reference byte for byte; for int8 TFLite models also TFLite Micro's output."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from model_paths import mlperf_model
+from tflite_models import converted, keras_model, keras_zoo, sample_inputs
+
+from mcuforge.compile import CompileOptions, compile_model
+from mcuforge.importers import load_model
+from mcuforge.runner import run_model
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "compiler" / "examples" / "digits_cnn.onnx"
+SAMPLES = 20
+MLPERF_INT8 = ["ad_fcae_int8", "kws_dscnn_int8", "ic_resnet8_int8", "vww_mbv1_int8"]
+
+
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    return (d.images / 16.0).astype(np.float32)[:, None], d.target
+
+
+def tflm_outputs(model_bytes: bytes, inputs: np.ndarray) -> np.ndarray:
+    from tflite_micro.python.tflite_micro import runtime
+
+    interp = runtime.Interpreter.from_bytes(model_bytes)
+    outs = []
+    for x in inputs:
+        interp.set_input(x[None], 0)
+        interp.invoke()
+        outs.append(interp.get_output(0)[0].copy())
+    return np.stack(outs)
+
+
+def random_int8(model: Path, n: int, seed: int = 0) -> np.ndarray:
+    g = load_model(model)
+    shape = g.tensors[g.inputs[0]].shape
+    return np.random.default_rng(seed).integers(-128, 128, (n, *shape[1:]), dtype=np.int8)
+
+
+def test_example_bit_exact_under_sanitizers_and_accurate(tmp_path: Path) -> None:
+    x, y = digits()
+    result = run_model(EXAMPLE, x[1400:], CompileOptions(calib=x[:200]), out_dir=tmp_path, sanitize=True)
+    assert result.samples == len(x) - 1400
+    assert result.mismatches == {}
+    acc = float(np.mean(result.outputs["probs"].argmax(axis=1) == y[1400:]))
+    assert acc > 0.9, acc
+    report = result.compiled.report
+    assert report["arena_bytes"] >= report["arena_lower_bound_bytes"] > 0
+    assert {"arena_bytes", "arena_lower_bound_bytes", "weights_bytes", "macs", "ops"} <= set(report)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MLPERF_INT8)
+def test_mlperf_int8_bit_exact_with_reference_and_tflm(name: str, tmp_path: Path) -> None:
+    path = mlperf_model(f"{name}.tflite")
+    x = random_int8(path, SAMPLES)
+    result = run_model(path, x, out_dir=tmp_path)
+    assert result.mismatches == {}
+    out = next(iter(result.raw.values()))
+    np.testing.assert_array_equal(out, tflm_outputs(path.read_bytes(), x))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(keras_zoo()))
+def test_tf_int8_zoo_bit_exact(name: str, tmp_path: Path) -> None:
+    """TF-converted int8 models: C == reference, and == TFLite Micro except where TFLM is wrong
+    (dilated convolutions: the reference follows TFLite's BUILTIN_REF kernels instead)."""
+    data = converted(name, int8=True)
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(data)
+    x = random_int8(path, SAMPLES)
+    result = run_model(path, x, out_dir=tmp_path / "c")
+    assert result.mismatches == {}
+    if name != "dilated":
+        np.testing.assert_array_equal(next(iter(result.raw.values())), tflm_outputs(data, x))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(keras_zoo()))
+def test_our_quantization_of_zoo_bit_exact(name: str, tmp_path: Path) -> None:
+    """Float models quantized by mcuforge compile to C that equals the reference."""
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(converted(name, int8=False))
+    model = keras_model(name)
+    calib = sample_inputs(model, 32, seed=1)
+    result = run_model(path, sample_inputs(model, SAMPLES, seed=2), CompileOptions(calib=calib),
+                       out_dir=tmp_path / "c")
+    assert result.mismatches == {}
+
+
+def test_compile_is_deterministic(tmp_path: Path) -> None:
+    x, _ = digits()
+    for out in ("a", "b"):
+        compile_model(EXAMPLE, tmp_path / out, CompileOptions(calib=x[:50]))
+    for f in sorted((tmp_path / "a").rglob("*")):
+        if f.is_file():
+            assert f.read_bytes() == (tmp_path / "b" / f.relative_to(tmp_path / "a")).read_bytes(), f
+
+
+def test_generated_folder_builds_with_its_cmakelists(tmp_path: Path) -> None:
+    cmake = shutil.which("cmake") or str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "cmake")
+    x, _ = digits()
+    compile_model(EXAMPLE, tmp_path / "src", CompileOptions(calib=x[:50], name="digits"))
+    build = tmp_path / "build"
+    subprocess.run([cmake, "-S", str(tmp_path / "src"), "-B", str(build)], check=True, capture_output=True)
+    subprocess.run([cmake, "--build", str(build)], check=True, capture_output=True)
+    proc = subprocess.run([str(build / "digits_example")], capture_output=True, text=True, check=True)
+    assert len(proc.stdout.split()) == 10
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")
+def test_generated_c_cross_compiles_for_cortex_m4(tmp_path: Path) -> None:
+    x, _ = digits()
+    compile_model(EXAMPLE, tmp_path, CompileOptions(calib=x[:50], name="digits"))
+    runtime = sorted(str(p) for p in (tmp_path / "mf_nn" / "src").glob("*.c"))
+    for src in ["digits.c", "digits_weights.c", *runtime]:
+        subprocess.run(
+            ["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16",
+             "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-I.", "-Imf_nn/include", "-c", src,
+             "-o", "/dev/null"],
+            cwd=tmp_path, check=True, capture_output=True,
+        )
