@@ -4,7 +4,6 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARM_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
-EXAMPLE := compiler/examples/digits_cnn.onnx
 
 .PHONY: setup toolchain demo test test-fast lint clean
 
@@ -30,7 +29,7 @@ toolchain:
 	fi
 
 demo: setup
-	$(BIN)/mcuforge inspect $(EXAMPLE)
+	$(BIN)/mcuforge demo -o build/demo
 
 test: setup
 	$(BIN)/ruff check compiler tests

@@ -94,6 +94,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mcuforge.demo import demo
+
+    return demo(Path(args.output))
+
+
 def _add_compile_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--calib", help="calibration data for a float model: .npy / .npz in the model's "
                    "own input layout, or 'random' (accuracy not validated)")
@@ -136,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-check", action="store_true", help="skip the bit-exactness check")
     p.add_argument("--keep", metavar="DIR", help="keep the generated C folder in DIR")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="the whole job on the bundled digits example, with a report")
+    p.add_argument("-o", "--output", default="build/demo", help="folder for the generated C")
+    p.set_defaults(func=cmd_demo)
     return parser
 
 
