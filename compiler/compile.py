@@ -12,15 +12,18 @@ from mcuforge.importers import load_model
 from mcuforge.ir.graph import Graph, Shape
 from mcuforge.ir.verify import verify
 from mcuforge.passes import optimize
-from mcuforge.plan import buffers_for_graph, plan_memory
-from mcuforge.quantize import AccuracyReport, CalibData, quantize
+from mcuforge.plan import plan_memory
+from mcuforge.quantize import DEFAULT_METHOD, AccuracyReport, CalibData, Labels, QuantOptions, quantize
 
 
 @dataclass
 class CompileOptions:
     name: str | None = None
     calib: CalibData | None = None
-    method: str = "minmax"
+    method: str = DEFAULT_METHOD
+    param: float | None = None  # the calibration method's parameter (percentile)
+    bias_correction: bool = False
+    eval_data: tuple[CalibData, Labels] | None = None  # labelled (x, y) for the accuracy report
     alignment: int = 16
     input_shapes: dict[str, Shape] | None = None
     progress: bool = False
@@ -72,8 +75,14 @@ def to_int8(graph: Graph, opts: CompileOptions) -> tuple[Graph, AccuracyReport |
                 f"{graph.source}: a float model needs calibration data to quantize: --calib DATA.npy "
                 "(samples in the model's own input layout), or --calib random to skip validation"
             )
-        int_graph, accuracy = quantize(graph, opts.calib, opts.method, progress=opts.progress)
+        qopts = QuantOptions(opts.method, opts.param, bias_correction=opts.bias_correction,
+                             progress=opts.progress)
+        int_graph, accuracy = quantize(graph, opts.calib, qopts, opts.eval_data)
         return strip_io_conversions(int_graph), accuracy
+    wide = sorted(n for n, t in graph.tensors.items() if t.dtype == "int16" and not t.is_const)
+    if wide:
+        raise MfError(f"{graph.source}: int16 activations ('{wide[0]}' and {len(wide) - 1} more, 16x8 mode) "
+                      "run only in the reference, the C runtime is int8-only; quantize with --mode int8")
     return strip_io_conversions(optimize(graph)), None
 
 
@@ -95,8 +104,7 @@ def compile_model(model: str | Path, out_dir: str | Path, opts: CompileOptions |
 def build_report(graph: Graph, program: Program, name: str, source: str,
                  accuracy: AccuracyReport | None) -> dict:
     plan = program.plan
-    greedy = plan_memory(buffers_for_graph(graph, {s.index: s.scratch_size for s in program.steps}),
-                         plan.alignment, "greedy")
+    greedy = plan_memory(plan.buffers, plan.alignment, "greedy")
     offsets = program.tensor_offsets
     ops = []
     for step, op in zip(program.steps, graph.ops):

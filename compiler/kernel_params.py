@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mcuforge.ir.graph import Tensor
-from mcuforge.ops import elementwise
+from mcuforge.ops import elementwise, packed_weights
 from mcuforge.ops.common import quantized_activation_range
 from mcuforge.ops.pad import quantized_pad_value
 from mcuforge.ops.registry import Ctx, lookup
@@ -93,9 +93,29 @@ def conv_2d(ctx: Ctx) -> KernelCall:
     params.update(stride=tuple(a["strides"]), padding=(pt, pl), dilation=tuple(a["dilations"]))
     pointwise = w.shape[1:3] == (1, 1) and tuple(a["strides"]) == (1, 1) and not any(a["pads"])
     kernel = "mf_convolve_1x1_s8" if pointwise else "mf_convolve_s8"
+    if a.get("weight_encoding"):
+        kernel = "mf_convolve_" + _packed(ctx, w, params, arrays)
     dims = {"input": dims4(_tensor(ctx, 0).shape), "filter": dims4(w.shape),
             "output": dims4(ctx.outs[0].shape)}
     return KernelCall(kernel, params, arrays, dims)
+
+
+def _packed(ctx: Ctx, w: Tensor, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
+    """The 4-bit filter of an op with a weight_encoding (ops/packed_weights.py) as call arrays;
+    returns the kernel suffix, "s4" or "cb4"."""
+    assert w.data is not None and w.quant is not None
+    if np.any(w.quant.zero_point != 0):
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': 4-bit weights must be symmetric")
+    try:
+        packed, book = packed_weights.packed_filter(w.data, ctx.op.attrs)
+    except ValueError as e:
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': {e}") from None
+    arrays["filter"] = packed
+    if book is None:
+        return "s4"
+    arrays["codebook"] = book.reshape(-1)
+    params["codebook_per_channel"] = int(book.ndim == 2)
+    return "cb4"
 
 
 def depthwise_conv_2d(ctx: Ctx) -> KernelCall:
@@ -123,7 +143,8 @@ def fully_connected(ctx: Ctx) -> KernelCall:
     params.update(filter_offset=-int(w.quant.zero_point[0]), per_channel=int(per_channel),
                   batches=int(np.prod(x.shape[:-1], dtype=np.int64)), accum_depth=int(w.shape[1]),
                   output_depth=int(w.shape[0]))
-    return KernelCall("mf_fully_connected_s8", params, arrays)
+    suffix = _packed(ctx, w, params, arrays) if ctx.op.attrs.get("weight_encoding") else "s8"
+    return KernelCall(f"mf_fully_connected_{suffix}", params, arrays)
 
 
 # -- pooling and reductions ----------------------------------------------------------------------
@@ -282,6 +303,12 @@ def transpose(ctx: Ctx) -> KernelCall:
     k = 4 - len(x.shape)
     perm = list(range(k)) + [int(p) + k for p in ctx.op.attrs["perm"]]
     return KernelCall("mf_transpose_s8", {"perm": perm}, {}, {"input": dims4(x.shape)})
+
+
+# Kernels whose output may overwrite an input of the output's shape (mf_nn.h says which).
+IN_PLACE_KERNELS = frozenset({
+    "mf_lut_s8", "mf_elementwise_add_s8", "mf_elementwise_sub_s8", "mf_elementwise_mul_s8",
+})
 
 
 def _lut_kinds() -> dict[str, Callable[[Ctx], KernelCall]]:

@@ -101,3 +101,37 @@ def test_plan_is_deterministic() -> None:
     bufs = [Buffer(f"t{i}", int(rng.integers(1, 999)), int(f), int(f) + int(rng.integers(0, 5)))
             for i, f in enumerate(rng.integers(0, 20, 30))]
     assert plan_memory(bufs).offsets == plan_memory(list(reversed(bufs))).offsets
+
+
+def residual_graph() -> Graph:
+    """x -> a -> b; c = a + b; d = c + x: the first ADD may overwrite a or b, the second not x."""
+    g = Graph()
+    for name in "xabcd":
+        g.add_tensor(Tensor(name, (1, 4, 4, 4), "int8"))
+    g.add_op(Op("CLAMP", "a", ["x"], ["a"], {"min": 0.0, "max": 6.0}))
+    g.add_op(Op("CLAMP", "b", ["a"], ["b"], {"min": 0.0, "max": 6.0}))
+    g.add_op(Op("ADD", "c", ["a", "b"], ["c"], {"activation": "NONE"}))
+    g.add_op(Op("ADD", "d", ["c", "x"], ["d"], {"activation": "NONE"}))
+    g.inputs, g.outputs = ["x"], ["d"]
+    return g
+
+
+def test_in_place_ops_reuse_a_dying_input() -> None:
+    g = residual_graph()
+    plain = {b.name: b for b in buffers_for_graph(g)}
+    assert len(plain) == 5
+    bufs = {b.name: b for b in buffers_for_graph(g, in_place={0, 1, 2, 3})}
+    # a may not overwrite x (the caller's input), b may not overwrite a (the ADD still reads it);
+    # the first ADD overwrites a, which dies there, and the second overwrites c, not x.
+    assert bufs["a"].tensors == ["a", "c", "d"]
+    assert "x" in bufs and "b" in bufs
+    plan = plan_memory(list(bufs.values()))
+    assert plan.arena_bytes == 3 * 64
+
+
+def test_in_place_never_overwrites_a_graph_output() -> None:
+    g = residual_graph()
+    g.outputs = ["d", "c"]
+    bufs = {b.name: b for b in buffers_for_graph(g, in_place={2, 3})}
+    assert bufs["a"].tensors == ["a", "c"]  # d must not overwrite c, an output
+    assert "d" in bufs

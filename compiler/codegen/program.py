@@ -10,7 +10,7 @@ import numpy as np
 from mcuforge.codegen.sanitize import c_text
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Graph, Op
-from mcuforge.kernel_params import KernelCall, dims4, kernel_call
+from mcuforge.kernel_params import IN_PLACE_KERNELS, KernelCall, dims4, kernel_call
 from mcuforge.ops.registry import Ctx, lookup
 from mcuforge.plan import MemoryPlan, buffers_for_graph, plan_memory
 from mcuforge.runtime_buffers import scratch_bytes
@@ -76,7 +76,8 @@ def lower(graph: Graph, prefix: str, alignment: int = 16, algorithm: str = "best
         except ValueError as e:
             raise MfError(str(e)) from None
         scratch[i] = scratch_bytes(calls[i].kernel, calls[i].dims, calls[i].params)
-    plan = plan_memory(buffers_for_graph(graph, scratch), alignment, algorithm)
+    in_place = {i for i, call in calls.items() if call.kernel in IN_PLACE_KERNELS}
+    plan = plan_memory(buffers_for_graph(graph, scratch, in_place), alignment, algorithm)
     offsets = plan.offset_of_tensor()
     scratch_off = {b.first: plan.offsets[b.name] for b in plan.buffers if b.name.startswith("scratch:")}
     consts: dict[str, ConstArray] = {}
@@ -103,7 +104,8 @@ def _const(consts: dict[str, ConstArray], symbol: str, values: np.ndarray) -> Co
     flat = np.ascontiguousarray(values).reshape(-1)
     key = f"{flat.dtype}:{flat.tobytes().hex()}"
     if key not in consts:  # identical tables (shared weights, equal multipliers) are stored once
-        ctype = {"int8": "int8_t", "int32": "int32_t", "int16": "int16_t"}[str(flat.dtype)]
+        ctype = {"int8": "int8_t", "int32": "int32_t", "int16": "int16_t",
+                 "uint8": "uint8_t"}[str(flat.dtype)]
         consts[key] = ConstArray(symbol, ctype, flat)
     return consts[key]
 
@@ -122,6 +124,8 @@ def _step(graph: Graph, op: Op, index: int, call: KernelCall | None, offsets: di
         for role, values in call.arrays.items():
             step.consts[role] = _const(consts, f"{prefix}_op{index}_{role}", values).symbol
         for j in lookup(op.kind).weight_axes:
+            if "filter" in step.consts:  # a packed filter (4-bit weights) came with the call
+                continue
             symbol = f"{prefix}_op{index}_filter"
             step.consts["filter"] = _pointer(graph, op.inputs[j], offsets, symbol, consts)
         ins = [graph.tensors[n].shape if n else None for n in op.inputs]

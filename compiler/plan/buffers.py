@@ -9,7 +9,7 @@ caller can write the input before invoking and read the output after.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from mcuforge.ir.graph import Graph
@@ -30,21 +30,43 @@ class Buffer:
         return self.first <= other.last and other.first <= self.last
 
 
-def alias_root(graph: Graph) -> dict[str, str]:
-    """Map each activation tensor to the tensor whose buffer holds it."""
+def alias_root(graph: Graph, in_place: Collection[int] = ()) -> dict[str, str]:
+    """Map each activation tensor to the tensor whose buffer holds it: a RESHAPE's output shares
+    its input's buffer; so does the output of an op in `in_place` (op indices whose kernel may
+    overwrite an input) when an input of the same size dies at that op and belongs to neither
+    the caller's inputs nor the graph's outputs."""
     root: dict[str, str] = {}
-    for op in graph.ops:
-        if op.kind in ALIAS_KINDS and op.inputs[0] not in graph.outputs:
-            src = op.inputs[0]
-            if not graph.tensors[src].is_const:
-                root[op.outputs[0]] = root.get(src, src)
+    group: dict[str, list[str]] = {}  # root -> every tensor stored there
+    last_read = {n: i for i, op in enumerate(graph.ops) for n in op.inputs if n}
+    protected = set(graph.inputs) | set(graph.outputs)
+
+    def join(out: str, src: str) -> None:
+        r = root.get(src, src)
+        root[out] = r
+        group.setdefault(r, [r]).append(out)
+
+    for i, op in enumerate(graph.ops):
+        out = op.outputs[0]
+        sources = [n for n in op.inputs if n and not graph.tensors[n].is_const]
+        if op.kind in ALIAS_KINDS and sources and sources[0] not in graph.outputs:
+            join(out, sources[0])
+        elif i in in_place:
+            for src in sources:
+                members = group.get(root.get(src, src), [src])
+                if (graph.tensors[src].nbytes == graph.tensors[out].nbytes
+                        and graph.tensors[src].shape == graph.tensors[out].shape
+                        and not protected & set(members)
+                        and all(last_read.get(t, -1) <= i for t in members)):
+                    join(out, src)
+                    break
     return root
 
 
-def buffers_for_graph(graph: Graph, scratch: Mapping[int, int] | None = None) -> list[Buffer]:
+def buffers_for_graph(graph: Graph, scratch: Mapping[int, int] | None = None,
+                      in_place: Collection[int] = ()) -> list[Buffer]:
     """Buffers for every non-constant tensor of `graph` and each op's scratch bytes
     (`scratch[op_index]`), in a deterministic order."""
-    root = alias_root(graph)
+    root = alias_root(graph, in_place)
     last_step = max(len(graph.ops) - 1, 0)
     by_root: dict[str, Buffer] = {}
 
