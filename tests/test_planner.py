@@ -135,3 +135,28 @@ def test_in_place_never_overwrites_a_graph_output() -> None:
     bufs = {b.name: b for b in buffers_for_graph(g, in_place={2, 3})}
     assert bufs["a"].tensors == ["a", "c"]  # d must not overwrite c, an output
     assert "d" in bufs
+
+
+# Arena bytes on real lifetimes (best-fit, greedy-by-size): a planner change shows up here.
+MLPERF_ARENAS = {
+    "ad_fcae_int8": (768, 768),
+    "kws_dscnn_int8": (16000, 16000),
+    "ic_resnet8_int8": (49440, 49440),
+    "vww_mbv1_int8": (55296, 64512),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MLPERF_ARENAS))
+def test_real_model_lifetimes(name: str) -> None:
+    from model_paths import mlperf_model
+
+    from mcuforge.codegen import lower
+    from mcuforge.compile import strip_io_conversions
+    from mcuforge.importers import load_model
+    from mcuforge.passes import optimize
+
+    graph = strip_io_conversions(optimize(load_model(mlperf_model(f"{name}.tflite"))))
+    plan = lower(graph, "m").plan  # verified inside plan_memory
+    greedy = plan_memory(plan.buffers, plan.alignment, "greedy")
+    assert (plan.arena_bytes, greedy.arena_bytes) == MLPERF_ARENAS[name]
+    assert plan.lower_bound_bytes <= plan.arena_bytes <= greedy.arena_bytes
