@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -55,7 +56,9 @@ def _compile_options(args: argparse.Namespace) -> CompileOptions:
     from mcuforge.compile import CompileOptions
 
     return CompileOptions(name=args.name, calib=args.calib, method=args.method, alignment=args.alignment,
-                          input_shapes=parse_input_shapes(args.input_shape), progress=sys.stderr.isatty())
+                          input_shapes=parse_input_shapes(args.input_shape), progress=sys.stderr.isatty(),
+                          param=args.percentile, bias_correction=args.bias_correction,
+                          eval_data=tuple(args.eval) if args.eval else None)
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -64,6 +67,25 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     compiled = compile_model(args.model, args.output, _compile_options(args))
     print_compile_report(compiled.report, args.output)
+    return 0
+
+
+def cmd_quantize(args: argparse.Namespace) -> int:
+    from mcuforge.importers import load_model
+    from mcuforge.importers.ir_file import SUFFIX, save_ir
+    from mcuforge.quantize import QuantOptions, quantize
+
+    if not args.output.endswith(SUFFIX):
+        raise MfError(f"-o {args.output}: the quantized graph is written as mcuforge IR; name it *{SUFFIX}")
+    if args.calib is None:
+        raise MfError(f"{args.model}: quantizing needs calibration data: --calib DATA.npy (samples in "
+                      "the model's own input layout), or --calib random to skip validation")
+    graph = load_model(args.model, parse_input_shapes(args.input_shape))
+    opts = QuantOptions(args.method, args.percentile, args.mode, args.bias_correction, sys.stderr.isatty())
+    int_graph, report = quantize(graph, args.calib, opts, tuple(args.eval) if args.eval else None)
+    save_ir(int_graph, args.output)
+    print("\n".join(report.lines()))
+    print(f"quantized graph written to {args.output}")
     return 0
 
 
@@ -102,17 +124,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo(Path(args.output))
 
 
-def _add_compile_args(p: argparse.ArgumentParser) -> None:
+def _add_quantize_args(p: argparse.ArgumentParser) -> None:
+    from mcuforge.quantize import DEFAULT_METHOD
+    from mcuforge.quantize.ranges import METHODS
+
     p.add_argument("--calib", help="calibration data for a float model: .npy / .npz in the model's "
                    "own input layout, or 'random' (accuracy not validated)")
-    p.add_argument("--method", default="minmax", choices=["minmax", "percentile", "mse", "kl"],
-                   help="calibration method (default: minmax)")
+    p.add_argument("--method", default=DEFAULT_METHOD, choices=list(METHODS),
+                   help=f"calibration method (default: {DEFAULT_METHOD})")
+    p.add_argument("--percentile", type=float, help="the percentile of --method percentile (default 99.99)")
+    p.add_argument("--bias-correction", action="store_true",
+                   help="correct conv/dense biases for the mean error of their int8 weights")
+    p.add_argument("--eval", nargs=2, metavar=("X.npy", "Y.npy"),
+                   help="labelled samples (model's input layout) and class labels: report float vs "
+                   "quantized top-1 accuracy")
+
+
+def _add_compile_args(p: argparse.ArgumentParser) -> None:
+    _add_quantize_args(p)
     p.add_argument("--name", help="C name of the model (default: from the file name)")
     p.add_argument("--alignment", type=int, default=16, help="arena alignment in bytes (default 16)")
 
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help="model file: .onnx, .tflite, .keras, .h5, or a SavedModel folder")
+    p.add_argument("model", help="model file: .onnx, .tflite, .keras, .h5, .mfir, or a SavedModel folder")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
                    help="fix an input's dynamic dimensions (model's own layout); repeatable")
 
@@ -134,6 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--board", default="host", help="target board (default: host)")
     p.set_defaults(func=cmd_compile)
 
+    p = sub.add_parser("quantize", help="quantize a float model to a .mfir graph, with an accuracy report")
+    _add_model_args(p)
+    _add_quantize_args(p)
+    p.add_argument("--mode", default="int8", choices=["int8", "16x8"],
+                   help="int8, or 16x8: int16 activations (reference only; the C runtime is int8)")
+    p.add_argument("-o", "--output", required=True, help="the quantized graph, NAME.mfir")
+    p.set_defaults(func=cmd_quantize)
+
     p = sub.add_parser("run", help="compile, build and run on samples, checked against the reference")
     _add_model_args(p)
     _add_compile_args(p)
@@ -151,10 +194,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: object = None, line: str | None = None) -> None:
+    """mcuforge's own warnings as one line like its errors; others as Python prints them."""
+    from mcuforge.quantize.calibration import AccuracyWarning
+
+    if issubclass(category, AccuracyWarning):
+        print(f"mcuforge: warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    warnings.showwarning = _show_warning
     try:
         return func(args)
     except MfError as e:

@@ -65,4 +65,7 @@ def print_compile_report(report: dict, out_dir: str, console: Console | None = N
             f"quantization: top-1 agreement {acc['top1_agreement']:.4f} on {acc['samples']} calibration "
             "samples; worst layers " + ", ".join(f"{w['tensor']} {w['sqnr_db']:.1f} dB" for w in worst)
         )
+        if acc.get("int8_accuracy") is not None:
+            console.print(f"top-1 accuracy on {acc['eval_samples']} labelled samples: "
+                          f"float {acc['float_accuracy']:.4f}, int8 {acc['int8_accuracy']:.4f}")
     console.print(f"C written to {out_dir}/")

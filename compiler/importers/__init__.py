@@ -1,4 +1,4 @@
-"""Model importers: ONNX, TFLite and Keras files into the graph IR.
+"""Model importers: ONNX, TFLite and Keras files (and mcuforge's own .mfir) into the graph IR.
 
 `load_model` picks the importer from the file (suffix, then magic bytes), runs it, and verifies
 the graph. Importers raise `MfError` naming the file, node and op at fault.
@@ -21,6 +21,7 @@ FORMATS = {
     ".keras": "keras",
     ".h5": "keras",
     ".hdf5": "keras",
+    ".mfir": "mfir",
 }
 
 
@@ -38,7 +39,7 @@ def detect_format(path: Path) -> str:
     if head.startswith(b"\x89HDF"):
         return "keras"
     raise MfError(
-        f"{path}: unknown model format; give a .onnx, .tflite, .keras or .h5 file "
+        f"{path}: unknown model format; give a .onnx, .tflite, .keras, .h5 or .mfir file "
         "or a SavedModel directory"
     )
 
@@ -69,6 +70,10 @@ def _importer(fmt: str) -> Importer:
         from mcuforge.importers.tflite_import import import_tflite
 
         return import_tflite
+    if fmt == "mfir":
+        from mcuforge.importers.ir_file import import_ir
+
+        return import_ir
     from mcuforge.importers.keras_import import import_keras
 
     return import_keras

@@ -46,33 +46,55 @@ def to_ir_sample(graph: Graph, name: str, x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.reshape(graph.tensors[name].shape))
 
 
+class AccuracyWarning(UserWarning):
+    """The quantized model's accuracy could not be checked (random calibration data)."""
+
+
 def load_calibration(graph: Graph, data: str | Path | np.ndarray | Mapping[str, np.ndarray]
-                     | Iterable[np.ndarray], random_count: int = 32) -> list[Sample]:
-    """Validated calibration samples in IR layout."""
+                     | Iterable[np.ndarray], random_count: int = 32,
+                     what: str = "calibration data") -> list[Sample]:
+    """Validated samples in IR layout; `what` names the data in error messages."""
     arrays = _as_arrays(graph, data, random_count)
-    counts = {n: len(a) for n, a in arrays.items()}
-    if min(counts.values()) < 1:
-        raise MfError("calibration data has no samples; give at least 1 (200 is a good number)")
-    if len(set(counts.values())) != 1:
-        raise MfError(f"calibration arrays have different sample counts: {counts}")
     for name, a in arrays.items():
         want = source_sample_shape(graph, name)
-        if tuple(a.shape[1:]) != want:
+        if a.ndim == 0 or tuple(a.shape[1:]) != want:
             raise MfError(
-                f"calibration data for input '{name}' has samples of shape {tuple(a.shape[1:])}, "
-                f"expected (N, {', '.join(map(str, want))}) in the model's own layout"
+                f"{what} for input '{name}' has shape {tuple(a.shape)}, "
+                f"expected (N, {', '.join(map(str, want))}): N samples in the model's own layout"
             )
-        if not np.issubdtype(a.dtype, np.number):
-            raise MfError(f"calibration data for input '{name}' is {a.dtype}, expected numbers")
+        if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+            raise MfError(f"{what} for input '{name}' is {a.dtype}, expected float32 (or integer) values")
         if not np.all(np.isfinite(a)):
-            raise MfError(f"calibration data for input '{name}' contains NaN or infinity")
+            raise MfError(f"{what} for input '{name}' contains NaN or infinity")
+    counts = {n: len(a) for n, a in arrays.items()}
+    if min(counts.values()) < 1:
+        raise MfError(f"{what} has no samples; give at least 1 (200 is a good number)")
+    if len(set(counts.values())) != 1:
+        raise MfError(f"{what}: arrays have different sample counts: {counts}")
     n = next(iter(counts.values()))
     return [{name: to_ir_sample(graph, name, a[i]) for name, a in arrays.items()} for i in range(n)]
 
 
+def load_labels(data: str | Path | np.ndarray, count: int) -> np.ndarray:
+    """Class labels for `count` evaluation samples: integers, shape (N,)."""
+    if isinstance(data, (str, Path)):
+        path = Path(data)
+        try:
+            data = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise MfError(f"{path}: labels must be a readable .npy file ({e})") from None
+    y = np.asarray(data)
+    if y.ndim != 1 or len(y) != count:
+        raise MfError(f"labels have shape {y.shape}, expected ({count},): one class index per sample")
+    if not np.issubdtype(y.dtype, np.integer) and not (np.issubdtype(y.dtype, np.floating)
+                                                       and np.all(y == np.round(y))):
+        raise MfError(f"labels are {y.dtype} with non-integer values, expected class indices")
+    return y.astype(np.int64)
+
+
 def _as_arrays(graph: Graph, data: object, random_count: int) -> dict[str, np.ndarray]:
     if isinstance(data, str) and data == "random":
-        warnings.warn("calibrating on random data: accuracy is not validated", stacklevel=3)
+        warnings.warn("calibrating on random data: accuracy is not validated", AccuracyWarning, stacklevel=3)
         rng = np.random.default_rng(0)
         return {n: rng.uniform(-1, 1, (random_count, *source_sample_shape(graph, n))).astype(np.float32)
                 for n in graph.inputs}
@@ -90,7 +112,7 @@ def _as_arrays(graph: Graph, data: object, random_count: int) -> dict[str, np.nd
 
 def _load_file(graph: Graph, path: Path) -> dict[str, np.ndarray]:
     if not path.exists():
-        raise MfError(f"{path}: calibration file not found")
+        raise MfError(f"{path}: no such file (expected .npy or .npz samples)")
     try:
         loaded = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as e:

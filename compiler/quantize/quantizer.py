@@ -1,5 +1,5 @@
-"""Turn an optimized float graph into an int8 graph, op by op, following each op's quantization
-rule in the registry (`OpDef.out_quant`, `weight_axes`, `bias_input`).
+"""Turn an optimized float graph into an int8 (or 16x8) graph, op by op, following each op's
+quantization rule in the registry (`OpDef.out_quant`, `weight_axes`, `bias_input`).
 
 Tensor names are kept, so the float and the int8 graph can be compared tensor by tensor.
 """
@@ -16,26 +16,50 @@ from mcuforge.ir.graph import Graph, Op, QuantParams, Tensor
 from mcuforge.ops.registry import lookup
 from mcuforge.quantize.calibration import TensorStats
 from mcuforge.quantize.ranges import METHODS
-from mcuforge.quantize.scheme import activation_params, bias_values, quantize_values, weight_params
+from mcuforge.quantize.scheme import (
+    ACTIVATION_DTYPE,
+    activation_params,
+    bias_values,
+    quantize_values,
+    weight_params,
+)
+
+MODES = tuple(ACTIVATION_DTYPE)
+# Ops whose integer reference follows TFLite's int16 kernels: the 16x8 requantizing ops, and
+# ops that move or combine values without dtype-specific arithmetic.
+OPS_16X8 = frozenset({
+    "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MEAN", "AVERAGE_POOL_2D",
+    "MAX_POOL_2D", "RESHAPE", "TRANSPOSE", "PAD", "CONCATENATION", "CLAMP", "QUANTIZE",
+})
 
 
 @dataclass
 class QuantConfig:
     method: str = "minmax"
     param: float = 0.0  # the method's parameter (percentile)
+    mode: str = "int8"  # or "16x8": int16 activations, int8 weights
 
 
 def quantize_graph(graph: Graph, stats: dict[str, TensorStats], config: QuantConfig) -> Graph:
     q = copy.deepcopy(graph)
     _check_float(q)
+    if config.mode == "16x8":
+        check_16x8(q)
     enc = _activation_encodings(q, stats, config)
     _share_encodings(q, enc)
     for name, params in enc.items():
         t = q.tensors[name]
-        t.dtype, t.quant = "int8", params
+        t.dtype, t.quant = ACTIVATION_DTYPE[config.mode], params
     for op in q.ops:
-        _quantize_constants(q, op)
+        _quantize_constants(q, op, config.mode)
     return q
+
+
+def check_16x8(graph: Graph) -> None:
+    bad = sorted({f"{op.kind} '{op.name}'" for op in graph.ops if op.kind not in OPS_16X8})
+    if bad:
+        raise MfError(f"{graph.source or 'the model'}: --mode 16x8 does not support {', '.join(bad)}; "
+                      f"16x8 handles {', '.join(sorted(OPS_16X8))} (use --mode int8)")
 
 
 def _check_float(graph: Graph) -> None:
@@ -57,7 +81,7 @@ def _activation_encodings(graph: Graph, stats: dict[str, TensorStats],
         s = stats.get(name)
         if s is None:
             raise MfError(f"tensor '{name}' was never computed during calibration")
-        return activation_params(*choose(s, config.param))
+        return activation_params(*choose(s, config.param), config.mode)
 
     for name in graph.inputs:
         enc[name] = calibrated(name)
@@ -100,7 +124,7 @@ def _same(a: QuantParams, b: QuantParams) -> bool:
     return np.array_equal(a.scale, b.scale) and np.array_equal(a.zero_point, b.zero_point)
 
 
-def _quantize_constants(graph: Graph, op: Op) -> None:
+def _quantize_constants(graph: Graph, op: Op, mode: str) -> None:
     opdef = lookup(op.kind)
     for i, name in enumerate(op.inputs):
         t = graph.tensors.get(name) if name else None
@@ -113,8 +137,8 @@ def _quantize_constants(graph: Graph, op: Op) -> None:
         elif i == opdef.bias_input:
             continue  # after the weights: its scale depends on theirs
         else:
-            params = activation_params(float(t.data.min()), float(t.data.max()))
-            data = quantize_values(t.data, params)
+            params = activation_params(float(t.data.min()), float(t.data.max()), mode)
+            data = quantize_values(t.data, params, ACTIVATION_DTYPE[mode])
         op.inputs[i] = graph.add_const(f"{name}_q", data, params)
     b = opdef.bias_input
     if b is not None and b < len(op.inputs) and op.inputs[b]:
@@ -124,6 +148,6 @@ def _quantize_constants(graph: Graph, op: Op) -> None:
             w = graph.tensors[op.inputs[1]]
             assert w.quant is not None
             in_scale = graph.tensors[op.inputs[0]].scalar_quant()[0]
-            data, params = bias_values(bias.data, in_scale, w.quant.scale)
+            data, params = bias_values(bias.data, in_scale, w.quant.scale, mode)
             op.inputs[b] = graph.add_const(f"{bias.name}_q", data, params)
     graph.prune_unused_tensors()

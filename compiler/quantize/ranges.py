@@ -81,11 +81,14 @@ def kl(s: TensorStats, param: float) -> tuple[float, float]:
     hist, _ = np.histogram(mags, bins=bins, range=(0, top), weights=s.hist)
     best_t, best_kl = top, np.inf
     for i in range(levels, bins + 1, 16):
-        ref = hist[:i].astype(np.float64).copy()
+        kept = hist[:i].astype(np.float64)
+        ref = kept.copy()
         ref[i - 1] += hist[i:].sum()  # clipped mass lands on the last bin
-        chunks = np.array_split(ref, levels)
+        # The candidate is built from the kept bins only: the clipped mass is what it loses, so
+        # at i == levels it does not trivially equal the reference.
         expanded = np.concatenate([
-            np.where(c > 0, c.sum() / max(np.count_nonzero(c), 1), 0.0) for c in chunks
+            np.where(r > 0, c.sum() / max(np.count_nonzero(r), 1), 0.0)
+            for c, r in zip(np.array_split(kept, levels), np.array_split(ref, levels))
         ])
         p, q = ref / ref.sum(), expanded / max(expanded.sum(), 1e-12)
         d = _kl(p, q)
