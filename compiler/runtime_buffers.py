@@ -35,7 +35,7 @@ def avgpool_s8(output_w: int, channels: int) -> int:
 
 def scratch_bytes(kernel: str, dims: dict[str, Dims], params: dict[str, int]) -> int:
     """Scratch bytes of a kernel call as `mcuforge.kernel_params.KernelCall` describes it."""
-    if kernel == "mf_convolve_s8":
+    if kernel in ("mf_convolve_s8", "mf_convolve_s4", "mf_convolve_cb4"):  # the same patch
         return convolve_s8(dims["input"], dims["filter"])
     if kernel == "mf_convolve_1x1_s8":
         return convolve_1x1_s8(dims["input"], dims["filter"])

@@ -166,6 +166,16 @@ typedef struct {
     mf_activation activation;
 } mf_prelu_params;
 
+/* Weights stored as 4-bit codebook indices (weight clustering): weight k of the filter, in its
+ * row-major order, is codebook[index k] where index k is nibble k of `indices` (two per byte,
+ * element 2j in the low nibble of byte j, rows running on across byte boundaries). The codebook
+ * holds 16 int8 values for the whole layer, or 16 per output channel when per_channel != 0. */
+typedef struct {
+    const uint8_t *indices;
+    const int8_t *codebook;
+    int32_t per_channel;
+} mf_cb4_filter;
+
 /* Constant padding of a 4-D tensor: before[i]/after[i] cells on axis i (n, h, w, c). */
 typedef struct {
     int32_t before[4];
@@ -256,6 +266,84 @@ mf_status mf_fully_connected_s8(const mf_context *ctx,
                                 int8_t *output);
 
 int32_t mf_fully_connected_s8_get_buffer_size(int32_t accum_depth, int32_t output_depth);
+
+/* ---------------------------------------------------------------------------------------
+ * 4-bit weights: int4 (symmetric, two per byte) and 4-bit codebook indices. The filters are
+ * read where they lie (flash); the packing is compiler/ops/packed_weights.py's. Activations,
+ * bias, requantization and results are exactly those of the _s8 kernels on the unpacked
+ * weights.
+ * ------------------------------------------------------------------------------------- */
+
+/*
+ * mf_convolve_s8 with int4 weights in [-8, 7]: filter_dims (C_out, KH, KW, C_in) values packed
+ * two per byte, element 2j in the low nibble of byte j, in OHWI order across row boundaries
+ * ((C_out * KH * KW * C_in + 1) / 2 bytes).
+ * Scratch: mf_convolve_s4_get_buffer_size(input_dims, filter_dims) bytes (the s8 patch).
+ */
+mf_status mf_convolve_s4(const mf_context *ctx,
+                         const mf_conv_params *conv_params,
+                         const mf_per_channel_quant_params *quant_params,
+                         const mf_dims *input_dims,
+                         const int8_t *input,
+                         const mf_dims *filter_dims,
+                         const uint8_t *packed_filter,
+                         const int32_t *bias,
+                         const mf_dims *output_dims,
+                         int8_t *output);
+
+int32_t mf_convolve_s4_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims);
+
+/*
+ * mf_convolve_s8 whose OHWI filter is given as 4-bit codebook indices (mf_cb4_filter).
+ * Scratch: mf_convolve_cb4_get_buffer_size(input_dims, filter_dims) bytes (the s8 patch).
+ */
+mf_status mf_convolve_cb4(const mf_context *ctx,
+                          const mf_conv_params *conv_params,
+                          const mf_per_channel_quant_params *quant_params,
+                          const mf_dims *input_dims,
+                          const int8_t *input,
+                          const mf_dims *filter_dims,
+                          const mf_cb4_filter *filter,
+                          const int32_t *bias,
+                          const mf_dims *output_dims,
+                          int8_t *output);
+
+int32_t mf_convolve_cb4_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims);
+
+/*
+ * mf_fully_connected_s8 with int4 weights (output_depth, accum_depth) packed two per byte as
+ * for mf_convolve_s4. Weights are symmetric: fc_params->filter_offset must be 0.
+ * Scratch: none (mf_fully_connected_s4_get_buffer_size returns 0).
+ */
+mf_status mf_fully_connected_s4(const mf_context *ctx,
+                                const mf_fc_params *fc_params,
+                                const mf_per_channel_quant_params *quant_params,
+                                int32_t batches,
+                                int32_t accum_depth,
+                                int32_t output_depth,
+                                const int8_t *input,
+                                const uint8_t *packed_filter,
+                                const int32_t *bias,
+                                int8_t *output);
+
+int32_t mf_fully_connected_s4_get_buffer_size(int32_t accum_depth, int32_t output_depth);
+
+/*
+ * mf_fully_connected_s8 whose (output_depth, accum_depth) weights are 4-bit codebook indices
+ * (mf_cb4_filter); fc_params->filter_offset must be 0. Scratch: none.
+ */
+mf_status mf_fully_connected_cb4(const mf_context *ctx,
+                                 const mf_fc_params *fc_params,
+                                 const mf_per_channel_quant_params *quant_params,
+                                 int32_t batches,
+                                 int32_t accum_depth,
+                                 int32_t output_depth,
+                                 const int8_t *input,
+                                 const mf_cb4_filter *filter,
+                                 const int32_t *bias,
+                                 int8_t *output);
+
+int32_t mf_fully_connected_cb4_get_buffer_size(int32_t accum_depth, int32_t output_depth);
 
 /* ---------------------------------------------------------------------------------------
  * Pooling and reductions

@@ -29,37 +29,6 @@ static inline int32_t mf_dot_s16_s8(const int16_t *patch,
     return acc;
 }
 
-/* Fill `patch` with the receptive field of output pixel (out_y, out_x) of batch image `in`. */
-static void mf_im2col_s16(const mf_conv_params *p,
-                          const mf_dims *input_dims,
-                          const int8_t *in,
-                          const mf_dims *filter_dims,
-                          int32_t out_y,
-                          int32_t out_x,
-                          int16_t *patch)
-{
-    const int32_t cin = input_dims->c;
-    const int32_t y0 = out_y * p->stride.h - p->padding.h;
-    const int32_t x0 = out_x * p->stride.w - p->padding.w;
-    for (int32_t ky = 0; ky < filter_dims->h; ky++) {
-        const int32_t iy = y0 + ky * p->dilation.h;
-        for (int32_t kx = 0; kx < filter_dims->w; kx++) {
-            const int32_t ix = x0 + kx * p->dilation.w;
-            if (iy < 0 || iy >= input_dims->h || ix < 0 || ix >= input_dims->w) {
-                for (int32_t c = 0; c < cin; c++) {
-                    patch[c] = 0;
-                }
-            } else {
-                const int8_t *src = in + ((size_t)iy * input_dims->w + ix) * cin;
-                for (int32_t c = 0; c < cin; c++) {
-                    patch[c] = (int16_t)(src[c] + p->input_offset);
-                }
-            }
-            patch += cin;
-        }
-    }
-}
-
 mf_status mf_convolve_s8(const mf_context *ctx,
                          const mf_conv_params *conv_params,
                          const mf_per_channel_quant_params *quant_params,

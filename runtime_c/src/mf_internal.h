@@ -15,6 +15,7 @@
 #define MF_INTERNAL_H
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mf_nn.h"
@@ -162,6 +163,82 @@ static inline int mf_add_params_valid(const mf_add_params *p)
 {
     return p->left_shift >= 0 && p->left_shift <= 23 && p->input1_shift <= 0 &&
            p->input2_shift <= 0 && p->output_shift <= 0 && mf_activation_valid(&p->activation);
+}
+
+/* ---- convolutions: the im2col patch -------------------------------------------------- */
+
+/* Fill `patch` with the receptive field of output pixel (out_y, out_x) of batch image `in`,
+ * the input offset added; padded cells become 0 (what TFLite's skipped taps amount to). */
+static inline void mf_im2col_s16(const mf_conv_params *p,
+                                 const mf_dims *input_dims,
+                                 const int8_t *in,
+                                 const mf_dims *filter_dims,
+                                 int32_t out_y,
+                                 int32_t out_x,
+                                 int16_t *patch)
+{
+    const int32_t cin = input_dims->c;
+    const int32_t y0 = out_y * p->stride.h - p->padding.h;
+    const int32_t x0 = out_x * p->stride.w - p->padding.w;
+    for (int32_t ky = 0; ky < filter_dims->h; ky++) {
+        const int32_t iy = y0 + ky * p->dilation.h;
+        for (int32_t kx = 0; kx < filter_dims->w; kx++) {
+            const int32_t ix = x0 + kx * p->dilation.w;
+            if (iy < 0 || iy >= input_dims->h || ix < 0 || ix >= input_dims->w) {
+                for (int32_t c = 0; c < cin; c++) {
+                    patch[c] = 0;
+                }
+            } else {
+                const int8_t *src = in + ((size_t)iy * input_dims->w + ix) * cin;
+                for (int32_t c = 0; c < cin; c++) {
+                    patch[c] = (int16_t)(src[c] + p->input_offset);
+                }
+            }
+            patch += cin;
+        }
+    }
+}
+
+/* ---- 4-bit weights (compiler/ops/packed_weights.py) ------------------------------------ */
+
+/* Nibble i of a packed array: element 2k is the low nibble of byte k, 2k+1 the high one. */
+static inline int32_t mf_nibble_u4(const uint8_t *packed, int32_t i)
+{
+    const uint8_t b = packed[i >> 1];
+    return (i & 1) ? (int32_t)(b >> 4) : (int32_t)(b & 0x0F);
+}
+
+/* Nibble i as a two's-complement int4 value in [-8, 7]. */
+static inline int32_t mf_nibble_s4(const uint8_t *packed, int32_t i)
+{
+    return (mf_nibble_u4(packed, i) ^ 8) - 8;
+}
+
+/* acc + sum_k x[k] * w[first + k] over len int4 weights read straight from flash. */
+static inline int32_t mf_dot_s16_s4(const int16_t *x,
+                                    const uint8_t *packed,
+                                    int32_t first,
+                                    int32_t len,
+                                    int32_t acc)
+{
+    for (int32_t k = 0; k < len; k++) {
+        acc += (int32_t)x[k] * mf_nibble_s4(packed, first + k);
+    }
+    return acc;
+}
+
+/* acc + sum_k x[k] * book[index[first + k]] over len 4-bit codebook indices. */
+static inline int32_t mf_dot_s16_cb4(const int16_t *x,
+                                     const uint8_t *packed,
+                                     const int8_t *book,
+                                     int32_t first,
+                                     int32_t len,
+                                     int32_t acc)
+{
+    for (int32_t k = 0; k < len; k++) {
+        acc += (int32_t)x[k] * book[mf_nibble_u4(packed, first + k)];
+    }
+    return acc;
 }
 
 #endif /* MF_INTERNAL_H */
