@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from mcuforge.codegen import Program, c_identifier, lower, render
 from mcuforge.errors import MfError
 from mcuforge.importers import load_model
-from mcuforge.ir.graph import Graph, Shape
+from mcuforge.ir.graph import Graph, Op, Shape
 from mcuforge.ir.verify import verify
 from mcuforge.passes import optimize
 from mcuforge.plan import plan_memory
@@ -27,6 +27,9 @@ class CompileOptions:
     alignment: int = 16
     input_shapes: dict[str, Shape] | None = None
     progress: bool = False
+    weights: str = "int8"  # "int4" / "cb4": 4-bit weight storage (mcuforge.compress.encode)
+    clusters: int = 16  # codebook entries for "cb4"
+    codebook_per_channel: bool = False  # one codebook per output channel instead of per layer
 
 
 @dataclass
@@ -46,26 +49,33 @@ def is_float_graph(graph: Graph) -> bool:
 def strip_io_conversions(graph: Graph) -> Graph:
     """Drop a QUANTIZE right after a float graph input and a DEQUANTIZE right before a float
     graph output: the generated header's quantize/dequantize helpers do that work on the host
-    side, and the C graph stays int8 end to end."""
+    side, and the C graph stays int8 end to end. The int8 tensors take over the model's input
+    and output names."""
     for op in [op for op in graph.ops if op.kind == "QUANTIZE" and op.inputs[0] in graph.inputs]:
         src, dst = op.inputs[0], op.outputs[0]
         if graph.tensors[src].dtype != "float32" or len(graph.consumers().get(src, [])) != 1:
             continue
-        graph.inputs[graph.inputs.index(src)] = dst
-        if src in graph.io_layouts:
-            graph.io_layouts[dst] = graph.io_layouts.pop(src)
-        graph.ops.remove(op)
+        _replace_io(graph, graph.inputs, op, keep=src, take=dst)
     for op in [op for op in graph.ops if op.kind == "DEQUANTIZE" and op.outputs[0] in graph.outputs]:
         src, dst = op.inputs[0], op.outputs[0]
-        if graph.tensors[src].is_const or src in graph.outputs:
+        if graph.tensors[src].is_const or src in graph.outputs or src in graph.inputs:
             continue
-        graph.outputs[graph.outputs.index(dst)] = src
-        if dst in graph.io_layouts:
-            graph.io_layouts[src] = graph.io_layouts.pop(dst)
-        graph.ops.remove(op)
+        _replace_io(graph, graph.outputs, op, keep=dst, take=src)
     graph.prune_unused_tensors()
     verify(graph)
     return graph
+
+
+def _replace_io(graph: Graph, names: list[str], op: Op, keep: str, take: str) -> None:
+    """Remove the conversion `op`; tensor `take` becomes the graph input/output `keep`, name,
+    position and layout included."""
+    graph.ops.remove(op)
+    layout = graph.io_layouts.pop(keep, None)
+    names[names.index(keep)] = take
+    del graph.tensors[keep]
+    graph.rename_tensor(take, keep)
+    if layout is not None:
+        graph.io_layouts[keep] = layout
 
 
 def to_int8(graph: Graph, opts: CompileOptions) -> tuple[Graph, AccuracyReport | None]:
@@ -86,15 +96,30 @@ def to_int8(graph: Graph, opts: CompileOptions) -> tuple[Graph, AccuracyReport |
     return strip_io_conversions(optimize(graph)), None
 
 
-def compile_model(model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> Compiled:
+def encode_for(graph: Graph, int_graph: Graph, opts: CompileOptions) -> tuple[Graph, list[dict]]:
+    """4-bit weight storage when opts.weights asks for it, from the float weights when the model
+    is float; a note per weighted layer (what it got, bytes, why it kept int8)."""
+    if opts.weights == "int8":
+        return int_graph, []
+    from mcuforge.compress.encode import encode_weights, float_weights
+
+    floats = float_weights(optimize(graph)) if is_float_graph(graph) else None
+    g, notes = encode_weights(int_graph, opts.weights, floats, opts.clusters, opts.codebook_per_channel)
+    return g, [asdict(n) for n in notes]
+
+
+def compile_model(
+model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> Compiled:
     opts = opts or CompileOptions()
     graph = load_model(model, opts.input_shapes)
     name = c_identifier(opts.name or Path(model).stem.split(".")[0], "model")
     int_graph, accuracy = to_int8(graph, opts)
+    int_graph, encoding = encode_for(graph, int_graph, opts)
     program = lower(int_graph, name, opts.alignment)
     out = Path(out_dir)
     files = render(int_graph, program, name, out, str(model))
     report = build_report(int_graph, program, name, str(model), accuracy)
+    report["weight_encoding"] = encoding
     report_path = out / "report.json"
     report_path.write_text(json.dumps(report, indent=2) + "\n")
     files["report.json"] = report_path

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from model_paths import mlperf_model
+from onnx_models import qdq_model, two_inputs_two_outputs
 from tflite_models import converted, keras_model, keras_zoo, sample_inputs
 
 from mcuforge.compile import CompileOptions, compile_model
@@ -130,3 +131,88 @@ def test_generated_c_cross_compiles_for_cortex_m4(tmp_path: Path) -> None:
              "-o", "/dev/null"],
             cwd=tmp_path, check=True, capture_output=True,
         )
+
+
+@pytest.mark.slow
+def test_onnx_float_and_qdq_models_bit_exact(tmp_path: Path) -> None:
+    """The same CNN quantized by mcuforge and by onnxruntime (QDQ, two outputs) compiles to C
+    that equals the reference; inputs are fed in the model's own NCHW layout."""
+    float_path, qdq_path = qdq_model(tmp_path)
+    x = np.random.default_rng(3).standard_normal((SAMPLES, 3, 16, 16)).astype(np.float32)
+    ours = run_model(float_path, x, CompileOptions(calib=x), out_dir=tmp_path / "ours")
+    assert ours.mismatches == {}
+    theirs = run_model(qdq_path, x, out_dir=tmp_path / "qdq")
+    assert theirs.mismatches == {}
+    assert set(theirs.outputs) == {"logits", "p"}
+    assert theirs.outputs["p"].shape == (SAMPLES, 10)
+    agree = np.mean(ours.outputs["p"].argmax(1) == theirs.outputs["p"].argmax(1))
+    assert agree >= 0.8, agree
+
+
+def test_cli_run_with_npz_inputs_and_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mcuforge.cli import main
+
+    path = two_inputs_two_outputs(tmp_path)
+    rng = np.random.default_rng(4)
+    data = {"image": rng.standard_normal((SAMPLES, 3, 8, 8)).astype(np.float32),
+            "extra": rng.standard_normal((SAMPLES, 5)).astype(np.float32)}
+    np.savez(tmp_path / "x.npz", **data)
+    code = main(["run", str(path), "--calib", str(tmp_path / "x.npz"), "--input", str(tmp_path / "x.npz"),
+                 "--output", str(tmp_path / "y.npz")])
+    out = capsys.readouterr().out
+    assert code == 0 and "bit-exact" in out
+    with np.load(tmp_path / "y.npz") as y:
+        assert y["scores"].shape == (SAMPLES, 4) and y["gate"].shape == (SAMPLES, 2)
+        assert y["gate"].min() >= 0 and y["gate"].max() <= 1
+    code = main(["run", str(path), "--calib", str(tmp_path / "x.npz"), "--input", str(tmp_path / "x.npz"),
+                 "--output", str(tmp_path / "raw.npz"), "--raw"])
+    with np.load(tmp_path / "raw.npz") as y:
+        assert y["scores"].dtype == np.int8
+
+
+def test_c_quantize_helpers_match_python(tmp_path: Path) -> None:
+    """<name>_quantize_input takes float data in the model's own layout (NCHW here) and must give
+    the bytes `mcuforge run` feeds; <name>_dequantize_output the floats it reports."""
+    from mcuforge.build import host_compiler
+    from mcuforge.importers.layout import to_ir_layout
+    from mcuforge.ops.quantize import affine_quantize
+
+    x, _ = digits()
+    compiled = compile_model(EXAMPLE, tmp_path, CompileOptions(calib=x[:50], name="d"))
+    g = compiled.graph
+    sample = (x[7] * 3 - 1).astype(np.float32)  # values beyond the calibrated range saturate
+    (tmp_path / "probe.c").write_text(PROBE)
+    exe = tmp_path / "probe"
+    runtime = sorted(str(p) for p in (tmp_path / "mf_nn" / "src").glob("*.c"))
+    subprocess.run([host_compiler(), "-std=c99", "-Wall", "-Wextra", "-Werror", "-I.", "-Imf_nn/include",
+                    "probe.c", "d.c", "d_weights.c", *runtime, "-lm", "-o", str(exe)],
+                   cwd=tmp_path, check=True, capture_output=True)
+    proc = subprocess.run([str(exe)], input=sample.tobytes(), capture_output=True, check=True)
+    q = np.frombuffer(proc.stdout[:64], dtype=np.int8)
+    ir = to_ir_layout(g, g.inputs[0], sample[None]).reshape(g.tensors[g.inputs[0]].shape)
+    want = affine_quantize(ir, g.tensors[g.inputs[0]].quant, "int8").reshape(-1)
+    np.testing.assert_array_equal(q, want)
+    probs = np.frombuffer(proc.stdout[64:], dtype=np.float32)
+    scale, zp = g.tensors[g.outputs[0]].scalar_quant()
+    np.testing.assert_array_equal(probs, (np.arange(-128, -118) - zp).astype(np.float32) * np.float32(scale))
+
+
+PROBE = r"""
+#include <stdio.h>
+#include "d.h"
+int main(void)
+{
+    float x[64];
+    int8_t q[64];
+    int8_t out[10];
+    float y[10];
+    int i;
+    if (fread(x, sizeof(float), 64, stdin) != 64) return 1;
+    d_quantize_input0(x, q);
+    fwrite(q, 1, 64, stdout);
+    for (i = 0; i < 10; ++i) out[i] = (int8_t)(-128 + i);
+    d_dequantize_output0(out, y);
+    fwrite(y, sizeof(float), 10, stdout);
+    return 0;
+}
+"""

@@ -149,6 +149,21 @@ class Graph:
     def is_quantized(self) -> bool:
         return any(self.tensors[n].dtype in ("int8", "int16") for n in self.inputs + self.outputs)
 
+    def rename_tensor(self, old: str, new: str) -> None:
+        """Give tensor `old` the name `new` everywhere; `new` must be free."""
+        if new in self.tensors:
+            raise ValueError(f"tensor name '{new}' is taken")
+        t = self.tensors.pop(old)
+        t.name = new
+        self.tensors[new] = t
+        for op in self.ops:
+            op.inputs = [new if n == old else n for n in op.inputs]
+            op.outputs = [new if n == old else n for n in op.outputs]
+        self.inputs = [new if n == old else n for n in self.inputs]
+        self.outputs = [new if n == old else n for n in self.outputs]
+        if old in self.io_layouts:
+            self.io_layouts[new] = self.io_layouts.pop(old)
+
     def prune_unused_tensors(self) -> None:
         used = set(self.inputs) | set(self.outputs)
         for op in self.ops:
