@@ -1,0 +1,178 @@
+"""The compression pipeline behind `mcuforge compress`: the chosen techniques in a fixed order
+(low-rank, structured pruning, magnitude pruning, clustering or int4, distillation), each
+measured on the compiled C (a `Row` per step) so the table shows what reaches the device.
+
+With training data, every step that changes the function is followed by recovery training
+(distillation from the teacher when there is one, else fine-tuning on the labels). Without it
+only the data-free steps run, and the rows say that accuracy was not recovered.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mcuforge.errors import MfError
+
+from . import cluster as clustering
+from . import prune as magnitude
+from .distill import DistillConfig, accuracy, train_student
+from .keras_graph import keras_module
+from .lowrank import factorize
+from .measure import Row, measure
+from .structured import prune_structured
+
+Data = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass
+class CompressOptions:
+    prune_structured: float | None = None  # fraction of channels removed per layer
+    structured_norm: str = "l1"
+    global_threshold: bool = False
+    prune: float | None = None  # final unstructured sparsity
+    prune_steps: int = 3  # iterative pruning rounds (1: one-shot)
+    cluster: int | None = None  # centroids per layer (<= 16): 4-bit codebook weights
+    codebook_per_channel: bool = False
+    int4: bool = False
+    lowrank: float | None = None  # SVD energy kept
+    distill_from: Any = None  # teacher: a Keras model or a path
+    epochs: int = 8  # recovery epochs after each step
+    temperature: float = 4.0
+    alpha: float = 0.5
+    learning_rate: float = 1e-3
+    seed: int = 0
+    progress: bool = False
+
+
+@dataclass
+class CompressResult:
+    model: Any  # the compressed Keras model
+    weights: str  # the weight storage to compile it with: int8, int4 or cb4
+    rows: list[Row]
+    notes: dict[str, list[str]] = field(default_factory=dict)  # step -> what happened, per layer
+
+
+def load(model: Any) -> Any:
+    if isinstance(model, (str, Path)):
+        from mcuforge.importers.keras_import import load_keras, quiet_tensorflow
+
+        with quiet_tensorflow():
+            return load_keras(Path(model))
+    return model
+
+
+def copy_model(model: Any) -> Any:
+    keras = keras_module(model)
+    twin = keras.models.clone_model(model)
+    twin.set_weights(model.get_weights())
+    return twin
+
+
+def compress(model: Any, opts: CompressOptions, train: Data | None = None, eval_data: Data | None = None,
+             calib: np.ndarray | None = None, work_dir: str | Path | None = None) -> CompressResult:
+    if opts.cluster and opts.int4:
+        raise MfError("--cluster and --int4 both choose the 4-bit weight format; give one of them")
+    original = load(model)
+    current = copy_model(original)
+    teacher = load(opts.distill_from) if opts.distill_from is not None else None
+    if calib is None:
+        if train is None and eval_data is None:
+            raise MfError("compress needs --train or --eval data (calibration samples for quantization)")
+        calib = (train if train is not None else eval_data)[0][:200]  # type: ignore[index]
+    work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="mcuforge-compress-"))
+    rows: list[Row] = []
+    notes: dict[str, list[str]] = {}
+    no_data = "" if train is not None else "no training data: accuracy not recovered"
+
+    def float_acc(m: Any) -> float | None:
+        return accuracy(m, *eval_data) if eval_data is not None else None
+
+    def record(m: Any, step: str, weights: str = "int8", note: str = "") -> None:
+        row, _ = measure(m, step, work, calib, weights, eval_data, float_acc(m), opts.codebook_per_channel,
+                         note)
+        rows.append(row)
+        if opts.progress:
+            print(format_row(row))
+
+    def recover(m: Any, after_batch: Any = None) -> None:
+        if train is None:
+            return
+        cfg = DistillConfig(epochs=opts.epochs, temperature=opts.temperature, alpha=opts.alpha,
+                            learning_rate=opts.learning_rate, seed=opts.seed, progress=opts.progress)
+        train_student(m, *train, teacher=teacher or original, config=cfg, after_batch=after_batch)
+
+    base, _ = measure(original, "int8", work, calib, "int8", eval_data, float_acc(original))
+    rows.append(Row("float32", base.params, 4 * base.params, base.macs, None, base.float_accuracy,
+                    base.float_accuracy, "float weights, before compilation"))
+    rows.append(base)
+
+    if teacher is not None and not any((opts.lowrank, opts.prune_structured, opts.prune, opts.cluster)):
+        if train is None:
+            raise MfError("--distill-from needs --train data")
+        recover(current)
+        record(current, "distill", note=f"student trained from teacher, T={opts.temperature}, a={opts.alpha}")
+    if opts.lowrank:
+        current, lr_notes = factorize(current, energy=opts.lowrank)
+        notes["lowrank"] = [f"{n.layer} {n.shape[0]}x{n.shape[1]}: " +
+                            (f"rank {n.rank}, {n.weights_before} -> {n.weights_after} weights" if n.rank
+                             else n.reason) for n in lr_notes]
+        recover(current)
+        record(current, "lowrank", note=no_data)
+    if opts.prune_structured:
+        current, report = prune_structured(current, opts.prune_structured, opts.structured_norm,
+                                           opts.global_threshold)
+        notes["prune-structured"] = report.lines()
+        recover(current)
+        record(current, "prune-structured", note=no_data)
+    masks: dict[str, np.ndarray] = {}
+    if opts.prune:
+        steps = magnitude.schedule(opts.prune, opts.prune_steps if train is not None else 1)
+        for s in steps:
+            masks = magnitude.magnitude_masks(current, s)
+            magnitude.apply_masks(current, masks)
+            recover(current, lambda m=masks: magnitude.apply_masks(current, m))
+        notes["prune"] = [f"{k}: sparsity {v:.2f}" for k, v in magnitude.sparsity_of(current).items()]
+        record(current, "prune", note=no_data)
+    weights = "int8"
+    if opts.cluster:
+        state = clustering.cluster_weights(current, opts.cluster, opts.codebook_per_channel)
+        recover(current, lambda: clustering.snap_to_centroids(current, state))
+        distinct = clustering.distinct_values(current)
+        notes["cluster"] = [f"{k}: {v} distinct weights" for k, v in distinct.items()]
+        weights = "cb4"
+        record(current, "cluster", weights, note=no_data)
+    if opts.int4:
+        weights = "int4"
+        record(current, "int4", weights, note="data-free: symmetric per-channel int4 at compile time")
+    return CompressResult(current, weights, rows, notes)
+
+
+HEADER = ("step", "params", "weights flash B", "MACs", "arena B", "top-1 int8 C", "top-1 float", "note")
+
+
+def format_row(r: Row) -> str:
+    acc = "n/a" if r.accuracy is None else f"{100 * r.accuracy:.2f}%"
+    facc = "n/a" if r.float_accuracy is None else f"{100 * r.float_accuracy:.2f}%"
+    arena = "-" if r.arena_bytes is None else f"{r.arena_bytes:,}"
+    return f"{r.step}: params {r.params:,}  flash {r.flash_bytes:,} B  MACs {r.macs:,}  arena {arena}  " \
+           f"top-1 {acc} (float {facc}){'  ' + r.note if r.note else ''}"
+
+
+def table_rows(rows: list[Row]) -> list[tuple[str, ...]]:
+    out = []
+    for r in rows:
+        out.append((r.step, f"{r.params:,}", f"{r.flash_bytes:,}", f"{r.macs:,}",
+                    "-" if r.arena_bytes is None else f"{r.arena_bytes:,}",
+                    "n/a" if r.accuracy is None else f"{100 * r.accuracy:.2f}%",
+                    "n/a" if r.float_accuracy is None else f"{100 * r.float_accuracy:.2f}%", r.note))
+    return out
+
+
+def deep_copy_rows(rows: list[Row]) -> list[Row]:
+    return copy.deepcopy(rows)
