@@ -16,7 +16,7 @@ from mcuforge.passes import optimize
 from mcuforge.quantize.accuracy import AccuracyReport, compare, evaluate
 from mcuforge.quantize.bias_correction import correct_biases
 from mcuforge.quantize.calibration import collect_stats, load_calibration, load_labels
-from mcuforge.quantize.quantizer import MODES, QuantConfig, quantize_graph
+from mcuforge.quantize.quantizer import MODES, QuantConfig, check_float, quantize_graph
 from mcuforge.quantize.ranges import DEFAULT_PARAM, METHODS, NEEDS_HISTOGRAM
 
 DEFAULT_METHOD = "minmax"
@@ -43,6 +43,7 @@ def quantize(graph: Graph, calib: CalibData, opts: QuantOptions | None = None,
         raise MfError(f"unknown calibration method '{opts.method}'; choose one of {', '.join(METHODS)}")
     if opts.mode not in MODES:
         raise MfError(f"unknown quantization mode '{opts.mode}'; choose one of {', '.join(MODES)}")
+    check_float(graph)
     float_graph = optimize(graph)
     samples = load_calibration(float_graph, calib)
     evals = None

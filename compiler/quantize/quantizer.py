@@ -42,7 +42,7 @@ class QuantConfig:
 
 def quantize_graph(graph: Graph, stats: dict[str, TensorStats], config: QuantConfig) -> Graph:
     q = copy.deepcopy(graph)
-    _check_float(q)
+    check_float(q)
     if config.mode == "16x8":
         check_16x8(q)
     enc = _activation_encodings(q, stats, config)
@@ -62,7 +62,8 @@ def check_16x8(graph: Graph) -> None:
                       f"16x8 handles {', '.join(sorted(OPS_16X8))} (use --mode int8)")
 
 
-def _check_float(graph: Graph) -> None:
+def check_float(graph: Graph) -> None:
+    """Refuse graphs that are quantized already (a TFLite int8 model, a .mfir)."""
     bad = [op for op in graph.ops if op.kind in ("QUANTIZE", "DEQUANTIZE")]
     bad += [op for op in graph.ops for t in graph.op_inputs(op) if t is not None and t.dtype != "float32"
             and not t.is_const]

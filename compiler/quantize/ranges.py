@@ -79,8 +79,11 @@ def kl(s: TensorStats, param: float) -> tuple[float, float]:
         return s.lo, s.hi
     bins = 2048
     hist, _ = np.histogram(mags, bins=bins, range=(0, top), weights=s.hist)
+    # Zero is exact at any threshold; a ReLU's spike there would otherwise dominate the
+    # divergence and pull the threshold far into the tail's body.
+    hist[0] = 0
     best_t, best_kl = top, np.inf
-    for i in range(levels, bins + 1, 16):
+    for i in [*range(levels, bins, 16), bins]:  # always try the unclipped range too
         kept = hist[:i].astype(np.float64)
         ref = kept.copy()
         ref[i - 1] += hist[i:].sum()  # clipped mass lands on the last bin
