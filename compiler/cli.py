@@ -58,7 +58,8 @@ def _compile_options(args: argparse.Namespace) -> CompileOptions:
     return CompileOptions(name=args.name, calib=args.calib, method=args.method, alignment=args.alignment,
                           input_shapes=parse_input_shapes(args.input_shape), progress=sys.stderr.isatty(),
                           param=args.percentile, bias_correction=args.bias_correction,
-                          eval_data=tuple(args.eval) if args.eval else None)
+                          eval_data=tuple(args.eval) if args.eval else None,
+                          board=args.board, profile=args.profile, force=args.force)
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -67,6 +68,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     compiled = compile_model(args.model, args.output, _compile_options(args))
     print_compile_report(compiled.report, args.output)
+    fw = compiled.report.get("firmware")
+    if fw and not fw["fits"]:
+        print(f"mcuforge: warning: the firmware does not fit {args.board} (--force)", file=sys.stderr)
     return 0
 
 
@@ -96,7 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from mcuforge.runner import run_model
 
     if args.board != "host":
-        raise MfError(f"--board {args.board}: only 'host' runs here so far")
+        return _run_on_board(args)
     result = run_model(args.model, args.input, _compile_options(args), out_dir=args.keep,
                        check=not args.no_check)
     outputs = result.raw if args.raw else result.outputs
@@ -140,6 +144,63 @@ def _add_quantize_args(p: argparse.ArgumentParser) -> None:
                    "quantized top-1 accuracy")
 
 
+def _run_on_board(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from mcuforge.firmware import run_on_board
+    from mcuforge.report import print_compile_report
+
+    result = run_on_board(args.model, args.input, args.board, _compile_options(args), out_dir=args.keep,
+                          check=not args.no_check, profile=args.profile, timeout=args.timeout)
+    outputs = result.raw if args.raw else result.outputs
+    if args.output.endswith(".npz"):
+        np.savez(args.output, **outputs)
+    else:
+        np.save(args.output, next(iter(outputs.values())))
+    if args.keep:
+        print_compile_report(result.compiled.report, args.keep)
+    for i, n in enumerate(result.instructions):
+        print(f"sample {i}: instructions: {n}")
+    if result.layer_instructions:
+        steps = result.compiled.report["ops"]
+        for layer, n in sorted(result.layer_instructions[0].items()):
+            print(f"  layer {layer:3d} {steps[layer]['kind']:<20} instructions: {n}")
+    print(f"{result.samples} samples on {args.board} (QEMU -icount), outputs written to {args.output}")
+    if result.mismatches:
+        detail = ", ".join(f"'{o}' on {k} of {result.samples} samples" for o, k in result.mismatches.items())
+        print(f"mcuforge: error: board output differs from the integer reference: {detail}", file=sys.stderr)
+        return 1
+    if not args.no_check:
+        print(f"output on {args.board} is bit-exact with the integer reference on all "
+              f"{result.samples} samples")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from mcuforge.bench import main as bench_main
+
+    return bench_main(args)
+
+
+def _add_board_args(p: argparse.ArgumentParser, default_help: str) -> None:
+    p.add_argument("--board", default="host", help=f"{default_help}; boards are listed by `mcuforge boards`")
+    p.add_argument("--profile", action="store_true", help="firmware: count instructions/cycles per layer")
+    p.add_argument("--force", action="store_true",
+                   help="firmware: write it even if it exceeds the board's RAM or flash")
+
+
+def cmd_boards(args: argparse.Namespace) -> int:
+    from mcuforge.firmware import list_boards, load_board
+
+    print("host             this machine's C compiler (default)")
+    for name in list_boards():
+        b = load_board(name)
+        qemu = f"QEMU {b.qemu_machine}" if b.qemu_machine else "build only"
+        print(f"{name:<16} {b.cpu:<14} RAM {b.ram.length // 1024:>5} KB  "
+              f"flash {b.flash.length // 1024:>5} KB  {qemu}")
+    return 0
+
+
 def _add_compile_args(p: argparse.ArgumentParser) -> None:
     _add_quantize_args(p)
     p.add_argument("--name", help="C name of the model (default: from the file name)")
@@ -166,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(p)
     _add_compile_args(p)
     p.add_argument("-o", "--output", required=True, help="output folder")
-    p.add_argument("--board", default="host", help="target board (default: host)")
+    _add_board_args(p, "target board (default: host); a board adds a firmware project and builds its ELF")
     p.set_defaults(func=cmd_compile)
 
     p = sub.add_parser("quantize", help="quantize a float model to a .mfir graph, with an accuracy report")
@@ -182,11 +243,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compile_args(p)
     p.add_argument("--input", required=True, help="samples: .npy (N, *input shape) or .npz per input")
     p.add_argument("--output", required=True, help="where to write outputs (.npy, or .npz per output)")
-    p.add_argument("--board", default="host", help="where to run (default: host)")
+    _add_board_args(p, "where to run (default: host); a board with a QEMU machine runs under QEMU")
+    p.add_argument("--timeout", type=float, default=300, help="QEMU time limit in seconds (default 300)")
     p.add_argument("--raw", action="store_true", help="write int8 outputs instead of dequantized float")
     p.add_argument("--no-check", action="store_true", help="skip the bit-exactness check")
     p.add_argument("--keep", metavar="DIR", help="keep the generated C folder in DIR")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("boards", help="list the boards --board accepts")
+    p.set_defaults(func=cmd_boards)
+
+    p = sub.add_parser("bench", help="instructions per inference on QEMU boards (MLPerf Tiny, test models)")
+    p.add_argument("--models", nargs="*", help="model files (default: the MLPerf Tiny int8 models and the "
+                   "example); a float model is calibrated on random data")
+    p.add_argument("--boards", nargs="*", default=["mps2-an386", "mps2-an500"], help="QEMU boards")
+    p.add_argument("--samples", type=int, default=1, help="random input samples per model (default 1)")
+    p.add_argument("-o", "--output", default="bench_results", help="folder for results.md and results.json")
+    p.add_argument("--no-test-models", action="store_true", help="skip the Keras test models (no TensorFlow)")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("demo", help="the whole job on the bundled digits example, with a report")
     p.add_argument("-o", "--output", default="build/demo", help="folder for the generated C")

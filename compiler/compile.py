@@ -27,6 +27,9 @@ class CompileOptions:
     alignment: int = 16
     input_shapes: dict[str, Shape] | None = None
     progress: bool = False
+    board: str = "host"  # or a board under boards/: also write and build a firmware project
+    profile: bool = False  # firmware: per-layer counts through the MF_LAYER_BEGIN/END hooks
+    force: bool = False  # firmware: write it even if it does not fit the board's memory
     weights: str = "int8"  # "int4" / "cb4": 4-bit weight storage (mcuforge.compress.encode)
     clusters: int = 16  # codebook entries for "cb4"
     codebook_per_channel: bool = False  # one codebook per output channel instead of per layer
@@ -120,10 +123,15 @@ model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> C
     files = render(int_graph, program, name, out, str(model))
     report = build_report(int_graph, program, name, str(model), accuracy)
     report["weight_encoding"] = encoding
+    compiled = Compiled(name, int_graph, program, accuracy, report, files)
+    if opts.board != "host":
+        from mcuforge.firmware import make_firmware
+
+        make_firmware(compiled, opts.board, profile=opts.profile, force=opts.force)  # adds report["firmware"]
     report_path = out / "report.json"
     report_path.write_text(json.dumps(report, indent=2) + "\n")
     files["report.json"] = report_path
-    return Compiled(name, int_graph, program, accuracy, report, files)
+    return compiled
 
 
 def build_report(graph: Graph, program: Program, name: str, source: str,

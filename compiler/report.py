@@ -68,4 +68,22 @@ def print_compile_report(report: dict, out_dir: str, console: Console | None = N
         if acc.get("int8_accuracy") is not None:
             console.print(f"top-1 accuracy on {acc['eval_samples']} labelled samples: "
                           f"float {acc['float_accuracy']:.4f}, int8 {acc['int8_accuracy']:.4f}")
+    fw = report.get("firmware")
+    if fw:
+        print_memory(fw, console)
     console.print(f"C written to {out_dir}/")
+
+
+def print_memory(fw: dict, console: Console) -> None:
+    title = f"memory on {fw['board']} (stack estimated from -fcallgraph-info)"
+    table = Table(title=title, title_justify="left")
+    for col, justify in (("region", "left"), ("origin", "left"), ("size", "right"), ("used", "right"),
+                         ("free", "right"), ("contents", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for name, r in fw["regions"].items():
+        table.add_row(name, r["origin"], f"{r['length']:,}", f"{r['used']:,}", f"{r['free']:,}",
+                      ", ".join(f"{k} {v:,}" for k, v in r["parts"].items()))
+    console.print(table)
+    console.print(f"arena {fw['arena_bytes']:,} B, stack estimate {fw['stack_estimate_bytes']:,} B, weights "
+                  f"{fw['weights_bytes']:,} B, test vectors {fw['test_vector_bytes']:,} B; ELF "
+                  f"build_firmware/{fw['elf']}" + ("" if fw["fits"] else "  [DOES NOT FIT: --force]"))

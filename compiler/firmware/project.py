@@ -1,0 +1,109 @@
+"""Write a firmware project next to a compiled model: the board's startup, console, counter and
+linker script (board/), a harness that runs the model on embedded test vectors (firmware/), and a
+CMakeLists.txt with the arm-none-eabi toolchain file that builds the ELF."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mcuforge import __version__
+from mcuforge.codegen.render import environment, io_views
+from mcuforge.compile import Compiled
+from mcuforge.firmware.boards import Board, boards_dir
+from mcuforge.firmware.boot2 import write_boot2_source
+
+OPT = "-O2"
+CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-ffunction-sections", "-fdata-sections", "-DNDEBUG"]
+LDFLAGS = ["-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections"]
+
+
+@dataclass
+class _Flat:
+    """What the template's `rows` filter expects of a constant: ctype and 1-D values."""
+    values: np.ndarray
+    ctype: str = "int8_t"
+
+
+@dataclass
+class Vectors:
+    index: int
+    size: int
+    array: _Flat
+
+
+@dataclass
+class Project:
+    folder: Path
+    board: Board
+    name: str
+    sources: list[Path]  # every .c file of the ELF
+    include_dirs: list[Path]
+    profile: bool
+    samples: int
+
+    @property
+    def cflags(self) -> list[str]:
+        return [*self.board.cflags, OPT, *CFLAGS]
+
+    def defines_for(self, source: Path) -> list[str]:
+        """MF_PROFILE only where the hooks are: the model's .c and the harness."""
+        if self.profile and source.name in (f"{self.name}.c", "main.c"):
+            return ["-DMF_PROFILE"]
+        return []
+
+
+def qemu_args(board: Board) -> list[str]:
+    assert board.qemu_machine
+    return ["-M", board.qemu_machine, "-nographic", "-monitor", "none", "-serial", "none",
+            "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,sleep=off"]
+
+
+def write_project(compiled: Compiled, board: Board, inputs: dict[str, np.ndarray], out: Path,
+                  profile: bool = False, stack_bytes: int = 0) -> Project:
+    """`inputs`: int8 samples per graph input, (N, *IR shape without batch)."""
+    g, name = compiled.graph, compiled.name
+    n = len(next(iter(inputs.values())))
+    board_out, fw_out = out / "board", out / "firmware"
+    for d in (board_out, fw_out):
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+    common = boards_dir() / "common"
+    board_sources = board.common_sources()
+    for f in [*board_sources, "mf_board.h", "sections.ld"]:
+        shutil.copy2(common / f, board_out / f)
+    shutil.copy2(board.folder / board.linker_script, board_out / board.linker_script)
+    shutil.copy2(board.folder / "board.json", board_out / "board.json")
+    shutil.copy2(boards_dir() / "arm-none-eabi.cmake", board_out / "arm-none-eabi.cmake")
+    if "boot2" in board.extra_sources:
+        write_boot2_source(board, board_out / "boot2_image.c")
+        board_sources.append("boot2_image.c")
+
+    vectors = [Vectors(i, g.tensors[nm].size, _Flat(np.ascontiguousarray(inputs[nm], np.int8).ravel()))
+               for i, nm in enumerate(g.inputs)]
+    ctx = {
+        "name": name, "NAME": name.upper(), "version": __version__, "board": board, "samples": n,
+        "layers": len(compiled.program.steps), "vectors": vectors, "profile": profile,
+        "inputs": io_views(g, g.inputs, "input", compiled.program.tensor_offsets),
+        "outputs": io_views(g, g.outputs, "output", compiled.program.tensor_offsets),
+        "board_c": board.name.replace("-", "_"), "board_sources": board_sources,
+        "cflags": [*CFLAGS, OPT], "ldflags": [*LDFLAGS, f"-Wl,--defsym=__mf_stack_size={stack_bytes}"],
+        "qemu_args": qemu_args(board) if board.qemu_machine else [],
+    }
+    env = environment()
+    for filename in ("main.c", "mf_profile.h", "test_vectors.h", "test_vectors.c"):
+        (fw_out / filename).write_text(env.get_template(f"firmware/{filename}.j2").render(**ctx))
+    (out / "CMakeLists.txt").write_text(env.get_template("firmware/CMakeLists.txt.j2").render(**ctx))
+    sources = [out / f"{name}.c", out / f"{name}_weights.c", *sorted((out / "mf_nn" / "src").glob("*.c")),
+               fw_out / "main.c", fw_out / "test_vectors.c", *[board_out / s for s in board_sources]]
+    includes = [out, out / "mf_nn" / "include", fw_out, board_out]
+    return Project(out, board, name, sources, includes, profile, n)
+
+
+def set_stack_in_cmake(project: Project, stack_bytes: int) -> None:
+    path = project.folder / "CMakeLists.txt"
+    path.write_text(path.read_text().replace("__mf_stack_size=0", f"__mf_stack_size={stack_bytes}"))

@@ -1,0 +1,88 @@
+"""The two entry points: write and build a board's firmware for a compiled model, and run a
+model on a QEMU board checked byte for byte against the integer reference."""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mcuforge.compile import Compiled, CompileOptions, compile_model
+from mcuforge.firmware.boards import HOST, Board, load_board
+from mcuforge.firmware.build import Firmware, build_firmware
+from mcuforge.firmware.project import Project, write_project
+from mcuforge.firmware.qemu import outputs_array, run_qemu
+
+
+@dataclass
+class BoardResult:
+    compiled: Compiled
+    firmware: Firmware
+    raw: dict[str, np.ndarray]  # int8 outputs per output name, model layout, (N, ...)
+    outputs: dict[str, np.ndarray]  # dequantized float32, model layout
+    instructions: list[int]  # per sample: instructions (QEMU) of one inference
+    layer_instructions: list[dict[int, int]] = field(default_factory=list)  # per sample (--profile)
+    mismatches: dict[str, int] = field(default_factory=dict)
+    samples: int = 0
+
+
+def default_inputs(compiled: Compiled, n: int = 1, seed: int = 0) -> dict[str, np.ndarray]:
+    """Deterministic pseudo-random int8 test vectors, when the user gives none."""
+    g = compiled.graph
+    rng = np.random.default_rng(seed)
+    return {nm: rng.integers(-128, 128, (n, *g.tensors[nm].shape[1:]), dtype=np.int8) for nm in g.inputs}
+
+
+def make_firmware(compiled: Compiled, board: str | Board, inputs: dict[str, np.ndarray] | None = None,
+                  out: Path | None = None, profile: bool = False,
+                  force: bool = False) -> tuple[Project, Firmware]:
+    """Write the firmware project into the compiled folder (or `out`) and build its ELF.
+    `inputs`: int8 samples per graph input in IR layout, (N, *shape without batch)."""
+    b = load_board(board) if isinstance(board, str) else board
+    folder = out or compiled.files[f"{compiled.name}.c"].parent
+    project = write_project(compiled, b, inputs or default_inputs(compiled), folder, profile)
+    fw = build_firmware(project, compiled.report["arena_bytes"], compiled.report["weights_bytes"], force)
+    compiled.report["firmware"] = fw.to_json()
+    return project, fw
+
+
+def to_instructions(ticks: int, board: Board) -> int:
+    return round(ticks * board.ns_per_tick)
+
+
+def run_on_board(model: str | Path, inputs: str | Path | np.ndarray | dict[str, np.ndarray], board: str,
+                 opts: CompileOptions | None = None, out_dir: str | Path | None = None, check: bool = True,
+                 profile: bool = False, timeout: float = 300) -> BoardResult:
+    """Compile `model`, build its firmware for a QEMU `board` with `inputs` embedded, run it, and
+    compare every output with the integer reference. Instruction counts come from -icount."""
+    from mcuforge.quantize.accuracy import dequantize
+    from mcuforge.runner import compare_with_reference, from_ir_layout, load_samples, quantized_inputs
+
+    b = load_board(board)
+    opts = dataclasses.replace(opts or CompileOptions(), board=HOST)
+    with tempfile.TemporaryDirectory(prefix="mcuforge-fw-") as tmp:
+        folder = Path(out_dir) if out_dir else Path(tmp)
+        compiled = compile_model(model, folder, opts)
+        g = compiled.graph
+        q = quantized_inputs(g, load_samples(inputs, g))
+        _, fw = make_firmware(compiled, b, q, folder, profile=profile)
+        run = run_qemu(fw.elf, b, timeout)
+    n = len(next(iter(q.values())))
+    out_sizes = [g.tensors[o].size for o in g.outputs]
+    per_sample = outputs_array(run, sum(out_sizes))
+    if len(per_sample) != n:
+        raise RuntimeError(f"the firmware ran {len(per_sample)} of {n} samples")
+    splits = np.split(per_sample, np.cumsum(out_sizes)[:-1], axis=1)
+    ir_out = {o: s.reshape(n, *g.tensors[o].shape[1:]) for o, s in zip(g.outputs, splits)}
+    result = BoardResult(compiled, fw, {}, {}, [to_instructions(t, b) for t in run.ticks],
+                         [{k: to_instructions(v, b) for k, v in d.items()} for d in run.layer_ticks]
+                         if profile else [], samples=n)
+    if check:
+        result.mismatches = compare_with_reference(g, q, ir_out)
+    for o in g.outputs:
+        result.raw[o] = from_ir_layout(g, o, ir_out[o])
+        result.outputs[o] = from_ir_layout(g, o, dequantize(g, o, ir_out[o]))
+    return result
