@@ -12,7 +12,11 @@
 
 #include "mf_nn.h"
 
-/* Per-layer hooks: a profiling harness defines these (e.g. to read a cycle counter). */
+/* Per-layer hooks: a profiling harness defines these (e.g. to read a cycle counter), on the
+ * command line or in mf_profile.h, which is included when MF_PROFILE is defined. */
+#ifdef MF_PROFILE
+#include "mf_profile.h"
+#endif
 #ifndef MF_LAYER_BEGIN
 #define MF_LAYER_BEGIN(index)
 #endif
