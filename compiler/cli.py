@@ -64,9 +64,11 @@ def _compile_options(args: argparse.Namespace) -> CompileOptions:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     from mcuforge.compile import compile_model
+    from mcuforge.compress.cli import prepare_compile
     from mcuforge.report import print_compile_report
 
-    compiled = compile_model(args.model, args.output, _compile_options(args))
+    model, opts = prepare_compile(args, _compile_options(args))
+    compiled = compile_model(model, args.output, opts)
     print_compile_report(compiled.report, args.output)
     fw = compiled.report.get("firmware")
     if fw and not fw["fits"]:
@@ -214,6 +216,8 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from mcuforge.compress.cli import add_compress_flags, add_compress_subcommand
+
     parser = argparse.ArgumentParser(prog="mcuforge", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mcuforge {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
@@ -228,7 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compile_args(p)
     p.add_argument("-o", "--output", required=True, help="output folder")
     _add_board_args(p, "target board (default: host); a board adds a firmware project and builds its ELF")
+    add_compress_flags(p, with_eval=False)
     p.set_defaults(func=cmd_compile)
+    add_compress_subcommand(sub)
 
     p = sub.add_parser("quantize", help="quantize a float model to a .mfir graph, with an accuracy report")
     _add_model_args(p)

@@ -1,0 +1,149 @@
+"""`mcuforge compress` and the compression flags of `mcuforge compile`.
+
+    mcuforge compress MODEL --train X.npy Y.npy --eval X.npy Y.npy [--prune-structured 0.3]
+        [--prune 0.7] [--cluster 16 | --int4] [--lowrank 0.9] [--distill-from TEACHER]
+        -o compressed.keras
+
+prints a table per step (parameters, weights flash, MACs, arena, top-1 of the int8 C), writes
+the compressed Keras model, a JSON report and a PNG of accuracy against flash. `compile` takes
+the same flags: Keras-level steps run first, then the model compiles with the chosen 4-bit
+weight format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mcuforge.errors import MfError
+
+if TYPE_CHECKING:
+    from mcuforge.compile import CompileOptions
+    from mcuforge.compress.pipeline import CompressOptions
+
+
+def add_compress_flags(p: argparse.ArgumentParser, with_eval: bool) -> None:
+    g = p.add_argument_group("compression")
+    g.add_argument("--train", nargs=2, metavar=("X.npy", "Y.npy"),
+                   help="labelled training data for fine-tuning (model's input layout, integer labels)")
+    if with_eval:
+        g.add_argument("--eval", nargs=2, metavar=("X.npy", "Y.npy"), help="labelled data for top-1 accuracy")
+    g.add_argument("--prune-structured", type=float, metavar="RATIO",
+                   help="remove this fraction of each layer's channels (smallest L1 norm)")
+    g.add_argument("--structured-norm", choices=["l1", "l2"], default="l1")
+    g.add_argument("--global-threshold", action="store_true",
+                   help="structured pruning: one threshold over all layers instead of a ratio per layer")
+    g.add_argument("--prune", type=float, metavar="SPARSITY", help="unstructured magnitude pruning")
+    g.add_argument("--prune-steps", type=int, default=3, help="iterative pruning rounds (1: one-shot)")
+    g.add_argument("--cluster", type=int, metavar="K", help="weight clustering to K <= 16 centroids per "
+                   "layer, stored as 4-bit indices + int8 codebook")
+    g.add_argument("--codebook-per-channel", action="store_true", help="one codebook per output channel")
+    g.add_argument("--int4", action="store_true", help="symmetric per-channel int4 weights, two per byte")
+    g.add_argument("--lowrank", type=float, metavar="ENERGY", help="SVD of Dense/1x1 conv keeping this "
+                   "fraction of the singular-value energy")
+    g.add_argument("--distill-from", metavar="TEACHER", help="teacher model for knowledge distillation")
+    g.add_argument("--epochs", type=int, default=8, help="recovery epochs after each step (default 8)")
+    g.add_argument("--temperature", type=float, default=4.0, help="distillation temperature T")
+    g.add_argument("--alpha", type=float, default=0.5, help="distillation: weight of the label loss")
+
+
+def _load_pair(pair: list[str] | None, what: str) -> tuple[np.ndarray, np.ndarray] | None:
+    if not pair:
+        return None
+    try:
+        x, y = (np.load(p, allow_pickle=False) for p in pair)
+    except (OSError, ValueError) as e:
+        raise MfError(f"--{what} {' '.join(pair)}: not readable .npy files ({e})") from None
+    if len(x) != len(y):
+        raise MfError(f"--{what}: {len(x)} samples but {len(y)} labels")
+    return x.astype(np.float32), y.reshape(len(y), -1).argmax(axis=1) if y.ndim > 1 else y.astype(np.int64)
+
+
+def compress_options(args: argparse.Namespace) -> CompressOptions:
+    from mcuforge.compress.pipeline import CompressOptions
+
+    return CompressOptions(
+        prune_structured=args.prune_structured, structured_norm=args.structured_norm,
+        global_threshold=args.global_threshold, prune=args.prune, prune_steps=args.prune_steps,
+        cluster=args.cluster, codebook_per_channel=args.codebook_per_channel, int4=args.int4,
+        lowrank=args.lowrank, distill_from=args.distill_from, epochs=args.epochs,
+        temperature=args.temperature, alpha=args.alpha, progress=True,
+    )
+
+
+def _keras_steps(args: argparse.Namespace) -> bool:
+    keras_level = (args.prune_structured, args.prune, args.lowrank, args.distill_from)
+    return any(v is not None for v in keras_level) or (args.cluster is not None and args.train is not None)
+
+
+def run_compress(args: argparse.Namespace, output: Path) -> Any:
+    from mcuforge.compress.measure import save
+    from mcuforge.compress.pipeline import compress
+    from mcuforge.compress.plot import plot_accuracy_vs_flash
+
+    train = _load_pair(args.train, "train")
+    eval_data = _load_pair(getattr(args, "eval", None), "eval")
+    calib = np.load(args.calib) if getattr(args, "calib", None) not in (None, "random") else None
+    work = Path(tempfile.mkdtemp(prefix="mcuforge-compress-"))
+    result = compress(args.model, compress_options(args), train, eval_data, calib, work)
+    saved = save(result.model, output)
+    print_table(result)
+    stem = saved.with_suffix("")
+    png = plot_accuracy_vs_flash(result.rows, f"{stem}_accuracy_vs_flash.png", Path(args.model).name)
+    report = {"rows": [asdict(r) for r in result.rows], "notes": result.notes, "weights": result.weights,
+              "model": str(saved), "plot": str(png) if png else None,
+              "accuracy_recovered": train is not None}
+    Path(f"{stem}_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"compressed model written to {saved}; compile it with weights {result.weights}"
+          + (f"; plot {png}" if png else ""))
+    return result, saved
+
+
+def print_table(result: Any) -> None:
+    from rich.table import Table
+
+    from mcuforge.compress.pipeline import HEADER, table_rows
+    from mcuforge.report import make_console
+
+    console = make_console()
+    table = Table(title="compression steps (flash, MACs and arena of the compiled C)", title_justify="left")
+    for col in HEADER:
+        table.add_column(col, justify="left" if col in ("step", "note") else "right")
+    for row in table_rows(result.rows):
+        table.add_row(*row)
+    console.print(table)
+    for step, lines in result.notes.items():
+        console.print(f"[bold]{step}[/bold]: " + "; ".join(lines))
+
+
+def cmd_compress(args: argparse.Namespace) -> int:
+    run_compress(args, Path(args.output))
+    return 0
+
+
+def add_compress_subcommand(sub: Any) -> None:
+    p = sub.add_parser("compress", help="prune, cluster, factorize, distill; measured on the compiled C")
+    p.add_argument("model", help="Keras model (.keras / .h5 / SavedModel)")
+    p.add_argument("--calib", help="calibration samples .npy (default: the first 200 training samples)")
+    add_compress_flags(p, with_eval=True)
+    p.add_argument("-o", "--output", required=True, help="compressed model (.keras)")
+    p.set_defaults(func=cmd_compress)
+
+
+def prepare_compile(args: argparse.Namespace, opts: CompileOptions) -> tuple[str, CompileOptions]:
+    """The model `compile` should compile and its options, after the Keras-level compression
+    steps the flags ask for (into a temporary .keras file)."""
+    weights = "cb4" if args.cluster else "int4" if args.int4 else "int8"
+    opts = replace(opts, weights=weights, clusters=args.cluster or 16,
+                   codebook_per_channel=args.codebook_per_channel)
+    if not _keras_steps(args):
+        return args.model, opts
+    out = Path(tempfile.mkdtemp(prefix="mcuforge-compress-")) / "compressed.keras"
+    _, saved = run_compress(args, out)
+    return str(saved), opts
