@@ -142,7 +142,7 @@ def test_16x8_lists_unsupported_ops() -> None:
 
 def test_mfir_round_trip_compiles_to_identical_c(tmp_path: Path) -> None:
     x, _ = digits()
-    direct = compile_model(EXAMPLE, tmp_path / "direct", CompileOptions(calib=x[:50], name="digits"))
+    compile_model(EXAMPLE, tmp_path / "direct", CompileOptions(calib=x[:50], name="digits"))
     q, _ = quantize(load_model(EXAMPLE), x[:50])
     path = save_ir(q, tmp_path / "digits_q.mfir")
     assert path.read_bytes() == save_ir(q, tmp_path / "again.mfir").read_bytes()

@@ -70,8 +70,8 @@ def test_no_calibration_data_is_refused(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_random_calibration_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(["quantize", str(EXAMPLE), "--calib", "random", "-o", str(tmp_path / "q.mfir")],
-                             capsys)
+    code, _, err = run_cli(["quantize", str(EXAMPLE), "--calib", "random", "-o", str(tmp_path / "q.mfir")],
+                           capsys)
     assert code == 0, err
     assert err.strip() == "mcuforge: warning: calibrating on random data: accuracy is not validated"
     assert (tmp_path / "q.mfir").exists()
