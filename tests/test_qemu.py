@@ -100,30 +100,46 @@ def test_instruction_counts_are_deterministic(tmp_path: Path) -> None:
     assert [round(t * 40) for t in rerun.ticks] == first.instructions
 
 
-def test_counter_measures_a_known_instruction_count(tmp_path: Path) -> None:
-    """A loop of exactly 2 x 1,000,000 instructions reads as 2,000,000 within one 40-instruction tick."""
+def bare_firmware(tmp_path: Path, body: str) -> Path:
+    """An ELF for mps2-an386 from the board files and a main() with `body`."""
     from mcuforge.firmware.boards import boards_dir, load_board
-    from mcuforge.firmware.qemu import run_qemu
 
     board = load_board("mps2-an386")
     common = boards_dir() / "common"
-    (tmp_path / "loop.c").write_text(
-        '#include "mf_board.h"\n'
-        "int main(void)\n{\n    uint32_t start;\n    uint32_t ticks;\n"
+    (tmp_path / "bare.c").write_text(
+        '#include "mf_board.h"\nint main(void)\n{\n    uint32_t start;\n    uint32_t ticks;\n'
         "    mf_console_init();\n    mf_counter_init();\n    start = mf_counter_read();\n"
-        '    __asm__ volatile("ldr r0, =1000000\\n1: subs r0, r0, #1\\n bne 1b" ::: "r0", "cc");\n'
-        "    ticks = mf_counter_read() - start;\n"
+        f"{body}\n    ticks = mf_counter_read() - start;\n"
         '    mf_print("mcuforge: done\\nsample 0 ticks ");\n    mf_print_u32(ticks);\n    mf_print("\\n");\n'
         "    return 0;\n}\n"
     )
-    elf = tmp_path / "loop.elf"
-    sources = [tmp_path / "loop.c", *(common / f for f in board.common_sources())]
+    elf = tmp_path / "bare.elf"
+    sources = [tmp_path / "bare.c", *(common / f for f in board.common_sources())]
     subprocess.run(["arm-none-eabi-gcc", *board.cflags, "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror",
                     f"-I{common}", *map(str, sources), "-nostartfiles", "--specs=nano.specs", f"-L{common}",
                     "-T", str(board.folder / board.linker_script), "-o", str(elf)],
                    check=True, capture_output=True)
-    instructions = run_qemu(elf, board).ticks[0] * 40
+    return elf
+
+
+def test_counter_measures_a_known_instruction_count(tmp_path: Path) -> None:
+    """A loop of exactly 2 x 1,000,000 instructions reads as 2,000,000 within one 40-instruction tick."""
+    from mcuforge.firmware.boards import load_board
+    from mcuforge.firmware.qemu import run_qemu
+
+    elf = bare_firmware(tmp_path, '    __asm__ volatile("ldr r0, =1000000\\n1: subs r0, r0, #1\\n bne 1b" '
+                                  '::: "r0", "cc");')
+    instructions = run_qemu(elf, load_board("mps2-an386")).ticks[0] * 40
     assert abs(instructions - 2_000_000) <= 80, instructions
+
+
+def test_fault_is_reported_with_registers(tmp_path: Path) -> None:
+    from mcuforge.firmware.boards import load_board
+    from mcuforge.firmware.qemu import run_qemu
+
+    elf = bare_firmware(tmp_path, "    (void)*(volatile uint32_t *)0xF0000000u;  /* no memory there */")
+    with pytest.raises(MfError, match=r"faulted under qemu-system-arm(.|\n)*HardFault(.|\n)*pc 0x(.|\n)*bfar"):
+        run_qemu(elf, load_board("mps2-an386"))
 
 
 def big_activation_model(path: Path) -> Path:
