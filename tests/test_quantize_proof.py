@@ -76,7 +76,7 @@ def compare_with_shipped_int8(name: str, calib: int, evals: int) -> dict[str, fl
 @pytest.mark.parametrize("name", ["ad_fcae", "ic_resnet8", "kws_dscnn", "vww_mbv1"])
 def test_mlperf_float_models_quantize_as_well_as_the_shipped_int8(name: str) -> None:
     r = compare_with_shipped_int8(name, calib=32, evals=24)
-    assert r["worst_layer_db"] > 10
+    assert r["worst_layer_db"] > 8
     # Our output is as close to float as the int8 model MLPerf ships (within 6 dB: theirs was
     # calibrated on real data, ours on synthetic inputs over the same range).
     assert r["ours_output_db"] > min(20.0, r["shipped_output_db"] - 6)
