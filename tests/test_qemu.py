@@ -138,7 +138,7 @@ def test_fault_is_reported_with_registers(tmp_path: Path) -> None:
     from mcuforge.firmware.qemu import run_qemu
 
     elf = bare_firmware(tmp_path, "    (void)*(volatile uint32_t *)0xF0000000u;  /* no memory there */")
-    with pytest.raises(MfError, match=r"faulted under qemu-system-arm(.|\n)*HardFault(.|\n)*pc 0x(.|\n)*bfar"):
+    with pytest.raises(MfError, match=r"(?s)faulted under qemu-system-arm.*HardFault.*pc 0x.*bfar"):
         run_qemu(elf, load_board("mps2-an386"))
 
 
