@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from mcuforge.compile import Compiled, CompileOptions, compile_model
+from mcuforge.errors import MfError
 from mcuforge.firmware.boards import HOST, Board, load_board
-from mcuforge.firmware.build import Firmware, build_firmware
+from mcuforge.firmware.build import Firmware, build_firmware, require_toolchain
 from mcuforge.firmware.project import Project, write_project
-from mcuforge.firmware.qemu import outputs_array, run_qemu
+from mcuforge.firmware.qemu import outputs_array, require_qemu, run_qemu
 
 
 @dataclass
@@ -62,6 +63,11 @@ def run_on_board(model: str | Path, inputs: str | Path | np.ndarray | dict[str, 
     from mcuforge.runner import compare_with_reference, from_ir_layout, load_samples, quantized_inputs
 
     b = load_board(board)
+    if not b.qemu_machine:
+        raise MfError(f"board {b.name} has no QEMU machine: `mcuforge compile --board {b.name}` builds "
+                      "its firmware, which runs on the board itself")
+    require_toolchain()
+    require_qemu()
     opts = dataclasses.replace(opts or CompileOptions(), board=HOST)
     with tempfile.TemporaryDirectory(prefix="mcuforge-fw-") as tmp:
         folder = Path(out_dir) if out_dir else Path(tmp)
