@@ -36,5 +36,5 @@ def clamp_int(ctx: Ctx, xs: Arrays) -> Arrays:
 
 CLAMP = register(OpDef(
     kind="CLAMP", shape=same_shape, ref_float=clamp_float, ref_int=clamp_int, attrs=("min", "max"),
-    doc="clamp to [min, max] (Relu, Relu6, Clip)",
+    int16=True, doc="clamp to [min, max] (Relu, Relu6, Clip)",
 ))

@@ -36,5 +36,5 @@ def concat_int(ctx: Ctx, xs: Arrays) -> Arrays:
 CONCATENATION = register(OpDef(
     kind="CONCATENATION", shape=concat_shape, ref_float=concat_float, ref_int=concat_int,
     num_inputs=(1, 1 << 16), attrs=("axis", "activation"), inputs_share_quant=True,
-    doc="join tensors along an axis",
+    int16=True, doc="join tensors along an axis",
 ))

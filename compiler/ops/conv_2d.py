@@ -81,5 +81,5 @@ def conv_macs(op: Op, ins: list[Shape | None], outs: list[Shape]) -> int:
 CONV_2D = register(OpDef(
     kind="CONV_2D", shape=conv_shape, ref_float=conv_float, ref_int=conv_int, macs=conv_macs,
     num_inputs=(2, 3), attrs=WINDOW_ATTRS, weight_axes={1: 0}, bias_input=2,
-    doc="2-D convolution, NHWC x OHWI",
+    int16=True, doc="2-D convolution, NHWC x OHWI",
 ))

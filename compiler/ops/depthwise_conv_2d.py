@@ -58,5 +58,5 @@ DEPTHWISE_CONV_2D = register(OpDef(
     kind="DEPTHWISE_CONV_2D", shape=depthwise_shape, ref_float=depthwise_float, ref_int=depthwise_int,
     macs=depthwise_macs, num_inputs=(2, 3), attrs=(*WINDOW_ATTRS, "depth_multiplier"),
     weight_axes={1: 3}, bias_input=2,
-    doc="depthwise 2-D convolution with channel multiplier",
+    int16=True, doc="depthwise 2-D convolution with channel multiplier",
 ))

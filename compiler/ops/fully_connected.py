@@ -44,5 +44,5 @@ def fc_macs(op: Op, ins: list[Shape | None], outs: list[Shape]) -> int:
 FULLY_CONNECTED = register(OpDef(
     kind="FULLY_CONNECTED", shape=fc_shape, ref_float=fc_float, ref_int=fc_int, macs=fc_macs,
     num_inputs=(2, 3), attrs=("activation",), weight_axes={1: 0}, bias_input=2,
-    doc="dense layer over the last axis",
+    int16=True, doc="dense layer over the last axis",
 ))

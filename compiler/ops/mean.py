@@ -43,5 +43,5 @@ def mean_int(ctx: Ctx, xs: Arrays) -> Arrays:
 
 MEAN = register(OpDef(
     kind="MEAN", shape=mean_shape, ref_float=mean_float, ref_int=mean_int,
-    attrs=("axes", "keepdims"), doc="mean over axes",
+    attrs=("axes", "keepdims"), int16=True, doc="mean over axes",
 ))

@@ -36,5 +36,5 @@ def pad_int(ctx: Ctx, xs: Arrays) -> Arrays:
 
 PAD = register(OpDef(
     kind="PAD", shape=pad_shape, ref_float=pad_float, ref_int=pad_int, attrs=("pads", "value"),
-    out_quant="same_as_input", doc="pad with a constant value",
+    out_quant="same_as_input", int16=True, doc="pad with a constant value",
 ))

@@ -68,6 +68,7 @@ class OpDef:
     weight_axes: dict[int, int] = field(default_factory=dict)
     bias_input: int | None = None
     inputs_share_quant: bool = False  # every input must carry the output's encoding (TFLite)
+    int16: bool = False  # the integer reference also follows TFLite's int16 kernels (16x8 mode)
     doc: str = ""
 
 

@@ -23,5 +23,5 @@ def reshape_ref(ctx: Ctx, xs: Arrays) -> Arrays:
 
 RESHAPE = register(OpDef(
     kind="RESHAPE", shape=reshape_shape, ref_float=reshape_ref, ref_int=reshape_ref,
-    attrs=("shape",), out_quant="same_as_input", doc="reinterpret with a new shape",
+    attrs=("shape",), out_quant="same_as_input", int16=True, doc="reinterpret with a new shape",
 ))

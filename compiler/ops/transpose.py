@@ -20,5 +20,5 @@ def transpose_ref(ctx: Ctx, xs: Arrays) -> Arrays:
 
 TRANSPOSE = register(OpDef(
     kind="TRANSPOSE", shape=transpose_shape, ref_float=transpose_ref, ref_int=transpose_ref,
-    attrs=("perm",), out_quant="same_as_input", doc="permute axes",
+    attrs=("perm",), out_quant="same_as_input", int16=True, doc="permute axes",
 ))

@@ -13,7 +13,7 @@ import numpy as np
 
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Graph, Op, QuantParams, Tensor
-from mcuforge.ops.registry import lookup
+from mcuforge.ops.registry import REGISTRY, lookup
 from mcuforge.quantize.calibration import TensorStats
 from mcuforge.quantize.ranges import METHODS
 from mcuforge.quantize.scheme import (
@@ -25,12 +25,6 @@ from mcuforge.quantize.scheme import (
 )
 
 MODES = tuple(ACTIVATION_DTYPE)
-# Ops whose integer reference follows TFLite's int16 kernels: the 16x8 requantizing ops, and
-# ops that move or combine values without dtype-specific arithmetic.
-OPS_16X8 = frozenset({
-    "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MEAN", "AVERAGE_POOL_2D",
-    "MAX_POOL_2D", "RESHAPE", "TRANSPOSE", "PAD", "CONCATENATION", "CLAMP", "QUANTIZE",
-})
 
 
 @dataclass
@@ -56,10 +50,11 @@ def quantize_graph(graph: Graph, stats: dict[str, TensorStats], config: QuantCon
 
 
 def check_16x8(graph: Graph) -> None:
-    bad = sorted({f"{op.kind} '{op.name}'" for op in graph.ops if op.kind not in OPS_16X8})
+    bad = sorted({f"{op.kind} '{op.name}'" for op in graph.ops if not lookup(op.kind).int16})
     if bad:
+        handled = sorted(kind for kind, opdef in REGISTRY.items() if opdef.int16)
         raise MfError(f"{graph.source or 'the model'}: --mode 16x8 does not support {', '.join(bad)}; "
-                      f"16x8 handles {', '.join(sorted(OPS_16X8))} (use --mode int8)")
+                      f"16x8 handles {', '.join(handled)} (use --mode int8)")
 
 
 def check_float(graph: Graph) -> None:
