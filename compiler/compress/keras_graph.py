@@ -84,10 +84,8 @@ def rebuild(model: Any, replace: Replace) -> Any:
     keras = keras_module(model)
     tensors: dict[str, Any] = {}
     inputs = []
-    for name in input_layers(model):
-        layer = model.get_layer(name)
-        shape = tuple(_flat(layer.output)[0].shape)[1:]
-        tensors[name] = keras.Input(shape=shape, name=name)
+    for name, t in zip(input_layers(model), _flat(model.inputs)):
+        tensors[name] = keras.Input(shape=tuple(t.shape)[1:], name=name)
         inputs.append(tensors[name])
     pending: list[tuple[Any, list[np.ndarray]]] = []
     for layer in model.layers:

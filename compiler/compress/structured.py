@@ -95,8 +95,8 @@ def analyse(model: Any) -> tuple[_Analysis, dict[str, Channels]]:
     """Channel groups and each layer output's channel layout."""
     a = _Analysis()
     outs: dict[str, Channels] = {}
-    for name in input_layers(model):
-        c = int(model.get_layer(name).output.shape[-1])
+    for name, t in zip(input_layers(model), model.inputs):
+        c = int(t.shape[-1])
         outs[name] = Channels([(a.new(c, frozen="model input"), c)])
     for layer in model.layers:
         k = kind(layer)
