@@ -44,7 +44,8 @@ def test_board_description_matches_linker_script(name: str) -> None:
 def test_qemu_cpus_and_clocks() -> None:
     for name, cpu in QEMU_BOARDS.items():
         b = load_board(name)
-        assert b.cpu == cpu and b.console == "semihosting" and b.counter == "systick"
+        assert b.cpu == cpu and b.exit == "semihosting" and b.counter == "systick"
+        assert b.console == ("cmsdk_uart0" if name == "mps2-an385" else "semihosting")
     assert load_board("mps2-an386").ns_per_tick == 40.0  # 25 MHz: one tick is 40 instructions
     assert load_board("mps3-an547").features["mve"] is True
 

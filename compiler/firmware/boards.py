@@ -36,6 +36,7 @@ class Board:
     cpu_hz: int
     qemu_machine: str | None
     console: str
+    exit: str
     counter: str
     linker_script: str
     extra_sources: tuple[str, ...]
@@ -63,9 +64,8 @@ class Board:
 
     def common_sources(self) -> list[str]:
         """Files of boards/common/ this board's firmware compiles."""
-        exit_file = [] if self.console == "semihosting" else ["mf_exit_loop.c"]
         return ["mf_startup.c", "mf_print.c", f"mf_console_{self.console}.c",
-                f"mf_counter_{self.counter}.c", *exit_file]
+                f"mf_counter_{self.counter}.c", f"mf_exit_{self.exit}.c"]
 
 
 def boards_dir() -> Path:
@@ -86,7 +86,7 @@ def load_board(name: str) -> Board:
     return Board(
         name=d["name"], description=d["description"], cpu=d["cpu"], arch=d["arch"],
         features=d["features"], cflags=tuple(d["cflags"]), regions=regions, cpu_hz=int(d["cpu_hz"]),
-        qemu_machine=(d.get("qemu") or {}).get("machine"), console=d["console"], counter=d["counter"],
+        qemu_machine=(d.get("qemu") or {}).get("machine"), console=d["console"], exit=d["exit"], counter=d["counter"],
         linker_script=d["linker_script"], extra_sources=tuple(d.get("extra_sources", [])),
         flash_tool=d.get("flash_tool"), folder=path.parent,
     )

@@ -58,7 +58,8 @@ class Project:
 
 def qemu_args(board: Board) -> list[str]:
     assert board.qemu_machine
-    return ["-M", board.qemu_machine, "-nographic", "-monitor", "none", "-serial", "none",
+    serial = "stdio" if board.console == "cmsdk_uart0" else "none"
+    return ["-M", board.qemu_machine, "-nographic", "-monitor", "none", "-serial", serial,
             "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,sleep=off"]
 
 

@@ -48,7 +48,7 @@ def run_qemu(elf: Path, board: Board, timeout: float = 300) -> BoardRun:
         text = tail.decode(errors="replace") if isinstance(tail, bytes) else tail
         raise MfError(f"{elf.name} did not finish under {QEMU} -M {board.qemu_machine} within "
                       f"{timeout:g} s; last output: {text}") from None
-    log = proc.stdout + proc.stderr  # QEMU writes semihosting output to stderr
+    log = proc.stdout + proc.stderr  # the UART goes to stdout, semihosting output to stderr
     if "mcuforge: fault" in log:
         raise MfError(f"{elf.name} faulted under {QEMU} -M {board.qemu_machine}:\n"
                       + log[log.index("mcuforge: fault"):][:1500])
