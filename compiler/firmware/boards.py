@@ -86,7 +86,8 @@ def load_board(name: str) -> Board:
     return Board(
         name=d["name"], description=d["description"], cpu=d["cpu"], arch=d["arch"],
         features=d["features"], cflags=tuple(d["cflags"]), regions=regions, cpu_hz=int(d["cpu_hz"]),
-        qemu_machine=(d.get("qemu") or {}).get("machine"), console=d["console"], exit=d["exit"], counter=d["counter"],
+        qemu_machine=(d.get("qemu") or {}).get("machine"), console=d["console"], exit=d["exit"],
+        counter=d["counter"],
         linker_script=d["linker_script"], extra_sources=tuple(d.get("extra_sources", [])),
         flash_tool=d.get("flash_tool"), folder=path.parent,
     )
