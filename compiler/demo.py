@@ -2,7 +2,8 @@
 
 Import the digits CNN (ONNX, NCHW), quantize it on 200 training images, compile it to C, build the
 C on the host, run it on the 397 held-out images, check every output byte against the integer
-reference, and compare its accuracy with the float model's.
+reference, and compare its accuracy with the float model's. Then build the firmware for a Cortex-M4
+(QEMU mps2-an386), run a few images under QEMU, check them too, and count instructions.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from rich.console import Console
 
 from mcuforge.compile import CompileOptions
+from mcuforge.errors import MfError
+from mcuforge.firmware import run_on_board
 from mcuforge.importers import load_model
 from mcuforge.passes import optimize
 from mcuforge.quantize.calibration import load_calibration
@@ -22,6 +26,8 @@ from mcuforge.summary import summarize
 
 EXAMPLE = Path(__file__).resolve().parent / "examples" / "digits_cnn.onnx"
 TRAIN = 1400  # the example was trained on the first 1400 images
+BOARD = "mps2-an386"
+BOARD_SAMPLES = 8
 
 
 def digits() -> tuple[np.ndarray, np.ndarray]:
@@ -56,4 +62,28 @@ def demo(out_dir: Path) -> int:
                   f"{'yes' if exact else 'NO: ' + str(result.mismatches)}")
     console.print(f"top-1 accuracy on {result.samples} held-out images: float {f_acc:.4f}, "
                   f"int8 C {c_acc:.4f} ({100 * (c_acc - f_acc):+.2f} points)")
-    return 0 if exact else 1
+    console.rule(f"4. Cortex-M4 firmware under QEMU ({BOARD})")
+    return 0 if exact and on_board(x[TRAIN:TRAIN + BOARD_SAMPLES], out_dir / BOARD, console) else 1
+
+
+def on_board(x: np.ndarray, out_dir: Path, console: Console) -> bool:
+    try:
+        board = run_on_board(EXAMPLE, x, BOARD, CompileOptions(calib=digits()[0][:200], name="digits_cnn"),
+                             out_dir=out_dir, profile=True)
+    except MfError as e:
+        console.print(f"skipped: {e}")
+        return True
+    fw = board.firmware
+    per_layer = board.layer_instructions[0]
+    steps = board.compiled.report["ops"]
+    macs = board.compiled.report["macs"]
+    console.print(f"bit-exact with the integer reference on {board.samples} images: "
+                  f"{'yes' if not board.mismatches else 'NO: ' + str(board.mismatches)}")
+    n = board.instructions[0]
+    console.print(f"instructions per inference (QEMU -icount): {n:,} on the first image ({n / macs:.2f} per "
+                  f"MAC), {min(board.instructions):,} to {max(board.instructions):,} over {board.samples}")
+    for layer, count in sorted(per_layer.items(), key=lambda kv: -kv[1])[:3]:
+        console.print(f"  layer {layer} {steps[layer]['kind']}: {count:,} instructions")
+    console.print(f"firmware: flash {fw.flash_bytes:,} B (weights {fw.weights_bytes:,} B), RAM: arena "
+                  f"{fw.arena_bytes:,} B + stack estimate {fw.stack_bytes:,} B; ELF {fw.elf}")
+    return not board.mismatches
