@@ -16,6 +16,7 @@ from mcuforge.ir.graph import Shape
 
 if TYPE_CHECKING:
     from mcuforge.compile import CompileOptions
+    from mcuforge.firmware import BoardResult
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
@@ -96,30 +97,55 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import numpy as np
-
+    """Host: build with the host compiler. A board: build its firmware and run it under QEMU,
+    printing instructions per inference. Either way, every output is checked against the
+    integer reference unless --no-check."""
     from mcuforge.report import print_compile_report
-    from mcuforge.runner import run_model
 
-    if args.board != "host":
-        return _run_on_board(args)
-    result = run_model(args.model, args.input, _compile_options(args), out_dir=args.keep,
-                       check=not args.no_check)
-    outputs = result.raw if args.raw else result.outputs
-    if args.output.endswith(".npz"):
-        np.savez(args.output, **outputs)
+    if args.board == "host":
+        from mcuforge.runner import run_model
+
+        result = run_model(args.model, args.input, _compile_options(args), out_dir=args.keep,
+                           check=not args.no_check)
+        where = "C output"
     else:
-        np.save(args.output, next(iter(outputs.values())))
+        from mcuforge.firmware import run_on_board
+
+        result = run_on_board(args.model, args.input, args.board, _compile_options(args),
+                              out_dir=args.keep, check=not args.no_check, profile=args.profile,
+                              timeout=args.timeout)
+        where = f"output on {args.board}"
+    _save_outputs(args.output, result.raw if args.raw else result.outputs)
     if args.keep:
         print_compile_report(result.compiled.report, args.keep)
+    if args.board != "host":
+        _print_instructions(result)
     print(f"{result.samples} samples, outputs written to {args.output}")
     if result.mismatches:
         detail = ", ".join(f"'{o}' on {k} of {result.samples} samples" for o, k in result.mismatches.items())
-        print(f"mcuforge: error: C output differs from the integer reference: {detail}", file=sys.stderr)
+        print(f"mcuforge: error: {where} differs from the integer reference: {detail}", file=sys.stderr)
         return 1
     if not args.no_check:
-        print(f"C output is bit-exact with the integer reference on all {result.samples} samples")
+        print(f"{where} is bit-exact with the integer reference on all {result.samples} samples")
     return 0
+
+
+def _save_outputs(path: str, outputs: dict) -> None:
+    import numpy as np
+
+    if path.endswith(".npz"):
+        np.savez(path, **outputs)
+    else:
+        np.save(path, next(iter(outputs.values())))
+
+
+def _print_instructions(result: BoardResult) -> None:
+    for i, n in enumerate(result.instructions):
+        print(f"sample {i}: instructions: {n}")
+    if result.layer_instructions:
+        steps = result.compiled.report["ops"]
+        for layer, n in sorted(result.layer_instructions[0].items()):
+            print(f"  layer {layer:3d} {steps[layer]['kind']:<20} instructions: {n}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -144,38 +170,6 @@ def _add_quantize_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval", nargs=2, metavar=("X.npy", "Y.npy"),
                    help="labelled samples (model's input layout) and class labels: report float vs "
                    "quantized top-1 accuracy")
-
-
-def _run_on_board(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from mcuforge.firmware import run_on_board
-    from mcuforge.report import print_compile_report
-
-    result = run_on_board(args.model, args.input, args.board, _compile_options(args), out_dir=args.keep,
-                          check=not args.no_check, profile=args.profile, timeout=args.timeout)
-    outputs = result.raw if args.raw else result.outputs
-    if args.output.endswith(".npz"):
-        np.savez(args.output, **outputs)
-    else:
-        np.save(args.output, next(iter(outputs.values())))
-    if args.keep:
-        print_compile_report(result.compiled.report, args.keep)
-    for i, n in enumerate(result.instructions):
-        print(f"sample {i}: instructions: {n}")
-    if result.layer_instructions:
-        steps = result.compiled.report["ops"]
-        for layer, n in sorted(result.layer_instructions[0].items()):
-            print(f"  layer {layer:3d} {steps[layer]['kind']:<20} instructions: {n}")
-    print(f"{result.samples} samples on {args.board} (QEMU -icount), outputs written to {args.output}")
-    if result.mismatches:
-        detail = ", ".join(f"'{o}' on {k} of {result.samples} samples" for o, k in result.mismatches.items())
-        print(f"mcuforge: error: board output differs from the integer reference: {detail}", file=sys.stderr)
-        return 1
-    if not args.no_check:
-        print(f"output on {args.board} is bit-exact with the integer reference on all "
-              f"{result.samples} samples")
-    return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
