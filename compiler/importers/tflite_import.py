@@ -2,15 +2,14 @@
 
 The flatbuffer is read with TFLite Micro's generated schema module, which needs no TensorFlow.
 Every TFLite tensor becomes an IR tensor up front (so `Graph.unique_name` sees every name), then
-each operator goes through `CONVERTERS`, a table from builtin name to a small function named like
-the op. Output shapes come from the registry's shape rules and are checked against the shapes the
-file declares. TFLite is NHWC already, so the graph needs no `io_layouts`.
+each operator goes through `CONVERTERS` (tflite_ops.py), a table from builtin name to a small
+function named like the op. Output shapes come from the registry's shape rules and are checked
+against the shapes the file declares. TFLite is NHWC already, so the graph needs no `io_layouts`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,8 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
 import mcuforge.ops  # noqa: F401  (registers the op kinds used below)
 from mcuforge.errors import MfError
+from mcuforge.importers.tflite_ops import CONVERTERS, Node, dequantized
 from mcuforge.ir.graph import Graph, Op, QuantParams, Shape, Tensor
-from mcuforge.ops.common import same_pads
 from mcuforge.ops.registry import infer_shapes
 
 BUILTIN_NAMES = {v: k for k, v in vars(fb.BuiltinOperator).items() if not k.startswith("_")}
@@ -35,259 +34,6 @@ TENSOR_TYPES = {
     fb.TensorType.BOOL: "bool",
 }
 TYPE_NAMES = {v: k for k, v in vars(fb.TensorType).items() if not k.startswith("_")}
-ACTIVATION_NAMES = {
-    fb.ActivationFunctionType.NONE: "NONE",
-    fb.ActivationFunctionType.RELU: "RELU",
-    fb.ActivationFunctionType.RELU_N1_TO_1: "RELU_N1_TO_1",
-    fb.ActivationFunctionType.RELU6: "RELU6",
-}
-
-
-@dataclass
-class Node:
-    """One TFLite operator being converted: its options and its tensors by IR name."""
-
-    graph: Graph
-    source: str
-    builtin: str
-    name: str
-    opts: Any  # the operator's XxxOptionsT, None when it has none
-    inputs: list[str]  # "" where the model omits an optional input
-    outputs: list[str]
-
-    def op(self, kind: str, attrs: dict[str, Any] | None = None, inputs: list[str] | None = None) -> Op:
-        ins = list(self.inputs if inputs is None else inputs)
-        while ins and not ins[-1]:
-            ins.pop()
-        return Op(kind, self.name, ins, list(self.outputs), attrs or {})
-
-    def shape(self, i: int = 0) -> Shape:
-        return self.graph.tensors[self.inputs[i]].shape
-
-    def const(self, i: int) -> np.ndarray:
-        t = self.graph.tensors[self.inputs[i]] if i < len(self.inputs) and self.inputs[i] else None
-        if t is None or t.data is None:
-            raise self.error(f"input {i} must be a constant")
-        return t.data
-
-    def activation(self) -> str:
-        code = self.opts.fusedActivationFunction
-        if code not in ACTIVATION_NAMES:
-            supported = ", ".join(ACTIVATION_NAMES.values())
-            raise self.error(f"fused activation {code} is not supported (only {supported})")
-        return ACTIVATION_NAMES[code]
-
-    def error(self, what: str) -> MfError:
-        return MfError(f"{self.source}: {self.builtin} '{self.name}': {what}")
-
-
-Converter = Callable[[Node], list[Op]]
-
-
-# -- converters, one per TFLite builtin -------------------------------------------------------
-
-
-def _window(node: Node, kernel: tuple[int, int], dilations: tuple[int, int]) -> dict[str, Any]:
-    o = node.opts
-    strides = (o.strideH, o.strideW)
-    pads = (0, 0, 0, 0)
-    if o.padding == fb.Padding.SAME:
-        _, h, w, _ = node.shape(0)
-        top, bottom = same_pads(h, kernel[0], strides[0], dilations[0])
-        left, right = same_pads(w, kernel[1], strides[1], dilations[1])
-        pads = (top, left, bottom, right)
-    return {"strides": strides, "pads": pads, "activation": node.activation()}
-
-
-def conv_2d(node: Node) -> list[Op]:
-    w = node.shape(1)
-    dilations = (node.opts.dilationHFactor, node.opts.dilationWFactor)
-    return [node.op("CONV_2D", {**_window(node, (w[1], w[2]), dilations), "dilations": dilations})]
-
-
-def depthwise_conv_2d(node: Node) -> list[Op]:
-    w = node.shape(1)
-    dilations = (node.opts.dilationHFactor, node.opts.dilationWFactor)
-    attrs = _window(node, (w[1], w[2]), dilations)
-    # As TFLM does: the options' depth_multiplier is unreliable, the weight shape is not.
-    multiplier = w[3] // node.shape(0)[3]
-    return [node.op("DEPTHWISE_CONV_2D", {**attrs, "dilations": dilations, "depth_multiplier": multiplier})]
-
-
-def fully_connected(node: Node) -> list[Op]:
-    x, w = node.shape(0), node.shape(1)
-    attrs = {"activation": node.activation()}
-    flat = (int(np.prod(x)) // w[1], w[1])
-    if node.opts.keepNumDims or x == flat:
-        return [node.op("FULLY_CONNECTED", attrs)]
-    # TFLite flattens every leading dimension into the batch.
-    src = node.graph.tensors[node.inputs[0]]
-    mid = node.graph.add_tensor(Tensor(node.graph.unique_name(f"{src.name}_flat"), flat, src.dtype,
-                                       quant=src.quant))
-    reshape = Op("RESHAPE", mid.name, [src.name], [mid.name], {"shape": flat})
-    return [reshape, node.op("FULLY_CONNECTED", attrs, [mid.name, *node.inputs[1:]])]
-
-
-def _binary(kind: str) -> Converter:
-    def convert(node: Node) -> list[Op]:
-        return [node.op(kind, {"activation": node.activation()})]
-
-    convert.__name__ = kind.lower()
-    return convert
-
-
-def _pool(kind: str) -> Converter:
-    def convert(node: Node) -> list[Op]:
-        kernel = (node.opts.filterHeight, node.opts.filterWidth)
-        return [node.op(kind, {**_window(node, kernel, (1, 1)), "kernel": kernel})]
-
-    convert.__name__ = kind.lower()
-    return convert
-
-
-def mean(node: Node) -> list[Op]:
-    rank = len(node.shape(0))
-    axes = sorted({int(a) % rank for a in node.const(1).reshape(-1)})
-    return [node.op("MEAN", {"axes": tuple(axes), "keepdims": bool(node.opts.keepDims)}, node.inputs[:1])]
-
-
-def _clamp(lo: float, hi: float) -> Converter:
-    def convert(node: Node) -> list[Op]:
-        return [node.op("CLAMP", {"min": lo, "max": hi})]
-
-    return convert
-
-
-def leaky_relu(node: Node) -> list[Op]:
-    return [node.op("LEAKY_RELU", {"alpha": float(node.opts.alpha)})]
-
-
-def _plain(kind: str) -> Converter:
-    def convert(node: Node) -> list[Op]:
-        return [node.op(kind)]
-
-    convert.__name__ = kind.lower()
-    return convert
-
-
-def softmax(node: Node) -> list[Op]:
-    return [node.op("SOFTMAX", {"beta": float(node.opts.beta)})]
-
-
-def _resolve(node: Node, shape: list[int]) -> Shape:
-    """A target shape with its -1 (at most one) worked out from the input's size."""
-    size = int(np.prod(node.shape(0)))
-    known = int(np.prod([d for d in shape if d != -1]))
-    if shape.count(-1) > 1 or (-1 in shape and (known == 0 or size % known)):
-        raise node.error(f"cannot reshape {node.shape(0)} to {shape}")
-    return tuple(size // known if d == -1 else int(d) for d in shape)
-
-
-def reshape(node: Node) -> list[Op]:
-    has_shape_input = len(node.inputs) > 1 and node.inputs[1]
-    if has_shape_input:
-        target = node.const(1).reshape(-1).tolist()
-    elif node.opts is not None and node.opts.newShape is not None:
-        target = [int(d) for d in node.opts.newShape]
-    else:
-        raise node.error("no new shape (neither a shape input nor new_shape option)")
-    return [node.op("RESHAPE", {"shape": _resolve(node, target)}, node.inputs[:1])]
-
-
-def squeeze(node: Node) -> list[Op]:
-    x = node.shape(0)
-    dims = node.opts.squeezeDims if node.opts is not None else None
-    axes = {int(a) % len(x) for a in dims} if dims is not None and len(dims) else None
-    shape = tuple(d for i, d in enumerate(x) if not (d == 1 and (axes is None or i in axes)))
-    return [node.op("RESHAPE", {"shape": shape}, node.inputs[:1])]
-
-
-def expand_dims(node: Node) -> list[Op]:
-    x = list(node.shape(0))
-    axis = int(node.const(1).reshape(-1)[0])
-    x.insert(axis % (len(x) + 1), 1)
-    return [node.op("RESHAPE", {"shape": tuple(x)}, node.inputs[:1])]
-
-
-def concatenation(node: Node) -> list[Op]:
-    axis = node.opts.axis % len(node.shape(0))
-    return [node.op("CONCATENATION", {"axis": axis, "activation": node.activation()})]
-
-
-def pad(node: Node) -> list[Op]:
-    pads = tuple((int(lo), int(hi)) for lo, hi in node.const(1).reshape(-1, 2))
-    value = 0.0  # PAD fills with the output zero point: real zero
-    if len(node.inputs) > 2 and node.inputs[2]:
-        value = _real(node.graph.tensors[node.inputs[2]])
-    return [node.op("PAD", {"pads": pads, "value": value}, node.inputs[:1])]
-
-
-def _real(t: Tensor) -> float:
-    assert t.data is not None
-    v = float(t.data.reshape(-1)[0])
-    if t.quant is None:
-        return v
-    scale, zero_point = t.scalar_quant()
-    return scale * (v - zero_point)
-
-
-def transpose(node: Node) -> list[Op]:
-    perm = tuple(int(p) for p in node.const(1).reshape(-1))
-    return [node.op("TRANSPOSE", {"perm": perm}, node.inputs[:1])]
-
-
-def dequantize(node: Node) -> list[Op]:
-    src = node.graph.tensors[node.inputs[0]]
-    if src.data is None:
-        return [node.op("DEQUANTIZE")]
-    # A constant weight stored as float16 or int8: fold it into a float32 constant.
-    out = node.graph.tensors[node.outputs[0]]
-    out.data = _dequantized(src)
-    out.shape = tuple(out.data.shape)
-    return []
-
-
-def _dequantized(t: Tensor) -> np.ndarray:
-    assert t.data is not None
-    if t.quant is None:
-        return t.data.astype(np.float32)
-    shape = t.quant.broadcast_shape(len(t.shape))
-    zero_point = t.quant.zero_point.reshape(shape)
-    return ((t.data.astype(np.int64) - zero_point) * t.quant.scale.reshape(shape)).astype(np.float32)
-
-
-CONVERTERS: dict[str, Converter] = {
-    "CONV_2D": conv_2d,
-    "DEPTHWISE_CONV_2D": depthwise_conv_2d,
-    "FULLY_CONNECTED": fully_connected,
-    "ADD": _binary("ADD"),
-    "SUB": _binary("SUB"),
-    "MUL": _binary("MUL"),
-    "AVERAGE_POOL_2D": _pool("AVERAGE_POOL_2D"),
-    "MAX_POOL_2D": _pool("MAX_POOL_2D"),
-    "MEAN": mean,
-    "RELU": _clamp(0.0, float("inf")),
-    "RELU6": _clamp(0.0, 6.0),
-    "RELU_N1_TO_1": _clamp(-1.0, 1.0),
-    "RELU_0_TO_1": _clamp(0.0, 1.0),
-    "LEAKY_RELU": leaky_relu,
-    "PRELU": _plain("PRELU"),
-    "LOGISTIC": _plain("LOGISTIC"),
-    "TANH": _plain("TANH"),
-    "HARD_SWISH": _plain("HARD_SWISH"),
-    "SOFTMAX": softmax,
-    "RESHAPE": reshape,
-    "SQUEEZE": squeeze,
-    "EXPAND_DIMS": expand_dims,
-    "CONCATENATION": concatenation,
-    "PAD": pad,
-    "PADV2": pad,
-    "TRANSPOSE": transpose,
-    "QUANTIZE": _plain("QUANTIZE"),
-    "DEQUANTIZE": dequantize,
-}
-
-
 # -- the model --------------------------------------------------------------------------------
 
 
@@ -461,7 +207,7 @@ def _is_quantized_const(t: Tensor) -> bool:
 
 
 def _float_const(graph: Graph, t: Tensor) -> str:
-    return graph.add_const(f"{t.name}_dequantized", _dequantized(t))
+    return graph.add_const(f"{t.name}_dequantized", dequantized(t))
 
 
 def _add_op(graph: Graph, node: Node, op: Op, declared: dict[str, Shape]) -> None:
