@@ -85,6 +85,19 @@ def _weighted(ctx: Ctx, channels: int) -> tuple[dict[str, Any], dict[str, np.nda
     return params, arrays
 
 
+def _fold_input_offset(ctx: Ctx, arrays: dict[str, np.ndarray], input_offset: int,
+                       row_sums: np.ndarray) -> None:
+    """bias + input_offset * (sum of each output channel's weights), so that the int8 kernels
+    multiply raw inputs (TinyEngine's precomputation): sum (x + off) * w = sum x * w + off * sum w.
+    Padded cells, which TFLite skips, must then hold the input zero point (the kernels do that)."""
+    bias = arrays.get("bias", np.zeros(row_sums.shape, np.int64)).astype(np.int64)
+    folded = bias + np.int64(input_offset) * row_sums.astype(np.int64)
+    if folded.min(initial=0) < -(1 << 31) or folded.max(initial=0) >= 1 << 31:
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': bias with the input offset folded in "
+                         f"leaves int32 ({int(folded.min())}..{int(folded.max())})")
+    arrays["bias"] = folded.astype(np.int32)
+
+
 def conv_2d(ctx: Ctx) -> KernelCall:
     w = _tensor(ctx, 1)
     a = ctx.op.attrs
@@ -95,6 +108,9 @@ def conv_2d(ctx: Ctx) -> KernelCall:
     kernel = "mf_convolve_1x1_s8" if pointwise else "mf_convolve_s8"
     if a.get("weight_encoding"):
         kernel = "mf_convolve_" + _packed(ctx, w, params, arrays)
+    else:
+        assert w.data is not None
+        _fold_input_offset(ctx, arrays, params["input_offset"], w.data.sum(axis=(1, 2, 3), dtype=np.int64))
     dims = {"input": dims4(_tensor(ctx, 0).shape), "filter": dims4(w.shape),
             "output": dims4(ctx.outs[0].shape)}
     return KernelCall(kernel, params, arrays, dims)
@@ -125,6 +141,8 @@ def depthwise_conv_2d(ctx: Ctx) -> KernelCall:
     pt, pl, _, _ = a["pads"]
     params.update(stride=tuple(a["strides"]), padding=(pt, pl), dilation=tuple(a["dilations"]),
                   ch_mult=int(a["depth_multiplier"]))
+    assert w.data is not None
+    _fold_input_offset(ctx, arrays, params["input_offset"], w.data.sum(axis=(0, 1, 2), dtype=np.int64))
     dims = {"input": dims4(_tensor(ctx, 0).shape), "filter": dims4(w.shape),
             "output": dims4(ctx.outs[0].shape)}
     return KernelCall("mf_depthwise_conv_s8", params, arrays, dims)
@@ -143,7 +161,13 @@ def fully_connected(ctx: Ctx) -> KernelCall:
     params.update(filter_offset=-int(w.quant.zero_point[0]), per_channel=int(per_channel),
                   batches=int(np.prod(x.shape[:-1], dtype=np.int64)), accum_depth=int(w.shape[1]),
                   output_depth=int(w.shape[0]))
-    suffix = _packed(ctx, w, params, arrays) if ctx.op.attrs.get("weight_encoding") else "s8"
+    if ctx.op.attrs.get("weight_encoding"):
+        suffix = _packed(ctx, w, params, arrays)
+    else:  # sum (x + off) * (w + f_off) = sum x * w + f_off * sum x + off * (sum w + depth * f_off)
+        assert w.data is not None
+        suffix = "s8"
+        sums = w.data.sum(axis=1, dtype=np.int64) + int(w.shape[1]) * params["filter_offset"]
+        _fold_input_offset(ctx, arrays, params["input_offset"], sums)
     return KernelCall(f"mf_fully_connected_{suffix}", params, arrays)
 
 

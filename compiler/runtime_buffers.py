@@ -13,12 +13,19 @@ INT16_BYTES = 2
 
 
 def convolve_s8(input_dims: Dims, filter_dims: Dims) -> int:
-    """One im2col patch of KH * KW * C_in int16 values (input offset already added)."""
+    """Two im2col patches of KH * KW * C_in int16 values (two output pixels per pass)."""
+    return 2 * filter_dims[1] * filter_dims[2] * input_dims[3] * INT16_BYTES
+
+
+def convolve_s4(input_dims: Dims, filter_dims: Dims) -> int:
+    """One im2col patch of KH * KW * C_in int16 values (input offset already added); the same
+    for mf_convolve_cb4."""
     return filter_dims[1] * filter_dims[2] * input_dims[3] * INT16_BYTES
 
 
 def convolve_1x1_s8(input_dims: Dims, filter_dims: Dims) -> int:
-    return 0
+    """Two pixel rows of C_in int16 values (the DSP path widens them there)."""
+    return 2 * input_dims[3] * INT16_BYTES
 
 
 def depthwise_conv_s8(input_dims: Dims, filter_dims: Dims) -> int:
@@ -35,8 +42,10 @@ def avgpool_s8(output_w: int, channels: int) -> int:
 
 def scratch_bytes(kernel: str, dims: dict[str, Dims], params: dict[str, int]) -> int:
     """Scratch bytes of a kernel call as `mcuforge.kernel_params.KernelCall` describes it."""
-    if kernel in ("mf_convolve_s8", "mf_convolve_s4", "mf_convolve_cb4"):  # the same patch
+    if kernel == "mf_convolve_s8":
         return convolve_s8(dims["input"], dims["filter"])
+    if kernel in ("mf_convolve_s4", "mf_convolve_cb4"):
+        return convolve_s4(dims["input"], dims["filter"])
     if kernel == "mf_convolve_1x1_s8":
         return convolve_1x1_s8(dims["input"], dims["filter"])
     if kernel == "mf_depthwise_conv_s8":

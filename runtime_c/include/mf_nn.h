@@ -15,6 +15,11 @@
  *  - Arguments the caller can get wrong in a way that is cheap to see return MF_ARG_ERROR;
  *    everything else is an assert (compiled out with NDEBUG): the compiler validated it.
  *  - Input and output buffers must not overlap unless the function says it may run in place.
+ *  - The int8-weight convolution, depthwise and dense kernels take the input offset folded into
+ *    the bias (TinyEngine's precomputation, done by compiler/kernel_params.py): their bias[o]
+ *    is the layer's bias + input_offset * (sum of filter row o), so the inner loops multiply raw
+ *    int8 inputs. Padding reads as the input zero point, which then contributes nothing.
+ *    The 4-bit and sparse kernels take the layer's own bias.
  */
 #ifndef MF_NN_H
 #define MF_NN_H
@@ -190,9 +195,9 @@ typedef struct {
 /*
  * General 2-D convolution, NHWC input x OHWI filter -> NHWC output.
  *   input_dims  (N, H, W, C_in)       filter_dims (C_out, KH, KW, C_in)
- *   bias        C_out int32 values or NULL
+ *   bias        C_out int32 values, the input offset folded in (see the top), or NULL for 0
  *   output_dims (N, OH, OW, C_out)    quant_params: C_out multipliers and shifts
- * Padded cells contribute nothing (as if they held the input zero point).
+ * Padded cells contribute nothing (they hold the input zero point, -input_offset).
  * Scratch: mf_convolve_s8_get_buffer_size(input_dims, filter_dims) bytes in ctx.
  */
 mf_status mf_convolve_s8(const mf_context *ctx,
@@ -206,14 +211,15 @@ mf_status mf_convolve_s8(const mf_context *ctx,
                          const mf_dims *output_dims,
                          int8_t *output);
 
-/* Scratch bytes for mf_convolve_s8: one im2col patch of KH * KW * C_in int16 values. */
+/* Scratch bytes for mf_convolve_s8: two im2col patches of KH * KW * C_in int16 values. */
 int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims);
 
 /*
  * 1x1 convolution with stride 1 and no padding: a (N*H*W, C_in) x (C_out, C_in)^T matrix
  * multiply. Same arguments as mf_convolve_s8; stride, padding and dilation must be 1, 0, 1
- * (MF_ARG_ERROR otherwise) and filter_dims (C_out, 1, 1, C_in).
- * Scratch: mf_convolve_1x1_s8_get_buffer_size() bytes (0 for the portable path).
+ * (MF_ARG_ERROR otherwise) and filter_dims (C_out, 1, 1, C_in); bias folded as for
+ * mf_convolve_s8.
+ * Scratch: mf_convolve_1x1_s8_get_buffer_size() bytes: two pixel rows of C_in int16 values.
  */
 mf_status mf_convolve_1x1_s8(const mf_context *ctx,
                              const mf_conv_params *conv_params,
@@ -232,7 +238,8 @@ int32_t mf_convolve_1x1_s8_get_buffer_size(const mf_dims *input_dims, const mf_d
  * Depthwise 2-D convolution with channel multiplier and dilation.
  *   input_dims (N, H, W, C)   filter_dims (1, KH, KW, C * ch_mult)
  *   output_dims (N, OH, OW, C * ch_mult); bias and quant arrays have C * ch_mult entries.
- * Scratch: mf_depthwise_conv_s8_get_buffer_size(...) bytes (0 for the portable path).
+ *   bias[oc] = layer bias + input_offset * sum over (ky, kx) of filter[ky][kx][oc], or NULL.
+ * Scratch: none (mf_depthwise_conv_s8_get_buffer_size returns 0).
  */
 mf_status mf_depthwise_conv_s8(const mf_context *ctx,
                                const mf_dw_conv_params *dw_conv_params,
@@ -249,10 +256,13 @@ int32_t mf_depthwise_conv_s8_get_buffer_size(const mf_dims *input_dims,
                                              const mf_dims *filter_dims);
 
 /*
- * Fully connected: for each of `batches` rows of `accum_depth` inputs,
- * out[o] = requant(sum_i (x[i] + input_offset) * (w[o, i] + filter_offset) + bias[o]).
+ * Fully connected: for each of `batches` rows of `accum_depth` inputs, what TFLite computes,
+ * out[o] = requant(sum_i (x[i] + input_offset) * (w[o, i] + filter_offset) + layer_bias[o]),
+ * as out[o] = requant(sum_i x[i] * w[o, i] + filter_offset * sum_i x[i] + bias[o]) with
+ * bias[o] = layer_bias[o] + input_offset * (sum_i w[o, i] + accum_depth * filter_offset):
+ * fc_params->input_offset is not read.
  *   filter (output_depth, accum_depth) row-major; bias output_depth int32 values or NULL.
- * Scratch: mf_fully_connected_s8_get_buffer_size(...) bytes (0 for the portable path).
+ * Scratch: none (mf_fully_connected_s8_get_buffer_size returns 0).
  */
 mf_status mf_fully_connected_s8(const mf_context *ctx,
                                 const mf_fc_params *fc_params,

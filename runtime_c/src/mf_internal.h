@@ -9,7 +9,8 @@
  * Feature macros: MF_USE_DSP / MF_USE_MVE are derived from the compiler's __ARM_FEATURE_*
  * macros here, so every kernel file can put its optimized path next to the portable one
  * behind `#if MF_USE_DSP` without repeating the detection. Defining MF_PORTABLE forces the
- * portable C paths (used by the host tests).
+ * portable C paths; defining MF_EMULATE_DSP turns the DSP paths on with the instructions
+ * emulated in C (mf_dsp.h), which is how the host tests check the Cortex-M4 code.
  */
 #ifndef MF_INTERNAL_H
 #define MF_INTERNAL_H
@@ -17,11 +18,14 @@
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mf_nn.h"
 
-#if defined(__ARM_FEATURE_DSP) && (__ARM_FEATURE_DSP == 1) && !defined(MF_PORTABLE)
+#if defined(MF_EMULATE_DSP) ||                                                              \
+    (defined(__ARM_FEATURE_DSP) && (__ARM_FEATURE_DSP == 1) && !defined(MF_PORTABLE))
 #define MF_USE_DSP 1
+#include "mf_dsp.h"
 #else
 #define MF_USE_DSP 0
 #endif
@@ -86,6 +90,23 @@ static inline int32_t mf_requantize(int32_t x, int32_t multiplier, int32_t shift
         mf_sat_rounding_doubling_high_mul(mf_shift_left(x, left), multiplier), right);
 }
 
+/* mf_requantize for a multiplier in [0, 2^31), the only kind conv, depthwise and dense layers
+ * have, in fewer instructions: with a non-negative multiplier the saturating case cannot occur,
+ * and the asymmetric nudge followed by a division truncating toward zero equals adding 2^30
+ * and shifting right arithmetically (floor), so the high multiply is one 64-bit
+ * multiply-accumulate and a shift. The rounding right shift is TFLite's. */
+static inline int32_t mf_requantize_fast(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    assert(multiplier >= 0 && shift >= -31 && shift < 32);
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int64_t prod = (int64_t)mf_shift_left(acc, left) * multiplier + ((int64_t)1 << 30);
+    const int32_t x = (int32_t)(prod >> 31); /* |prod| < 2^62: fits */
+    const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
+    const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)x >> 31);
+    return (x >> right) + ((x & mask) > threshold ? 1 : 0);
+}
+
 /* Requantize a 32-bit accumulator and place it in the output range. */
 static inline int8_t mf_requantize_to_s8(int32_t acc,
                                          int32_t multiplier,
@@ -93,7 +114,7 @@ static inline int8_t mf_requantize_to_s8(int32_t acc,
                                          int32_t output_offset,
                                          const mf_activation *act)
 {
-    const int32_t v = mf_requantize(acc, multiplier, shift) + output_offset;
+    const int32_t v = mf_requantize_fast(acc, multiplier, shift) + output_offset;
     return (int8_t)mf_clamp_i32(v, act->min, act->max);
 }
 
@@ -198,6 +219,116 @@ static inline void mf_im2col_s16(const mf_conv_params *p,
         }
     }
 }
+
+/* The receptive field of output pixel (out_y, out_x) as raw int8 values, padded cells holding
+ * the input zero point (-input_offset): with the input offset folded into the bias on the host
+ * (kernel_params), a padded cell then contributes exactly nothing, as in TFLite. */
+static inline void mf_im2col_s8(const mf_conv_params *p,
+                                const mf_dims *input_dims,
+                                const int8_t *in,
+                                const mf_dims *filter_dims,
+                                int32_t out_y,
+                                int32_t out_x,
+                                int8_t *patch)
+{
+    const int32_t cin = input_dims->c;
+    const int32_t kw = filter_dims->w;
+    const int8_t pad = (int8_t)(-p->input_offset);
+    const int32_t y0 = out_y * p->stride.h - p->padding.h;
+    const int32_t x0 = out_x * p->stride.w - p->padding.w;
+    /* Taps kx in [kx_lo, kx_hi) are inside the image along x (dilation 1: one run of bytes). */
+    int32_t kx_lo = 0;
+    int32_t kx_hi = kw;
+    if (p->dilation.w == 1) {
+        kx_lo = mf_clamp_i32(-x0, 0, kw);
+        kx_hi = mf_clamp_i32(input_dims->w - x0, kx_lo, kw);
+    }
+    for (int32_t ky = 0; ky < filter_dims->h; ky++) {
+        const int32_t iy = y0 + ky * p->dilation.h;
+        if (iy < 0 || iy >= input_dims->h) {
+            memset(patch, pad, (size_t)kw * cin);
+        } else if (p->dilation.w == 1) {
+            memset(patch, pad, (size_t)kx_lo * cin);
+            if (kx_hi > kx_lo) {
+                memcpy(patch + kx_lo * cin,
+                       in + ((size_t)iy * input_dims->w + (size_t)(x0 + kx_lo)) * cin,
+                       (size_t)(kx_hi - kx_lo) * cin);
+            }
+            memset(patch + kx_hi * cin, pad, (size_t)(kw - kx_hi) * cin);
+        } else {
+            for (int32_t kx = 0; kx < kw; kx++) {
+                const int32_t ix = x0 + kx * p->dilation.w;
+                if (ix < 0 || ix >= input_dims->w) {
+                    memset(patch + kx * cin, pad, (size_t)cin);
+                } else {
+                    memcpy(patch + kx * cin, in + ((size_t)iy * input_dims->w + ix) * cin,
+                           (size_t)cin);
+                }
+            }
+        }
+        patch += kw * cin;
+    }
+}
+
+/* ---- int8 matrix multiplies shared by convolution and dense layers (mf_nn_mat_mult_s8.c) -- */
+
+/* Bias and requantization of the output channels of one multiply. The bias already holds the
+ * input offset times the filter row sums (folded on the host), so the products are plain
+ * int8 x int8. quant_step is 1 for per-channel multipliers, 0 for one per tensor. */
+typedef struct {
+    const int32_t *bias; /* NULL: zero */
+    const int32_t *multiplier;
+    const int32_t *shift;
+    int32_t quant_step;
+    int32_t output_offset;
+    mf_activation activation;
+} mf_nn_requant;
+
+static inline int8_t mf_nn_requant_out(const mf_nn_requant *rq, int32_t acc, int32_t o)
+{
+    const int32_t q = o * rq->quant_step;
+    return mf_requantize_to_s8(
+        acc, rq->multiplier[q], rq->shift[q], rq->output_offset, &rq->activation);
+}
+
+static inline int32_t mf_nn_bias(const mf_nn_requant *rq, int32_t o)
+{
+    return rq->bias != NULL ? rq->bias[o] : 0;
+}
+
+/* Portable: out[r * n + o] = requant(bias[o] + sum_i x_r[i] * filter[o * k + i]) for the row
+ * x0 and, when x1 is not NULL, the row x1 too (two rows share every filter load). */
+void mf_nn_mat_mult_s8(const int8_t *x0,
+                       const int8_t *x1,
+                       const int8_t *filter,
+                       int32_t k,
+                       int32_t n,
+                       const mf_nn_requant *rq,
+                       int8_t *out);
+
+#if MF_USE_DSP
+/* DSP: the same for one int8 row, SXTB16 + SMLAD, four output channels per pass. */
+void mf_nn_vec_mat_mult_s8(const int8_t *x,
+                           const int8_t *filter,
+                           int32_t k,
+                           int32_t n,
+                           const mf_nn_requant *rq,
+                           int8_t *out);
+
+/* DSP: the same for two rows already widened by mf_nn_s8_to_s16_reordered, two rows by two
+ * output channels per pass (8 SMLADs per 4 filter bytes of each channel). */
+void mf_nn_mat_mult_s16(const int16_t *x0,
+                        const int16_t *x1,
+                        const int8_t *filter,
+                        int32_t k,
+                        int32_t n,
+                        const mf_nn_requant *rq,
+                        int8_t *out);
+
+/* int8 -> int16 in the order SXTB16 takes filter bytes apart: each group of four values
+ * x0 x1 x2 x3 becomes x0 x2 x1 x3; the len % 4 values at the end keep their order. */
+void mf_nn_s8_to_s16_reordered(const int8_t *src, int16_t *dst, int32_t len);
+#endif
 
 /* ---- 4-bit weights (compiler/ops/packed_weights.py) ------------------------------------ */
 

@@ -13,14 +13,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from mfnn import Kernels, build_library
+from mfnn import VARIANTS, Kernels, build_library
 
 SANITIZE = os.environ.get("MF_SANITIZE") == "1"
 
 
-@pytest.fixture(scope="session")
-def mf(tmp_path_factory: pytest.TempPathFactory) -> Kernels:
+@pytest.fixture(scope="session", params=sorted(VARIANTS))
+def mf(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Kernels:
+    """The library in each host variant: every kernel test runs on the portable C paths and on
+    the DSP paths (instructions emulated), which are what a Cortex-M4 runs."""
     if shutil.which("gcc") is None:
         pytest.skip("gcc not found: cannot build the kernel library for the host")
-    out = tmp_path_factory.mktemp("mf_nn")
-    return Kernels(build_library(Path(out), sanitize=SANITIZE))
+    out = tmp_path_factory.mktemp(f"mf_nn_{request.param}")
+    return Kernels(build_library(Path(out), sanitize=SANITIZE, variant=request.param))

@@ -23,10 +23,15 @@ i8p = C.POINTER(C.c_int8)
 i32p = C.POINTER(C.c_int32)
 
 
-def build_library(out_dir: Path, sanitize: bool) -> Path:
-    """Compile every runtime_c/src/*.c into one shared object (portable paths, asserts on)."""
-    lib = out_dir / ("libmf_nn_san.so" if sanitize else "libmf_nn.so")
-    flags = [*WARNINGS, "-shared", "-fPIC", "-g", "-DMF_PORTABLE"]
+# Host builds of the library: the portable C paths, and the DSP paths (the code a Cortex-M4
+# runs) with the DSP instructions emulated in C (runtime_c/src/mf_dsp.h).
+VARIANTS = {"portable": ["-DMF_PORTABLE"], "dsp": ["-DMF_EMULATE_DSP"]}
+
+
+def build_library(out_dir: Path, sanitize: bool, variant: str = "portable") -> Path:
+    """Compile every runtime_c/src/*.c into one shared object (asserts on) for a VARIANTS key."""
+    lib = out_dir / f"libmf_nn_{variant}{'_san' if sanitize else ''}.so"
+    flags = [*WARNINGS, "-shared", "-fPIC", "-g", *VARIANTS[variant]]
     flags += ["-O1", *SANITIZE] if sanitize else ["-O2"]
     sources = sorted(str(p) for p in (RUNTIME / "src").glob("*.c"))
     cmd = ["gcc", *flags, f"-I{RUNTIME / 'include'}", *sources, "-o", str(lib)]

@@ -9,6 +9,8 @@ import pytest
 from mfnn import MF_OK, Kernels
 from oneop import ACTIVATIONS, CHANNELS, OneOp, act_data, act_quant, bias, cases, out_quant_for, weights
 
+from mcuforge.ir.graph import QuantParams
+
 
 def window(rng: np.random.Generator, size: tuple[int, int]) -> dict:
     """Random kernel, stride, dilation and pads for which the output is at least 1x1."""
@@ -100,6 +102,26 @@ def test_fully_connected(mf: Kernels, seed: int) -> None:
         one.input(b, bq, const=True)
     call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()), depth))
     assert call.params["per_channel"] == int(wq.per_channel)
+    status, y = mf.fully_connected(call, x, wt, expected.shape)
+    assert status == MF_OK
+    np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.parametrize("seed", cases(20))
+def test_fully_connected_asymmetric_weights(mf: Kernels, seed: int) -> None:
+    """Per-tensor weights with a zero point: the kernel adds filter_offset * sum(x) per row to the
+    bias the compiler folded the rest of the offset products into."""
+    rng = np.random.default_rng(3500 + seed)
+    depth, units = int(rng.choice((1, 3, 4, 9, 33))), int(rng.choice(CHANNELS))
+    one = OneOp("FULLY_CONNECTED", {"activation": "NONE"})
+    xq = act_quant(rng)
+    x = act_data(rng, (int(rng.integers(1, 4)), depth))
+    wt = rng.integers(-128, 128, size=(units, depth), dtype=np.int8)
+    wq = QuantParams(np.float32(rng.uniform(0.001, 0.02)), int(rng.integers(-100, 100)))
+    one.input(x, xq)
+    one.input(wt, wq, const=True)
+    call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), float(wq.scale[0]), depth))
+    assert call.params["filter_offset"] == -int(wq.zero_point[0])
     status, y = mf.fully_connected(call, x, wt, expected.shape)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
