@@ -33,6 +33,7 @@ class CompileOptions:
     weights: str = "int8"  # "int4" / "cb4": 4-bit weight storage (mcuforge.compress.encode)
     clusters: int = 16  # codebook entries for "cb4"
     codebook_per_channel: bool = False  # one codebook per output channel instead of per layer
+    sparse: bool = False  # bitmap + nonzero values for int8 conv/dense weights where that saves bytes
 
 
 @dataclass
@@ -111,6 +112,17 @@ def encode_for(graph: Graph, int_graph: Graph, opts: CompileOptions) -> tuple[Gr
     return g, [asdict(n) for n in notes]
 
 
+def sparse_for(int_graph: Graph, opts: CompileOptions) -> tuple[Graph, list[dict]]:
+    """The sparse weight format on the int8 layers where it saves flash (opts.sparse); a note per
+    weighted int8 layer: sparsity, sparse and dense bytes, the format kept."""
+    if not opts.sparse:
+        return int_graph, []
+    from mcuforge.compress.sparse import sparse_weights
+
+    g, notes = sparse_weights(int_graph)
+    return g, [{**asdict(n), "sparsity": round(n.sparsity, 4), "note": n.line()} for n in notes]
+
+
 def compile_model(
 model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> Compiled:
     opts = opts or CompileOptions()
@@ -118,11 +130,13 @@ model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> C
     name = c_identifier(opts.name or Path(model).stem.split(".")[0], "model")
     int_graph, accuracy = to_int8(graph, opts)
     int_graph, encoding = encode_for(graph, int_graph, opts)
+    int_graph, sparse = sparse_for(int_graph, opts)
     program = lower(int_graph, name, opts.alignment)
     out = Path(out_dir)
     files = render(int_graph, program, name, out, str(model))
     report = build_report(int_graph, program, name, str(model), accuracy)
     report["weight_encoding"] = encoding
+    report["sparse"] = sparse
     compiled = Compiled(name, int_graph, program, accuracy, report, files)
     if opts.board != "host":
         from mcuforge.firmware import make_firmware

@@ -117,11 +117,15 @@ def conv_2d(ctx: Ctx) -> KernelCall:
 
 
 def _packed(ctx: Ctx, w: Tensor, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
-    """The 4-bit filter of an op with a weight_encoding (ops/packed_weights.py) as call arrays;
-    returns the kernel suffix, "s4" or "cb4"."""
+    """The packed filter of an op with a weight_encoding (ops/packed_weights.py) as call arrays;
+    returns the kernel suffix, "s4", "cb4" or "sparse_s8" (mask and nonzero values)."""
     assert w.data is not None and w.quant is not None
     if np.any(w.quant.zero_point != 0):
-        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': 4-bit weights must be symmetric")
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': packed ({ctx.op.attrs['weight_encoding']}) "
+                         "weights must be symmetric")
+    if ctx.op.attrs["weight_encoding"] == "sparse":
+        arrays["mask"], arrays["filter"] = packed_weights.pack_sparse(w.data)
+        return "sparse_s8"
     try:
         packed, book = packed_weights.packed_filter(w.data, ctx.op.attrs)
     except ValueError as e:

@@ -68,6 +68,12 @@ def print_compile_report(report: dict, out_dir: str, console: Console | None = N
         if acc.get("int8_accuracy") is not None:
             console.print(f"top-1 accuracy on {acc['eval_samples']} labelled samples: "
                           f"float {acc['float_accuracy']:.4f}, int8 {acc['int8_accuracy']:.4f}")
+    for note in report.get("weight_encoding") or []:
+        if note.get("reason"):
+            console.print(f"weights {note['op']}: {note['reason']}")
+    for note in report.get("sparse") or []:
+        if note["format"] == "sparse" or note["sparsity"] >= 0.1:
+            console.print(f"sparse weights {note['note']}")
     fw = report.get("firmware")
     if fw:
         print_memory(fw, console)

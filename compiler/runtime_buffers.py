@@ -40,6 +40,11 @@ def avgpool_s8(output_w: int, channels: int) -> int:
     return 0
 
 
+def convolve_sparse_s8(input_dims: Dims, filter_dims: Dims) -> int:
+    """One im2col patch of KH * KW * C_in int16 values (input offset already added)."""
+    return filter_dims[1] * filter_dims[2] * input_dims[3] * INT16_BYTES
+
+
 def scratch_bytes(kernel: str, dims: dict[str, Dims], params: dict[str, int]) -> int:
     """Scratch bytes of a kernel call as `mcuforge.kernel_params.KernelCall` describes it."""
     if kernel == "mf_convolve_s8":
@@ -52,6 +57,8 @@ def scratch_bytes(kernel: str, dims: dict[str, Dims], params: dict[str, int]) ->
         return depthwise_conv_s8(dims["input"], dims["filter"])
     if kernel == "mf_fully_connected_s8":
         return fully_connected_s8(params["accum_depth"], params["output_depth"])
+    if kernel == "mf_convolve_sparse_s8":
+        return convolve_sparse_s8(dims["input"], dims["filter"])
     if kernel == "mf_avgpool_s8":
         return avgpool_s8(dims["output"][2], dims["output"][3])
     return 0

@@ -190,7 +190,8 @@ def test_cli_compress_and_compile(trained, digits: dict, tmp_path: Path,
                  "--epochs", "1", "-o", str(out)])
     assert code == 0 and out.exists()
     assert (tmp_path / "small_accuracy_vs_flash.png").exists()
-    assert "weights flash" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "weights flash" in printed and "entropy report" in printed
     code = main(["compile", str(out), "--calib", str(tmp_path / "x.npy"), "--cluster", "16",
                  "-o", str(tmp_path / "c")])
     assert code == 0

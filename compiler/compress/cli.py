@@ -1,13 +1,18 @@
 """`mcuforge compress` and the compression flags of `mcuforge compile`.
 
     mcuforge compress MODEL --train X.npy Y.npy --eval X.npy Y.npy [--prune-structured 0.3]
-        [--prune 0.7] [--cluster 16 | --int4] [--lowrank 0.9] [--distill-from TEACHER]
-        -o compressed.keras
+        [--prune 0.7] [--cluster 16 | --int4] [--lowrank 0.9 | --lowrank-target 0.3]
+        [--distill-from TEACHER] [--sparse | --no-sparse] -o compressed.keras
 
-prints a table per step (parameters, weights flash, MACs, arena, top-1 of the int8 C), writes
-the compressed Keras model, a JSON report and a PNG of accuracy against flash. `compile` takes
-the same flags: Keras-level steps run first, then the model compiles with the chosen 4-bit
-weight format.
+prints a table per step (parameters, weights flash, MACs, arena, top-1 of the int8 C), which
+layers store their weights sparse and which stay dense (with both sizes), and the entropy
+report of the last step's weights; writes the compressed Keras model, a JSON report and a PNG
+of accuracy against flash. `compile` takes the same flags: Keras-level steps run first, then the
+model compiles with the chosen weight formats.
+
+MODEL must be a Keras model: pruning, clustering, low-rank and distillation fine-tune float
+weights. An int8 model (.mfir, .tflite) takes the data-free storage formats on `compile`
+(--int4, --cluster K, --sparse).
 """
 
 from __future__ import annotations
@@ -47,6 +52,11 @@ def add_compress_flags(p: argparse.ArgumentParser, with_eval: bool) -> None:
     g.add_argument("--int4", action="store_true", help="symmetric per-channel int4 weights, two per byte")
     g.add_argument("--lowrank", type=float, metavar="ENERGY", help="SVD of Dense/1x1 conv keeping this "
                    "fraction of the singular-value energy")
+    g.add_argument("--lowrank-target", type=float, metavar="FRACTION", help="SVD of Dense/1x1 conv with the "
+                   "rank that keeps this fraction of each layer's weights (instead of --lowrank)")
+    g.add_argument("--sparse", action=argparse.BooleanOptionalAction, default=None,
+                   help="store int8 conv/dense weights as a bitmap + nonzero values where that saves "
+                   "flash (default: on with --prune); layers where it does not pay stay dense")
     g.add_argument("--distill-from", metavar="TEACHER", help="teacher model for knowledge distillation")
     g.add_argument("--epochs", type=int, default=8, help="recovery epochs after each step (default 8)")
     g.add_argument("--temperature", type=float, default=4.0, help="distillation temperature T")
@@ -72,13 +82,14 @@ def compress_options(args: argparse.Namespace) -> CompressOptions:
         prune_structured=args.prune_structured, structured_norm=args.structured_norm,
         global_threshold=args.global_threshold, prune=args.prune, prune_steps=args.prune_steps,
         cluster=args.cluster, codebook_per_channel=args.codebook_per_channel, int4=args.int4,
-        lowrank=args.lowrank, distill_from=args.distill_from, epochs=args.epochs,
+        lowrank=args.lowrank, lowrank_target=args.lowrank_target, sparse=args.sparse,
+        distill_from=args.distill_from, epochs=args.epochs,
         temperature=args.temperature, alpha=args.alpha, progress=True,
     )
 
 
 def _keras_steps(args: argparse.Namespace) -> bool:
-    keras_level = (args.prune_structured, args.prune, args.lowrank, args.distill_from)
+    keras_level = (args.prune_structured, args.prune, args.lowrank, args.lowrank_target, args.distill_from)
     return any(v is not None for v in keras_level) or (args.cluster is not None and args.train is not None)
 
 
@@ -87,6 +98,7 @@ def run_compress(args: argparse.Namespace, output: Path) -> Any:
     from mcuforge.compress.pipeline import compress
     from mcuforge.compress.plot import plot_accuracy_vs_flash
 
+    check_keras_model(args.model)
     train = _load_pair(args.train, "train")
     eval_data = _load_pair(getattr(args, "eval", None), "eval")
     calib = np.load(args.calib) if getattr(args, "calib", None) not in (None, "random") else None
@@ -97,6 +109,7 @@ def run_compress(args: argparse.Namespace, output: Path) -> Any:
     stem = saved.with_suffix("")
     png = plot_accuracy_vs_flash(result.rows, f"{stem}_accuracy_vs_flash.png", Path(args.model).name)
     report = {"rows": [asdict(r) for r in result.rows], "notes": result.notes, "weights": result.weights,
+              "entropy": [asdict(e) for e in result.entropy],
               "model": str(saved), "plot": str(png) if png else None,
               "accuracy_recovered": train is not None}
     Path(f"{stem}_report.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -120,6 +133,40 @@ def print_table(result: Any) -> None:
     console.print(table)
     for step, lines in result.notes.items():
         console.print(f"[bold]{step}[/bold]: " + "; ".join(lines))
+    if result.entropy:
+        print_entropy(result.entropy, console)
+
+
+def print_entropy(rows: list[Any], console: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title="entropy report (last step, for information: no Huffman decoder on the device)",
+                  title_justify="left")
+    for col in ("layer", "kind", "weights", "stored B", "Huffman B", "Huffman / stored"):
+        table.add_column(col, justify="left" if col in ("layer", "kind") else "right")
+    for e in rows:
+        table.add_row(e.op, e.kind, f"{e.weights:,}", f"{e.stored_bytes:,}", f"{e.huffman_bytes:,}",
+                      f"{e.huffman_bytes / max(e.stored_bytes, 1):.2f}")
+    stored, huff = sum(e.stored_bytes for e in rows), sum(e.huffman_bytes for e in rows)
+    table.add_row("total", "", f"{sum(e.weights for e in rows):,}", f"{stored:,}", f"{huff:,}",
+                  f"{huff / max(stored, 1):.2f}")
+    console.print(table)
+
+
+KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+def check_keras_model(model: str) -> None:
+    """compress fine-tunes in Keras: refuse other formats with what to do instead."""
+    path = Path(model)
+    if path.suffix.lower() in KERAS_SUFFIXES or (path.is_dir() and (path / "saved_model.pb").exists()):
+        return
+    hint = {".mfir": "an int8 graph from `mcuforge quantize`", ".tflite": "a TFLite flatbuffer",
+            ".onnx": "an ONNX model"}.get(path.suffix.lower(), f"a '{path.suffix or path.name}' file")
+    raise MfError(f"{model}: {hint}; compress takes a Keras model (.keras, .h5 or a SavedModel folder), "
+                  "because pruning, clustering, low-rank and distillation fine-tune its float weights "
+                  "in Keras. For this model use the data-free storage formats of `mcuforge compile "
+                  f"{path.name} --int4 | --cluster K | --sparse`, or compress the Keras original")
 
 
 def cmd_compress(args: argparse.Namespace) -> int:
@@ -129,7 +176,8 @@ def cmd_compress(args: argparse.Namespace) -> int:
 
 def add_compress_subcommand(sub: Any) -> None:
     p = sub.add_parser("compress", help="prune, cluster, factorize, distill; measured on the compiled C")
-    p.add_argument("model", help="Keras model (.keras / .h5 / SavedModel)")
+    p.add_argument("model", help="Keras model (.keras / .h5 / SavedModel); int8 models (.mfir, "
+                   ".tflite) take --int4 / --cluster / --sparse on `mcuforge compile` instead")
     p.add_argument("--calib", help="calibration samples .npy (default: the first 200 training samples)")
     add_compress_flags(p, with_eval=True)
     p.add_argument("-o", "--output", required=True, help="compressed model (.keras)")
@@ -140,8 +188,9 @@ def prepare_compile(args: argparse.Namespace, opts: CompileOptions) -> tuple[str
     """The model `compile` should compile and its options, after the Keras-level compression
     steps the flags ask for (into a temporary .keras file)."""
     weights = "cb4" if args.cluster else "int4" if args.int4 else "int8"
+    sparse = args.sparse if args.sparse is not None else args.prune is not None
     opts = replace(opts, weights=weights, clusters=args.cluster or 16,
-                   codebook_per_channel=args.codebook_per_channel)
+                   codebook_per_channel=args.codebook_per_channel, sparse=sparse)
     if not _keras_steps(args):
         return args.model, opts
     out = Path(tempfile.mkdtemp(prefix="mcuforge-compress-")) / "compressed.keras"

@@ -1,5 +1,6 @@
 """Entropy report: the Huffman-coded size of each layer's stored weights (int8 values, or the
-4-bit indices of a codebook layer), for information: how far the flash format is from what an
+4-bit indices of a codebook layer; a sparse layer's stored bytes are its bitmap and nonzero
+values), for information: how far the flash format is from what an
 entropy coder would reach. No runtime decoder exists or is needed."""
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def entropy_report(graph: Graph) -> list[EntropyRow]:
             stored = pw.packed_bytes(w.size, "cb4", book.shape[0] if book.ndim == 2 else 1)
         else:
             symbols = w
-            stored = pw.packed_bytes(w.size, "int4") if enc == "int4" else w.size
+            stored = pw.packed_bytes(w.size, "int4") if enc == "int4" else \
+                pw.sparse_bytes(w) if enc == "sparse" else w.size
         rows.append(EntropyRow(op.name, op.kind, int(w.size), stored, (huffman_bits(symbols) + 7) // 8))
     return rows

@@ -22,9 +22,11 @@ from mcuforge.errors import MfError
 from . import cluster as clustering
 from . import prune as magnitude
 from .distill import DistillConfig, accuracy, train_student
+from .entropy import EntropyRow, entropy_report
 from .keras_graph import keras_module
 from .lowrank import factorize
 from .measure import Row, measure
+from .sparse import NOTE_SPARSITY
 from .structured import prune_structured
 
 Data = tuple[np.ndarray, np.ndarray]
@@ -41,6 +43,8 @@ class CompressOptions:
     codebook_per_channel: bool = False
     int4: bool = False
     lowrank: float | None = None  # SVD energy kept
+    lowrank_target: float | None = None  # or: the fraction of each layer's weights to keep
+    sparse: bool | None = None  # sparse storage of zero-heavy int8 weights (None: after --prune)
     distill_from: Any = None  # teacher: a Keras model or a path
     epochs: int = 8  # recovery epochs after each step
     temperature: float = 4.0
@@ -56,6 +60,7 @@ class CompressResult:
     weights: str  # the weight storage to compile it with: int8, int4 or cb4
     rows: list[Row]
     notes: dict[str, list[str]] = field(default_factory=dict)  # step -> what happened, per layer
+    entropy: list[EntropyRow] = field(default_factory=list)  # the last step's compiled weights
 
 
 def load(model: Any) -> Any:
@@ -93,10 +98,18 @@ def compress(model: Any, opts: CompressOptions, train: Data | None = None, eval_
     def float_acc(m: Any) -> float | None:
         return accuracy(m, *eval_data) if eval_data is not None else None
 
+    entropy: list[EntropyRow] = []
+
     def record(m: Any, step: str, weights: str = "int8", note: str = "") -> None:
-        row, _ = measure(m, step, work, calib, weights, eval_data, float_acc(m), opts.codebook_per_channel,
-                         note)
+        sparse = opts.sparse if opts.sparse is not None else bool(opts.prune)  # zeros: stored sparse
+        row, compiled = measure(m, step, work, calib, weights, eval_data, float_acc(m),
+                                opts.codebook_per_channel, note, sparse)
         rows.append(row)
+        entropy[:] = entropy_report(compiled.graph)
+        lines = [n["note"] for n in compiled.report["sparse"]
+                 if n["format"] == "sparse" or n["sparsity"] >= NOTE_SPARSITY]
+        if lines:
+            notes[f"{step} storage"] = lines
         if opts.progress:
             print(format_row(row))
 
@@ -107,18 +120,20 @@ def compress(model: Any, opts: CompressOptions, train: Data | None = None, eval_
                             learning_rate=opts.learning_rate, seed=opts.seed, progress=opts.progress)
         train_student(m, *train, teacher=teacher or original, config=cfg, after_batch=after_batch)
 
-    base, _ = measure(original, "int8", work, calib, "int8", eval_data, float_acc(original))
+    base, compiled = measure(original, "int8", work, calib, "int8", eval_data, float_acc(original))
+    entropy[:] = entropy_report(compiled.graph)
     rows.append(Row("float32", base.params, 4 * base.params, base.macs, None, base.float_accuracy,
                     base.float_accuracy, "float weights, before compilation"))
     rows.append(base)
 
-    if teacher is not None and not any((opts.lowrank, opts.prune_structured, opts.prune, opts.cluster)):
+    if teacher is not None and not any((opts.lowrank, opts.lowrank_target, opts.prune_structured, opts.prune,
+                                        opts.cluster)):
         if train is None:
             raise MfError("--distill-from needs --train data")
         recover(current)
         record(current, "distill", note=f"student trained from teacher, T={opts.temperature}, a={opts.alpha}")
-    if opts.lowrank:
-        current, lr_notes = factorize(current, energy=opts.lowrank)
+    if opts.lowrank or opts.lowrank_target:
+        current, lr_notes = factorize(current, energy=opts.lowrank, target=opts.lowrank_target)
         notes["lowrank"] = [f"{n.layer} {n.shape[0]}x{n.shape[1]}: " +
                             (f"rank {n.rank}, {n.weights_before} -> {n.weights_after} weights" if n.rank
                              else n.reason) for n in lr_notes]
@@ -150,7 +165,9 @@ def compress(model: Any, opts: CompressOptions, train: Data | None = None, eval_
     if opts.int4:
         weights = "int4"
         record(current, "int4", weights, note="data-free: symmetric per-channel int4 at compile time")
-    return CompressResult(current, weights, rows, notes)
+    if opts.sparse and not opts.prune and not opts.cluster and not opts.int4:
+        record(current, "sparse", note="data-free: sparse storage of the zero weights already there")
+    return CompressResult(current, weights, rows, notes, entropy)
 
 
 HEADER = ("step", "params", "weights flash B", "MACs", "arena B", "top-1 int8 C", "top-1 float", "note")

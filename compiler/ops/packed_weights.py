@@ -12,6 +12,14 @@ nothing new; lowering packs them. Both packings walk the weight tensor in its ro
 (OHWI for convolutions, (O, I) for dense) and put element 2k in the low nibble of byte k and
 element 2k+1 in the high nibble, across row boundaries (CMSIS-NN's int4 convention), so an odd
 row length makes the next row start mid-byte. An odd total leaves the last high nibble 0.
+
+- "sparse": int8 weights with many zeros (unstructured pruning), stored as a bitmap and the
+  nonzero values (the mf_*_sparse_s8 kernels). Each output channel's row (OHWI / (O, I)
+  row-major, length K) has ceil(K / 8) mask bytes, bit j of byte b (least significant first)
+  set when weight 8b + j is nonzero; the nonzero weights of all rows follow in one int8 array,
+  in the same order. Flash: C_out * ceil(K / 8) + nnz bytes against C_out * K dense, so the
+  format pays from about 1/8 zeros; a zero mask byte lets the kernel skip 8 weights at once.
+  The kernels walk rows in order, so no per-row offsets are stored.
 """
 
 from __future__ import annotations
@@ -105,3 +113,34 @@ def packed_bytes(w_size: int, enc: str, codebook_rows: int = 1) -> int:
     """Flash bytes of `w_size` weights under an encoding (codebook included)."""
     nibbles = (w_size + 1) // 2
     return nibbles + (CODEBOOK_SIZE * codebook_rows if enc == "cb4" else 0)
+
+
+def pack_sparse(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mask, values) of int8 weights with axis 0 the output channels: per row, ceil(K / 8)
+    bitmap bytes (bit j of byte b set when element 8b + j is nonzero), then all nonzero values
+    in row-major order."""
+    rows = np.asarray(w).reshape(w.shape[0], -1)
+    nz = rows != 0
+    pad = (-rows.shape[1]) % 8
+    bits = np.pad(nz, ((0, 0), (0, pad))).reshape(rows.shape[0], -1, 8)
+    mask = (bits.astype(np.uint8) << np.arange(8, dtype=np.uint8)).sum(axis=2, dtype=np.uint8)
+    return mask.reshape(-1), rows[nz].astype(np.int8)
+
+
+def unpack_sparse(mask: np.ndarray, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The inverse of pack_sparse: dense int8 weights of `shape`."""
+    n_rows = shape[0]
+    k = int(np.prod(shape[1:], dtype=np.int64))
+    m = np.asarray(mask, dtype=np.uint8).reshape(n_rows, -1)
+    bits = ((m[:, :, None] >> np.arange(8, dtype=np.uint8)) & 1).astype(bool).reshape(n_rows, -1)[:, :k]
+    if int(bits.sum()) != values.size:
+        raise ValueError(f"the mask marks {int(bits.sum())} nonzero weights, {values.size} values given")
+    out = np.zeros((n_rows, k), dtype=np.int8)
+    out[bits] = values
+    return out.reshape(shape)
+
+
+def sparse_bytes(w: np.ndarray) -> int:
+    """Flash bytes of int8 weights (axis 0 the output channels) in the sparse format."""
+    k = int(np.prod(w.shape[1:], dtype=np.int64))
+    return int(w.shape[0]) * ((k + 7) // 8) + int(np.count_nonzero(w))

@@ -356,6 +356,57 @@ mf_status mf_fully_connected_cb4(const mf_context *ctx,
 int32_t mf_fully_connected_cb4_get_buffer_size(int32_t accum_depth, int32_t output_depth);
 
 /* ---------------------------------------------------------------------------------------
+ * Sparse int8 weights (unstructured pruning): a bitmap and the nonzero values, read where they
+ * lie (flash); the packing is compiler/ops/packed_weights.py's pack_sparse. Zero weights cost
+ * one bit and no multiply; a zero mask byte skips 8 weights at once. Results are exactly those
+ * of the _s8 kernels on the dense weights. Weights are symmetric (filter zero point 0).
+ * ------------------------------------------------------------------------------------- */
+
+/* A weight matrix of C_out rows of K weights (K = KH * KW * C_in for OHWI filters, accum_depth
+ * for dense layers). `mask` holds (K + 7) / 8 bytes per row: bit j (least significant first)
+ * of row o's byte b is set when weight (o, 8b + j) is nonzero; bits past K are 0. `values`
+ * holds the nonzero weights of row 0, then row 1, ..., each row in its element order. */
+typedef struct {
+    const uint8_t *mask;
+    const int8_t *values;
+} mf_sparse_filter;
+
+/*
+ * mf_convolve_s8 (any kernel size, stride, dilation, padding) with a sparse OHWI filter.
+ * Scratch: mf_convolve_sparse_s8_get_buffer_size(input_dims, filter_dims) bytes (one int16
+ * im2col patch of KH * KW * C_in values).
+ */
+mf_status mf_convolve_sparse_s8(const mf_context *ctx,
+                                const mf_conv_params *conv_params,
+                                const mf_per_channel_quant_params *quant_params,
+                                const mf_dims *input_dims,
+                                const int8_t *input,
+                                const mf_dims *filter_dims,
+                                const mf_sparse_filter *filter,
+                                const int32_t *bias,
+                                const mf_dims *output_dims,
+                                int8_t *output);
+
+int32_t mf_convolve_sparse_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims);
+
+/*
+ * mf_fully_connected_s8 with sparse (output_depth, accum_depth) weights; fc_params->filter_offset
+ * must be 0. Scratch: none (mf_fully_connected_sparse_s8_get_buffer_size returns 0).
+ */
+mf_status mf_fully_connected_sparse_s8(const mf_context *ctx,
+                                       const mf_fc_params *fc_params,
+                                       const mf_per_channel_quant_params *quant_params,
+                                       int32_t batches,
+                                       int32_t accum_depth,
+                                       int32_t output_depth,
+                                       const int8_t *input,
+                                       const mf_sparse_filter *filter,
+                                       const int32_t *bias,
+                                       int8_t *output);
+
+int32_t mf_fully_connected_sparse_s8_get_buffer_size(int32_t accum_depth, int32_t output_depth);
+
+/* ---------------------------------------------------------------------------------------
  * Pooling and reductions
  * ------------------------------------------------------------------------------------- */
 
