@@ -140,7 +140,19 @@ static void mf_dw_pixel_m1(const mf_dw_conv_params *p,
         int32_t a2 = mf_nn_bias(rq, c + 2);
         int32_t a3 = mf_nn_bias(rq, c + 3);
         const int8_t *w = filter + c;
-        if (full) {
+        if (full && kw == 3) { /* the common 3-wide window, unrolled */
+            const int8_t *row = image + corner + c;
+            const int32_t cs2 = 2 * col_step;
+            for (int32_t ky = 0; ky < kh; ky++) {
+                MF_DW_TAP4(MF_DW_IN4(row), w);
+                MF_DW_TAP4(MF_DW_IN4(row + col_step), w + c_all);
+                MF_DW_TAP4(MF_DW_IN4(row + cs2), w + 2 * c_all);
+                w += 3 * c_all;
+                if (ky + 1 < kh) {
+                    row += row_step;
+                }
+            }
+        } else if (full) {
             const int8_t *row = image + corner + c;
             for (int32_t ky = 0; ky < kh; ky++) {
                 for (int32_t kx = 0; kx < kw; kx++) {
@@ -154,13 +166,22 @@ static void mf_dw_pixel_m1(const mf_dw_conv_params *p,
         } else {
             for (int32_t ky = 0; ky < kh; ky++) {
                 const int row_in = ky >= ky_lo && ky < ky_hi;
-                for (int32_t kx = 0; kx < kw; kx++) {
-                    if (row_in && kx >= kx_lo && kx < kx_hi) {
-                        const int8_t *x = image + corner + ky * row_step + kx * col_step + c;
-                        MF_DW_TAP4(MF_DW_IN4(x), w);
-                    } else {
-                        MF_DW_TAP4(zp4, w);
+                const int32_t lo = row_in ? kx_lo : kw;
+                const int32_t hi = row_in ? kx_hi : kw;
+                int32_t kx = 0;
+                for (; kx < lo; kx++) {
+                    MF_DW_TAP4(zp4, w);
+                    w += c_all;
+                }
+                if (kx < hi) {
+                    const int8_t *row = image + corner + ky * row_step + c;
+                    for (; kx < hi; kx++) {
+                        MF_DW_TAP4(MF_DW_IN4(row + kx * col_step), w);
+                        w += c_all;
                     }
+                }
+                for (; kx < kw; kx++) {
+                    MF_DW_TAP4(zp4, w);
                     w += c_all;
                 }
             }

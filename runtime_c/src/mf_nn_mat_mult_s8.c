@@ -143,30 +143,34 @@ void mf_nn_vec_mat_mult_s8(const int8_t *x,
         int32_t a1 = mf_nn_bias(rq, o + 1);
         int32_t a2 = mf_nn_bias(rq, o + 2);
         int32_t a3 = mf_nn_bias(rq, o + 3);
-        const int8_t *xp = x;
-        const int8_t *const xend = x + k4;
-        while (xp < xend) {
-            const uint32_t xv = mf_read_u32(xp);
-            xp += 4;
+        /* One index counting up to 0 against the ends of the five rows: no compare, and few
+         * enough live registers that the loop does not spill on Armv7-M. */
+        const int8_t *const xe = x + k4;
+        const int8_t *const e0 = w0 + k4;
+        const int8_t *const e1 = w1 + k4;
+        const int8_t *const e2 = w2 + k4;
+        const int8_t *const e3 = w3 + k4;
+        for (ptrdiff_t i = -(ptrdiff_t)k4; i != 0; i += 4) {
+            const uint32_t xv = mf_read_u32(xe + i);
             const uint32_t xl = mf_sxtb16(xv);
             const uint32_t xh = mf_sxtb16_ror8(xv);
-            uint32_t wv = mf_read_u32(w0);
-            w0 += 4;
+            uint32_t wv = mf_read_u32(e0 + i);
             a0 = mf_smlad(mf_sxtb16(wv), xl, a0);
             a0 = mf_smlad(mf_sxtb16_ror8(wv), xh, a0);
-            wv = mf_read_u32(w1);
-            w1 += 4;
+            wv = mf_read_u32(e1 + i);
             a1 = mf_smlad(mf_sxtb16(wv), xl, a1);
             a1 = mf_smlad(mf_sxtb16_ror8(wv), xh, a1);
-            wv = mf_read_u32(w2);
-            w2 += 4;
+            wv = mf_read_u32(e2 + i);
             a2 = mf_smlad(mf_sxtb16(wv), xl, a2);
             a2 = mf_smlad(mf_sxtb16_ror8(wv), xh, a2);
-            wv = mf_read_u32(w3);
-            w3 += 4;
+            wv = mf_read_u32(e3 + i);
             a3 = mf_smlad(mf_sxtb16(wv), xl, a3);
             a3 = mf_smlad(mf_sxtb16_ror8(wv), xh, a3);
         }
+        w0 = e0;
+        w1 = e1;
+        w2 = e2;
+        w3 = e3;
         for (int32_t i = k4; i < k; i++) {
             const int32_t xv = x[i];
             a0 += xv * *w0++;
