@@ -90,15 +90,22 @@ def run_model(model: str | Path, inputs: str | Path | np.ndarray | dict[str, np.
         exe = build_host(folder, compiled.name, sanitize=sanitize)
         raw_bytes = run_host(exe, stream, sum(out_sizes))
     per_sample = np.frombuffer(raw_bytes, dtype=np.int8).reshape(n, sum(out_sizes))
+    raw, outputs, mismatches = decode_outputs(g, q, per_sample, check)
+    return RunResult(compiled, raw, outputs, mismatches, samples=n)
+
+
+def decode_outputs(g: Graph, q: dict[str, np.ndarray], per_sample: np.ndarray, check: bool
+                   ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, int]]:
+    """Concatenated int8 outputs per sample (N, total bytes) -> raw int8 and dequantized float
+    outputs in the model's layout, and the samples per output that differ from the reference."""
+    n = len(per_sample)
+    out_sizes = [g.tensors[o].size for o in g.outputs]
     splits = np.split(per_sample, np.cumsum(out_sizes)[:-1], axis=1)
     ir_out = {o: s.reshape(n, *g.tensors[o].shape[1:]) for o, s in zip(g.outputs, splits)}
-    result = RunResult(compiled, {}, {}, samples=n)
-    if check:
-        result.mismatches = compare_with_reference(g, q, ir_out)
-    for o in g.outputs:
-        result.raw[o] = from_ir_layout(g, o, ir_out[o])
-        result.outputs[o] = from_ir_layout(g, o, dequantize(g, o, ir_out[o]))
-    return result
+    mismatches = compare_with_reference(g, q, ir_out) if check else {}
+    raw = {o: from_ir_layout(g, o, ir_out[o]) for o in g.outputs}
+    outputs = {o: from_ir_layout(g, o, dequantize(g, o, ir_out[o])) for o in g.outputs}
+    return raw, outputs, mismatches
 
 
 def compare_with_reference(

@@ -59,8 +59,7 @@ def run_on_board(model: str | Path, inputs: str | Path | np.ndarray | dict[str, 
                  profile: bool = False, timeout: float = 300) -> BoardResult:
     """Compile `model`, build its firmware for a QEMU `board` with `inputs` embedded, run it, and
     compare every output with the integer reference. Instruction counts come from -icount."""
-    from mcuforge.quantize.accuracy import dequantize
-    from mcuforge.runner import compare_with_reference, from_ir_layout, load_samples, quantized_inputs
+    from mcuforge.runner import decode_outputs, load_samples, quantized_inputs
 
     b = load_board(board)
     if not b.qemu_machine:
@@ -81,14 +80,7 @@ def run_on_board(model: str | Path, inputs: str | Path | np.ndarray | dict[str, 
     per_sample = outputs_array(run, sum(out_sizes))
     if len(per_sample) != n:
         raise RuntimeError(f"the firmware ran {len(per_sample)} of {n} samples")
-    splits = np.split(per_sample, np.cumsum(out_sizes)[:-1], axis=1)
-    ir_out = {o: s.reshape(n, *g.tensors[o].shape[1:]) for o, s in zip(g.outputs, splits)}
-    result = BoardResult(compiled, fw, {}, {}, [to_instructions(t, b) for t in run.ticks],
-                         [{k: to_instructions(v, b) for k, v in d.items()} for d in run.layer_ticks]
-                         if profile else [], samples=n)
-    if check:
-        result.mismatches = compare_with_reference(g, q, ir_out)
-    for o in g.outputs:
-        result.raw[o] = from_ir_layout(g, o, ir_out[o])
-        result.outputs[o] = from_ir_layout(g, o, dequantize(g, o, ir_out[o]))
-    return result
+    raw, outputs, mismatches = decode_outputs(g, q, per_sample, check)
+    layers = [{k: to_instructions(v, b) for k, v in d.items()} for d in run.layer_ticks] if profile else []
+    return BoardResult(compiled, fw, raw, outputs, [to_instructions(t, b) for t in run.ticks], layers,
+                       mismatches, samples=n)
