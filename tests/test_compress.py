@@ -46,9 +46,10 @@ def cnn(width: int = 16, dense: int = 64):
     import keras
 
     i = keras.Input((8, 8, 1))
-    a = keras.layers.Conv2D(width, 3, padding="same")(i)
+    # Named layers: Keras numbers unnamed ones per process, so names would depend on test order.
+    a = keras.layers.Conv2D(width, 3, padding="same", name="conv_a")(i)
     a = keras.layers.ReLU()(keras.layers.BatchNormalization()(a))
-    b = keras.layers.BatchNormalization()(keras.layers.Conv2D(width, 3, padding="same")(a))
+    b = keras.layers.BatchNormalization()(keras.layers.Conv2D(width, 3, padding="same", name="conv_b")(a))
     c = keras.layers.ReLU()(keras.layers.Add()([a, b]))
     d = keras.layers.Conv2D(2 * width, 3, strides=2, padding="same", activation="relu")(c)
     h = keras.layers.Dense(dense, activation="relu")(keras.layers.Flatten()(d))
@@ -81,7 +82,7 @@ def test_structured_pruning_keeps_residual_channels_consistent(digits: dict, tmp
     np.testing.assert_allclose(same(digits["xt"][:8]), model(digits["xt"][:8]), atol=1e-5)
     pruned, report = prune_structured(model, 0.5, norm="l2")
     groups = {"+".join(sorted(g["members"])): g for g in report.groups}
-    assert groups["conv2d+conv2d_1"]["after"] == 8  # both sides of the Add keep the same channels
+    assert groups["conv_a+conv_b"]["after"] == 8  # both sides of the Add keep the same channels
     assert any("model output" in g["frozen"] for g in report.groups)
     base, _ = measure(model, "base", tmp_path, digits["x"][:50])
     row, _ = measure(pruned, "pruned", tmp_path, digits["x"][:50])

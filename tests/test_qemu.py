@@ -82,7 +82,7 @@ def test_kws_bit_exact_on_other_cores(board: str, tmp_path: Path) -> None:
     path = mlperf_model("kws_dscnn_int8.tflite")
     result = run_on_board(path, random_int8(path, 1), board, out_dir=tmp_path)
     assert result.mismatches == {}
-    assert 10_000_000 < result.instructions[0] < 100_000_000
+    assert 1_000_000 < result.instructions[0] < 100_000_000  # a sanity band, not a speed target
 
 
 def test_instruction_counts_are_deterministic(tmp_path: Path) -> None:
