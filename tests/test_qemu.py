@@ -21,6 +21,7 @@ from mcuforge.compile import CompileOptions, compile_model
 from mcuforge.errors import MfError
 from mcuforge.firmware import run_on_board
 from mcuforge.importers import load_model
+from mcuforge.quantize.calibration import AccuracyWarning
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "compiler" / "examples" / "digits_cnn.onnx"
@@ -158,10 +159,12 @@ def test_memory_budget_fails_with_figures_and_force_overrides(tmp_path: Path) ->
     model = big_activation_model(tmp_path / "big.onnx")
     opts = CompileOptions(calib="random", board="nucleo-f446re")
     with pytest.raises(MfError, match=r"does not fit nucleo-f446re: RAM needs [\d,]+ bytes .* but has "
-                                      r"131,072: over by [\d,]+ bytes .*--force"):
+                                      r"131,072: over by [\d,]+ bytes .*--force"), \
+            pytest.warns(AccuracyWarning, match="random data"):
         compile_model(model, tmp_path / "a", opts)
     opts.force = True
-    compiled = compile_model(model, tmp_path / "b", opts)
+    with pytest.warns(AccuracyWarning, match="random data"):
+        compiled = compile_model(model, tmp_path / "b", opts)
     fw = compiled.report["firmware"]
     assert not fw["fits"] and fw["arena_bytes"] > 131_072
     assert fw["regions"]["RAM"]["used"] == fw["regions"]["RAM"]["parts"][".bss"] + fw["stack_estimate_bytes"]
