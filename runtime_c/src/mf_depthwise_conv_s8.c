@@ -2,12 +2,13 @@
  * mf_depthwise_conv_s8 - int8 depthwise convolution with channel multiplier and dilation.
  *
  * The bias comes with the input offset folded in (mf_nn.h), so each tap is a plain int8
- * product. Output pixels whose window lies inside the image (the interior, computed once) run
- * without bounds checks, four channels per pass with the window walked by pointer steps: on a
- * DSP core one word load of four input bytes and one of four weights per tap, split by SXTB16
- * and multiplied by SMLABB/SMLATT. Border pixels, and channel multipliers above 1, take the
- * plain loop, where a cell outside the image reads as the input zero point (which contributes
- * nothing, as TFLite's skipped cells). No scratch.
+ * product. Channel multiplier 1 runs four channels per pass: on a DSP core one word load of four
+ * input bytes and one of four weights per tap, split by SXTB16 and multiplied by SMLABB/SMLATT
+ * (inline assembly on a Cortex-M), the four results requantized and stored as one word. Output
+ * pixels whose window lies inside the image (the interior, computed once) take an unrolled path
+ * for 3x3 windows; border pixels walk the taps inside the image, and a tap outside reads the
+ * input zero point (which contributes nothing, as TFLite's skipped cells). Channel multipliers
+ * above 1 take the plain loop. No scratch.
  */
 #include "mf_internal.h"
 
@@ -76,31 +77,150 @@ static void mf_dw_pixel_generic(const mf_dw_conv_params *p,
     }
 }
 
-/* Four channels times one tap: x and w point at the tap's four input bytes and weights. */
-#if MF_USE_DSP
-#define MF_DW_TAP4(xv, w)                                                                      \
-    do {                                                                                       \
-        const uint32_t wv_ = mf_read_u32(w);                                                   \
-        const uint32_t xl_ = mf_sxtb16(xv);                                                    \
-        const uint32_t wl_ = mf_sxtb16(wv_);                                                   \
-        const uint32_t xh_ = mf_sxtb16_ror8(xv);                                               \
-        const uint32_t wh_ = mf_sxtb16_ror8(wv_);                                              \
-        a0 = mf_smlabb(xl_, wl_, a0);                                                          \
-        a2 = mf_smlatt(xl_, wl_, a2);                                                          \
-        a1 = mf_smlabb(xh_, wh_, a1);                                                          \
-        a3 = mf_smlatt(xh_, wh_, a3);                                                          \
-    } while (0)
-#define MF_DW_IN4(x) mf_read_u32(x)
+/* ---- four channels of one output pixel ----------------------------------------------------
+ * acc[0..3] are the sums of channels c..c+3. A tap inside the image reads the four input bytes
+ * at x and the four weights at w; a tap outside reads the zero point (zp, the same for every
+ * channel) instead. On a Cortex-M each tap is a short inline-assembly block (word loads, SXTB16,
+ * SMLABB/SMLATT: compilers spread the same C over more registers than there are and spill);
+ * the emulated DSP build runs the same operations in C, the portable build plain C. */
+#if MF_USE_DSP && !defined(MF_EMULATE_DSP)
+#define MF_DW_ASM_TAP(off)                                                                     \
+    "ldr %[x], [%[row]" off "]\n\t"                                                            \
+    "ldr %[wv], [%[w]" off "]\n\t"                                                             \
+    "sxtb16 %[t1], %[x]\n\t"                                                                   \
+    "sxtb16 %[t2], %[wv]\n\t"                                                                  \
+    "smlabb %[a0], %[t1], %[t2], %[a0]\n\t"                                                    \
+    "smlatt %[a2], %[t1], %[t2], %[a2]\n\t"                                                    \
+    "sxtb16 %[t1], %[x], ror #8\n\t"                                                           \
+    "sxtb16 %[t2], %[wv], ror #8\n\t"                                                          \
+    "smlabb %[a1], %[t1], %[t2], %[a1]\n\t"                                                    \
+    "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"
+#define MF_DW_ASM_ACC [a0] "+r"(acc[0]), [a1] "+r"(acc[1]), [a2] "+r"(acc[2]), [a3] "+r"(acc[3])
+
+/* Three taps of a window row: x, x + cs, x + cs2 (and the same offsets from w). */
+static inline void mf_dw_row3(const int8_t *x, const int8_t *w, int32_t cs, int32_t cs2,
+                              int32_t *acc)
+{
+    uint32_t xv, wv, t1, t2;
+    __asm__(MF_DW_ASM_TAP("") MF_DW_ASM_TAP(", %[cs]") MF_DW_ASM_TAP(", %[cs2]")
+            : MF_DW_ASM_ACC, [x] "=&r"(xv), [wv] "=&r"(wv), [t1] "=&r"(t1), [t2] "=&r"(t2)
+            : [row] "r"(x), [w] "r"(w), [cs] "r"(cs), [cs2] "r"(cs2)
+            : "memory");
+}
+
+static inline void mf_dw_tap(const int8_t *x, const int8_t *w, int32_t *acc)
+{
+    uint32_t xv, wv, t1, t2;
+    __asm__(MF_DW_ASM_TAP("")
+            : MF_DW_ASM_ACC, [x] "=&r"(xv), [wv] "=&r"(wv), [t1] "=&r"(t1), [t2] "=&r"(t2)
+            : [row] "r"(x), [w] "r"(w)
+            : "memory");
+}
+
+/* zp2: the zero point in both halfwords. */
+static inline void mf_dw_tap_zp(uint32_t zp2, const int8_t *w, int32_t *acc)
+{
+    uint32_t wv, t2;
+    __asm__("ldr %[wv], [%[w]]\n\t"
+            "sxtb16 %[t2], %[wv]\n\t"
+            "smlabb %[a0], %[z], %[t2], %[a0]\n\t"
+            "smlatt %[a2], %[z], %[t2], %[a2]\n\t"
+            "sxtb16 %[t2], %[wv], ror #8\n\t"
+            "smlabb %[a1], %[z], %[t2], %[a1]\n\t"
+            "smlatt %[a3], %[z], %[t2], %[a3]\n\t"
+            : MF_DW_ASM_ACC, [wv] "=&r"(wv), [t2] "=&r"(t2)
+            : [z] "r"(zp2), [w] "r"(w)
+            : "memory");
+}
 #else
-#define MF_DW_TAP4(x, w)                                                                       \
-    do {                                                                                       \
-        a0 += (x)[0] * (w)[0];                                                                 \
-        a1 += (x)[1] * (w)[1];                                                                 \
-        a2 += (x)[2] * (w)[2];                                                                 \
-        a3 += (x)[3] * (w)[3];                                                                 \
-    } while (0)
-#define MF_DW_IN4(x) (x)
+static inline void mf_dw_tap(const int8_t *x, const int8_t *w, int32_t *acc)
+{
+#if MF_USE_DSP
+    const uint32_t xv = mf_read_u32(x);
+    const uint32_t wv = mf_read_u32(w);
+    const uint32_t xl = mf_sxtb16(xv);
+    const uint32_t wl = mf_sxtb16(wv);
+    const uint32_t xh = mf_sxtb16_ror8(xv);
+    const uint32_t wh = mf_sxtb16_ror8(wv);
+    acc[0] = mf_smlabb(xl, wl, acc[0]);
+    acc[2] = mf_smlatt(xl, wl, acc[2]);
+    acc[1] = mf_smlabb(xh, wh, acc[1]);
+    acc[3] = mf_smlatt(xh, wh, acc[3]);
+#else
+    acc[0] += x[0] * w[0];
+    acc[1] += x[1] * w[1];
+    acc[2] += x[2] * w[2];
+    acc[3] += x[3] * w[3];
 #endif
+}
+
+static inline void mf_dw_row3(const int8_t *x, const int8_t *w, int32_t cs, int32_t cs2,
+                              int32_t *acc)
+{
+    mf_dw_tap(x, w, acc);
+    mf_dw_tap(x + cs, w + cs, acc);
+    mf_dw_tap(x + cs2, w + cs2, acc);
+}
+
+static inline void mf_dw_tap_zp(uint32_t zp2, const int8_t *w, int32_t *acc)
+{
+    const int32_t zp = (int32_t)(int16_t)(uint16_t)(zp2 & 0xFFFFu);
+    acc[0] += zp * w[0];
+    acc[1] += zp * w[1];
+    acc[2] += zp * w[2];
+    acc[3] += zp * w[3];
+}
+#endif
+
+/* Requantize acc[0..3] into out[c..c+3]. */
+static inline void mf_dw_store4(const mf_nn_requant *rq, const int32_t *acc, int32_t c, int8_t *out)
+{
+#if MF_USE_DSP
+    mf_write_u32(out + c, mf_requant4_s8(rq->multiplier + c, rq->shift + c, 1, rq->output_offset,
+                                         &rq->activation, acc[0], acc[1], acc[2], acc[3]));
+#else
+    out[c] = mf_nn_requant_out(rq, acc[0], c);
+    out[c + 1] = mf_nn_requant_out(rq, acc[1], c + 1);
+    out[c + 2] = mf_nn_requant_out(rq, acc[2], c + 2);
+    out[c + 3] = mf_nn_requant_out(rq, acc[3], c + 3);
+#endif
+}
+
+static inline void mf_dw_bias4(const int32_t *bias, int32_t c, int32_t *acc)
+{
+    if (bias != NULL) {
+        acc[0] = bias[c];
+        acc[1] = bias[c + 1];
+        acc[2] = bias[c + 2];
+        acc[3] = bias[c + 3];
+    } else {
+        acc[0] = acc[1] = acc[2] = acc[3] = 0;
+    }
+}
+
+/* A 3x3 window inside the image, dilation 1 along x, channel multiplier 1: four channels per
+ * pass, the three window rows unrolled. `x` is the window's top-left cell, channel 0;
+ * row_step the input step between window rows. Channels below C & ~3 only. */
+static void mf_dw_3x3_groups(const mf_nn_requant *rq,
+                             const int8_t *x,
+                             const int8_t *filter,
+                             int32_t c_all,
+                             ptrdiff_t row_step,
+                             int8_t *out)
+{
+    const int32_t c4 = c_all & ~3;
+    const int32_t cs2 = 2 * c_all;
+    for (int32_t c = 0; c < c4; c += 4) {
+        int32_t acc[4];
+        mf_dw_bias4(rq->bias, c, acc);
+        const int8_t *row = x + c;
+        const int8_t *w = filter + c;
+        mf_dw_row3(row, w, c_all, cs2, acc);
+        mf_dw_row3(row + row_step, w + cs2 + c_all, c_all, cs2, acc);
+        mf_dw_row3(row + 2 * row_step, w + 2 * (cs2 + c_all), c_all, cs2, acc);
+        mf_dw_store4(rq, acc, c, out);
+    }
+}
 
 /* A pixel with channel multiplier 1: `in` points at the window's top-left cell, which may lie
  * outside the image; only taps ky in [ky_lo, ky_hi), kx in [kx_lo, kx_hi) are inside, the
@@ -127,69 +247,37 @@ static void mf_dw_pixel_m1(const mf_dw_conv_params *p,
     /* Address arithmetic in integers: the window's corner may be outside the image. */
     const ptrdiff_t corner = ((ptrdiff_t)y0 * input_dims->w + x0) * c_all;
     const ptrdiff_t row_step = (ptrdiff_t)p->dilation.h * input_dims->w * c_all;
-#if MF_USE_DSP
-    const uint32_t zp4 = 0x01010101u * (uint8_t)(int8_t)(-p->input_offset);
-#else
-    const int8_t zp = (int8_t)(-p->input_offset);
-    const int8_t zp4[4] = {zp, zp, zp, zp};
-#endif
+    const uint32_t zp2 = 0x00010001u * (uint16_t)(int16_t)(-p->input_offset);
     int32_t c = 0;
+    if (full && kh == 3 && kw == 3 && p->dilation.w == 1) {
+        mf_dw_3x3_groups(rq, image + corner, filter, c_all, row_step, out);
+        c = c_all & ~3;
+    }
     for (; c + 4 <= c_all; c += 4) {
-        int32_t a0 = mf_nn_bias(rq, c);
-        int32_t a1 = mf_nn_bias(rq, c + 1);
-        int32_t a2 = mf_nn_bias(rq, c + 2);
-        int32_t a3 = mf_nn_bias(rq, c + 3);
+        int32_t acc[4];
+        mf_dw_bias4(rq->bias, c, acc);
         const int8_t *w = filter + c;
-        if (full && kw == 3) { /* the common 3-wide window, unrolled */
-            const int8_t *row = image + corner + c;
-            const int32_t cs2 = 2 * col_step;
-            for (int32_t ky = 0; ky < kh; ky++) {
-                MF_DW_TAP4(MF_DW_IN4(row), w);
-                MF_DW_TAP4(MF_DW_IN4(row + col_step), w + c_all);
-                MF_DW_TAP4(MF_DW_IN4(row + cs2), w + 2 * c_all);
-                w += 3 * c_all;
-                if (ky + 1 < kh) {
-                    row += row_step;
-                }
+        for (int32_t ky = 0; ky < kh; ky++) {
+            const int row_in = ky >= ky_lo && ky < ky_hi;
+            const int32_t lo = row_in ? kx_lo : kw;
+            const int32_t hi = row_in ? kx_hi : kw;
+            int32_t kx = 0;
+            for (; kx < lo; kx++) {
+                mf_dw_tap_zp(zp2, w, acc);
+                w += c_all;
             }
-        } else if (full) {
-            const int8_t *row = image + corner + c;
-            for (int32_t ky = 0; ky < kh; ky++) {
-                for (int32_t kx = 0; kx < kw; kx++) {
-                    MF_DW_TAP4(MF_DW_IN4(row + kx * col_step), w);
-                    w += c_all;
-                }
-                if (ky + 1 < kh) {
-                    row += row_step;
-                }
+            const int8_t *x = image + corner + ky * row_step + kx * col_step + c;
+            for (; kx < hi; kx++) {
+                mf_dw_tap(x, w, acc);
+                x += col_step;
+                w += c_all;
             }
-        } else {
-            for (int32_t ky = 0; ky < kh; ky++) {
-                const int row_in = ky >= ky_lo && ky < ky_hi;
-                const int32_t lo = row_in ? kx_lo : kw;
-                const int32_t hi = row_in ? kx_hi : kw;
-                int32_t kx = 0;
-                for (; kx < lo; kx++) {
-                    MF_DW_TAP4(zp4, w);
-                    w += c_all;
-                }
-                if (kx < hi) {
-                    const int8_t *row = image + corner + ky * row_step + c;
-                    for (; kx < hi; kx++) {
-                        MF_DW_TAP4(MF_DW_IN4(row + kx * col_step), w);
-                        w += c_all;
-                    }
-                }
-                for (; kx < kw; kx++) {
-                    MF_DW_TAP4(zp4, w);
-                    w += c_all;
-                }
+            for (; kx < kw; kx++) {
+                mf_dw_tap_zp(zp2, w, acc);
+                w += c_all;
             }
         }
-        out[c] = mf_nn_requant_out(rq, a0, c);
-        out[c + 1] = mf_nn_requant_out(rq, a1, c + 1);
-        out[c + 2] = mf_nn_requant_out(rq, a2, c + 2);
-        out[c + 3] = mf_nn_requant_out(rq, a3, c + 3);
+        mf_dw_store4(rq, acc, c, out);
     }
     for (; c < c_all; c++) {
         int32_t acc = mf_nn_bias(rq, c);

@@ -10,6 +10,9 @@
  *   mf_sxtb16_ror8(x)  bytes 1 and 3 of x sign-extended into halfwords 0 and 1
  *   mf_smlad(a, b, c)  c + a.h0 * b.h0 + a.h1 * b.h1 (wraps modulo 2^32)
  *   mf_smlabb(a, b, c) c + a.h0 * b.h0;  mf_smlatt(a, b, c) c + a.h1 * b.h1
+ *   mf_ssat8(x)        x saturated to [-128, 127]
+ *   mf_max_s8x4(a, b)  per-byte signed maximum (SSUB8 then SEL)
+ *   mf_min_s8x4(a, b)  per-byte signed minimum (SSUB8 then SEL)
  *   mf_read_u32(p)     4 bytes from any address (an unaligned LDR on Armv7-M)
  */
 #ifndef MF_DSP_H
@@ -51,6 +54,38 @@ static inline int32_t mf_smlatt(uint32_t a, uint32_t b, int32_t c)
     return (int32_t)((uint32_t)c + (uint32_t)(mf_half_hi(a) * mf_half_hi(b)));
 }
 
+static inline int32_t mf_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127 : x); }
+
+/* Byte i of a word as a signed value. */
+static inline int32_t mf_byte_s8(uint32_t x, int i)
+{
+    return (int32_t)(int8_t)(uint8_t)(x >> (8 * i));
+}
+
+static inline uint32_t mf_max_s8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r = 0;
+    for (int i = 0; i < 4; i++) {
+        const int32_t x = mf_byte_s8(a, i);
+        const int32_t y = mf_byte_s8(b, i);
+        const int32_t v = x >= y ? x : y;
+        r |= (uint32_t)(uint8_t)v << (8 * i);
+    }
+    return r;
+}
+
+static inline uint32_t mf_min_s8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r = 0;
+    for (int i = 0; i < 4; i++) {
+        const int32_t x = mf_byte_s8(a, i);
+        const int32_t y = mf_byte_s8(b, i);
+        const int32_t v = x <= y ? x : y;
+        r |= (uint32_t)(uint8_t)v << (8 * i);
+    }
+    return r;
+}
+
 #else /* the Arm instructions */
 
 #include <arm_acle.h>
@@ -77,6 +112,23 @@ static inline int32_t mf_smlabb(uint32_t a, uint32_t b, int32_t c)
 static inline int32_t mf_smlatt(uint32_t a, uint32_t b, int32_t c)
 {
     return __smlatt((int32_t)a, (int32_t)b, c);
+}
+
+static inline int32_t mf_ssat8(int32_t x) { return __ssat(x, 8); }
+
+/* SSUB8 sets the GE flags that SEL reads: one asm block keeps the pair together. */
+static inline uint32_t mf_max_s8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
+
+static inline uint32_t mf_min_s8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
 }
 
 #endif

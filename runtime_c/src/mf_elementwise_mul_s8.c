@@ -9,7 +9,8 @@
 static inline int8_t mf_mul_element(const mf_mul_params *p, int32_t a, int32_t b)
 {
     const int32_t prod = (a + p->input1_offset) * (b + p->input2_offset);
-    const int32_t v = mf_requantize(prod, p->output_multiplier, p->output_shift) + p->output_offset;
+    const int32_t v =
+        mf_requantize_fast(prod, p->output_multiplier, p->output_shift) + p->output_offset;
     return (int8_t)mf_clamp_i32(v, p->activation.min, p->activation.max);
 }
 

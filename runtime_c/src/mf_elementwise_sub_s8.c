@@ -14,7 +14,8 @@ static inline int8_t mf_sub_element(const mf_add_params *p, int32_t a, int32_t b
             a, p->input1_offset, p->left_shift, p->input1_multiplier, p->input1_shift) -
         mf_add_scaled_input(
             b, p->input2_offset, p->left_shift, p->input2_multiplier, p->input2_shift);
-    const int32_t v = mf_requantize(diff, p->output_multiplier, p->output_shift) + p->output_offset;
+    const int32_t v =
+        mf_requantize_fast(diff, p->output_multiplier, p->output_shift) + p->output_offset;
     return (int8_t)mf_clamp_i32(v, p->activation.min, p->activation.max);
 }
 
