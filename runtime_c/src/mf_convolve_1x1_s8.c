@@ -4,8 +4,8 @@
  *
  * The bias comes with the input offset folded in (mf_nn.h), so the multiply is plain int8.
  * Portable path: two pixel rows by two output channels per pass, straight from the input.
- * DSP path: two pixel rows widened to int16 (SXTB16 order) in the scratch buffer, then two
- * rows by two channels with SMLAD.
+ * DSP path: two pixel rows widened to int16 (SXTB16 order) and interleaved in the scratch
+ * buffer, then two rows by two channels with SMLAD.
  */
 #include "mf_internal.h"
 
@@ -53,9 +53,8 @@ mf_status mf_convolve_1x1_s8(const mf_context *ctx,
     int16_t *x16 = (int16_t *)ctx->buf;
     for (; r + 2 <= rows; r += 2) {
         const int8_t *x = input + (size_t)r * cin;
-        mf_nn_s8_to_s16_reordered(x, x16, cin);
-        mf_nn_s8_to_s16_reordered(x + cin, x16 + cin, cin);
-        mf_nn_mat_mult_s16(x16, x16 + cin, filter, cin, cout, &rq, output + (size_t)r * cout);
+        mf_nn_s8_to_s16_pair(x, x + cin, x16, cin);
+        mf_nn_mat_mult_s16_pair(x16, filter, cin, cout, &rq, output + (size_t)r * cout);
     }
     if (r < rows) {
         mf_nn_vec_mat_mult_s8(input + (size_t)r * cin, filter, cin, cout, &rq,
