@@ -83,7 +83,7 @@ static void mf_dw_pixel_generic(const mf_dw_conv_params *p,
  * channel) instead. On a Cortex-M each tap is a short inline-assembly block (word loads, SXTB16,
  * SMLABB/SMLATT: compilers spread the same C over more registers than there are and spill);
  * the emulated DSP build runs the same operations in C, the portable build plain C. */
-#if MF_USE_DSP && !defined(MF_EMULATE_DSP)
+#if MF_USE_DSP && !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__)
 #define MF_DW_ASM_TAP(off)                                                                     \
     "ldr %[x], [%[row]" off "]\n\t"                                                            \
     "ldr %[wv], [%[w]" off "]\n\t"                                                             \

@@ -125,6 +125,63 @@ void mf_nn_s8_to_s16_reordered(const int8_t *src, int16_t *dst, int32_t len)
     }
 }
 
+/* a[0..1] plus `quads` steps of four inputs of x against two filter rows, w and w + k: one word
+ * of inputs and one of each row per step, split by SXTB16. The Cortex-M loop is inline assembly,
+ * 13 instructions per 8 multiply-accumulates (few enough registers that it never spills). */
+#if !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__) /* -O0 keeps a frame pointer: C */
+static inline void mf_mac_1x2_s8(const int8_t *x,
+                                 const int8_t *w,
+                                 int32_t k,
+                                 int32_t quads,
+                                 int32_t *a)
+{
+    if (quads <= 0) {
+        return;
+    }
+    const int32_t k1 = k - 4; /* row 1 from w after its post-increment */
+    uint32_t xl, xh, t, u;
+    __asm__ volatile("1:\n\t"
+                     "ldr %[xh], [%[x]], #4\n\t"
+                     "ldr %[t], [%[w]], #4\n\t"
+                     "sxtb16 %[xl], %[xh]\n\t"
+                     "sxtb16 %[xh], %[xh], ror #8\n\t"
+                     "sxtb16 %[u], %[t]\n\t"
+                     "sxtb16 %[t], %[t], ror #8\n\t"
+                     "smlad %[a0], %[u], %[xl], %[a0]\n\t"
+                     "smlad %[a0], %[t], %[xh], %[a0]\n\t"
+                     "ldr %[t], [%[w], %[k1]]\n\t"
+                     "sxtb16 %[u], %[t]\n\t"
+                     "sxtb16 %[t], %[t], ror #8\n\t"
+                     "smlad %[a1], %[u], %[xl], %[a1]\n\t"
+                     "smlad %[a1], %[t], %[xh], %[a1]\n\t"
+                     "subs %[n], %[n], #1\n\t"
+                     "bne 1b\n\t"
+                     : [a0] "+r"(a[0]), [a1] "+r"(a[1]), [x] "+r"(x), [w] "+r"(w),
+                       [n] "+r"(quads), [xl] "=&r"(xl), [xh] "=&r"(xh), [t] "=&r"(t),
+                       [u] "=&r"(u)
+                     : [k1] "r"(k1)
+                     : "cc", "memory");
+}
+#else
+static inline void mf_mac_1x2_s8(const int8_t *x,
+                                 const int8_t *w,
+                                 int32_t k,
+                                 int32_t quads,
+                                 int32_t *a)
+{
+    for (int32_t q = 0; q < quads; q++) {
+        const uint32_t xv = mf_read_u32(x + 4 * q);
+        const uint32_t xl = mf_sxtb16(xv);
+        const uint32_t xh = mf_sxtb16_ror8(xv);
+        for (int32_t r = 0; r < 2; r++) {
+            const uint32_t wv = mf_read_u32(w + (size_t)r * k + 4 * q);
+            a[r] = mf_smlad(mf_sxtb16(wv), xl, a[r]);
+            a[r] = mf_smlad(mf_sxtb16_ror8(wv), xh, a[r]);
+        }
+    }
+}
+#endif
+
 void mf_nn_vec_mat_mult_s8(const int8_t *x,
                            const int8_t *filter,
                            int32_t k,
@@ -139,38 +196,18 @@ void mf_nn_vec_mat_mult_s8(const int8_t *x,
         const int8_t *w1 = w0 + k;
         const int8_t *w2 = w1 + k;
         const int8_t *w3 = w2 + k;
-        int32_t a0 = mf_nn_bias(rq, o);
-        int32_t a1 = mf_nn_bias(rq, o + 1);
-        int32_t a2 = mf_nn_bias(rq, o + 2);
-        int32_t a3 = mf_nn_bias(rq, o + 3);
-        /* One index counting up to 0 against the ends of the five rows: no compare, and few
-         * enough live registers that the loop does not spill on Armv7-M. */
-        const int8_t *const xe = x + k4;
-        const int8_t *const e0 = w0 + k4;
-        const int8_t *const e1 = w1 + k4;
-        const int8_t *const e2 = w2 + k4;
-        const int8_t *const e3 = w3 + k4;
-        for (ptrdiff_t i = -(ptrdiff_t)k4; i != 0; i += 4) {
-            const uint32_t xv = mf_read_u32(xe + i);
-            const uint32_t xl = mf_sxtb16(xv);
-            const uint32_t xh = mf_sxtb16_ror8(xv);
-            uint32_t wv = mf_read_u32(e0 + i);
-            a0 = mf_smlad(mf_sxtb16(wv), xl, a0);
-            a0 = mf_smlad(mf_sxtb16_ror8(wv), xh, a0);
-            wv = mf_read_u32(e1 + i);
-            a1 = mf_smlad(mf_sxtb16(wv), xl, a1);
-            a1 = mf_smlad(mf_sxtb16_ror8(wv), xh, a1);
-            wv = mf_read_u32(e2 + i);
-            a2 = mf_smlad(mf_sxtb16(wv), xl, a2);
-            a2 = mf_smlad(mf_sxtb16_ror8(wv), xh, a2);
-            wv = mf_read_u32(e3 + i);
-            a3 = mf_smlad(mf_sxtb16(wv), xl, a3);
-            a3 = mf_smlad(mf_sxtb16_ror8(wv), xh, a3);
-        }
-        w0 = e0;
-        w1 = e1;
-        w2 = e2;
-        w3 = e3;
+        int32_t acc[4] = {mf_nn_bias(rq, o), mf_nn_bias(rq, o + 1), mf_nn_bias(rq, o + 2),
+                          mf_nn_bias(rq, o + 3)};
+        mf_mac_1x2_s8(x, w0, k, k4 >> 2, acc);
+        mf_mac_1x2_s8(x, w2, k, k4 >> 2, acc + 2);
+        int32_t a0 = acc[0];
+        int32_t a1 = acc[1];
+        int32_t a2 = acc[2];
+        int32_t a3 = acc[3];
+        w0 += k4;
+        w1 += k4;
+        w2 += k4;
+        w3 += k4;
         for (int32_t i = k4; i < k; i++) {
             const int32_t xv = x[i];
             a0 += xv * *w0++;
@@ -303,7 +340,7 @@ void mf_nn_s8_to_s16_pair(const int8_t *r0, const int8_t *r1, int16_t *dst, int3
 /* a[0..3] (rows 0, 1 by channels 0, 1: a00, a01, a10, a11) plus `quads` steps of four inputs:
  * x holds the two rows' widened quads interleaved (8 halfwords per step), w0 channel 0's
  * filter bytes and w0 + k channel 1's. Returns x advanced past the quads. */
-#if !defined(MF_EMULATE_DSP)
+#if !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__) /* -O0 keeps a frame pointer: C */
 static inline const int16_t *mf_mac_2x2_s16(const int16_t *x,
                                             const int8_t *w0,
                                             int32_t k,
