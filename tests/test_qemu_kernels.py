@@ -1,0 +1,120 @@
+"""The hand-scheduled DSP paths (SMLAD loops, the assembly of the 1x1, depthwise and dense
+kernels) run only on the target, so host tests cannot reach them. Here random int8 layer chains
+with shapes around the 4- and 8-wide edges are compiled to firmware and run under QEMU on a
+Cortex-M4 (DSP) and a Cortex-M3 (portable C), byte for byte against the integer reference."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mcuforge.firmware import run_on_board
+from mcuforge.importers.ir_file import save_ir
+from mcuforge.ir.graph import Graph, Op, QuantParams, Tensor
+from mcuforge.ir.verify import verify
+from mcuforge.ops.common import same_pads
+from mcuforge.ops.registry import infer_shapes
+
+pytestmark = [
+    pytest.mark.qemu,
+    pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed"),
+    pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm not installed"),
+]
+
+CHANNELS = (1, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17)
+SAMPLES = 3
+KERNELS = {"mf_convolve_1x1_s8", "mf_depthwise_conv_s8", "mf_convolve_s8", "mf_elementwise_add_s8",
+           "mf_fully_connected_s8"}
+
+
+class Chain:
+    """A random chain of int8 layers; every activation gets its own random encoding."""
+
+    def __init__(self, rng: np.random.Generator, shape: tuple[int, ...]) -> None:
+        self.rng, self.g = rng, Graph()
+        self.g.add_tensor(Tensor("x", shape, "int8", None, self.act_quant()))
+        self.g.inputs, self.cur = ["x"], "x"
+
+    def act_quant(self) -> QuantParams:
+        return QuantParams(np.float32(self.rng.uniform(0.01, 0.1)), int(self.rng.integers(-128, 128)))
+
+    def const(self, name: str, data: np.ndarray, quant: QuantParams) -> str:
+        return self.g.add_const(name, data, quant)
+
+    def weighted(self, kind: str, w_shape: tuple[int, ...], axis: int, attrs: dict) -> None:
+        rng, x = self.rng, self.g.tensors[self.cur]
+        w = rng.integers(-127, 128, w_shape, dtype=np.int8)
+        w_scale = rng.uniform(0.002, 0.02, w_shape[axis]).astype(np.float32)
+        in_scale = float(x.quant.scale[0]) if x.quant is not None else 1.0
+        b = rng.integers(-5000, 5000, w_shape[axis], dtype=np.int32)
+        name = self.g.unique_name(kind.lower())
+        inputs = [self.cur,
+                  self.const(f"{name}_w", w, QuantParams(w_scale, np.zeros(w_shape[axis], np.int64), axis)),
+                  self.const(f"{name}_b", b, QuantParams(np.float32(in_scale) * w_scale,
+                                                         np.zeros(w_shape[axis], np.int64), 0))]
+        depth = int(np.prod(w_shape)) // w_shape[axis] if kind != "DEPTHWISE_CONV_2D" else 9
+        spread = 127.0 * np.sqrt(depth) * in_scale * float(w_scale.mean()) * rng.uniform(0.5, 2.0)
+        self.add(kind, inputs, attrs, QuantParams(np.float32(spread), int(rng.integers(-128, 128))))
+
+    def add(self, kind: str, inputs: list[str], attrs: dict, quant: QuantParams) -> None:
+        name = self.g.unique_name(kind.lower())
+        op = Op(kind, name, inputs, [name], attrs)
+        shape = infer_shapes(op, [self.g.tensors[n].shape for n in inputs])[0]
+        self.g.add_tensor(Tensor(name, shape, "int8", None, quant))
+        self.g.add_op(op)
+        self.cur = name
+
+    def window(self, k: int, stride: int) -> dict:
+        _, h, w, _ = self.g.tensors[self.cur].shape
+        top, bottom = same_pads(h, k, stride, 1)
+        left, right = same_pads(w, k, stride, 1)
+        act = str(self.rng.choice(["NONE", "RELU", "RELU6"]))
+        return {"strides": (stride, stride), "dilations": (1, 1), "pads": (top, left, bottom, right),
+                "activation": act}
+
+    def channels(self) -> int:
+        return self.g.tensors[self.cur].shape[-1]
+
+    def finish(self, path: Path) -> Path:
+        self.g.outputs = [self.cur]
+        verify(self.g)
+        return save_ir(self.g, path)
+
+
+def random_chain(seed: int, path: Path) -> Path:
+    """1x1 conv -> 3x3 depthwise (stride 1) -> 3x3 depthwise (stride 2, multiplier) -> 3x3 conv
+    -> ADD with the conv's input -> flatten -> dense: every optimized kernel path once."""
+    rng = np.random.default_rng(seed)
+    h, w = int(rng.integers(3, 12)), int(rng.integers(3, 12))
+    c = Chain(rng, (1, h, w, int(rng.choice(CHANNELS))))
+    c.weighted("CONV_2D", (int(rng.choice(CHANNELS)), 1, 1, c.channels()), 0, c.window(1, 1))
+    c.weighted("DEPTHWISE_CONV_2D", (1, 3, 3, c.channels()), 3, {**c.window(3, 1), "depth_multiplier": 1})
+    mult = int(rng.integers(1, 3))
+    c.weighted("DEPTHWISE_CONV_2D", (1, 3, 3, c.channels() * mult), 3,
+               {**c.window(3, 2), "depth_multiplier": mult})
+    skip = c.cur
+    c.weighted("CONV_2D", (c.channels(), 3, 3, c.channels()), 0, c.window(3, 1))
+    c.add("ADD", [c.cur, skip], {"activation": "NONE"}, c.act_quant())
+    size = int(np.prod(c.g.tensors[c.cur].shape))
+    c.add("RESHAPE", [c.cur], {"shape": (1, size)}, c.g.tensors[c.cur].quant)
+    c.weighted("FULLY_CONNECTED", (int(rng.choice(CHANNELS)), size), 0, {"activation": "NONE"})
+    return c.finish(path)
+
+
+@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an385"])
+@pytest.mark.parametrize("seed", range(16))
+def test_random_layer_chains_bit_exact_on_target(board: str, seed: int, tmp_path: Path) -> None:
+    model = random_chain(seed, tmp_path / f"chain{seed}.mfir")
+    from mcuforge.importers import load_model
+
+    g = load_model(model)
+    x = np.random.default_rng(100 + seed).integers(-128, 128, (SAMPLES, *g.tensors["x"].shape[1:]),
+                                                   dtype=np.int8)
+    result = run_on_board(model, x, board, out_dir=tmp_path / "fw")
+    assert result.samples == SAMPLES
+    assert result.mismatches == {}, [op.kind for op in g.ops]
+    kernels = {row["kernel"] for row in result.compiled.report["ops"]}
+    assert KERNELS <= kernels, kernels
