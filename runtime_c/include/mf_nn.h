@@ -211,7 +211,8 @@ mf_status mf_convolve_s8(const mf_context *ctx,
                          const mf_dims *output_dims,
                          int8_t *output);
 
-/* Scratch bytes for mf_convolve_s8: two im2col patches of KH * KW * C_in int16 values. */
+/* Scratch bytes for mf_convolve_s8: two im2col patches of KH * KW * C_in int16 values, plus
+ * their 2 * KH * KW * C_in int8 staging when C_in % 4 != 0. */
 int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims);
 
 /*

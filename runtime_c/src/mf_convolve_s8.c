@@ -7,8 +7,11 @@
  * filter (mf_nn_mat_mult_s8.c), so every filter load feeds both.
  *
  * Portable path: the two int8 patches, two pixels by two output channels per pass.
- * DSP path: each patch is widened in place to int16 in SXTB16 order, then two pixels by two
- * channels with SMLAD (CMSIS-NN's scheme); a last odd pixel takes the int8 row path.
+ * DSP path: the two patches widened to int16 in SXTB16 order and interleaved quad by quad
+ * (mf_nn_s8_to_s16_pair's layout; with C_in % 4 == 0 written straight from the image, else
+ * gathered as int8 first), then two pixels by two channels in the 1x1 kernel's inline-assembly
+ * SMLAD loop (18 instructions per 16 multiply-accumulates); a last odd pixel takes the int8
+ * row path.
  */
 #include "mf_internal.h"
 
@@ -16,25 +19,54 @@
 
 int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims)
 {
-    /* Two patches of KH * KW * C_in int16 values (the DSP path; the portable one uses half). */
-    return 2 * filter_dims->h * filter_dims->w * input_dims->c * (int32_t)sizeof(int16_t);
+    /* The DSP path: two patches of KH * KW * C_in int16 values, widened and interleaved; when
+     * C_in % 4 != 0 they are first gathered as int8 behind them (2 * len bytes more). The
+     * portable path uses the first 2 * len bytes. */
+    const int32_t len = filter_dims->h * filter_dims->w * input_dims->c;
+    return 2 * len * (int32_t)sizeof(int16_t) + ((input_dims->c & 3) != 0 ? 2 * len : 0);
 }
 
 #if MF_USE_DSP
-/* The patch of pixel (oy, ox) as int16 in `row` (2 * len bytes): gathered as int8 into the
- * upper half first, then widened forward, which never overtakes the bytes still to read. */
-static void mf_patch_s16(const mf_conv_params *p,
-                         const mf_dims *input_dims,
-                         const int8_t *in,
-                         const mf_dims *filter_dims,
-                         int32_t oy,
-                         int32_t ox,
-                         int32_t len,
-                         int16_t *row)
+/* Row r's half of the interleaved int16 patches of mf_nn_s8_to_s16_pair (dst = the buffer +
+ * 4 * r halfwords), for C_in % 4 == 0, straight from the image: every tap is whole quads, each
+ * written as its two SXTB16 halves into the first or second half of its 8-halfword group.
+ * Padded taps hold the zero point, which the folded bias cancels (mf_im2col_s8). */
+static void mf_patch_quads_s16(const mf_conv_params *p,
+                               const mf_dims *input_dims,
+                               const int8_t *in,
+                               const mf_dims *filter_dims,
+                               int32_t oy,
+                               int32_t ox,
+                               int16_t *dst)
 {
-    int8_t *staged = (int8_t *)row + len;
-    mf_im2col_s8(p, input_dims, in, filter_dims, oy, ox, staged);
-    mf_nn_s8_to_s16_reordered(staged, row, len);
+    const int32_t cq = input_dims->c >> 2;
+    const uint32_t pad = mf_sxtb16(0x01010101u * (uint8_t)(-p->input_offset));
+    const int32_t y0 = oy * p->stride.h - p->padding.h;
+    const int32_t x0 = ox * p->stride.w - p->padding.w;
+    for (int32_t ky = 0; ky < filter_dims->h; ky++) {
+        const int32_t iy = y0 + ky * p->dilation.h;
+        const int row_in = iy >= 0 && iy < input_dims->h;
+        const int8_t *src_row = row_in ? in + (size_t)iy * input_dims->w * input_dims->c : in;
+        for (int32_t kx = 0; kx < filter_dims->w; kx++) {
+            const int32_t ix = x0 + kx * p->dilation.w;
+            if (row_in && ix >= 0 && ix < input_dims->w) {
+                const int8_t *src = src_row + (size_t)ix * input_dims->c;
+                for (int32_t q = 0; q < cq; q++) {
+                    const uint32_t v = mf_read_u32(src);
+                    src += 4;
+                    mf_write_u32(dst, mf_sxtb16(v));
+                    mf_write_u32(dst + 2, mf_sxtb16_ror8(v));
+                    dst += 8;
+                }
+            } else {
+                for (int32_t q = 0; q < cq; q++) {
+                    mf_write_u32(dst, pad);
+                    mf_write_u32(dst + 2, pad);
+                    dst += 8;
+                }
+            }
+        }
+    }
 }
 #endif
 
@@ -74,11 +106,18 @@ mf_status mf_convolve_s8(const mf_context *ctx,
         int32_t px = 0;
 #if MF_USE_DSP
         int16_t *rows = (int16_t *)ctx->buf;
+        int8_t *staged = (int8_t *)(rows + 2 * len); /* C_in % 4 != 0: the int8 patches */
         for (; px + 2 <= pixels; px += 2) {
             const int32_t q = px + 1;
-            mf_patch_s16(p, input_dims, in, filter_dims, px / ow, px % ow, len, rows);
-            mf_patch_s16(p, input_dims, in, filter_dims, q / ow, q % ow, len, rows + len);
-            mf_nn_mat_mult_s16(rows, rows + len, filter, len, cout, &rq, output);
+            if ((input_dims->c & 3) == 0) {
+                mf_patch_quads_s16(p, input_dims, in, filter_dims, px / ow, px % ow, rows);
+                mf_patch_quads_s16(p, input_dims, in, filter_dims, q / ow, q % ow, rows + 4);
+            } else {
+                mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, staged);
+                mf_im2col_s8(p, input_dims, in, filter_dims, q / ow, q % ow, staged + len);
+                mf_nn_s8_to_s16_pair(staged, staged + len, rows, len);
+            }
+            mf_nn_mat_mult_s16_pair(rows, filter, len, cout, &rq, output);
             output += 2 * cout;
         }
         if (px < pixels) {

@@ -366,22 +366,13 @@ void mf_nn_vec_mat_mult_s8(const int8_t *x,
                            const mf_nn_requant *rq,
                            int8_t *out);
 
-/* DSP: the same for two rows already widened by mf_nn_s8_to_s16_reordered, two rows by two
- * output channels per pass (8 SMLADs per 4 filter bytes of each channel). */
-void mf_nn_mat_mult_s16(const int16_t *x0,
-                        const int16_t *x1,
-                        const int8_t *filter,
-                        int32_t k,
-                        int32_t n,
-                        const mf_nn_requant *rq,
-                        int8_t *out);
-
 /* Two int8 rows widened for mf_nn_mat_mult_s16_pair: per four inputs, row 0's then row 1's
  * values in SXTB16 order (x0 x2 x1 x3); the len % 4 values at the end, row 0's then row 1's. */
 void mf_nn_s8_to_s16_pair(const int8_t *r0, const int8_t *r1, int16_t *dst, int32_t len);
 
-/* mf_nn_mat_mult_s16 for two rows interleaved by mf_nn_s8_to_s16_pair (one pointer for both
- * rows: the Cortex-M loop is 18 instructions per 16 multiply-accumulates, in inline assembly). */
+/* DSP: mf_nn_mat_mult_s8 for two rows widened and interleaved by mf_nn_s8_to_s16_pair, two
+ * rows by two output channels per pass (one pointer for both rows: the Cortex-M loop is 18
+ * instructions per 16 multiply-accumulates, in inline assembly). */
 void mf_nn_mat_mult_s16_pair(const int16_t *x,
                              const int8_t *filter,
                              int32_t k,
@@ -389,9 +380,6 @@ void mf_nn_mat_mult_s16_pair(const int16_t *x,
                              const mf_nn_requant *rq,
                              int8_t *out);
 
-/* int8 -> int16 in the order SXTB16 takes filter bytes apart: each group of four values
- * x0 x1 x2 x3 becomes x0 x2 x1 x3; the len % 4 values at the end keep their order. */
-void mf_nn_s8_to_s16_reordered(const int8_t *src, int16_t *dst, int32_t len);
 #endif
 
 /* ---- 4-bit weights (compiler/ops/packed_weights.py) ------------------------------------ */

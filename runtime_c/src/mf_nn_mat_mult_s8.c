@@ -5,9 +5,9 @@
  *
  * Portable path: two input rows by two output channels per pass, so every load feeds two
  * multiply-accumulates (one input row: four channels per pass). DSP path: the filter bytes are
- * split by SXTB16 into halfword pairs and multiplied two at a time by SMLAD, against input
- * rows widened once to int16 in the matching order (mf_nn_s8_to_s16_reordered), or widened on
- * the fly when there is only one row.
+ * split by SXTB16 into halfword pairs and multiplied two at a time by SMLAD, against two input
+ * rows widened once to int16 in the matching order and interleaved (mf_nn_s8_to_s16_pair), or
+ * widened on the fly when there is only one row.
  */
 #include "mf_internal.h"
 
@@ -112,17 +112,45 @@ void mf_nn_mat_mult_s8(const int8_t *x0,
 
 #if MF_USE_DSP
 
-void mf_nn_s8_to_s16_reordered(const int8_t *src, int16_t *dst, int32_t len)
+/* Outputs o..o+3 of one row from their accumulators, packed into one word (mf_requant4_s8). */
+static inline void mf_requant_1x4(const mf_nn_requant *rq,
+                                  int32_t o,
+                                  int32_t a0,
+                                  int32_t a1,
+                                  int32_t a2,
+                                  int32_t a3,
+                                  int8_t *out)
 {
-    int32_t i = 0;
-    for (; i + 4 <= len; i += 4) {
-        const uint32_t v = mf_read_u32(src + i);
-        mf_write_u32(dst + i, mf_sxtb16(v));
-        mf_write_u32(dst + i + 2, mf_sxtb16_ror8(v));
-    }
-    for (; i < len; i++) {
-        dst[i] = src[i];
-    }
+    const int32_t q = o * rq->quant_step;
+    mf_write_u32(out + o, mf_requant4_s8(rq->multiplier + q, rq->shift + q, rq->quant_step,
+                                         rq->output_offset, &rq->activation, a0, a1, a2, a3));
+}
+
+/* a[0..3] (rows 0, 1 by channels o, o + 1) into out0[o..o+1] and out1[o..o+1]: each channel's
+ * multiplier and shift read once for both rows, each row's two bytes clamped together. */
+static inline void mf_requant_2x2(const mf_nn_requant *rq,
+                                  int32_t o,
+                                  const int32_t *a,
+                                  int8_t *out0,
+                                  int8_t *out1)
+{
+    const int32_t q0 = o * rq->quant_step;
+    const int32_t q1 = q0 + rq->quant_step;
+    const int32_t m0 = rq->multiplier[q0], s0 = rq->shift[q0];
+    const int32_t m1 = rq->multiplier[q1], s1 = rq->shift[q1];
+    const int32_t off = rq->output_offset;
+    const uint32_t lo = 0x0101u * (uint8_t)rq->activation.min;
+    const uint32_t hi = 0x0101u * (uint8_t)rq->activation.max;
+    uint32_t v0 = (uint8_t)mf_ssat8(mf_requantize_fast(a[0], m0, s0) + off);
+    uint32_t v1 = (uint8_t)mf_ssat8(mf_requantize_fast(a[2], m0, s0) + off);
+    v0 |= (uint32_t)(uint8_t)mf_ssat8(mf_requantize_fast(a[1], m1, s1) + off) << 8;
+    v1 |= (uint32_t)(uint8_t)mf_ssat8(mf_requantize_fast(a[3], m1, s1) + off) << 8;
+    v0 = mf_min_s8x4(mf_max_s8x4(v0, lo), hi);
+    v1 = mf_min_s8x4(mf_max_s8x4(v1, lo), hi);
+    out0[o] = (int8_t)v0;
+    out0[o + 1] = (int8_t)(v0 >> 8);
+    out1[o] = (int8_t)v1;
+    out1[o + 1] = (int8_t)(v1 >> 8);
 }
 
 /* a[0..1] plus `quads` steps of four inputs of x against two filter rows, w and w + k: one word
@@ -215,10 +243,7 @@ void mf_nn_vec_mat_mult_s8(const int8_t *x,
             a2 += xv * *w2++;
             a3 += xv * *w3++;
         }
-        out[o] = mf_nn_requant_out(rq, a0, o);
-        out[o + 1] = mf_nn_requant_out(rq, a1, o + 1);
-        out[o + 2] = mf_nn_requant_out(rq, a2, o + 2);
-        out[o + 3] = mf_nn_requant_out(rq, a3, o + 3);
+        mf_requant_1x4(rq, o, a0, a1, a2, a3, out);
     }
     for (; o < n; o++) {
         const int8_t *w0 = filter + (size_t)o * k;
@@ -234,87 +259,6 @@ void mf_nn_vec_mat_mult_s8(const int8_t *x,
             a0 += x[i] * w0[i];
         }
         out[o] = mf_nn_requant_out(rq, a0, o);
-    }
-}
-
-void mf_nn_mat_mult_s16(const int16_t *x0,
-                        const int16_t *x1,
-                        const int8_t *filter,
-                        int32_t k,
-                        int32_t n,
-                        const mf_nn_requant *rq,
-                        int8_t *out)
-{
-    const int32_t k4 = k & ~3;
-    int8_t *out1 = out + n;
-    const int8_t *w0 = filter;
-    int32_t o = 0;
-    for (; o + 2 <= n; o += 2) {
-        const int8_t *w1 = w0 + k;
-        int32_t a00 = mf_nn_bias(rq, o);
-        int32_t a01 = mf_nn_bias(rq, o + 1);
-        int32_t a10 = a00;
-        int32_t a11 = a01;
-        const int16_t *p0 = x0;
-        const int16_t *p1 = x1;
-        int32_t count = k4 >> 2;
-        while (count-- > 0) {
-            const uint32_t b0 = mf_read_u32(p0);
-            const uint32_t b1 = mf_read_u32(p1);
-            uint32_t wv = mf_read_u32(w0);
-            w0 += 4;
-            uint32_t wl = mf_sxtb16(wv);
-            uint32_t wh = mf_sxtb16_ror8(wv);
-            const uint32_t c0 = mf_read_u32(p0 + 2);
-            const uint32_t c1 = mf_read_u32(p1 + 2);
-            p0 += 4;
-            p1 += 4;
-            a00 = mf_smlad(wl, b0, a00);
-            a10 = mf_smlad(wl, b1, a10);
-            a00 = mf_smlad(wh, c0, a00);
-            a10 = mf_smlad(wh, c1, a10);
-            wv = mf_read_u32(w1);
-            w1 += 4;
-            wl = mf_sxtb16(wv);
-            wh = mf_sxtb16_ror8(wv);
-            a01 = mf_smlad(wl, b0, a01);
-            a11 = mf_smlad(wl, b1, a11);
-            a01 = mf_smlad(wh, c0, a01);
-            a11 = mf_smlad(wh, c1, a11);
-        }
-        for (int32_t i = k4; i < k; i++) {
-            const int32_t q0 = *w0++;
-            const int32_t q1 = *w1++;
-            a00 += x0[i] * q0;
-            a10 += x1[i] * q0;
-            a01 += x0[i] * q1;
-            a11 += x1[i] * q1;
-        }
-        w0 = w1;
-        out[o] = mf_nn_requant_out(rq, a00, o);
-        out[o + 1] = mf_nn_requant_out(rq, a01, o + 1);
-        out1[o] = mf_nn_requant_out(rq, a10, o);
-        out1[o + 1] = mf_nn_requant_out(rq, a11, o + 1);
-    }
-    if (o < n) {
-        int32_t a0 = mf_nn_bias(rq, o);
-        int32_t a1 = a0;
-        int32_t i = 0;
-        for (; i < k4; i += 4) {
-            const uint32_t wv = mf_read_u32(w0 + i);
-            const uint32_t wl = mf_sxtb16(wv);
-            const uint32_t wh = mf_sxtb16_ror8(wv);
-            a0 = mf_smlad(wl, mf_read_u32(x0 + i), a0);
-            a0 = mf_smlad(wh, mf_read_u32(x0 + i + 2), a0);
-            a1 = mf_smlad(wl, mf_read_u32(x1 + i), a1);
-            a1 = mf_smlad(wh, mf_read_u32(x1 + i + 2), a1);
-        }
-        for (; i < k; i++) {
-            a0 += x0[i] * w0[i];
-            a1 += x1[i] * w0[i];
-        }
-        out[o] = mf_nn_requant_out(rq, a0, o);
-        out1[o] = mf_nn_requant_out(rq, a1, o);
     }
 }
 
@@ -437,10 +381,7 @@ void mf_nn_mat_mult_s16_pair(const int16_t *x,
             a[3] += t1[i] * q1;
         }
         w0 = w1 + k;
-        out[o] = mf_nn_requant_out(rq, a[0], o);
-        out[o + 1] = mf_nn_requant_out(rq, a[1], o + 1);
-        out1[o] = mf_nn_requant_out(rq, a[2], o);
-        out1[o + 1] = mf_nn_requant_out(rq, a[3], o + 1);
+        mf_requant_2x2(rq, o, a, out, out1);
     }
     if (o < n) {
         int32_t a0 = mf_nn_bias(rq, o);

@@ -48,15 +48,15 @@ def test_argument_errors(mf: Kernels) -> None:
     q = PerChannelQuant(mult.ctypes.data_as(C.POINTER(C.c_int32)), shift.ctypes.data_as(C.POINTER(C.c_int32)))
     p = ConvParams(0, 0, Tile(1, 1), Tile(0, 0), Tile(1, 1), (-128, 127))
     dims = [Dims4(1, 4, 4, 3), Dims4(2, 3, 3, 3), Dims4(1, 2, 2, 2)]
-    scratch = np.zeros(128, np.int8)
+    scratch = np.zeros(256, np.int8)
 
     def conv(ctx: Context, params: ConvParams) -> int:
         return int(mf.lib.mf_convolve_s8(C.byref(ctx), C.byref(params), C.byref(q), C.byref(dims[0]),
                                          s8(x), C.byref(dims[1]), s8(w), None, C.byref(dims[2]), s8(y)))
 
-    small = Context(scratch.ctypes.data_as(C.c_void_p), 2 * 3 * 3 * 3 * 2 - 1)
+    small = Context(scratch.ctypes.data_as(C.c_void_p), 3 * 3 * 3 * 6 - 1)  # C_in % 4 != 0: 6 * len
     assert conv(small, p) == MF_NO_SCRATCH
-    ok = Context(scratch.ctypes.data_as(C.c_void_p), 128)
+    ok = Context(scratch.ctypes.data_as(C.c_void_p), 256)
     assert conv(ok, p) == 0
     bad = ConvParams(0, 0, Tile(0, 1), Tile(0, 0), Tile(1, 1), (-128, 127))
     assert conv(ok, bad) == MF_ARG_ERROR

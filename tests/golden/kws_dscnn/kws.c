@@ -49,7 +49,7 @@ int kws_run(void)
         static const mf_dims input_dims = { .n = 1, .h = 49, .w = 10, .c = 1 };
         static const mf_dims filter_dims = { .n = 64, .h = 10, .w = 4, .c = 1 };
         static const mf_dims output_dims = { .n = 1, .h = 25, .w = 5, .c = 64 };
-        const mf_context ctx = { arena + 8496, 160 };
+        const mf_context ctx = { arena + 8496, 240 };
         MF_CHECK(mf_convolve_s8(&ctx, &params, &quant, &input_dims, arena + 8000, &filter_dims, kws_op0_filter, kws_op0_bias, &output_dims, arena + 0));
     }
     MF_LAYER_END(0);
