@@ -117,4 +117,4 @@ def test_random_layer_chains_bit_exact_on_target(board: str, seed: int, tmp_path
     assert result.samples == SAMPLES
     assert result.mismatches == {}, [op.kind for op in g.ops]
     kernels = {row["kernel"] for row in result.compiled.report["ops"]}
-    assert KERNELS <= kernels, kernels
+    assert kernels >= KERNELS, kernels
