@@ -153,11 +153,13 @@ static inline void mf_requant_2x2(const mf_nn_requant *rq,
     out1[o + 1] = (int8_t)(v1 >> 8);
 }
 
-/* a[0..1] plus `quads` steps of four inputs of x against two filter rows, w and w + k: one word
+/* a[0..3] plus `quads` steps of four inputs of x against four filter rows, w .. w + 3k: one word
  * of inputs and one of each row per step, split by SXTB16. The Cortex-M loop is inline assembly,
- * 13 instructions per 8 multiply-accumulates (few enough registers that it never spills). */
+ * 25 instructions per 16 multiply-accumulates: rows 0 and 2 are post-incremented pointers, rows
+ * 1 and 3 are read k - 4 bytes past them, so 13 registers suffice and nothing spills. Not
+ * inlined: inside its caller GCC cannot free 13 registers for the asm at -O1 and above. */
 #if !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__) /* -O0 keeps a frame pointer: C */
-static inline void mf_mac_1x2_s8(const int8_t *x,
+static __attribute__((noinline)) void mf_mac_1x4_s8(const int8_t *x,
                                  const int8_t *w,
                                  int32_t k,
                                  int32_t quads,
@@ -166,7 +168,9 @@ static inline void mf_mac_1x2_s8(const int8_t *x,
     if (quads <= 0) {
         return;
     }
-    const int32_t k1 = k - 4; /* row 1 from w after its post-increment */
+    const int32_t k1 = k - 4; /* rows 1 and 3 from rows 0 and 2 after their post-increments */
+    const int8_t *w2 = w + 2 * k;
+    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
     uint32_t xl, xh, t, u;
     __asm__ volatile("1:\n\t"
                      "ldr %[xh], [%[x]], #4\n\t"
@@ -182,16 +186,30 @@ static inline void mf_mac_1x2_s8(const int8_t *x,
                      "sxtb16 %[t], %[t], ror #8\n\t"
                      "smlad %[a1], %[u], %[xl], %[a1]\n\t"
                      "smlad %[a1], %[t], %[xh], %[a1]\n\t"
+                     "ldr %[t], [%[w2]], #4\n\t"
+                     "sxtb16 %[u], %[t]\n\t"
+                     "sxtb16 %[t], %[t], ror #8\n\t"
+                     "smlad %[a2], %[u], %[xl], %[a2]\n\t"
+                     "smlad %[a2], %[t], %[xh], %[a2]\n\t"
+                     "ldr %[t], [%[w2], %[k1]]\n\t"
+                     "sxtb16 %[u], %[t]\n\t"
+                     "sxtb16 %[t], %[t], ror #8\n\t"
+                     "smlad %[a3], %[u], %[xl], %[a3]\n\t"
+                     "smlad %[a3], %[t], %[xh], %[a3]\n\t"
                      "subs %[n], %[n], #1\n\t"
                      "bne 1b\n\t"
-                     : [a0] "+r"(a[0]), [a1] "+r"(a[1]), [x] "+r"(x), [w] "+r"(w),
-                       [n] "+r"(quads), [xl] "=&r"(xl), [xh] "=&r"(xh), [t] "=&r"(t),
-                       [u] "=&r"(u)
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x),
+                       [w] "+r"(w), [w2] "+r"(w2), [n] "+r"(quads), [xl] "=&r"(xl),
+                       [xh] "=&r"(xh), [t] "=&r"(t), [u] "=&r"(u)
                      : [k1] "r"(k1)
                      : "cc", "memory");
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
 }
 #else
-static inline void mf_mac_1x2_s8(const int8_t *x,
+static __attribute__((noinline)) void mf_mac_1x4_s8(const int8_t *x,
                                  const int8_t *w,
                                  int32_t k,
                                  int32_t quads,
@@ -201,7 +219,7 @@ static inline void mf_mac_1x2_s8(const int8_t *x,
         const uint32_t xv = mf_read_u32(x + 4 * q);
         const uint32_t xl = mf_sxtb16(xv);
         const uint32_t xh = mf_sxtb16_ror8(xv);
-        for (int32_t r = 0; r < 2; r++) {
+        for (int32_t r = 0; r < 4; r++) {
             const uint32_t wv = mf_read_u32(w + (size_t)r * k + 4 * q);
             a[r] = mf_smlad(mf_sxtb16(wv), xl, a[r]);
             a[r] = mf_smlad(mf_sxtb16_ror8(wv), xh, a[r]);
@@ -226,8 +244,7 @@ void mf_nn_vec_mat_mult_s8(const int8_t *x,
         const int8_t *w3 = w2 + k;
         int32_t acc[4] = {mf_nn_bias(rq, o), mf_nn_bias(rq, o + 1), mf_nn_bias(rq, o + 2),
                           mf_nn_bias(rq, o + 3)};
-        mf_mac_1x2_s8(x, w0, k, k4 >> 2, acc);
-        mf_mac_1x2_s8(x, w2, k, k4 >> 2, acc + 2);
+        mf_mac_1x4_s8(x, w0, k, k4 >> 2, acc);
         int32_t a0 = acc[0];
         int32_t a1 = acc[1];
         int32_t a2 = acc[2];
