@@ -222,6 +222,27 @@ static void mf_dw_3x3_groups(const mf_nn_requant *rq,
     }
 }
 
+/* The interior pixels of one output row, 3x3 window, dilation 1 along x, channel multiplier 1,
+ * C % 4 == 0: `x` is the first pixel's window corner, x_step the input step between pixels. */
+static void mf_dw_3x3_run(const mf_nn_requant *rq,
+                          const int8_t *x,
+                          ptrdiff_t x_step,
+                          int32_t count,
+                          const int8_t *filter,
+                          int32_t c_all,
+                          ptrdiff_t row_step,
+                          int8_t *out)
+{
+    for (int32_t i = 0; i < count; i++) {
+        mf_dw_3x3_groups(rq, x, filter, c_all, row_step, out);
+        x += x_step;
+        out += c_all;
+    }
+}
+
+/* Windows of up to this many taps go through a tap list at border pixels. */
+#define MF_DW_LIST_TAPS 25
+
 /* A pixel with channel multiplier 1: `in` points at the window's top-left cell, which may lie
  * outside the image; only taps ky in [ky_lo, ky_hi), kx in [kx_lo, kx_hi) are inside, the
  * others read the zero point. Interior pixels pass the whole window. */
@@ -252,6 +273,33 @@ static void mf_dw_pixel_m1(const mf_dw_conv_params *p,
     if (full && kh == 3 && kw == 3 && p->dilation.w == 1) {
         mf_dw_3x3_groups(rq, image + corner, filter, c_all, row_step, out);
         c = c_all & ~3;
+    }
+    if (kh * kw <= MF_DW_LIST_TAPS && c + 4 <= c_all) {
+        /* The window as a list of tap addresses, made once per pixel: a tap inside the image
+         * steps through the channels, one outside stays on a word of zero points. */
+        const uint32_t zp4 = 0x01010101u * (uint8_t)(-p->input_offset);
+        const int8_t *src[MF_DW_LIST_TAPS];
+        int32_t step[MF_DW_LIST_TAPS];
+        int32_t t = 0;
+        for (int32_t ky = 0; ky < kh; ky++) {
+            for (int32_t kx = 0; kx < kw; kx++, t++) {
+                const int inside = ky >= ky_lo && ky < ky_hi && kx >= kx_lo && kx < kx_hi;
+                src[t] = inside ? image + corner + ky * row_step + kx * col_step + c
+                                : (const int8_t *)&zp4;
+                step[t] = inside ? 4 : 0;
+            }
+        }
+        for (; c + 4 <= c_all; c += 4) {
+            int32_t acc[4];
+            mf_dw_bias4(rq->bias, c, acc);
+            const int8_t *w = filter + c;
+            for (t = 0; t < kh * kw; t++) {
+                mf_dw_tap(src[t], w, acc);
+                src[t] += step[t];
+                w += c_all;
+            }
+            mf_dw_store4(rq, acc, c, out);
+        }
     }
     for (; c + 4 <= c_all; c += 4) {
         int32_t acc[4];
@@ -341,6 +389,11 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
     mf_interior(input_dims->w, output_dims->w, filter_dims->w, p->stride.w, p->padding.w,
                 p->dilation.w, &x_lo, &x_hi);
 
+    /* Interior pixels of the common case go row by row, without the per-pixel set-up. */
+    const int run3x3 = p->ch_mult == 1 && filter_dims->h == 3 && filter_dims->w == 3 &&
+                       p->dilation.w == 1 && (cin & 3) == 0;
+    const ptrdiff_t row_step = (ptrdiff_t)p->dilation.h * input_dims->w * cin;
+
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
@@ -348,6 +401,14 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
             const int32_t y0 = oy * p->stride.h - p->padding.h;
             for (int32_t ox = 0; ox < output_dims->w; ox++) {
                 const int32_t x0 = ox * p->stride.w - p->padding.w;
+                if (run3x3 && row_inside && ox == x_lo && x_hi > x_lo) {
+                    const ptrdiff_t corner = ((ptrdiff_t)y0 * input_dims->w + x0) * cin;
+                    mf_dw_3x3_run(&rq, in + corner, (ptrdiff_t)p->stride.w * cin, x_hi - x_lo,
+                                  filter, cin, row_step, output);
+                    output += (size_t)(x_hi - x_lo) * cout;
+                    ox = x_hi - 1;
+                    continue;
+                }
                 if (p->ch_mult != 1) {
                     mf_dw_pixel_generic(
                         p, &rq, input_dims, in, filter_dims, filter, cout, oy, ox, output);
