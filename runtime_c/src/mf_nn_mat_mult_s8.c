@@ -126,33 +126,6 @@ static inline void mf_requant_1x4(const mf_nn_requant *rq,
                                          rq->output_offset, &rq->activation, a0, a1, a2, a3));
 }
 
-/* a[0..3] (rows 0, 1 by channels o, o + 1) into out0[o..o+1] and out1[o..o+1]: each channel's
- * multiplier and shift read once for both rows, each row's two bytes clamped together. */
-static inline void mf_requant_2x2(const mf_nn_requant *rq,
-                                  int32_t o,
-                                  const int32_t *a,
-                                  int8_t *out0,
-                                  int8_t *out1)
-{
-    const int32_t q0 = o * rq->quant_step;
-    const int32_t q1 = q0 + rq->quant_step;
-    const int32_t m0 = rq->multiplier[q0], s0 = rq->shift[q0];
-    const int32_t m1 = rq->multiplier[q1], s1 = rq->shift[q1];
-    const int32_t off = rq->output_offset;
-    const uint32_t lo = 0x0101u * (uint8_t)rq->activation.min;
-    const uint32_t hi = 0x0101u * (uint8_t)rq->activation.max;
-    uint32_t v0 = (uint8_t)mf_ssat8(mf_requantize_fast(a[0], m0, s0) + off);
-    uint32_t v1 = (uint8_t)mf_ssat8(mf_requantize_fast(a[2], m0, s0) + off);
-    v0 |= (uint32_t)(uint8_t)mf_ssat8(mf_requantize_fast(a[1], m1, s1) + off) << 8;
-    v1 |= (uint32_t)(uint8_t)mf_ssat8(mf_requantize_fast(a[3], m1, s1) + off) << 8;
-    v0 = mf_min_s8x4(mf_max_s8x4(v0, lo), hi);
-    v1 = mf_min_s8x4(mf_max_s8x4(v1, lo), hi);
-    out0[o] = (int8_t)v0;
-    out0[o + 1] = (int8_t)(v0 >> 8);
-    out1[o] = (int8_t)v1;
-    out1[o + 1] = (int8_t)(v1 >> 8);
-}
-
 /* a[0..3] plus `quads` steps of four inputs of x against four filter rows, w .. w + 3k: one word
  * of inputs and one of each row per step, split by SXTB16. The Cortex-M loop is inline assembly,
  * 25 instructions per 16 multiply-accumulates: rows 0 and 2 are post-incremented pointers, rows
@@ -380,11 +353,20 @@ void mf_nn_mat_mult_s16_pair(const int16_t *x,
     const int16_t *t1 = t0 + tail;
     int8_t *out1 = out + n;
     const int8_t *w0 = filter;
+    /* The requantization parameters walked by pointer and the activation bytes held in locals:
+     * int8 output stores may alias anything, so fields read through rq would be reloaded. */
+    const int32_t *bias = rq->bias;
+    const int32_t *mult = rq->multiplier;
+    const int32_t *shift = rq->shift;
+    const int32_t off = rq->output_offset;
+    const uint32_t lo = 0x0101u * (uint8_t)rq->activation.min;
+    const uint32_t hi = 0x0101u * (uint8_t)rq->activation.max;
+    assert(rq->quant_step == 1);
     int32_t o = 0;
     for (; o + 2 <= n; o += 2) {
         int32_t a[4];
-        a[0] = mf_nn_bias(rq, o);
-        a[1] = mf_nn_bias(rq, o + 1);
+        a[0] = bias != NULL ? bias[o] : 0;
+        a[1] = bias != NULL ? bias[o + 1] : 0;
         a[2] = a[0];
         a[3] = a[1];
         mf_mac_2x2_s16(x, w0, k, quads, a);
@@ -398,7 +380,17 @@ void mf_nn_mat_mult_s16_pair(const int16_t *x,
             a[3] += t1[i] * q1;
         }
         w0 = w1 + k;
-        mf_requant_2x2(rq, o, a, out, out1);
+        const int32_t m0 = mult[o], s0 = shift[o], m1 = mult[o + 1], s1 = shift[o + 1];
+        uint32_t v0 = (uint8_t)mf_ssat8(mf_requantize_fast(a[0], m0, s0) + off);
+        uint32_t v1 = (uint8_t)mf_ssat8(mf_requantize_fast(a[2], m0, s0) + off);
+        v0 |= (uint32_t)(uint8_t)mf_ssat8(mf_requantize_fast(a[1], m1, s1) + off) << 8;
+        v1 |= (uint32_t)(uint8_t)mf_ssat8(mf_requantize_fast(a[3], m1, s1) + off) << 8;
+        v0 = mf_min_s8x4(mf_max_s8x4(v0, lo), hi);
+        v1 = mf_min_s8x4(mf_max_s8x4(v1, lo), hi);
+        out[o] = (int8_t)v0;
+        out[o + 1] = (int8_t)(v0 >> 8);
+        out1[o] = (int8_t)v1;
+        out1[o + 1] = (int8_t)(v1 >> 8);
     }
     if (o < n) {
         int32_t a0 = mf_nn_bias(rq, o);
