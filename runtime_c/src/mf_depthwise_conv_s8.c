@@ -210,15 +210,18 @@ static void mf_dw_3x3_groups(const mf_nn_requant *rq,
 {
     const int32_t c4 = c_all & ~3;
     const int32_t cs2 = 2 * c_all;
+    /* Held in locals: the output stores may alias anything, fields read through rq would be
+     * reloaded for every group. */
+    const mf_nn_requant r = *rq;
     for (int32_t c = 0; c < c4; c += 4) {
         int32_t acc[4];
-        mf_dw_bias4(rq->bias, c, acc);
+        mf_dw_bias4(r.bias, c, acc);
         const int8_t *row = x + c;
         const int8_t *w = filter + c;
         mf_dw_row3(row, w, c_all, cs2, acc);
         mf_dw_row3(row + row_step, w + cs2 + c_all, c_all, cs2, acc);
         mf_dw_row3(row + 2 * row_step, w + 2 * (cs2 + c_all), c_all, cs2, acc);
-        mf_dw_store4(rq, acc, c, out);
+        mf_dw_store4(&r, acc, c, out);
     }
 }
 
@@ -269,6 +272,8 @@ static void mf_dw_pixel_m1(const mf_dw_conv_params *p,
     const ptrdiff_t corner = ((ptrdiff_t)y0 * input_dims->w + x0) * c_all;
     const ptrdiff_t row_step = (ptrdiff_t)p->dilation.h * input_dims->w * c_all;
     const uint32_t zp2 = 0x00010001u * (uint16_t)(int16_t)(-p->input_offset);
+    const mf_nn_requant r = *rq; /* in locals, as in mf_dw_3x3_groups */
+    rq = &r;
     int32_t c = 0;
     if (full && kh == 3 && kw == 3 && p->dilation.w == 1) {
         mf_dw_3x3_groups(rq, image + corner, filter, c_all, row_step, out);
