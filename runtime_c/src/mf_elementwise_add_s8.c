@@ -27,7 +27,10 @@ mf_status mf_elementwise_add_s8(const mf_add_params *add_params,
                                 const mf_dims *output_dims,
                                 int8_t *output)
 {
-    const mf_add_params *p = add_params;
+    /* A copy in locals: every int8 output store may alias the parameters, which would
+     * otherwise be read again for each element. */
+    const mf_add_params params = *add_params;
+    const mf_add_params *p = &params;
     if (!mf_add_params_valid(p) || !mf_dims_broadcast_to(input1_dims, output_dims) ||
         !mf_dims_broadcast_to(input2_dims, output_dims)) {
         return MF_ARG_ERROR;

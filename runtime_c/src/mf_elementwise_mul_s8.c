@@ -22,7 +22,10 @@ mf_status mf_elementwise_mul_s8(const mf_mul_params *mul_params,
                                 const mf_dims *output_dims,
                                 int8_t *output)
 {
-    const mf_mul_params *p = mul_params;
+    /* A copy in locals: every int8 output store may alias the parameters, which would
+     * otherwise be read again for each element. */
+    const mf_mul_params params = *mul_params;
+    const mf_mul_params *p = &params;
     if (!mf_activation_valid(&p->activation) || !mf_dims_broadcast_to(input1_dims, output_dims) ||
         !mf_dims_broadcast_to(input2_dims, output_dims)) {
         return MF_ARG_ERROR;
