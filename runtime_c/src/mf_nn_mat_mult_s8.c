@@ -49,6 +49,8 @@ void mf_nn_mat_mult_s8(const int8_t *x0,
                        const mf_nn_requant *rq,
                        int8_t *out)
 {
+    const mf_nn_requant r = *rq; /* in locals: the output stores alias everything */
+    rq = &r;
     int32_t o = 0;
     if (x1 == NULL) {
         for (; o + 4 <= n; o += 4) {
@@ -208,6 +210,8 @@ void mf_nn_vec_mat_mult_s8(const int8_t *x,
                            const mf_nn_requant *rq,
                            int8_t *out)
 {
+    const mf_nn_requant r = *rq; /* in locals: the output stores alias everything */
+    rq = &r;
     const int32_t k4 = k & ~3;
     int32_t o = 0;
     for (; o + 4 <= n; o += 4) {
