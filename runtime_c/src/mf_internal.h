@@ -244,6 +244,25 @@ static inline void mf_im2col_s16(const mf_conv_params *p,
     }
 }
 
+/* memcpy for the short runs of an im2col patch (a few channels times a few taps), where a
+ * library call costs more than the copy: below 16 bytes, word by word (fixed-size memcpy is a
+ * plain load and store) and the last n % 4 bytes one by one; the library call above. */
+static inline void mf_copy_s8(int8_t *dst, const int8_t *src, size_t n)
+{
+    if (n >= 16) {
+        memcpy(dst, src, n);
+        return;
+    }
+    for (; n >= 4; n -= 4) {
+        memcpy(dst, src, 4);
+        dst += 4;
+        src += 4;
+    }
+    for (; n > 0; n--) {
+        *dst++ = *src++;
+    }
+}
+
 /* The receptive field of output pixel (out_y, out_x) as raw int8 values, padded cells holding
  * the input zero point (-input_offset): with the input offset folded into the bias on the host
  * (kernel_params), a padded cell then contributes exactly nothing, as in TFLite. */
@@ -274,7 +293,7 @@ static inline void mf_im2col_s8(const mf_conv_params *p,
         } else if (p->dilation.w == 1) {
             memset(patch, pad, (size_t)kx_lo * cin);
             if (kx_hi > kx_lo) {
-                memcpy(patch + kx_lo * cin,
+                mf_copy_s8(patch + kx_lo * cin,
                        in + ((size_t)iy * input_dims->w + (size_t)(x0 + kx_lo)) * cin,
                        (size_t)(kx_hi - kx_lo) * cin);
             }
@@ -285,7 +304,7 @@ static inline void mf_im2col_s8(const mf_conv_params *p,
                 if (ix < 0 || ix >= input_dims->w) {
                     memset(patch + kx * cin, pad, (size_t)cin);
                 } else {
-                    memcpy(patch + kx * cin, in + ((size_t)iy * input_dims->w + ix) * cin,
+                    mf_copy_s8(patch + kx * cin, in + ((size_t)iy * input_dims->w + ix) * cin,
                            (size_t)cin);
                 }
             }
