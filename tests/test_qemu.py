@@ -203,3 +203,12 @@ def test_cli_run_on_board_prints_instructions(tmp_path: Path, capsys: pytest.Cap
     assert code == 0, out
     assert out.count("instructions: ") == 2 and "bit-exact" in out
     assert np.load(tmp_path / "y.npy").shape[0] == 2
+
+
+def test_relative_output_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = mlperf_model("ad_fcae_int8.tflite")
+    compiled = compile_model(path, "out", CompileOptions(board="mps2-an386"))
+    assert compiled.report["firmware"]["fits"]
+    result = run_on_board(path, random_int8(path, 1), "mps2-an386", out_dir="fw")
+    assert result.mismatches == {}

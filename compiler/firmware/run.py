@@ -43,7 +43,8 @@ def make_firmware(compiled: Compiled, board: str | Board, inputs: dict[str, np.n
     """Write the firmware project into the compiled folder (or `out`) and build its ELF.
     `inputs`: int8 samples per graph input in IR layout, (N, *shape without batch)."""
     b = load_board(board) if isinstance(board, str) else board
-    folder = out or compiled.files[f"{compiled.name}.c"].parent
+    # Absolute: the cross compiler runs in the object folder, so relative paths would not resolve.
+    folder = (out or compiled.files[f"{compiled.name}.c"].parent).resolve()
     project = write_project(compiled, b, inputs or default_inputs(compiled), folder, profile)
     fw = build_firmware(project, compiled.report["arena_bytes"], compiled.report["weights_bytes"], force)
     compiled.report["firmware"] = fw.to_json()
