@@ -104,7 +104,7 @@ def random_chain(seed: int, path: Path) -> Path:
     return c.finish(path)
 
 
-@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an385"])
+@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an385", "mps3-an547"])
 @pytest.mark.parametrize("seed", range(16))
 def test_random_layer_chains_bit_exact_on_target(board: str, seed: int, tmp_path: Path) -> None:
     model = random_chain(seed, tmp_path / f"chain{seed}.mfir")

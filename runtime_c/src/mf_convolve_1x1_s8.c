@@ -5,7 +5,8 @@
  * The bias comes with the input offset folded in (mf_nn.h), so the multiply is plain int8.
  * Portable path: two pixel rows by two output channels per pass, straight from the input.
  * DSP path: two pixel rows widened to int16 (SXTB16 order) and interleaved in the scratch
- * buffer, then two rows by two channels with SMLAD.
+ * buffer, then two rows by two channels with SMLAD. MVE path: the portable one, straight int8
+ * rows, with mf_nn_mat_mult_s8 in Helium (no scratch used).
  */
 #include "mf_internal.h"
 
@@ -49,7 +50,7 @@ mf_status mf_convolve_1x1_s8(const mf_context *ctx,
         bias, quant_params->multiplier, quant_params->shift, 1, p->output_offset, p->activation};
 
     int32_t r = 0;
-#if MF_USE_DSP
+#if MF_USE_DSP && !MF_USE_MVE /* MVE: the int8 rows of mf_nn_mat_mult_s8 */
     int16_t *x16 = (int16_t *)ctx->buf;
     for (; r + 2 <= rows; r += 2) {
         const int8_t *x = input + (size_t)r * cin;

@@ -11,7 +11,7 @@
  * (mf_nn_s8_to_s16_pair's layout; with C_in % 4 == 0 written straight from the image, else
  * gathered as int8 first), then two pixels by two channels in the 1x1 kernel's inline-assembly
  * SMLAD loop (18 instructions per 16 multiply-accumulates); a last odd pixel takes the int8
- * row path.
+ * row path. MVE path: the portable one (int8 patches), with mf_nn_mat_mult_s8 in Helium.
  */
 #include "mf_internal.h"
 
@@ -21,12 +21,12 @@ int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims 
 {
     /* The DSP path: two patches of KH * KW * C_in int16 values, widened and interleaved; when
      * C_in % 4 != 0 they are first gathered as int8 behind them (2 * len bytes more). The
-     * portable path uses the first 2 * len bytes. */
+     * portable and MVE paths use the first 2 * len bytes. */
     const int32_t len = filter_dims->h * filter_dims->w * input_dims->c;
     return 2 * len * (int32_t)sizeof(int16_t) + ((input_dims->c & 3) != 0 ? 2 * len : 0);
 }
 
-#if MF_USE_DSP
+#if MF_USE_DSP && !MF_USE_MVE /* MVE: the int8 rows of mf_nn_mat_mult_s8 */
 /* Row r's half of the interleaved int16 patches of mf_nn_s8_to_s16_pair (dst = the buffer +
  * 4 * r halfwords), for C_in % 4 == 0, straight from the image: every tap is whole quads, each
  * written as its two SXTB16 halves into the first or second half of its 8-halfword group.
@@ -104,7 +104,7 @@ mf_status mf_convolve_s8(const mf_context *ctx,
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;
         int32_t px = 0;
-#if MF_USE_DSP
+#if MF_USE_DSP && !MF_USE_MVE /* MVE: the int8 rows of mf_nn_mat_mult_s8 */
         int16_t *rows = (int16_t *)ctx->buf;
         int8_t *staged = (int8_t *)(rows + 2 * len); /* C_in % 4 != 0: the int8 patches */
         for (; px + 2 <= pixels; px += 2) {

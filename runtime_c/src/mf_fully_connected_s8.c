@@ -4,7 +4,8 @@
  *
  * The bias comes with the input offset folded in (mf_nn.h), so the rows are plain int8 dot
  * products (mf_nn_mat_mult_s8.c): on a DSP core four output channels per pass with SXTB16 and
- * SMLAD, elsewhere two rows by two channels. Asymmetric weights (filter_offset != 0, per-tensor
+ * SMLAD, elsewhere (MVE included, where mf_nn_mat_mult_s8 runs in Helium) two rows by two
+ * channels. Asymmetric weights (filter_offset != 0, per-tensor
  * only) add filter_offset * sum(x) per row.
  */
 #include "mf_internal.h"
@@ -76,7 +77,7 @@ mf_status mf_fully_connected_s8(const mf_context *ctx,
         return MF_OK;
     }
     int32_t b = 0;
-#if MF_USE_DSP
+#if MF_USE_DSP && !MF_USE_MVE /* MVE: the int8 rows of mf_nn_mat_mult_s8 */
     for (; b < batches; b++) {
         mf_nn_vec_mat_mult_s8(input + (size_t)b * k, filter, k, n, &rq, output + (size_t)b * n);
     }

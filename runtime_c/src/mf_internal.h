@@ -366,7 +366,7 @@ static inline int32_t mf_nn_bias(const mf_nn_requant *rq, int32_t o)
     return rq->bias != NULL ? rq->bias[o] : 0;
 }
 
-/* Portable: out[r * n + o] = requant(bias[o] + sum_i x_r[i] * filter[o * k + i]) for the row
+/* Portable or MVE: out[r * n + o] = requant(bias[o] + sum_i x_r[i] * filter[o * k + i]) for the row
  * x0 and, when x1 is not NULL, the row x1 too (two rows share every filter load). */
 void mf_nn_mat_mult_s8(const int8_t *x0,
                        const int8_t *x1,
