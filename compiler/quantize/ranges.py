@@ -97,8 +97,8 @@ def kl(s: TensorStats, param: float) -> tuple[float, float]:
         d = _kl(p, q)
         if d < best_kl:
             best_kl, best_t = d, top * i / bins
-    if one_sided:
-        return 0.0, float(best_t)
+    if one_sided:  # the encoding adds 0 itself; the range stays inside what was observed
+        return s.lo, float(min(s.hi, max(s.lo, best_t)))
     return float(max(s.lo, -best_t)), float(min(s.hi, best_t))
 
 
