@@ -2,9 +2,7 @@
  * mf_elementwise_mul_s8 - int8 multiplication with 4-D broadcasting, as TFLite Micro's int8 Mul:
  * the product of the offset inputs is requantized once.
  */
-#include "mf_internal.h"
-
-#include <stddef.h>
+#include "mf_broadcast.h"
 
 static inline int8_t mf_mul_element(const mf_mul_params *p, int32_t a, int32_t b)
 {
@@ -30,30 +28,6 @@ mf_status mf_elementwise_mul_s8(const mf_mul_params *mul_params,
         !mf_dims_broadcast_to(input2_dims, output_dims)) {
         return MF_ARG_ERROR;
     }
-    if (mf_dims_equal(input1_dims, input2_dims)) {
-        /* No broadcasting: one flat loop, the case optimized paths will vectorize. */
-        const int32_t size = mf_dims_size(output_dims);
-        for (int32_t i = 0; i < size; i++) {
-            output[i] = mf_mul_element(p, input1[i], input2[i]);
-        }
-        return MF_OK;
-    }
-    int32_t s1[4];
-    int32_t s2[4];
-    mf_broadcast_strides(input1_dims, output_dims, s1);
-    mf_broadcast_strides(input2_dims, output_dims, s2);
-    for (int32_t n = 0; n < output_dims->n; n++) {
-        for (int32_t h = 0; h < output_dims->h; h++) {
-            for (int32_t w = 0; w < output_dims->w; w++) {
-                const int8_t *a =
-                    input1 + (size_t)n * s1[0] + (size_t)h * s1[1] + (size_t)w * s1[2];
-                const int8_t *b =
-                    input2 + (size_t)n * s2[0] + (size_t)h * s2[1] + (size_t)w * s2[2];
-                for (int32_t c = 0; c < output_dims->c; c++) {
-                    *output++ = mf_mul_element(p, a[c * s1[3]], b[c * s2[3]]);
-                }
-            }
-        }
-    }
+    MF_BROADCAST_BINARY(mf_mul_element, p, input1_dims, input1, input2_dims, input2, output_dims, output);
     return MF_OK;
 }
