@@ -7,6 +7,8 @@ When a kernel gains a DSP/MVE path with a different need, its formula changes in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 Dims = tuple[int, int, int, int]
 
 INT16_BYTES = 2
@@ -47,20 +49,25 @@ def convolve_sparse_s8(input_dims: Dims, filter_dims: Dims) -> int:
     return filter_dims[1] * filter_dims[2] * input_dims[3] * INT16_BYTES
 
 
+def _window(rule: Callable[[Dims, Dims], int]) -> Callable[[dict[str, Dims], dict[str, int]], int]:
+    return lambda dims, params: rule(dims["input"], dims["filter"])
+
+
+# Kernel name -> its scratch rule; kernels not listed need none.
+SCRATCH: dict[str, Callable[[dict[str, Dims], dict[str, int]], int]] = {
+    "mf_convolve_s8": _window(convolve_s8),
+    "mf_convolve_s4": _window(convolve_s4),
+    "mf_convolve_cb4": _window(convolve_s4),
+    "mf_convolve_1x1_s8": _window(convolve_1x1_s8),
+    "mf_depthwise_conv_s8": _window(depthwise_conv_s8),
+    "mf_convolve_sparse_s8": _window(convolve_sparse_s8),
+    "mf_fully_connected_s8": lambda dims, params: fully_connected_s8(params["accum_depth"],
+                                                                     params["output_depth"]),
+    "mf_avgpool_s8": lambda dims, params: avgpool_s8(dims["output"][2], dims["output"][3]),
+}
+
+
 def scratch_bytes(kernel: str, dims: dict[str, Dims], params: dict[str, int]) -> int:
     """Scratch bytes of a kernel call as `mcuforge.kernel_params.KernelCall` describes it."""
-    if kernel == "mf_convolve_s8":
-        return convolve_s8(dims["input"], dims["filter"])
-    if kernel in ("mf_convolve_s4", "mf_convolve_cb4"):
-        return convolve_s4(dims["input"], dims["filter"])
-    if kernel == "mf_convolve_1x1_s8":
-        return convolve_1x1_s8(dims["input"], dims["filter"])
-    if kernel == "mf_depthwise_conv_s8":
-        return depthwise_conv_s8(dims["input"], dims["filter"])
-    if kernel == "mf_fully_connected_s8":
-        return fully_connected_s8(params["accum_depth"], params["output_depth"])
-    if kernel == "mf_convolve_sparse_s8":
-        return convolve_sparse_s8(dims["input"], dims["filter"])
-    if kernel == "mf_avgpool_s8":
-        return avgpool_s8(dims["output"][2], dims["output"][3])
-    return 0
+    rule = SCRATCH.get(kernel)
+    return rule(dims, params) if rule else 0
