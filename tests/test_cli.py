@@ -15,7 +15,7 @@ from onnx import TensorProto, helper, numpy_helper
 from mcuforge.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLE = REPO / "compiler" / "examples" / "digits_cnn.onnx"
+EXAMPLE = REPO / "compiler" / "mcuforge" / "examples" / "digits_cnn.onnx"
 
 
 def conv_model(

@@ -25,7 +25,7 @@ from mcuforge.quantize import quantize
 from mcuforge.runner import run_model
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLE = REPO / "compiler" / "examples" / "digits_cnn.onnx"
+EXAMPLE = REPO / "compiler" / "mcuforge" / "examples" / "digits_cnn.onnx"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 

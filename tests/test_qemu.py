@@ -24,7 +24,7 @@ from mcuforge.importers import load_model
 from mcuforge.quantize.calibration import AccuracyWarning
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLE = REPO / "compiler" / "examples" / "digits_cnn.onnx"
+EXAMPLE = REPO / "compiler" / "mcuforge" / "examples" / "digits_cnn.onnx"
 MLPERF_INT8 = ["ad_fcae_int8", "kws_dscnn_int8", "ic_resnet8_int8", "vww_mbv1_int8"]
 
 pytestmark = [

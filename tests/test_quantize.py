@@ -19,7 +19,7 @@ from mcuforge.quantize import QuantOptions, quantize
 from mcuforge.quantize.calibration import collect_stats, load_calibration
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLE = REPO / "compiler" / "examples" / "digits_cnn.onnx"
+EXAMPLE = REPO / "compiler" / "mcuforge" / "examples" / "digits_cnn.onnx"
 
 
 def digits() -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ import pytest
 from test_cli import assert_one_line_error, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLE = REPO / "compiler" / "examples" / "digits_cnn.onnx"
+EXAMPLE = REPO / "compiler" / "mcuforge" / "examples" / "digits_cnn.onnx"
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Regenerate compiler/examples/digits_cnn.onnx, the bundled example model.
+"""Regenerate compiler/mcuforge/examples/digits_cnn.onnx, the bundled example model.
 
 A small CNN trained with Keras on scikit-learn's 8x8 digits (offline), written as an NCHW ONNX
 graph with onnx.helper, so the example exercises the ONNX importer's layout conversion.
@@ -16,7 +16,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-OUT = Path(__file__).resolve().parents[2] / "compiler" / "examples" / "digits_cnn.onnx"
+OUT = Path(__file__).resolve().parents[2] / "compiler" / "mcuforge" / "examples" / "digits_cnn.onnx"
 
 
 def digits() -> tuple[np.ndarray, np.ndarray]:

@@ -21,7 +21,7 @@ from mcuforge.firmware.qemu import outputs_array, run_qemu
 from mcuforge.firmware.run import default_inputs, to_instructions
 from mcuforge.runner import compare_with_reference
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 MLPERF = REPO.parent / "shared" / "models" / "mlperf_tiny"
 EXAMPLE = Path(__file__).resolve().parent / "examples" / "digits_cnn.onnx"
 TOP_LAYERS = 5

@@ -1,5 +1,5 @@
-"""Where the data folders shipped with mcuforge live: beside the package in a source checkout,
-inside it (as mcuforge/_data/) in an installed wheel."""
+"""Where the data folders shipped with mcuforge live: at the top of a source checkout (the package
+is compiler/mcuforge/), inside the package (as mcuforge/_data/) in an installed wheel."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ _HERE = Path(__file__).resolve().parent
 
 def resource_dir(name: str) -> Path:
     """`templates`, `runtime_c` or `boards`."""
-    for candidate in (_HERE.parent / name, _HERE / "_data" / name):
+    for candidate in (_HERE.parents[1] / name, _HERE / "_data" / name):
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"mcuforge data folder '{name}' is missing from the installation")
