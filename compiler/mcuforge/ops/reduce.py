@@ -1,5 +1,6 @@
 """SUM, REDUCE_MAX, REDUCE_MIN over any axes (attrs: axes, keepdims; shape rule of MEAN), and
-ARG_MAX / ARG_MIN over one axis (attrs: axis, select_last; output int32 or int64 indices).
+ARG_MAX / ARG_MIN over one axis (attrs: axis; optional keepdims, select_last; output int32 or
+int64 indices: the op's output is not quantized, out_quant "none").
 
 Integer definitions follow TFLite Micro's reduce.cc (SUM: QuantizedMeanOrSum with compute_sum;
 MAX/MIN: ReduceGeneric on the raw int8 values, input and output quantization equal) and
@@ -52,10 +53,12 @@ REDUCE_MIN = register(OpDef(
 
 
 def arg_shape(op: Op, ins: list[Shape | None]) -> list[Shape]:
-    """The input's shape without `axis` (TFLite); ONNX keepdims=1 adds a RESHAPE after."""
+    """The input's shape without `axis` (TFLite), or with it as 1 (ONNX keepdims=1)."""
     x = ins[0]
     assert x is not None
     axis = int(op.attrs["axis"]) % len(x)
+    if op.attrs.get("keepdims", False):
+        return [tuple(1 if i == axis else d for i, d in enumerate(x))]
     return [tuple(d for i, d in enumerate(x) if i != axis)]
 
 
@@ -74,7 +77,7 @@ def _arg(largest: bool) -> Callable[[Ctx, Arrays], Arrays]:
     def ref(ctx: Ctx, xs: Arrays) -> Arrays:
         axis = int(ctx.op.attrs["axis"]) % xs[0].ndim
         y = arg_index(xs[0], axis, largest, bool(ctx.op.attrs.get("select_last", False)))
-        return [y.astype(ctx.outs[0].dtype)]
+        return [y.reshape(ctx.outs[0].shape).astype(ctx.outs[0].dtype)]
 
     return ref
 
