@@ -77,7 +77,7 @@ def run_on_board(model: str | Path, inputs: str | Path | np.ndarray | dict[str, 
         _, fw = make_firmware(compiled, b, q, folder, profile=profile)
         run = run_qemu(fw.elf, b, timeout)
     n = len(next(iter(q.values())))
-    out_sizes = [g.tensors[o].size for o in g.outputs]
+    out_sizes = [g.tensors[o].nbytes for o in g.outputs]
     per_sample = outputs_array(run, sum(out_sizes))
     if len(per_sample) != n:
         raise RuntimeError(f"the firmware ran {len(per_sample)} of {n} samples")
