@@ -148,6 +148,46 @@ def _with_scratch(size: int) -> tuple[Context, np.ndarray]:
     return Context(buf.ctypes.data_as(C.c_void_p), size), buf
 
 
+# -- reductions and normalization (area: reductions) ---------------------------------------------
+
+
+class ReduceParams(C.Structure):
+    _fields_ = [("kind", i32), ("input_offset", i32), ("output_offset", i32), ("multiplier", i32),
+                ("shift", i32), ("activation", Activation)]
+
+
+class LayerNormParams(C.Structure):
+    _fields_ = [("input_offset", i32), ("output_offset", i32), ("eps", C.c_int64),
+                ("activation", Activation)]
+
+
+def reduce_kernel(lib: C.CDLL, call: KernelCall, x: np.ndarray, out_shape: tuple[int, ...]
+                  ) -> tuple[int, np.ndarray]:
+    p = call.params
+    rp = ReduceParams(p["kind"], p["input_offset"], p["output_offset"], p["multiplier"], p["shift"],
+                      activation(p))
+    y = out_array(out_shape)
+    return lib.mf_reduce_s8(C.byref(rp), (i32 * 5)(*p["shape"]), (i32 * 5)(*p["reduced"]), s8(x), s8(y)), y
+
+
+def arg_kernel(lib: C.CDLL, call: KernelCall, x: np.ndarray, out_shape: tuple[int, ...]
+               ) -> tuple[int, np.ndarray]:
+    p = call.params
+    y = np.full(out_shape, 0x5A5A5A5A, dtype=np.int32 if p["index_bytes"] == 4 else np.int64)
+    status = lib.mf_arg_s8(p["outer"], p["axis_len"], p["inner"], p["largest"], p["select_last"],
+                           p["index_bytes"], s8(x), y.ctypes.data_as(C.c_void_p))
+    return status, y
+
+
+def layer_norm_kernel(lib: C.CDLL, call: KernelCall, x: np.ndarray) -> tuple[int, np.ndarray]:
+    p, a = call.params, call.arrays
+    lp = LayerNormParams(p["input_offset"], p["output_offset"], p["eps"], activation(p))
+    y = out_array(x.shape)
+    status = lib.mf_layer_norm_s8(C.byref(lp), p["rows"], p["depth"], s32(a["multiplier"]),
+                                  s32(a["shift"]), s32(a["bias"]), s8(x), s8(y))
+    return status, y
+
+
 # -- one caller per kernel -----------------------------------------------------------------------
 
 
@@ -289,7 +329,13 @@ class Kernels:
             status, y = self.pool(call, x)
         elif k == "mf_mean_s8":
             status, y = self.mean(call, x)
-        elif k.startswith("mf_elementwise_"):
+        elif k == "mf_reduce_s8":
+            return reduce_kernel(self.lib, call, x, out_shape)
+        elif k == "mf_arg_s8":
+            return arg_kernel(self.lib, call, x, out_shape)
+        elif k == "mf_layer_norm_s8":
+            status, y = layer_norm_kernel(self.lib, call, x)
+        elif k.startswith("mf_elementwise_") or k == "mf_squared_difference_s8":
             a = x.reshape(call.dims["input1"])
             b = np.ascontiguousarray(xs[1]).reshape(call.dims["input2"])
             status, y = self.binary(call, a, b)
