@@ -58,6 +58,22 @@ class Mixer(torch.nn.Module):
         return self.out(h.mean(dim=1))
 
 
+class Norms(torch.nn.Module):
+    """Conv, GroupNorm (exported below opset 18 as Reshape-InstanceNormalization-Reshape-Mul-Add),
+    ReLU, InstanceNorm, 1x1 conv."""
+
+    def __init__(self, groups: int, affine: bool) -> None:
+        super().__init__()
+        self.c, self.c2 = torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.Conv2d(8, 4, 1)
+        self.g, self.i = torch.nn.GroupNorm(groups, 8), torch.nn.InstanceNorm2d(8, affine=affine)
+        with torch.no_grad():
+            self.g.weight.uniform_(0.5, 1.5)
+            self.g.bias.normal_(0.0, 0.5)
+
+    def forward(self, x: Any) -> Any:
+        return self.c2(self.i(torch.relu(self.g(self.c(x)))))
+
+
 def _conv(cin: int, cout: int) -> Any:
     return torch.nn.Conv2d(cin, cout, 3, padding=1)
 
@@ -93,6 +109,8 @@ MODELS: dict[str, tuple[tuple[int, ...], Callable[[], Any], int, set[str]]] = {
     "layer_norm_plain_op17": ((1, 6, 32), lambda: Lambda(
         lambda x, f, n: n(f(x)), torch.nn.Linear(32, 32), torch.nn.LayerNorm(32, elementwise_affine=False)),
         17, {"LayerNormalization"}),
+    "group_norm_instance_norm": ((1, 3, 10, 10), lambda: Norms(2, True), 13, {"InstanceNormalization"}),
+    "group_norm_4_plain_instance": ((1, 3, 6, 9), lambda: Norms(4, False), 13, {"InstanceNormalization"}),
 }
 
 

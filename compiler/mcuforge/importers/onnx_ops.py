@@ -29,6 +29,7 @@ from mcuforge.importers.onnx_nn_ops import (
     ReduceMin,
     ReduceSum,
 )
+from mcuforge.importers.onnx_norm_ops import GroupNormalization, InstanceNormalization
 from mcuforge.ir.graph import QuantParams
 
 Ints = Sequence[int]
@@ -291,6 +292,7 @@ TABLE: dict[str, OnnxOp] = {f.__name__: f for f in (
     DequantizeLinear,
     # area reductions
     ReduceSum, ReduceMax, ReduceMin, GlobalMaxPool, ArgMax, ArgMin, LayerNormalization,
+    InstanceNormalization, GroupNormalization,
 )}
 # Constant forms computed here rather than by ONNX's reference evaluator, which lacks
 # DequantizeLinear before opset 19 and could not remember the integer encoding anyway.
