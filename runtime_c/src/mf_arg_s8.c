@@ -33,11 +33,14 @@ mf_status mf_arg_s8(int32_t outer,
                     at = a;
                 }
             }
-            const size_t k = (size_t)o * inner + i;
+            /* memcpy: the arena slot need not be aligned for the index type (--alignment 1). */
+            int8_t *dst = (int8_t *)output + ((size_t)o * inner + i) * (size_t)index_bytes;
             if (index_bytes == 4) {
-                ((int32_t *)output)[k] = at;
+                const int32_t v = at;
+                memcpy(dst, &v, sizeof(v));
             } else {
-                ((int64_t *)output)[k] = at;
+                const int64_t v = at;
+                memcpy(dst, &v, sizeof(v));
             }
         }
     }
