@@ -20,6 +20,7 @@ from mcuforge.ops.squared_difference import LEFT_SHIFT, squared_difference_reals
 RANK = 5
 REDUCE_KINDS = {"MEAN": 0, "SUM": 0, "REDUCE_MAX": 1, "REDUCE_MIN": 2}  # mf_reduce_kind
 INDEX_BYTES = {"int32": 4, "int64": 8}
+MAX_SUMMED = 1 << 22  # values per output of a sum or mean: the int32 accumulator's headroom
 
 
 def reduce_geometry(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[list[int], list[int]]:
@@ -53,6 +54,9 @@ def reduce_call(ctx: Ctx) -> KernelCall:
     in_scale, in_zp = x.scalar_quant()
     out_scale, out_zp = ctx.out_quant()
     count = int(np.prod([x.shape[i] for i in axes], dtype=np.int64))
+    if kind in ("MEAN", "SUM") and count > MAX_SUMMED:
+        raise ValueError(f"{kind} '{ctx.op.name}': {count} values per output; the int32 sum takes at "
+                         f"most {MAX_SUMMED}")
     params = {"kind": REDUCE_KINDS[kind], "input_offset": -in_zp, "output_offset": out_zp,
               "multiplier": 0, "shift": 0, "act_min": -128, "act_max": 127,
               "shape": shape, "reduced": flags}
