@@ -40,6 +40,10 @@ def _attr(node: NodeProto, name: str, default: object = None) -> object:
 def fuse_layer_norm(model: onnx.ModelProto, shapes: Mapping[str, Shape]) -> int:
     """Rewrite every decomposed layer norm over the last axis; returns how many."""
     consts = _constants(model)
+    shapes = dict(shapes)
+    for vi in model.graph.input:  # graph inputs: their declared shapes (a free batch counts as 1)
+        dims = vi.type.tensor_type.shape.dim
+        shapes.setdefault(vi.name, tuple(d.dim_value or 1 for d in dims))
     nodes = list(model.graph.node)
     producer = {o: n for n in nodes for o in n.output}
     readers: dict[str, list[NodeProto]] = {}
