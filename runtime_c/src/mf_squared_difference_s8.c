@@ -13,7 +13,7 @@ static inline int8_t mf_sqdiff_element(const mf_add_params *p, int32_t a, int32_
         mf_add_scaled_input(
             b, p->input2_offset, p->left_shift, p->input2_multiplier, p->input2_shift);
     const int32_t v =
-        mf_requantize(diff * diff, p->output_multiplier, p->output_shift) + p->output_offset;
+        mf_requantize_fast(diff * diff, p->output_multiplier, p->output_shift) + p->output_offset;
     return (int8_t)mf_clamp_i32(v, p->activation.min, p->activation.max);
 }
 
@@ -28,7 +28,8 @@ mf_status mf_squared_difference_s8(const mf_add_params *params,
     const mf_add_params local = *params;
     const mf_add_params *p = &local;
     if (p->left_shift < 0 || p->left_shift > 7 || p->input1_shift > 0 || p->input2_shift > 0 ||
-        p->output_shift > 31 || p->output_shift < -31 || !mf_activation_valid(&p->activation) ||
+        p->output_shift > 31 || p->output_shift < -31 || p->output_multiplier < 0 ||
+        !mf_activation_valid(&p->activation) ||
         !mf_dims_broadcast_to(input1_dims, output_dims) ||
         !mf_dims_broadcast_to(input2_dims, output_dims)) {
         return MF_ARG_ERROR;
