@@ -11,6 +11,7 @@ from mcuforge.errors import MfError
 from mcuforge.importers import load_model
 from mcuforge.ir.graph import Graph, Op, Shape
 from mcuforge.ir.verify import verify
+from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
 from mcuforge.passes import optimize
 from mcuforge.plan import plan_memory
 from mcuforge.quantize import DEFAULT_METHOD, AccuracyReport, CalibData, Labels, QuantOptions, quantize
@@ -55,12 +56,12 @@ def strip_io_conversions(graph: Graph) -> Graph:
     graph output: the generated header's quantize/dequantize helpers do that work on the host
     side, and the C graph stays int8 end to end. The int8 tensors take over the model's input
     and output names."""
-    for op in [op for op in graph.ops if op.kind == "QUANTIZE" and op.inputs[0] in graph.inputs]:
+    for op in [op for op in graph.ops if op.kind == QUANTIZE.kind and op.inputs[0] in graph.inputs]:
         src, dst = op.inputs[0], op.outputs[0]
         if graph.tensors[src].dtype != "float32" or len(graph.consumers().get(src, [])) != 1:
             continue
         _replace_io(graph, graph.inputs, op, keep=src, take=dst)
-    for op in [op for op in graph.ops if op.kind == "DEQUANTIZE" and op.outputs[0] in graph.outputs]:
+    for op in [op for op in graph.ops if op.kind == DEQUANTIZE.kind and op.outputs[0] in graph.outputs]:
         src, dst = op.inputs[0], op.outputs[0]
         if graph.tensors[src].is_const or src in graph.outputs or src in graph.inputs:
             continue
