@@ -174,7 +174,7 @@ def test_c_quantize_helpers_match_python(tmp_path: Path) -> None:
     """<name>_quantize_input takes float data in the model's own layout (NCHW here) and must give
     the bytes `mcuforge run` feeds; <name>_dequantize_output the floats it reports."""
     from mcuforge.build import host_compiler
-    from mcuforge.importers.layout import to_ir_layout
+    from mcuforge.ir.layout import to_ir_layout
     from mcuforge.ops.quantize import affine_quantize
 
     x, _ = digits()

@@ -142,7 +142,7 @@ def test_sparse_digits_bit_exact_on_mps2_an386(int_graph: Graph, tmp_path: Path)
 
     if not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")):
         pytest.skip("qemu-system-arm or arm-none-eabi-gcc not installed")
-    from mcuforge.firmware.run import run_on_board
+    from mcuforge.runner import run_on_board
 
     x, _ = digits()
     path = save_ir(pruned(int_graph, 0.8), tmp_path / "pruned.mfir")

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from mcuforge.artifact import Compiled
 from mcuforge.codegen import Program, c_identifier, lower, render
 from mcuforge.errors import MfError
 from mcuforge.importers import load_model
@@ -35,16 +36,6 @@ class CompileOptions:
     clusters: int = 16  # codebook entries for "cb4"
     codebook_per_channel: bool = False  # one codebook per output channel instead of per layer
     sparse: bool = False  # bitmap + nonzero values for int8 conv/dense weights where that saves bytes
-
-
-@dataclass
-class Compiled:
-    name: str
-    graph: Graph  # the int8 graph the C code runs (the reference for bit-exactness)
-    program: Program
-    accuracy: AccuracyReport | None
-    report: dict
-    files: dict[str, Path]
 
 
 def is_float_graph(graph: Graph) -> bool:

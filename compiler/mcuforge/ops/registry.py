@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from mcuforge.ir.graph import Graph, Op, Shape, Tensor
+from mcuforge.ir.verify import use_op_rules
 
 Arrays = list[np.ndarray]
 
@@ -104,6 +105,7 @@ class OpDef:
 
 
 REGISTRY: dict[str, OpDef] = {}
+use_op_rules(REGISTRY)  # the IR verifier checks graphs against these entries
 
 
 def register(opdef: OpDef) -> OpDef:
