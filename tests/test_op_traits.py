@@ -39,6 +39,7 @@ def _op(**kw: object) -> OpDef:
     ({"weight_formats": frozenset({"int4"})}, "weight_formats"),
     ({"weight_axes": {1: 0}, "weight_formats": frozenset({"int3"})}, "unknown weight formats"),
     ({"lut": True}, "lookup-table"),
+    ({"num_inputs": (2, 2), "ref_int": lambda ctx, xs: xs}, "data operands"),
     ({"alias": True}, "alias"),
 ])
 def test_a_missing_or_unbacked_trait_is_reported(kw: dict, problem: str) -> None:

@@ -139,6 +139,11 @@ def trait_problems(opdef: OpDef) -> list[str]:
         problems.append(f"{k}: unknown weight formats {sorted(unknown)}; known: {WEIGHT_FORMATS}")
     if opdef.data_operands and (opdef.weight_axes or opdef.bias_input is not None):
         problems.append(f"{k}: data_operands and weights exclude each other")
+    roles = set(opdef.weight_axes) | ({opdef.bias_input} if opdef.bias_input is not None else set())
+    if (opdef.ref_int is not None and opdef.num_inputs[1] > 1 and not opdef.data_operands
+            and not set(range(1, opdef.num_inputs[1])) <= roles):
+        problems.append(f"{k}: inputs after the first are neither weights, bias nor data operands; set "
+                        "data_operands=True if the kernel reads them by pointer")
     if opdef.lut and (opdef.num_inputs != (1, 1) or opdef.ref_int is None or opdef.weight_axes):
         problems.append(f"{k}: a lookup-table op has one input, no weights and an integer reference")
     if opdef.alias and (opdef.out_quant != "same_as_input" or opdef.num_inputs != (1, 1)):
