@@ -137,9 +137,9 @@ def test_no_import_runs_backwards() -> None:
     assert not bad, "imports that break the stage order:\n  " + "\n  ".join(bad) + "\n" + stage_table()
 
 
-def test_the_walk_sees_imports_inside_functions(tmp_path: Path) -> None:
-    probe = PACKAGE / "passes" / "fold_pad.py"
-    found = {t for _, t in imports_of(probe)}
-    assert {"ir.graph", "ops.registry", "passes.rewrite"} <= found
+def test_the_walk_sees_imports_inside_functions() -> None:
+    # compile.py imports the weight encoders and the firmware only inside functions.
+    found = {t for _, t in imports_of(PACKAGE / "compile.py")}
+    assert {"compress.encode", "compress.sparse", "firmware.__init__"} <= found
     assert stage_of("firmware.run") == "firmware" and stage_of("compress.prune") == "training"
     assert stage_of("compress.encode") == "weights" and stage_of("compile") == "driver"
