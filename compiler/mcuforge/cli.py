@@ -16,7 +16,7 @@ from mcuforge.ir.graph import Shape
 
 if TYPE_CHECKING:
     from mcuforge.compile import CompileOptions
-    from mcuforge.firmware import BoardResult
+    from mcuforge.runner import BoardResult
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
@@ -109,7 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                            check=not args.no_check)
         where = "C output"
     else:
-        from mcuforge.firmware import run_on_board
+        from mcuforge.runner import run_on_board
 
         result = run_on_board(args.model, args.input, args.board, _compile_options(args),
                               out_dir=args.keep, check=not args.no_check, profile=args.profile,

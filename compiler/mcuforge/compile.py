@@ -6,11 +6,13 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from mcuforge.artifact import Compiled
 from mcuforge.codegen import Program, c_identifier, lower, render
 from mcuforge.errors import MfError
 from mcuforge.importers import load_model
 from mcuforge.ir.graph import Graph, Op, Shape
 from mcuforge.ir.verify import verify
+from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
 from mcuforge.passes import optimize
 from mcuforge.plan import plan_memory
 from mcuforge.quantize import DEFAULT_METHOD, AccuracyReport, CalibData, Labels, QuantOptions, quantize
@@ -36,16 +38,6 @@ class CompileOptions:
     sparse: bool = False  # bitmap + nonzero values for int8 conv/dense weights where that saves bytes
 
 
-@dataclass
-class Compiled:
-    name: str
-    graph: Graph  # the int8 graph the C code runs (the reference for bit-exactness)
-    program: Program
-    accuracy: AccuracyReport | None
-    report: dict
-    files: dict[str, Path]
-
-
 def is_float_graph(graph: Graph) -> bool:
     return all(t.dtype == "float32" for t in graph.tensors.values() if not t.is_const)
 
@@ -55,12 +47,12 @@ def strip_io_conversions(graph: Graph) -> Graph:
     graph output: the generated header's quantize/dequantize helpers do that work on the host
     side, and the C graph stays int8 end to end. The int8 tensors take over the model's input
     and output names."""
-    for op in [op for op in graph.ops if op.kind == "QUANTIZE" and op.inputs[0] in graph.inputs]:
+    for op in [op for op in graph.ops if op.kind == QUANTIZE.kind and op.inputs[0] in graph.inputs]:
         src, dst = op.inputs[0], op.outputs[0]
         if graph.tensors[src].dtype != "float32" or len(graph.consumers().get(src, [])) != 1:
             continue
         _replace_io(graph, graph.inputs, op, keep=src, take=dst)
-    for op in [op for op in graph.ops if op.kind == "DEQUANTIZE" and op.outputs[0] in graph.outputs]:
+    for op in [op for op in graph.ops if op.kind == DEQUANTIZE.kind and op.outputs[0] in graph.outputs]:
         src, dst = op.inputs[0], op.outputs[0]
         if graph.tensors[src].is_const or src in graph.outputs or src in graph.inputs:
             continue
