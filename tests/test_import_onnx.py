@@ -266,18 +266,27 @@ def test_unsupported_ops_listed_together(tmp_path: Path) -> None:
     assert "supported ops: Add, AveragePool" in message
 
 
-def test_symbolic_batch_needs_input_shape(tmp_path: Path) -> None:
+def test_symbolic_batch_becomes_one_with_a_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     nodes = [node("Conv", ["x", "w"], ["c"]), node("Flatten", ["c"], ["y"])]
     path = save(tmp_path, nodes, {"x": ["batch", 3, 4, 4]}, ["y"], {"w": rand(2, 3, 3, 3)})
-    with pytest.raises(MfError, match=r"input 'x' dimension 0 is dynamic \('batch'\); "
-                                      r"fix it with --input-shape x=1,3,4,4"):
-        load_model(path)
+    assert load_model(path).tensors["x"].shape == (1, 4, 4, 3)
+    note = capsys.readouterr().err.strip().splitlines()
+    assert len(note) == 1 and "input 'x' has a free batch dimension ('batch')" in note[0]
     graph = compare(path, {"x": rand(2, 3, 4, 4, scale=1)}, {"x": (2, 3, 4, 4)})
     assert graph.tensors["x"].shape == (2, 4, 4, 3)
     with pytest.raises(MfError, match="does not fit the model's shape"):
         load_model(path, {"x": (1, 3, 5, 5)})
     with pytest.raises(MfError, match="the model's inputs are: x"):
         load_model(path, {"image": (1, 3, 4, 4)})
+
+
+def test_other_dynamic_dims_need_input_shape(tmp_path: Path) -> None:
+    nodes = [node("Conv", ["x", "w"], ["y"])]
+    path = save(tmp_path, nodes, {"x": ["batch", 3, "h", 4]}, ["y"], {"w": rand(2, 3, 3, 3)})
+    with pytest.raises(MfError, match=r"input 'x' dimension 2 is dynamic \('h'\); "
+                                      r"fix it with --input-shape x=1,3,1,4"):
+        load_model(path)
+    assert load_model(path, {"x": (1, 3, 5, 4)}).tensors["x"].shape == (1, 5, 4, 3)
 
 
 def test_initializer_shape_mismatch(tmp_path: Path) -> None:

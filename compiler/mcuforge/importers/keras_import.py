@@ -121,6 +121,10 @@ def _input_shape(path: Path, name: str, tensor: Any, given: Mapping[str, Shape])
         example = ",".join("1" if d is None else str(d) for d in declared)
         raise MfError(f"{path}: input '{name}' has dynamic dimensions {declared}; "
                       f"give them with --input-shape {name}={example}")
+    if declared and declared[0] is None:
+        from mcuforge.importers.onnx_import import note_free_batch
+
+        note_free_batch(path, name, "None")
     return (1, *declared[1:])
 
 

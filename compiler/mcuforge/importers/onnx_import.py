@@ -11,6 +11,7 @@ changed get an `IOLayout`. A QDQ model imports as float ops between QUANTIZE/DEQ
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,12 @@ def _check_input_names(path: Path, inputs: list[ValueInfoProto], given: Mapping[
         raise MfError(f"{path}: --input-shape names {unknown}, but the model's inputs are: {names}")
 
 
+def note_free_batch(path: Path | str, name: str, dim: str) -> None:
+    """One line on stderr: a free batch dimension is taken as 1 (not an error)."""
+    print(f"mcuforge: note: {path}: input '{name}' has a free batch dimension ('{dim}'); compiling for "
+          f"batch 1 (--input-shape fixes it otherwise)", file=sys.stderr)
+
+
 def _fix_input_shape(path: Path, vi: ValueInfoProto, given: Shape | None) -> Shape:
     """The input's static shape (ONNX layout); fixes the model's dims to it for shape inference."""
     tensor_type = vi.type.tensor_type
@@ -109,7 +116,13 @@ def _fix_input_shape(path: Path, vi: ValueInfoProto, given: Shape | None) -> Sha
     if given is None:
         for i, d in enumerate(dims):
             if not d.HasField("dim_value") or d.dim_value <= 0:
-                example = ",".join(str(x.dim_value) if x.HasField("dim_value") else "1" for x in dims)
+                if i == 0 and len(dims) > 1:
+                    note_free_batch(path, vi.name, d.dim_param or "?")
+                    d.Clear()
+                    d.dim_value = 1
+                    continue
+                example = ",".join(str(x.dim_value) if x.HasField("dim_value") and x.dim_value > 0
+                                   else "1" for x in dims)
                 raise MfError(
                     f"{path}: input '{vi.name}' dimension {i} is dynamic ('{d.dim_param or '?'}'); "
                     f"fix it with --input-shape {vi.name}={example}"
