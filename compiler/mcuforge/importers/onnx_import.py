@@ -235,6 +235,10 @@ def _convert_nodes(b: Builder, model: onnx.ModelProto, inferred: Mapping[str, Sh
                 unsupported.append(_node_label(model, node))
             continue
         ins = [b.consts.get(n, b.values.get(n)) if n else None for n in node.input]
+        if node.domain in ONNX_DOMAINS and node.op_type in SHAPE_OF:
+            # the shape of a run-time tensor is static here: a constant, and what it feeds folds
+            _bind(b, node, [SHAPE_OF[node.op_type](b, ins[0], **_attrs(node))], inferred)
+            continue
         foldable = node.domain in ONNX_DOMAINS and all(not isinstance(x, Value) for x in ins)
         if not foldable and (node.domain not in ONNX_DOMAINS or node.op_type not in TABLE):
             unsupported.append(_node_label(model, node))
@@ -245,6 +249,20 @@ def _convert_nodes(b: Builder, model: onnx.ModelProto, inferred: Mapping[str, Sh
     if unsupported:
         raise MfError(f"{b.path}: {len(unsupported)} unsupported node(s): {', '.join(unsupported)}; "
                       f"supported ops: {', '.join(sorted(TABLE))}")
+
+
+def _shape_of(b: Builder, x: Operand, *, start: int = 0, end: int | None = None) -> np.ndarray:
+    shape = b.onnx_shape(x) if isinstance(x, Value) else np.shape(x)
+    return np.array(shape[start:end], dtype=np.int64)
+
+
+def _size_of(b: Builder, x: Operand) -> np.ndarray:
+    shape = b.onnx_shape(x) if isinstance(x, Value) else np.shape(x)
+    return np.array(int(np.prod(shape, dtype=np.int64)), dtype=np.int64)
+
+
+# Ops whose value depends only on their input's (static) shape, folded to constants.
+SHAPE_OF = {"Shape": _shape_of, "Size": _size_of}
 
 
 def _attrs(node: NodeProto) -> dict[str, Any]:
