@@ -82,6 +82,24 @@ def _replace_io(graph: Graph, names: list[str], op: Op, keep: str, take: str) ->
         graph.io_layouts[keep] = layout
 
 
+def quantize_float_islands(graph: Graph, opts: CompileOptions) -> Graph:
+    """A QDQ model's ops left in float with no scale on their tensors, quantized from --calib
+    (the model's own scales stay); without --calib, an error naming them."""
+    from mcuforge.importers.qdq_islands import calibrate_islands, describe, float_islands
+
+    islands = float_islands(graph)
+    if not islands:
+        return graph
+    if opts.calib is None:
+        raise MfError(
+            f"{graph.source}: the quantized model leaves {len(islands)} op(s) in float without scales: "
+            f"{describe(islands)}; give --calib DATA.npy (samples in the model's own input layout) to "
+            "quantize them, the model's own scales are kept"
+        )
+    calibrate_islands(graph, opts.calib, opts.method, opts.param, opts.progress)
+    return graph
+
+
 def to_int8(graph: Graph, opts: CompileOptions) -> tuple[Graph, AccuracyReport | None]:
     if is_float_graph(graph):
         if opts.calib is None:
@@ -93,6 +111,7 @@ def to_int8(graph: Graph, opts: CompileOptions) -> tuple[Graph, AccuracyReport |
                              progress=opts.progress)
         int_graph, accuracy = quantize(graph, opts.calib, qopts, opts.eval_data)
         return strip_io_conversions(int_graph), accuracy
+    graph = quantize_float_islands(graph, opts)
     wide = sorted(n for n, t in graph.tensors.items() if t.dtype == "int16" and not t.is_const)
     if wide:
         raise MfError(f"{graph.source}: int16 activations ('{wide[0]}' and {len(wide) - 1} more, 16x8 mode) "

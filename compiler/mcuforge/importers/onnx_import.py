@@ -26,6 +26,7 @@ from mcuforge.errors import MfError
 from mcuforge.importers.onnx_builder import Builder, Operand, Perm, Value, channels_last, identity
 from mcuforge.importers.onnx_ops import CONST_TABLE, TABLE
 from mcuforge.importers.onnx_qdq import fold_qdq
+from mcuforge.importers.qdq_islands import close_islands
 from mcuforge.ir.graph import Graph, IOLayout, Op, Shape, Tensor
 
 MIN_OPSET = 11
@@ -53,6 +54,7 @@ def import_onnx(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
     for vi in model.graph.output:
         _add_output(b, vi.name)
     fold_qdq(graph, b.weight_quant)
+    close_islands(graph)  # what needs no calibration; `compile` quantizes the rest from --calib
     graph.prune_unused_tensors()
     return graph
 
@@ -315,4 +317,4 @@ def _bind(b: Builder, node: NodeProto, outs: list[Operand], inferred: Mapping[st
                 raise b.fail(f"importer bug: output '{name}' has shape {b.onnx_shape(out)}, "
                              f"ONNX infers {expected}")
         elif out is not None:
-            b.consts[name] = out
+            b.consts[name] = np.asarray(out)  # numpy arithmetic on 0-d arrays gives scalars
