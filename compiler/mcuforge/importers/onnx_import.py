@@ -11,7 +11,6 @@ changed get an `IOLayout`. A QDQ model imports as float ops between QUANTIZE/DEQ
 from __future__ import annotations
 
 import inspect
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from onnx import NodeProto, ValueInfoProto, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 from mcuforge.errors import MfError
+from mcuforge.importers.notes import note_free_batch
 from mcuforge.importers.onnx_builder import Builder, Operand, Perm, Value, channels_last, identity
 from mcuforge.importers.onnx_ops import CONST_TABLE, TABLE
 from mcuforge.importers.onnx_qdq import fold_qdq
@@ -103,12 +103,6 @@ def _check_input_names(path: Path, inputs: list[ValueInfoProto], given: Mapping[
     if unknown:
         names = ", ".join(vi.name for vi in inputs)
         raise MfError(f"{path}: --input-shape names {unknown}, but the model's inputs are: {names}")
-
-
-def note_free_batch(path: Path | str, name: str, dim: str) -> None:
-    """One line on stderr: a free batch dimension is taken as 1 (not an error)."""
-    print(f"mcuforge: note: {path}: input '{name}' has a free batch dimension ('{dim}'); compiling for "
-          f"batch 1 (--input-shape fixes it otherwise)", file=sys.stderr)
 
 
 def _fix_input_shape(path: Path, vi: ValueInfoProto, given: Shape | None) -> Shape:
@@ -249,8 +243,22 @@ def _convert_nodes(b: Builder, model: onnx.ModelProto, inferred: Mapping[str, Sh
         outs = _fold(b, model, node, ins) if foldable else _call(b, node, ins)
         _bind(b, node, outs, inferred)
     if unsupported:
-        raise MfError(f"{b.path}: {len(unsupported)} unsupported node(s): {', '.join(unsupported)}; "
-                      f"supported ops: {', '.join(sorted(TABLE))}")
+        raise MfError(f"{b.path}: {len(unsupported)} unsupported node(s): {_listing(unsupported)}; "
+                      "`mcuforge ops` lists the ops each importer supports")
+
+
+def _listing(labels: list[str], per_kind: int = 8) -> str:
+    """Node labels "'name' (domain::Op, opset N)" listed once each, at most `per_kind` per op
+    type (an unrolled recurrent network has hundreds of the same)."""
+    kinds: dict[str, list[str]] = {}
+    for label in labels:
+        name, _, kind = label.rpartition(" (")
+        kinds.setdefault(kind, []).append(name)
+    parts = []
+    for kind, names in kinds.items():
+        more = f" and {len(names) - per_kind} more" if len(names) > per_kind else ""
+        parts.append(f"{', '.join(names[:per_kind])}{more} ({kind}")
+    return "; ".join(parts)
 
 
 def _shape_of(b: Builder, x: Operand, *, start: int = 0, end: int | None = None) -> np.ndarray:
