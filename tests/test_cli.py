@@ -134,3 +134,23 @@ def test_initializer_shape_mismatch(capsys: pytest.CaptureFixture[str], tmp_path
 def test_bad_input_shape_option(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(["inspect", str(EXAMPLE), "--input-shape", "x=1,a"], capsys)
     assert_one_line_error(code, err, "--input-shape", "NAME=")
+
+
+def test_ops_lists_each_importer_from_its_table(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from mcuforge.importers.onnx_ops import TABLE
+    from mcuforge.importers.tflite_ops import CONVERTERS
+
+    code, out, _ = run_cli(["ops", "--json"], capsys)
+    assert code == 0
+    listing = json.loads(out)
+    assert [o["op"] for o in listing["onnx"]["ops"]] == sorted(TABLE)
+    assert [o["op"] for o in listing["tflite"]["ops"]] == sorted(CONVERTERS)
+    assert listing["keras"]["via"] == "tflite"
+    conv = next(o for o in listing["onnx"]["ops"] if o["op"] == "Conv")
+    assert "CONV_2D" in conv["ir"] and "group" in conv["attributes"] and conv["c_kernel"] == "C kernel"
+    assert any("pads" in c for c in conv["constraints"])  # a refusal read from the converter's source
+    code, out, _ = run_cli(["ops", "onnx"], capsys)
+    assert code == 0 and out.startswith("ONNX") and "TFLite (" not in out
+    assert "  Conv " in out and "attributes: " in out

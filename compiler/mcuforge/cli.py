@@ -53,6 +53,21 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ops(args: argparse.Namespace) -> int:
+    from mcuforge.op_support import all_support, lines, to_json
+
+    importers = [i for i in all_support() if args.importer in (None, i.name)]
+    if args.json:
+        json.dump(to_json(importers), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        try:
+            print("\n".join(lines(importers)).rstrip())
+        except BrokenPipeError:  # `mcuforge ops | head`
+            sys.stderr.close()
+    return 0
+
+
 def _compile_options(args: argparse.Namespace) -> CompileOptions:
     from mcuforge.compile import CompileOptions
 
@@ -249,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-check", action="store_true", help="skip the bit-exactness check")
     p.add_argument("--keep", metavar="DIR", help="keep the generated C folder in DIR")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("ops", help="the ops each importer supports, with their constraints")
+    p.add_argument("importer", nargs="?", choices=["onnx", "tflite", "keras"], help="only this importer")
+    p.add_argument("--json", action="store_true", help="write the list as JSON to stdout")
+    p.set_defaults(func=cmd_ops)
 
     p = sub.add_parser("boards", help="list the boards --board accepts")
     p.set_defaults(func=cmd_boards)
