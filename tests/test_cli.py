@@ -15,6 +15,8 @@ from onnx import TensorProto, helper, numpy_helper
 from mcuforge.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+
+REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "compiler" / "mcuforge" / "examples" / "digits_cnn.onnx"
 
 
@@ -154,3 +156,46 @@ def test_ops_lists_each_importer_from_its_table(capsys: pytest.CaptureFixture[st
     code, out, _ = run_cli(["ops", "onnx"], capsys)
     assert code == 0 and out.startswith("ONNX") and "TFLite (" not in out
     assert "  Conv " in out and "attributes: " in out
+
+
+def _inspect_and_compile(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                         calib: list[str]) -> tuple[tuple[int, str], tuple[int, str]]:
+    code_i, _, err_i = run_cli(["inspect", str(path)], capsys)
+    code_c, _, err_c = run_cli(["compile", str(path), "-o", str(tmp_path / "c"), *calib], capsys)
+    error = [ln for ln in err_i.splitlines() if ln.startswith("mcuforge: error:")]
+    return (code_i, error[0] if error else ""), (code_c, err_c)
+
+
+@pytest.mark.parametrize("axes", [[1], [2, 3]])
+def test_inspect_refuses_what_compile_refuses(axes: list[int], capsys: pytest.CaptureFixture[str],
+                                              tmp_path: Path) -> None:
+    """Import and quantization are not all: inspect also binds every op to a C kernel, so it
+    refuses (exit 2, the same line naming file and op) exactly what compile refuses. A mean over
+    the channels was such a case, over H and W the usual one."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])
+    out_shape = [1 if i in axes else d for i, d in enumerate([1, 3, 4, 4])]
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)
+    w = numpy_helper.from_array(np.ones((3, 3, 1, 1), np.float32), "w")
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], "conv"),
+             helper.make_node("ReduceMean", ["c"], ["y"], "channel_mean", axes=axes, keepdims=1)]
+    graph = helper.make_graph(nodes, "g", [x], [y], [w])
+    path = tmp_path / "mean.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    (code_i, line), (code_c, err_c) = _inspect_and_compile(path, tmp_path, capsys, ["--calib", "random"])
+    assert code_i == code_c
+    if code_i:
+        assert_one_line_error(code_i, line, str(path), "MEAN")
+        assert line in err_c
+
+
+def test_inspect_agrees_with_compile_on_channel_mean(capsys: pytest.CaptureFixture[str],
+                                                     tmp_path: Path) -> None:
+    """../shared/cases/channel_reduce/mean_c_int8.tflite passed inspect and failed in run."""
+    path = REPO.parent / "shared" / "cases" / "channel_reduce" / "mean_c_int8.tflite"
+    if not path.exists():
+        pytest.skip(f"real-world case {path} not found (a user's clone has no ../shared)")
+    (code_i, line), (code_c, err_c) = _inspect_and_compile(path, tmp_path, capsys, [])
+    assert code_i == code_c
+    if code_i:
+        assert_one_line_error(code_i, line, str(path), "MEAN")
+        assert line in err_c

@@ -45,6 +45,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     graph = load_model(args.model, parse_input_shapes(args.input_shape))
     summary = summarize(graph)
+    from mcuforge.compile import check_compiles
+
+    for note in check_compiles(graph):  # the checks `compile` makes, so what passes here compiles
+        if not args.json:
+            print(f"mcuforge: note: {note}", file=sys.stderr)
     if args.json:
         json.dump(summary.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -119,6 +120,45 @@ def to_int8(graph: Graph, opts: CompileOptions) -> tuple[Graph, AccuracyReport |
     return strip_io_conversions(optimize(graph)), None
 
 
+def check_compiles(graph: Graph) -> list[str]:
+    """What `compile` checks after import, for `inspect`, which has no calibration data: the
+    graph is quantized (a float model, or the float islands of a QDQ model) with placeholder
+    ranges, which give every tensor the dtype and layout the real ranges would, and lowered to
+    kernel calls. MfError as `compile` would raise it; notes on what compiling will need."""
+    from mcuforge.importers.qdq_islands import close_islands, describe, float_islands
+    from mcuforge.quantize.calibration import TensorStats
+    from mcuforge.quantize.quantizer import QuantConfig, check_float, quantize_graph
+    from mcuforge.quantize.scheme import activation_params
+
+    notes = []
+    g = copy.deepcopy(graph)
+    if is_float_graph(g):
+        check_float(g)
+        g = optimize(g)
+        stats = {n: TensorStats(-1.0, 1.0) for n, t in g.tensors.items() if not t.is_const}
+        g = strip_io_conversions(quantize_graph(g, stats, QuantConfig()))
+    else:
+        islands = float_islands(g)
+        if islands:
+            notes.append(f"the quantized model leaves {describe(islands)} in float without scales: "
+                         "compiling needs --calib")
+            close_islands(g, lambda name: activation_params(-1.0, 1.0))
+        g, _ = to_int8(g, CompileOptions())
+    lowered(g, "check")
+    return notes
+
+
+def lowered(graph: Graph, name: str, alignment: int = 16) -> Program:
+    """`lower`, with the model file named in its refusals (a kernel that cannot take a shape)."""
+    try:
+        return lower(graph, name, alignment)
+    except MfError as e:
+        source = graph.source or ""
+        if source and not str(e).startswith(source):
+            raise MfError(f"{source}: {e}") from None
+        raise
+
+
 def encode_for(graph: Graph, int_graph: Graph, opts: CompileOptions) -> tuple[Graph, list[dict]]:
     """4-bit weight storage when opts.weights asks for it, from the float weights when the model
     is float; a note per weighted layer (what it got, bytes, why it kept int8)."""
@@ -150,7 +190,7 @@ model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> C
     int_graph, accuracy = to_int8(graph, opts)
     int_graph, encoding = encode_for(graph, int_graph, opts)
     int_graph, sparse = sparse_for(int_graph, opts)
-    program = lower(int_graph, name, opts.alignment)
+    program = lowered(int_graph, name, opts.alignment)
     out = Path(out_dir)
     files = render(int_graph, program, name, out, str(model))
     report = build_report(int_graph, program, name, str(model), accuracy)
