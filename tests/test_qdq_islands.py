@@ -172,3 +172,69 @@ def test_cases_bit_exact_on_an386(folder: str, name: str, tmp_path: Path) -> Non
     assert result.mismatches == {} and result.samples == 2
     got = next(iter(result.outputs.values()))
     assert sqnr_db(ort_outputs(path, x), got) >= 30
+
+
+# -- small QDQ graphs written with onnx.helper (no torch, no C build) -------------------------
+
+
+def _qdq_graph(tmp_path: Path, chained: bool) -> Path:
+    """x -> Q/DQ -> Sub(1, .) [-> Tanh] -> Q/DQ -> y, the Sub (and Tanh) left float with a float
+    constant, as onnxruntime leaves them; `chained` puts the Tanh between Sub and the Q, so the
+    Sub's output has no scale."""
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "sx", "zx"], ["xq"], "x_q"),
+        helper.make_node("DequantizeLinear", ["xq", "sx", "zx"], ["xd"], "x_dq"),
+        helper.make_node("Sub", ["one", "xd"], ["d"], "one_minus"),
+    ]
+    if chained:
+        nodes.append(helper.make_node("Tanh", ["d"], ["t"], "squash"))
+    last = "t" if chained else "d"
+    nodes += [helper.make_node("QuantizeLinear", [last, "sy", "zy"], ["yq"], "y_q"),
+              helper.make_node("DequantizeLinear", ["yq", "sy", "zy"], ["y"], "y_dq")]
+    inits = {"sx": np.array(0.02, np.float32), "zx": np.array(3, np.int8), "one": np.array(1.0, np.float32),
+             "sy": np.array(0.01 if chained else 0.03, np.float32), "zy": np.array(-5, np.int8)}
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 8])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 8])],
+        [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    path = tmp_path / f"qdq_{int(chained)}.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    return path
+
+
+def _int8_outputs(path: Path, x: np.ndarray, calib: np.ndarray | None) -> np.ndarray:
+    from mcuforge.compile import to_int8
+    from mcuforge.quantize.accuracy import dequantize
+    from mcuforge.reference import run
+    from mcuforge.runner import quantized_inputs
+
+    graph, _ = to_int8(load_model(path), CompileOptions(calib=calib))
+    assert {t.dtype for t in graph.tensors.values() if not t.is_const} == {"int8"}
+    q = quantized_inputs(graph, {"x": x})["x"]
+    (out,) = graph.outputs
+    return np.concatenate([dequantize(graph, out, run(graph, {"x": s[None]})[out]) for s in q])
+
+
+def test_constant_operand_of_a_float_op_between_qdq_needs_no_calib(tmp_path: Path) -> None:
+    path = _qdq_graph(tmp_path, chained=False)
+    assert not float_islands(load_model(path))
+    x = np.random.default_rng(1).uniform(-2, 2, (16, 8)).astype(np.float32)
+    got = _int8_outputs(path, x, None)
+    np.testing.assert_allclose(got, ort_outputs(path, x), atol=0.03)  # one output step
+
+
+def test_chained_float_ops_need_calib(tmp_path: Path) -> None:
+    from mcuforge.compile import quantize_float_islands
+    from mcuforge.errors import MfError
+
+    path = _qdq_graph(tmp_path, chained=True)
+    graph = load_model(path)
+    assert [op.kind for op in float_islands(graph)] == ["SUB", "TANH"]
+    with pytest.raises(MfError, match=r"leaves 2 op\(s\) in float without scales: SUB 'd', TANH 't'; "
+                                      r"give --calib"):
+        quantize_float_islands(graph, CompileOptions())
+    rng = np.random.default_rng(2)
+    calib = rng.uniform(-2, 2, (64, 8)).astype(np.float32)
+    x = rng.uniform(-2, 2, (16, 8)).astype(np.float32)
+    got = _int8_outputs(path, x, calib)
+    assert sqnr_db(ort_outputs(path, x), got) >= 30
