@@ -35,7 +35,12 @@ def import_keras(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
         data = keras_to_tflite(fixed_batch(model, input_shapes, path, free), path)
         unsupported = unsupported_tflite_ops(data, str(path))
         if unsupported:
-            refusal = _refusal(model, input_shapes, path, unsupported)
+            try:
+                refusal = _refusal(model, input_shapes, path, unsupported)
+            except Exception:  # the tagged reconversion failed: name the converter's ops instead
+                kinds = sorted({kind for _, kind in unsupported})
+                refusal = (f"the model converts to TFLite ops mcuforge does not support: {', '.join(kinds)}; "
+                           "`mcuforge ops` lists what each importer supports")
     for name in free:
         note_free_batch(path, name, "None")
     if refusal:
