@@ -45,11 +45,31 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     graph = load_model(args.model, parse_input_shapes(args.input_shape))
     summary = summarize(graph)
+    from mcuforge.compile import check_compiles
+
+    for note in check_compiles(graph):  # the checks `compile` makes, so what passes here compiles
+        if not args.json:
+            print(f"mcuforge: note: {note}", file=sys.stderr)
     if args.json:
         json.dump(summary.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print_summary(summary)
+    return 0
+
+
+def cmd_ops(args: argparse.Namespace) -> int:
+    from mcuforge.op_support import all_support, lines, to_json
+
+    importers = [i for i in all_support() if args.importer in (None, i.name)]
+    if args.json:
+        json.dump(to_json(importers), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        try:
+            print("\n".join(lines(importers)).rstrip())
+        except BrokenPipeError:  # `mcuforge ops | head`
+            sys.stderr.close()
     return 0
 
 
@@ -249,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-check", action="store_true", help="skip the bit-exactness check")
     p.add_argument("--keep", metavar="DIR", help="keep the generated C folder in DIR")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("ops", help="the ops each importer supports, with their constraints")
+    p.add_argument("importer", nargs="?", choices=["onnx", "tflite", "keras"], help="only this importer")
+    p.add_argument("--json", action="store_true", help="write the list as JSON to stdout")
+    p.set_defaults(func=cmd_ops)
 
     p = sub.add_parser("boards", help="list the boards --board accepts")
     p.set_defaults(func=cmd_boards)
