@@ -28,7 +28,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("codegen", ("codegen", "kernel_params", "runtime_buffers")),
     ("artifact", ("artifact",)),  # the compiled artifact: a plain record
     ("firmware", ("firmware", "build")),  # firmware and host builds, QEMU runs
-    ("driver", ("compile", "runner", "bench", "demo", "summary", "report")),
+    ("driver", ("compile", "runner", "bench", "demo", "summary", "report", "op_support")),
     ("training", ("compress",)),  # compress's Keras tools, its pipeline and CLI
     ("entry", ("cli", "__main__")),
 ]
