@@ -68,7 +68,7 @@ def test_cortex_m4_build(tmp_path: Path) -> None:
     cc = shutil.which("arm-none-eabi-gcc")
     if cc is None:
         pytest.skip("arm-none-eabi-gcc not installed: Cortex-M4 build not checked")
-    for src in sorted((RUNTIME / "src").glob("*.c")):
+    for src in sorted((RUNTIME / "src").rglob("*.c")):
         cmd = [cc, *ARM_FLAGS, *WARNINGS, f"-I{RUNTIME / 'include'}", "-c", str(src),
                "-o", str(tmp_path / (src.stem + ".o"))]
         result = subprocess.run(cmd, capture_output=True, text=True)
