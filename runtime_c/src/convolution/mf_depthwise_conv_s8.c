@@ -41,9 +41,11 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
     const mf_nn_requant rq = {
         bias, quant_params->multiplier, quant_params->shift, 1, p->output_offset, p->activation};
     if (p->ch_mult == 1) {
-        mf_depthwise_conv_m1_s8(p, &rq, input_dims, input, filter_dims, filter, output_dims, output);
+        mf_depthwise_conv_m1_s8(
+            p, &rq, input_dims, input, filter_dims, filter, output_dims, output);
     } else {
-        mf_depthwise_conv_mult_s8(p, &rq, input_dims, input, filter_dims, filter, output_dims, output);
+        mf_depthwise_conv_mult_s8(
+            p, &rq, input_dims, input, filter_dims, filter, output_dims, output);
     }
     return MF_OK;
 }

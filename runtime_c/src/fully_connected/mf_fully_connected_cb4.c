@@ -3,7 +3,7 @@
  * codebook (weight clustering), packed two per byte and read straight from flash. Weight
  * (o, i) is entry index[o * accum_depth + i] of the layer's codebook (or of row o's).
  */
-#include "mf_internal.h"
+#include "mf_packed.h"
 
 int32_t mf_fully_connected_cb4_get_buffer_size(int32_t accum_depth, int32_t output_depth)
 {
@@ -23,30 +23,15 @@ mf_status mf_fully_connected_cb4(const mf_context *ctx,
                                  const int32_t *bias,
                                  int8_t *output)
 {
-    const mf_fc_params *p = fc_params;
-    (void)ctx;
-    if (batches < 0 || accum_depth < 1 || output_depth < 1 || p->filter_offset != 0 ||
-        !mf_activation_valid(&p->activation) || filter == NULL || filter->indices == NULL ||
-        filter->codebook == NULL) {
+    if (filter == NULL || filter->indices == NULL || filter->codebook == NULL) {
         return MF_ARG_ERROR;
     }
-    for (int32_t b = 0; b < batches; b++) {
-        const int8_t *x = input + (size_t)b * accum_depth;
-        for (int32_t o = 0; o < output_depth; o++) {
-            const int8_t *book = filter->codebook + (filter->per_channel ? o * 16 : 0);
-            const int32_t first = o * accum_depth;
-            int32_t acc = bias != NULL ? bias[o] : 0;
-            for (int32_t i = 0; i < accum_depth; i++) {
-                acc += ((int32_t)x[i] + p->input_offset) *
-                       book[mf_nibble_u4(filter->indices, first + i)];
-            }
-            const int32_t q = p->per_channel ? o : 0;
-            *output++ = mf_requantize_to_s8(acc,
-                                            quant_params->multiplier[q],
-                                            quant_params->shift[q],
-                                            p->output_offset,
-                                            &p->activation);
-        }
-    }
-    return MF_OK;
+    MF_PACKED_FULLY_CONNECTED(/* nothing per row */,
+                              const int8_t *book =
+                                  filter->codebook + (filter->per_channel ? o * 16 : 0);
+                              const int32_t first = o * accum_depth;
+                              for (int32_t i = 0; i < accum_depth; i++) {
+                                  acc += ((int32_t)x[i] + p->input_offset) *
+                                         book[mf_nibble_u4(filter->indices, first + i)];
+                              });
 }

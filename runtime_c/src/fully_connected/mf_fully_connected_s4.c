@@ -3,7 +3,7 @@
  * straight from flash. Weight (o, i) is nibble o * accum_depth + i (low nibble first), so an
  * odd accum_depth makes every other row start mid-byte.
  */
-#include "mf_internal.h"
+#include "mf_packed.h"
 
 int32_t mf_fully_connected_s4_get_buffer_size(int32_t accum_depth, int32_t output_depth)
 {
@@ -23,27 +23,10 @@ mf_status mf_fully_connected_s4(const mf_context *ctx,
                                 const int32_t *bias,
                                 int8_t *output)
 {
-    const mf_fc_params *p = fc_params;
-    (void)ctx;
-    if (batches < 0 || accum_depth < 1 || output_depth < 1 || p->filter_offset != 0 ||
-        !mf_activation_valid(&p->activation)) {
-        return MF_ARG_ERROR;
-    }
-    for (int32_t b = 0; b < batches; b++) {
-        const int8_t *x = input + (size_t)b * accum_depth;
-        for (int32_t o = 0; o < output_depth; o++) {
-            int32_t acc = bias != NULL ? bias[o] : 0;
-            const int32_t first = o * accum_depth;
-            for (int32_t i = 0; i < accum_depth; i++) {
-                acc += ((int32_t)x[i] + p->input_offset) * mf_nibble_s4(packed_filter, first + i);
-            }
-            const int32_t q = p->per_channel ? o : 0;
-            *output++ = mf_requantize_to_s8(acc,
-                                            quant_params->multiplier[q],
-                                            quant_params->shift[q],
-                                            p->output_offset,
-                                            &p->activation);
-        }
-    }
-    return MF_OK;
+    MF_PACKED_FULLY_CONNECTED(/* nothing per row */,
+                              const int32_t first = o * accum_depth;
+                              for (int32_t i = 0; i < accum_depth; i++) {
+                                  acc += ((int32_t)x[i] + p->input_offset) *
+                                         mf_nibble_s4(packed_filter, first + i);
+                              });
 }

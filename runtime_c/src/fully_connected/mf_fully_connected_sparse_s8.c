@@ -4,7 +4,7 @@
  * a zero byte skips 8 inputs, a set bit takes the next value. Rows are consecutive in `values`,
  * so the value pointer simply runs on; it restarts for every batch.
  */
-#include "mf_internal.h"
+#include "mf_packed.h"
 
 int32_t mf_fully_connected_sparse_s8_get_buffer_size(int32_t accum_depth, int32_t output_depth)
 {
@@ -24,35 +24,16 @@ mf_status mf_fully_connected_sparse_s8(const mf_context *ctx,
                                        const int32_t *bias,
                                        int8_t *output)
 {
-    const mf_fc_params *p = fc_params;
-    (void)ctx;
-    if (batches < 0 || accum_depth < 1 || output_depth < 1 || p->filter_offset != 0 ||
-        !mf_activation_valid(&p->activation)) {
-        return MF_ARG_ERROR;
-    }
     const int32_t mask_bytes = (accum_depth + 7) / 8;
-    for (int32_t b = 0; b < batches; b++) {
-        const int8_t *x = input + (size_t)b * accum_depth;
-        const uint8_t *mask = filter->mask;
-        const int8_t *v = filter->values;
-        for (int32_t o = 0; o < output_depth; o++) {
-            int32_t acc = bias != NULL ? bias[o] : 0;
-            for (int32_t k = 0; k < mask_bytes; k++) {
-                uint32_t m = *mask++;
-                const int8_t *xk = x + 8 * k;
-                for (int32_t j = 0; m != 0u; j++, m >>= 1) {
-                    if (m & 1u) {
-                        acc += ((int32_t)xk[j] + p->input_offset) * (int32_t)(*v++);
-                    }
-                }
-            }
-            const int32_t q = p->per_channel ? o : 0;
-            *output++ = mf_requantize_to_s8(acc,
-                                            quant_params->multiplier[q],
-                                            quant_params->shift[q],
-                                            p->output_offset,
-                                            &p->activation);
-        }
-    }
-    return MF_OK;
+    MF_PACKED_FULLY_CONNECTED(const uint8_t *mask = filter->mask; const int8_t *v = filter->values;,
+                              for (int32_t k = 0; k < mask_bytes; k++) {
+                                  uint32_t m = *mask++;
+                                  const int8_t *xk = x + 8 * k;
+                                  for (int32_t j = 0; m != 0u; j++, m >>= 1) {
+                                      if (m & 1u) {
+                                          acc += ((int32_t)xk[j] + p->input_offset) *
+                                                 (int32_t)(*v++);
+                                      }
+                                  }
+                              });
 }
