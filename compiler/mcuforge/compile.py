@@ -13,6 +13,7 @@ from mcuforge.errors import MfError
 from mcuforge.importers import load_model
 from mcuforge.ir.graph import Graph, Op, QuantParams, Shape
 from mcuforge.ir.verify import verify
+from mcuforge.kernels import kernel_label
 from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
 from mcuforge.passes import optimize
 from mcuforge.plan import plan_memory
@@ -231,7 +232,8 @@ def build_report(graph: Graph, program: Program, name: str, source: str,
     for step, op in zip(program.steps, graph.ops):
         ops.append({
             "index": step.index, "name": op.name, "kind": op.kind,
-            "kernel": step.call.kernel if step.call else "alias" if step.inputs[0] == step.output else "copy",
+            "kernel": (kernel_label(step.call) if step.call
+                       else "alias" if step.inputs[0] == step.output else "copy"),
             "inputs": [list(graph.tensors[n].shape) for n in op.inputs
                        if n and not graph.tensors[n].is_const],
             "outputs": [list(graph.tensors[n].shape) for n in op.outputs],
