@@ -60,6 +60,7 @@ class Header:
 
 @pytest.fixture(scope="module")
 def header() -> Header:
+    """mf_nn.h parsed by pycparser after gcc's preprocessor (so its users are in the cbuild tier)."""
     if shutil.which("gcc") is None:
         pytest.skip("gcc not found: cannot preprocess mf_nn.h")
     text = HEADER.read_text().replace("#include <stdint.h>", "")
@@ -77,10 +78,12 @@ def header() -> Header:
     return h
 
 
+@pytest.mark.cbuild
 def test_header_parses_into_functions_and_structs(header: Header) -> None:
     assert "mf_convolve_s8" in header.functions and "mf_conv_params" in header.structs
 
 
+@pytest.mark.cbuild
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_spec_matches_header(header: Header, name: str) -> None:
     spec = SPECS[name]
@@ -96,11 +99,13 @@ def test_spec_matches_header(header: Header, name: str) -> None:
         assert f"{name}_get_buffer_size" not in header.functions, f"{name}: spec lacks its scratch rule"
 
 
+@pytest.mark.cbuild
 @pytest.mark.parametrize("name", sorted(STRUCTS))
 def test_struct_matches_header(header: Header, name: str) -> None:
     assert header.structs.get(name) == [(f.name, norm(f.ctype)) for f in STRUCTS[name].fields]
 
 
+@pytest.mark.cbuild
 def test_every_header_kernel_has_a_spec(header: Header) -> None:
     kernels = {n for n, (ret, _) in header.functions.items() if ret == "mf_status"}
     unspecified = kernels - SPECS.keys() - kernel_params.LEGACY_KERNELS
