@@ -15,7 +15,7 @@ from model_paths import REPO
 from onnx import TensorProto, helper, numpy_helper
 
 from mcuforge.compile import CompileOptions
-from mcuforge.firmware import run_on_board
+from mcuforge.runner import run_on_board
 
 CASES = REPO.parent / "shared" / "cases"
 

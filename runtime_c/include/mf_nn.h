@@ -563,12 +563,13 @@ typedef struct {
 
 /*
  * Reduction over the axes i with reduced[i] != 0 of a dense row-major tensor of dims `shape`
- * (MF_REDUCE_RANK of them, each >= 1). The output holds the kept axes in order (keepdims or not
- * is only a matter of the output's declared shape). At most 2^22 values are summed per output.
+ * (shape and reduced: MF_REDUCE_RANK values each, shape values >= 1). The output holds the
+ * kept axes in order (keepdims or not is only a matter of the output's declared shape). At most
+ * 2^22 values are summed per output.
  */
 mf_status mf_reduce_s8(const mf_reduce_params *reduce_params,
-                       const int32_t shape[MF_REDUCE_RANK],
-                       const int32_t reduced[MF_REDUCE_RANK],
+                       const int32_t *shape,
+                       const int32_t *reduced,
                        const int8_t *input,
                        int8_t *output);
 

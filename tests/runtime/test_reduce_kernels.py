@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mfnn import MF_OK, Kernels, arg_kernel, reduce_kernel
+from mfnn import MF_OK, Kernels
 from oneop import CHANNELS, OneOp, act_data, act_quant, cases
 
 from mcuforge.ir.graph import QuantParams
@@ -42,7 +42,7 @@ def test_reduce(mf: Kernels, kind: str, seed: int) -> None:
         grow = float(np.prod(shape)) ** 0.5 if kind == "SUM" else 1.0
         oq = QuantParams(np.float32(q.scale[0] * grow * rng.uniform(0.3, 2.0)), int(rng.integers(-128, 128)))
     call, expected = one.finish(oq)
-    status, y = reduce_kernel(mf.lib, call, x, expected.shape)  # rank 5: not through mf.run
+    status, y = mf.run(call, [x], expected.shape)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
 
@@ -70,7 +70,7 @@ def test_arg(mf: Kernels, kind: str, seed: int) -> None:
     one.input(x, act_quant(rng))
     out_dtype = "int32" if seed % 4 < 2 else "int64"
     call, expected = one.finish(None, out_dtype)  # type: ignore[arg-type]
-    status, y = arg_kernel(mf.lib, call, x, expected.shape)
+    status, y = mf.run(call, [x], expected.shape, out_dtype)
     assert status == MF_OK
     assert y.dtype == expected.dtype
     np.testing.assert_array_equal(y, expected)

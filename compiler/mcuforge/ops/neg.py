@@ -28,4 +28,5 @@ def neg_int(ctx: Ctx, xs: Arrays) -> Arrays:
     return [np.clip(q, lo, hi).astype(ctx.outs[0].dtype)]
 
 
-NEG = register(OpDef(kind="NEG", shape=same_shape, ref_float=neg_float, ref_int=neg_int, doc="-x"))
+NEG = register(OpDef(kind="NEG", shape=same_shape, ref_float=neg_float, ref_int=neg_int, doc="-x",
+                    lut=True))

@@ -84,4 +84,5 @@ def rsqrt_int(ctx: Ctx, xs: Arrays) -> Arrays:
 
 RSQRT = register(OpDef(
     kind="RSQRT", shape=same_shape, ref_float=rsqrt_float, ref_int=rsqrt_int, doc="1 / sqrt(x)",
+    lut=True,
 ))

@@ -45,4 +45,5 @@ def squared_difference_int(ctx: Ctx, xs: Arrays) -> Arrays:
 SQUARED_DIFFERENCE = register(OpDef(
     kind="SQUARED_DIFFERENCE", shape=broadcast_shape, ref_float=squared_difference_float,
     ref_int=squared_difference_int, num_inputs=(2, 2), doc="elementwise (a - b)^2",
+    data_operands=True,
 ))

@@ -45,8 +45,8 @@ static int32_t mf_reduce_one(const mf_reduce_params *p,
 }
 
 mf_status mf_reduce_s8(const mf_reduce_params *reduce_params,
-                       const int32_t shape[MF_REDUCE_RANK],
-                       const int32_t reduced[MF_REDUCE_RANK],
+                       const int32_t *shape,
+                       const int32_t *reduced,
                        const int8_t *input,
                        int8_t *output)
 {
