@@ -205,10 +205,9 @@ def max_pool_2d(ctx: Ctx) -> KernelCall:
 
 def mean(ctx: Ctx) -> KernelCall:
     x = _tensor(ctx, 0)
-    axes = sorted(a % len(x.shape) for a in ctx.op.attrs["axes"])
+    axes = sorted({a % len(x.shape) for a in ctx.op.attrs["axes"]}) if x.shape else []
     if len(x.shape) != 4 or axes != [1, 2]:
-        raise ValueError(f"MEAN '{ctx.op.name}': the kernel reduces H and W of a 4-D tensor, "
-                         f"got axes {ctx.op.attrs['axes']} of shape {x.shape}")
+        return reduction.reduce_call(ctx)
     in_scale, in_zp = x.scalar_quant()
     out_scale, out_zp = ctx.out_quant()
     mult, shift = _multiplier(in_scale / out_scale)
@@ -353,6 +352,8 @@ def _lut_kinds() -> dict[str, Callable[[Ctx], KernelCall]]:
     return {kind: lut for kind, opdef in REGISTRY.items() if opdef.lut}
 
 
+from mcuforge import kernel_params_reduce as reduction  # noqa: E402  (it uses KernelCall)
+
 BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "CONV_2D": conv_2d,
     "DEPTHWISE_CONV_2D": depthwise_conv_2d,
@@ -369,6 +370,7 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "CONCATENATION": concatenation,
     "TRANSPOSE": transpose,
     **_lut_kinds(),
+    **reduction.BINDINGS,  # area reductions: SUM, REDUCE_MAX/MIN, ARG_MAX/MIN, SQUARED_DIFFERENCE, LAYER_NORM
 }
 """Op kind -> its C binding. RESHAPE has none: generated code aliases the buffer."""
 
@@ -381,7 +383,10 @@ def kernel_call(ctx: Ctx) -> KernelCall:
         known = ", ".join(sorted(BINDINGS))
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': no int8 kernel; kernels exist for {known}"
                          ) from None
-    activations = [t for t in ctx.ins if t is not None and not t.is_const] + list(ctx.outs)
+    activations = [t for t in ctx.ins if t is not None and not t.is_const]
+    opdef = REGISTRY.get(ctx.op.kind)
+    if opdef is None or opdef.out_quant != "none":  # "none": ops whose output is integer indices
+        activations += list(ctx.outs)
     wrong = [f"'{t.name}' ({t.dtype})" for t in activations if t.dtype != "int8"]
     if wrong:
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': the mf_nn kernels take int8 tensors, "

@@ -184,14 +184,14 @@ def AveragePool(
     return _pool(b, "AVERAGE_POOL_2D", x, kernel_shape, strides, pads, auto_pad, ceil_mode)
 
 
-def _mean(b: Builder, v: Value, onnx_axes: Ints, keepdims: bool) -> Value:
-    axes = sorted(v.perm.index(a % v.rank) for a in onnx_axes)
+def _mean(b: Builder, v: Value, onnx_axes: Ints, keepdims: bool, kind: str = "MEAN") -> Value:
+    axes = sorted({v.perm.index(a % v.rank) for a in onnx_axes})
     attrs = {"axes": axes, "keepdims": keepdims}
     if keepdims:
-        return b.emit("MEAN", [v.name], attrs, v.perm)
+        return b.emit(kind, [v.name], attrs, v.perm)
     kept = [p for p in v.perm if p not in {v.perm[k] for k in axes}]
     # Renumber the surviving ONNX axes 0..r-1, keeping their IR order.
-    return b.emit("MEAN", [v.name], attrs, tuple(int(i) for i in np.argsort(np.argsort(kept))))
+    return b.emit(kind, [v.name], attrs, tuple(int(i) for i in np.argsort(np.argsort(kept))))
 
 
 def GlobalAveragePool(b: Builder, x: Operand) -> Value:
@@ -199,15 +199,89 @@ def GlobalAveragePool(b: Builder, x: Operand) -> Value:
     return _mean(b, v, range(2, v.rank), True)
 
 
-def ReduceMean(
-    b: Builder, x: Operand, axes_in: Operand = None, *, axes: Ints | None = None, keepdims: int = 1,
-    noop_with_empty_axes: int = 0,
+def _reduce(
+    b: Builder, kind: str, x: Operand, axes_in: Operand, axes: Ints | None, keepdims: int,
+    noop_with_empty_axes: int,
 ) -> Value:
     v = b.runtime(x)
     if axes_in is not None:
-        axes = [int(a) for a in b.need_const(axes_in, "axes")]
+        axes = [int(a) for a in b.need_const(axes_in, "axes").reshape(-1)]
     if not axes:
         if noop_with_empty_axes:
             return v
         axes = range(v.rank)
-    return _mean(b, v, axes, bool(keepdims))
+    return _mean(b, v, axes, bool(keepdims), kind)
+
+
+def ReduceMean(
+    b: Builder, x: Operand, axes_in: Operand = None, *, axes: Ints | None = None, keepdims: int = 1,
+    noop_with_empty_axes: int = 0,
+) -> Value:
+    return _reduce(b, "MEAN", x, axes_in, axes, keepdims, noop_with_empty_axes)
+
+
+# -- reductions, arg max/min, layer normalization (area: reductions) ------------------------
+
+
+def ReduceSum(
+    b: Builder, x: Operand, axes_in: Operand = None, *, axes: Ints | None = None, keepdims: int = 1,
+    noop_with_empty_axes: int = 0,
+) -> Value:
+    return _reduce(b, "SUM", x, axes_in, axes, keepdims, noop_with_empty_axes)
+
+
+def ReduceMax(
+    b: Builder, x: Operand, axes_in: Operand = None, *, axes: Ints | None = None, keepdims: int = 1,
+    noop_with_empty_axes: int = 0,
+) -> Value:
+    return _reduce(b, "REDUCE_MAX", x, axes_in, axes, keepdims, noop_with_empty_axes)
+
+
+def ReduceMin(
+    b: Builder, x: Operand, axes_in: Operand = None, *, axes: Ints | None = None, keepdims: int = 1,
+    noop_with_empty_axes: int = 0,
+) -> Value:
+    return _reduce(b, "REDUCE_MIN", x, axes_in, axes, keepdims, noop_with_empty_axes)
+
+
+def GlobalMaxPool(b: Builder, x: Operand) -> Value:
+    v = b.runtime(x)
+    return _mean(b, v, range(2, v.rank), True, "REDUCE_MAX")
+
+
+def _arg(b: Builder, kind: str, x: Operand, axis: int, keepdims: int, select_last_index: int) -> Value:
+    """ARG_MAX/ARG_MIN on the ONNX layout (identity), int64 indices as ONNX defines them."""
+    v = b.as_layout(b.runtime(x), identity(b.runtime(x).rank))
+    attrs = {"axis": axis % v.rank, "keepdims": bool(keepdims), "select_last": bool(select_last_index)}
+    rank = v.rank if keepdims else v.rank - 1
+    return b.emit(kind, [v.name], attrs, identity(rank), dtype="int64")
+
+
+def ArgMax(b: Builder, x: Operand, *, axis: int = 0, keepdims: int = 1, select_last_index: int = 0) -> Value:
+    return _arg(b, "ARG_MAX", x, axis, keepdims, select_last_index)
+
+
+def ArgMin(b: Builder, x: Operand, *, axis: int = 0, keepdims: int = 1, select_last_index: int = 0) -> Value:
+    return _arg(b, "ARG_MIN", x, axis, keepdims, select_last_index)
+
+
+def LayerNormalization(
+    b: Builder, x: Operand, scale: Operand, bias: Operand = None, *, axis: int = -1,
+    epsilon: float = 1e-5, stash_type: int = 1,
+) -> Value:
+    """Over the last axis only (PyTorch's nn.LayerNorm over one trailing dim): LAYER_NORM on the
+    ONNX layout, gamma and beta as per-channel attributes."""
+    v = b.runtime(x)
+    if len(b.node.output) > 1 and any(b.node.output[1:]):
+        raise b.fail("the Mean / InvStdDev outputs are not supported")
+    if axis % v.rank != v.rank - 1:
+        raise b.fail(f"axis={axis} normalizes {v.rank - axis % v.rank} trailing axes; only the last "
+                     "axis is supported (axis=-1)")
+    v = b.as_layout(v, identity(v.rank))
+    depth = b.ir_shape(v)[-1]
+    gamma = np.broadcast_to(b.need_const(scale, "scale").astype(np.float32).reshape(-1), (depth,))
+    beta = (np.zeros(depth, np.float32) if bias is None
+            else np.broadcast_to(b.need_const(bias, "bias").astype(np.float32).reshape(-1), (depth,)))
+    attrs = {"epsilon": float(epsilon), "gamma": tuple(float(g) for g in gamma),
+             "beta": tuple(float(g) for g in beta)}
+    return b.emit("LAYER_NORM", [v.name], attrs, v.perm)

@@ -124,10 +124,17 @@ def _pool(kind: str) -> Converter:
     return convert
 
 
-def mean(node: Node) -> list[Op]:
-    rank = len(node.shape(0))
-    axes = sorted({int(a) % rank for a in node.const(1).reshape(-1)})
-    return [node.op("MEAN", {"axes": tuple(axes), "keepdims": bool(node.opts.keepDims)}, node.inputs[:1])]
+def _reduce(kind: str) -> Converter:
+    def convert(node: Node) -> list[Op]:
+        rank = len(node.shape(0))
+        axes = sorted({int(a) % rank for a in node.const(1).reshape(-1)}) if rank else []
+        return [node.op(kind, {"axes": tuple(axes), "keepdims": bool(node.opts.keepDims)}, node.inputs[:1])]
+
+    convert.__name__ = kind.lower()
+    return convert
+
+
+mean = _reduce("MEAN")
 
 
 def _clamp(lo: float, hi: float) -> Converter:
@@ -226,6 +233,19 @@ def dequantize(node: Node) -> list[Op]:
     return []
 
 
+def _arg(kind: str) -> Converter:
+    def convert(node: Node) -> list[Op]:
+        axis = int(node.const(1).reshape(-1)[0])
+        return [node.op(kind, {"axis": axis % len(node.shape(0))}, node.inputs[:1])]
+
+    convert.__name__ = kind.lower()
+    return convert
+
+
+arg_max = _arg("ARG_MAX")
+arg_min = _arg("ARG_MIN")
+
+
 def dequantized(t: Tensor) -> np.ndarray:
     assert t.data is not None
     if t.quant is None:
@@ -264,4 +284,13 @@ CONVERTERS: dict[str, Converter] = {
     "TRANSPOSE": transpose,
     "QUANTIZE": _plain("QUANTIZE"),
     "DEQUANTIZE": dequantize,
+    # -- reductions and normalization (area: reductions) --
+    "SUM": _reduce("SUM"),
+    "REDUCE_MAX": _reduce("REDUCE_MAX"),
+    "REDUCE_MIN": _reduce("REDUCE_MIN"),
+    "ARG_MAX": arg_max,
+    "ARG_MIN": arg_min,
+    "SQUARED_DIFFERENCE": _plain("SQUARED_DIFFERENCE"),
+    "RSQRT": _plain("RSQRT"),
+    "NEG": _plain("NEG"),
 }
