@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mcuforge.ir.graph import Tensor
-from mcuforge.ops import elementwise, packed_weights
+from mcuforge.ops import elementwise, packed_weights, resize
 from mcuforge.ops.common import quantized_activation_range
 from mcuforge.ops.pad import quantized_pad_value
 from mcuforge.ops.registry import Ctx, lookup
@@ -101,6 +101,8 @@ def _fold_input_offset(ctx: Ctx, arrays: dict[str, np.ndarray], input_offset: in
 def conv_2d(ctx: Ctx) -> KernelCall:
     w = _tensor(ctx, 1)
     a = ctx.op.attrs
+    if _tensor(ctx, 0).shape[-1] != w.shape[3]:
+        return grouped_conv_2d(ctx)
     params, arrays = _weighted(ctx, w.shape[0])
     pt, pl, _, _ = a["pads"]
     params.update(stride=tuple(a["strides"]), padding=(pt, pl), dilation=tuple(a["dilations"]))
@@ -333,6 +335,68 @@ def transpose(ctx: Ctx) -> KernelCall:
     return KernelCall("mf_transpose_s8", {"perm": perm}, {}, {"input": dims4(x.shape)})
 
 
+# -- spatial ops (spatial-ops area): grouped and transposed convolution, resize -------------------
+
+
+def grouped_conv_2d(ctx: Ctx) -> KernelCall:
+    """CONV_2D whose filter depth is below the input depth: TFLM's groups, one direct loop."""
+    w = _tensor(ctx, 1)
+    a = ctx.op.attrs
+    if a.get("weight_encoding"):
+        raise ValueError(f"CONV_2D '{ctx.op.name}': packed weights ({a['weight_encoding']}) are not "
+                         "supported for grouped convolution")
+    params, arrays = _weighted(ctx, w.shape[0])
+    pt, pl, _, _ = a["pads"]
+    params.update(stride=tuple(a["strides"]), padding=(pt, pl), dilation=tuple(a["dilations"]))
+    assert w.data is not None
+    _fold_input_offset(ctx, arrays, params["input_offset"], w.data.sum(axis=(1, 2, 3), dtype=np.int64))
+    dims = {"input": dims4(_tensor(ctx, 0).shape), "filter": dims4(w.shape),
+            "output": dims4(ctx.outs[0].shape)}
+    return KernelCall("mf_convolve_grouped_s8", params, arrays, dims)
+
+
+def transpose_conv(ctx: Ctx) -> KernelCall:
+    w = _tensor(ctx, 1)
+    a = ctx.op.attrs
+    params, arrays = _weighted(ctx, w.shape[0])  # the bias stays the layer's own: not folded
+    params.update(stride=tuple(a["strides"]), padding=tuple(a["padding"]), dilation=(1, 1))
+    dims = {"input": dims4(_tensor(ctx, 0).shape), "filter": dims4(w.shape),
+            "output": dims4(ctx.outs[0].shape)}
+    return KernelCall("mf_transpose_conv_s8", params, arrays, dims)
+
+
+def _same_quant(ctx: Ctx) -> Tensor:
+    x = _tensor(ctx, 0)
+    if x.scalar_quant() != ctx.out_quant():
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': input and output quantization differ "
+                         f"({x.scalar_quant()} vs {ctx.out_quant()}); the kernel does not rescale")
+    return x
+
+
+def resize_nearest_neighbor(ctx: Ctx) -> KernelCall:
+    x = _same_quant(ctx)
+    rows, cols = resize.nearest_tables(ctx.op, x.shape[1], x.shape[2])
+    arrays = {"rows": rows.astype(np.int32), "cols": cols.astype(np.int32)}
+    return KernelCall("mf_resize_nearest_s8", {}, arrays,
+                      {"input": dims4(x.shape), "output": dims4(ctx.outs[0].shape)})
+
+
+def resize_bilinear(ctx: Ctx) -> KernelCall:
+    x = _same_quant(ctx)
+    ys, xs = resize.bilinear_tables(ctx.op, x.shape[1], x.shape[2])
+    arrays = {"y_table": np.stack(ys, axis=1).reshape(-1).astype(np.int32),
+              "x_table": np.stack(xs, axis=1).reshape(-1).astype(np.int32)}
+    return KernelCall("mf_resize_bilinear_s8", {}, arrays,
+                      {"input": dims4(x.shape), "output": dims4(ctx.outs[0].shape)})
+
+
+SPATIAL_BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
+    "TRANSPOSE_CONV": transpose_conv,
+    "RESIZE_NEAREST_NEIGHBOR": resize_nearest_neighbor,
+    "RESIZE_BILINEAR": resize_bilinear,
+}
+
+
 # Kernels whose output may overwrite an input of the output's shape (mf_nn.h says which).
 IN_PLACE_KERNELS = frozenset({
     "mf_lut_s8", "mf_elementwise_add_s8", "mf_elementwise_sub_s8", "mf_elementwise_mul_s8",
@@ -359,6 +423,7 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "CONCATENATION": concatenation,
     "TRANSPOSE": transpose,
     **_lut_kinds(),
+    **SPATIAL_BINDINGS,  # spatial-ops area
 }
 """Op kind -> its C binding. RESHAPE has none: generated code aliases the buffer."""
 
