@@ -22,6 +22,7 @@ from mcuforge.importers.onnx_nn_ops import (
     MaxPool,
     ReduceMean,
 )
+from mcuforge.importers.onnx_spatial_ops import SPATIAL_TABLE
 from mcuforge.ir.graph import QuantParams
 
 Ints = Sequence[int]
@@ -282,6 +283,7 @@ TABLE: dict[str, OnnxOp] = {f.__name__: f for f in (
     Softmax, BatchNormalization, MaxPool, AveragePool, GlobalAveragePool, ReduceMean, Reshape, Flatten,
     Squeeze, Unsqueeze, Transpose, Concat, Pad, Identity, Dropout, Cast, Shape, QuantizeLinear,
     DequantizeLinear,
+    *SPATIAL_TABLE,  # spatial-ops area: ConvTranspose, Resize, Upsample
 )}
 # Constant forms computed here rather than by ONNX's reference evaluator, which lacks
 # DequantizeLinear before opset 19 and could not remember the integer encoding anyway.
