@@ -289,7 +289,7 @@ def test_initializer_shape_mismatch(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("op", "attrs", "message"), [
-    ("Conv", {"group": 2}, "grouped convolution"),
+    ("Conv", {"group": 3}, r"with group=3 do not fit input"),
     ("AveragePool", {"kernel_shape": [2, 2], "pads": [1, 1, 1, 1], "count_include_pad": 1},
      "count_include_pad=1"),
 ])
