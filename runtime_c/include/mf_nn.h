@@ -544,8 +544,8 @@ mf_status mf_transpose_s8(const mf_dims *input_dims,
  * Grouped 2-D convolution (TFLite's CONV_2D with filter depth < input depth): groups =
  * C_in / filter_dims->c, output channel oc reads input channels [g * D, (g + 1) * D) with
  * g = oc / (C_out / groups) and D = filter_dims->c. Arguments as mf_convolve_s8 (bias with the
- * input offset folded in over the filter row of oc; padding reads as the zero point); ctx is
- * unused and may hold NULL.
+ * input offset folded in over the filter row of oc; padding reads as the zero point).
+ * Scratch: none (mf_convolve_grouped_s8_get_buffer_size returns 0; ctx may hold NULL).
  */
 mf_status mf_convolve_grouped_s8(const mf_context *ctx,
                                  const mf_conv_params *conv_params,
@@ -557,6 +557,9 @@ mf_status mf_convolve_grouped_s8(const mf_context *ctx,
                                  const int32_t *bias,
                                  const mf_dims *output_dims,
                                  int8_t *output);
+
+int32_t mf_convolve_grouped_s8_get_buffer_size(const mf_dims *input_dims,
+                                               const mf_dims *filter_dims);
 
 /*
  * Transposed convolution (TFLite TRANSPOSE_CONV, ONNX ConvTranspose), TFLM's integer reference:

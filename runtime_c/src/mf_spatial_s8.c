@@ -77,6 +77,13 @@ mf_status mf_convolve_grouped_s8(const mf_context *ctx,
     return MF_OK;
 }
 
+int32_t mf_convolve_grouped_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims)
+{
+    (void)input_dims;
+    (void)filter_dims;
+    return 0;
+}
+
 /* ---- transposed convolution ------------------------------------------------------------ */
 
 /* First tap k >= 0 with (pos - k) divisible by stride, and that many steps: the taps of an

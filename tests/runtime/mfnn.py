@@ -157,7 +157,8 @@ class Kernels:
     def __init__(self, path: Path) -> None:
         self.lib = C.CDLL(str(path))
         for name in ("mf_convolve_s8_get_buffer_size", "mf_convolve_1x1_s8_get_buffer_size",
-                     "mf_depthwise_conv_s8_get_buffer_size"):
+                     "mf_depthwise_conv_s8_get_buffer_size",
+                     "mf_convolve_grouped_s8_get_buffer_size"):  # spatial-ops area
             getattr(self.lib, name).argtypes = [C.POINTER(Dims4), C.POINTER(Dims4)]
             getattr(self.lib, name).restype = i32
         for name in ("mf_fully_connected_s8_get_buffer_size", "mf_avgpool_s8_get_buffer_size"):
@@ -273,13 +274,35 @@ class Kernels:
         y = out_array(out_shape)
         return self.lib.mf_transpose_s8(C.byref(dims(call.dims["input"])), s8(x), perm, s8(y)), y
 
+    # -- spatial-ops area: transposed convolution and resize --------------------------------------
+
+    def transpose_conv(self, call: KernelCall, x: np.ndarray, w: np.ndarray) -> tuple[int, np.ndarray]:
+        p, d = call.params, call.dims
+        cp = ConvParams(p["input_offset"], p["output_offset"], Tile(*p["stride"]),
+                        Tile(*p["padding"]), Tile(*p["dilation"]), activation(p))
+        y = out_array(d["output"])
+        status = self.lib.mf_transpose_conv_s8(
+            C.byref(cp), C.byref(quant(call)), C.byref(dims(d["input"])), s8(x),
+            C.byref(dims(d["filter"])), s8(w), s32(call.arrays.get("bias")),
+            C.byref(dims(d["output"])), s8(y))
+        return status, y
+
+    def resize(self, call: KernelCall, x: np.ndarray) -> tuple[int, np.ndarray]:
+        d = call.dims
+        y = out_array(d["output"])
+        tables = ("rows", "cols") if call.kernel == "mf_resize_nearest_s8" else ("y_table", "x_table")
+        status = getattr(self.lib, call.kernel)(
+            C.byref(dims(d["input"])), s8(x), C.byref(dims(d["output"])),
+            s32(call.arrays[tables[0]]), s32(call.arrays[tables[1]]), s8(y))
+        return status, y
+
     def run(self, call: KernelCall, xs: list[np.ndarray],
             out_shape: tuple[int, ...]) -> tuple[int, np.ndarray]:
         """Any op's kernel: xs are the op's input values (constants included), in IR order."""
         k = call.kernel
         x = np.ascontiguousarray(xs[0])
         out4 = dims4(out_shape)
-        if k in ("mf_convolve_s8", "mf_convolve_1x1_s8"):
+        if k in ("mf_convolve_s8", "mf_convolve_1x1_s8", "mf_convolve_grouped_s8"):
             status, y = self.conv(call, x, np.ascontiguousarray(xs[1]))
         elif k == "mf_depthwise_conv_s8":
             status, y = self.depthwise(call, x, np.ascontiguousarray(xs[1]))
@@ -305,6 +328,10 @@ class Kernels:
             status, y = self.concat(call, [np.ascontiguousarray(v) for v in xs if v is not None], out4)
         elif k == "mf_transpose_s8":
             status, y = self.transpose(call, x, out4)
+        elif k == "mf_transpose_conv_s8":  # spatial-ops area
+            status, y = self.transpose_conv(call, x, np.ascontiguousarray(xs[1]))
+        elif k in ("mf_resize_nearest_s8", "mf_resize_bilinear_s8"):
+            status, y = self.resize(call, x)
         else:
             raise KeyError(f"no caller for kernel {k}")
         return status, y.reshape(out_shape)
