@@ -65,8 +65,8 @@ MODELS: dict[str, tuple[Callable[[], Any], set[str]]] = {
     "resizing_bilinear_up": (lambda: _model((5, 6, 3), lambda x: _layers().Resizing(10, 12)(
         _layers().Conv2D(4, 1)(x))), {"RESIZE_BILINEAR"}),
     "resizing_bilinear_down": (lambda: _model((9, 7, 3), _layers().Resizing(4, 5)), {"RESIZE_BILINEAR"}),
-    "bilinear_align_corners": (lambda: _model((5, 6, 3), _v1_resize("resize_bilinear", (11, 9),
-                                                                    align_corners=True)), {"RESIZE_BILINEAR"}),
+    "bilinear_align_corners": (lambda: _model((5, 6, 3), _v1_resize(
+        "resize_bilinear", (11, 9), align_corners=True)), {"RESIZE_BILINEAR"}),
     "bilinear_asymmetric": (lambda: _model((5, 6, 8), _v1_resize("resize_bilinear", (11, 13))),
                             {"RESIZE_BILINEAR"}),
     "upsampling_bilinear": (lambda: _model((4, 5, 5), _layers().UpSampling2D(2, interpolation="bilinear")),
@@ -78,7 +78,8 @@ MODELS: dict[str, tuple[Callable[[], Any], set[str]]] = {
                               {"RESIZE_NEAREST_NEIGHBOR"}),
     "nearest_asymmetric_down": (lambda: _model((7, 13, 4), _v1_resize("resize_nearest_neighbor", (3, 5))),
                                 {"RESIZE_NEAREST_NEIGHBOR"}),
-    "conv_groups2": (lambda: _model((6, 6, 4), _layers().Conv2D(6, 3, groups=2, padding="same")), {"CONV_2D"}),
+    "conv_groups2": (lambda: _model((6, 6, 4), _layers().Conv2D(6, 3, groups=2, padding="same")),
+                     {"CONV_2D"}),
     "conv_groups4_s2": (lambda: _model((7, 5, 8), _layers().Conv2D(8, 3, groups=4, strides=2,
                                                                    activation="relu")), {"CONV_2D"}),
 }

@@ -20,6 +20,7 @@ import numpy as np
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Graph, Op, QuantParams
 from mcuforge.ops import packed_weights as pw
+from mcuforge.ops.conv_2d import is_grouped
 from mcuforge.quantize.scheme import bias_values
 
 from .kmeans import kmeans_1d
@@ -60,11 +61,12 @@ def encode_weights(graph: Graph, encoding: str, floats: FloatWeights | None = No
     g = copy.deepcopy(graph)
     notes = []
     for op in g.ops:
-        if op.kind in ENCODABLE and g.tensors[op.inputs[1]].is_const:
+        if op.kind in ENCODABLE and g.tensors[op.inputs[1]].is_const and not is_grouped(g, op):
             notes.append(_encode_op(g, op, encoding, (floats or {}).get(op.name), clusters, per_channel))
-        elif op.kind == "DEPTHWISE_CONV_2D":
+        elif op.kind == "DEPTHWISE_CONV_2D" or is_grouped(g, op):
             n = g.tensors[op.inputs[1]].size
-            notes.append(EncodingNote(op.name, op.kind, "int8", n, n, n, "no 4-bit depthwise kernel"))
+            what = "depthwise" if op.kind == "DEPTHWISE_CONV_2D" else "grouped"
+            notes.append(EncodingNote(op.name, op.kind, "int8", n, n, n, f"no 4-bit {what} kernel"))
     g.prune_unused_tensors()
     return g, notes
 

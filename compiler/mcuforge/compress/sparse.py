@@ -15,6 +15,7 @@ import numpy as np
 
 from mcuforge.ir.graph import Graph, Op
 from mcuforge.ops import packed_weights as pw
+from mcuforge.ops.conv_2d import is_grouped
 
 SPARSE_KINDS = ("CONV_2D", "FULLY_CONNECTED")
 NOTE_SPARSITY = 0.1  # below this fraction of zeros, a dense layer is not worth a note
@@ -52,12 +53,13 @@ def sparse_weights(graph: Graph) -> tuple[Graph, list[SparseNote]]:
         w_t = g.tensors[op.inputs[1]] if len(op.inputs) > 1 and op.inputs[1] else None
         if w_t is None or not w_t.is_const or w_t.data is None or op.attrs.get("weight_encoding"):
             continue
-        if op.kind in SPARSE_KINDS:
+        if op.kind in SPARSE_KINDS and not is_grouped(g, op):
             notes.append(_decide(op, w_t.data, w_t.quant is not None and bool(np.any(w_t.quant.zero_point))))
-        elif op.kind == "DEPTHWISE_CONV_2D":
+        elif op.kind == "DEPTHWISE_CONV_2D" or is_grouped(g, op):
             n = w_t.size
+            what = "depthwise" if op.kind == "DEPTHWISE_CONV_2D" else "grouped"
             notes.append(SparseNote(op.name, op.kind, n, int(np.count_nonzero(w_t.data == 0)), n, None,
-                                    "dense", "no sparse depthwise kernel"))
+                                    "dense", f"no sparse {what} kernel"))
     return g, notes
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcuforge.ir.graph import Op, Shape
+from mcuforge.ir.graph import Graph, Op, Shape
 from mcuforge.ops.common import (
     apply_activation,
     exact_dot,
@@ -36,6 +36,14 @@ def conv_shape(op: Op, ins: list[Shape | None]) -> list[Shape]:
     if x[3] % w[3] or w[0] % (x[3] // w[3]):
         raise ValueError(f"weights {w} (OHWI) do not divide input {x} into groups")
     return [window_output_shape(x, (w[1], w[2]), a["strides"], a["dilations"], a["pads"], w[0])]
+
+
+def is_grouped(graph: Graph, op: Op) -> bool:
+    """A CONV_2D whose filter depth is below its input depth (a grouped convolution)."""
+    if op.kind != "CONV_2D":
+        return False
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    return x.shape[-1] != w.shape[-1]
 
 
 def grouped(x: np.ndarray, w: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
