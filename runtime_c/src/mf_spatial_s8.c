@@ -67,7 +67,7 @@ mf_status mf_convolve_grouped_s8(const mf_context *ctx,
                             }
                         }
                     }
-                    acc = mf_requantize(acc, quant_params->multiplier[oc], quant_params->shift[oc]);
+                    acc = mf_requantize_fast(acc, quant_params->multiplier[oc], quant_params->shift[oc]);
                     acc += p->output_offset;
                     *output++ = (int8_t)mf_clamp_i32(acc, p->activation.min, p->activation.max);
                 }
@@ -86,11 +86,28 @@ int32_t mf_convolve_grouped_s8_get_buffer_size(const mf_dims *input_dims, const 
 
 /* ---- transposed convolution ------------------------------------------------------------ */
 
-/* First tap k >= 0 with (pos - k) divisible by stride, and that many steps: the taps of an
- * output coordinate `pos` (= output index + padding) are k, k + stride, ... below `size`. */
-static int32_t mf_first_tap(int32_t pos, int32_t stride)
+/* The taps of one output coordinate: with pos = output index + padding, tap k reaches it from
+ * input index (pos - k) / stride when that division is exact and the index is inside [0, size).
+ * Those taps are k = first + j * stride for input index last - j, j = 0 .. count - 1. */
+typedef struct {
+    int32_t first; /* first tap */
+    int32_t last;  /* input index of the first tap */
+    int32_t count; /* number of taps */
+} mf_taps;
+
+static mf_taps mf_transpose_taps(int32_t pos, int32_t stride, int32_t kernel, int32_t size)
 {
-    return pos % stride;
+    mf_taps t;
+    const int32_t k0 = pos % stride;
+    const int32_t i0 = (pos - k0) / stride;
+    const int32_t skip = i0 >= size ? i0 - size + 1 : 0; /* taps reading past the input's end */
+    t.first = k0 + skip * stride;
+    t.last = i0 - skip;
+    t.count = 0;
+    if (t.first < kernel && t.last >= 0) {
+        t.count = mf_min_i32((kernel - t.first + stride - 1) / stride, t.last + 1);
+    }
+    return t;
 }
 
 mf_status mf_transpose_conv_s8(const mf_conv_params *conv_params,
@@ -112,39 +129,42 @@ mf_status mf_transpose_conv_s8(const mf_conv_params *conv_params,
     }
     const size_t in_image = (size_t)input_dims->h * input_dims->w * c_in;
     const size_t filter_row = (size_t)filter_dims->h * filter_dims->w * c_in;
+    const size_t in_row = (size_t)input_dims->w * c_in;
+    const size_t filter_kernel_row = (size_t)filter_dims->w * c_in;
+    const int32_t off = p->input_offset;
 
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
-            const int32_t py = oy + p->padding.h;
+            const mf_taps ty =
+                mf_transpose_taps(oy + p->padding.h, p->stride.h, filter_dims->h, input_dims->h);
             for (int32_t ox = 0; ox < output_dims->w; ox++) {
-                const int32_t px = ox + p->padding.w;
+                const mf_taps tx =
+                    mf_transpose_taps(ox + p->padding.w, p->stride.w, filter_dims->w, input_dims->w);
+                /* no taps: the output is the bias alone (and the origin is never read) */
+                const int any = ty.count > 0 && tx.count > 0;
+                const int8_t *in0 =
+                    any ? in + (size_t)ty.last * in_row + (size_t)tx.last * c_in : in;
+                const size_t f0 =
+                    any ? (size_t)ty.first * filter_kernel_row + (size_t)tx.first * c_in : 0;
                 for (int32_t oc = 0; oc < c_out; oc++) {
-                    int32_t acc = 0;
-                    for (int32_t ky = mf_first_tap(py, p->stride.h); ky < filter_dims->h;
-                         ky += p->stride.h) {
-                        const int32_t iy = (py - ky) / p->stride.h;
-                        if (py < ky || iy >= input_dims->h) {
-                            continue;
-                        }
-                        for (int32_t kx = mf_first_tap(px, p->stride.w); kx < filter_dims->w;
-                             kx += p->stride.w) {
-                            const int32_t ix = (px - kx) / p->stride.w;
-                            if (px < kx || ix >= input_dims->w) {
-                                continue;
-                            }
-                            const int8_t *v = in + ((size_t)iy * input_dims->w + ix) * c_in;
-                            const int8_t *f =
-                                filter + (size_t)oc * filter_row + ((size_t)ky * filter_dims->w + kx) * c_in;
+                    int32_t acc = bias != NULL ? bias[oc] : 0;
+                    const int8_t *fy = filter + (size_t)oc * filter_row + f0;
+                    const int8_t *vy = in0;
+                    for (int32_t jy = 0; jy < (any ? ty.count : 0); jy++) {
+                        const int8_t *f = fy;
+                        const int8_t *v = vy;
+                        for (int32_t jx = 0; jx < tx.count; jx++) {
                             for (int32_t i = 0; i < c_in; i++) {
-                                acc += (v[i] + p->input_offset) * f[i];
+                                acc += (v[i] + off) * f[i];
                             }
+                            f += (size_t)p->stride.w * c_in;
+                            v -= c_in;
                         }
+                        fy += (size_t)p->stride.h * filter_kernel_row;
+                        vy -= in_row;
                     }
-                    if (bias != NULL) {
-                        acc += bias[oc];
-                    }
-                    acc = mf_requantize(acc, quant_params->multiplier[oc], quant_params->shift[oc]);
+                    acc = mf_requantize_fast(acc, quant_params->multiplier[oc], quant_params->shift[oc]);
                     acc += p->output_offset;
                     *output++ = (int8_t)mf_clamp_i32(acc, p->activation.min, p->activation.max);
                 }
