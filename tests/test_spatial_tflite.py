@@ -10,6 +10,7 @@ exists (skipped with a reason otherwise)."""
 from __future__ import annotations
 
 import functools
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
 from mcuforge.compile import CompileOptions
 from mcuforge.errors import MfError
+from mcuforge.firmware import run_on_board
 from mcuforge.runner import run_model
 
 pytestmark = pytest.mark.slow
@@ -156,3 +158,18 @@ def test_case_single_transpose_conv(tmp_path: Path) -> None:
     assert_bit_exact(data, graph, [x.reshape(graph.tensors[graph.inputs[0]].shape) for x in xs])
     result = run_model(tmp_path / "model.tflite", xs, CompileOptions(), out_dir=tmp_path / "build")
     assert not result.mismatches, result.mismatches
+
+
+@pytest.mark.qemu
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="qemu-system-arm / arm-none-eabi-gcc not installed")
+def test_case_single_transpose_conv_on_an386(tmp_path: Path) -> None:
+    path = CASES / "transposed_conv" / "single_int8.tflite"
+    if not path.exists():
+        pytest.skip(f"{path} not found (a user's clone has no ../shared)")
+    folded = tmp_path / "folded.tflite"
+    folded.write_bytes(edited(path.read_bytes(), _fold_shape_ops_by_hand))
+    xs = np.load(CASES / "transposed_conv" / "x_single_int8.npy")
+    result = run_on_board(folded, xs[:3], "mps2-an386", out_dir=tmp_path / "fw")
+    assert result.mismatches == {}
+    assert result.samples == 3
