@@ -167,3 +167,38 @@ def test_ceil_mode_pools(tmp_path: Path, op: str, size: tuple[int, int], k: int,
         attrs["count_include_pad"] = include
     path = save(tmp_path, [node(op, ["x"], ["y"], **attrs)], {"x": [1, 3, *size]}, ["y"], {})
     compare(path, rand(1, 3, *size, scale=1.0))
+
+
+def test_conv_transpose_qdq_per_channel(tmp_path: Path) -> None:
+    """onnxruntime's quantize_static puts per-channel ConvTranspose scales on axis 1 (C_out):
+    the imported int8 graph agrees with onnxruntime's QDQ model to within two output steps."""
+    quantization = pytest.importorskip("onnxruntime.quantization")
+    rng = np.random.default_rng(4)
+    path = save(tmp_path, [node("Conv", ["x", "w1", "b1"], ["c"], pads=[1, 1, 1, 1]),
+                           node("ConvTranspose", ["c", "w2", "b2"], ["y"], strides=[2, 2], pads=[1, 1, 1, 1],
+                                output_padding=[1, 1])],
+                {"x": [1, 3, 6, 6]}, ["y"], {"w1": rand(4, 3, 3, 3, rng=rng), "b1": rand(4, rng=rng),
+                                             "w2": rand(4, 5, 3, 3, rng=rng), "b2": rand(5, rng=rng)})
+    samples = [rand(1, 3, 6, 6, scale=1.0, rng=rng) for _ in range(20)]
+
+    class Reader(quantization.CalibrationDataReader):
+        def __init__(self) -> None:
+            self.it = iter({"x": s} for s in samples)
+
+        def get_next(self) -> dict | None:
+            return next(self.it, None)
+
+    qdq = tmp_path / "qdq.onnx"
+    quantization.quantize_static(str(path), str(qdq), Reader(), quant_format=quantization.QuantFormat.QDQ,
+                                 per_channel=True, activation_type=quantization.QuantType.QInt8,
+                                 weight_type=quantization.QuantType.QInt8)
+    graph = load_model(qdq)
+    tconv = next(op for op in graph.ops if op.kind == "TRANSPOSE_CONV")
+    w = graph.tensors[tconv.inputs[1]]
+    assert w.dtype == "int8" and w.quant is not None and w.quant.axis == 0 and w.quant.scale.size == 5
+    session = ort.InferenceSession(str(qdq), providers=["CPUExecutionProvider"])
+    scale, _ = graph.tensors[graph.producers()["y"].inputs[0]].scalar_quant()
+    for x in samples[:5]:
+        (want,) = session.run(["y"], {"x": x})
+        got = from_ir_layout(graph, "y", run(graph, {"x": to_ir_layout(graph, "x", x)})["y"])
+        assert np.abs(got - want).max() <= 2.01 * scale

@@ -75,8 +75,12 @@ def ConvTranspose(
         block = np.moveaxis(w[g * per_in:(g + 1) * per_in], 0, -1).astype(np.float32)
         full[g * per_out:(g + 1) * per_out, ..., g * per_in:(g + 1) * per_in] = block
     w4 = full if n == 2 else full[:, None]
-    if group != 1 and b.node.input[1] in b.qconsts:
+    q = b.qconsts.get(b.node.input[1])
+    if q is not None and group != 1:
         raise b.fail(f"group={group} with quantized (QDQ) weights is not supported")
+    if q is not None and q.per_channel and q.axis != 1:
+        raise b.fail(f"weights quantized per channel along axis {q.axis}; only along the output "
+                     "channels (axis 1) is supported")
     inputs = [_spatial_in(b, x), b.weight(1, w4, 0, "weights")]
     if bias is not None:
         inputs.append(b.weight(2, b.need_const(bias, "bias"), 0, "bias"))
