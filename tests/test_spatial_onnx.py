@@ -1,7 +1,8 @@
 """Spatial ops from PyTorch's ONNX exporter (Upsample / interpolate, ConvTranspose2d, grouped
 Conv2d, ceil_mode pools): the float import agrees with onnxruntime, and each model, quantized by
 mcuforge from calibration data and built as C on the host, is bit-exact with the integer
-reference and within a few output steps of onnxruntime (SQNR >= 30 dB)."""
+reference and within a few output steps of onnxruntime (SQNR >= 30 dB, at most 3 steps;
+measured: 33-40 dB, at most 1.9 steps)."""
 
 from __future__ import annotations
 
@@ -123,4 +124,4 @@ def test_int8_c_bit_exact_and_close_to_onnxruntime(name: str, tmp_path: Path) ->
     err = got - want
     sqnr = 10 * np.log10(np.sum(want**2) / max(np.sum(err**2), 1e-30))
     assert sqnr >= 30.0, f"SQNR {sqnr:.1f} dB"
-    assert np.abs(err).max() <= 6 * scale, f"max error {np.abs(err).max() / scale:.1f} output steps"
+    assert np.abs(err).max() <= 3 * scale, f"max error {np.abs(err).max() / scale:.1f} output steps"
