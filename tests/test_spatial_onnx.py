@@ -125,3 +125,25 @@ def test_int8_c_bit_exact_and_close_to_onnxruntime(name: str, tmp_path: Path) ->
     sqnr = 10 * np.log10(np.sum(want**2) / max(np.sum(err**2), 1e-30))
     assert sqnr >= 30.0, f"SQNR {sqnr:.1f} dB"
     assert np.abs(err).max() <= 3 * scale, f"max error {np.abs(err).max() / scale:.1f} output steps"
+
+
+@pytest.mark.parametrize("name", ["nearest_size_5to8", "bilinear_half_pixel", "tconv_k3_s2_outpad"])
+def test_dynamic_batch_export(name: str, tmp_path: Path) -> None:
+    """Exported with a dynamic batch axis, F.interpolate(size=...) computes Resize's sizes with
+    Shape -> Slice -> Concat; with the batch given they fold at import and the model runs as the
+    static one does."""
+    build, chw, kinds = MODELS[name]
+    torch.manual_seed(len(name))
+    path = tmp_path / f"{name}_dyn.onnx"
+    torch.onnx.export(build().eval(), torch.randn(1, *chw), str(path), input_names=["x"], output_names=["y"],
+                      opset_version=13, dynamo=False, dynamic_axes={"x": {0: "n"}, "y": {0: "n"}})
+    shapes = {"x": (1, *chw)}
+    graph = load_model(path, shapes)
+    assert kinds <= {op.kind for op in graph.ops}
+    calib = np.random.default_rng(1).standard_normal((32, *chw)).astype(np.float32)
+    result = run_model(path, calib[::8], CompileOptions(calib=calib, input_shapes=shapes),
+                       out_dir=tmp_path / "build")
+    assert not result.mismatches, result.mismatches
+    want = onnxruntime_outputs(path, calib[::8])
+    err = result.outputs["y"].reshape(want.shape) - want
+    assert 10 * np.log10(np.sum(want**2) / np.sum(err**2)) >= 30.0
