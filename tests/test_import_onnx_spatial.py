@@ -158,7 +158,8 @@ def test_grouped_conv(tmp_path: Path, c_in: int, c_out: int, group: int) -> None
 @pytest.mark.parametrize("op", ["MaxPool", "AveragePool"])
 @pytest.mark.parametrize(("size", "k", "s", "pads", "include"), [
     ((8, 10), 3, 2, [0, 0, 0, 0], 0), ((7, 9), 2, 2, [0, 0, 0, 0], 1), ((9, 6), 3, 2, [1, 1, 1, 1], 0),
-    ((5, 5), 3, 3, [0, 0, 0, 0], 0), ((6, 7), 4, 3, [1, 2, 1, 0], 0),
+    ((5, 5), 3, 3, [0, 0, 0, 0], 0), ((6, 7), 4, 3, [1, 2, 1, 0], 0), ((9, 6), 3, 2, [1, 1, 1, 1], 1),
+    ((6, 7), 4, 3, [1, 2, 1, 0], 1), ((8, 8), 3, 2, [1, 0, 0, 1], 1),
 ])
 def test_ceil_mode_pools(tmp_path: Path, op: str, size: tuple[int, int], k: int, s: int, pads: list[int],
                          include: int) -> None:
@@ -202,3 +203,16 @@ def test_conv_transpose_qdq_per_channel(tmp_path: Path) -> None:
         (want,) = session.run(["y"], {"x": x})
         got = from_ir_layout(graph, "y", run(graph, {"x": to_ir_layout(graph, "x", x)})["y"])
         assert np.abs(got - want).max() <= 2.01 * scale
+
+
+@pytest.mark.parametrize(("size", "k", "s", "pads"), [
+    ((7, 7), 3, 2, [1, 1, 1, 1]), ((6, 9), 3, 1, [1, 0, 2, 1]),
+])
+def test_average_pool_counting_pads(tmp_path: Path, size: tuple[int, int], k: int, s: int,
+                                    pads: list[int]) -> None:
+    """count_include_pad=1 (PyTorch's default): the pads become a zero PAD, counted like any cell."""
+    attrs = {"kernel_shape": [k, k], "strides": [s, s], "pads": pads, "count_include_pad": 1}
+    path = save(tmp_path, [node("AveragePool", ["x"], ["y"], **attrs)], {"x": [1, 3, *size]}, ["y"], {})
+    graph = compare(path, rand(1, 3, *size, scale=1.0))
+    pool_ops = [op.kind for op in graph.ops if op.kind in ("PAD", "AVERAGE_POOL_2D")]
+    assert pool_ops == ["PAD", "AVERAGE_POOL_2D"]

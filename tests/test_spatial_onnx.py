@@ -75,6 +75,8 @@ MODELS: dict[str, tuple[Callable[[], Any], tuple[int, int, int], set[str]]] = {
                             (3, 9, 6), {"MAX_POOL_2D"}),
     "avgpool_ceil": (lambda: nn.Sequential(conv(3, 4), nn.AvgPool2d(2, ceil_mode=True)),
                      (3, 7, 9), {"AVERAGE_POOL_2D"}),
+    "avgpool_ceil_count_pad": (lambda: nn.Sequential(conv(3, 4), nn.AvgPool2d(
+        3, 2, padding=1, ceil_mode=True)), (3, 8, 9), {"PAD", "AVERAGE_POOL_2D"}),
     "avgpool_ceil_exclude_pad": (lambda: nn.Sequential(conv(3, 4), nn.AvgPool2d(
         3, 2, padding=1, ceil_mode=True, count_include_pad=False)), (3, 8, 7), {"AVERAGE_POOL_2D"}),
 }

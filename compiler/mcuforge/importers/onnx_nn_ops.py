@@ -151,14 +151,24 @@ def MatMul(b: Builder, a: Operand, w: Operand) -> Value:
 
 def _pool(
     b: Builder, kind: str, x: Operand, kernel_shape: Ints, strides: Ints | None, pads: Ints | None,
-    auto_pad: str, ceil_mode: int,
+    auto_pad: str, ceil_mode: int, count_pads: bool = False,
 ) -> Value:
     v = b.runtime(x)
     geometry = _window(b, v, kernel_shape, strides, None, pads, auto_pad)
     del geometry["dilations"]
+    given = geometry["pads"]
     if ceil_mode:
         geometry["pads"] = _ceil_pads(b, v, geometry)
-    return _spatial_op(b, kind, [_spatial_in(b, v)], {**geometry, "activation": "NONE"}, v.rank)
+    source = _spatial_in(b, v)
+    if count_pads and any(given):
+        # count_include_pad=1: the given pads become real zeros (a PAD), counted like any cell;
+        # only ceil_mode's extra cells stay uncounted padding, as in onnxruntime and PyTorch.
+        top, left, bottom, right = given
+        source = b.emit("PAD", [source], {"pads": ((0, 0), (top, bottom), (left, right), (0, 0)),
+                                          "value": 0.0}, (0, 1, 2, 3), "pad").name
+        _, _, pb, pr = geometry["pads"]
+        geometry["pads"] = (0, 0, pb - bottom, pr - right)
+    return _spatial_op(b, kind, [source], {**geometry, "activation": "NONE"}, v.rank)
 
 
 def _ceil_pads(b: Builder, x: Value, geometry: dict[str, Any]) -> tuple[int, int, int, int]:
@@ -194,11 +204,10 @@ def AveragePool(
     b: Builder, x: Operand, *, kernel_shape: Ints, strides: Ints | None = None, pads: Ints | None = None,
     auto_pad: str = "NOTSET", ceil_mode: int = 0, count_include_pad: int = 0, dilations: Ints | None = None,
 ) -> Value:
-    if count_include_pad and (any(pads or []) or auto_pad.startswith("SAME")):
-        raise b.fail("count_include_pad=1 with padding is not supported (padded cells are never counted)")
     if dilations is not None and any(d != 1 for d in dilations):
         raise b.fail(f"dilations {list(dilations)} are not supported for pooling")
-    return _pool(b, "AVERAGE_POOL_2D", x, kernel_shape, strides, pads, auto_pad, ceil_mode)
+    return _pool(b, "AVERAGE_POOL_2D", x, kernel_shape, strides, pads, auto_pad, ceil_mode,
+                 bool(count_include_pad))
 
 
 def _mean(b: Builder, v: Value, onnx_axes: Ints, keepdims: bool) -> Value:
