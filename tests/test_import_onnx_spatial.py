@@ -14,8 +14,8 @@ from onnx_models import node, rand, save
 
 from mcuforge.errors import MfError
 from mcuforge.importers import load_model
-from mcuforge.importers.layout import from_ir_layout, to_ir_layout
 from mcuforge.ir.graph import Graph
+from mcuforge.ir.layout import from_ir_layout, to_ir_layout
 from mcuforge.reference import run
 
 

@@ -14,8 +14,7 @@ import onnxruntime as ort
 import pytest
 
 from mcuforge.compile import CompileOptions
-from mcuforge.firmware import run_on_board
-from mcuforge.runner import run_model
+from mcuforge.runner import run_model, run_on_board
 
 CASES = Path(__file__).resolve().parents[2] / "shared" / "cases"
 ONNX_CASES = {  # model -> (input, calibration)

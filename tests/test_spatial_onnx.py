@@ -16,7 +16,7 @@ import pytest
 
 from mcuforge.compile import CompileOptions
 from mcuforge.importers import load_model
-from mcuforge.importers.layout import to_ir_layout
+from mcuforge.ir.layout import to_ir_layout
 from mcuforge.reference import run
 from mcuforge.runner import run_model
 

@@ -23,8 +23,7 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
 from mcuforge.compile import CompileOptions
 from mcuforge.errors import MfError
-from mcuforge.firmware import run_on_board
-from mcuforge.runner import run_model
+from mcuforge.runner import run_model, run_on_board
 
 pytestmark = pytest.mark.slow
 

@@ -536,8 +536,8 @@ mf_status mf_transpose_s8(const mf_dims *input_dims,
                           int8_t *output);
 
 /* ---------------------------------------------------------------------------------------
- * Spatial ops (spatial-ops area): grouped and transposed convolution, resize.
- * Implemented in mf_spatial_s8.c; none needs scratch.
+ * Spatial ops (spatial-ops area): grouped and transposed convolution (src/convolution/),
+ * resize (src/resize/); none needs scratch.
  * ------------------------------------------------------------------------------------- */
 
 /*

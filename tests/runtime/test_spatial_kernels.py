@@ -64,7 +64,7 @@ def test_transpose_conv(mf: Kernels, seed: int) -> None:
         one.input(*bias(rng, float(xq.scale[0]), wq.scale), const=True)
     taps = -(-k[0] // s[0]) * -(-k[1] // s[1])
     call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()), taps * cin))
-    status, y = mf.transpose_conv(call, x, wt)
+    status, y = mf.invoke(call, [x, wt], call.dims["output"])
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
 
@@ -86,7 +86,7 @@ def test_resize(mf: Kernels, kind: str, seed: int) -> None:
     x = act_data(rng, (n, h, w, c))
     one.input(x, q)
     call, expected = one.finish(QuantParams(q.scale, q.zero_point))
-    status, y = mf.resize(call, x)
+    status, y = mf.invoke(call, [x], call.dims["output"])
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
 
@@ -99,5 +99,5 @@ def test_resize_rejects_channel_change(mf: Kernels) -> None:
     one.input(x, q)
     call, _ = one.finish(QuantParams(q.scale, q.zero_point))
     call.dims["output"] = dims4((1, 4, 4, 5))
-    status, _ = mf.resize(call, x)
+    status, _ = mf.invoke(call, [x], call.dims["output"])
     assert status == MF_ARG_ERROR

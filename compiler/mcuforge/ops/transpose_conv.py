@@ -80,4 +80,7 @@ TRANSPOSE_CONV = register(OpDef(
     ref_int=transpose_conv_int, macs=transpose_conv_macs, num_inputs=(2, 3),
     attrs=("strides", "padding", "output_hw", "activation"), weight_axes={1: 0}, bias_input=2,
     doc="transposed 2-D convolution, NHWC x OHWI, top/left crop and explicit output size",
+    # Its crop is `padding`, not input padding, so a PAD before it does not fold in
+    # (absorbs_pad=False); no packed weight formats (the kernel reads int8 weights only).
+    fused_activation=True,
 ))
