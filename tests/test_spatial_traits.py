@@ -1,7 +1,8 @@
 """How main's op traits treat the spatial ops: BATCH_NORM folds into a grouped CONV_2D (the
 folding scales OHWI weights along O, which groups do not change), while a grouped CONV_2D and a
 TRANSPOSE_CONV keep int8 weights under --weights int4/cb4 and sparse storage (no packed kernel
-for either), with a note saying so; the binding refuses packed weights on a grouped CONV_2D."""
+for either), with a note saying so; the binding refuses packed weights on a grouped CONV_2D;
+a Relu after a TRANSPOSE_CONV fuses into it (fused_activation)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from mcuforge.ir.graph import Graph
 from mcuforge.ir.layout import from_ir_layout, to_ir_layout
 from mcuforge.kernel_params import kernel_call
 from mcuforge.ops.batch_norm import BATCH_NORM
+from mcuforge.ops.clamp import CLAMP
 from mcuforge.ops.conv_2d import CONV_2D, is_grouped
 from mcuforge.ops.registry import Ctx
 from mcuforge.ops.transpose_conv import TRANSPOSE_CONV
@@ -85,3 +87,18 @@ def test_grouped_binding_refuses_packed_weights(int_graph: Graph) -> None:
             kernel_call(Ctx.of(int_graph, conv))
     finally:
         del conv.attrs["weight_encoding"]
+
+
+def test_relu_fuses_into_transpose_conv(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    path = save(tmp_path, [node("ConvTranspose", ["x", "wt", "bt"], ["t"], strides=[2, 2]),
+                           node("Relu", ["t"], ["y"])],
+                {"x": SHAPE}, ["y"], {"wt": rand(4, 3, 3, 3, rng=rng), "bt": rand(3, rng=rng)})
+    graph = optimize(load_model(path))
+    convs = [op for op in graph.ops if op.kind == TRANSPOSE_CONV.kind]
+    assert len(convs) == 1 and convs[0].attrs["activation"] == "RELU"
+    assert CLAMP.kind not in [op.kind for op in graph.ops]
+    x = rand(*SHAPE, scale=1.0)
+    (want,) = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(["y"], {"x": x})
+    got = from_ir_layout(graph, "y", run(graph, {"x": to_ir_layout(graph, "x", x)})["y"])
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
