@@ -629,6 +629,70 @@ mf_status mf_layer_norm_s8(const mf_layer_norm_params *params,
                            const int32_t *bias,
                            const int8_t *input,
                            int8_t *output);
+ * Spatial ops (spatial-ops area): grouped and transposed convolution (src/convolution/),
+ * resize (src/resize/); none needs scratch.
+ * ------------------------------------------------------------------------------------- */
+
+/*
+ * Grouped 2-D convolution (TFLite's CONV_2D with filter depth < input depth): groups =
+ * C_in / filter_dims->c, output channel oc reads input channels [g * D, (g + 1) * D) with
+ * g = oc / (C_out / groups) and D = filter_dims->c. Arguments as mf_convolve_s8 (bias with the
+ * input offset folded in over the filter row of oc; padding reads as the zero point).
+ * Scratch: none (mf_convolve_grouped_s8_get_buffer_size returns 0; ctx may hold NULL).
+ */
+mf_status mf_convolve_grouped_s8(const mf_context *ctx,
+                                 const mf_conv_params *conv_params,
+                                 const mf_per_channel_quant_params *quant_params,
+                                 const mf_dims *input_dims,
+                                 const int8_t *input,
+                                 const mf_dims *filter_dims,
+                                 const int8_t *filter,
+                                 const int32_t *bias,
+                                 const mf_dims *output_dims,
+                                 int8_t *output);
+
+int32_t mf_convolve_grouped_s8_get_buffer_size(const mf_dims *input_dims,
+                                               const mf_dims *filter_dims);
+
+/*
+ * Transposed convolution (TFLite TRANSPOSE_CONV, ONNX ConvTranspose), TFLM's integer reference:
+ *   input_dims (N, H, W, C_in)   filter_dims (C_out, KH, KW, C_in)   output_dims (N, OH, OW, C_out)
+ * Input pixel (y, x) adds (input + input_offset) * filter[oc][ky][kx] to output pixel
+ * (y * stride.h - padding.h + ky, x * stride.w - padding.w + kx) when inside the output; then
+ * the layer's own bias (NOT folded; NULL for none), requantization per output channel, the
+ * output offset and the clamp. Dilation must be 1.
+ */
+mf_status mf_transpose_conv_s8(const mf_conv_params *conv_params,
+                               const mf_per_channel_quant_params *quant_params,
+                               const mf_dims *input_dims,
+                               const int8_t *input,
+                               const mf_dims *filter_dims,
+                               const int8_t *filter,
+                               const int32_t *bias,
+                               const mf_dims *output_dims,
+                               int8_t *output);
+
+/* Nearest-neighbour resize: output pixel (oy, ox) copies input pixel (rows[oy], cols[ox]);
+ * rows has output_dims->h entries in [0, H), cols output_dims->w entries in [0, W). */
+mf_status mf_resize_nearest_s8(const mf_dims *input_dims,
+                               const int8_t *input,
+                               const mf_dims *output_dims,
+                               const int32_t *rows,
+                               const int32_t *cols,
+                               int8_t *output);
+
+/*
+ * Bilinear resize in TFLM's 10-bit fixed point: y_table holds (lo, hi, frac) for each output
+ * row, x_table for each output column (frac in 1/1024, weights 1024 - frac and frac). Output =
+ * sum of the four neighbours times their weights, / 2^20 rounded half away from zero. Input and
+ * output share quantization.
+ */
+mf_status mf_resize_bilinear_s8(const mf_dims *input_dims,
+                                const int8_t *input,
+                                const mf_dims *output_dims,
+                                const int32_t *y_table,
+                                const int32_t *x_table,
+                                int8_t *output);
 
 #ifdef __cplusplus
 }

@@ -30,6 +30,7 @@ from mcuforge.importers.onnx_nn_ops import (
     ReduceSum,
 )
 from mcuforge.importers.onnx_norm_ops import GroupNormalization, InstanceNormalization
+from mcuforge.importers.onnx_spatial_ops import SPATIAL_TABLE
 from mcuforge.ir.graph import QuantParams
 
 Ints = Sequence[int]
@@ -293,6 +294,7 @@ TABLE: dict[str, OnnxOp] = {f.__name__: f for f in (
     # area reductions
     ReduceSum, ReduceMax, ReduceMin, GlobalMaxPool, ArgMax, ArgMin, LayerNormalization,
     InstanceNormalization, GroupNormalization,
+    *SPATIAL_TABLE,  # spatial-ops area: ConvTranspose, Resize, Upsample
 )}
 # Constant forms computed here rather than by ONNX's reference evaluator, which lacks
 # DequantizeLinear before opset 19 and could not remember the integer encoding anyway.

@@ -255,6 +255,51 @@ def dequantized(t: Tensor) -> np.ndarray:
     return ((t.data.astype(np.int64) - zero_point) * t.quant.scale.reshape(shape)).astype(np.float32)
 
 
+# -- spatial ops (spatial-ops area) -------------------------------------------------------------
+
+
+def transpose_conv(node: Node) -> list[Op]:
+    """Inputs (output_shape, weights OHWI, input, bias?). The output size is the output_shape
+    constant, or the output tensor's static shape when shape ops compute it; padding is the
+    top/left crop TFLM derives (ComputePaddingHeightWidth on the output size, dilation 1)."""
+    out = node.graph.tensors[node.outputs[0]].shape
+    if node.inputs[0] and node.graph.tensors[node.inputs[0]].data is not None:
+        out = tuple(int(d) for d in node.const(0).reshape(-1))
+    if len(out) != 4:
+        raise node.error(f"output shape {list(out)} is not 4-D NHWC")
+    w = node.shape(1)
+    strides = (node.opts.strideH, node.opts.strideW)
+    pads = [0, 0]
+    if node.opts.padding == fb.Padding.SAME:
+        for i, (size, k, s) in enumerate(zip(out[1:3], w[1:3], strides, strict=True)):
+            pads[i] = max(((size + s - 1) // s - 1) * s + k - size, 0) // 2
+    act = node.activation() if hasattr(node.opts, "fusedActivationFunction") else "NONE"
+    attrs = {"strides": strides, "padding": tuple(pads), "output_hw": (int(out[1]), int(out[2])),
+             "activation": act}
+    bias = node.inputs[3] if len(node.inputs) > 3 else ""
+    return [node.op("TRANSPOSE_CONV", attrs, [node.inputs[2], node.inputs[1], bias])]
+
+
+def _resize(kind: str) -> Converter:
+    def convert(node: Node) -> list[Op]:
+        size = tuple(int(d) for d in node.const(1).reshape(-1))
+        if len(size) != 2:
+            raise node.error(f"size {list(size)} must hold (height, width)")
+        attrs = {"size": size, "align_corners": bool(node.opts.alignCorners),
+                 "half_pixel_centers": bool(node.opts.halfPixelCenters)}
+        return [node.op(kind, attrs, node.inputs[:1])]
+
+    convert.__name__ = kind.lower()
+    return convert
+
+
+SPATIAL_CONVERTERS: dict[str, Converter] = {
+    "TRANSPOSE_CONV": transpose_conv,
+    "RESIZE_NEAREST_NEIGHBOR": _resize("RESIZE_NEAREST_NEIGHBOR"),
+    "RESIZE_BILINEAR": _resize("RESIZE_BILINEAR"),
+}
+
+
 CONVERTERS: dict[str, Converter] = {
     "CONV_2D": conv_2d,
     "DEPTHWISE_CONV_2D": depthwise_conv_2d,
@@ -293,4 +338,5 @@ CONVERTERS: dict[str, Converter] = {
     "SQUARED_DIFFERENCE": _plain("SQUARED_DIFFERENCE"),
     "RSQRT": _plain("RSQRT"),
     "NEG": _plain("NEG"),
+    **SPATIAL_CONVERTERS,  # spatial-ops area
 }
