@@ -629,6 +629,8 @@ mf_status mf_layer_norm_s8(const mf_layer_norm_params *params,
                            const int32_t *bias,
                            const int8_t *input,
                            int8_t *output);
+
+/* ---------------------------------------------------------------------------------------
  * Spatial ops (spatial-ops area): grouped and transposed convolution (src/convolution/),
  * resize (src/resize/); none needs scratch.
  * ------------------------------------------------------------------------------------- */
