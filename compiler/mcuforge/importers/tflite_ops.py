@@ -265,3 +265,8 @@ CONVERTERS: dict[str, Converter] = {
     "QUANTIZE": _plain("QUANTIZE"),
     "DEQUANTIZE": dequantize,
 }
+
+# tflite-import: data movement and shape arithmetic (tflite_data_ops.py)
+from mcuforge.importers.tflite_data_ops import DATA_CONVERTERS  # noqa: E402
+
+CONVERTERS.update(DATA_CONVERTERS)
