@@ -314,6 +314,8 @@ def pad(ctx: Ctx) -> KernelCall:
 
 def concatenation(ctx: Ctx) -> KernelCall:
     ins = [t for t in ctx.ins if t is not None]
+    if len(ctx.outs[0].shape) > 4:  # tflite-import: rank 5 and more as strided copies
+        return strided_copy(ctx)
     quant = ctx.out_quant()
     for t in ins:
         if t.scalar_quant() != quant:
@@ -328,9 +330,19 @@ def concatenation(ctx: Ctx) -> KernelCall:
 
 def transpose(ctx: Ctx) -> KernelCall:
     x = _tensor(ctx, 0)
+    if len(x.shape) > 4:  # tflite-import: rank 5 and 6 (channel shuffles) as a strided copy
+        return strided_copy(ctx)
     k = 4 - len(x.shape)
     perm = list(range(k)) + [int(p) + k for p in ctx.op.attrs["perm"]]
     return KernelCall("mf_transpose_s8", {"perm": perm}, {}, {"input": dims4(x.shape)})
+
+
+def strided_copy(ctx: Ctx) -> KernelCall:
+    """tflite-import: a data-movement op as N-D strided copies (copy_plan.py); params["copies"]
+    holds, per copy, its input/output index, element offsets and mf_copy_params fields."""
+    from mcuforge.copy_plan import copies_for
+
+    return KernelCall("mf_strided_copy_s8", {"copies": [c.params() for c in copies_for(ctx)]})
 
 
 # Kernels whose output may overwrite an input of the output's shape (mf_nn.h says which).
@@ -359,6 +371,12 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "CONCATENATION": concatenation,
     "TRANSPOSE": transpose,
     **_lut_kinds(),
+    # tflite-import: data movement through mf_strided_copy_s8
+    "STRIDED_SLICE": strided_copy,
+    "SPLIT": strided_copy,
+    "TILE": strided_copy,
+    "BROADCAST_TO": strided_copy,
+    "GATHER": strided_copy,
 }
 """Op kind -> its C binding. RESHAPE has none: generated code aliases the buffer."""
 

@@ -74,6 +74,10 @@ class FcParams(C.Structure):
                 ("per_channel", i32), ("activation", Activation)]
 
 
+class CopyParams(C.Structure):  # tflite-import: mf_copy_params
+    _fields_ = [("rank", i32), ("shape", i32 * 8), ("input_stride", i32 * 8), ("output_stride", i32 * 8)]
+
+
 class PoolParams(C.Structure):
     _fields_ = [("stride", Tile), ("padding", Tile), ("activation", Activation)]
 
@@ -273,12 +277,27 @@ class Kernels:
         y = out_array(out_shape)
         return self.lib.mf_transpose_s8(C.byref(dims(call.dims["input"])), s8(x), perm, s8(y)), y
 
+    # tflite-import: the generic strided copy (several inputs and outputs)
+    def strided_copy(self, call: KernelCall, xs: list[np.ndarray],
+                     out_shapes: list[tuple[int, ...]]) -> tuple[int, list[np.ndarray]]:
+        ys = [np.zeros(shape, dtype=np.int8) for shape in out_shapes]
+        flat = [np.ascontiguousarray(x, dtype=np.int8).reshape(-1) for x in xs]
+        for c in call.params["copies"]:
+            p = CopyParams(c["rank"], (i32 * 8)(*c["shape"]), (i32 * 8)(*c["input_stride"]),
+                           (i32 * 8)(*c["output_stride"]))
+            src = flat[c["input"]].ctypes.data_as(C.c_void_p).value + c["in_offset"]
+            dst = ys[c["output"]].ctypes.data_as(C.c_void_p).value + c["out_offset"]
+            status = self.lib.mf_strided_copy_s8(C.byref(p), C.cast(src, i8p), C.cast(dst, i8p))
+            if status != MF_OK:
+                return status, ys
+        return MF_OK, ys
+
     def run(self, call: KernelCall, xs: list[np.ndarray],
             out_shape: tuple[int, ...]) -> tuple[int, np.ndarray]:
         """Any op's kernel: xs are the op's input values (constants included), in IR order."""
         k = call.kernel
         x = np.ascontiguousarray(xs[0])
-        out4 = dims4(out_shape)
+        out4 = dims4(out_shape) if len(out_shape) <= 4 else None  # rank > 4: strided copies only
         if k in ("mf_convolve_s8", "mf_convolve_1x1_s8"):
             status, y = self.conv(call, x, np.ascontiguousarray(xs[1]))
         elif k == "mf_depthwise_conv_s8":
@@ -305,6 +324,9 @@ class Kernels:
             status, y = self.concat(call, [np.ascontiguousarray(v) for v in xs if v is not None], out4)
         elif k == "mf_transpose_s8":
             status, y = self.transpose(call, x, out4)
+        elif k == "mf_strided_copy_s8":
+            status, ys = self.strided_copy(call, [v for v in xs if v is not None], [out_shape])
+            y = ys[0]
         else:
             raise KeyError(f"no caller for kernel {k}")
         return status, y.reshape(out_shape)
