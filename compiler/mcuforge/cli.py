@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from mcuforge import __version__
 from mcuforge.errors import MfError
-from mcuforge.ir.graph import Shape
+from mcuforge.ir.graph import Graph, Shape
 
 if TYPE_CHECKING:
     from mcuforge.compile import CompileOptions
@@ -50,7 +50,17 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print_summary(summary)
+    _check_kernels(graph, args.model)
     return 0
+
+
+def _check_kernels(graph: Graph, model: str) -> None:
+    """tflite-import: what `compile` would refuse for a kernel's sake, `inspect` refuses too."""
+    from mcuforge.kernel_check import kernel_problems
+
+    problems = kernel_problems(graph)
+    if problems:
+        raise MfError(f"{model}: {len(problems)} op(s) cannot run on the C kernels: {'; '.join(problems)}")
 
 
 def _compile_options(args: argparse.Namespace) -> CompileOptions:

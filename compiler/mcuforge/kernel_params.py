@@ -394,4 +394,9 @@ def kernel_call(ctx: Ctx) -> KernelCall:
     if wrong:
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': the mf_nn kernels take int8 tensors, "
                          f"got {', '.join(wrong)}")
-    return binding(ctx)
+    try:
+        return binding(ctx)
+    except ValueError as e:  # tflite-import: say which node when the binding did not
+        if f"'{ctx.op.name}'" in str(e):
+            raise
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': {e}") from None

@@ -11,13 +11,16 @@ point, as TFLite's reference kernel does (TFLite Micro pads int8 with 0, which i
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mcuforge.importers.tflite_ops import Node
 from mcuforge.ir.graph import Op, Shape, Tensor
 
-Converter = Callable[[Node], list[Op]]
+if TYPE_CHECKING:  # tflite_ops imports this module to fill its table
+    from mcuforge.importers.tflite_ops import Node
+
+Converter = Callable[["Node"], list[Op]]
 
 
 def _temp(node: Node, like: str, suffix: str, dtype: str | None = None) -> str:
@@ -88,7 +91,11 @@ def resolve_strided_slice(dims: Shape, begin: list[int], end: list[int], strides
             raise ValueError(f"stride 0 on axis {axis}")
         if offset:
             e = b + e
-        if begin_mask >> axis & 1:
+        if shrink_mask >> axis & 1:  # one element at begin, masks and stride aside (TF's rule)
+            start = b + d if b < 0 else b
+            if not 0 <= start < d:
+                raise ValueError(f"index {b} out of range on axis {axis} of size {d}")
+        elif begin_mask >> axis & 1:
             start = 0 if s > 0 else d - 1
         else:
             start = b + d if b < 0 else b
