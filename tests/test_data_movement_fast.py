@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from mcuforge.cli import main
-from mcuforge.copy_plan import copies_for, run_copies
+from mcuforge.codegen.copy_plan import copies_for, run_copies
+from mcuforge.codegen.kernel_check import kernel_problems
 from mcuforge.importers.fold import fold_op
 from mcuforge.importers.onnx_data_ops import onnx_slice_range
 from mcuforge.importers.tflite_data_ops import resolve_strided_slice
 from mcuforge.ir.graph import Graph, Op, QuantParams, Tensor
-from mcuforge.kernel_check import kernel_problems
 from mcuforge.ops.registry import Ctx, infer_shapes
 from mcuforge.reference.interpreter import run
 

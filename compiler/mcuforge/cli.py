@@ -56,7 +56,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def _check_kernels(graph: Graph, model: str) -> None:
     """tflite-import: what `compile` would refuse for a kernel's sake, `inspect` refuses too."""
-    from mcuforge.kernel_check import kernel_problems
+    from mcuforge.codegen.kernel_check import kernel_problems
 
     problems = kernel_problems(graph)
     if problems:

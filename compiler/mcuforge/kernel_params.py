@@ -338,9 +338,9 @@ def transpose(ctx: Ctx) -> KernelCall:
 
 
 def strided_copy(ctx: Ctx) -> KernelCall:
-    """tflite-import: a data-movement op as N-D strided copies (copy_plan.py); params["copies"]
+    """tflite-import: a data-movement op as N-D strided copies (codegen/copy_plan.py); params["copies"]
     holds, per copy, its input/output index, element offsets and mf_copy_params fields."""
-    from mcuforge.copy_plan import copies_for
+    from mcuforge.codegen.copy_plan import copies_for
 
     return KernelCall("mf_strided_copy_s8", {"copies": [c.params() for c in copies_for(ctx)]})
 

@@ -13,7 +13,7 @@ import pytest
 from mfnn import MF_ARG_ERROR, MF_OK, CopyParams, Kernels, i32, s8
 from oneop import CHANNELS, act_data, act_quant, cases
 
-from mcuforge.copy_plan import MAX_RANK, Copy, run_copies
+from mcuforge.codegen.copy_plan import MAX_RANK, Copy, run_copies
 from mcuforge.ir.graph import Graph, Op, QuantParams, Tensor
 from mcuforge.kernel_params import KernelCall, kernel_call
 from mcuforge.ops.registry import Ctx, infer_shapes

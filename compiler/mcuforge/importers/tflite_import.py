@@ -19,10 +19,10 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 import mcuforge.ops  # noqa: F401  (registers the op kinds used below)
 from mcuforge.errors import MfError
 from mcuforge.importers.fold import fold_op
+from mcuforge.importers.space_to_batch import rewrite_space_to_batch
 from mcuforge.importers.tflite_ops import CONVERTERS, Node, dequantized
 from mcuforge.ir.graph import Graph, Op, QuantParams, Shape, Tensor
 from mcuforge.ops.registry import infer_shapes
-from mcuforge.passes.space_to_batch import rewrite_space_to_batch
 
 BUILTIN_NAMES = {v: k for k, v in vars(fb.BuiltinOperator).items() if not k.startswith("_")}
 TENSOR_TYPES = {

@@ -9,7 +9,7 @@ is wrong for a nonzero zero point.
 BATCH_TO_SPACE_ND (attrs block, crops): the inverse move, then crop each spatial axis.
 
 Both usually come in `SPACE_TO_BATCH_ND -> conv -> BATCH_TO_SPACE_ND`, TensorFlow's way of
-writing a dilated convolution with a free batch: `passes/space_to_batch.py` turns that into one
+writing a dilated convolution with a free batch: `importers/space_to_batch.py` turns that into one
 dilated convolution and lowers the others to PAD/RESHAPE/TRANSPOSE/STRIDED_SLICE.
 """
 

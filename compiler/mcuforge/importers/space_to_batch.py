@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 
 from mcuforge.ir.graph import Graph, Op, Tensor
-from mcuforge.passes.rewrite import sole_consumer
 
 CONVS = ("CONV_2D", "DEPTHWISE_CONV_2D")
 
@@ -30,6 +29,14 @@ def rewrite_space_to_batch(graph: Graph) -> Graph:
         _lower(graph, op)
     graph.prune_unused_tensors()
     return graph
+
+
+def sole_consumer(graph: Graph, tensor: str) -> Op | None:
+    """The one op reading `tensor`, if exactly one does and the tensor is not a graph output."""
+    if tensor in graph.outputs:
+        return None
+    users = [op for op in graph.ops if tensor in op.inputs]
+    return users[0] if len(users) == 1 else None
 
 
 def _chain(graph: Graph, s2b: Op) -> list[Op] | None:
