@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from mcuforge.cli import main
+from mcuforge.codegen import lower
 from mcuforge.codegen.copy_plan import copies_for, run_copies
-from mcuforge.codegen.kernel_check import kernel_problems
+from mcuforge.errors import MfError
 from mcuforge.importers.fold import fold_op
 from mcuforge.importers.onnx_data_ops import onnx_slice_range
 from mcuforge.importers.tflite_data_ops import resolve_strided_slice
@@ -123,8 +124,8 @@ def test_int32_shape_arithmetic_folds() -> None:
 
 def test_rank5_add_is_refused_by_name_for_int8() -> None:
     g, _, _ = _graph("ADD", {"activation": "NONE"}, [(1, 2, 3, 4, 5), (1, 2, 3, 4, 5)])
-    problems = kernel_problems(g)
-    assert len(problems) == 1 and problems[0].startswith("ADD 'op': ") and "rank 5" in problems[0]
+    with pytest.raises(MfError, match=r"^ADD 'op': .*rank 5"):
+        lower(g, "m")
 
 
 def test_inspect_refuses_what_compile_refuses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mcuforge.firmware import run_on_board
 from mcuforge.importers.ir_file import save_ir
 from mcuforge.ir.graph import Graph, Op, QuantParams, Tensor
 from mcuforge.ir.verify import verify
 from mcuforge.ops.common import same_pads
 from mcuforge.ops.registry import infer_shapes
+from mcuforge.runner import run_on_board
 
 pytestmark = [
     pytest.mark.qemu,

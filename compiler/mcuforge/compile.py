@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from mcuforge.artifact import Compiled
 from mcuforge.codegen import Program, c_identifier, lower, render
 from mcuforge.errors import MfError
 from mcuforge.importers import load_model
 from mcuforge.ir.graph import Graph, Op, Shape
 from mcuforge.ir.verify import verify
+from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
 from mcuforge.passes import optimize
 from mcuforge.plan import plan_memory
 from mcuforge.quantize import DEFAULT_METHOD, AccuracyReport, CalibData, Labels, QuantOptions, quantize
@@ -36,16 +39,6 @@ class CompileOptions:
     sparse: bool = False  # bitmap + nonzero values for int8 conv/dense weights where that saves bytes
 
 
-@dataclass
-class Compiled:
-    name: str
-    graph: Graph  # the int8 graph the C code runs (the reference for bit-exactness)
-    program: Program
-    accuracy: AccuracyReport | None
-    report: dict
-    files: dict[str, Path]
-
-
 def is_float_graph(graph: Graph) -> bool:
     return all(t.dtype == "float32" for t in graph.tensors.values() if not t.is_const)
 
@@ -55,12 +48,12 @@ def strip_io_conversions(graph: Graph) -> Graph:
     graph output: the generated header's quantize/dequantize helpers do that work on the host
     side, and the C graph stays int8 end to end. The int8 tensors take over the model's input
     and output names."""
-    for op in [op for op in graph.ops if op.kind == "QUANTIZE" and op.inputs[0] in graph.inputs]:
+    for op in [op for op in graph.ops if op.kind == QUANTIZE.kind and op.inputs[0] in graph.inputs]:
         src, dst = op.inputs[0], op.outputs[0]
         if graph.tensors[src].dtype != "float32" or len(graph.consumers().get(src, [])) != 1:
             continue
         _replace_io(graph, graph.inputs, op, keep=src, take=dst)
-    for op in [op for op in graph.ops if op.kind == "DEQUANTIZE" and op.outputs[0] in graph.outputs]:
+    for op in [op for op in graph.ops if op.kind == DEQUANTIZE.kind and op.outputs[0] in graph.outputs]:
         src, dst = op.inputs[0], op.outputs[0]
         if graph.tensors[src].is_const or src in graph.outputs or src in graph.inputs:
             continue
@@ -82,6 +75,24 @@ def _replace_io(graph: Graph, names: list[str], op: Op, keep: str, take: str) ->
         graph.io_layouts[keep] = layout
 
 
+def quantize_float_islands(graph: Graph, opts: CompileOptions) -> Graph:
+    """A QDQ model's ops left in float with no scale on their tensors, quantized from --calib
+    (the model's own scales stay); without --calib, an error naming them."""
+    from mcuforge.importers.qdq_islands import calibrate_islands, describe, float_islands
+
+    islands = float_islands(graph)
+    if not islands:
+        return graph
+    if opts.calib is None:
+        raise MfError(
+            f"{graph.source}: the quantized model leaves {len(islands)} op(s) in float without scales: "
+            f"{describe(islands)}; give --calib DATA.npy (samples in the model's own input layout) to "
+            "quantize them, the model's own scales are kept"
+        )
+    calibrate_islands(graph, opts.calib, opts.method, opts.param, opts.progress)
+    return graph
+
+
 def to_int8(graph: Graph, opts: CompileOptions) -> tuple[Graph, AccuracyReport | None]:
     if is_float_graph(graph):
         if opts.calib is None:
@@ -93,11 +104,51 @@ def to_int8(graph: Graph, opts: CompileOptions) -> tuple[Graph, AccuracyReport |
                              progress=opts.progress)
         int_graph, accuracy = quantize(graph, opts.calib, qopts, opts.eval_data)
         return strip_io_conversions(int_graph), accuracy
+    graph = quantize_float_islands(graph, opts)
     wide = sorted(n for n, t in graph.tensors.items() if t.dtype == "int16" and not t.is_const)
     if wide:
         raise MfError(f"{graph.source}: int16 activations ('{wide[0]}' and {len(wide) - 1} more, 16x8 mode) "
                       "run only in the reference, the C runtime is int8-only; quantize with --mode int8")
     return strip_io_conversions(optimize(graph)), None
+
+
+def check_compiles(graph: Graph) -> list[str]:
+    """What `compile` checks after import, for `inspect`, which has no calibration data: the
+    graph is quantized (a float model, or the float islands of a QDQ model) with placeholder
+    ranges, which give every tensor the dtype and layout the real ranges would, and lowered to
+    kernel calls. MfError as `compile` would raise it; notes on what compiling will need."""
+    from mcuforge.importers.qdq_islands import close_islands, describe, float_islands
+    from mcuforge.quantize.calibration import TensorStats
+    from mcuforge.quantize.quantizer import QuantConfig, check_float, quantize_graph
+    from mcuforge.quantize.scheme import activation_params
+
+    notes = []
+    g = copy.deepcopy(graph)
+    if is_float_graph(g):
+        check_float(g)
+        g = optimize(g)
+        stats = {n: TensorStats(-1.0, 1.0) for n, t in g.tensors.items() if not t.is_const}
+        g = strip_io_conversions(quantize_graph(g, stats, QuantConfig()))
+    else:
+        islands = float_islands(g)
+        if islands:
+            notes.append(f"the quantized model leaves {describe(islands)} in float without scales: "
+                         "compiling needs --calib")
+            close_islands(g, lambda name: activation_params(-1.0, 1.0))
+        g, _ = to_int8(g, CompileOptions())
+    lowered(g, "check")
+    return notes
+
+
+def lowered(graph: Graph, name: str, alignment: int = 16) -> Program:
+    """`lower`, with the model file named in its refusals (a kernel that cannot take a shape)."""
+    try:
+        return lower(graph, name, alignment)
+    except MfError as e:
+        source = graph.source or ""
+        if source and not str(e).startswith(source):
+            raise MfError(f"{source}: {e}") from None
+        raise
 
 
 def encode_for(graph: Graph, int_graph: Graph, opts: CompileOptions) -> tuple[Graph, list[dict]]:
@@ -131,7 +182,7 @@ model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> C
     int_graph, accuracy = to_int8(graph, opts)
     int_graph, encoding = encode_for(graph, int_graph, opts)
     int_graph, sparse = sparse_for(int_graph, opts)
-    program = lower(int_graph, name, opts.alignment)
+    program = lowered(int_graph, name, opts.alignment)
     out = Path(out_dir)
     files = render(int_graph, program, name, out, str(model))
     report = build_report(int_graph, program, name, str(model), accuracy)

@@ -19,7 +19,7 @@ from mcuforge.ir.graph import Tensor
 from mcuforge.ops import elementwise, packed_weights
 from mcuforge.ops.common import quantized_activation_range
 from mcuforge.ops.pad import quantized_pad_value
-from mcuforge.ops.registry import Ctx, lookup
+from mcuforge.ops.registry import REGISTRY, Ctx, lookup
 from mcuforge.reference import qmath
 
 Dims = tuple[int, int, int, int]
@@ -28,7 +28,6 @@ RealMultipliers = Callable[[float, float, float, int], tuple[float, float, float
 
 ADD_LEFT_SHIFT = elementwise.LEFT_SHIFT["int8"]  # TFLite's headroom for int8 ADD/SUB (20)
 SOFTMAX_DIFF_BITS = 5  # integer bits of softmax's scaled differences (kScaledDiffIntegerBits)
-LUT_KINDS = ("LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "CLAMP", "QUANTIZE")
 
 
 @dataclass
@@ -352,7 +351,7 @@ IN_PLACE_KERNELS = frozenset({
 
 
 def _lut_kinds() -> dict[str, Callable[[Ctx], KernelCall]]:
-    return dict.fromkeys(LUT_KINDS, lut)
+    return {kind: lut for kind, opdef in REGISTRY.items() if opdef.lut}
 
 
 BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mcuforge.ops import data_movement
+from mcuforge.ops.concatenation import CONCATENATION
 from mcuforge.ops.registry import Ctx
+from mcuforge.ops.transpose import TRANSPOSE
 
 MAX_RANK = 8  # MF_COPY_MAX_RANK in mf_nn.h
 
@@ -161,8 +164,9 @@ def gather(ctx: Ctx) -> list[Copy]:
 
 
 PLANNERS = {
-    "STRIDED_SLICE": strided_slice, "SPLIT": split, "CONCATENATION": concatenation,
-    "TRANSPOSE": transpose, "TILE": tile, "BROADCAST_TO": broadcast_to, "GATHER": gather,
+    data_movement.STRIDED_SLICE.kind: strided_slice, data_movement.SPLIT.kind: split,
+    CONCATENATION.kind: concatenation, TRANSPOSE.kind: transpose, data_movement.TILE.kind: tile,
+    data_movement.BROADCAST_TO.kind: broadcast_to, data_movement.GATHER.kind: gather,
 }
 
 

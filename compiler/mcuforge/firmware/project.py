@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from mcuforge import __version__
+from mcuforge.artifact import Compiled
 from mcuforge.codegen.render import environment, io_views
-from mcuforge.compile import Compiled
 from mcuforge.firmware.boards import Board, boards_dir
 from mcuforge.firmware.boot2 import write_boot2_source
 

@@ -54,7 +54,7 @@ def Mul(b: Builder, a: Operand, c: Operand) -> Value:
 
 def Div(b: Builder, a: Operand, c: Operand) -> Value:
     divisor = b.need_const(c, "divisor")
-    return _binary(b, "MUL", a, (np.float32(1.0) / divisor.astype(np.float32)))
+    return _binary(b, "MUL", a, np.asarray(np.float32(1.0) / divisor.astype(np.float32)))
 
 
 def Relu(b: Builder, x: Operand) -> Value:

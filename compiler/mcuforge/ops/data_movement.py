@@ -59,10 +59,21 @@ def strided_slice_ref(ctx: Ctx, xs: Arrays) -> Arrays:
     return [np.ascontiguousarray(xs[0][index]).reshape(a["shape"])]
 
 
+def _same_shape(op: Op, ins: list[Shape | None], outs: list[Shape]) -> bool:
+    return ins[0] == outs[0]
+
+
+def _whole(op: Op, ins: list[Shape | None], outs: list[Shape]) -> bool:
+    a = op.attrs
+    return (ins[0] == outs[0] == tuple(a["size"]) and not any(a["begin"])
+            and all(s == 1 for s in a["step"]))
+
+
 STRIDED_SLICE = register(OpDef(
     kind="STRIDED_SLICE", shape=strided_slice_shape, ref_float=strided_slice_ref,
     ref_int=strided_slice_ref, attrs=("begin", "size", "step", "shape"),
-    out_quant="same_as_input", int16=True, doc="a strided window of a tensor (copies bytes)",
+    out_quant="same_as_input", int16=True, identity=_whole,
+    doc="a strided window of a tensor (copies bytes)",
 ))
 
 
@@ -106,7 +117,7 @@ def tile_ref(ctx: Ctx, xs: Arrays) -> Arrays:
 
 TILE = register(OpDef(
     kind="TILE", shape=tile_shape, ref_float=tile_ref, ref_int=tile_ref, attrs=("multiples",),
-    out_quant="same_as_input", int16=True, doc="repeat a tensor along each axis",
+    out_quant="same_as_input", int16=True, identity=_same_shape, doc="repeat a tensor along each axis",
 ))
 
 
@@ -125,7 +136,8 @@ def broadcast_to_ref(ctx: Ctx, xs: Arrays) -> Arrays:
 
 BROADCAST_TO = register(OpDef(
     kind="BROADCAST_TO", shape=broadcast_to_shape, ref_float=broadcast_to_ref, ref_int=broadcast_to_ref,
-    attrs=("shape",), out_quant="same_as_input", int16=True, doc="broadcast a tensor to a shape",
+    attrs=("shape",), out_quant="same_as_input", int16=True, identity=_same_shape,
+    doc="broadcast a tensor to a shape",
 ))
 
 

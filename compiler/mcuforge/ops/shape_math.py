@@ -59,7 +59,8 @@ def _reduce_prod(ctx: Ctx, xs: Arrays) -> Arrays:
 
 for _kind, _fn in (("FLOOR_DIV", np.floor_divide), ("FLOOR_MOD", np.mod)):
     register(OpDef(kind=_kind, shape=broadcast_shape, ref_float=_binary(_fn), ref_int=_binary(_fn),
-                   num_inputs=(2, 2), doc=f"elementwise {_kind.lower()} (shape arithmetic)"))
+                   num_inputs=(2, 2), data_operands=True,
+                   doc=f"elementwise {_kind.lower()} (shape arithmetic)"))
 
 CAST = register(OpDef(
     kind="CAST", shape=lambda op, ins: [tuple(ins[0] or ())], ref_float=_cast, ref_int=_cast,
@@ -67,11 +68,12 @@ CAST = register(OpDef(
 ))
 FILL = register(OpDef(
     kind="FILL", shape=_const_attr_shape, ref_float=_fill, ref_int=_fill, num_inputs=(2, 2),
-    attrs=("shape",), same_dtype=False, doc="a tensor of one value (attrs: shape; inputs: dims, value)",
+    attrs=("shape",), same_dtype=False, data_operands=True,
+    doc="a tensor of one value (attrs: shape; inputs: dims, value)",
 ))
 RANGE = register(OpDef(
     kind="RANGE", shape=_const_attr_shape, ref_float=_range, ref_int=_range, num_inputs=(3, 3),
-    attrs=("shape",), doc="start, start + delta, ... below limit",
+    attrs=("shape",), data_operands=True, doc="start, start + delta, ... below limit",
 ))
 REDUCE_PROD = register(OpDef(
     kind="REDUCE_PROD", shape=_reduce_prod_shape, ref_float=_reduce_prod, ref_int=_reduce_prod,
