@@ -16,12 +16,12 @@ from model_paths import REPO
 
 from mcuforge.compile import CompileOptions
 from mcuforge.importers import load_model
-from mcuforge.importers.layout import from_ir_layout, to_ir_layout
 from mcuforge.importers.tflite_import import _builtin, _parse
+from mcuforge.ir.layout import from_ir_layout, to_ir_layout
 from mcuforge.reference.interpreter import run
 from mcuforge.runner import run_model
 
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::UserWarning")]
+pytestmark = [pytest.mark.slow, pytest.mark.cbuild, pytest.mark.filterwarnings("ignore::UserWarning")]
 SAMPLES = 6
 CALIB_N = 256  # calibration samples for float models (32 leave the ranges too narrow: ~27 dB)
 CASES = REPO.parent / "shared" / "cases"
