@@ -302,7 +302,7 @@ def test_shared_shuffle_onnx(tmp_path: Path) -> None:
 @pytest.mark.qemu
 @pytest.mark.parametrize(("model", "x", "kind"), SHARED, ids=[m for m, _, _ in SHARED])
 def test_shared_case_on_an386(model: str, x: str, kind: str, tmp_path: Path) -> None:
-    from mcuforge.firmware import run_on_board
+    from mcuforge.runner import run_on_board
 
     path = shared(model)
     result = run_on_board(path, np.load(path.parent / x)[:2], "mps2-an386", out_dir=tmp_path)
@@ -311,7 +311,7 @@ def test_shared_case_on_an386(model: str, x: str, kind: str, tmp_path: Path) -> 
 
 @pytest.mark.qemu
 def test_shared_shuffle_onnx_on_an386(tmp_path: Path) -> None:
-    from mcuforge.firmware import run_on_board
+    from mcuforge.runner import run_on_board
 
     path = shared("split_shuffle/shuffleonly_torch.onnx")
     calib, xs = np.load(path.parent / "calib_shuffle.npy"), np.load(path.parent / "x_shuffle.npy")[:2]
