@@ -180,13 +180,14 @@ def test_free_batch_refusal_names_the_free_batch(tmp_path: Path) -> None:
 # -- PyTorch models through torch.onnx.export -------------------------------------------------------
 
 
-def export(name: str, tmp_path: Path) -> tuple[Path, tuple[int, ...]]:
+def export(name: str, tmp_path: Path, dynamic: bool = False) -> tuple[Path, tuple[int, ...]]:
     import torch
 
     module, shape, _ = torch_modules()[name]
     path = tmp_path / f"{name}.onnx"
+    axes = {"x": {0: "batch"}, "y": {0: "batch"}} if dynamic else None
     torch.onnx.export(module.eval(), torch.randn(*shape), str(path), input_names=["x"], output_names=["y"],
-                      dynamo=False, opset_version=17)
+                      dynamo=False, opset_version=17, dynamic_axes=axes)
     return path, shape
 
 
@@ -218,12 +219,13 @@ def check_onnx(path: Path, shape: tuple[int, ...], tmp_path: Path) -> None:
     assert sqnr >= 30.0, f"SQNR {sqnr:.1f} dB, largest error {steps:.1f} output steps"
 
 
+@pytest.mark.parametrize("dynamic", [False, True], ids=["static", "dynamic_batch"])
 @pytest.mark.parametrize("name", ["slice_split", "gather_head", "tile_expand", "pixel_shuffle",
                                   "channel_shuffle"])
-def test_torch_model(name: str, tmp_path: Path) -> None:
+def test_torch_model(name: str, dynamic: bool, tmp_path: Path) -> None:
     import onnx
 
-    path, shape = export(name, tmp_path)
+    path, shape = export(name, tmp_path, dynamic)
     kinds = {n.op_type for n in onnx.load(str(path)).graph.node}
     assert torch_modules()[name][2] <= kinds, sorted(kinds)
     check_onnx(path, shape, tmp_path)
