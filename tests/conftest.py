@@ -3,12 +3,13 @@
 Test tiers (markers, registered in pyproject.toml; README "Tests"):
   fast     no marker: pure Python, no C build, no TensorFlow; `make test-fast`, well under a minute
   cbuild   compiles C on the host (gcc, cmake, arm-none-eabi-gcc) or runs what it built
-  slow     converts models with TensorFlow or runs many real models
+  slow     converts models with TensorFlow or runs many real models (and may build C for them)
   qemu     runs firmware under qemu-system-arm
 Every test under tests/runtime/ (the C kernel library's tests) is marked cbuild here, except
-the pure-Python modules in RUNTIME_PURE_PYTHON. The guard below keeps the tiers honest: a test
-without the cbuild or qemu marker that starts a compiler, cmake or QEMU fails, and one without
-the slow marker that imports TensorFlow fails, each naming the marker to add.
+the pure-Python modules in RUNTIME_PURE_PYTHON. The guard below keeps the fast tier honest: a test
+with none of the cbuild, slow or qemu markers that starts a compiler or cmake fails, one without
+the qemu marker that starts QEMU fails, and one without the slow marker that imports TensorFlow
+fails, each naming the marker to add.
 """
 
 from __future__ import annotations
@@ -52,13 +53,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.cbuild)
 
 
-def _is_build_tool(args: object) -> bool:
+def _program(args: object) -> str:
     if isinstance(args, str | bytes | os.PathLike):
         first = os.fsdecode(args).split()[0] if os.fsdecode(args).strip() else ""
     else:
         first = os.fsdecode(next(iter(args), ""))  # type: ignore[call-overload]
-    name = Path(first).name
-    return (name in BUILD_TOOLS or name.endswith(("-gcc", "-g++", "-ld")) or name.startswith("qemu-system")
+    return Path(first).name
+
+
+def _is_qemu(args: object) -> bool:
+    return _program(args).startswith("qemu-system")
+
+
+def _is_build_tool(args: object) -> bool:
+    name = _program(args)
+    return (name in BUILD_TOOLS or name.endswith(("-gcc", "-g++", "-ld"))
             or name == Path(os.environ.get("CC", "gcc")).name)
 
 
@@ -70,14 +79,17 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     """Fail a test that builds C or runs QEMU without saying so (see the module docstring)."""
     marks = {m.name for m in item.iter_markers()}
     item.stash[_TF_BEFORE] = "tensorflow" in sys.modules
-    if marks & {"cbuild", "qemu"}:
+    if "qemu" in marks:
         yield
         return
+    may_build = bool(marks & {"cbuild", "slow"})
     real_popen = subprocess.Popen
 
     class GuardedPopen(real_popen):  # type: ignore[misc, valid-type]
         def __init__(self, args: object, *a: object, **kw: object) -> None:
-            if _is_build_tool(args):
+            if _is_qemu(args):
+                pytest.fail(f"{item.nodeid} runs {args!r}: mark it @pytest.mark.qemu", pytrace=False)
+            if _is_build_tool(args) and not may_build:
                 pytest.fail(f"{item.nodeid} runs {args!r}: mark it @pytest.mark.cbuild", pytrace=False)
             super().__init__(args, *a, **kw)  # type: ignore[arg-type]
 

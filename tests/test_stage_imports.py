@@ -25,10 +25,10 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("weights", ("compress.__init__", "compress.encode", "compress.sparse", "compress.entropy",
                  "compress.kmeans")),  # data-free weight storage after quantization
     ("plan", ("plan",)),
-    ("codegen", ("codegen", "kernel_params", "runtime_buffers")),
+    ("codegen", ("codegen", "kernels", "kernel_params", "runtime_buffers")),
     ("artifact", ("artifact",)),  # the compiled artifact: a plain record
     ("firmware", ("firmware", "build")),  # firmware and host builds, QEMU runs
-    ("driver", ("compile", "runner", "bench", "demo", "summary", "report")),
+    ("driver", ("compile", "runner", "bench", "demo", "summary", "report", "op_support")),
     ("training", ("compress",)),  # compress's Keras tools, its pipeline and CLI
     ("entry", ("cli", "__main__")),
 ]

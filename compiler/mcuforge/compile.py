@@ -11,8 +11,9 @@ from mcuforge.artifact import Compiled
 from mcuforge.codegen import Program, c_identifier, lower, render
 from mcuforge.errors import MfError
 from mcuforge.importers import load_model
-from mcuforge.ir.graph import Graph, Op, Shape
+from mcuforge.ir.graph import Graph, Op, QuantParams, Shape
 from mcuforge.ir.verify import verify
+from mcuforge.kernels import kernel_label
 from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
 from mcuforge.passes import optimize
 from mcuforge.plan import plan_memory
@@ -75,10 +76,33 @@ def _replace_io(graph: Graph, names: list[str], op: Op, keep: str, take: str) ->
         graph.io_layouts[keep] = layout
 
 
+def calibrate_islands(graph: Graph, calib: object, method: str = "minmax", param: float | None = None,
+                      progress: bool = False) -> list[Op]:
+    """Quantize the float islands left by `close_islands` from calibration data (`calib` as
+    `quantize.calibration.load_calibration` takes it): the graph runs as it is, integer parts
+    and float islands together, in the reference interpreter, and each island tensor without a
+    scale gets `method`'s range over the samples. Returns the ops still float (none unless an
+    op has no integer form)."""
+    from mcuforge.importers.qdq_islands import close_islands
+    from mcuforge.ir.quant_scheme import activation_params
+    from mcuforge.quantize.calibration import collect_stats, load_calibration
+    from mcuforge.quantize.ranges import DEFAULT_PARAM, METHODS, NEEDS_HISTOGRAM
+
+    samples = load_calibration(graph, calib)  # type: ignore[arg-type]
+    stats = collect_stats(graph, samples, histograms=method in NEEDS_HISTOGRAM, progress=progress)
+    choose, p = METHODS[method], DEFAULT_PARAM[method] if param is None else param
+
+    def calibrated(name: str) -> QuantParams | None:
+        s = stats.get(name)
+        return None if s is None else activation_params(*choose(s, p))
+
+    return close_islands(graph, calibrated)
+
+
 def quantize_float_islands(graph: Graph, opts: CompileOptions) -> Graph:
     """A QDQ model's ops left in float with no scale on their tensors, quantized from --calib
     (the model's own scales stay); without --calib, an error naming them."""
-    from mcuforge.importers.qdq_islands import calibrate_islands, describe, float_islands
+    from mcuforge.importers.qdq_islands import describe, float_islands
 
     islands = float_islands(graph)
     if not islands:
@@ -118,9 +142,9 @@ def check_compiles(graph: Graph) -> list[str]:
     ranges, which give every tensor the dtype and layout the real ranges would, and lowered to
     kernel calls. MfError as `compile` would raise it; notes on what compiling will need."""
     from mcuforge.importers.qdq_islands import close_islands, describe, float_islands
+    from mcuforge.ir.quant_scheme import activation_params
     from mcuforge.quantize.calibration import TensorStats
     from mcuforge.quantize.quantizer import QuantConfig, check_float, quantize_graph
-    from mcuforge.quantize.scheme import activation_params
 
     notes = []
     g = copy.deepcopy(graph)
@@ -208,7 +232,8 @@ def build_report(graph: Graph, program: Program, name: str, source: str,
     for step, op in zip(program.steps, graph.ops):
         ops.append({
             "index": step.index, "name": op.name, "kind": op.kind,
-            "kernel": step.call.kernel if step.call else "alias" if step.inputs[0] == step.output else "copy",
+            "kernel": (kernel_label(step.call) if step.call
+                       else "alias" if step.inputs[0] == step.output else "copy"),
             "inputs": [list(graph.tensors[n].shape) for n in op.inputs
                        if n and not graph.tensors[n].is_const],
             "outputs": [list(graph.tensors[n].shape) for n in op.outputs],

@@ -5,6 +5,10 @@ kernel's name and the values of its parameter structs (runtime_c/include/mf_nn.h
 way TFLite Micro's prepare functions compute them, so that the C kernel is bit-exact with the
 integer reference (`ref_int`). Codegen renders these values from templates; the host tests pass
 them through ctypes. Shapes are 4-D NHWC (lower ranks padded with leading 1s).
+
+The C interface of each kernel (argument order, struct fields and their C types, scratch,
+in-place rule, variants) is its spec in mcuforge.kernels; `kernel_call` checks every binding's
+values against it, so a missing or extra field is a compile-time error, never a zero in C.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from typing import Any
 import numpy as np
 
 from mcuforge.ir.graph import Tensor
+from mcuforge.kernels import SPECS, check_call
+from mcuforge.kernels.convolution import conv_kernel
+from mcuforge.kernels.fully_connected import fc_kernel
 from mcuforge.ops import elementwise, packed_weights
 from mcuforge.ops.common import quantized_activation_range
 from mcuforge.ops.pad import quantized_pad_value
@@ -33,7 +40,9 @@ SOFTMAX_DIFF_BITS = 5  # integer bits of softmax's scaled differences (kScaledDi
 @dataclass
 class KernelCall:
     """`kernel` is the C function; `params` the scalar fields of its parameter structs, by C
-    field name; `arrays` per-channel tables and lookup tables; `dims` the mf_dims arguments."""
+    field name (`act_min`/`act_max` for the activation), and its scalar arguments; `arrays`
+    per-channel tables and lookup tables; `dims` the mf_dims arguments. `kernel_call` checks
+    all three against the kernel's spec (mcuforge.kernels)."""
 
     kernel: str
     params: dict[str, Any] = field(default_factory=dict)
@@ -103,10 +112,9 @@ def conv_2d(ctx: Ctx) -> KernelCall:
     params, arrays = _weighted(ctx, w.shape[0])
     pt, pl, _, _ = a["pads"]
     params.update(stride=tuple(a["strides"]), padding=(pt, pl), dilation=tuple(a["dilations"]))
-    pointwise = w.shape[1:3] == (1, 1) and tuple(a["strides"]) == (1, 1) and not any(a["pads"])
-    kernel = "mf_convolve_1x1_s8" if pointwise else "mf_convolve_s8"
+    kernel = conv_kernel(w.shape, tuple(a["strides"]), tuple(a["pads"]), a.get("weight_encoding"))
     if a.get("weight_encoding"):
-        kernel = "mf_convolve_" + _packed(ctx, w, params, arrays)
+        _packed(ctx, w, params, arrays)
     else:
         assert w.data is not None
         _fold_input_offset(ctx, arrays, params["input_offset"], w.data.sum(axis=(1, 2, 3), dtype=np.int64))
@@ -115,26 +123,24 @@ def conv_2d(ctx: Ctx) -> KernelCall:
     return KernelCall(kernel, params, arrays, dims)
 
 
-def _packed(ctx: Ctx, w: Tensor, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
-    """The packed filter of an op with a weight_encoding (ops/packed_weights.py) as call arrays;
-    returns the kernel suffix, "s4", "cb4" or "sparse_s8" (mask and nonzero values)."""
+def _packed(ctx: Ctx, w: Tensor, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """The packed filter of an op with a weight_encoding (ops/packed_weights.py) as call arrays
+    (and the mask of the nonzero values for "sparse", the codebook for "cb4")."""
     assert w.data is not None and w.quant is not None
     if np.any(w.quant.zero_point != 0):
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': packed ({ctx.op.attrs['weight_encoding']}) "
                          "weights must be symmetric")
     if ctx.op.attrs["weight_encoding"] == "sparse":
         arrays["mask"], arrays["filter"] = packed_weights.pack_sparse(w.data)
-        return "sparse_s8"
+        return
     try:
         packed, book = packed_weights.packed_filter(w.data, ctx.op.attrs)
     except ValueError as e:
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': {e}") from None
     arrays["filter"] = packed
-    if book is None:
-        return "s4"
-    arrays["codebook"] = book.reshape(-1)
-    params["codebook_per_channel"] = int(book.ndim == 2)
-    return "cb4"
+    if book is not None:
+        arrays["codebook"] = book.reshape(-1)
+        params["codebook_per_channel"] = int(book.ndim == 2)
 
 
 def depthwise_conv_2d(ctx: Ctx) -> KernelCall:
@@ -165,13 +171,12 @@ def fully_connected(ctx: Ctx) -> KernelCall:
                   batches=int(np.prod(x.shape[:-1], dtype=np.int64)), accum_depth=int(w.shape[1]),
                   output_depth=int(w.shape[0]))
     if ctx.op.attrs.get("weight_encoding"):
-        suffix = _packed(ctx, w, params, arrays)
+        _packed(ctx, w, params, arrays)
     else:  # sum (x + off) * (w + f_off) = sum x * w + f_off * sum x + off * (sum w + depth * f_off)
         assert w.data is not None
-        suffix = "s8"
         sums = w.data.sum(axis=1, dtype=np.int64) + int(w.shape[1]) * params["filter_offset"]
         _fold_input_offset(ctx, arrays, params["input_offset"], sums)
-    return KernelCall(f"mf_fully_connected_{suffix}", params, arrays)
+    return KernelCall(fc_kernel(ctx.op.attrs.get("weight_encoding")), params, arrays)
 
 
 # -- pooling and reductions ----------------------------------------------------------------------
@@ -265,8 +270,8 @@ def prelu(ctx: Ctx) -> KernelCall:
     params = {"input_offset": -zi, "alpha_offset": -za, "output_offset": zo,
               "identity_multiplier": m1, "identity_shift": sh1, "alpha_multiplier": m2,
               "alpha_shift": sh2, "act_min": -128, "act_max": 127}
-    arrays = {} if alpha.data is None else {"alpha": alpha.data.astype(np.int8)}
-    return KernelCall("mf_prelu_s8", params, arrays,
+    # A constant alpha is a data input like a computed one (codegen stores it once).
+    return KernelCall("mf_prelu_s8", params, {},
                       {"input": dims4(x.shape), "alpha": dims4(alpha.shape)})
 
 
@@ -344,10 +349,16 @@ def strided_copy(ctx: Ctx) -> KernelCall:
     return KernelCall("mf_strided_copy_s8", {"copies": [c.params() for c in copies_for(ctx)]})
 
 
-# Kernels whose output may overwrite an input of the output's shape (mf_nn.h says which).
-IN_PLACE_KERNELS = frozenset({
-    "mf_lut_s8", "mf_elementwise_add_s8", "mf_elementwise_sub_s8", "mf_elementwise_mul_s8",
-})
+# Temporary path for kernels bound the old way, without a spec in mcuforge.kernels: their
+# values go unchecked, their C comes from a macro of the kernel's name in
+# templates/kernels.c.j2, their scratch from runtime_buffers.LEGACY_SCRATCH and their in-place
+# rule from LEGACY_IN_PLACE. Every kernel here should get a spec (README "Adding a kernel")
+# and leave this list; tests/test_kernel_specs.py checks the path still works while it exists.
+LEGACY_KERNELS: frozenset[str] = frozenset({"mf_strided_copy_s8"})  # tflite-import: one call per copy
+LEGACY_IN_PLACE: frozenset[str] = frozenset()
+
+# Kernels whose output may overwrite an input of the output's shape (their spec says so).
+IN_PLACE_KERNELS = frozenset({name for name, spec in SPECS.items() if spec.in_place}) | LEGACY_IN_PLACE
 
 
 def _lut_kinds() -> dict[str, Callable[[Ctx], KernelCall]]:
@@ -394,8 +405,17 @@ def kernel_call(ctx: Ctx) -> KernelCall:
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': the mf_nn kernels take int8 tensors, "
                          f"got {', '.join(wrong)}")
     try:
-        return binding(ctx)
+        call = binding(ctx)
     except ValueError as e:  # tflite-import: say which node when the binding did not
         if f"'{ctx.op.name}'" in str(e):
             raise
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': {e}") from None
+    if call.kernel in SPECS:
+        try:
+            check_call(call)
+        except ValueError as e:
+            raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': {e}") from None
+    elif call.kernel not in LEGACY_KERNELS:
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': kernel {call.kernel} has no spec in "
+                         "mcuforge.kernels (nor a LEGACY_KERNELS entry)")
+    return call

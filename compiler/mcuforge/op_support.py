@@ -5,7 +5,7 @@ TFLite `CONVERTERS`); for each, the IR ops it can become are the registry kinds 
 source names, the attributes it takes are its signature's keyword parameters, and its
 constraints are the first docstring line and the refusals (`fail`/`error`/`MfError`/`ValueError`
 messages) in its source and in the module functions it calls. Whether an IR op runs in C comes
-from `kernel_params.BINDINGS` and `LUT_KINDS`, its meaning from the registry's `doc`.
+from `kernel_params.BINDINGS` and the registry's `lut` trait, its meaning from the registry's `doc`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,6 @@ from types import ModuleType
 from typing import Any
 
 REFUSALS = {"fail", "error", "MfError", "ValueError"}
-# RESHAPE only renames bytes; float<->int8 conversions at the graph's edges are done by the
-# generated header's helpers, and inside a QDQ graph they fold into the integer ops.
-NO_KERNEL = ("RESHAPE", "DEQUANTIZE")
 KIND = re.compile(r"""["']([A-Z][A-Z0-9_]+)["']""")
 
 
@@ -97,14 +94,24 @@ def _walk(fn: Callable[..., Any], module: ModuleType, depth: int, seen: set[int]
                 _walk(target, module, depth - 1, seen, refusals, kinds)
 
 
-def _kernel(kinds: list[str]) -> str:
-    from mcuforge.kernel_params import BINDINGS, LUT_KINDS
+def _needs_no_kernel(kind: str) -> bool:
+    """Alias ops (RESHAPE) only rename bytes; float<->int8 conversions at the graph's edges are
+    done by the generated header's helpers, and inside a QDQ graph they fold into the integer ops."""
+    from mcuforge.ops.quantize import DEQUANTIZE
+    from mcuforge.ops.registry import REGISTRY
 
-    computing = [k for k in kinds if k not in NO_KERNEL]
+    return kind in REGISTRY and (REGISTRY[kind].alias or kind == DEQUANTIZE.kind)
+
+
+def _kernel(kinds: list[str]) -> str:
+    from mcuforge.kernel_params import BINDINGS
+    from mcuforge.ops.registry import lookup
+
+    computing = [k for k in kinds if not _needs_no_kernel(k)]
     if not computing:
         return "no kernel needed" if kinds else ""
     if all(k in BINDINGS for k in computing):
-        return "lookup table" if all(k in LUT_KINDS for k in computing) else "C kernel"
+        return "lookup table" if all(lookup(k).lut for k in computing) else "C kernel"
     missing = [k for k in computing if k not in BINDINGS]
     return f"reference only ({', '.join(missing)} has no C kernel)"
 

@@ -20,9 +20,9 @@ import numpy as np
 
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Graph, Op, QuantParams
+from mcuforge.ir.quant_scheme import bias_values
 from mcuforge.ops import packed_weights as pw
 from mcuforge.ops.registry import lookup
-from mcuforge.quantize.scheme import bias_values
 
 from .kmeans import kmeans_1d
 

@@ -64,7 +64,7 @@ def _own_const_quant(graph: Graph, opdef: OpDef, inputs: list[str], weight_quant
     leaves e.g. the `1` of `Sub(1, z)` float): weights per channel and symmetric as our quantizer
     does, other operands over their own range (or the output's, for ops whose inputs share it);
     a float bias keeps TFLite's input-times-weight scale (`_int_const`)."""
-    from mcuforge.quantize.scheme import activation_params, weight_params
+    from mcuforge.ir.quant_scheme import activation_params, weight_params
 
     own: dict[str, QuantParams] = {}
     for i, name in enumerate(inputs):

@@ -124,25 +124,3 @@ def _insert_pair(graph: Graph, name: str, params: QuantParams, producer: Op | No
     producer.outputs = [raw if n == name else n for n in producer.outputs]
     at = graph.ops.index(producer) + 1
     graph.ops[at:at] = [Op("QUANTIZE", q, [raw], [q], {}), Op("DEQUANTIZE", name, [q], [name], {})]
-
-
-def calibrate_islands(graph: Graph, calib: object, method: str = "minmax", param: float | None = None,
-                      progress: bool = False) -> list[Op]:
-    """Quantize the float islands left by `close_islands` from calibration data (`calib` as
-    `quantize.calibration.load_calibration` takes it): the graph runs as it is, integer parts
-    and float islands together, in the reference interpreter, and each island tensor without a
-    scale gets `method`'s range over the samples. Returns the ops still float (none unless an
-    op has no integer form)."""
-    from mcuforge.quantize.calibration import collect_stats, load_calibration
-    from mcuforge.quantize.ranges import DEFAULT_PARAM, METHODS, NEEDS_HISTOGRAM
-    from mcuforge.quantize.scheme import activation_params
-
-    samples = load_calibration(graph, calib)  # type: ignore[arg-type]
-    stats = collect_stats(graph, samples, histograms=method in NEEDS_HISTOGRAM, progress=progress)
-    choose, p = METHODS[method], DEFAULT_PARAM[method] if param is None else param
-
-    def calibrated(name: str) -> QuantParams | None:
-        s = stats.get(name)
-        return None if s is None else activation_params(*choose(s, p))
-
-    return close_islands(graph, calibrated)

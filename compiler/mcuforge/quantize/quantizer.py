@@ -13,17 +13,17 @@ import numpy as np
 
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Graph, Op, QuantParams, Tensor
-from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
-from mcuforge.ops.registry import REGISTRY, lookup
-from mcuforge.quantize.calibration import TensorStats
-from mcuforge.quantize.ranges import METHODS
-from mcuforge.quantize.scheme import (
+from mcuforge.ir.quant_scheme import (
     ACTIVATION_DTYPE,
     activation_params,
     bias_values,
     quantize_values,
     weight_params,
 )
+from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
+from mcuforge.ops.registry import REGISTRY, lookup
+from mcuforge.quantize.calibration import TensorStats
+from mcuforge.quantize.ranges import METHODS
 
 MODES = tuple(ACTIVATION_DTYPE)
 
