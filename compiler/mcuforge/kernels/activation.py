@@ -1,5 +1,5 @@
 """Activations (runtime_c/src/activation/): the 256-entry lookup table that runs every
-one-byte-in, one-byte-out op (LUT_KINDS of mcuforge.kernel_params), PReLU and softmax."""
+one-byte-in, one-byte-out op (the `lut` trait of its OpDef), PReLU and softmax."""
 
 from __future__ import annotations
 
