@@ -321,6 +321,8 @@ def pad(ctx: Ctx) -> KernelCall:
 
 def concatenation(ctx: Ctx) -> KernelCall:
     ins = [t for t in ctx.ins if t is not None]
+    if len(ctx.outs[0].shape) > 4:  # tflite-import: rank 5 and more as strided copies
+        return strided_copy(ctx)
     quant = ctx.out_quant()
     for t in ins:
         if t.scalar_quant() != quant:
@@ -335,6 +337,8 @@ def concatenation(ctx: Ctx) -> KernelCall:
 
 def transpose(ctx: Ctx) -> KernelCall:
     x = _tensor(ctx, 0)
+    if len(x.shape) > 4:  # tflite-import: rank 5 and 6 (channel shuffles) as a strided copy
+        return strided_copy(ctx)
     k = 4 - len(x.shape)
     perm = list(range(k)) + [int(p) + k for p in ctx.op.attrs["perm"]]
     return KernelCall("mf_transpose_s8", {"perm": perm}, {}, {"input": dims4(x.shape)})
@@ -385,12 +389,20 @@ SPATIAL_BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
 }
 
 
+def strided_copy(ctx: Ctx) -> KernelCall:
+    """tflite-import: a data-movement op as N-D strided copies (codegen/copy_plan.py); params["copies"]
+    holds, per copy, its input/output index, element offsets and mf_copy_params fields."""
+    from mcuforge.codegen.copy_plan import copies_for
+
+    return KernelCall("mf_strided_copy_s8", {"copies": [c.params() for c in copies_for(ctx)]})
+
+
 # Temporary path for kernels bound the old way, without a spec in mcuforge.kernels: their
 # values go unchecked, their C comes from a macro of the kernel's name in
 # templates/kernels.c.j2, their scratch from runtime_buffers.LEGACY_SCRATCH and their in-place
 # rule from LEGACY_IN_PLACE. Every kernel here should get a spec (README "Adding a kernel")
 # and leave this list; tests/test_kernel_specs.py checks the path still works while it exists.
-LEGACY_KERNELS: frozenset[str] = frozenset()
+LEGACY_KERNELS: frozenset[str] = frozenset({"mf_strided_copy_s8"})  # tflite-import: one call per copy
 LEGACY_IN_PLACE: frozenset[str] = frozenset()
 
 # Kernels whose output may overwrite an input of the output's shape (their spec says so).
@@ -421,6 +433,12 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     **_lut_kinds(),
     **reduction.BINDINGS,  # area reductions: SUM, REDUCE_MAX/MIN, ARG_MAX/MIN, SQUARED_DIFFERENCE, LAYER_NORM
     **SPATIAL_BINDINGS,  # spatial-ops area
+    # tflite-import: data movement through mf_strided_copy_s8
+    "STRIDED_SLICE": strided_copy,
+    "SPLIT": strided_copy,
+    "TILE": strided_copy,
+    "BROADCAST_TO": strided_copy,
+    "GATHER": strided_copy,
 }
 """Op kind -> its C binding. RESHAPE has none: generated code aliases the buffer."""
 
@@ -441,7 +459,12 @@ def kernel_call(ctx: Ctx) -> KernelCall:
     if wrong:
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': the mf_nn kernels take int8 tensors, "
                          f"got {', '.join(wrong)}")
-    call = binding(ctx)
+    try:
+        call = binding(ctx)
+    except ValueError as e:  # tflite-import: say which node when the binding did not
+        if f"'{ctx.op.name}'" in str(e):
+            raise
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': {e}") from None
     if call.kernel in SPECS:
         try:
             check_call(call)

@@ -696,6 +696,27 @@ mf_status mf_resize_bilinear_s8(const mf_dims *input_dims,
                                 const int32_t *x_table,
                                 int8_t *output);
 
+/* --- tflite-import: the generic N-D strided copy ------------------------------------------- */
+
+#define MF_COPY_MAX_RANK 8
+
+/*
+ * One N-D strided copy: for every index (i_0, ..., i_{rank-1}) below shape,
+ *   output[sum i_k * output_stride[k]] = input[sum i_k * input_stride[k]]
+ * (strides in elements). An input stride may be 0 (broadcast, tile) or negative (reversed
+ * slices; the caller passes the pointer of the first element read). Slices, splits, gathers,
+ * tiles, broadcasts, concatenations and transposes of any rank up to MF_COPY_MAX_RANK are one
+ * or a few such copies, computed by the compiler. Output elements must not overlap the input.
+ */
+typedef struct {
+    int32_t rank; /* 1..MF_COPY_MAX_RANK */
+    int32_t shape[MF_COPY_MAX_RANK];
+    int32_t input_stride[MF_COPY_MAX_RANK];
+    int32_t output_stride[MF_COPY_MAX_RANK];
+} mf_copy_params;
+
+mf_status mf_strided_copy_s8(const mf_copy_params *copy_params, const int8_t *input, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

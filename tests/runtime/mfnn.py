@@ -108,6 +108,10 @@ def params_struct(struct: Struct, p: dict) -> C.Structure:
     return struct_type(struct.name)(*values)
 
 
+class CopyParams(C.Structure):  # tflite-import: mf_copy_params (a kernel without a spec yet)
+    _fields_ = [("rank", i32), ("shape", i32 * 8), ("input_stride", i32 * 8), ("output_stride", i32 * 8)]
+
+
 # -- argument helpers ----------------------------------------------------------------------------
 
 
@@ -277,11 +281,29 @@ class Kernels:
     def transpose(self, call: KernelCall, x: np.ndarray, out_shape: Dims) -> tuple[int, np.ndarray]:
         return self.invoke(call, [x], out_shape)
 
+    # tflite-import: the generic strided copy (several inputs and outputs)
+    def strided_copy(self, call: KernelCall, xs: list[np.ndarray],
+                     out_shapes: list[tuple[int, ...]]) -> tuple[int, list[np.ndarray]]:
+        ys = [np.zeros(shape, dtype=np.int8) for shape in out_shapes]
+        flat = [np.ascontiguousarray(x, dtype=np.int8).reshape(-1) for x in xs]
+        for c in call.params["copies"]:
+            p = CopyParams(c["rank"], (i32 * 8)(*c["shape"]), (i32 * 8)(*c["input_stride"]),
+                           (i32 * 8)(*c["output_stride"]))
+            src = flat[c["input"]].ctypes.data_as(C.c_void_p).value + c["in_offset"]
+            dst = ys[c["output"]].ctypes.data_as(C.c_void_p).value + c["out_offset"]
+            status = self.lib.mf_strided_copy_s8(C.byref(p), C.cast(src, i8p), C.cast(dst, i8p))
+            if status != MF_OK:
+                return status, ys
+        return MF_OK, ys
+
     def run(self, call: KernelCall, xs: list[np.ndarray],
             out_shape: tuple[int, ...], out_dtype: str = "int8") -> tuple[int, np.ndarray]:
         """Any op's kernel: xs are the op's input values (constants included), in IR order."""
         if call.kernel in SPECS:
             status, y = self.invoke(call, xs, out_shape, out_dtype)
+        elif call.kernel == "mf_strided_copy_s8":  # tflite-import: any rank, several outputs
+            status, ys = self.strided_copy(call, [v for v in xs if v is not None], [out_shape])
+            y = ys[0]
         elif call.kernel in LEGACY_CALLERS:  # temporary: kernels without a spec
             status, y = LEGACY_CALLERS[call.kernel](self, call, xs, dims4(out_shape))
         else:

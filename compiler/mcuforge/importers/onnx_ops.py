@@ -296,6 +296,10 @@ TABLE: dict[str, OnnxOp] = {f.__name__: f for f in (
     InstanceNormalization, GroupNormalization,
     *SPATIAL_TABLE,  # spatial-ops area: ConvTranspose, Resize, Upsample
 )}
+# tflite-import: data movement (onnx_data_ops.py)
+from mcuforge.importers.onnx_data_ops import DATA_OPS  # noqa: E402
+
+TABLE.update(DATA_OPS)
 # Constant forms computed here rather than by ONNX's reference evaluator, which lacks
 # DequantizeLinear before opset 19 and could not remember the integer encoding anyway.
 CONST_TABLE: dict[str, Callable[..., np.ndarray]] = {"DequantizeLinear": dequantize_const}

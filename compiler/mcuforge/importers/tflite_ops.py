@@ -340,3 +340,8 @@ CONVERTERS: dict[str, Converter] = {
     "NEG": _plain("NEG"),
     **SPATIAL_CONVERTERS,  # spatial-ops area
 }
+
+# tflite-import: data movement and shape arithmetic (tflite_data_ops.py)
+from mcuforge.importers.tflite_data_ops import DATA_CONVERTERS  # noqa: E402
+
+CONVERTERS.update(DATA_CONVERTERS)
