@@ -88,11 +88,13 @@ def _tflite(resolver: str) -> Callable[[Path, np.ndarray], np.ndarray]:
 
 
 # The oracle and tolerance (LSB) of each int8 case, as ../shared/cases/README.md sets them:
-# TFLite Micro aborts loading the MobileNet and computes the space-to-batch dilated convolutions
-# wrongly (its int8 space-to-batch pads with 0, not the zero point); neither TFLite Micro nor the
-# BUILTIN_REF kernels have TILE, which Keras UpSampling2D lowers to.
+# TFLite Micro computes the space-to-batch dilated convolutions wrongly (its int8 space-to-batch
+# pads with 0, not the zero point): BUILTIN_REF is the oracle there. TFLite Micro aborts loading
+# the MobileNet, and so do the BUILTIN_REF kernels (the whole process, measured): TFLite's default
+# interpreter is the oracle, and we match it exactly. Neither TFLite Micro nor BUILTIN_REF has
+# TILE, which Keras UpSampling2D lowers to: the default interpreter within 1 LSB.
 ORACLES: dict[str, tuple[Callable[[Path, np.ndarray], np.ndarray], int]] = {
-    "flatten_batch_none/mobilenet_int8.tflite": (_tflite("BUILTIN_REF"), 0),
+    "flatten_batch_none/mobilenet_int8.tflite": (_tflite("AUTO"), 0),
     "dilated_batch_none/conv2d_dil_int8.tflite": (_tflite("BUILTIN_REF"), 0),
     "dilated_batch_none/stack_int8.tflite": (_tflite("BUILTIN_REF"), 0),
     "upsample/keras_upsampling_int8.tflite": (_tflite("AUTO"), 1),
