@@ -332,6 +332,22 @@ def transpose(ctx: Ctx) -> KernelCall:
     return KernelCall("mf_transpose_s8", {"perm": perm}, {}, {"input": dims4(x.shape)})
 
 
+# -- attention (issue 11) ------------------------------------------------------------------------
+
+
+def batch_matmul(ctx: Ctx) -> KernelCall:
+    """TFLM's BatchMatMul prepare: one multiplier lhs_scale * rhs_scale / out_scale (double)."""
+    lhs, rhs = _tensor(ctx, 0), _tensor(ctx, 1)
+    (sa, za), (sb, zb) = lhs.scalar_quant(), rhs.scalar_quant()
+    so, zo = ctx.out_quant()
+    mult, shift = _multiplier(float(sa) * float(sb) / float(so))
+    params = {"lhs_offset": -za, "rhs_offset": -zb, "output_offset": zo, "output_multiplier": mult,
+              "output_shift": shift, "adj_x": int(bool(ctx.op.attrs["adj_x"])),
+              "adj_y": int(bool(ctx.op.attrs["adj_y"])), "act_min": -128, "act_max": 127}
+    dims = {"lhs": dims4(lhs.shape), "rhs": dims4(rhs.shape), "output": dims4(ctx.outs[0].shape)}
+    return KernelCall("mf_batch_matmul_s8", params, {}, dims)
+
+
 # Kernels whose output may overwrite an input of the output's shape (mf_nn.h says which).
 IN_PLACE_KERNELS = frozenset({
     "mf_lut_s8", "mf_elementwise_add_s8", "mf_elementwise_sub_s8", "mf_elementwise_mul_s8",
@@ -357,6 +373,8 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "PAD": pad,
     "CONCATENATION": concatenation,
     "TRANSPOSE": transpose,
+    # attention (issue 11)
+    "BATCH_MATMUL": batch_matmul,
     **_lut_kinds(),
 }
 """Op kind -> its C binding. RESHAPE has none: generated code aliases the buffer."""

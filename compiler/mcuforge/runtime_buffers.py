@@ -49,6 +49,15 @@ def convolve_sparse_s8(input_dims: Dims, filter_dims: Dims) -> int:
     return filter_dims[1] * filter_dims[2] * input_dims[3] * INT16_BYTES
 
 
+def batch_matmul_s8(lhs_dims: Dims, rhs_dims: Dims, adj_x: int, adj_y: int) -> int:
+    """Two int32 rows of N biases; the rhs batch matrix transposed to (N, K) unless adj_y; the
+    lhs one transposed to (M, K) with adj_x; rounded up to 4 bytes."""
+    m, k = (lhs_dims[3], lhs_dims[2]) if adj_x else (lhs_dims[2], lhs_dims[3])
+    n = rhs_dims[2] if adj_y else rhs_dims[3]
+    size = 2 * n * 4 + (0 if adj_y else k * n) + (m * k if adj_x else 0)
+    return (size + 3) & ~3
+
+
 def _window(rule: Callable[[Dims, Dims], int]) -> Callable[[dict[str, Dims], dict[str, int]], int]:
     return lambda dims, params: rule(dims["input"], dims["filter"])
 
@@ -64,6 +73,9 @@ SCRATCH: dict[str, Callable[[dict[str, Dims], dict[str, int]], int]] = {
     "mf_fully_connected_s8": lambda dims, params: fully_connected_s8(params["accum_depth"],
                                                                      params["output_depth"]),
     "mf_avgpool_s8": lambda dims, params: avgpool_s8(dims["output"][2], dims["output"][3]),
+    # attention (issue 11)
+    "mf_batch_matmul_s8": lambda dims, params: batch_matmul_s8(dims["lhs"], dims["rhs"], params["adj_x"],
+                                                               params["adj_y"]),
 }
 
 

@@ -111,6 +111,14 @@ class PadParams(C.Structure):
     _fields_ = [("before", i32 * 4), ("after", i32 * 4), ("value", C.c_int8)]
 
 
+# attention (issue 11)
+class BatchMatmulParams(C.Structure):
+    _fields_ = [(name, i32) for name in (
+        "lhs_offset", "rhs_offset", "output_offset", "output_multiplier", "output_shift", "adj_x",
+        "adj_y",
+    )] + [("activation", Activation)]
+
+
 # -- argument helpers ----------------------------------------------------------------------------
 
 
@@ -273,6 +281,21 @@ class Kernels:
         y = out_array(out_shape)
         return self.lib.mf_transpose_s8(C.byref(dims(call.dims["input"])), s8(x), perm, s8(y)), y
 
+    # attention (issue 11)
+    def batch_matmul(self, call: KernelCall, a: np.ndarray, b: np.ndarray) -> tuple[int, np.ndarray]:
+        p, d = call.params, call.dims
+        bp = BatchMatmulParams(*(p[f[0]] for f in BatchMatmulParams._fields_[:-1]), activation(p))
+        fn = self.lib.mf_batch_matmul_s8_get_buffer_size
+        fn.argtypes = [C.POINTER(BatchMatmulParams), C.POINTER(Dims4), C.POINTER(Dims4)]
+        fn.restype = i32
+        size = int(fn(C.byref(bp), C.byref(dims(d["lhs"])), C.byref(dims(d["rhs"]))))
+        ctx, _buf = _with_scratch(size)
+        y = out_array(d["output"])
+        status = self.lib.mf_batch_matmul_s8(
+            C.byref(ctx), C.byref(bp), C.byref(dims(d["lhs"])), s8(a), C.byref(dims(d["rhs"])), s8(b),
+            C.byref(dims(d["output"])), s8(y))
+        return status, y
+
     def run(self, call: KernelCall, xs: list[np.ndarray],
             out_shape: tuple[int, ...]) -> tuple[int, np.ndarray]:
         """Any op's kernel: xs are the op's input values (constants included), in IR order."""
@@ -305,6 +328,8 @@ class Kernels:
             status, y = self.concat(call, [np.ascontiguousarray(v) for v in xs if v is not None], out4)
         elif k == "mf_transpose_s8":
             status, y = self.transpose(call, x, out4)
+        elif k == "mf_batch_matmul_s8":  # attention (issue 11)
+            status, y = self.batch_matmul(call, x, np.ascontiguousarray(xs[1]))
         else:
             raise KeyError(f"no caller for kernel {k}")
         return status, y.reshape(out_shape)

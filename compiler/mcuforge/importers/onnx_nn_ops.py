@@ -141,10 +141,43 @@ def Gemm(
 
 
 def MatMul(b: Builder, a: Operand, w: Operand) -> Value:
-    a, w = b.runtime(a), b.need_const(w, "second input")
-    if w.ndim != 2 or a.rank < 2:
-        raise b.fail(f"only (..., K) x (K, N) with a constant 2-D second input, got {list(w.shape)}")
-    return _fc(b, a, w.T, None)
+    """A constant 2-D second input is a dense layer (FULLY_CONNECTED); anything else, e.g. the
+    product of two activations in attention, a BATCH_MATMUL."""
+    if isinstance(a, Value) and isinstance(w, np.ndarray) and w.ndim == 2 and a.rank >= 2:
+        return _fc(b, a, w.T, None)
+    return _batch_matmul(b, a, w)
+
+
+# -- attention (issue 11): MatMul of two run-time tensors --------------------------------------
+
+
+def _matmul_operand(b: Builder, x: Operand, rank: int, suffix: str) -> tuple[str, bool]:
+    """IR tensor name of one MatMul operand padded to `rank` axes, and whether its last two IR
+    axes are the ONNX ones swapped (BATCH_MATMUL's adj_x/adj_y), so that a Transpose of K before
+    the product costs nothing."""
+    if isinstance(x, np.ndarray):
+        data = x.reshape((1,) * (rank - x.ndim) + x.shape)
+        return b.const(data.astype(np.float32), suffix), False
+    v = b.runtime(x)
+    if v.rank < rank:
+        v = b.reshape(v, (1,) * (rank - v.rank) + b.onnx_shape(v))
+    batch, last = v.perm[: rank - 2], v.perm[rank - 2:]
+    if batch == identity(rank)[: rank - 2] and last == (rank - 1, rank - 2):
+        return v.name, True
+    return b.as_layout(v, identity(rank)).name, False
+
+
+def _batch_matmul(b: Builder, a: Operand, w: Operand) -> Value:
+    shapes = [b.onnx_shape(v) if isinstance(v, Value) else tuple(v.shape) for v in (a, w)]
+    if any(len(s) < 2 for s in shapes):
+        raise b.fail(f"operands of rank 1 are not supported (shapes {[list(s) for s in shapes]}); "
+                     "reshape them to (1, K) or (K, 1)")
+    if not isinstance(a, Value) and not isinstance(w, Value):
+        raise b.fail("both inputs are constant")  # the importer folds these; never reached
+    rank = max(len(s) for s in shapes)
+    lhs, adj_x = _matmul_operand(b, a, rank, "lhs")
+    rhs, adj_y = _matmul_operand(b, w, rank, "rhs")
+    return b.emit("BATCH_MATMUL", [lhs, rhs], {"adj_x": adj_x, "adj_y": adj_y}, identity(rank))
 
 
 # -- pooling and reductions --------------------------------------------------------------------

@@ -235,6 +235,15 @@ def dequantized(t: Tensor) -> np.ndarray:
     return ((t.data.astype(np.int64) - zero_point) * t.quant.scale.reshape(shape)).astype(np.float32)
 
 
+# -- attention (issue 11) ----------------------------------------------------------------------
+
+
+def batch_matmul(node: Node) -> list[Op]:
+    opts = node.opts
+    adj = {"adj_x": bool(opts.adjX), "adj_y": bool(opts.adjY)} if opts is not None else {}
+    return [node.op("BATCH_MATMUL", {"adj_x": False, "adj_y": False, **adj})]
+
+
 CONVERTERS: dict[str, Converter] = {
     "CONV_2D": conv_2d,
     "DEPTHWISE_CONV_2D": depthwise_conv_2d,
@@ -264,4 +273,6 @@ CONVERTERS: dict[str, Converter] = {
     "TRANSPOSE": transpose,
     "QUANTIZE": _plain("QUANTIZE"),
     "DEQUANTIZE": dequantize,
+    # attention (issue 11)
+    "BATCH_MATMUL": batch_matmul,
 }
