@@ -151,20 +151,26 @@ def MatMul(b: Builder, a: Operand, w: Operand) -> Value:
 # -- attention (issue 11): MatMul of two run-time tensors --------------------------------------
 
 
-def _matmul_operand(b: Builder, x: Operand, rank: int, suffix: str) -> tuple[str, bool]:
+def _matmul_operand(b: Builder, x: Operand, rank: int, suffix: str, adjoint_first: bool) -> tuple[str, bool]:
     """IR tensor name of one MatMul operand padded to `rank` axes, and whether its last two IR
     axes are the ONNX ones swapped (BATCH_MATMUL's adj_x/adj_y), so that a Transpose of K before
-    the product costs nothing."""
+    the product costs nothing. When the batch axes must move anyway, the transposed copy takes
+    the order the kernel reads fastest: `adjoint_first` (the rhs, read as rows of K) or not."""
     if isinstance(x, np.ndarray):
         data = x.reshape((1,) * (rank - x.ndim) + x.shape)
+        if adjoint_first:
+            return b.const(np.swapaxes(data, -1, -2).astype(np.float32), suffix), True
         return b.const(data.astype(np.float32), suffix), False
     v = b.runtime(x)
-    if v.rank < rank:
-        v = b.reshape(v, (1,) * (rank - v.rank) + b.onnx_shape(v))
-    batch, last = v.perm[: rank - 2], v.perm[rank - 2:]
-    if batch == identity(rank)[: rank - 2] and last == (rank - 1, rank - 2):
-        return v.name, True
-    return b.as_layout(v, identity(rank)).name, False
+    if v.rank < rank:  # leading 1s in front of the IR axes too: the bytes and the order stay
+        pad, t = rank - v.rank, b.tensor(v)
+        v = b.emit("RESHAPE", [v.name], {"shape": [*(1,) * pad, *t.shape]},
+                   (*range(pad), *(p + pad for p in v.perm)), suffix, t.dtype, t.quant)
+    plain = identity(rank)
+    swapped = (*plain[: rank - 2], rank - 1, rank - 2)
+    if v.perm in (plain, swapped):
+        return v.name, v.perm == swapped
+    return b.as_layout(v, swapped if adjoint_first else plain).name, adjoint_first
 
 
 def _batch_matmul(b: Builder, a: Operand, w: Operand) -> Value:
@@ -175,8 +181,8 @@ def _batch_matmul(b: Builder, a: Operand, w: Operand) -> Value:
     if not isinstance(a, Value) and not isinstance(w, Value):
         raise b.fail("both inputs are constant")  # the importer folds these; never reached
     rank = max(len(s) for s in shapes)
-    lhs, adj_x = _matmul_operand(b, a, rank, "lhs")
-    rhs, adj_y = _matmul_operand(b, w, rank, "rhs")
+    lhs, adj_x = _matmul_operand(b, a, rank, "lhs", False)
+    rhs, adj_y = _matmul_operand(b, w, rank, "rhs", True)
     return b.emit("BATCH_MATMUL", [lhs, rhs], {"adj_x": adj_x, "adj_y": adj_y}, identity(rank))
 
 
