@@ -166,14 +166,15 @@ def test_torch_attention_within_30db_of_onnxruntime(name: str, tmp_path: Path) -
 # -- on the board (QEMU) -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.qemu
-def test_attention_models_are_bit_exact_on_mps2_an386(tmp_path: Path) -> None:
+@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an385", "mps3-an547"])  # DSP, portable, MVE
+def test_attention_models_are_bit_exact_on_the_board(board: str, tmp_path: Path) -> None:
     from mcuforge.runner import run_on_board
 
-    path, x = _keras_model("mha_2x8", tmp_path)
-    result = run_on_board(path, x[:2], "mps2-an386", CompileOptions(), out_dir=tmp_path / "k")
+    path, x = _keras_model("mha_3x4_t9", tmp_path)
+    result = run_on_board(path, x[:2], board, CompileOptions(), out_dir=tmp_path / "k")
     assert result.samples == 2 and not result.mismatches
-    onnx_path, calib, xs = _torch_model("two_heads_t8_d16", tmp_path)
-    result = run_on_board(onnx_path, xs[:2], "mps2-an386", CompileOptions(calib=calib),
-                          out_dir=tmp_path / "t")
+    onnx_path, calib, xs = _torch_model("two_heads_t5_d24_dynamic", tmp_path)
+    result = run_on_board(onnx_path, xs[:2], board, CompileOptions(calib=calib), out_dir=tmp_path / "t")
     assert result.samples == 2 and not result.mismatches
