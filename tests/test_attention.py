@@ -163,6 +163,42 @@ def test_torch_attention_within_30db_of_onnxruntime(name: str, tmp_path: Path) -
     assert db >= SQNR_DB, f"output SQNR {db:.1f} dB vs onnxruntime, want >= {SQNR_DB}"
 
 
+def _qdq(float_path: Path, calib: np.ndarray, out: Path) -> Path:
+    """onnxruntime's quantize_static at its defaults (QDQ, per-tensor, MinMax)."""
+    from onnxruntime.quantization import CalibrationDataReader, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.it = iter(calib)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            x = next(self.it, None)
+            return None if x is None else {"x": x[None]}
+
+    quantize_static(str(float_path), str(out), Reader())
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["one_head_t16_d32", "two_heads_t8_d16"])
+def test_qdq_attention_runs_within_a_few_steps_of_onnxruntime(name: str, tmp_path: Path) -> None:
+    """The Q/DQ pair onnxruntime puts around the Transpose of K (free in the importer) becomes a
+    requantization or nothing; the model's own scales are kept."""
+    path, calib, x = _torch_model(name, tmp_path)
+    qdq = _qdq(path, calib, tmp_path / "qdq.onnx")
+    result = run_model(qdq, x, CompileOptions(), out_dir=tmp_path / "out")
+    assert len(_matmuls(result.compiled.graph)) == 2
+    assert "DEQUANTIZE" not in kinds(result.compiled.graph)
+    assert not result.mismatches, f"C differs from the integer reference: {result.mismatches}"
+    session = ort.InferenceSession(str(qdq), providers=["CPUExecutionProvider"])
+    want = np.concatenate([session.run(None, {"x": s[None]})[0] for s in x])
+    (ours,) = result.outputs.values()
+    (out,) = result.compiled.graph.outputs
+    step = result.compiled.graph.tensors[out].scalar_quant()[0]
+    worst = float(np.abs(ours.reshape(want.shape) - want).max()) / step
+    assert worst <= 4.5, f"{worst:.1f} output steps from onnxruntime's QDQ model"
+
+
 # -- on the board (QEMU) -------------------------------------------------------------------------
 
 

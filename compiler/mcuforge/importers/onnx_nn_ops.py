@@ -178,8 +178,6 @@ def _batch_matmul(b: Builder, a: Operand, w: Operand) -> Value:
     if any(len(s) < 2 for s in shapes):
         raise b.fail(f"operands of rank 1 are not supported (shapes {[list(s) for s in shapes]}); "
                      "reshape them to (1, K) or (K, 1)")
-    if not isinstance(a, Value) and not isinstance(w, Value):
-        raise b.fail("both inputs are constant")  # the importer folds these; never reached
     rank = max(len(s) for s in shapes)
     lhs, adj_x = _matmul_operand(b, a, rank, "lhs", False)
     rhs, adj_y = _matmul_operand(b, w, rank, "rhs", True)
