@@ -165,6 +165,31 @@ def _multi_query(torch: Any, d: int, heads: int) -> Any:
     return Net()
 
 
+def _sdpa(torch: Any, d: int, heads: int) -> Any:
+    """`F.scaled_dot_product_attention` over (B, heads, T, dh); its export computes the scale
+    from the query's shape (Shape, Slice, Cast, Sqrt: folded at import) and scales Q and K^T by
+    its square root each."""
+    nn = torch.nn
+    dh = d // heads
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+
+        def forward(self, x: Any) -> Any:
+            b, t, _ = x.shape
+
+            def split(y: Any) -> Any:
+                return y.view(b, t, heads, dh).transpose(1, 2)
+
+            y = torch.nn.functional.scaled_dot_product_attention(split(self.q(x)), split(self.k(x)),
+                                                                 split(self.v(x)))
+            return x + self.o(y.transpose(1, 2).reshape(b, t, d))
+
+    return Net()
+
+
 def _gemm_encoder(torch: Any, t: int, d: int) -> Any:
     """The tokens as a 2-D (T, d) matrix: nn.Linear exports Gemm, the scores MatMul is 2-D."""
     nn = torch.nn
@@ -190,6 +215,7 @@ TORCH_MODELS: dict[str, tuple[Callable[[Any], Any], tuple[int, ...], bool]] = {
     "two_heads_t5_d24_dynamic": (lambda t: _encoder(t, 24, 2, "div", True), (1, 5, 24), True),
     "four_heads_t12_d16_mul": (lambda t: _encoder(t, 16, 4, "mul", True), (1, 12, 16), False),
     "multi_query_t6_d16": (lambda t: _multi_query(t, 16, 4), (1, 6, 16), False),
+    "sdpa_two_heads_t10_d20": (lambda t: _sdpa(t, 20, 2), (1, 10, 20), False),
     "gemm_t9_d8": (lambda t: _gemm_encoder(t, 9, 8), (1, 9, 8), False),
 }
 
