@@ -100,6 +100,26 @@ def test_shape_rule_refuses_batches_that_do_not_broadcast() -> None:
         infer_shapes(op, [(2, 3, 4), (2, 5, 4)])
 
 
+def test_binding_refuses_depths_where_offset_terms_overflow() -> None:
+    from mcuforge.ir.graph import Graph, QuantParams, Tensor
+    from mcuforge.kernel_params import BATCH_MATMUL_MAX_DEPTH, kernel_call
+    from mcuforge.ops.registry import Ctx
+
+    def call(depth: int) -> object:
+        g = Graph()
+        q = QuantParams(np.float32(0.05), 3)
+        g.add_tensor(Tensor("a", (1, 2, depth), "int8", quant=q))
+        g.add_tensor(Tensor("b", (1, depth, 3), "int8", quant=q))
+        g.add_tensor(Tensor("y", (1, 2, 3), "int8", quant=q))
+        op = Op("BATCH_MATMUL", "bmm", ["a", "b"], ["y"], {"adj_x": False, "adj_y": False})
+        g.add_op(op)
+        return kernel_call(Ctx.of(g, op))
+
+    assert call(BATCH_MATMUL_MAX_DEPTH).kernel == "mf_batch_matmul_s8"  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="inner dimension 14001 exceeds"):
+        call(BATCH_MATMUL_MAX_DEPTH + 1)
+
+
 # -- Keras -> TFLite int8 (slow): byte for byte against TFLite Micro ------------------------------
 
 
@@ -161,6 +181,25 @@ def test_torch_attention_within_30db_of_onnxruntime(name: str, tmp_path: Path) -
     (ours,) = result.outputs.values()
     db = sqnr_db(want, ours.reshape(want.shape))
     assert db >= SQNR_DB, f"output SQNR {db:.1f} dB vs onnxruntime, want >= {SQNR_DB}"
+
+
+@pytest.mark.slow
+def test_constant_per_head_weights_run_as_a_batch_matmul(tmp_path: Path) -> None:
+    """MatMul of (1, heads, T, d) by constant per-head weights (heads, d, dh): BATCH_MATMUL with a
+    constant rhs, quantized per tensor by mcuforge and stored as a const array."""
+    nodes = [node("MatMul", ["x", "w"], ["y"])]
+    path = save(tmp_path, nodes, {"x": [1, 2, 5, 6]}, ["y"], {"w": rand(2, 6, 3)})
+    rng = np.random.default_rng(5)
+    calib = rng.normal(size=(16, 2, 5, 6)).astype(np.float32)
+    x = rng.normal(size=(4, 2, 5, 6)).astype(np.float32)
+    result = run_model(path, x, CompileOptions(calib=calib), out_dir=tmp_path / "out")
+    (op,) = _matmuls(result.compiled.graph)
+    assert result.compiled.graph.tensors[op.inputs[1]].is_const
+    assert not result.mismatches
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    want = np.concatenate([session.run(None, {"x": s[None]})[0] for s in x])
+    (ours,) = result.outputs.values()
+    assert sqnr_db(want, ours.reshape(want.shape)) >= SQNR_DB
 
 
 def _qdq(float_path: Path, calib: np.ndarray, out: Path) -> Path:

@@ -335,9 +335,17 @@ def transpose(ctx: Ctx) -> KernelCall:
 # -- attention (issue 11) ------------------------------------------------------------------------
 
 
+# sum |a b| + |oa colsum b| + |ob rowsum a| + K |oa ob| <= K (128^2 + 2 * 255 * 128 + 255^2) < 2^31
+BATCH_MATMUL_MAX_DEPTH = 14000
+
+
 def batch_matmul(ctx: Ctx) -> KernelCall:
     """TFLM's BatchMatMul prepare: one multiplier lhs_scale * rhs_scale / out_scale (double)."""
     lhs, rhs = _tensor(ctx, 0), _tensor(ctx, 1)
+    depth = lhs.shape[-2] if ctx.op.attrs["adj_x"] else lhs.shape[-1]
+    if depth > BATCH_MATMUL_MAX_DEPTH:
+        raise ValueError(f"BATCH_MATMUL '{ctx.op.name}': inner dimension {depth} exceeds "
+                         f"{BATCH_MATMUL_MAX_DEPTH}, where the kernel's int32 offset terms could overflow")
     (sa, za), (sb, zb) = lhs.scalar_quant(), rhs.scalar_quant()
     so, zo = ctx.out_quant()
     mult, shift = _multiplier(float(sa) * float(sb) / float(so))

@@ -559,6 +559,7 @@ typedef struct {
  *   rhs_dims (B0', B1', K, N), or (B0', B1', N, K) with adj_y
  *   output_dims (max(B0, B0'), max(B1, B1'), M, N)
  * Each batch axis of an operand is the output's or 1 (broadcast). Lower ranks pad with leading 1s.
+ * K <= 14000, so that the int32 offset terms cannot overflow (the compiler checks it).
  * Scratch: mf_batch_matmul_s8_get_buffer_size bytes: 8 * N, plus K * N unless adj_y, plus M * K
  * with adj_x (transposed copies of one batch matrix).
  */
