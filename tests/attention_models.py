@@ -4,7 +4,8 @@ Keras: self-attention written with `tf.linalg.matmul`, with `Dot` layers and wit
 `MultiHeadAttention`, converted to int8 by TF's converter. PyTorch: one- and multi-head
 self-attention encoders (Q/K/V projections, K transposed, scaled, softmax over the last axis,
 the product with V, output projection, residual), exported by `torch.onnx.export`; multi-head
-models split heads with `view` + `transpose` to (B, heads, T, d), staying within rank 4.
+models split heads with `view` + `transpose` to (B, heads, T, d), staying within rank 4, or
+contract (B, T, heads, d) tensors with `torch.einsum`.
 """
 
 from __future__ import annotations
@@ -190,6 +191,25 @@ def _sdpa(torch: Any, d: int, heads: int) -> Any:
     return Net()
 
 
+def _einsum(torch: Any, d: int, heads: int) -> Any:
+    """Heads kept as (B, T, heads, dh) and contracted with `torch.einsum` (ONNX Einsum)."""
+    nn = torch.nn
+    dh = d // heads
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+
+        def forward(self, x: Any) -> Any:
+            b, t, _ = x.shape
+            q, k, v = (f(x).view(b, t, heads, dh) for f in (self.q, self.k, self.v))
+            a = torch.softmax(torch.einsum("bqhd,bkhd->bhqk", q, k) / math.sqrt(dh), dim=-1)
+            return x + self.o(torch.einsum("bhqk,bkhd->bqhd", a, v).reshape(b, t, d))
+
+    return Net()
+
+
 def _gemm_encoder(torch: Any, t: int, d: int) -> Any:
     """The tokens as a 2-D (T, d) matrix: nn.Linear exports Gemm, the scores MatMul is 2-D."""
     nn = torch.nn
@@ -216,6 +236,7 @@ TORCH_MODELS: dict[str, tuple[Callable[[Any], Any], tuple[int, ...], bool]] = {
     "four_heads_t12_d16_mul": (lambda t: _encoder(t, 16, 4, "mul", True), (1, 12, 16), False),
     "multi_query_t6_d16": (lambda t: _multi_query(t, 16, 4), (1, 6, 16), False),
     "sdpa_two_heads_t10_d20": (lambda t: _sdpa(t, 20, 2), (1, 10, 20), False),
+    "einsum_two_heads_t6_d12": (lambda t: _einsum(t, 12, 2), (1, 6, 12), False),
     "gemm_t9_d8": (lambda t: _gemm_encoder(t, 9, 8), (1, 9, 8), False),
 }
 

@@ -81,6 +81,34 @@ def test_constant_first_input_becomes_a_const_operand(tmp_path: Path) -> None:
     assert graph.tensors[op.inputs[0]].is_const
 
 
+@pytest.mark.parametrize(("equation", "a", "b"), [
+    ("bhid,bhjd->bhij", (1, 2, 5, 4), (1, 2, 6, 4)),  # scores: K read transposed (adj_y)
+    ("bhij,bhjd->bhid", (1, 2, 5, 6), (1, 2, 6, 4)),  # weighted values
+    ("bqhd,bkhd->bhqk", (1, 5, 2, 4), (1, 6, 2, 4)),  # heads not split out yet
+    ("bhqk,bkhd->bqhd", (1, 2, 5, 6), (1, 6, 2, 4)),  # and back
+    ("ij,kj->ik", (3, 4), (5, 4)),
+    ("bji,bjk->bki", (2, 4, 3), (2, 4, 5)),  # summed axis first, output transposed
+])
+def test_einsum_batch_matmul_matches_onnxruntime(tmp_path: Path, equation: str, a: tuple[int, ...],
+                                                 b: tuple[int, ...]) -> None:
+    nodes = [node("Relu", ["b"], ["rb"]), node("Einsum", ["a", "rb"], ["y"], equation=equation)]
+    path = save(tmp_path, nodes, {"a": list(a), "b": list(b)}, ["y"], {})
+    graph = compare(path, {"a": rand(*a), "b": rand(*b)})
+    assert len(_matmuls(graph)) == 1
+
+
+@pytest.mark.parametrize("equation", ["bij,bjk->bk", "bij,bjk", "bi,bi->b", "i...,j->ij"])
+def test_other_einsums_are_refused_with_one_line(tmp_path: Path, equation: str) -> None:
+    shapes = {"bij,bjk->bk": ([2, 3, 4], [2, 4, 5]), "bij,bjk": ([2, 3, 4], [2, 4, 5]),
+              "bi,bi->b": ([2, 3], [2, 3]), "i...,j->ij": ([3, 2], [4])}
+    sa, sb = shapes[equation]
+    nodes = [node("Einsum", ["a", "b"], ["y"], equation=equation)]
+    path = save(tmp_path, nodes, {"a": sa, "b": sb}, ["y"], {})
+    with pytest.raises(MfError, match=r"\(Einsum\): equation") as e:
+        load_model(path)
+    assert "\n" not in str(e.value)
+
+
 def test_rank_1_operand_is_refused_with_one_line(tmp_path: Path) -> None:
     path = save(tmp_path, [node("Relu", ["v"], ["rv"]), node("MatMul", ["x", "rv"], ["y"])],
                 {"x": [2, 4], "v": [4]}, ["y"], {})

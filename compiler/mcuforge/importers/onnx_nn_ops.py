@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from mcuforge.importers.onnx_builder import Builder, Operand, Value, channels_last, identity
+from mcuforge.importers.onnx_builder import Builder, Operand, Value, channels_last, identity, inverse
 
 Ints = Sequence[int]
 
@@ -248,3 +248,46 @@ def ReduceMean(
             return v
         axes = range(v.rank)
     return _mean(b, v, axes, bool(keepdims))
+
+
+def _permuted(x: Operand, order: Sequence[int]) -> Operand:
+    """`x` with its ONNX axes reordered (new axis k = old axis order[k]): free for run-time tensors,
+    whose IR tensor stays and only the permutation changes (as ONNX Transpose)."""
+    if isinstance(x, np.ndarray):
+        return np.transpose(x, order)
+    assert isinstance(x, Value)
+    back = inverse(tuple(order))
+    return Value(x.name, tuple(back[p] for p in x.perm))
+
+
+def Einsum(b: Builder, *xs: Operand, equation: str) -> Value:
+    """An Einsum of two operands that is a batched matrix product, as attention code writes it
+    ('bhid,bhjd->bhij', 'bhij,bhjd->bhid', 'bqhd,bkhd->bhqk', ...): axes in both operands and the
+    output are batch axes, one axis in both operands only is summed, each operand has one axis of
+    its own. Operands and result are reordered by free transposes around one BATCH_MATMUL."""
+    eq = equation.replace(" ", "")
+    terms, _, out = eq.partition("->")
+    specs = terms.split(",")
+    if len(xs) != 2 or len(specs) != 2 or not out or "." in eq:
+        raise b.fail(f"equation '{equation}': only two operands with an explicit output ('->') and "
+                     "no ellipsis are supported")
+    sa, sb = specs
+    batch = [c for c in out if c in sa and c in sb]
+    free_a, free_b = [c for c in sa if c not in sb], [c for c in sb if c not in sa]
+    summed = [c for c in sa if c in sb and c not in out]
+    letters_ok = all(len(set(s)) == len(s) for s in (sa, sb, out))
+    if (not letters_ok or len(free_a) != 1 or len(free_b) != 1 or len(summed) != 1
+            or sorted(out) != sorted(batch + free_a + free_b)):
+        raise b.fail(f"equation '{equation}' is not a batched matrix product (batch axes in both "
+                     "operands and the output, one summed axis, one free axis per operand)")
+    for x, spec in zip(xs, specs):
+        shape = b.onnx_shape(x) if isinstance(x, Value) else x.shape
+        if len(shape) != len(spec):
+            raise b.fail(f"equation '{equation}': operand '{spec}' has rank {len(shape)}")
+    a = _permuted(xs[0], [sa.index(c) for c in (*batch, *free_a, *summed)])
+    w = _permuted(xs[1], [sb.index(c) for c in (*batch, *summed, *free_b)])
+    y = _batch_matmul(b, a, w)
+    mid = [*batch, *free_a, *free_b]
+    result = _permuted(y, [mid.index(c) for c in out])
+    assert isinstance(result, Value)
+    return result

@@ -16,6 +16,7 @@ from mcuforge.importers.onnx_builder import Builder, Operand, Value, channels_la
 from mcuforge.importers.onnx_nn_ops import (
     AveragePool,
     Conv,
+    Einsum,
     Gemm,
     GlobalAveragePool,
     MatMul,
@@ -283,6 +284,7 @@ TABLE: dict[str, OnnxOp] = {f.__name__: f for f in (
     Squeeze, Unsqueeze, Transpose, Concat, Pad, Identity, Dropout, Cast, Shape, QuantizeLinear,
     DequantizeLinear,
 )}
+TABLE["Einsum"] = Einsum  # attention (issue 11)
 # Constant forms computed here rather than by ONNX's reference evaluator, which lacks
 # DequantizeLinear before opset 19 and could not remember the integer encoding anyway.
 CONST_TABLE: dict[str, Callable[..., np.ndarray]] = {"DequantizeLinear": dequantize_const}
