@@ -185,6 +185,27 @@ def test_keras_attention_matches_tflm(name: str, tmp_path: Path) -> None:
     assert diff.max() == 0, f"{np.count_nonzero(diff)} of {diff.size} outputs differ from TFLM"
 
 
+@pytest.mark.slow
+def test_keras_matmul_16x8_reference_matches_tflm(tmp_path: Path) -> None:
+    """TF's 16x8 mode (int16 activations): the integer reference of BATCH_MATMUL (int64 sums)
+    equals TFLite Micro's; the C runtime is int8-only, so this checks the reference."""
+    from test_reference_int import assert_bit_exact, graph_of, to_tflite_16x8
+
+    tf = am._tf()
+    tf.keras.utils.set_random_seed(3)
+    k = tf.keras
+    x = k.Input((6, 10), batch_size=1)
+    q, key = k.layers.Dense(10)(x), k.layers.Dense(10)(x)
+    s = k.layers.Lambda(lambda a: tf.linalg.matmul(a[0], a[1], transpose_b=True))([q, key])
+    data = to_tflite_16x8(k.Model(x, s))
+    graph = graph_of(data, tmp_path)
+    assert _matmuls(graph) and graph.tensors[graph.inputs[0]].dtype == "int16"
+    rng = np.random.default_rng(0)
+    shape = graph.tensors[graph.inputs[0]].shape
+    samples = [rng.integers(-(1 << 15), 1 << 15, shape).astype(np.int16) for _ in range(5)]
+    assert_bit_exact(data, graph, samples)
+
+
 # -- PyTorch -> ONNX, quantized by mcuforge (slow): SQNR against onnxruntime ----------------------
 
 

@@ -8,7 +8,9 @@ or one of them is 1 (TFLite's BatchMatMul and ONNX MatMul alike).
 Integer definition, TFLite Micro's int8 BatchMatMul (kernels/batch_matmul.cc with the reference
 kernel it calls): out = clamp(zp_out + MultiplyByQuantizedMultiplier(sum_k (lhs - zp_lhs) *
 (rhs - zp_rhs), M, shift), -128, 127) with (M, shift) from lhs_scale * rhs_scale / out_scale in
-double, per-tensor quantization, no fused activation. The sum is exact in int32.
+double, per-tensor quantization, no fused activation. The sum is exact in int32. In 16x8 mode
+(int16 operands, zero points 0) the sums are int64 and the requantization TFLite's int64
+MultiplyByQuantizedMultiplier; the C runtime runs the int8 form only.
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ import numpy as np
 from mcuforge.ir.graph import Op, Shape
 from mcuforge.ops.common import INT_RANGES
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
-from mcuforge.reference.qmath import quantize_multiplier, requantize
+from mcuforge.reference.qmath import (
+    multiply_by_quantized_multiplier_int64,
+    quantize_multiplier,
+    requantize,
+)
 
 
 def _matrix(shape: Shape, adjoint: bool) -> tuple[int, int]:
@@ -76,7 +82,11 @@ def batch_matmul_int(ctx: Ctx, xs: Arrays) -> Arrays:
     multiplier, shift = quantize_multiplier(float(sa) * float(sb) / float(so))
     dtype = ctx.outs[0].dtype
     lo, hi = INT_RANGES[dtype]
-    return [requantize(np.rint(acc).astype(np.int64), multiplier, shift, zo, lo, hi).astype(dtype)]
+    total = np.rint(acc).astype(np.int64)
+    if dtype == "int16":  # int64 sums and TFLite's int64 MultiplyByQuantizedMultiplier
+        scaled = multiply_by_quantized_multiplier_int64(total, multiplier, shift)
+        return [np.clip(scaled + zo, lo, hi).astype(dtype)]
+    return [requantize(total, multiplier, shift, zo, lo, hi).astype(dtype)]
 
 
 def batch_matmul_macs(op: Op, ins: list[Shape | None], outs: list[Shape]) -> int:
@@ -89,5 +99,5 @@ BATCH_MATMUL = register(OpDef(
     kind="BATCH_MATMUL", shape=batch_matmul_shape, ref_float=batch_matmul_float,
     ref_int=batch_matmul_int, macs=batch_matmul_macs, num_inputs=(2, 2), attrs=("adj_x", "adj_y"),
     doc="batched matrix product of two tensors (attention scores, attention-weighted values)",
-    data_operands=True,
+    data_operands=True, int16=True,
 ))
