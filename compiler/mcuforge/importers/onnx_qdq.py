@@ -134,6 +134,9 @@ def _int_const(
     return graph.add_const(f"{name}/{dtype}", np.clip(q, lo, hi).astype(dtype), quant)
 
 
+# -- attention (issue 11) ------------------------------------------------------------------------
+
+
 def _collapse_requantize_pairs(graph: Graph) -> None:
     """A DEQUANTIZE feeding a QUANTIZE directly, which the Q/DQ pairs around an op the importer
     makes free leave behind (the Transpose of K in attention): read the integer tensor itself
@@ -153,9 +156,6 @@ def _collapse_requantize_pairs(graph: Graph) -> None:
         else:
             q.inputs = [src.name]
     _drop_dead_ops(graph)
-
-
-# -- attention (issue 11) above ------------------------------------------------------------------
 
 
 def _drop_dead_ops(graph: Graph) -> None:
