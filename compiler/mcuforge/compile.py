@@ -13,7 +13,9 @@ from mcuforge.errors import MfError
 from mcuforge.importers import load_model
 from mcuforge.ir.graph import Graph, Op, QuantParams, Shape
 from mcuforge.ir.verify import verify
+from mcuforge.kernels import kernel_label
 from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
+from mcuforge.ops.registry import lookup
 from mcuforge.passes import optimize
 from mcuforge.plan import plan_memory
 from mcuforge.quantize import DEFAULT_METHOD, AccuracyReport, CalibData, Labels, QuantOptions, quantize
@@ -40,7 +42,11 @@ class CompileOptions:
 
 
 def is_float_graph(graph: Graph) -> bool:
-    return all(t.dtype == "float32" for t in graph.tensors.values() if not t.is_const)
+    """Every activation is float32, apart from the integer outputs of ops that are never
+    quantized (out_quant "none": ARG_MAX's indices)."""
+    indices = {o for op in graph.ops if lookup(op.kind).out_quant == "none" for o in op.outputs}
+    return all(t.dtype == "float32" for t in graph.tensors.values()
+               if not t.is_const and t.name not in indices)
 
 
 def strip_io_conversions(graph: Graph) -> Graph:
@@ -231,7 +237,8 @@ def build_report(graph: Graph, program: Program, name: str, source: str,
     for step, op in zip(program.steps, graph.ops):
         ops.append({
             "index": step.index, "name": op.name, "kind": op.kind,
-            "kernel": step.call.kernel if step.call else "alias" if step.inputs[0] == step.output else "copy",
+            "kernel": (kernel_label(step.call) if step.call
+                       else "alias" if step.inputs[0] == step.output else "copy"),
             "inputs": [list(graph.tensors[n].shape) for n in op.inputs
                        if n and not graph.tensors[n].is_const],
             "outputs": [list(graph.tensors[n].shape) for n in op.outputs],

@@ -8,23 +8,14 @@ import ctypes as C
 
 import numpy as np
 import pytest
-from mfnn import (
-    MF_ARG_ERROR,
-    MF_NO_SCRATCH,
-    MF_OK,
-    BatchMatmulParams,
-    Context,
-    Dims4,
-    Kernels,
-    activation,
-    dims,
-    s8,
-)
+from mfnn import MF_ARG_ERROR, MF_NO_SCRATCH, MF_OK, Context, Kernels, dims, params_struct, s8
 from oneop import OneOp, act_data, act_quant, cases
 
 from mcuforge import runtime_buffers
 from mcuforge.ir.graph import QuantParams
 from mcuforge.kernel_params import KernelCall
+from mcuforge.kernels import SPECS
+from mcuforge.kernels.matmul import BATCH_MATMUL_PARAMS, batch_matmul_s8
 
 EDGES = (1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17)
 
@@ -58,7 +49,9 @@ def test_batch_matmul(mf: Kernels, seed: int) -> None:
     k = sa[-2] if adj_x else sa[-1]
     spread = 127.0 * np.sqrt(k) * qa.scale[0] * qb.scale[0] * 128 * rng.uniform(0.3, 3.0)
     call, expected = one.finish(QuantParams(np.float32(spread), int(rng.integers(-128, 128))))
-    status, y = mf.batch_matmul(call, a, b)
+    assert mf.scratch_size(SPECS[call.kernel], call) == runtime_buffers.scratch_bytes(
+        call.kernel, call.dims, call.params)
+    status, y = mf.run(call, [a, b], expected.shape)
     assert status == MF_OK
     np.testing.assert_array_equal(y.reshape(expected.shape), expected)
 
@@ -73,26 +66,22 @@ def _attention_call(rng: np.random.Generator) -> tuple[KernelCall, np.ndarray, n
 
 
 def test_scratch_size_matches_python(mf: Kernels) -> None:
-    fn = mf.lib.mf_batch_matmul_s8_get_buffer_size
     rng = np.random.default_rng(3)
     for _ in range(40):
         lhs = tuple(int(v) for v in rng.integers(1, 20, size=4))
         rhs = tuple(int(v) for v in rng.integers(1, 20, size=4))
         for adj_x in (0, 1):
             for adj_y in (0, 1):
-                p = BatchMatmulParams(0, 0, 0, 1 << 30, 0, adj_x, adj_y, activation(
-                    {"act_min": -128, "act_max": 127}))
-                fn.argtypes = [C.POINTER(BatchMatmulParams), C.POINTER(Dims4), C.POINTER(Dims4)]
-                got = fn(C.byref(p), C.byref(dims(lhs)), C.byref(dims(rhs)))
-                assert got == runtime_buffers.batch_matmul_s8(lhs, rhs, adj_x, adj_y)
+                got = mf.buffer_size("mf_batch_matmul_s8", lhs, rhs, adj_x, adj_y)
+                assert got == batch_matmul_s8(lhs, rhs, adj_x, adj_y)
 
 
 def test_bad_arguments_are_refused(mf: Kernels) -> None:
     rng = np.random.default_rng(4)
     call, q, kt = _attention_call(rng)
     p, d = call.params, call.dims
-    bp = BatchMatmulParams(*(p[f[0]] for f in BatchMatmulParams._fields_[:-1]), activation(p))
-    size = runtime_buffers.batch_matmul_s8(d["lhs"], d["rhs"], p["adj_x"], p["adj_y"])
+    bp = params_struct(BATCH_MATMUL_PARAMS, p)
+    size = runtime_buffers.scratch_bytes(call.kernel, d, p)
     buf = np.zeros(size, np.int8)
     y = np.zeros(d["output"], np.int8)
 

@@ -18,6 +18,7 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
 import mcuforge.ops  # noqa: F401  (registers the op kinds used below)
 from mcuforge.errors import MfError
+from mcuforge.importers.float_islands import fold_float_islands
 from mcuforge.importers.tflite_ops import CONVERTERS, Node, dequantized
 from mcuforge.ir.graph import Graph, Op, QuantParams, Shape, Tensor
 from mcuforge.ops.registry import infer_shapes
@@ -54,6 +55,7 @@ def import_tflite_bytes(data: bytes, input_shapes: Mapping[str, Shape], source: 
     _set_input_shapes(graph, sub, names, input_shapes, source)
     for fop in sub.operators:
         _convert(graph, model, sub, fop, names, source)
+    fold_float_islands(graph)
     graph.prune_unused_tensors()
     return graph
 

@@ -16,32 +16,34 @@
 
 /* Scratch layout: base[N] and row_bias[N] (int32), then the (N, K) rhs copy unless adj_y, then
  * the (M, K) lhs copy if adj_x. */
-static int32_t mf_bmm_scratch(const mf_batch_matmul_params *p,
-                              const mf_dims *lhs_dims,
+static int32_t mf_bmm_scratch(const mf_dims *lhs_dims,
                               const mf_dims *rhs_dims,
+                              int32_t adj_x,
+                              int32_t adj_y,
                               int32_t *rows,
                               int32_t *depth,
                               int32_t *cols)
 {
-    *rows = p->adj_x ? lhs_dims->c : lhs_dims->w;
-    *depth = p->adj_x ? lhs_dims->w : lhs_dims->c;
-    *cols = p->adj_y ? rhs_dims->w : rhs_dims->c;
+    *rows = adj_x ? lhs_dims->c : lhs_dims->w;
+    *depth = adj_x ? lhs_dims->w : lhs_dims->c;
+    *cols = adj_y ? rhs_dims->w : rhs_dims->c;
     int32_t bytes = 2 * *cols * (int32_t)sizeof(int32_t);
-    if (!p->adj_y) {
+    if (!adj_y) {
         bytes += *cols * *depth;
     }
-    if (p->adj_x) {
+    if (adj_x) {
         bytes += *rows * *depth;
     }
     return (bytes + 3) & ~3;
 }
 
-int32_t mf_batch_matmul_s8_get_buffer_size(const mf_batch_matmul_params *params,
-                                           const mf_dims *lhs_dims,
-                                           const mf_dims *rhs_dims)
+int32_t mf_batch_matmul_s8_get_buffer_size(const mf_dims *lhs_dims,
+                                           const mf_dims *rhs_dims,
+                                           int32_t adj_x,
+                                           int32_t adj_y)
 {
     int32_t m, k, n;
-    return mf_bmm_scratch(params, lhs_dims, rhs_dims, &m, &k, &n);
+    return mf_bmm_scratch(lhs_dims, rhs_dims, adj_x, adj_y, &m, &k, &n);
 }
 
 /* dst (cols, rows) = src (rows, cols) transposed. */
@@ -113,7 +115,7 @@ mf_status mf_batch_matmul_s8(const mf_context *ctx,
 {
     const mf_batch_matmul_params p = *params; /* in locals: the output stores alias everything */
     int32_t m, k, n;
-    const int32_t need = mf_bmm_scratch(&p, lhs_dims, rhs_dims, &m, &k, &n);
+    const int32_t need = mf_bmm_scratch(lhs_dims, rhs_dims, p.adj_x, p.adj_y, &m, &k, &n);
     const int32_t k_rhs = p.adj_y ? rhs_dims->c : rhs_dims->w;
     if (m < 1 || k < 1 || n < 1 || k != k_rhs || output_dims->w != m || output_dims->c != n ||
         !mf_activation_valid(&p.activation)) {
