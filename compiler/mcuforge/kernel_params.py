@@ -344,6 +344,30 @@ def transpose(ctx: Ctx) -> KernelCall:
     return KernelCall("mf_transpose_s8", {"perm": perm}, {}, {"input": dims4(x.shape)})
 
 
+# -- attention (issue 11) ------------------------------------------------------------------------
+
+
+# sum |a b| + |oa colsum b| + |ob rowsum a| + K |oa ob| <= K (128^2 + 2 * 255 * 128 + 255^2) < 2^31
+BATCH_MATMUL_MAX_DEPTH = 14000
+
+
+def batch_matmul(ctx: Ctx) -> KernelCall:
+    """TFLM's BatchMatMul prepare: one multiplier lhs_scale * rhs_scale / out_scale (double)."""
+    lhs, rhs = _tensor(ctx, 0), _tensor(ctx, 1)
+    depth = lhs.shape[-2] if ctx.op.attrs["adj_x"] else lhs.shape[-1]
+    if depth > BATCH_MATMUL_MAX_DEPTH:
+        raise ValueError(f"BATCH_MATMUL '{ctx.op.name}': inner dimension {depth} exceeds "
+                         f"{BATCH_MATMUL_MAX_DEPTH}, where the kernel's int32 offset terms could overflow")
+    (sa, za), (sb, zb) = lhs.scalar_quant(), rhs.scalar_quant()
+    so, zo = ctx.out_quant()
+    mult, shift = _multiplier(float(sa) * float(sb) / float(so))
+    params = {"lhs_offset": -za, "rhs_offset": -zb, "output_offset": zo, "output_multiplier": mult,
+              "output_shift": shift, "adj_x": int(bool(ctx.op.attrs["adj_x"])),
+              "adj_y": int(bool(ctx.op.attrs["adj_y"])), "act_min": -128, "act_max": 127}
+    dims = {"lhs": dims4(lhs.shape), "rhs": dims4(rhs.shape), "output": dims4(ctx.outs[0].shape)}
+    return KernelCall("mf_batch_matmul_s8", params, {}, dims)
+
+
 # -- spatial ops (spatial-ops area): transposed convolution, resize (grouped CONV_2D: conv_2d) -----
 
 
@@ -430,6 +454,8 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "PAD": pad,
     "CONCATENATION": concatenation,
     "TRANSPOSE": transpose,
+    # attention (issue 11)
+    "BATCH_MATMUL": batch_matmul,
     **_lut_kinds(),
     **reduction.BINDINGS,  # area reductions: SUM, REDUCE_MAX/MIN, ARG_MAX/MIN, SQUARED_DIFFERENCE, LAYER_NORM
     **SPATIAL_BINDINGS,  # spatial-ops area

@@ -536,6 +536,48 @@ mf_status mf_transpose_s8(const mf_dims *input_dims,
                           int8_t *output);
 
 /* ---------------------------------------------------------------------------------------
+ * Attention (issue 11): batched matrix product of two run-time tensors (src/fully_connected/)
+ * ------------------------------------------------------------------------------------- */
+
+/* BatchMatMul: out = requant(sum_k (lhs + lhs_offset) * (rhs + rhs_offset)), one multiplier for
+ * the tensor (lhs_scale * rhs_scale / output_scale). adj_x != 0: lhs is stored (K, M) per batch;
+ * adj_y != 0: rhs is stored (N, K) (TFLite's adj_x / adj_y). */
+typedef struct {
+    int32_t lhs_offset;
+    int32_t rhs_offset;
+    int32_t output_offset;
+    int32_t output_multiplier;
+    int32_t output_shift;
+    int32_t adj_x;
+    int32_t adj_y;
+    mf_activation activation;
+} mf_batch_matmul_params;
+
+/*
+ * Batched matrix product, bit-exact with TFLite Micro's int8 BatchMatMul.
+ *   lhs_dims (B0, B1, M, K), or (B0, B1, K, M) with adj_x
+ *   rhs_dims (B0', B1', K, N), or (B0', B1', N, K) with adj_y
+ *   output_dims (max(B0, B0'), max(B1, B1'), M, N)
+ * Each batch axis of an operand is the output's or 1 (broadcast). Lower ranks pad with leading 1s.
+ * K <= 14000, so that the int32 offset terms cannot overflow (the compiler checks it).
+ * Scratch: mf_batch_matmul_s8_get_buffer_size(lhs_dims, rhs_dims, adj_x, adj_y) bytes: 8 * N,
+ * plus K * N unless adj_y, plus M * K with adj_x (transposed copies of one batch matrix).
+ */
+mf_status mf_batch_matmul_s8(const mf_context *ctx,
+                             const mf_batch_matmul_params *params,
+                             const mf_dims *lhs_dims,
+                             const int8_t *lhs,
+                             const mf_dims *rhs_dims,
+                             const int8_t *rhs,
+                             const mf_dims *output_dims,
+                             int8_t *output);
+
+int32_t mf_batch_matmul_s8_get_buffer_size(const mf_dims *lhs_dims,
+                                           const mf_dims *rhs_dims,
+                                           int32_t adj_x,
+                                           int32_t adj_y);
+
+/* ---------------------------------------------------------------------------------------
  * Reductions and normalization (area: reductions)
  * ------------------------------------------------------------------------------------- */
 

@@ -48,6 +48,9 @@ def test_every_spec_scratch_rule_matches_its_c_twin(mf: Kernels) -> None:
         od = (ind[0], int(rng.integers(1, 64)), int(rng.integers(1, 64)), fd[0])
         dims = {"input": ind, "filter": fd, "output": od}
         params = {"accum_depth": int(rng.integers(1, 2048)), "output_depth": int(rng.integers(1, 512))}
+        # attention (issue 11): mf_batch_matmul_s8's operands and adjoint flags
+        dims.update(lhs=ind, rhs=(1, ind[1], int(rng.integers(1, 64)), int(rng.integers(1, 64))))
+        params.update(adj_x=int(rng.integers(0, 2)), adj_y=int(rng.integers(0, 2)))
         for name, rule in rules.items():
             assert mf.buffer_size(name, *rule.values(dims, params)) == rule.bytes(dims, params), name
 

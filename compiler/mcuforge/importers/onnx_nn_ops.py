@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from mcuforge.importers.onnx_builder import Builder, Operand, Value, channels_last, identity
+from mcuforge.importers.onnx_builder import Builder, Operand, Value, channels_last, identity, inverse
 
 Ints = Sequence[int]
 
@@ -140,10 +140,47 @@ def Gemm(
 
 
 def MatMul(b: Builder, a: Operand, w: Operand) -> Value:
-    a, w = b.runtime(a), b.need_const(w, "second input")
-    if w.ndim != 2 or a.rank < 2:
-        raise b.fail(f"only (..., K) x (K, N) with a constant 2-D second input, got {list(w.shape)}")
-    return _fc(b, a, w.T, None)
+    """A constant 2-D second input is a dense layer (FULLY_CONNECTED); anything else, e.g. the
+    product of two activations in attention, a BATCH_MATMUL."""
+    if isinstance(a, Value) and isinstance(w, np.ndarray) and w.ndim == 2 and a.rank >= 2:
+        return _fc(b, a, w.T, None)
+    return _batch_matmul(b, a, w)
+
+
+# -- attention (issue 11): MatMul of two run-time tensors --------------------------------------
+
+
+def _matmul_operand(b: Builder, x: Operand, rank: int, suffix: str, adjoint_first: bool) -> tuple[str, bool]:
+    """IR tensor name of one MatMul operand padded to `rank` axes, and whether its last two IR
+    axes are the ONNX ones swapped (BATCH_MATMUL's adj_x/adj_y), so that a Transpose of K before
+    the product costs nothing. When the batch axes must move anyway, the transposed copy takes
+    the order the kernel reads fastest: `adjoint_first` (the rhs, read as rows of K) or not."""
+    if isinstance(x, np.ndarray):
+        data = x.reshape((1,) * (rank - x.ndim) + x.shape)
+        if adjoint_first:
+            return b.const(np.swapaxes(data, -1, -2).astype(np.float32), suffix), True
+        return b.const(data.astype(np.float32), suffix), False
+    v = b.runtime(x)
+    if v.rank < rank:  # leading 1s in front of the IR axes too: the bytes and the order stay
+        pad, t = rank - v.rank, b.tensor(v)
+        v = b.emit("RESHAPE", [v.name], {"shape": [*(1,) * pad, *t.shape]},
+                   (*range(pad), *(p + pad for p in v.perm)), suffix, t.dtype, t.quant)
+    plain = identity(rank)
+    swapped = (*plain[: rank - 2], rank - 1, rank - 2)
+    if v.perm in (plain, swapped):
+        return v.name, v.perm == swapped
+    return b.as_layout(v, swapped if adjoint_first else plain).name, adjoint_first
+
+
+def _batch_matmul(b: Builder, a: Operand, w: Operand) -> Value:
+    shapes = [b.onnx_shape(v) if isinstance(v, Value) else tuple(v.shape) for v in (a, w)]
+    if any(len(s) < 2 for s in shapes):
+        raise b.fail(f"operands of rank 1 are not supported (shapes {[list(s) for s in shapes]}); "
+                     "reshape them to (1, K) or (K, 1)")
+    rank = max(len(s) for s in shapes)
+    lhs, adj_x = _matmul_operand(b, a, rank, "lhs", False)
+    rhs, adj_y = _matmul_operand(b, w, rank, "rhs", True)
+    return b.emit("BATCH_MATMUL", [lhs, rhs], {"adj_x": adj_x, "adj_y": adj_y}, identity(rank))
 
 
 # -- pooling and reductions --------------------------------------------------------------------
@@ -237,6 +274,50 @@ def _reduce(
             return v
         axes = range(v.rank)
     return _mean(b, v, axes, bool(keepdims), kind)
+
+
+def _permuted(x: Operand, order: Sequence[int]) -> Operand:
+    """`x` with its ONNX axes reordered (new axis k = old axis order[k]): free for run-time tensors,
+    whose IR tensor stays and only the permutation changes (as ONNX Transpose)."""
+    if isinstance(x, np.ndarray):
+        return np.transpose(x, order)
+    assert isinstance(x, Value)
+    back = inverse(tuple(order))
+    return Value(x.name, tuple(back[p] for p in x.perm))
+
+
+def Einsum(b: Builder, *xs: Operand, equation: str) -> Value:
+    """An Einsum of two operands that is a batched matrix product, as attention code writes it
+    ('bhid,bhjd->bhij', 'bhij,bhjd->bhid', 'bqhd,bkhd->bhqk', ...): axes in both operands and the
+    output are batch axes, one axis in both operands only is summed, each operand has one axis of
+    its own. Operands and result are reordered by free transposes around one BATCH_MATMUL."""
+    eq = equation.replace(" ", "")
+    terms, _, out = eq.partition("->")
+    specs = terms.split(",")
+    if len(xs) != 2 or len(specs) != 2 or not out or "." in eq:
+        raise b.fail(f"equation '{equation}': only two operands with an explicit output ('->') and "
+                     "no ellipsis are supported")
+    sa, sb = specs
+    batch = [c for c in out if c in sa and c in sb]
+    free_a, free_b = [c for c in sa if c not in sb], [c for c in sb if c not in sa]
+    summed = [c for c in sa if c in sb and c not in out]
+    letters_ok = all(len(set(s)) == len(s) for s in (sa, sb, out))
+    if (not letters_ok or len(free_a) != 1 or len(free_b) != 1 or len(summed) != 1
+            or sorted(out) != sorted(batch + free_a + free_b)):
+        raise b.fail(f"equation '{equation}' is not a batched matrix product (batch axes in both "
+                     "operands and the output, one summed axis, one free axis per operand)")
+    for x, spec in zip(xs, specs):
+        shape = b.onnx_shape(x) if isinstance(x, Value) else x.shape
+        if len(shape) != len(spec):
+            raise b.fail(f"equation '{equation}': operand '{spec}' has rank {len(shape)}")
+    a = _permuted(xs[0], [sa.index(c) for c in (*batch, *free_a, *summed)])
+    w = _permuted(xs[1], [sb.index(c) for c in (*batch, *summed, *free_b)])
+    y = _batch_matmul(b, a, w)
+    mid = [*batch, *free_a, *free_b]
+    result = _permuted(y, [mid.index(c) for c in out])
+    assert isinstance(result, Value)
+    return result
+
 
 
 def ReduceMean(

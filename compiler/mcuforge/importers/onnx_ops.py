@@ -18,6 +18,7 @@ from mcuforge.importers.onnx_nn_ops import (
     ArgMin,
     AveragePool,
     Conv,
+    Einsum,
     Gemm,
     GlobalAveragePool,
     GlobalMaxPool,
@@ -300,6 +301,7 @@ TABLE: dict[str, OnnxOp] = {f.__name__: f for f in (
 from mcuforge.importers.onnx_data_ops import DATA_OPS  # noqa: E402
 
 TABLE.update(DATA_OPS)
+TABLE["Einsum"] = Einsum  # attention (issue 11)
 # Constant forms computed here rather than by ONNX's reference evaluator, which lacks
 # DequantizeLinear before opset 19 and could not remember the integer encoding anyway.
 CONST_TABLE: dict[str, Callable[..., np.ndarray]] = {"DequantizeLinear": dequantize_const}

@@ -255,6 +255,15 @@ def dequantized(t: Tensor) -> np.ndarray:
     return ((t.data.astype(np.int64) - zero_point) * t.quant.scale.reshape(shape)).astype(np.float32)
 
 
+# -- attention (issue 11) ----------------------------------------------------------------------
+
+
+def batch_matmul(node: Node) -> list[Op]:
+    opts = node.opts
+    adj = {"adj_x": bool(opts.adjX), "adj_y": bool(opts.adjY)} if opts is not None else {}
+    return [node.op("BATCH_MATMUL", {"adj_x": False, "adj_y": False, **adj})]
+
+
 # -- spatial ops (spatial-ops area) -------------------------------------------------------------
 
 
@@ -339,6 +348,8 @@ CONVERTERS: dict[str, Converter] = {
     "RSQRT": _plain("RSQRT"),
     "NEG": _plain("NEG"),
     **SPATIAL_CONVERTERS,  # spatial-ops area
+    # attention (issue 11)
+    "BATCH_MATMUL": batch_matmul,
 }
 
 # tflite-import: data movement and shape arithmetic (tflite_data_ops.py)
