@@ -135,6 +135,7 @@ def _step(graph: Graph, op: Op, index: int, call: KernelCall | None, offsets: di
 
 # Ops all of whose inputs are data the kernel reads by pointer (weights and biases travel as
 # constant arrays of the call instead).
-_DATA_OPERANDS = frozenset({"ADD", "SUB", "MUL", "CONCATENATION", "PRELU"})
+_DATA_OPERANDS = frozenset({"ADD", "SUB", "MUL", "CONCATENATION", "PRELU",
+                            "MAXIMUM", "MINIMUM", "DIV"})  # elementwise-ops
 
 __all__ = ["ConstArray", "Program", "Step", "dims4", "lower"]

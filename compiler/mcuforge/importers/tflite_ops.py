@@ -261,10 +261,6 @@ def l2_normalization(node: Node) -> list[Op]:
     return [node.op("L2_NORMALIZATION", {"axis": -1, "epsilon": 1e-6})]
 
 
-def log_softmax(node: Node) -> list[Op]:
-    return [node.op("LOG_SOFTMAX")]
-
-
 CONVERTERS: dict[str, Converter] = {
     "CONV_2D": conv_2d,
     "DEPTHWISE_CONV_2D": depthwise_conv_2d,
@@ -307,5 +303,4 @@ CONVERTERS: dict[str, Converter] = {
     "MINIMUM": _plain("MINIMUM"),
     "DIV": _binary("DIV"),
     "L2_NORMALIZATION": l2_normalization,
-    "LOG_SOFTMAX": log_softmax,
 }

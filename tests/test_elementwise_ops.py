@@ -1,0 +1,187 @@
+"""Elementwise math, min/max, division, L2 normalization and softmax over any axis, end to end.
+
+Keras models go through TF's converter at its defaults (free batch, int8 in/out): the C code
+built by `run_model` must equal the integer reference (run_model checks) and TFLite Micro's
+interpreter byte for byte. PyTorch models go through `torch.onnx.export`, are quantized by
+mcuforge from calibration data, and the dequantized C outputs must stay within a few output
+steps of onnxruntime's float outputs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import tflite_models as zoo
+from test_reference_int import tflm_outputs
+
+from mcuforge.compile import CompileOptions
+from mcuforge.importers import load_model
+from mcuforge.importers.keras_import import quiet_tensorflow
+from mcuforge.runner import run_model
+
+pytestmark = pytest.mark.slow
+
+
+def _tf() -> Any:
+    with quiet_tensorflow():
+        import tensorflow as tf
+
+    return tf
+
+
+def _keras(shape: tuple[int, ...], body: Callable[[Any, Any], Any]) -> Any:
+    tf = _tf()
+    x = tf.keras.Input(shape)  # batch left free, as users build models
+    return tf.keras.Model(x, body(tf, x))
+
+
+def _l2(tf: Any) -> Any:
+    return tf.keras.layers.Lambda(lambda t: tf.math.l2_normalize(t, axis=-1))
+
+
+def _conv(tf: Any, x: Any, channels: int) -> Any:
+    return tf.keras.layers.Conv2D(channels, 3, padding="same")(x)
+
+
+# name -> (model builder, IR op kinds the imported graph must contain)
+KERAS_MODELS: dict[str, tuple[Callable[[], Any], set[str]]] = {
+    "abs_conv": (lambda: _keras((8, 8, 3), lambda tf, x: tf.keras.layers.Conv2D(4, 1)(
+        tf.keras.ops.abs(_conv(tf, x, 5)))), {"ABS"}),
+    "maximum_minimum_branches": (lambda: _keras((6, 6, 4), lambda tf, x: tf.keras.layers.Minimum()(
+        [tf.keras.layers.Maximum()([_conv(tf, x, 4), _conv(tf, x, 4)]), _conv(tf, x, 4)])),
+        {"MAXIMUM", "MINIMUM"}),
+    "maximum_broadcast": (lambda: _keras((5, 5, 8), lambda tf, x: tf.keras.ops.maximum(
+        _conv(tf, x, 8), tf.keras.ops.mean(x, axis=[1, 2], keepdims=True))), {"MAXIMUM"}),
+    "div_activations": (lambda: _keras((6, 6, 3), lambda tf, x: _conv(tf, x, 4) / (
+        tf.keras.ops.sigmoid(_conv(tf, x, 4)) + 0.5)), {"DIV"}),
+    "div_broadcast_1d": (lambda: _keras((16,), lambda tf, x: tf.keras.layers.Dense(8)(x) / (
+        tf.keras.ops.abs(tf.keras.layers.Dense(1)(x)) + 1.0)), {"DIV"}),
+    "l2_norm_embedding": (lambda: _keras((20,), lambda tf, x: _l2(tf)(
+        tf.keras.layers.Dense(16)(x))), {"L2_NORMALIZATION"}),
+    "l2_norm_channels": (lambda: _keras((4, 5, 3), lambda tf, x: _l2(tf)(
+        _conv(tf, x, 6))), {"L2_NORMALIZATION"}),
+    "swish_conv": (lambda: _keras((6, 6, 3), lambda tf, x: tf.keras.layers.Activation("swish")(
+        _conv(tf, x, 5))), {"LOGISTIC", "MUL"}),
+    "hard_sigmoid_gate": (lambda: _keras((6, 6, 4), lambda tf, x: x * tf.keras.layers.Activation(
+        "hard_sigmoid")(_conv(tf, x, 4))), {"MUL"}),
+}
+
+
+@functools.cache
+def keras_tflite(name: str) -> bytes:
+    build, _ = KERAS_MODELS[name]
+    _tf().keras.utils.set_random_seed(len(name) + 7)
+    model = build()
+    return zoo.to_tflite(model, True, 2.0 * zoo.sample_inputs(model, zoo.CALIB_SAMPLES, seed=1))
+
+
+def int8_samples(path: Path, n: int, seed: int = 0) -> np.ndarray:
+    g = load_model(path)
+    shape = g.tensors[g.inputs[0]].shape
+    return np.random.default_rng(seed).integers(-128, 128, (n, *shape[1:]), dtype=np.int8)
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_MODELS))
+def test_keras_int8_matches_tflm(name: str, tmp_path: Path) -> None:
+    data = keras_tflite(name)
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(data)
+    kinds = {op.kind for op in load_model(path).ops}
+    assert KERAS_MODELS[name][1] <= kinds, f"expected {KERAS_MODELS[name][1]} in {kinds}"
+    x = int8_samples(path, 8)
+    result = run_model(path, x)
+    assert result.mismatches == {}, "C differs from the integer reference"
+    (out,) = result.raw.values()
+    for i in range(len(x)):
+        (want,) = tflm_outputs(data, x[i:i + 1], 1)
+        assert out[i:i + 1].tobytes() == want.tobytes(), f"sample {i}: differs from TFLite Micro"
+
+
+# -- PyTorch -> ONNX float models, quantized by mcuforge ---------------------------------------------
+
+
+def _torch_models() -> dict[str, tuple[Callable[[], Any], tuple[int, ...], dict]]:
+    import torch
+    from torch import nn
+
+    class Lambda(nn.Module):
+        def __init__(self, fn: Callable[[Any], Any], channels: int = 4) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, channels, 3, padding=1)
+            self.fn = fn
+
+        def forward(self, x: Any) -> Any:
+            return self.fn(self.conv(x))
+
+    class Mlp(nn.Module):
+        def __init__(self, fn: Callable[[Any], Any]) -> None:
+            super().__init__()
+            self.a, self.b, self.fn = nn.Linear(12, 10), nn.Linear(10, 6), fn
+
+        def forward(self, x: Any) -> Any:
+            return self.b(self.fn(self.a(x)))
+
+    t = torch
+    return {
+        # name: (module factory, input shape, export kwargs)
+        "gelu_erf_mlp": (lambda: Mlp(nn.GELU()), (1, 12), {"opset_version": 17}),
+        "gelu_tanh_conv": (lambda: Lambda(nn.GELU(approximate="tanh")), (1, 3, 6, 6), {"opset_version": 17}),
+        "gelu_opset20": (lambda: Lambda(nn.GELU(), 5), (1, 3, 5, 7), {"opset_version": 20}),
+        "silu_conv": (lambda: Lambda(nn.SiLU(), 6), (1, 3, 6, 6), {"opset_version": 17}),
+        "elu_hardsigmoid": (lambda: Lambda(lambda y: nn.functional.elu(y, 0.7) * nn.Hardsigmoid()(y)),
+                            (1, 3, 5, 5), {"opset_version": 13}),
+        "abs_neg_exp": (lambda: Lambda(lambda y: t.exp(-t.abs(y))), (1, 3, 6, 4), {"opset_version": 13}),
+        "log_sqrt_pow": (lambda: Mlp(lambda y: t.log(y * y + 1.0) + t.sqrt(t.abs(y)) + y.pow(3)),
+                         (1, 12), {"opset_version": 13}),
+        "max_min_div": (lambda: Lambda(lambda y: t.maximum(y, y.mean(1, keepdim=True)) /
+                                       (t.sigmoid(y) + 0.5) - t.minimum(y, t.zeros_like(y) + 0.2)),
+                        (1, 3, 4, 6), {"opset_version": 13}),
+        "softmax_channels": (lambda: Lambda(lambda y: t.softmax(y, dim=1), 8), (1, 3, 4, 4),
+                             {"opset_version": 13}),
+        "softmax_height": (lambda: Lambda(lambda y: t.softmax(y * 2.0, dim=2), 5), (1, 3, 6, 3),
+                           {"opset_version": 13}),
+        "softmax_opset11_axis2": (lambda: Lambda(lambda y: t.softmax(y, dim=-1), 4), (1, 3, 4, 5),
+                                  {"opset_version": 11}),
+        "l2_normalize_lp": (lambda: Mlp(lambda y: nn.functional.normalize(y, dim=-1)), (1, 12),
+                            {"opset_version": 13}),
+    }
+
+
+TORCH_MODELS = sorted(_torch_models())
+
+
+def export_torch(name: str, path: Path) -> tuple[Path, np.ndarray, np.ndarray]:
+    import torch
+
+    factory, shape, kwargs = _torch_models()[name]
+    torch.manual_seed(len(name))
+    module = factory().eval()
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 1, (6, *shape[1:])).astype(np.float32)
+    calib = rng.normal(0, 1, (64, *shape[1:])).astype(np.float32)
+    torch.onnx.export(module, (torch.from_numpy(x[:1]),), str(path), input_names=["x"], output_names=["y"],
+                      dynamo=False, **kwargs)
+    return path, x, calib
+
+
+@pytest.mark.parametrize("name", TORCH_MODELS)
+def test_torch_onnx_quantized_within_tolerance(name: str, tmp_path: Path) -> None:
+    import onnxruntime as ort
+
+    path, x, calib = export_torch(name, tmp_path / f"{name}.onnx")
+    session = ort.InferenceSession(str(path))
+    want = np.concatenate([session.run(None, {"x": x[i:i + 1]})[0] for i in range(len(x))])
+    result = run_model(path, x, CompileOptions(calib=calib))
+    assert result.mismatches == {}, "C differs from the integer reference"
+    g = result.compiled.graph
+    (out_name,) = g.outputs
+    scale, _ = g.tensors[out_name].scalar_quant()
+    (got,) = result.outputs.values()
+    err = np.abs(got.reshape(want.shape) - want)
+    sqnr = 10 * np.log10(np.sum(want**2) / max(np.sum((got.reshape(want.shape) - want) ** 2), 1e-30))
+    assert err.max() <= 4 * scale or sqnr >= 30, f"max error {err.max() / scale:.1f} steps, {sqnr:.1f} dB"
