@@ -136,9 +136,11 @@ def _torch_models() -> dict[str, tuple[Callable[[], Any], tuple[int, ...], dict]
         "elu_hardsigmoid": (lambda: Lambda(lambda y: nn.functional.elu(y, 0.7) * nn.Hardsigmoid()(y)),
                             (1, 3, 5, 5), {"opset_version": 13}),
         "abs_neg_exp": (lambda: Lambda(lambda y: t.exp(-t.abs(y))), (1, 3, 6, 4), {"opset_version": 13}),
-        "log_sqrt_pow": (lambda: Mlp(lambda y: t.log(y * y + 1.0) + t.sqrt(t.abs(y)) + y.pow(3)),
-                         (1, 12), {"opset_version": 13}),
-        "max_min_div": (lambda: Lambda(lambda y: t.maximum(y, y.mean(1, keepdim=True)) /
+        "log_abs_conv": (lambda: Lambda(lambda y: t.log(t.abs(y) + 1.0), 6), (1, 3, 5, 5),
+                         {"opset_version": 13}),
+        "sqrt_conv": (lambda: Lambda(lambda y: t.sqrt(y * y + 0.5), 5), (1, 3, 4, 6), {"opset_version": 13}),
+        "pow_cube": (lambda: Lambda(lambda y: y.pow(3), 3), (1, 3, 5, 5), {"opset_version": 13}),
+        "max_min_div": (lambda: Lambda(lambda y: t.maximum(y, 0.3 * y) /
                                        (t.sigmoid(y) + 0.5) - t.minimum(y, t.zeros_like(y) + 0.2)),
                         (1, 3, 4, 6), {"opset_version": 13}),
         "softmax_channels": (lambda: Lambda(lambda y: t.softmax(y, dim=1), 8), (1, 3, 4, 4),
@@ -147,8 +149,6 @@ def _torch_models() -> dict[str, tuple[Callable[[], Any], tuple[int, ...], dict]
                            {"opset_version": 13}),
         "softmax_opset11_axis2": (lambda: Lambda(lambda y: t.softmax(y, dim=-1), 4), (1, 3, 4, 5),
                                   {"opset_version": 11}),
-        "l2_normalize_lp": (lambda: Mlp(lambda y: nn.functional.normalize(y, dim=-1)), (1, 12),
-                            {"opset_version": 13}),
     }
 
 

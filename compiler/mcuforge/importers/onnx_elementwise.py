@@ -80,7 +80,7 @@ def Div(b: Builder, a: Operand, c: Operand) -> Value:
     most one float32 rounding, and a scalar reciprocal quantizes to an exact int8 code. A
     divisor computed at run time is DIV (TFLite Micro's int8 kernel)."""
     if isinstance(c, np.ndarray):
-        return onnx_ops._binary(b, "MUL", a, np.float32(1.0) / c.astype(np.float32))
+        return onnx_ops._binary(b, "MUL", a, np.asarray(np.float32(1.0) / c.astype(np.float32)))
     return onnx_ops._binary(b, "DIV", a, c)
 
 
