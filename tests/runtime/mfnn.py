@@ -226,7 +226,13 @@ class Kernels:
 
     def binary(self, call: KernelCall, a: np.ndarray, b: np.ndarray) -> tuple[int, np.ndarray]:
         p, d = call.params, call.dims
-        if call.kernel == "mf_elementwise_mul_s8":
+        if call.kernel in ("mf_elementwise_maximum_s8", "mf_elementwise_minimum_s8"):  # elementwise-ops
+            y = out_array(d["output"])
+            status = getattr(self.lib, call.kernel)(
+                C.byref(dims(d["input1"])), s8(a), C.byref(dims(d["input2"])), s8(b),
+                C.byref(dims(d["output"])), s8(y))
+            return status, y
+        if call.kernel in ("mf_elementwise_mul_s8", "mf_elementwise_div_s8"):
             params: C.Structure = MulParams(*(p[f[0]] for f in MulParams._fields_[:-1]), activation(p))
         else:
             params = AddParams(*(p[f[0]] for f in AddParams._fields_[:-1]), activation(p))
@@ -249,6 +255,12 @@ class Kernels:
         sp = SoftmaxParams(p["input_multiplier"], p["input_left_shift"], p["diff_min"])
         y = out_array(x.shape)
         return self.lib.mf_softmax_s8(C.byref(sp), p["rows"], p["depth"], s8(x), s8(y)), y
+
+    def l2_normalization(self, call: KernelCall, x: np.ndarray) -> tuple[int, np.ndarray]:  # elementwise-ops
+        p = call.params
+        y = out_array(x.shape)
+        params = (i32 * 1)(p["input_offset"])
+        return self.lib.mf_l2_normalization_s8(params, p["rows"], p["depth"], s8(x), s8(y)), y
 
     def lut(self, call: KernelCall, x: np.ndarray) -> tuple[int, np.ndarray]:
         y = out_array(x.shape)
@@ -299,6 +311,8 @@ class Kernels:
             status, y = self.softmax(call, x)
         elif k == "mf_lut_s8":
             status, y = self.lut(call, x)
+        elif k == "mf_l2_normalization_s8":  # elementwise-ops
+            status, y = self.l2_normalization(call, x)
         elif k == "mf_pad_s8":
             status, y = self.pad(call, x, out4)
         elif k == "mf_concat_s8":
