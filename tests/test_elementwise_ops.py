@@ -34,9 +34,11 @@ def _tf() -> Any:
     return tf
 
 
-def _keras(shape: tuple[int, ...], body: Callable[[Any, Any], Any]) -> Any:
+def _keras(shape: tuple[int, ...], body: Callable[[Any, Any], Any], batch_size: int | None = None) -> Any:
+    """A functional model; the batch is left free (as users build models) unless a Dense on a
+    3-D tensor makes TF write shape arithmetic, which is the tflite-import work's to fold."""
     tf = _tf()
-    x = tf.keras.Input(shape)  # batch left free, as users build models
+    x = tf.keras.Input(shape, batch_size=batch_size)
     return tf.keras.Model(x, body(tf, x))
 
 
@@ -65,6 +67,10 @@ KERAS_MODELS: dict[str, tuple[Callable[[], Any], set[str]]] = {
         tf.keras.layers.Dense(16)(x))), {"L2_NORMALIZATION"}),
     "l2_norm_channels": (lambda: _keras((4, 5, 3), lambda tf, x: _l2(tf)(
         _conv(tf, x, 6))), {"L2_NORMALIZATION"}),
+    "log_softmax_dense": (lambda: _keras((12,), lambda tf, x: tf.keras.layers.Lambda(
+        lambda t: tf.nn.log_softmax(t))(tf.keras.layers.Dense(10)(x))), {"LOG_SOFTMAX"}),
+    "log_softmax_wide": (lambda: _keras((3, 40), lambda tf, x: tf.keras.layers.Lambda(
+        lambda t: tf.nn.log_softmax(t * 4.0))(tf.keras.layers.Dense(40)(x)), batch_size=1), {"LOG_SOFTMAX"}),
     "swish_conv": (lambda: _keras((6, 6, 3), lambda tf, x: tf.keras.layers.Activation("swish")(
         _conv(tf, x, 5))), {"LOGISTIC", "MUL"}),
     "hard_sigmoid_gate": (lambda: _keras((6, 6, 4), lambda tf, x: x * tf.keras.layers.Activation(

@@ -18,6 +18,7 @@ import numpy as np
 from mcuforge.ir.graph import Tensor
 from mcuforge.ops import div as div_op  # elementwise-ops
 from mcuforge.ops import elementwise, packed_weights
+from mcuforge.ops import log_softmax as log_softmax_op  # elementwise-ops
 from mcuforge.ops import minimum_maximum as minimum_maximum_op  # elementwise-ops
 from mcuforge.ops.common import quantized_activation_range
 from mcuforge.ops.pad import quantized_pad_value
@@ -329,6 +330,13 @@ def l2_normalization(ctx: Ctx) -> KernelCall:
     return KernelCall("mf_l2_normalization_s8", params)
 
 
+def log_softmax(ctx: Ctx) -> KernelCall:
+    x = _tensor(ctx, 0)
+    params = log_softmax_op.log_softmax_params(x.scalar_quant()[0])
+    params.update(rows=int(np.prod(x.shape[:-1], dtype=np.int64)), depth=int(x.shape[-1]))
+    return KernelCall("mf_log_softmax_s8", params)
+
+
 # -- data movement -------------------------------------------------------------------------------
 
 
@@ -394,6 +402,7 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "MINIMUM": minimum_maximum,
     "DIV": div,
     "L2_NORMALIZATION": l2_normalization,
+    "LOG_SOFTMAX": log_softmax,
 }
 """Op kind -> its C binding. RESHAPE has none: generated code aliases the buffer."""
 

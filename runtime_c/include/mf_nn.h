@@ -165,6 +165,17 @@ typedef struct {
     int32_t input_offset;
 } mf_l2_norm_params;
 
+/* Log-softmax (elementwise-ops; output scale 16/256, zero point 127): as mf_softmax_params,
+ * plus the reverse scaling (multiplier, shift <= 0) of the input scaling, which bounds the
+ * differences that still give an output above -128. */
+typedef struct {
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+    int32_t reverse_multiplier;
+    int32_t reverse_shift;
+    int32_t diff_min;
+} mf_log_softmax_params;
+
 /* PReLU: x >= 0 -> x * identity, x < 0 -> x * alpha * alpha_mult, each requantized. */
 typedef struct {
     int32_t input_offset;
@@ -555,6 +566,16 @@ mf_status mf_l2_normalization_s8(const mf_l2_norm_params *l2_params,
                                  int32_t depth,
                                  const int8_t *input,
                                  int8_t *output);
+
+/*
+ * Log-softmax over the last axis: `rows` rows of `depth` values (depth <= 4096). Output scale
+ * 16/256, zero point 127. Bit-exact with TFLite Micro's int8 LogSoftmax.
+ */
+mf_status mf_log_softmax_s8(const mf_log_softmax_params *log_softmax_params,
+                            int32_t rows,
+                            int32_t depth,
+                            const int8_t *input,
+                            int8_t *output);
 
 /* ---------------------------------------------------------------------------------------
  * Data movement

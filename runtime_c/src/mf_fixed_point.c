@@ -78,3 +78,91 @@ void mf_inv_sqrt_multiplier(int32_t acc, int32_t *multiplier, int32_t *shift)
     *multiplier = x;
     *shift = -s;
 }
+
+int32_t mf_sat_rounding_mul_by_pot(int32_t x, int32_t exponent)
+{
+    if (exponent > 0) {
+        return mf_sat_left_shift(x, exponent);
+    }
+    return exponent < 0 ? mf_rounding_divide_by_pot_wide(x, -exponent) : x;
+}
+
+/* exp(a) for a in [-1/4, 0), Q0.31 in and out: a 4th-order Taylor expansion around -1/8. */
+static int32_t mf_exp_on_interval(int32_t a)
+{
+    const int32_t exp_minus_one_eighth = 1895147668; /* exp(-1/8) in Q0.31 */
+    const int32_t one_third = 715827883;             /* 1/3 in Q0.31 */
+    const int32_t x = a + (1 << 28);                 /* a + 1/8 */
+    const int32_t x2 = mf_sat_rounding_doubling_high_mul(x, x);
+    const int32_t x3 = mf_sat_rounding_doubling_high_mul(x2, x);
+    const int32_t x4 = mf_sat_rounding_doubling_high_mul(x2, x2);
+    const int32_t x4_over_4 = mf_rounding_divide_by_pot(x4, 2);
+    const int32_t poly = mf_rounding_divide_by_pot(
+        mf_sat_rounding_doubling_high_mul(x4_over_4 + x3, one_third) + x2, 1);
+    return exp_minus_one_eighth + mf_sat_rounding_doubling_high_mul(exp_minus_one_eighth, x + poly);
+}
+
+int32_t mf_exp_on_negative_values_q5(int32_t a)
+{
+    const int32_t integer_bits = 5;
+    const int32_t frac_bits = 31 - integer_bits;
+    const int32_t one_quarter = 1 << (frac_bits - 2);
+    const int32_t a_mod_quarter_minus_quarter = (a & (one_quarter - 1)) - one_quarter;
+    int32_t result = mf_exp_on_interval(mf_sat_left_shift(a_mod_quarter_minus_quarter, integer_bits));
+    const int32_t remainder = a_mod_quarter_minus_quarter - a;
+    /* exp(-2^k) in Q0.31 for k = -2 .. 4 */
+    static const int32_t exp_neg_pot[7] = {
+        1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
+    for (int32_t k = 0; k < 7; k++) {
+        if ((remainder & (1 << (frac_bits - 2 + k))) != 0) {
+            result = mf_sat_rounding_doubling_high_mul(result, exp_neg_pot[k]);
+        }
+    }
+    return a == 0 ? INT32_MAX : result;
+}
+
+static int32_t mf_sat_add(int32_t a, int32_t b)
+{
+    const int64_t s = (int64_t)a + b;
+    return (int32_t)(s > INT32_MAX ? INT32_MAX : (s < INT32_MIN ? INT32_MIN : s));
+}
+
+int32_t mf_log_q12_to_q5(int32_t z_a)
+{
+    const int32_t in_bits = 12;
+    const int32_t accum_bits = 6; /* output integer bits (5) + 1 of headroom */
+    const int32_t log_2 = 1488522236, sqrt_sqrt_half = 1805811301, sqrt_half = 1518500250;
+    const int32_t alpha_n = 117049297, alpha_d = 127690142, alpha_i = 1057819769;
+    const int32_t alpha_f = 638450708;
+    const int32_t shifted_quarter = mf_rounding_divide_by_pot(536870912, accum_bits);
+    /* Two normalizations of x = 2^k r, r in [1/sqrt2, 1): keep the smaller r. */
+    const int32_t h_a = mf_clz_u32((uint32_t)z_a);
+    const int32_t r_a = mf_sat_rounding_mul_by_pot(
+        mf_sat_rounding_doubling_high_mul(mf_sat_rounding_mul_by_pot(z_a, h_a - 1), sqrt_half), 1);
+    const int32_t a_adj =
+        mf_sat_add(mf_sat_rounding_mul_by_pot(in_bits - h_a, 31 - accum_bits), shifted_quarter);
+    const int32_t z_b = mf_sat_rounding_doubling_high_mul(z_a, sqrt_half);
+    const int32_t h_b = mf_clz_u32((uint32_t)z_b) - 1;
+    const int32_t r_b = mf_sat_rounding_mul_by_pot(z_a, h_b);
+    const int32_t b_adj =
+        mf_sat_add(mf_sat_rounding_mul_by_pot(in_bits - h_b, 31 - accum_bits), -shifted_quarter);
+    const int32_t r = mf_min_i32(r_a, r_b);
+    const int32_t pow2_adj = mf_max_i32(a_adj, b_adj);
+    /* log(r) by a rational approximation around sqrt(sqrt(1/2)). */
+    const int64_t half_sum = (int64_t)r + sqrt_sqrt_half;
+    const int32_t p = (int32_t)((half_sum + (half_sum >= 0 ? 1 : -1)) / 2);
+    const int32_t q = 2 * (r - sqrt_sqrt_half);
+    const int32_t common_sq = mf_sat_rounding_doubling_high_mul(q, q);
+    const int32_t num = mf_sat_rounding_doubling_high_mul(q, r) +
+                        mf_sat_rounding_doubling_high_mul(
+                            mf_sat_rounding_doubling_high_mul(q, common_sq), alpha_n);
+    const int32_t denom_minus_one =
+        mf_sat_rounding_doubling_high_mul(
+            p, alpha_i + q + mf_sat_rounding_doubling_high_mul(alpha_d, common_sq)) +
+        mf_sat_rounding_doubling_high_mul(alpha_f, q);
+    const int32_t recip = mf_one_over_one_plus_x_q31(denom_minus_one);
+    const int32_t num_scaled = mf_rounding_divide_by_pot(num, accum_bits);
+    const int32_t total = mf_sat_rounding_doubling_high_mul(pow2_adj, log_2) +
+                          mf_sat_rounding_doubling_high_mul(num_scaled, recip);
+    return mf_sat_rounding_mul_by_pot(total, accum_bits - 5);
+}

@@ -21,4 +21,13 @@ void mf_inv_sqrt_multiplier(int32_t acc, int32_t *multiplier, int32_t *shift);
 /* x / 2^exponent rounded half away from zero, for any exponent >= 0. */
 int32_t mf_rounding_divide_by_pot_wide(int32_t x, int32_t exponent);
 
+/* x * 2^exponent for either sign of exponent: saturating left shift, or rounding right shift. */
+int32_t mf_sat_rounding_mul_by_pot(int32_t x, int32_t exponent);
+
+/* exp(a) for a <= 0 in Q5.26, result Q0.31 (gemmlowp's exp_on_negative_values). */
+int32_t mf_exp_on_negative_values_q5(int32_t a);
+
+/* log(x) for x >= 1 in Q12.19, result Q5.26 (TFLite's log_x_for_x_greater_than_or_equal_to_1). */
+int32_t mf_log_q12_to_q5(int32_t x);
+
 #endif /* MF_FIXED_POINT_H */

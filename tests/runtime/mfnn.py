@@ -262,6 +262,13 @@ class Kernels:
         params = (i32 * 1)(p["input_offset"])
         return self.lib.mf_l2_normalization_s8(params, p["rows"], p["depth"], s8(x), s8(y)), y
 
+    def log_softmax(self, call: KernelCall, x: np.ndarray) -> tuple[int, np.ndarray]:  # elementwise-ops
+        p = call.params
+        y = out_array(x.shape)
+        fields = ("input_multiplier", "input_left_shift", "reverse_multiplier", "reverse_shift", "diff_min")
+        params = (i32 * 5)(*(p[f] for f in fields))
+        return self.lib.mf_log_softmax_s8(params, p["rows"], p["depth"], s8(x), s8(y)), y
+
     def lut(self, call: KernelCall, x: np.ndarray) -> tuple[int, np.ndarray]:
         y = out_array(x.shape)
         status = self.lib.mf_lut_s8(s8(call.arrays["table"]), call.params["size"], s8(x), s8(y))
@@ -313,6 +320,8 @@ class Kernels:
             status, y = self.lut(call, x)
         elif k == "mf_l2_normalization_s8":  # elementwise-ops
             status, y = self.l2_normalization(call, x)
+        elif k == "mf_log_softmax_s8":  # elementwise-ops
+            status, y = self.log_softmax(call, x)
         elif k == "mf_pad_s8":
             status, y = self.pad(call, x, out4)
         elif k == "mf_concat_s8":

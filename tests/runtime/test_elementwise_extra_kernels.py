@@ -1,4 +1,4 @@
-"""MAXIMUM, MINIMUM, DIV (with broadcasting) and L2_NORMALIZATION kernels, bit-exact against
+"""MAXIMUM, MINIMUM, DIV (with broadcasting), L2_NORMALIZATION and LOG_SOFTMAX kernels, bit-exact against
 ref_int on random shapes around the 4/8-wide edges (elementwise-ops)."""
 
 from __future__ import annotations
@@ -58,6 +58,20 @@ def test_l2_normalization(mf: Kernels, seed: int) -> None:
         x.reshape(-1)[0] = q.zero_point[0] + (seed % 8 == 0)
     one.input(x, q)
     call, expected = one.finish(QuantParams(np.float32(1 / 128), 0))
+    status, y = mf.run(call, [x], expected.shape)
+    assert status == MF_OK
+    np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.parametrize("seed", cases(40))
+def test_log_softmax(mf: Kernels, seed: int) -> None:
+    rng = np.random.default_rng(9400 + seed)
+    shape = (int(rng.integers(1, 4)), int(rng.choice((*CHANNELS, 10, 33, 256))))
+    one = OneOp("LOG_SOFTMAX", {})
+    q = QuantParams(np.float32(rng.uniform(0.005, 0.5)), int(rng.integers(-128, 128)))
+    x = act_data(rng, shape)
+    one.input(x, q)
+    call, expected = one.finish(QuantParams(np.float32(16 / 256), 127))
     status, y = mf.run(call, [x], expected.shape)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)

@@ -1,6 +1,6 @@
 """ONNX converters of the elementwise-math ops (same conventions as `onnx_ops`: one function per
 ONNX op, named like it, inputs positionally, attributes as keywords): unary math, Max/Min, Div,
-Softmax over any axis and with the opset < 13 meaning, LpNormalization (p=2).
+Softmax/LogSoftmax over any axis and with the opset < 13 meaning, LpNormalization (p=2).
 `onnx_ops.TABLE` registers them.
 """
 
@@ -111,6 +111,10 @@ def Softmax(b: Builder, x: Operand, *, axis: int | None = None) -> Value:
     return _last_axis(b, "SOFTMAX", x, axis, {"beta": 1.0})
 
 
+def LogSoftmax(b: Builder, x: Operand, *, axis: int | None = None) -> Value:
+    return _last_axis(b, "LOG_SOFTMAX", x, axis, {})
+
+
 def LpNormalization(b: Builder, x: Operand, *, axis: int = -1, p: int = 2) -> Value:
     if p != 2:
         raise b.fail(f"p={p} is not supported, only p=2 (L2_NORMALIZATION)")
@@ -122,5 +126,6 @@ def LpNormalization(b: Builder, x: Operand, *, axis: int = -1, p: int = 2) -> Va
 
 
 ELEMENTWISE_TABLE = {f.__name__: f for f in (
-    Abs, Neg, Exp, Log, Sqrt, Erf, Pow, HardSigmoid, Gelu, Elu, Max, Min, Div, Softmax, LpNormalization,
+    Abs, Neg, Exp, Log, Sqrt, Erf, Pow, HardSigmoid, Gelu, Elu, Max, Min, Div, Softmax, LogSoftmax,
+    LpNormalization,
 )}

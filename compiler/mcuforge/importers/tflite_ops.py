@@ -303,4 +303,5 @@ CONVERTERS: dict[str, Converter] = {
     "MINIMUM": _plain("MINIMUM"),
     "DIV": _binary("DIV"),
     "L2_NORMALIZATION": l2_normalization,
+    "LOG_SOFTMAX": _plain("LOG_SOFTMAX"),
 }
