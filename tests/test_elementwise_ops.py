@@ -108,6 +108,55 @@ def test_keras_int8_matches_tflm(name: str, tmp_path: Path) -> None:
         assert out[i:i + 1].tobytes() == want.tobytes(), f"sample {i}: differs from TFLite Micro"
 
 
+# -- int8 ops TFLite Micro has no kernel for: TFLite's interpreter is the oracle ------------------
+
+# name -> (model builder, op kind, oracle: TFLite's BUILTIN_REF kernels or its default ones)
+TFLITE_ONLY_MODELS: dict[str, tuple[Callable[[], Any], str, str]] = {
+    "gelu_exact_dense": (lambda: _keras((6,), lambda tf, x: tf.keras.layers.Activation("gelu")(
+        tf.keras.layers.Dense(8)(x))), "GELU", "ref"),
+    "gelu_tanh_conv": (lambda: _keras((5, 5, 3), lambda tf, x: tf.keras.layers.Lambda(
+        lambda t: tf.nn.gelu(t, approximate=True))(_conv(tf, x, 6))), "GELU", "ref"),
+    "exp_dense": (lambda: _keras((6,), lambda tf, x: tf.keras.ops.exp(tf.keras.layers.Dense(8)(x))),
+                  "EXP", "ref"),
+    "log_conv": (lambda: _keras((4, 6, 3), lambda tf, x: tf.keras.ops.log(
+        tf.keras.ops.abs(_conv(tf, x, 5)) + 1.0)), "LOG", "ref"),
+    "sqrt_dense": (lambda: _keras((6,), lambda tf, x: tf.keras.ops.sqrt(
+        tf.keras.ops.abs(tf.keras.layers.Dense(8)(x)) + 0.1)), "SQRT", "default"),
+}
+
+
+@functools.cache
+def tflite_only_model(name: str) -> bytes:
+    build, _, _ = TFLITE_ONLY_MODELS[name]
+    _tf().keras.utils.set_random_seed(len(name) + 11)
+    model = build()
+    return zoo.to_tflite(model, True, 2.0 * zoo.sample_inputs(model, zoo.CALIB_SAMPLES, seed=1))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # tf.lite.Interpreter's deprecation notice
+@pytest.mark.parametrize("name", sorted(TFLITE_ONLY_MODELS))
+def test_keras_int8_matches_tflite_interpreter(name: str, tmp_path: Path) -> None:
+    tf = _tf()
+    _, kind, oracle = TFLITE_ONLY_MODELS[name]
+    data = tflite_only_model(name)
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(data)
+    assert kind in {op.kind for op in load_model(path).ops}
+    x = int8_samples(path, 12)
+    result = run_model(path, x)
+    assert result.mismatches == {}, "C differs from the integer reference"
+    (out,) = result.raw.values()
+    resolver = tf.lite.experimental.OpResolverType
+    interp = tf.lite.Interpreter(model_content=data, experimental_op_resolver_type=(
+        resolver.BUILTIN_REF if oracle == "ref" else resolver.AUTO))
+    interp.allocate_tensors()
+    for i in range(len(x)):
+        interp.set_tensor(interp.get_input_details()[0]["index"], x[i:i + 1])
+        interp.invoke()
+        want = interp.get_tensor(interp.get_output_details()[0]["index"])
+        assert out[i:i + 1].tobytes() == want.tobytes(), f"sample {i}: differs from TFLite ({oracle})"
+
+
 # -- PyTorch -> ONNX float models, quantized by mcuforge ---------------------------------------------
 
 

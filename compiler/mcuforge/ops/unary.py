@@ -10,10 +10,13 @@ int8 definitions:
 - ELU is TFLite Micro's int8 Elu (elu.cc): a 256-entry table filled in float32 by dequantizing
   each code, applying the function, multiplying by the float32 reciprocal of the output scale,
   rounding half away from zero and adding the output zero point.
-- EXP, LOG, SQRT, POW, HARD_SIGMOID, GELU and ERF have no int8 kernel in TFLite Micro; they follow
-  the same float32 table construction as ELU (which is also what TFLite's own int8 GELU and EXP
-  kernels build). The function is evaluated in float64 and rounded to float32 (ELU's in float32,
-  as TFLM does), so the table does not depend on a C library's float32 transcendentals.
+- EXP, LOG, SQRT, POW, HARD_SIGMOID, GELU and ERF have no int8 kernel in TFLite Micro. EXP,
+  LOG, GELU (and POW, HARD_SIGMOID, ERF, which TFLite has no int8 kernel for either) follow the
+  float32 table construction of ELU, which is also what TFLite's own int8 EXP, LOG and GELU
+  kernels build (checked bit-exact against TFLite's BUILTIN_REF kernels). SQRT follows TFLite's
+  int8 Sqrt: float32 square root, divided by the output scale and truncated, not rounded.
+  Table functions are evaluated in float64 and rounded to float32 (ELU's in float32, as TFLM
+  does), so the table does not depend on a C library's float32 transcendentals.
   Domain edges: LOG and SQRT apply to max(x, 0) (quantization can put a nominally non-negative
   tensor a step below zero), and LOG(0) = -inf gives the lowest code.
 
@@ -60,6 +63,19 @@ def float_table_int(fn: RealFn) -> Callable[[Ctx, Arrays], Arrays]:
         return [np.clip(q, lo, hi).astype(dtype)]
 
     return ref
+
+
+def sqrt_int(ctx: Ctx, xs: Arrays) -> Arrays:
+    """TFLite's int8 Sqrt (kernels/elementwise.cc): the square root of the float32 dequantized
+    input divided by the output scale in float32 and truncated toward zero (no rounding), plus
+    the output zero point. TFLite refuses negative inputs; here they count as zero."""
+    (x_scale, x_zp), (out_scale, out_zp) = ctx.in_quant(), ctx.out_quant()
+    dtype = ctx.outs[0].dtype
+    lo, hi = INT_RANGES[dtype]
+    real = np.float32(x_scale) * (xs[0].astype(np.int64) - x_zp).astype(np.float32)
+    root = np.sqrt(np.maximum(real, np.float32(0)))
+    q = np.trunc((root / np.float32(out_scale)).astype(np.float64)) + out_zp
+    return [np.clip(q, lo, hi).astype(dtype)]
 
 
 def _rescaled_int(sign: int) -> Callable[[Ctx, Arrays], Arrays]:
@@ -123,7 +139,6 @@ FUNCTIONS: dict[str, tuple[RealFn, tuple[str, ...], str]] = {
     "EXP": (_exp, (), "e to the x"),
     "ERF": (lambda x, a: erf(x), (), "the error function (alone; inside a GELU it is fused away)"),
     "LOG": (_log, (), "natural logarithm (of max(x, 0) in int8)"),
-    "SQRT": (_sqrt, (), "square root (of max(x, 0) in int8)"),
     "POW": (power, ("exponent",), "x to a constant power; attrs: exponent (float)"),
     "HARD_SIGMOID": (hard_sigmoid, ("alpha", "beta"), "clip(alpha * x + beta, 0, 1); attrs: alpha, beta"),
     "GELU": (gelu, ("approximate",), "Gaussian error linear unit; attrs: approximate (tanh form)"),
@@ -136,5 +151,7 @@ for _kind, (_fn, _attrs, _doc) in FUNCTIONS.items():
 
 ABS = register(OpDef(kind="ABS", shape=same_shape, ref_float=_float_ref(lambda x, a: np.abs(x)),
                      ref_int=_rescaled_int(0), doc="absolute value"))
+SQRT = register(OpDef(kind="SQRT", shape=same_shape, ref_float=_float_ref(_sqrt), ref_int=sqrt_int,
+                      doc="square root (of max(x, 0) in int8)"))
 NEG = register(OpDef(kind="NEG", shape=same_shape, ref_float=_float_ref(lambda x, a: -x),
                      ref_int=_rescaled_int(-1), doc="negation"))
