@@ -54,6 +54,13 @@ def _conv(tf: Any, x: Any, channels: int) -> Any:
 KERAS_MODELS: dict[str, tuple[Callable[[], Any], set[str]]] = {
     "abs_conv": (lambda: _keras((8, 8, 3), lambda tf, x: tf.keras.layers.Conv2D(4, 1)(
         tf.keras.ops.abs(_conv(tf, x, 5)))), {"ABS"}),
+    # TF's converter leaves these in float (DEQUANTIZE -> op -> QUANTIZE): a folded float island
+    "elu_dense": (lambda: _keras((12,), lambda tf, x: tf.keras.layers.Dense(5)(
+        tf.keras.layers.Dense(9, activation="elu")(x))), {"ELU"}),
+    "elu_conv_odd": (lambda: _keras((5, 7, 3), lambda tf, x: tf.keras.layers.ELU()(_conv(tf, x, 7))),
+                     {"ELU"}),
+    "neg_conv": (lambda: _keras((6, 5, 3), lambda tf, x: tf.keras.layers.Conv2D(3, 1)(
+        tf.keras.ops.negative(_conv(tf, x, 4)))), {"NEG"}),
     "maximum_minimum_branches": (lambda: _keras((6, 6, 4), lambda tf, x: tf.keras.layers.Minimum()(
         [tf.keras.layers.Maximum()([_conv(tf, x, 4), _conv(tf, x, 4)]), _conv(tf, x, 4)])),
         {"MAXIMUM", "MINIMUM"}),
@@ -120,6 +127,8 @@ TFLITE_ONLY_MODELS: dict[str, tuple[Callable[[], Any], str, str]] = {
                   "EXP", "ref"),
     "log_conv": (lambda: _keras((4, 6, 3), lambda tf, x: tf.keras.ops.log(
         tf.keras.ops.abs(_conv(tf, x, 5)) + 1.0)), "LOG", "ref"),
+    "pow_cube_dense": (lambda: _keras((10,), lambda tf, x: tf.keras.ops.power(  # a float island
+        tf.keras.layers.Dense(6)(x), 3.0)), "POW", "ref"),
     "sqrt_dense": (lambda: _keras((6,), lambda tf, x: tf.keras.ops.sqrt(
         tf.keras.ops.abs(tf.keras.layers.Dense(8)(x)) + 0.1)), "SQRT", "default"),
 }

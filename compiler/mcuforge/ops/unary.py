@@ -20,6 +20,8 @@ int8 definitions:
   Domain edges: LOG and SQRT apply to max(x, 0) (quantization can put a nominally non-negative
   tensor a step below zero), and LOG(0) = -inf gives the lowest code.
 
+With attrs["float_island"] (a DEQUANTIZE -> op -> QUANTIZE that TF's converter left in float, folded
+by passes/fold_float_island.py) the int8 reference instead follows TFLite Micro's three float steps.
 All of these run as lookup tables in C (`LUT_KINDS` in kernel_params.py).
 """
 
@@ -78,6 +80,35 @@ def sqrt_int(ctx: Ctx, xs: Arrays) -> Arrays:
     return [np.clip(q, lo, hi).astype(dtype)]
 
 
+def float_island_int(float_ref: Callable[[Ctx, Arrays], Arrays]) -> Callable[[Ctx, Arrays], Arrays]:
+    """TFLite Micro's DEQUANTIZE -> float op -> QUANTIZE, which TF's converter writes for ops it
+    leaves in float (passes/fold_float_island.py): the input dequantized in double and rounded to
+    float32, the op in float32, then round(value / output_scale) in float32 plus the zero point."""
+
+    def ref(ctx: Ctx, xs: Arrays) -> Arrays:
+        (x_scale, x_zp), (out_scale, out_zp) = ctx.in_quant(), ctx.out_quant()
+        dtype = ctx.outs[0].dtype
+        lo, hi = INT_RANGES[dtype]
+        real = (float(np.float32(x_scale)) * (xs[0].astype(np.int64) - x_zp)).astype(np.float32)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            y = float_ref(ctx, [real])[0].astype(np.float32) / np.float32(out_scale)
+        y = np.nan_to_num(y.astype(np.float64), nan=0.0)
+        q = qmath.round_half_away(np.clip(y, -1e9, 1e9)) + out_zp
+        return [np.clip(q, lo, hi).astype(dtype)]
+
+    return ref
+
+
+def _with_island(float_ref: Callable[[Ctx, Arrays], Arrays],
+                 int_ref: Callable[[Ctx, Arrays], Arrays]) -> Callable[[Ctx, Arrays], Arrays]:
+    island = float_island_int(float_ref)
+
+    def ref(ctx: Ctx, xs: Arrays) -> Arrays:
+        return (island if ctx.op.attrs.get("float_island") else int_ref)(ctx, xs)
+
+    return ref
+
+
 def _rescaled_int(sign: int) -> Callable[[Ctx, Arrays], Arrays]:
     """TFLM's int8 ABS (sign 0) and our NEG (sign -1): the centred input, made non-negative or
     negated, requantized by x_scale / out_scale when the scales differ."""
@@ -109,7 +140,11 @@ def gelu(x: np.ndarray, attrs: dict) -> np.ndarray:
 
 
 def elu(x: np.ndarray, attrs: dict) -> np.ndarray:
-    """In float32 throughout, as TFLM's table fill computes it: alpha * (exp(x) - 1) below 0."""
+    return np.where(x < 0, attrs.get("alpha", 1.0) * np.expm1(np.minimum(x, 0.0)), x)
+
+
+def elu_table(x: np.ndarray, attrs: dict) -> np.ndarray:
+    """In float32 throughout, as TFLM's int8 table fill computes it: alpha * (exp(x) - 1)."""
     xf = x.astype(np.float32)
     neg = np.float32(attrs.get("alpha", 1.0)) * (np.exp(np.minimum(xf, np.float32(0))) - np.float32(1))
     return np.where(xf < 0, neg, xf)
@@ -145,13 +180,17 @@ FUNCTIONS: dict[str, tuple[RealFn, tuple[str, ...], str]] = {
     "ELU": (elu, ("alpha",), "x if x >= 0 else alpha * (exp(x) - 1); attrs: alpha"),
 }
 
+TABLE_FUNCTIONS: dict[str, RealFn] = {"ELU": elu_table}  # where the int8 table differs from the float op
+
 for _kind, (_fn, _attrs, _doc) in FUNCTIONS.items():
-    register(OpDef(kind=_kind, shape=same_shape, ref_float=_float_ref(_fn), ref_int=float_table_int(_fn),
-                   attrs=_attrs, doc=_doc))
+    _table = float_table_int(TABLE_FUNCTIONS.get(_kind, _fn))
+    register(OpDef(kind=_kind, shape=same_shape, ref_float=_float_ref(_fn),
+                   ref_int=_with_island(_float_ref(_fn), _table), attrs=_attrs, doc=_doc))
 
 ABS = register(OpDef(kind="ABS", shape=same_shape, ref_float=_float_ref(lambda x, a: np.abs(x)),
                      ref_int=_rescaled_int(0), doc="absolute value"))
-SQRT = register(OpDef(kind="SQRT", shape=same_shape, ref_float=_float_ref(_sqrt), ref_int=sqrt_int,
+SQRT = register(OpDef(kind="SQRT", shape=same_shape, ref_float=_float_ref(_sqrt),
+                      ref_int=_with_island(_float_ref(_sqrt), sqrt_int),
                       doc="square root (of max(x, 0) in int8)"))
 NEG = register(OpDef(kind="NEG", shape=same_shape, ref_float=_float_ref(lambda x, a: -x),
                      ref_int=_rescaled_int(-1), doc="negation"))
