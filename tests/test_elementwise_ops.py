@@ -10,6 +10,7 @@ steps of onnxruntime's float outputs.
 from __future__ import annotations
 
 import functools
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,11 @@ from typing import Any
 import numpy as np
 import pytest
 import tflite_models as zoo
+from model_paths import REPO
 from test_reference_int import tflm_outputs
 
 from mcuforge.compile import CompileOptions
+from mcuforge.firmware import run_on_board
 from mcuforge.importers import load_model
 from mcuforge.importers.keras_import import quiet_tensorflow
 from mcuforge.runner import run_model
@@ -249,3 +252,62 @@ def test_torch_onnx_quantized_within_tolerance(name: str, tmp_path: Path) -> Non
     err = np.abs(got.reshape(want.shape) - want)
     sqnr = 10 * np.log10(np.sum(want**2) / max(np.sum((got.reshape(want.shape) - want) ** 2), 1e-30))
     assert err.max() <= 4 * scale or sqnr >= 30, f"max error {err.max() / scale:.1f} steps, {sqnr:.1f} dB"
+
+
+# -- the ../shared/cases models of this area, on the host and on an Armv7E-M board ----------------
+
+CASES = [("softmax_opset11", "old_softmax_axis1.onnx", "x_old.npy", "calib_old.npy"),
+         ("qdq_float_island", "add_neg.onnx", "x.npy", "calib.npy")]
+
+
+def shared_case(case: str, name: str) -> Path:
+    path = REPO.parent / "shared" / "cases" / case / name
+    if not path.exists():
+        pytest.skip(f"real model {path} not found (a user's clone has no ../shared)")
+    return path
+
+
+def _check_against_onnxruntime(path: Path, x: np.ndarray, got: np.ndarray, out_scale: float) -> None:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path))
+    name = session.get_inputs()[0].name
+    want = np.concatenate([session.run(None, {name: x[i:i + 1]})[0] for i in range(len(x))])
+    got = got.reshape(want.shape)
+    sqnr = 10 * np.log10(np.sum(want**2) / max(np.sum((got - want) ** 2), 1e-30))
+    steps = np.abs(got - want).max() / out_scale
+    assert steps <= 2 or sqnr >= 30, f"{steps:.1f} output steps from onnxruntime, {sqnr:.1f} dB"
+
+
+@pytest.mark.parametrize(("case", "model", "inputs", "calib"), CASES)
+def test_shared_case_on_host(case: str, model: str, inputs: str, calib: str) -> None:
+    path = shared_case(case, model)
+    x, c = np.load(path.parent / inputs), np.load(path.parent / calib)
+    result = run_model(path, x, CompileOptions(calib=c))
+    assert result.mismatches == {}
+    g = result.compiled.graph
+    (got,) = result.outputs.values()
+    _check_against_onnxruntime(path, x, got, g.tensors[g.outputs[0]].scalar_quant()[0])
+
+
+@pytest.mark.qemu
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="qemu-system-arm or arm-none-eabi-gcc not installed")
+@pytest.mark.parametrize(("case", "model", "inputs", "calib"), CASES)
+def test_shared_case_on_an386(case: str, model: str, inputs: str, calib: str, tmp_path: Path) -> None:
+    path = shared_case(case, model)
+    x, c = np.load(path.parent / inputs)[:3], np.load(path.parent / calib)
+    result = run_on_board(path, x, "mps2-an386", CompileOptions(calib=c), out_dir=tmp_path / "fw")
+    assert result.mismatches == {} and result.samples == 3
+
+
+@pytest.mark.qemu
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="qemu-system-arm or arm-none-eabi-gcc not installed")
+@pytest.mark.parametrize("name", ["div_activations", "maximum_minimum_branches", "l2_norm_channels",
+                                  "log_softmax_dense", "elu_conv_odd"])
+def test_keras_int8_on_an386(name: str, tmp_path: Path) -> None:
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(keras_tflite(name))
+    result = run_on_board(path, int8_samples(path, 3), "mps2-an386", out_dir=tmp_path / "fw")
+    assert result.mismatches == {} and result.samples == 3
