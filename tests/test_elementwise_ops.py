@@ -199,6 +199,8 @@ def _torch_models() -> dict[str, tuple[Callable[[], Any], tuple[int, ...], dict]
         "gelu_erf_mlp": (lambda: Mlp(nn.GELU()), (1, 12), {"opset_version": 17}),
         "gelu_tanh_conv": (lambda: Lambda(nn.GELU(approximate="tanh")), (1, 3, 6, 6), {"opset_version": 17}),
         "gelu_opset20": (lambda: Lambda(nn.GELU(), 5), (1, 3, 5, 7), {"opset_version": 20}),
+        "mish_conv": (lambda: Lambda(nn.Mish(), 5), (1, 3, 5, 5), {"opset_version": 13}),
+        "softplus_mlp": (lambda: Mlp(nn.Softplus()), (1, 12), {"opset_version": 13}),
         "silu_conv": (lambda: Lambda(nn.SiLU(), 6), (1, 3, 6, 6), {"opset_version": 17}),
         "elu_hardsigmoid": (lambda: Lambda(lambda y: nn.functional.elu(y, 0.7) * nn.Hardsigmoid()(y)),
                             (1, 3, 5, 5), {"opset_version": 13}),

@@ -33,7 +33,8 @@ ADD_LEFT_SHIFT = elementwise.LEFT_SHIFT["int8"]  # TFLite's headroom for int8 AD
 SOFTMAX_DIFF_BITS = 5  # integer bits of softmax's scaled differences (kScaledDiffIntegerBits)
 LUT_KINDS = ("LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "CLAMP", "QUANTIZE",
              # elementwise-ops
-             "ABS", "NEG", "EXP", "LOG", "SQRT", "POW", "HARD_SIGMOID", "GELU", "ELU", "ERF")
+             "ABS", "NEG", "EXP", "LOG", "SQRT", "POW", "HARD_SIGMOID", "GELU", "ELU", "ERF", "SILU",
+             "SOFTPLUS", "MISH")
 
 
 @dataclass

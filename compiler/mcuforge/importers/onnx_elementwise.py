@@ -32,6 +32,10 @@ def Sqrt(b: Builder, x: Operand) -> Value:
     return b.unary("SQRT", x)
 
 
+def Softplus(b: Builder, x: Operand) -> Value:
+    return b.unary("SOFTPLUS", x)
+
+
 def Erf(b: Builder, x: Operand) -> Value:
     """Kept for the GELU it usually belongs to (passes/fuse_gelu.py); alone it is a table too."""
     return b.unary("ERF", x)
@@ -126,6 +130,6 @@ def LpNormalization(b: Builder, x: Operand, *, axis: int = -1, p: int = 2) -> Va
 
 
 ELEMENTWISE_TABLE = {f.__name__: f for f in (
-    Abs, Neg, Exp, Log, Sqrt, Erf, Pow, HardSigmoid, Gelu, Elu, Max, Min, Div, Softmax, LogSoftmax,
+    Abs, Neg, Exp, Log, Sqrt, Erf, Softplus, Pow, HardSigmoid, Gelu, Elu, Max, Min, Div, Softmax, LogSoftmax,
     LpNormalization,
 )}

@@ -1,6 +1,6 @@
 """One-input elementwise math: ABS, NEG, EXP, LOG, SQRT, POW (by a constant), HARD_SIGMOID,
-GELU, ELU and ERF. Any shape, any layout; the output has the input's shape and dtype (int8 when
-quantized, calibrated output quantization).
+GELU, ELU, ERF, SILU, SOFTPLUS and MISH. Any shape, any layout; the output has the input's shape
+and dtype (int8 when quantized, calibrated output quantization).
 
 int8 definitions:
 - ABS is TFLite Micro's int8 Abs (elementwise.cc): |x - x_zp|, requantized by
@@ -10,8 +10,8 @@ int8 definitions:
 - ELU is TFLite Micro's int8 Elu (elu.cc): a 256-entry table filled in float32 by dequantizing
   each code, applying the function, multiplying by the float32 reciprocal of the output scale,
   rounding half away from zero and adding the output zero point.
-- EXP, LOG, SQRT, POW, HARD_SIGMOID, GELU and ERF have no int8 kernel in TFLite Micro. EXP,
-  LOG, GELU (and POW, HARD_SIGMOID, ERF, which TFLite has no int8 kernel for either) follow the
+- EXP, LOG, SQRT, POW, HARD_SIGMOID, GELU, SILU, SOFTPLUS, MISH and ERF have no int8 kernel in
+  TFLite Micro. EXP, LOG, GELU (and the others, which TFLite has no int8 kernel for) follow the
   float32 table construction of ELU, which is also what TFLite's own int8 EXP, LOG and GELU
   kernels build (checked bit-exact against TFLite's BUILTIN_REF kernels). SQRT follows TFLite's
   int8 Sqrt: float32 square root, divided by the output scale and truncated, not rounded.
@@ -178,6 +178,9 @@ FUNCTIONS: dict[str, tuple[RealFn, tuple[str, ...], str]] = {
     "HARD_SIGMOID": (hard_sigmoid, ("alpha", "beta"), "clip(alpha * x + beta, 0, 1); attrs: alpha, beta"),
     "GELU": (gelu, ("approximate",), "Gaussian error linear unit; attrs: approximate (tanh form)"),
     "ELU": (elu, ("alpha",), "x if x >= 0 else alpha * (exp(x) - 1); attrs: alpha"),
+    "SILU": (lambda x, a: x / (1.0 + np.exp(-x)), (), "x * sigmoid(x) (Swish), fused from its pieces"),
+    "SOFTPLUS": (lambda x, a: np.logaddexp(0.0, x), (), "log(1 + exp(x))"),
+    "MISH": (lambda x, a: x * np.tanh(np.logaddexp(0.0, x)), (), "x * tanh(softplus(x)), fused"),
 }
 
 TABLE_FUNCTIONS: dict[str, RealFn] = {"ELU": elu_table}  # where the int8 table differs from the float op

@@ -17,6 +17,7 @@ from mcuforge.passes.fold_float_island import fold_float_island
 from mcuforge.passes.fold_pad import fold_pad
 from mcuforge.passes.fold_transpose_fc import fold_transpose_into_fc
 from mcuforge.passes.fuse_activation import fuse_activation
+from mcuforge.passes.fuse_unary_pattern import fuse_unary_pattern
 from mcuforge.passes.remove_identity import remove_identity
 
 Pass = Callable[[Graph], Graph]
@@ -30,6 +31,7 @@ PIPELINE: list[Pass] = [
     fold_transpose_into_fc,
     remove_dead_code,
     fold_float_island,  # elementwise-ops
+    fuse_unary_pattern,  # elementwise-ops
 ]
 
 
