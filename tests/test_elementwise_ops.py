@@ -216,6 +216,10 @@ def _torch_models() -> dict[str, tuple[Callable[[], Any], tuple[int, ...], dict]
                              {"opset_version": 13}),
         "softmax_height": (lambda: Lambda(lambda y: t.softmax(y * 2.0, dim=2), 5), (1, 3, 6, 3),
                            {"opset_version": 13}),
+        "log_softmax_channels": (lambda: Lambda(lambda y: t.log_softmax(y, dim=1), 6), (1, 3, 4, 4),
+                                 {"opset_version": 13}),
+        "log_softmax_mlp_opset11": (lambda: Mlp(lambda y: t.log_softmax(y, dim=-1)), (1, 12),
+                                    {"opset_version": 11}),
         "softmax_opset11_axis2": (lambda: Lambda(lambda y: t.softmax(y, dim=-1), 4), (1, 3, 4, 5),
                                   {"opset_version": 11}),
     }
@@ -254,6 +258,33 @@ def test_torch_onnx_quantized_within_tolerance(name: str, tmp_path: Path) -> Non
     err = np.abs(got.reshape(want.shape) - want)
     sqnr = 10 * np.log10(np.sum(want**2) / max(np.sum((got.reshape(want.shape) - want) ** 2), 1e-30))
     assert err.max() <= 4 * scale or sqnr >= 30, f"max error {err.max() / scale:.1f} steps, {sqnr:.1f} dB"
+
+
+def test_onnx_opset11_log_softmax_flattens_and_lp_normalization(tmp_path: Path) -> None:
+    """Hand-built: opset-11 LogSoftmax(axis=1) on NCHW (normalizes over C*H*W together) and
+    LpNormalization(p=2) over the channel axis, after a convolution."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    rng = np.random.default_rng(5)
+    w = helper.make_tensor("w", TensorProto.FLOAT, (4, 3, 3, 3), rng.normal(0, 0.3, 108).astype(np.float32))
+    for kind, opset, attrs in (("LogSoftmax", 11, {"axis": 1}), ("LpNormalization", 13, {"axis": 1, "p": 2})):
+        nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+                 helper.make_node(kind, ["c"], ["y"], **attrs)]
+        x_info = helper.make_tensor_value_info("x", TensorProto.FLOAT, (1, 3, 4, 5))
+        y_info = helper.make_tensor_value_info("y", TensorProto.FLOAT, (1, 4, 4, 5))
+        graph = helper.make_graph(nodes, "g", [x_info], [y_info], [w])
+        path = tmp_path / f"{kind}.onnx"
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), str(path))
+        x = rng.normal(0, 1, (6, 3, 4, 5)).astype(np.float32)
+        calib = rng.normal(0, 1, (64, 3, 4, 5)).astype(np.float32)
+        result = run_model(path, x, CompileOptions(calib=calib))
+        assert result.mismatches == {}
+        kinds = {op.kind for op in result.compiled.graph.ops}
+        assert {"LOG_SOFTMAX", "L2_NORMALIZATION"} & kinds, kinds
+        g = result.compiled.graph
+        (got,) = result.outputs.values()
+        _check_against_onnxruntime(path, x, got, g.tensors[g.outputs[0]].scalar_quant()[0])
 
 
 # -- the ../shared/cases models of this area, on the host and on an Armv7E-M board ----------------
