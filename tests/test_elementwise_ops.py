@@ -81,6 +81,8 @@ KERAS_MODELS: dict[str, tuple[Callable[[], Any], set[str]]] = {
         lambda t: tf.nn.log_softmax(t))(tf.keras.layers.Dense(10)(x))), {"LOG_SOFTMAX"}),
     "log_softmax_wide": (lambda: _keras((3, 40), lambda tf, x: tf.keras.layers.Lambda(
         lambda t: tf.nn.log_softmax(t * 4.0))(tf.keras.layers.Dense(40)(x)), batch_size=1), {"LOG_SOFTMAX"}),
+    "softmax_axis1_conv": (lambda: _keras((4, 5, 6), lambda tf, x: tf.keras.layers.Softmax(axis=1)(
+        _conv(tf, x, 6))), {"SOFTMAX", "TRANSPOSE"}),
     "swish_conv": (lambda: _keras((6, 6, 3), lambda tf, x: tf.keras.layers.Activation("swish")(
         _conv(tf, x, 5))), {"LOGISTIC", "MUL"}),
     "hard_sigmoid_gate": (lambda: _keras((6, 6, 4), lambda tf, x: x * tf.keras.layers.Activation(
