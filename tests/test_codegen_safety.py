@@ -43,6 +43,7 @@ def hostile_model() -> onnx.ModelProto:
     return model
 
 
+@pytest.mark.cbuild
 def test_hostile_names_compile_to_safe_c(tmp_path: Path) -> None:
     path = tmp_path / "evil *x model#include.onnx"
     onnx.save(hostile_model(), path)

@@ -48,6 +48,7 @@ def random_int8(model: Path, n: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(-128, 128, (n, *shape[1:]), dtype=np.int8)
 
 
+@pytest.mark.cbuild
 def test_example_bit_exact_under_sanitizers_and_accurate(tmp_path: Path) -> None:
     x, y = digits()
     result = run_model(EXAMPLE, x[1400:], CompileOptions(calib=x[:200]), out_dir=tmp_path, sanitize=True)
@@ -60,6 +61,7 @@ def test_example_bit_exact_under_sanitizers_and_accurate(tmp_path: Path) -> None
     assert {"arena_bytes", "arena_lower_bound_bytes", "weights_bytes", "macs", "ops"} <= set(report)
 
 
+@pytest.mark.cbuild
 @pytest.mark.slow
 @pytest.mark.parametrize("name", MLPERF_INT8)
 def test_mlperf_int8_bit_exact_with_reference_and_tflm(name: str, tmp_path: Path) -> None:
@@ -71,6 +73,7 @@ def test_mlperf_int8_bit_exact_with_reference_and_tflm(name: str, tmp_path: Path
     np.testing.assert_array_equal(out, tflm_outputs(path.read_bytes(), x))
 
 
+@pytest.mark.cbuild
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(keras_zoo()))
 def test_tf_int8_zoo_bit_exact(name: str, tmp_path: Path) -> None:
@@ -86,6 +89,7 @@ def test_tf_int8_zoo_bit_exact(name: str, tmp_path: Path) -> None:
         np.testing.assert_array_equal(next(iter(result.raw.values())), tflm_outputs(data, x))
 
 
+@pytest.mark.cbuild
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(keras_zoo()))
 def test_our_quantization_of_zoo_bit_exact(name: str, tmp_path: Path) -> None:
@@ -108,6 +112,7 @@ def test_compile_is_deterministic(tmp_path: Path) -> None:
             assert f.read_bytes() == (tmp_path / "b" / f.relative_to(tmp_path / "a")).read_bytes(), f
 
 
+@pytest.mark.cbuild
 def test_generated_folder_builds_with_its_cmakelists(tmp_path: Path) -> None:
     cmake = shutil.which("cmake") or str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "cmake")
     x, _ = digits()
@@ -119,11 +124,12 @@ def test_generated_folder_builds_with_its_cmakelists(tmp_path: Path) -> None:
     assert len(proc.stdout.split()) == 10
 
 
+@pytest.mark.cbuild
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")
 def test_generated_c_cross_compiles_for_cortex_m4(tmp_path: Path) -> None:
     x, _ = digits()
     compile_model(EXAMPLE, tmp_path, CompileOptions(calib=x[:50], name="digits"))
-    runtime = sorted(str(p) for p in (tmp_path / "mf_nn" / "src").glob("*.c"))
+    runtime = sorted(str(p) for p in (tmp_path / "mf_nn" / "src").rglob("*.c"))
     for src in ["digits.c", "digits_weights.c", *runtime]:
         subprocess.run(
             ["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16",
@@ -133,6 +139,7 @@ def test_generated_c_cross_compiles_for_cortex_m4(tmp_path: Path) -> None:
         )
 
 
+@pytest.mark.cbuild
 @pytest.mark.slow
 def test_onnx_float_and_qdq_models_bit_exact(tmp_path: Path) -> None:
     """The same CNN quantized by mcuforge and by onnxruntime (QDQ, two outputs) compiles to C
@@ -149,6 +156,7 @@ def test_onnx_float_and_qdq_models_bit_exact(tmp_path: Path) -> None:
     assert agree >= 0.8, agree
 
 
+@pytest.mark.cbuild
 def test_cli_run_with_npz_inputs_and_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from mcuforge.cli import main
 
@@ -170,11 +178,12 @@ def test_cli_run_with_npz_inputs_and_outputs(tmp_path: Path, capsys: pytest.Capt
         assert y["scores"].dtype == np.int8
 
 
+@pytest.mark.cbuild
 def test_c_quantize_helpers_match_python(tmp_path: Path) -> None:
     """<name>_quantize_input takes float data in the model's own layout (NCHW here) and must give
     the bytes `mcuforge run` feeds; <name>_dequantize_output the floats it reports."""
     from mcuforge.build import host_compiler
-    from mcuforge.importers.layout import to_ir_layout
+    from mcuforge.ir.layout import to_ir_layout
     from mcuforge.ops.quantize import affine_quantize
 
     x, _ = digits()
@@ -183,7 +192,7 @@ def test_c_quantize_helpers_match_python(tmp_path: Path) -> None:
     sample = (x[7] * 3 - 1).astype(np.float32)  # values beyond the calibrated range saturate
     (tmp_path / "probe.c").write_text(PROBE)
     exe = tmp_path / "probe"
-    runtime = sorted(str(p) for p in (tmp_path / "mf_nn" / "src").glob("*.c"))
+    runtime = sorted(str(p) for p in (tmp_path / "mf_nn" / "src").rglob("*.c"))
     subprocess.run([host_compiler(), "-std=c99", "-Wall", "-Wextra", "-Werror", "-I.", "-Imf_nn/include",
                     "probe.c", "d.c", "d_weights.c", *runtime, "-lm", "-o", str(exe)],
                    cwd=tmp_path, check=True, capture_output=True)

@@ -90,6 +90,7 @@ def test_structured_pruning_keeps_residual_channels_consistent(digits: dict, tmp
     assert row.params == count_params(pruned)
 
 
+@pytest.mark.cbuild
 def test_combined_pipeline_meets_the_target(trained, digits: dict, tmp_path: Path) -> None:
     """prune -> cluster (4-bit codebooks) -> distillation recovery: <= 1 point below float,
     weights flash <= 1/8 of the float32 weights, C bit-exact."""
@@ -199,6 +200,7 @@ def test_cli_compress_and_compile(trained, digits: dict, tmp_path: Path,
     assert "mf_fully_connected_cb4" in (tmp_path / "c" / "small.c").read_text()
 
 
+@pytest.mark.cbuild
 def test_mlperf_resnet8_structured_pruning_and_clustering(mlperf_dir: Path, tmp_path: Path) -> None:
     """Float MLPerf Tiny ResNet-8, data-free (no CIFAR-10 here): 30% of the channels out through
     the residual adds, 16-centroid codebooks; fewer MACs and bytes, C bit-exact on host."""

@@ -71,6 +71,7 @@ def test_per_channel_codebook_that_does_not_pay_keeps_int8(int_graph) -> None:
     assert small and all(n.encoding == "int8" for n in small)
 
 
+@pytest.mark.cbuild
 @pytest.mark.parametrize("weights", ["int4", "cb4"])
 def test_compiled_4bit_model_is_bit_exact_and_smaller(tmp_path: Path, weights: str) -> None:
     x, y = digits()

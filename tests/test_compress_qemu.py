@@ -26,7 +26,7 @@ def test_compressed_model_bit_exact_on_mps2_an386(tmp_path: Path, weights: str) 
     import keras
     from sklearn.datasets import load_digits
 
-    from mcuforge.firmware.run import run_on_board
+    from mcuforge.runner import run_on_board
 
     d = load_digits()
     x = (d.images / 16.0).astype(np.float32)[..., None]

@@ -73,6 +73,7 @@ def test_sparse_only_where_it_saves_bytes(int_graph: Graph) -> None:
     assert not any(op.attrs.get("weight_encoding") for op in int_graph.ops)  # input untouched
 
 
+@pytest.mark.cbuild
 @pytest.mark.slow
 @pytest.mark.parametrize("sparsity", [0.7, 0.9])
 def test_sparse_digits_is_bit_exact_and_smaller(int_graph: Graph, tmp_path: Path, sparsity: float) -> None:
@@ -106,6 +107,7 @@ def test_cli_compile_sparse_and_compress_refuses_int8_models(int_graph: Graph, t
         check_keras_model("model.tflite")
 
 
+@pytest.mark.cbuild
 @pytest.mark.slow
 def test_pruned_keras_digits_cnn_sparse(tmp_path: Path) -> None:
     """The digits CNN of tests/test_compress.py, magnitude-pruned at 70/80/90%: every layer
@@ -135,6 +137,7 @@ def test_pruned_keras_digits_cnn_sparse(tmp_path: Path) -> None:
     assert flash[0.7] > flash[0.8] > flash[0.9]
 
 
+@pytest.mark.cbuild
 @pytest.mark.slow
 @pytest.mark.qemu
 def test_sparse_digits_bit_exact_on_mps2_an386(int_graph: Graph, tmp_path: Path) -> None:
@@ -142,7 +145,7 @@ def test_sparse_digits_bit_exact_on_mps2_an386(int_graph: Graph, tmp_path: Path)
 
     if not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")):
         pytest.skip("qemu-system-arm or arm-none-eabi-gcc not installed")
-    from mcuforge.firmware.run import run_on_board
+    from mcuforge.runner import run_on_board
 
     x, _ = digits()
     path = save_ir(pruned(int_graph, 0.8), tmp_path / "pruned.mfir")

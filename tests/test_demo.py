@@ -11,6 +11,8 @@ from mcuforge.cli import main
 
 
 @pytest.mark.slow
+@pytest.mark.cbuild
+@pytest.mark.qemu
 def test_demo_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                          capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)

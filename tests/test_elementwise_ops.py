@@ -22,10 +22,9 @@ from model_paths import REPO
 from test_reference_int import tflm_outputs
 
 from mcuforge.compile import CompileOptions
-from mcuforge.firmware import run_on_board
 from mcuforge.importers import load_model
 from mcuforge.importers.keras_import import quiet_tensorflow
-from mcuforge.runner import run_model
+from mcuforge.runner import run_model, run_on_board
 
 pytestmark = pytest.mark.slow
 

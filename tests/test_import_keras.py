@@ -14,6 +14,7 @@ from model_paths import mlperf_model
 from mcuforge.errors import MfError
 from mcuforge.importers import load_model
 from mcuforge.importers.keras_import import load_keras, quiet_tensorflow
+from mcuforge.importers.tflite_ops import CONVERTERS
 from mcuforge.ir.graph import Graph
 from mcuforge.reference import run
 
@@ -112,3 +113,31 @@ def test_savedmodel_folder_without_keras_model(tmp_path: Path) -> None:
     (path / "saved_model.pb").write_bytes(b"not a protobuf")
     with pytest.raises(MfError, match=r"sm: could not load the Keras model .* convert it to .tflite"):
         load_model(path)
+
+
+def test_refusal_names_keras_layers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Unsupported TFLite ops are reported by the Keras layers they come from (default names that
+    TensorFlow's converter renders ambiguously: 'dense' becomes 'dense_1', 'dense_1' 'dense_1_2'),
+    once each, with a free-batch note, not the converter's tensor names or the supported list."""
+    with quiet_tensorflow():
+        import tensorflow as tf
+
+        k = tf.keras
+        x = k.Input((6,))
+        h = k.layers.Dense(5, activation="relu")(x)
+        h = k.layers.Dense(5, activation="gelu")(h)
+        h = k.layers.Dense(5)(h)
+        y = k.layers.Activation("gelu")(h)
+        model = k.Model(x, y)
+        names = [layer.name for layer in model.layers]
+        path = tmp_path / "gelu.keras"
+        model.save(path)
+    if "GELU" in CONVERTERS:
+        pytest.skip("GELU is supported in this tree: nothing to refuse")
+    with pytest.raises(MfError) as e:
+        load_model(path)
+    message = str(e.value)
+    assert f"2 Keras layer(s) become TFLite ops mcuforge does not support: '{names[2]}' (GELU), " \
+           f"'{names[4]}' (GELU); `mcuforge ops`" in message
+    assert "functional" not in message and "CONV_2D" not in message
+    assert "free batch dimension" in capsys.readouterr().err

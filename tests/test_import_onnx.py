@@ -13,8 +13,8 @@ from onnx_models import node, qdq_model, rand, save
 
 from mcuforge.errors import MfError
 from mcuforge.importers import load_model
-from mcuforge.importers.layout import from_ir_layout, to_ir_layout
 from mcuforge.ir.graph import Graph
+from mcuforge.ir.layout import from_ir_layout, to_ir_layout
 from mcuforge.reference import run
 
 
@@ -263,21 +263,42 @@ def test_unsupported_ops_listed_together(tmp_path: Path) -> None:
     message = str(e.value)
     assert "2 unsupported node(s)" in message
     assert "'cos_e' (ai.onnx::Cos, opset 17)" in message and "'sin_y' (ai.onnx::Sin, opset 17)" in message
-    assert "supported ops: Abs, Add, AveragePool" in message
+    assert "Add" not in message and "`mcuforge ops`" in message
 
 
-def test_symbolic_batch_needs_input_shape(tmp_path: Path) -> None:
+def test_many_unsupported_nodes_are_listed_once_per_kind(tmp_path: Path) -> None:
+    nodes = [node("Cos", ["x" if i == 0 else f"e{i - 1}"], [f"e{i}"]) for i in range(20)]
+    nodes.append(node("Sin", ["e19"], ["y"]))
+    path = save(tmp_path, nodes, {"x": [1, 4]}, ["y"], {})
+    with pytest.raises(MfError) as e:
+        load_model(path)
+    message = str(e.value)
+    assert "21 unsupported node(s): 'cos_e0', 'cos_e1'" in message
+    assert "'cos_e7' and 12 more (ai.onnx::Cos, opset 17); 'sin_y' (ai.onnx::Sin, opset 17)" in message
+    assert message.count("cos_e") == 8 and "\n" not in message
+
+
+def test_symbolic_batch_becomes_one_with_a_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     nodes = [node("Conv", ["x", "w"], ["c"]), node("Flatten", ["c"], ["y"])]
     path = save(tmp_path, nodes, {"x": ["batch", 3, 4, 4]}, ["y"], {"w": rand(2, 3, 3, 3)})
-    with pytest.raises(MfError, match=r"input 'x' dimension 0 is dynamic \('batch'\); "
-                                      r"fix it with --input-shape x=1,3,4,4"):
-        load_model(path)
+    assert load_model(path).tensors["x"].shape == (1, 4, 4, 3)
+    note = capsys.readouterr().err.strip().splitlines()
+    assert len(note) == 1 and "input 'x' has a free batch dimension ('batch')" in note[0]
     graph = compare(path, {"x": rand(2, 3, 4, 4, scale=1)}, {"x": (2, 3, 4, 4)})
     assert graph.tensors["x"].shape == (2, 4, 4, 3)
     with pytest.raises(MfError, match="does not fit the model's shape"):
         load_model(path, {"x": (1, 3, 5, 5)})
     with pytest.raises(MfError, match="the model's inputs are: x"):
         load_model(path, {"image": (1, 3, 4, 4)})
+
+
+def test_other_dynamic_dims_need_input_shape(tmp_path: Path) -> None:
+    nodes = [node("Conv", ["x", "w"], ["y"])]
+    path = save(tmp_path, nodes, {"x": ["batch", 3, "h", 4]}, ["y"], {"w": rand(2, 3, 3, 3)})
+    with pytest.raises(MfError, match=r"input 'x' dimension 2 is dynamic \('h'\); "
+                                      r"fix it with --input-shape x=1,3,1,4"):
+        load_model(path)
+    assert load_model(path, {"x": (1, 3, 5, 4)}).tensors["x"].shape == (1, 5, 4, 3)
 
 
 def test_initializer_shape_mismatch(tmp_path: Path) -> None:

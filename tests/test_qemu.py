@@ -19,9 +19,9 @@ from tflite_models import converted, keras_zoo
 from mcuforge.cli import main
 from mcuforge.compile import CompileOptions, compile_model
 from mcuforge.errors import MfError
-from mcuforge.firmware import run_on_board
 from mcuforge.importers import load_model
 from mcuforge.quantize.calibration import AccuracyWarning
+from mcuforge.runner import run_on_board
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "compiler" / "mcuforge" / "examples" / "digits_cnn.onnx"

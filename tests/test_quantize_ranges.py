@@ -7,15 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcuforge.quantize.calibration import HIST_BINS, TensorStats
-from mcuforge.quantize.ranges import METHODS, kl, mse, percentile
-from mcuforge.quantize.scheme import (
+from mcuforge.ir.quant_scheme import (
     activation_params,
     bias_values,
     dequantize_values,
     quantize_values,
     weight_params,
 )
+from mcuforge.quantize.calibration import HIST_BINS, TensorStats
+from mcuforge.quantize.ranges import METHODS, kl, mse, percentile
 
 
 def stats_of(x: np.ndarray) -> TensorStats:

@@ -16,7 +16,7 @@ from mcuforge.ir.graph import Shape
 
 if TYPE_CHECKING:
     from mcuforge.compile import CompileOptions
-    from mcuforge.firmware import BoardResult
+    from mcuforge.runner import BoardResult
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
@@ -45,11 +45,31 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     graph = load_model(args.model, parse_input_shapes(args.input_shape))
     summary = summarize(graph)
+    from mcuforge.compile import check_compiles
+
+    for note in check_compiles(graph):  # the checks `compile` makes, so what passes here compiles
+        if not args.json:
+            print(f"mcuforge: note: {note}", file=sys.stderr)
     if args.json:
         json.dump(summary.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print_summary(summary)
+    return 0
+
+
+def cmd_ops(args: argparse.Namespace) -> int:
+    from mcuforge.op_support import all_support, lines, to_json
+
+    importers = [i for i in all_support() if args.importer in (None, i.name)]
+    if args.json:
+        json.dump(to_json(importers), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        try:
+            print("\n".join(lines(importers)).rstrip())
+        except BrokenPipeError:  # `mcuforge ops | head`
+            sys.stderr.close()
     return 0
 
 
@@ -109,7 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                            check=not args.no_check)
         where = "C output"
     else:
-        from mcuforge.firmware import run_on_board
+        from mcuforge.runner import run_on_board
 
         result = run_on_board(args.model, args.input, args.board, _compile_options(args),
                               out_dir=args.keep, check=not args.no_check, profile=args.profile,
@@ -249,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-check", action="store_true", help="skip the bit-exactness check")
     p.add_argument("--keep", metavar="DIR", help="keep the generated C folder in DIR")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("ops", help="the ops each importer supports, with their constraints")
+    p.add_argument("importer", nargs="?", choices=["onnx", "tflite", "keras"], help="only this importer")
+    p.add_argument("--json", action="store_true", help="write the list as JSON to stdout")
+    p.set_defaults(func=cmd_ops)
 
     p = sub.add_parser("boards", help="list the boards --board accepts")
     p.set_defaults(func=cmd_boards)

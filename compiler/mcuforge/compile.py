@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from mcuforge.artifact import Compiled
 from mcuforge.codegen import Program, c_identifier, lower, render
 from mcuforge.errors import MfError
 from mcuforge.importers import load_model
-from mcuforge.ir.graph import Graph, Op, Shape
+from mcuforge.ir.graph import Graph, Op, QuantParams, Shape
 from mcuforge.ir.verify import verify
+from mcuforge.kernels import kernel_label
+from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
 from mcuforge.passes import optimize
 from mcuforge.plan import plan_memory
 from mcuforge.quantize import DEFAULT_METHOD, AccuracyReport, CalibData, Labels, QuantOptions, quantize
@@ -36,16 +40,6 @@ class CompileOptions:
     sparse: bool = False  # bitmap + nonzero values for int8 conv/dense weights where that saves bytes
 
 
-@dataclass
-class Compiled:
-    name: str
-    graph: Graph  # the int8 graph the C code runs (the reference for bit-exactness)
-    program: Program
-    accuracy: AccuracyReport | None
-    report: dict
-    files: dict[str, Path]
-
-
 def is_float_graph(graph: Graph) -> bool:
     return all(t.dtype == "float32" for t in graph.tensors.values() if not t.is_const)
 
@@ -55,12 +49,12 @@ def strip_io_conversions(graph: Graph) -> Graph:
     graph output: the generated header's quantize/dequantize helpers do that work on the host
     side, and the C graph stays int8 end to end. The int8 tensors take over the model's input
     and output names."""
-    for op in [op for op in graph.ops if op.kind == "QUANTIZE" and op.inputs[0] in graph.inputs]:
+    for op in [op for op in graph.ops if op.kind == QUANTIZE.kind and op.inputs[0] in graph.inputs]:
         src, dst = op.inputs[0], op.outputs[0]
         if graph.tensors[src].dtype != "float32" or len(graph.consumers().get(src, [])) != 1:
             continue
         _replace_io(graph, graph.inputs, op, keep=src, take=dst)
-    for op in [op for op in graph.ops if op.kind == "DEQUANTIZE" and op.outputs[0] in graph.outputs]:
+    for op in [op for op in graph.ops if op.kind == DEQUANTIZE.kind and op.outputs[0] in graph.outputs]:
         src, dst = op.inputs[0], op.outputs[0]
         if graph.tensors[src].is_const or src in graph.outputs or src in graph.inputs:
             continue
@@ -82,6 +76,47 @@ def _replace_io(graph: Graph, names: list[str], op: Op, keep: str, take: str) ->
         graph.io_layouts[keep] = layout
 
 
+def calibrate_islands(graph: Graph, calib: object, method: str = "minmax", param: float | None = None,
+                      progress: bool = False) -> list[Op]:
+    """Quantize the float islands left by `close_islands` from calibration data (`calib` as
+    `quantize.calibration.load_calibration` takes it): the graph runs as it is, integer parts
+    and float islands together, in the reference interpreter, and each island tensor without a
+    scale gets `method`'s range over the samples. Returns the ops still float (none unless an
+    op has no integer form)."""
+    from mcuforge.importers.qdq_islands import close_islands
+    from mcuforge.ir.quant_scheme import activation_params
+    from mcuforge.quantize.calibration import collect_stats, load_calibration
+    from mcuforge.quantize.ranges import DEFAULT_PARAM, METHODS, NEEDS_HISTOGRAM
+
+    samples = load_calibration(graph, calib)  # type: ignore[arg-type]
+    stats = collect_stats(graph, samples, histograms=method in NEEDS_HISTOGRAM, progress=progress)
+    choose, p = METHODS[method], DEFAULT_PARAM[method] if param is None else param
+
+    def calibrated(name: str) -> QuantParams | None:
+        s = stats.get(name)
+        return None if s is None else activation_params(*choose(s, p))
+
+    return close_islands(graph, calibrated)
+
+
+def quantize_float_islands(graph: Graph, opts: CompileOptions) -> Graph:
+    """A QDQ model's ops left in float with no scale on their tensors, quantized from --calib
+    (the model's own scales stay); without --calib, an error naming them."""
+    from mcuforge.importers.qdq_islands import describe, float_islands
+
+    islands = float_islands(graph)
+    if not islands:
+        return graph
+    if opts.calib is None:
+        raise MfError(
+            f"{graph.source}: the quantized model leaves {len(islands)} op(s) in float without scales: "
+            f"{describe(islands)}; give --calib DATA.npy (samples in the model's own input layout) to "
+            "quantize them, the model's own scales are kept"
+        )
+    calibrate_islands(graph, opts.calib, opts.method, opts.param, opts.progress)
+    return graph
+
+
 def to_int8(graph: Graph, opts: CompileOptions) -> tuple[Graph, AccuracyReport | None]:
     if is_float_graph(graph):
         if opts.calib is None:
@@ -93,11 +128,51 @@ def to_int8(graph: Graph, opts: CompileOptions) -> tuple[Graph, AccuracyReport |
                              progress=opts.progress)
         int_graph, accuracy = quantize(graph, opts.calib, qopts, opts.eval_data)
         return strip_io_conversions(int_graph), accuracy
+    graph = quantize_float_islands(graph, opts)
     wide = sorted(n for n, t in graph.tensors.items() if t.dtype == "int16" and not t.is_const)
     if wide:
         raise MfError(f"{graph.source}: int16 activations ('{wide[0]}' and {len(wide) - 1} more, 16x8 mode) "
                       "run only in the reference, the C runtime is int8-only; quantize with --mode int8")
     return strip_io_conversions(optimize(graph)), None
+
+
+def check_compiles(graph: Graph) -> list[str]:
+    """What `compile` checks after import, for `inspect`, which has no calibration data: the
+    graph is quantized (a float model, or the float islands of a QDQ model) with placeholder
+    ranges, which give every tensor the dtype and layout the real ranges would, and lowered to
+    kernel calls. MfError as `compile` would raise it; notes on what compiling will need."""
+    from mcuforge.importers.qdq_islands import close_islands, describe, float_islands
+    from mcuforge.ir.quant_scheme import activation_params
+    from mcuforge.quantize.calibration import TensorStats
+    from mcuforge.quantize.quantizer import QuantConfig, check_float, quantize_graph
+
+    notes = []
+    g = copy.deepcopy(graph)
+    if is_float_graph(g):
+        check_float(g)
+        g = optimize(g)
+        stats = {n: TensorStats(-1.0, 1.0) for n, t in g.tensors.items() if not t.is_const}
+        g = strip_io_conversions(quantize_graph(g, stats, QuantConfig()))
+    else:
+        islands = float_islands(g)
+        if islands:
+            notes.append(f"the quantized model leaves {describe(islands)} in float without scales: "
+                         "compiling needs --calib")
+            close_islands(g, lambda name: activation_params(-1.0, 1.0))
+        g, _ = to_int8(g, CompileOptions())
+    lowered(g, "check")
+    return notes
+
+
+def lowered(graph: Graph, name: str, alignment: int = 16) -> Program:
+    """`lower`, with the model file named in its refusals (a kernel that cannot take a shape)."""
+    try:
+        return lower(graph, name, alignment)
+    except MfError as e:
+        source = graph.source or ""
+        if source and not str(e).startswith(source):
+            raise MfError(f"{source}: {e}") from None
+        raise
 
 
 def encode_for(graph: Graph, int_graph: Graph, opts: CompileOptions) -> tuple[Graph, list[dict]]:
@@ -131,7 +206,7 @@ model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> C
     int_graph, accuracy = to_int8(graph, opts)
     int_graph, encoding = encode_for(graph, int_graph, opts)
     int_graph, sparse = sparse_for(int_graph, opts)
-    program = lower(int_graph, name, opts.alignment)
+    program = lowered(int_graph, name, opts.alignment)
     out = Path(out_dir)
     files = render(int_graph, program, name, out, str(model))
     report = build_report(int_graph, program, name, str(model), accuracy)
@@ -157,7 +232,8 @@ def build_report(graph: Graph, program: Program, name: str, source: str,
     for step, op in zip(program.steps, graph.ops):
         ops.append({
             "index": step.index, "name": op.name, "kind": op.kind,
-            "kernel": step.call.kernel if step.call else "alias" if step.inputs[0] == step.output else "copy",
+            "kernel": (kernel_label(step.call) if step.call
+                       else "alias" if step.inputs[0] == step.output else "copy"),
             "inputs": [list(graph.tensors[n].shape) for n in op.inputs
                        if n and not graph.tensors[n].is_const],
             "outputs": [list(graph.tensors[n].shape) for n in op.outputs],

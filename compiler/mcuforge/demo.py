@@ -15,13 +15,12 @@ import numpy as np
 from rich.console import Console
 
 from mcuforge.compile import CompileOptions
-from mcuforge.firmware import run_on_board
 from mcuforge.importers import load_model
 from mcuforge.passes import optimize
 from mcuforge.quantize.calibration import load_calibration
 from mcuforge.reference.interpreter import run
 from mcuforge.report import make_console, print_compile_report, print_summary
-from mcuforge.runner import run_model
+from mcuforge.runner import run_model, run_on_board
 from mcuforge.summary import summarize
 
 EXAMPLE = Path(__file__).resolve().parent / "examples" / "digits_cnn.onnx"

@@ -5,6 +5,10 @@ kernel's name and the values of its parameter structs (runtime_c/include/mf_nn.h
 way TFLite Micro's prepare functions compute them, so that the C kernel is bit-exact with the
 integer reference (`ref_int`). Codegen renders these values from templates; the host tests pass
 them through ctypes. Shapes are 4-D NHWC (lower ranks padded with leading 1s).
+
+The C interface of each kernel (argument order, struct fields and their C types, scratch,
+in-place rule, variants) is its spec in mcuforge.kernels; `kernel_call` checks every binding's
+values against it, so a missing or extra field is a compile-time error, never a zero in C.
 """
 
 from __future__ import annotations
@@ -16,13 +20,16 @@ from typing import Any
 import numpy as np
 
 from mcuforge.ir.graph import Tensor
+from mcuforge.kernels import SPECS, check_call
+from mcuforge.kernels.convolution import conv_kernel
+from mcuforge.kernels.fully_connected import fc_kernel
 from mcuforge.ops import div as div_op  # elementwise-ops
 from mcuforge.ops import elementwise, packed_weights
 from mcuforge.ops import log_softmax as log_softmax_op  # elementwise-ops
 from mcuforge.ops import minimum_maximum as minimum_maximum_op  # elementwise-ops
 from mcuforge.ops.common import quantized_activation_range
 from mcuforge.ops.pad import quantized_pad_value
-from mcuforge.ops.registry import Ctx, lookup
+from mcuforge.ops.registry import REGISTRY, Ctx, lookup
 from mcuforge.reference import qmath
 
 Dims = tuple[int, int, int, int]
@@ -31,16 +38,14 @@ RealMultipliers = Callable[[float, float, float, int], tuple[float, float, float
 
 ADD_LEFT_SHIFT = elementwise.LEFT_SHIFT["int8"]  # TFLite's headroom for int8 ADD/SUB (20)
 SOFTMAX_DIFF_BITS = 5  # integer bits of softmax's scaled differences (kScaledDiffIntegerBits)
-LUT_KINDS = ("LOGISTIC", "TANH", "HARD_SWISH", "LEAKY_RELU", "CLAMP", "QUANTIZE",
-             # elementwise-ops
-             "ABS", "NEG", "EXP", "LOG", "SQRT", "POW", "HARD_SIGMOID", "GELU", "ELU", "ERF", "SILU",
-             "SOFTPLUS", "MISH")
 
 
 @dataclass
 class KernelCall:
     """`kernel` is the C function; `params` the scalar fields of its parameter structs, by C
-    field name; `arrays` per-channel tables and lookup tables; `dims` the mf_dims arguments."""
+    field name (`act_min`/`act_max` for the activation), and its scalar arguments; `arrays`
+    per-channel tables and lookup tables; `dims` the mf_dims arguments. `kernel_call` checks
+    all three against the kernel's spec (mcuforge.kernels)."""
 
     kernel: str
     params: dict[str, Any] = field(default_factory=dict)
@@ -110,10 +115,9 @@ def conv_2d(ctx: Ctx) -> KernelCall:
     params, arrays = _weighted(ctx, w.shape[0])
     pt, pl, _, _ = a["pads"]
     params.update(stride=tuple(a["strides"]), padding=(pt, pl), dilation=tuple(a["dilations"]))
-    pointwise = w.shape[1:3] == (1, 1) and tuple(a["strides"]) == (1, 1) and not any(a["pads"])
-    kernel = "mf_convolve_1x1_s8" if pointwise else "mf_convolve_s8"
+    kernel = conv_kernel(w.shape, tuple(a["strides"]), tuple(a["pads"]), a.get("weight_encoding"))
     if a.get("weight_encoding"):
-        kernel = "mf_convolve_" + _packed(ctx, w, params, arrays)
+        _packed(ctx, w, params, arrays)
     else:
         assert w.data is not None
         _fold_input_offset(ctx, arrays, params["input_offset"], w.data.sum(axis=(1, 2, 3), dtype=np.int64))
@@ -122,26 +126,24 @@ def conv_2d(ctx: Ctx) -> KernelCall:
     return KernelCall(kernel, params, arrays, dims)
 
 
-def _packed(ctx: Ctx, w: Tensor, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
-    """The packed filter of an op with a weight_encoding (ops/packed_weights.py) as call arrays;
-    returns the kernel suffix, "s4", "cb4" or "sparse_s8" (mask and nonzero values)."""
+def _packed(ctx: Ctx, w: Tensor, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """The packed filter of an op with a weight_encoding (ops/packed_weights.py) as call arrays
+    (and the mask of the nonzero values for "sparse", the codebook for "cb4")."""
     assert w.data is not None and w.quant is not None
     if np.any(w.quant.zero_point != 0):
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': packed ({ctx.op.attrs['weight_encoding']}) "
                          "weights must be symmetric")
     if ctx.op.attrs["weight_encoding"] == "sparse":
         arrays["mask"], arrays["filter"] = packed_weights.pack_sparse(w.data)
-        return "sparse_s8"
+        return
     try:
         packed, book = packed_weights.packed_filter(w.data, ctx.op.attrs)
     except ValueError as e:
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': {e}") from None
     arrays["filter"] = packed
-    if book is None:
-        return "s4"
-    arrays["codebook"] = book.reshape(-1)
-    params["codebook_per_channel"] = int(book.ndim == 2)
-    return "cb4"
+    if book is not None:
+        arrays["codebook"] = book.reshape(-1)
+        params["codebook_per_channel"] = int(book.ndim == 2)
 
 
 def depthwise_conv_2d(ctx: Ctx) -> KernelCall:
@@ -172,13 +174,12 @@ def fully_connected(ctx: Ctx) -> KernelCall:
                   batches=int(np.prod(x.shape[:-1], dtype=np.int64)), accum_depth=int(w.shape[1]),
                   output_depth=int(w.shape[0]))
     if ctx.op.attrs.get("weight_encoding"):
-        suffix = _packed(ctx, w, params, arrays)
+        _packed(ctx, w, params, arrays)
     else:  # sum (x + off) * (w + f_off) = sum x * w + f_off * sum x + off * (sum w + depth * f_off)
         assert w.data is not None
-        suffix = "s8"
         sums = w.data.sum(axis=1, dtype=np.int64) + int(w.shape[1]) * params["filter_offset"]
         _fold_input_offset(ctx, arrays, params["input_offset"], sums)
-    return KernelCall(f"mf_fully_connected_{suffix}", params, arrays)
+    return KernelCall(fc_kernel(ctx.op.attrs.get("weight_encoding")), params, arrays)
 
 
 # -- pooling and reductions ----------------------------------------------------------------------
@@ -272,8 +273,8 @@ def prelu(ctx: Ctx) -> KernelCall:
     params = {"input_offset": -zi, "alpha_offset": -za, "output_offset": zo,
               "identity_multiplier": m1, "identity_shift": sh1, "alpha_multiplier": m2,
               "alpha_shift": sh2, "act_min": -128, "act_max": 127}
-    arrays = {} if alpha.data is None else {"alpha": alpha.data.astype(np.int8)}
-    return KernelCall("mf_prelu_s8", params, arrays,
+    # A constant alpha is a data input like a computed one (codegen stores it once).
+    return KernelCall("mf_prelu_s8", params, {},
                       {"input": dims4(x.shape), "alpha": dims4(alpha.shape)})
 
 
@@ -371,15 +372,20 @@ def transpose(ctx: Ctx) -> KernelCall:
     return KernelCall("mf_transpose_s8", {"perm": perm}, {}, {"input": dims4(x.shape)})
 
 
-# Kernels whose output may overwrite an input of the output's shape (mf_nn.h says which).
-IN_PLACE_KERNELS = frozenset({
-    "mf_lut_s8", "mf_elementwise_add_s8", "mf_elementwise_sub_s8", "mf_elementwise_mul_s8",
-    "mf_elementwise_maximum_s8", "mf_elementwise_minimum_s8", "mf_elementwise_div_s8",  # elementwise-ops
-})
+# Temporary path for kernels bound the old way, without a spec in mcuforge.kernels: their
+# values go unchecked, their C comes from a macro of the kernel's name in
+# templates/kernels.c.j2, their scratch from runtime_buffers.LEGACY_SCRATCH and their in-place
+# rule from LEGACY_IN_PLACE. Every kernel here should get a spec (README "Adding a kernel")
+# and leave this list; tests/test_kernel_specs.py checks the path still works while it exists.
+LEGACY_KERNELS: frozenset[str] = frozenset()
+LEGACY_IN_PLACE: frozenset[str] = frozenset()
+
+# Kernels whose output may overwrite an input of the output's shape (their spec says so).
+IN_PLACE_KERNELS = frozenset({name for name, spec in SPECS.items() if spec.in_place}) | LEGACY_IN_PLACE
 
 
 def _lut_kinds() -> dict[str, Callable[[Ctx], KernelCall]]:
-    return dict.fromkeys(LUT_KINDS, lut)
+    return {kind: lut for kind, opdef in REGISTRY.items() if opdef.lut}
 
 
 BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
@@ -421,4 +427,13 @@ def kernel_call(ctx: Ctx) -> KernelCall:
     if wrong:
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': the mf_nn kernels take int8 tensors, "
                          f"got {', '.join(wrong)}")
-    return binding(ctx)
+    call = binding(ctx)
+    if call.kernel in SPECS:
+        try:
+            check_call(call)
+        except ValueError as e:
+            raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': {e}") from None
+    elif call.kernel not in LEGACY_KERNELS:
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': kernel {call.kernel} has no spec in "
+                         "mcuforge.kernels (nor a LEGACY_KERNELS entry)")
+    return call

@@ -1,8 +1,10 @@
-"""`mcuforge run`: compile, build, run the C on every sample, and check it against the
-integer reference interpreter byte for byte."""
+"""`mcuforge run`: compile, build, run the C on every sample (on the host, or on a QEMU board),
+and check it against the integer reference interpreter byte for byte. A driver: it wires the
+compiler (mcuforge.compile), the host build and the firmware stage together."""
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +14,12 @@ import numpy as np
 from mcuforge.build import build_host, run_host
 from mcuforge.compile import Compiled, CompileOptions, compile_model
 from mcuforge.errors import MfError
-from mcuforge.importers.layout import from_ir_layout, to_ir_layout
+from mcuforge.firmware.boards import HOST, load_board
+from mcuforge.firmware.build import Firmware, require_toolchain
+from mcuforge.firmware.qemu import outputs_array, require_qemu, run_qemu
+from mcuforge.firmware.run import make_firmware, to_instructions
 from mcuforge.ir.graph import Graph
+from mcuforge.ir.layout import from_ir_layout, to_ir_layout
 from mcuforge.ops.quantize import affine_quantize
 from mcuforge.quantize.accuracy import dequantize
 from mcuforge.reference.interpreter import run
@@ -25,6 +31,18 @@ class RunResult:
     raw: dict[str, np.ndarray]  # int8 outputs per output name, model layout, (N, ...)
     outputs: dict[str, np.ndarray]  # dequantized float32, model layout
     mismatches: dict[str, int] = field(default_factory=dict)  # output -> samples that differ
+    samples: int = 0
+
+
+@dataclass
+class BoardResult:
+    compiled: Compiled
+    firmware: Firmware
+    raw: dict[str, np.ndarray]  # int8 outputs per output name, model layout, (N, ...)
+    outputs: dict[str, np.ndarray]  # dequantized float32, model layout
+    instructions: list[int]  # per sample: instructions (QEMU) of one inference
+    layer_instructions: list[dict[int, int]] = field(default_factory=list)  # per sample (--profile)
+    mismatches: dict[str, int] = field(default_factory=dict)
     samples: int = 0
 
 
@@ -120,3 +138,33 @@ def compare_with_reference(
             if not np.array_equal(ref[o].reshape(c_out[o][i].shape), c_out[o][i]):
                 bad[o] += 1
     return {o: k for o, k in bad.items() if k}
+
+
+def run_on_board(model: str | Path, inputs: str | Path | np.ndarray | dict[str, np.ndarray], board: str,
+                 opts: CompileOptions | None = None, out_dir: str | Path | None = None, check: bool = True,
+                 profile: bool = False, timeout: float = 300) -> BoardResult:
+    """Compile `model`, build its firmware for a QEMU `board` with `inputs` embedded, run it, and
+    compare every output with the integer reference. Instruction counts come from -icount."""
+    b = load_board(board)
+    if not b.qemu_machine:
+        raise MfError(f"board {b.name} has no QEMU machine: `mcuforge compile --board {b.name}` builds "
+                      "its firmware, which runs on the board itself")
+    require_toolchain()
+    require_qemu()
+    opts = dataclasses.replace(opts or CompileOptions(), board=HOST)
+    with tempfile.TemporaryDirectory(prefix="mcuforge-fw-") as tmp:
+        folder = Path(out_dir) if out_dir else Path(tmp)
+        compiled = compile_model(model, folder, opts)
+        g = compiled.graph
+        q = quantized_inputs(g, load_samples(inputs, g))
+        _, fw = make_firmware(compiled, b, q, folder, profile=profile)
+        run = run_qemu(fw.elf, b, timeout)
+    n = len(next(iter(q.values())))
+    out_sizes = [g.tensors[o].size for o in g.outputs]
+    per_sample = outputs_array(run, sum(out_sizes))
+    if len(per_sample) != n:
+        raise RuntimeError(f"the firmware ran {len(per_sample)} of {n} samples")
+    raw, outputs, mismatches = decode_outputs(g, q, per_sample, check)
+    layers = [{k: to_instructions(v, b) for k, v in d.items()} for d in run.layer_ticks] if profile else []
+    return BoardResult(compiled, fw, raw, outputs, [to_instructions(t, b) for t in run.ticks], layers,
+                       mismatches, samples=n)

@@ -9,8 +9,6 @@ import numpy as np
 from mcuforge.ir.graph import Graph, Op, Tensor
 from mcuforge.ops.registry import lookup
 
-BIAS_INPUT = {"CONV_2D": 2, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 2}
-
 
 @dataclass
 class OpRow:
@@ -41,14 +39,15 @@ class ModelSummary:
 
 
 def int8_weight_bytes(graph: Graph, op: Op) -> int:
-    """Bytes of an op's constants once quantized: int8 weights, int32 biases."""
+    """Bytes of an op's constants once quantized: int8 weights, int32 biases (`OpDef.bias_input`)."""
+    bias_input = lookup(op.kind).bias_input
     total = 0
     for i, name in enumerate(op.inputs):
         t = graph.tensors.get(name) if name else None
         if t is None or not t.is_const:
             continue
         if t.dtype == "float32":
-            total += t.size * (4 if BIAS_INPUT.get(op.kind) == i else 1)
+            total += t.size * (4 if bias_input == i else 1)
         else:
             total += t.nbytes
     return total

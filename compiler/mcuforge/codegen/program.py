@@ -53,7 +53,7 @@ class Program:
 def check_bindable(graph: Graph) -> None:
     from mcuforge.kernel_params import BINDINGS
 
-    missing = [op for op in graph.ops if op.kind != "RESHAPE" and op.kind not in BINDINGS]
+    missing = [op for op in graph.ops if not lookup(op.kind).alias and op.kind not in BINDINGS]
     not_int8 = [op for op in graph.ops for t in graph.op_outputs(op) if t.dtype != "int8"]
     if missing:
         listing = ", ".join(f"{op.kind} '{c_text(op.name)}'" for op in missing)
@@ -69,7 +69,7 @@ def lower(graph: Graph, prefix: str, alignment: int = 16, algorithm: str = "best
     calls: dict[int, KernelCall] = {}
     scratch: dict[int, int] = {}
     for i, op in enumerate(graph.ops):
-        if op.kind == "RESHAPE":
+        if lookup(op.kind).alias:
             continue
         try:
             calls[i] = kernel_call(Ctx.of(graph, op))
@@ -113,7 +113,7 @@ def _const(consts: dict[str, ConstArray], symbol: str, values: np.ndarray) -> Co
 def _step(graph: Graph, op: Op, index: int, call: KernelCall | None, offsets: dict[str, int],
           prefix: str, consts: dict[str, ConstArray]) -> Step:
     out = op.outputs[0]
-    data_inputs = [n for j, n in enumerate(op.inputs) if n and (j == 0 or op.kind in _DATA_OPERANDS)]
+    data_inputs = [n for j, n in enumerate(op.inputs) if n and (j == 0 or lookup(op.kind).data_operands)]
     step = Step(
         index=index, kind=op.kind, label=c_text(op.name), call=call,
         inputs=[_pointer(graph, n, offsets, f"{prefix}_op{index}_input{j}", consts)
@@ -132,10 +132,5 @@ def _step(graph: Graph, op: Op, index: int, call: KernelCall | None, offsets: di
         step.macs = lookup(op.kind).macs(op, ins, [graph.tensors[o].shape for o in op.outputs])
     return step
 
-
-# Ops all of whose inputs are data the kernel reads by pointer (weights and biases travel as
-# constant arrays of the call instead).
-_DATA_OPERANDS = frozenset({"ADD", "SUB", "MUL", "CONCATENATION", "PRELU",
-                            "MAXIMUM", "MINIMUM", "DIV"})  # elementwise-ops
 
 __all__ = ["ConstArray", "Program", "Step", "dims4", "lower"]

@@ -1,5 +1,6 @@
 """Store an int8 graph's weights at 4 bits: the data-free step between quantization and code
-generation. `encode_weights` re-quantizes CONV_2D and FULLY_CONNECTED weights as symmetric
+generation. `encode_weights` re-quantizes the weights of each op whose kernels take the format
+(`OpDef.weight_formats`: CONV_2D, FULLY_CONNECTED) as symmetric
 per-channel int4 or as a 16-entry int8 codebook (k-means, one codebook per layer or per output
 channel), re-quantizes their biases to the new weight scales, and marks the op with
 `weight_encoding` so lowering packs the filter (mcuforge.ops.packed_weights) and picks the
@@ -19,12 +20,12 @@ import numpy as np
 
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Graph, Op, QuantParams
+from mcuforge.ir.quant_scheme import bias_values
 from mcuforge.ops import packed_weights as pw
-from mcuforge.quantize.scheme import bias_values
+from mcuforge.ops.registry import lookup
 
 from .kmeans import kmeans_1d
 
-ENCODABLE = ("CONV_2D", "FULLY_CONNECTED")
 FloatWeights = dict[str, tuple[np.ndarray, np.ndarray | None]]  # op name -> (weights, bias)
 
 
@@ -40,15 +41,20 @@ class EncodingNote:
 
 
 def float_weights(graph: Graph) -> FloatWeights:
-    """Float weights and biases of the weighted ops of an optimized float graph, by op name."""
+    """Float weights and biases of the ops that can store 4-bit weights in an optimized float
+    graph, by op name."""
     out: FloatWeights = {}
     for op in graph.ops:
-        if op.kind in ENCODABLE:
+        if _encodable(op.kind):
             w = graph.tensors[op.inputs[1]].data
             b = graph.tensors[op.inputs[2]].data if len(op.inputs) > 2 and op.inputs[2] else None
             if w is not None:
                 out[op.name] = (np.asarray(w, np.float64), None if b is None else np.asarray(b, np.float64))
     return out
+
+
+def _encodable(kind: str) -> bool:
+    return any(e in lookup(kind).weight_formats for e in pw.ENCODINGS)
 
 
 def encode_weights(graph: Graph, encoding: str, floats: FloatWeights | None = None, clusters: int = 16,
@@ -60,11 +66,12 @@ def encode_weights(graph: Graph, encoding: str, floats: FloatWeights | None = No
     g = copy.deepcopy(graph)
     notes = []
     for op in g.ops:
-        if op.kind in ENCODABLE and g.tensors[op.inputs[1]].is_const:
+        if encoding in lookup(op.kind).weight_formats and g.tensors[op.inputs[1]].is_const:
             notes.append(_encode_op(g, op, encoding, (floats or {}).get(op.name), clusters, per_channel))
-        elif op.kind == "DEPTHWISE_CONV_2D":
+        elif 1 in lookup(op.kind).weight_axes:
             n = g.tensors[op.inputs[1]].size
-            notes.append(EncodingNote(op.name, op.kind, "int8", n, n, n, "no 4-bit depthwise kernel"))
+            kind = op.kind.split("_")[0].lower()  # DEPTHWISE_CONV_2D -> depthwise
+            notes.append(EncodingNote(op.name, op.kind, "int8", n, n, n, f"no 4-bit {kind} kernel"))
     g.prune_unused_tensors()
     return g, notes
 

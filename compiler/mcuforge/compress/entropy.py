@@ -12,8 +12,7 @@ import numpy as np
 
 from mcuforge.ir.graph import Graph
 from mcuforge.ops import packed_weights as pw
-
-WEIGHTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+from mcuforge.ops.registry import lookup
 
 
 def huffman_bits(values: np.ndarray) -> int:
@@ -46,7 +45,7 @@ class EntropyRow:
 def entropy_report(graph: Graph) -> list[EntropyRow]:
     rows = []
     for op in graph.ops:
-        if op.kind not in WEIGHTED or not graph.tensors[op.inputs[1]].is_const:
+        if 1 not in lookup(op.kind).weight_axes or not graph.tensors[op.inputs[1]].is_const:
             continue
         w = graph.tensors[op.inputs[1]].data
         assert w is not None

@@ -1,9 +1,9 @@
 """Sparse storage of int8 weights with many zeros (after unstructured pruning): the data-free
-step between quantization and code generation, after any 4-bit encoding. Each CONV_2D and
-FULLY_CONNECTED layer still stored as int8 gets the bitmap + nonzero-values format
-(mcuforge.ops.packed_weights.pack_sparse, the mf_*_sparse_s8 kernels) exactly when that takes
-fewer flash bytes than the dense filter; otherwise it keeps the dense format, and its note says
-so with both sizes.
+step between quantization and code generation, after any 4-bit encoding. Each layer whose
+kernels take sparse weights ("sparse" in `OpDef.weight_formats`) still stored as int8 gets the
+bitmap + nonzero-values format (mcuforge.ops.packed_weights.pack_sparse, the mf_*_sparse_s8
+kernels) exactly when that takes fewer flash bytes than the dense filter; otherwise it keeps the
+dense format, and its note says so with both sizes.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import numpy as np
 
 from mcuforge.ir.graph import Graph, Op
 from mcuforge.ops import packed_weights as pw
+from mcuforge.ops.registry import lookup
 
-SPARSE_KINDS = ("CONV_2D", "FULLY_CONNECTED")
 NOTE_SPARSITY = 0.1  # below this fraction of zeros, a dense layer is not worth a note
 
 
@@ -52,13 +52,19 @@ def sparse_weights(graph: Graph) -> tuple[Graph, list[SparseNote]]:
         w_t = g.tensors[op.inputs[1]] if len(op.inputs) > 1 and op.inputs[1] else None
         if w_t is None or not w_t.is_const or w_t.data is None or op.attrs.get("weight_encoding"):
             continue
-        if op.kind in SPARSE_KINDS:
+        opdef = lookup(op.kind)
+        if "sparse" in opdef.weight_formats:
             notes.append(_decide(op, w_t.data, w_t.quant is not None and bool(np.any(w_t.quant.zero_point))))
-        elif op.kind == "DEPTHWISE_CONV_2D":
+        elif 1 in opdef.weight_axes:
             n = w_t.size
             notes.append(SparseNote(op.name, op.kind, n, int(np.count_nonzero(w_t.data == 0)), n, None,
-                                    "dense", "no sparse depthwise kernel"))
+                                    "dense", f"no sparse {_short_kind(op.kind)} kernel"))
     return g, notes
+
+
+def _short_kind(kind: str) -> str:
+    """DEPTHWISE_CONV_2D -> "depthwise", for notes."""
+    return kind.split("_")[0].lower()
 
 
 def _decide(op: Op, w: np.ndarray, asymmetric: bool) -> SparseNote:

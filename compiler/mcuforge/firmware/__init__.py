@@ -3,12 +3,14 @@ a harness that runs the model on embedded test vectors), cross builds with a mem
 check, and runs under QEMU with deterministic instruction counts.
 
     make_firmware(compiled, "mps2-an386", inputs)   -> project folder + ELF + memory use
-    run_on_board(model, inputs, "mps2-an386")       -> outputs, instructions per inference
+
+Running a model on a board and checking its outputs (`run_on_board`) is the driver's:
+mcuforge.runner. This stage takes the compiled artifact (mcuforge.artifact.Compiled) and never
+imports the compiler driver.
 """
 
 from mcuforge.firmware.boards import HOST, Board, list_boards, load_board
 from mcuforge.firmware.build import Firmware, build_firmware
-from mcuforge.firmware.run import BoardResult, make_firmware, run_on_board
+from mcuforge.firmware.run import make_firmware
 
-__all__ = ["HOST", "Board", "BoardResult", "Firmware", "build_firmware", "list_boards", "load_board",
-           "make_firmware", "run_on_board"]
+__all__ = ["HOST", "Board", "Firmware", "build_firmware", "list_boards", "load_board", "make_firmware"]

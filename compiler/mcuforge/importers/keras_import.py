@@ -12,6 +12,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import sys
 import warnings
 from collections.abc import Iterator, Mapping
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mcuforge.errors import MfError
+from mcuforge.importers.notes import note_free_batch
 from mcuforge.importers.tflite_import import import_tflite_bytes
 from mcuforge.ir.graph import Graph, Shape
 
@@ -26,10 +28,103 @@ from mcuforge.ir.graph import Graph, Shape
 def import_keras(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
     """`input_shapes` are keyed by the Keras input names; a missing batch size is 1."""
     path = Path(path)
-    with quiet_tensorflow():
+    free: list[str] = []
+    refusal = ""
+    with quiet_tensorflow():  # which silences stderr: the notes are printed after it
         model = load_keras(path)
-        data = keras_to_tflite(fixed_batch(model, input_shapes, path), path)
+        data = keras_to_tflite(fixed_batch(model, input_shapes, path, free), path)
+        unsupported = unsupported_tflite_ops(data, str(path))
+        if unsupported:
+            try:
+                refusal = _refusal(model, input_shapes, path, unsupported)
+            except Exception:  # the tagged reconversion failed: name the converter's ops instead
+                kinds = sorted({kind for _, kind in unsupported})
+                refusal = (f"the model converts to TFLite ops mcuforge does not support: {', '.join(kinds)}; "
+                           "`mcuforge ops` lists what each importer supports")
+    for name in free:
+        note_free_batch(path, name, "None")
+    if refusal:
+        raise MfError(f"{path}: {refusal}")
     return import_tflite_bytes(data, {}, str(path))
+
+
+# -- refusals in the Keras model's own terms ----------------------------------------------------
+
+TAG = re.compile(r"mflayer(\d+)x")
+
+
+def unsupported_tflite_ops(data: bytes, source: str) -> list[tuple[int, str]]:
+    """(operator index, builtin name) of each op of a TFLite flatbuffer no converter takes."""
+    from mcuforge.importers import tflite_import
+    from mcuforge.importers.tflite_ops import CONVERTERS
+
+    model = tflite_import._parse(data, source)
+    ops = model.subgraphs[0].operators or []
+    kinds = [tflite_import._builtin(model, fop) for fop in ops]
+    return [(i, (custom and f"CUSTOM '{custom}'") or builtin)
+            for i, (builtin, _, custom) in enumerate(kinds) if builtin not in CONVERTERS]
+
+
+def _refusal(model: Any, input_shapes: Mapping[str, Shape], path: Path,
+             unsupported: list[tuple[int, str]]) -> str:
+    """The refusal naming Keras layers: the model is converted once more with every layer renamed
+    to a tag (TensorFlow derives TFLite tensor names from layer names, uniquified in ways that
+    make the real names ambiguous), and each unsupported op is traced to the tagged layer in its
+    output tensor names; an op named after no layer (a model output) goes to the output layer."""
+    layers = _all_layers(model)
+    originals = [layer.name for layer in layers]
+    try:
+        for i, layer in enumerate(layers):
+            _set_name(layer, f"mflayer{i}x")
+        data = keras_to_tflite(fixed_batch(model, input_shapes, path), path)
+    finally:
+        for layer, name in zip(layers, originals, strict=True):
+            _set_name(layer, name)
+    from mcuforge.importers import tflite_import
+
+    fmodel = tflite_import._parse(data, str(path))
+    sub = fmodel.subgraphs[0]
+    output_layers = [_output_layer(t, originals, layers) for t in model.outputs]
+    outputs = set(sub.outputs)
+    by_layer: dict[str, list[str]] = {}
+    for index, kind in unsupported:
+        fop = sub.operators[index]
+        names = [sub.tensors[o].name.decode() for o in fop.outputs if o >= 0]
+        tags = [int(m) for n in names for m in TAG.findall(n.split(";")[0])]
+        if tags:
+            layer = originals[tags[-1]]
+        elif outputs & set(fop.outputs) and output_layers:
+            layer = output_layers[list(sub.outputs).index(min(outputs & set(fop.outputs)))]
+        else:
+            layer = names[0] if names else f"operator {index}"
+        by_layer.setdefault(layer, [])
+        if kind not in by_layer[layer]:
+            by_layer[layer].append(kind)
+    listing = ", ".join(f"'{layer}' ({', '.join(kinds)})" for layer, kinds in by_layer.items())
+    return (f"{len(by_layer)} Keras layer(s) become TFLite ops mcuforge does not support: {listing}; "
+            "`mcuforge ops` lists what each importer supports")
+
+
+def _all_layers(model: Any) -> list[Any]:
+    out = []
+    for layer in model.layers:
+        out.append(layer)
+        if hasattr(layer, "layers"):
+            out.extend(_all_layers(layer))
+    return out
+
+
+def _set_name(layer: Any, name: str) -> None:
+    try:
+        layer.name = name
+    except AttributeError:  # tf_keras: a read-only property over _name
+        layer._name = name
+
+
+def _output_layer(tensor: Any, originals: list[str], layers: list[Any]) -> str:
+    history = getattr(tensor, "_keras_history", None)
+    op = getattr(history, "operation", None) or getattr(history, "layer", None)
+    return originals[layers.index(op)] if op in layers else str(getattr(op, "name", "output"))
 
 
 @contextlib.contextmanager
@@ -81,9 +176,11 @@ def load_keras(path: Path) -> Any:
     )
 
 
-def fixed_batch(model: Any, input_shapes: Mapping[str, Shape], path: Path) -> Any:
+def fixed_batch(model: Any, input_shapes: Mapping[str, Shape], path: Path,
+                free: list[str] | None = None) -> Any:
     """The model behind inputs of fully known shape: TensorFlow's converter turns a dynamic batch
-    into SHAPE/STRIDED_SLICE/PACK ops around every Flatten."""
+    into SHAPE/STRIDED_SLICE/PACK ops around every Flatten. The inputs whose free batch became 1
+    are added to `free`."""
     keras = _keras_module(model)
     names = [t.name.split(":")[0] for t in model.inputs]
     unknown = sorted(set(input_shapes) - set(names))
@@ -91,6 +188,9 @@ def fixed_batch(model: Any, input_shapes: Mapping[str, Shape], path: Path) -> An
         raise MfError(f"{path}: --input-shape names {unknown}, the model's inputs are {names}")
     inputs = [keras.Input(batch_shape=_input_shape(path, n, t, input_shapes), name=n)
               for n, t in zip(names, model.inputs, strict=True)]
+    if free is not None:
+        free.extend(n for n, t in zip(names, model.inputs, strict=True)
+                    if n not in input_shapes and tuple(t.shape)[:1] == (None,))
     outputs = model(inputs if len(inputs) > 1 else inputs[0])
     return keras.Model(inputs, outputs)
 

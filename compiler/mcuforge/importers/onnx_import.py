@@ -22,9 +22,11 @@ from onnx import NodeProto, ValueInfoProto, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 from mcuforge.errors import MfError
+from mcuforge.importers.notes import note_free_batch
 from mcuforge.importers.onnx_builder import Builder, Operand, Perm, Value, channels_last, identity
 from mcuforge.importers.onnx_ops import CONST_TABLE, TABLE
 from mcuforge.importers.onnx_qdq import fold_qdq
+from mcuforge.importers.qdq_islands import close_islands
 from mcuforge.ir.graph import Graph, IOLayout, Op, Shape, Tensor
 
 MIN_OPSET = 11
@@ -52,6 +54,7 @@ def import_onnx(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
     for vi in model.graph.output:
         _add_output(b, vi.name)
     fold_qdq(graph, b.weight_quant)
+    close_islands(graph)  # what needs no calibration; `compile` quantizes the rest from --calib
     graph.prune_unused_tensors()
     return graph
 
@@ -109,7 +112,13 @@ def _fix_input_shape(path: Path, vi: ValueInfoProto, given: Shape | None) -> Sha
     if given is None:
         for i, d in enumerate(dims):
             if not d.HasField("dim_value") or d.dim_value <= 0:
-                example = ",".join(str(x.dim_value) if x.HasField("dim_value") else "1" for x in dims)
+                if i == 0 and len(dims) > 1:
+                    note_free_batch(path, vi.name, d.dim_param or "?")
+                    d.Clear()
+                    d.dim_value = 1
+                    continue
+                example = ",".join(str(x.dim_value) if x.HasField("dim_value") and x.dim_value > 0
+                                   else "1" for x in dims)
                 raise MfError(
                     f"{path}: input '{vi.name}' dimension {i} is dynamic ('{d.dim_param or '?'}'); "
                     f"fix it with --input-shape {vi.name}={example}"
@@ -222,6 +231,10 @@ def _convert_nodes(b: Builder, model: onnx.ModelProto, inferred: Mapping[str, Sh
                 unsupported.append(_node_label(model, node))
             continue
         ins = [b.consts.get(n, b.values.get(n)) if n else None for n in node.input]
+        if node.domain in ONNX_DOMAINS and node.op_type in SHAPE_OF:
+            # the shape of a run-time tensor is static here: a constant, and what it feeds folds
+            _bind(b, node, [SHAPE_OF[node.op_type](b, ins[0], **_attrs(node))], inferred)
+            continue
         foldable = node.domain in ONNX_DOMAINS and all(not isinstance(x, Value) for x in ins)
         if not foldable and (node.domain not in ONNX_DOMAINS or node.op_type not in TABLE):
             unsupported.append(_node_label(model, node))
@@ -230,8 +243,36 @@ def _convert_nodes(b: Builder, model: onnx.ModelProto, inferred: Mapping[str, Sh
         outs = _fold(b, model, node, ins) if foldable else _call(b, node, ins)
         _bind(b, node, outs, inferred)
     if unsupported:
-        raise MfError(f"{b.path}: {len(unsupported)} unsupported node(s): {', '.join(unsupported)}; "
-                      f"supported ops: {', '.join(sorted(TABLE))}")
+        raise MfError(f"{b.path}: {len(unsupported)} unsupported node(s): {_listing(unsupported)}; "
+                      "`mcuforge ops` lists the ops each importer supports")
+
+
+def _listing(labels: list[str], per_kind: int = 8) -> str:
+    """Node labels "'name' (domain::Op, opset N)" listed once each, at most `per_kind` per op
+    type (an unrolled recurrent network has hundreds of the same)."""
+    kinds: dict[str, list[str]] = {}
+    for label in labels:
+        name, _, kind = label.rpartition(" (")
+        kinds.setdefault(kind, []).append(name)
+    parts = []
+    for kind, names in kinds.items():
+        more = f" and {len(names) - per_kind} more" if len(names) > per_kind else ""
+        parts.append(f"{', '.join(names[:per_kind])}{more} ({kind}")
+    return "; ".join(parts)
+
+
+def _shape_of(b: Builder, x: Operand, *, start: int = 0, end: int | None = None) -> np.ndarray:
+    shape = b.onnx_shape(x) if isinstance(x, Value) else np.shape(x)
+    return np.array(shape[start:end], dtype=np.int64)
+
+
+def _size_of(b: Builder, x: Operand) -> np.ndarray:
+    shape = b.onnx_shape(x) if isinstance(x, Value) else np.shape(x)
+    return np.array(int(np.prod(shape, dtype=np.int64)), dtype=np.int64)
+
+
+# Ops whose value depends only on their input's (static) shape, folded to constants.
+SHAPE_OF = {"Shape": _shape_of, "Size": _size_of}
 
 
 def _attrs(node: NodeProto) -> dict[str, Any]:
@@ -284,4 +325,4 @@ def _bind(b: Builder, node: NodeProto, outs: list[Operand], inferred: Mapping[st
                 raise b.fail(f"importer bug: output '{name}' has shape {b.onnx_shape(out)}, "
                              f"ONNX infers {expected}")
         elif out is not None:
-            b.consts[name] = out
+            b.consts[name] = np.asarray(out)  # numpy arithmetic on 0-d arrays gives scalars

@@ -32,11 +32,9 @@ def _fold_op(graph: Graph, op: Op, weight_quant: dict[str, QuantParams]) -> None
     producers, consumers = graph.producers(), graph.consumers()
     opdef = lookup(op.kind)
     new_inputs = []
-    for i, name in enumerate(op.inputs):
+    for name in op.inputs:
         t = graph.tensors[name] if name else None
         if t is None or t.is_const:
-            if t is not None and name not in weight_quant and i != opdef.bias_input:
-                return  # a float constant the model did not quantize: leave the op float
             new_inputs.append(name)
             continue
         dq = producers.get(name)
@@ -49,14 +47,41 @@ def _fold_op(graph: Graph, op: Op, weight_quant: dict[str, QuantParams]) -> None
     q = users[0]
     if q.kind != "QUANTIZE" or graph.tensors[q.outputs[0]].dtype != "int8":
         return
+    target = graph.tensors[q.outputs[0]]
+    quant = {**weight_quant, **_own_const_quant(graph, opdef, op.inputs, weight_quant, target)}
     converted: list[str] = []
     for i, name in enumerate(new_inputs):
-        converted.append(_int_const(graph, opdef, i, name, converted, weight_quant))
-    target = graph.tensors[q.outputs[0]]
+        converted.append(_int_const(graph, opdef, i, name, converted, quant))
     if opdef.inputs_share_quant or opdef.out_quant == "same_as_input":
         converted = [_requantized(graph, op, name, target) for name in converted]
     op.inputs = converted
     _take_output(graph, op, q, opdef)
+
+
+def _own_const_quant(graph: Graph, opdef: OpDef, inputs: list[str], weight_quant: dict[str, QuantParams],
+                     target: Tensor) -> dict[str, QuantParams]:
+    """Parameters for the float constants of an op the QDQ model left unquantized (onnxruntime
+    leaves e.g. the `1` of `Sub(1, z)` float): weights per channel and symmetric as our quantizer
+    does, other operands over their own range (or the output's, for ops whose inputs share it);
+    a float bias keeps TFLite's input-times-weight scale (`_int_const`)."""
+    from mcuforge.ir.quant_scheme import activation_params, weight_params
+
+    own: dict[str, QuantParams] = {}
+    for i, name in enumerate(inputs):
+        t = graph.tensors[name] if name else None
+        if t is None or not t.is_const or t.dtype != "float32" or name in weight_quant:
+            continue
+        if i == opdef.bias_input:
+            continue
+        assert t.data is not None
+        if i in opdef.weight_axes:
+            own[name] = weight_params(t.data, opdef.weight_axes[i])
+        elif opdef.inputs_share_quant or opdef.out_quant == "same_as_input":
+            assert target.quant is not None
+            own[name] = target.quant
+        else:
+            own[name] = activation_params(float(t.data.min()), float(t.data.max()))
+    return own
 
 
 def _requantized(graph: Graph, op: Op, name: str, like: Tensor) -> str:

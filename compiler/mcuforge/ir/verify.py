@@ -1,21 +1,51 @@
-"""The graph verifier: references, topological order, shapes and dtypes against the registry.
+"""The graph verifier: references, topological order, shapes and dtypes against the op rules.
 
 Run after import and after every pass; a failure is a compiler bug, not a user error, so it
 raises `GraphError` listing every problem found.
+
+The IR sits below the ops: this module does not import the op registry. The rules of each op
+kind (input count, attributes, shape rule, dtype rule: the `OpRules` protocol, which
+`mcuforge.ops.registry.OpDef` satisfies) come either as the `rules` argument or from the table
+the registry installs with `use_op_rules` when `mcuforge.ops` is imported (every stage that
+builds or rewrites graphs imports it).
 """
 
 from __future__ import annotations
 
-from mcuforge.ir.graph import DTYPES, Graph
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
+
+from mcuforge.ir.graph import DTYPES, Graph, Op, Shape
 
 
 class GraphError(Exception):
     pass
 
 
-def verify(graph: Graph) -> None:
-    from mcuforge.ops.registry import REGISTRY
+class OpRules(Protocol):
+    """What the verifier needs to know about an op kind."""
 
+    @property
+    def num_inputs(self) -> tuple[int, int]: ...  # (min, max)
+    @property
+    def attrs(self) -> Sequence[str]: ...  # required attribute names
+    @property
+    def shape(self) -> Callable[[Op, list[Shape | None]], list[Shape]]: ...
+    @property
+    def same_dtype(self) -> bool: ...  # first input and all outputs share a dtype
+
+
+_OP_RULES: Mapping[str, OpRules] = {}
+
+
+def use_op_rules(rules: Mapping[str, OpRules]) -> None:
+    """Install the op kinds' rules `verify` uses by default (the op registry, a live mapping)."""
+    global _OP_RULES
+    _OP_RULES = rules
+
+
+def verify(graph: Graph, rules: Mapping[str, OpRules] | None = None) -> None:
+    registry = _OP_RULES if rules is None else rules
     problems: list[str] = []
     defined = set(graph.inputs) | {n for n, t in graph.tensors.items() if t.is_const}
     for name in graph.inputs:
@@ -29,9 +59,10 @@ def verify(graph: Graph) -> None:
     for op in graph.ops:
         where = f"{op.kind} '{op.name}'"
         before = len(problems)
-        opdef = REGISTRY.get(op.kind)
+        opdef = registry.get(op.kind)
         if opdef is None:
-            problems.append(f"{where}: unknown op kind")
+            hint = "" if registry else " (no op rules installed: import mcuforge.ops)"
+            problems.append(f"{where}: unknown op kind{hint}")
             continue
         lo, hi = opdef.num_inputs
         if not lo <= len(op.inputs) <= hi:

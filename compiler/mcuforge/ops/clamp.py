@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from mcuforge.ir.graph import Op, Shape
 from mcuforge.ops.common import INT_RANGES, same_shape
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
 from mcuforge.reference.qmath import quantize_multiplier, quantize_real, requantize
@@ -34,7 +35,13 @@ def clamp_int(ctx: Ctx, xs: Arrays) -> Arrays:
     return [y.astype(ctx.outs[0].dtype)]
 
 
+def clamp_is_identity(op: Op, ins: list[Shape | None], outs: list[Shape]) -> bool:
+    """An unbounded clamp does nothing."""
+    return op.attrs["min"] == -math.inf and op.attrs["max"] == math.inf
+
+
 CLAMP = register(OpDef(
     kind="CLAMP", shape=same_shape, ref_float=clamp_float, ref_int=clamp_int, attrs=("min", "max"),
     int16=True, doc="clamp to [min, max] (Relu, Relu6, Clip)",
+    lut=True, identity=clamp_is_identity,
 ))

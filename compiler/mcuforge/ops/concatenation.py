@@ -37,4 +37,5 @@ CONCATENATION = register(OpDef(
     kind="CONCATENATION", shape=concat_shape, ref_float=concat_float, ref_int=concat_int,
     num_inputs=(1, 1 << 16), attrs=("axis", "activation"), inputs_share_quant=True,
     int16=True, doc="join tensors along an axis",
+    fused_activation=True, data_operands=True,
 ))

@@ -82,4 +82,6 @@ CONV_2D = register(OpDef(
     kind="CONV_2D", shape=conv_shape, ref_float=conv_float, ref_int=conv_int, macs=conv_macs,
     num_inputs=(2, 3), attrs=WINDOW_ATTRS, weight_axes={1: 0}, bias_input=2,
     int16=True, doc="2-D convolution, NHWC x OHWI",
+    fused_activation=True, absorbs_pad=True, folds_batch_norm=True,
+    weight_formats=frozenset({"int4", "cb4", "sparse"}),
 ))

@@ -59,4 +59,5 @@ DEPTHWISE_CONV_2D = register(OpDef(
     macs=depthwise_macs, num_inputs=(2, 3), attrs=(*WINDOW_ATTRS, "depth_multiplier"),
     weight_axes={1: 3}, bias_input=2,
     int16=True, doc="depthwise 2-D convolution with channel multiplier",
+    fused_activation=True, absorbs_pad=True, folds_batch_norm=True,
 ))

@@ -54,5 +54,5 @@ def div_int(ctx: Ctx, xs: Arrays) -> Arrays:
 
 DIV = register(OpDef(
     kind="DIV", shape=broadcast_shape, ref_float=_binary(np.divide), ref_int=div_int, num_inputs=(2, 2),
-    attrs=("activation",), doc="elementwise a / b",
+    attrs=("activation",), doc="elementwise a / b", fused_activation=True, data_operands=True,
 ))

@@ -82,12 +82,15 @@ def mul_int(ctx: Ctx, xs: Arrays) -> Arrays:
 ADD = register(OpDef(
     kind="ADD", shape=broadcast_shape, ref_float=_binary(np.add), ref_int=add_int, num_inputs=(2, 2),
     attrs=("activation",), int16=True, doc="elementwise a + b",
+    fused_activation=True, data_operands=True,
 ))
 SUB = register(OpDef(
     kind="SUB", shape=broadcast_shape, ref_float=_binary(np.subtract), ref_int=sub_int, num_inputs=(2, 2),
     attrs=("activation",), int16=True, doc="elementwise a - b",
+    fused_activation=True, data_operands=True,
 ))
 MUL = register(OpDef(
     kind="MUL", shape=broadcast_shape, ref_float=_binary(np.multiply), ref_int=mul_int, num_inputs=(2, 2),
     attrs=("activation",), doc="elementwise a * b",
+    fused_activation=True, data_operands=True,
 ))

@@ -50,4 +50,4 @@ def hard_swish_int(ctx: Ctx, xs: Arrays) -> Arrays:
 
 
 HARD_SWISH = register(OpDef(kind="HARD_SWISH", shape=same_shape, ref_float=hard_swish_float,
-                            ref_int=hard_swish_int, doc="x * relu6(x + 3) / 6"))
+                            ref_int=hard_swish_int, doc="x * relu6(x + 3) / 6", lut=True))

@@ -30,4 +30,5 @@ def leaky_relu_int(ctx: Ctx, xs: Arrays) -> Arrays:
 LEAKY_RELU = register(OpDef(
     kind="LEAKY_RELU", shape=same_shape, ref_float=leaky_relu_float, ref_int=leaky_relu_int, attrs=("alpha",),
     doc="leaky rectifier with a constant slope",
+    lut=True,
 ))

@@ -41,7 +41,7 @@ def check_shared_quant(ctx: Ctx) -> None:
 
 MAXIMUM = register(OpDef(kind="MAXIMUM", shape=broadcast_shape, ref_float=_float(np.maximum),
                          ref_int=_int(np.maximum), num_inputs=(2, 2), inputs_share_quant=True,
-                         int16=True, doc="elementwise max(a, b), broadcasting"))
+                         int16=True, doc="elementwise max(a, b), broadcasting", data_operands=True))
 MINIMUM = register(OpDef(kind="MINIMUM", shape=broadcast_shape, ref_float=_float(np.minimum),
                          ref_int=_int(np.minimum), num_inputs=(2, 2), inputs_share_quant=True,
-                         int16=True, doc="elementwise min(a, b), broadcasting"))
+                         int16=True, doc="elementwise min(a, b), broadcasting", data_operands=True))

@@ -69,8 +69,10 @@ AVERAGE_POOL_2D = register(OpDef(
     kind="AVERAGE_POOL_2D", shape=pool_shape, ref_float=avg_pool_float, ref_int=avg_pool_int,
     attrs=POOL_ATTRS, out_quant="same_as_input", int16=True,
     doc="average over each window, padding not counted",
+    fused_activation=True,
 ))
 MAX_POOL_2D = register(OpDef(
     kind="MAX_POOL_2D", shape=pool_shape, ref_float=max_pool_float, ref_int=max_pool_int,
     attrs=POOL_ATTRS, out_quant="same_as_input", int16=True, doc="maximum over each window",
+    fused_activation=True,
 ))

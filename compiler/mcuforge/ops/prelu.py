@@ -31,4 +31,5 @@ def prelu_int(ctx: Ctx, xs: Arrays) -> Arrays:
 PRELU = register(OpDef(
     kind="PRELU", shape=same_shape, ref_float=prelu_float, ref_int=prelu_int, num_inputs=(2, 2),
     doc="leaky rectifier with learned per-channel slopes",
+    data_operands=True,
 ))

@@ -54,6 +54,7 @@ def dequantize_float(ctx: Ctx, xs: Arrays) -> Arrays:
 QUANTIZE = register(OpDef(
     kind="QUANTIZE", shape=same_shape, ref_float=quantize_float, ref_int=requantize_int, same_dtype=False,
     int16=True, doc="float to integer (or integer requantization)",
+    lut=True,
 ))
 DEQUANTIZE = register(OpDef(
     kind="DEQUANTIZE", shape=same_shape, ref_float=dequantize_float, ref_int=dequantize_int,

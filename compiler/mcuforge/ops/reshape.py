@@ -21,7 +21,12 @@ def reshape_ref(ctx: Ctx, xs: Arrays) -> Arrays:
     return [xs[0].reshape(ctx.op.attrs["shape"])]
 
 
+def reshape_is_identity(op: Op, ins: list[Shape | None], outs: list[Shape]) -> bool:
+    return ins[0] is not None and tuple(ins[0]) == tuple(outs[0])
+
+
 RESHAPE = register(OpDef(
     kind="RESHAPE", shape=reshape_shape, ref_float=reshape_ref, ref_int=reshape_ref,
     attrs=("shape",), out_quant="same_as_input", int16=True, doc="reinterpret with a new shape",
+    alias=True, identity=reshape_is_identity,
 ))

@@ -18,7 +18,12 @@ def transpose_ref(ctx: Ctx, xs: Arrays) -> Arrays:
     return [np.ascontiguousarray(xs[0].transpose(ctx.op.attrs["perm"]))]
 
 
+def transpose_is_identity(op: Op, ins: list[Shape | None], outs: list[Shape]) -> bool:
+    return list(op.attrs["perm"]) == list(range(len(op.attrs["perm"])))
+
+
 TRANSPOSE = register(OpDef(
     kind="TRANSPOSE", shape=transpose_shape, ref_float=transpose_ref, ref_int=transpose_ref,
     attrs=("perm",), out_quant="same_as_input", int16=True, doc="permute axes",
+    identity=transpose_is_identity,
 ))

@@ -22,7 +22,7 @@ int8 definitions:
 
 With attrs["float_island"] (a DEQUANTIZE -> op -> QUANTIZE that TF's converter left in float, folded
 by passes/fold_float_island.py) the int8 reference instead follows TFLite Micro's three float steps.
-All of these run as lookup tables in C (`LUT_KINDS` in kernel_params.py).
+All of these run as lookup tables in C (the `lut` trait).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import numpy as np
 from scipy.special import erf
 
 from mcuforge.ops.common import INT_RANGES, same_shape
-from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
+from mcuforge.ops.registry import Arrays, Ctx, OpDef, lookup, register
 from mcuforge.reference import qmath
 
 RealFn = Callable[[np.ndarray, dict], np.ndarray]  # float64 values, op attrs -> float64 values
@@ -188,12 +188,20 @@ TABLE_FUNCTIONS: dict[str, RealFn] = {"ELU": elu_table}  # where the int8 table 
 for _kind, (_fn, _attrs, _doc) in FUNCTIONS.items():
     _table = float_table_int(TABLE_FUNCTIONS.get(_kind, _fn))
     register(OpDef(kind=_kind, shape=same_shape, ref_float=_float_ref(_fn),
-                   ref_int=_with_island(_float_ref(_fn), _table), attrs=_attrs, doc=_doc))
+                   ref_int=_with_island(_float_ref(_fn), _table), attrs=_attrs, doc=_doc, lut=True))
 
 ABS = register(OpDef(kind="ABS", shape=same_shape, ref_float=_float_ref(lambda x, a: np.abs(x)),
-                     ref_int=_rescaled_int(0), doc="absolute value"))
+                     ref_int=_rescaled_int(0), doc="absolute value", lut=True))
 SQRT = register(OpDef(kind="SQRT", shape=same_shape, ref_float=_float_ref(_sqrt),
                       ref_int=_with_island(_float_ref(_sqrt), sqrt_int),
-                      doc="square root (of max(x, 0) in int8)"))
+                      doc="square root (of max(x, 0) in int8)", lut=True))
 NEG = register(OpDef(kind="NEG", shape=same_shape, ref_float=_float_ref(lambda x, a: -x),
-                     ref_int=_rescaled_int(-1), doc="negation"))
+                     ref_int=_rescaled_int(-1), doc="negation", lut=True))
+
+EXP, ERF, LOG, POW, HARD_SIGMOID, GELU, ELU, SILU, SOFTPLUS, MISH = (lookup(k) for k in (
+    "EXP", "ERF", "LOG", "POW", "HARD_SIGMOID", "GELU", "ELU", "SILU", "SOFTPLUS", "MISH"))
+
+# Ops whose integer reference knows attrs["float_island"] (TFLite Micro's dequantize, float op,
+# quantize; passes/fold_float_island.py folds those islands into them).
+FLOAT_ISLAND_KINDS = frozenset(op.kind for op in (NEG, POW, ELU, EXP, LOG, SQRT, ABS, GELU,
+                                                  HARD_SIGMOID, ERF))

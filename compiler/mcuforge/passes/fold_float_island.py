@@ -10,20 +10,19 @@ and becomes a 256-entry table in C.
 from __future__ import annotations
 
 from mcuforge.ir.graph import Graph
+from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
+from mcuforge.ops.unary import FLOAT_ISLAND_KINDS
 from mcuforge.passes.rewrite import sole_consumer
-
-# Unary ops whose integer reference knows the float-island semantics.
-ISLAND_KINDS = frozenset({"NEG", "POW", "ELU", "EXP", "LOG", "SQRT", "ABS", "GELU", "HARD_SIGMOID", "ERF"})
 
 
 def fold_float_island(graph: Graph) -> Graph:
     producers = graph.producers()
-    for op in [op for op in graph.ops if op.kind in ISLAND_KINDS]:
+    for op in [op for op in graph.ops if op.kind in FLOAT_ISLAND_KINDS]:
         deq = producers.get(op.inputs[0])
-        if deq is None or deq.kind != "DEQUANTIZE" or sole_consumer(graph, deq.outputs[0]) is not op:
+        if deq is None or deq.kind != DEQUANTIZE.kind or sole_consumer(graph, deq.outputs[0]) is not op:
             continue
         quant = sole_consumer(graph, op.outputs[0])
-        if quant is None or quant.kind != "QUANTIZE":
+        if quant is None or quant.kind != QUANTIZE.kind:
             continue
         src, dst = graph.tensors[deq.inputs[0]], graph.tensors[quant.outputs[0]]
         if src.dtype != "int8" or dst.dtype != "int8" or graph.tensors[op.outputs[0]].dtype != "float32":

@@ -1,19 +1,20 @@
-"""Fold a zero PAD of H and W into the convolution after it (its own padding grows). In int8
-graphs a zero pad fills with the zero point, which is what convolution padding means too."""
+"""Fold a zero PAD of H and W into the convolution after it (an op with `OpDef.absorbs_pad`: its
+own padding grows). In int8 graphs a zero pad fills with the zero point, which is what
+convolution padding means too."""
 
 from __future__ import annotations
 
 from mcuforge.ir.graph import Graph
+from mcuforge.ops.pad import PAD
+from mcuforge.ops.registry import lookup
 from mcuforge.passes.rewrite import sole_consumer
-
-TAKES_PADDING = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D"})
 
 
 def fold_pad(graph: Graph) -> Graph:
-    for pad in [op for op in graph.ops if op.kind == "PAD"]:
+    for pad in [op for op in graph.ops if op.kind == PAD.kind]:
         conv = sole_consumer(graph, pad.outputs[0])
         pads = [tuple(p) for p in pad.attrs["pads"]]
-        if conv is None or conv.kind not in TAKES_PADDING or conv.inputs[0] != pad.outputs[0]:
+        if conv is None or not lookup(conv.kind).absorbs_pad or conv.inputs[0] != pad.outputs[0]:
             continue
         if pad.attrs["value"] != 0.0 or len(pads) != 4 or pads[0] != (0, 0) or pads[3] != (0, 0):
             continue

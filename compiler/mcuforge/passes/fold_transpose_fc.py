@@ -6,19 +6,22 @@ from __future__ import annotations
 import numpy as np
 
 from mcuforge.ir.graph import Graph
+from mcuforge.ops.fully_connected import FULLY_CONNECTED
+from mcuforge.ops.reshape import RESHAPE
+from mcuforge.ops.transpose import TRANSPOSE
 from mcuforge.passes.rewrite import sole_consumer
 
 
 def fold_transpose_into_fc(graph: Graph) -> Graph:
-    for tr in [op for op in graph.ops if op.kind == "TRANSPOSE"]:
+    for tr in [op for op in graph.ops if op.kind == TRANSPOSE.kind]:
         perm = list(tr.attrs["perm"])
         reshape = sole_consumer(graph, tr.outputs[0])
-        if reshape is None or reshape.kind != "RESHAPE" or perm[0] != 0:
+        if reshape is None or reshape.kind != RESHAPE.kind or perm[0] != 0:
             continue
         fc = sole_consumer(graph, reshape.outputs[0])
         src = graph.tensors[tr.inputs[0]]
         flat = graph.tensors[reshape.outputs[0]].shape
-        if fc is None or fc.kind != "FULLY_CONNECTED" or len(flat) != 2 or flat[0] != src.shape[0]:
+        if fc is None or fc.kind != FULLY_CONNECTED.kind or len(flat) != 2 or flat[0] != src.shape[0]:
             continue
         w = graph.tensors[fc.inputs[1]]
         if w.data is None or w.dtype != "float32":

@@ -1,25 +1,24 @@
 """Fuse a CLAMP whose range is one of the fused activations (Relu, Relu6, ...) into the op
-that produces its input, when that op takes a fused activation and has no other reader."""
+that produces its input, when that op takes a fused activation (`OpDef.fused_activation`) and
+has no other reader."""
 
 from __future__ import annotations
 
 from mcuforge.ir.graph import Graph
+from mcuforge.ops.clamp import CLAMP
 from mcuforge.ops.common import ACTIVATIONS
+from mcuforge.ops.registry import lookup
 from mcuforge.passes.rewrite import sole_consumer
 
-FUSABLE = frozenset({
-    "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL",
-    "AVERAGE_POOL_2D", "MAX_POOL_2D", "CONCATENATION",
-})
 BY_RANGE = {rng: name for name, rng in ACTIVATIONS.items() if name != "NONE"}
 
 
 def fuse_activation(graph: Graph) -> Graph:
     producers = graph.producers()
-    for clamp in [op for op in graph.ops if op.kind == "CLAMP"]:
+    for clamp in [op for op in graph.ops if op.kind == CLAMP.kind]:
         act = BY_RANGE.get((float(clamp.attrs["min"]), float(clamp.attrs["max"])))
         prod = producers.get(clamp.inputs[0])
-        if act is None or prod is None or prod.kind not in FUSABLE:
+        if act is None or prod is None or not lookup(prod.kind).fused_activation:
             continue
         if prod.attrs.get("activation") != "NONE" or sole_consumer(graph, clamp.inputs[0]) is not clamp:
             continue

@@ -17,18 +17,26 @@ from collections.abc import Callable
 import numpy as np
 
 from mcuforge.ir.graph import Graph, Op
+from mcuforge.ops.clamp import CLAMP
+from mcuforge.ops.div import DIV
+from mcuforge.ops.elementwise import ADD, MUL, SUB
+from mcuforge.ops.hard_swish import HARD_SWISH
+from mcuforge.ops.logistic import LOGISTIC
+from mcuforge.ops.minimum_maximum import MAXIMUM, MINIMUM
 from mcuforge.ops.registry import Ctx, lookup
+from mcuforge.ops.tanh import TANH
+from mcuforge.ops.unary import ABS, ERF, EXP, GELU, HARD_SIGMOID, LOG, MISH, NEG, POW, SILU, SOFTPLUS
 
-ELEMENTWISE = frozenset({"ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM", "CLAMP", "LOGISTIC", "TANH",
-                         "ERF", "EXP", "LOG", "POW", "ABS", "NEG", "HARD_SIGMOID", "SOFTPLUS"})
+ELEMENTWISE = frozenset(op.kind for op in (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, CLAMP, LOGISTIC, TANH,
+                                           ERF, EXP, LOG, POW, ABS, NEG, HARD_SIGMOID, SOFTPLUS))
 GRID = np.linspace(-8.0, 8.0, 161, dtype=np.float32)
 # (op kind, attrs) -> reference on float64 values; tried in order
 KNOWN: list[tuple[str, dict]] = [
-    ("GELU", {"approximate": False}),
-    ("GELU", {"approximate": True}),
-    ("SILU", {}),
-    ("HARD_SWISH", {}),
-    ("MISH", {}),
+    (GELU.kind, {"approximate": False}),
+    (GELU.kind, {"approximate": True}),
+    (SILU.kind, {}),
+    (HARD_SWISH.kind, {}),
+    (MISH.kind, {}),
 ]
 
 

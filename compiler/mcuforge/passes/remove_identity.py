@@ -1,24 +1,22 @@
-"""Remove ops that do nothing: same-shape RESHAPE, identity TRANSPOSE, unbounded CLAMP;
-collapse RESHAPE chains into one RESHAPE."""
+"""Remove ops that do nothing (their `OpDef.identity` rule says so for this instance: a
+same-shape RESHAPE, an identity TRANSPOSE, an unbounded CLAMP, ...); collapse chains of alias
+ops (`OpDef.alias`, RESHAPE) into one."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
 from mcuforge.ir.graph import Graph, Op
+from mcuforge.ops.registry import lookup
 from mcuforge.passes.rewrite import bypass, sole_consumer
 
 
 def _is_identity(graph: Graph, op: Op) -> bool:
-    if op.kind == "RESHAPE":
-        return graph.tensors[op.inputs[0]].shape == graph.tensors[op.outputs[0]].shape
-    if op.kind == "TRANSPOSE":
-        return list(op.attrs["perm"]) == list(range(len(op.attrs["perm"])))
-    if op.kind == "CLAMP":
-        return op.attrs["min"] == -math.inf and op.attrs["max"] == math.inf
-    return False
+    rule = lookup(op.kind).identity
+    if rule is None:
+        return False
+    ins = [graph.tensors[n].shape if n else None for n in op.inputs]
+    return rule(op, ins, [graph.tensors[n].shape for n in op.outputs])
 
 
 def _same_encoding(graph: Graph, a: str, b: str) -> bool:
@@ -34,9 +32,9 @@ def _same_encoding(graph: Graph, a: str, b: str) -> bool:
 
 def remove_identity(graph: Graph) -> Graph:
     for op in list(graph.ops):
-        if op.kind == "RESHAPE":
+        if lookup(op.kind).alias:
             nxt = sole_consumer(graph, op.outputs[0])
-            if nxt is not None and nxt.kind == "RESHAPE":
+            if nxt is not None and nxt.kind == op.kind:
                 nxt.inputs[0] = op.inputs[0]
                 graph.ops.remove(op)
                 graph.prune_unused_tensors()

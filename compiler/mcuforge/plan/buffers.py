@@ -13,9 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from mcuforge.ir.graph import Graph
-
-# Ops whose output is the input's bytes under another shape: one buffer serves both.
-ALIAS_KINDS = frozenset({"RESHAPE"})
+from mcuforge.ops.registry import lookup
 
 
 @dataclass
@@ -31,10 +29,10 @@ class Buffer:
 
 
 def alias_root(graph: Graph, in_place: Collection[int] = ()) -> dict[str, str]:
-    """Map each activation tensor to the tensor whose buffer holds it: a RESHAPE's output shares
-    its input's buffer; so does the output of an op in `in_place` (op indices whose kernel may
-    overwrite an input) when an input of the same size dies at that op and belongs to neither
-    the caller's inputs nor the graph's outputs."""
+    """Map each activation tensor to the tensor whose buffer holds it: the output of an alias op
+    (`OpDef.alias`: RESHAPE) shares its input's buffer; so does the output of an op in
+    `in_place` (op indices whose kernel may overwrite an input) when an input of the same size
+    dies at that op and belongs to neither the caller's inputs nor the graph's outputs."""
     root: dict[str, str] = {}
     group: dict[str, list[str]] = {}  # root -> every tensor stored there
     last_read = {n: i for i, op in enumerate(graph.ops) for n in op.inputs if n}
@@ -48,7 +46,7 @@ def alias_root(graph: Graph, in_place: Collection[int] = ()) -> dict[str, str]:
     for i, op in enumerate(graph.ops):
         out = op.outputs[0]
         sources = [n for n in op.inputs if n and not graph.tensors[n].is_const]
-        if op.kind in ALIAS_KINDS and sources and sources[0] not in graph.outputs:
+        if lookup(op.kind).alias and sources and sources[0] not in graph.outputs:
             join(out, sources[0])
         elif i in in_place:
             for src in sources:

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mcuforge.ir.graph import Graph
+from mcuforge.ir.quant_scheme import dequantize_values
 from mcuforge.ops.quantize import affine_quantize
 from mcuforge.quantize.bias_correction import BiasShift
 from mcuforge.quantize.calibration import Sample
-from mcuforge.quantize.scheme import dequantize_values
 from mcuforge.reference.interpreter import run
 
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from mcuforge.ir.graph import Graph, Op
+from mcuforge.ir.quant_scheme import dequantize_values, quantize_values, weight_params
 from mcuforge.ops.registry import Ctx, lookup
 from mcuforge.quantize.calibration import Sample
-from mcuforge.quantize.scheme import dequantize_values, quantize_values, weight_params
 from mcuforge.reference.interpreter import run
 
 

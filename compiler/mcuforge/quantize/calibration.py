@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from mcuforge.errors import MfError
-from mcuforge.importers.layout import to_ir_layout
 from mcuforge.ir.graph import Graph
+from mcuforge.ir.layout import to_ir_layout
 from mcuforge.reference.interpreter import run
 
 HIST_BINS = 2048

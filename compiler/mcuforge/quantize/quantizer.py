@@ -13,16 +13,17 @@ import numpy as np
 
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Graph, Op, QuantParams, Tensor
-from mcuforge.ops.registry import REGISTRY, lookup
-from mcuforge.quantize.calibration import TensorStats
-from mcuforge.quantize.ranges import METHODS
-from mcuforge.quantize.scheme import (
+from mcuforge.ir.quant_scheme import (
     ACTIVATION_DTYPE,
     activation_params,
     bias_values,
     quantize_values,
     weight_params,
 )
+from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
+from mcuforge.ops.registry import REGISTRY, lookup
+from mcuforge.quantize.calibration import TensorStats
+from mcuforge.quantize.ranges import METHODS
 
 MODES = tuple(ACTIVATION_DTYPE)
 
@@ -59,7 +60,7 @@ def check_16x8(graph: Graph) -> None:
 
 def check_float(graph: Graph) -> None:
     """Refuse graphs that are quantized already (a TFLite int8 model, a .mfir)."""
-    bad = [op for op in graph.ops if op.kind in ("QUANTIZE", "DEQUANTIZE")]
+    bad = [op for op in graph.ops if op.kind in (QUANTIZE.kind, DEQUANTIZE.kind)]
     bad += [op for op in graph.ops for t in graph.op_inputs(op) if t is not None and t.dtype != "float32"
             and not t.is_const]
     if bad:
@@ -112,7 +113,7 @@ def _share_encodings(graph: Graph, enc: dict[str, QuantParams]) -> None:
             moved = graph.add_tensor(Tensor(graph.unique_name(f"{name}_requant"),
                                             graph.tensors[name].shape, "float32")).name
             enc[moved] = copy.deepcopy(out)
-            graph.ops.insert(graph.ops.index(op), Op("QUANTIZE", moved, [name], [moved], {}))
+            graph.ops.insert(graph.ops.index(op), Op(QUANTIZE.kind, moved, [name], [moved], {}))
             op.inputs[i] = moved
 
 
