@@ -191,12 +191,14 @@ for _kind, (_fn, _attrs, _doc) in FUNCTIONS.items():
                    ref_int=_with_island(_float_ref(_fn), _table), attrs=_attrs, doc=_doc, lut=True))
 
 ABS = register(OpDef(kind="ABS", shape=same_shape, ref_float=_float_ref(lambda x, a: np.abs(x)),
-                     ref_int=_rescaled_int(0), doc="absolute value", lut=True))
+                     ref_int=_with_island(_float_ref(lambda x, a: np.abs(x)), _rescaled_int(0)),
+                     doc="absolute value", lut=True))
 SQRT = register(OpDef(kind="SQRT", shape=same_shape, ref_float=_float_ref(_sqrt),
                       ref_int=_with_island(_float_ref(_sqrt), sqrt_int),
                       doc="square root (of max(x, 0) in int8)", lut=True))
 NEG = register(OpDef(kind="NEG", shape=same_shape, ref_float=_float_ref(lambda x, a: -x),
-                     ref_int=_rescaled_int(-1), doc="negation", lut=True))
+                     ref_int=_with_island(_float_ref(lambda x, a: -x), _rescaled_int(-1)),
+                     doc="negation", lut=True))
 
 EXP, ERF, LOG, POW, HARD_SIGMOID, GELU, ELU, SILU, SOFTPLUS, MISH = (lookup(k) for k in (
     "EXP", "ERF", "LOG", "POW", "HARD_SIGMOID", "GELU", "ELU", "SILU", "SOFTPLUS", "MISH"))

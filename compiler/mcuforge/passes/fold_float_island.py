@@ -1,10 +1,14 @@
 """Fold a float island of one elementwise op in an integer graph, DEQUANTIZE -> op -> QUANTIZE,
 into the op on the integer tensors with attrs["float_island"] = True.
 
-TF's converter leaves NEG, POW and ELU in float this way even for full-int8 models (TFLite
-Micro then dequantizes, computes in float32 and quantizes again). The folded op's integer
-reference follows those three steps (ops/unary.py `float_island_int`), so it stays bit-exact
-and becomes a 256-entry table in C.
+TF's converter leaves NEG (e.g. in its decomposition of LayerNormalization), POW and ELU in
+float this way even for full-int8 models (TFLite Micro then dequantizes, computes in float32 and
+quantizes again). The folded op's integer reference follows those three steps (ops/unary.py
+`float_island_int`), so it stays bit-exact and becomes a 256-entry table in C. The ops that can
+fold are `ops.unary.FLOAT_ISLAND_KINDS`; int8 and int16 (16x8 mode, reference only) tensors.
+
+The driver runs this before it looks for float ops without scales (compile.to_int8,
+compile.check_compiles), and it is in the pass pipeline for graphs built otherwise.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ def fold_float_island(graph: Graph) -> Graph:
         if quant is None or quant.kind != QUANTIZE.kind:
             continue
         src, dst = graph.tensors[deq.inputs[0]], graph.tensors[quant.outputs[0]]
-        if src.dtype != "int8" or dst.dtype != "int8" or graph.tensors[op.outputs[0]].dtype != "float32":
+        if (src.dtype not in ("int8", "int16") or dst.dtype != src.dtype
+                or graph.tensors[op.outputs[0]].dtype != "float32"):
             continue
         op.inputs = [src.name]
         op.outputs = [dst.name]
