@@ -310,9 +310,8 @@ def test_initializer_shape_mismatch(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("op", "attrs", "message"), [
-    ("Conv", {"group": 2}, "grouped convolution"),
-    ("AveragePool", {"kernel_shape": [2, 2], "pads": [1, 1, 1, 1], "count_include_pad": 1},
-     "count_include_pad=1"),
+    ("Conv", {"group": 3}, r"with group=3 do not fit input"),
+    ("AveragePool", {"kernel_shape": [2, 2], "dilations": [2, 2]}, "dilations"),
 ])
 def test_unsupported_attributes(tmp_path: Path, op: str, attrs: dict, message: str) -> None:
     inputs = ["x", "w"] if op == "Conv" else ["x"]

@@ -15,6 +15,7 @@ from mcuforge.ir.graph import Graph, Op, QuantParams, Shape
 from mcuforge.ir.verify import verify
 from mcuforge.kernels import kernel_label
 from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
+from mcuforge.ops.registry import lookup
 from mcuforge.passes import optimize
 from mcuforge.passes.fold_float_island import fold_float_island
 from mcuforge.plan import plan_memory
@@ -42,7 +43,11 @@ class CompileOptions:
 
 
 def is_float_graph(graph: Graph) -> bool:
-    return all(t.dtype == "float32" for t in graph.tensors.values() if not t.is_const)
+    """Every activation is float32, apart from the integer outputs of ops that are never
+    quantized (out_quant "none": ARG_MAX's indices)."""
+    indices = {o for op in graph.ops if lookup(op.kind).out_quant == "none" for o in op.outputs}
+    return all(t.dtype == "float32" for t in graph.tensors.values()
+               if not t.is_const and t.name not in indices)
 
 
 def strip_io_conversions(graph: Graph) -> Graph:

@@ -24,7 +24,7 @@ from mcuforge.kernels import SPECS, check_call
 from mcuforge.kernels.convolution import conv_kernel
 from mcuforge.kernels.fully_connected import fc_kernel
 from mcuforge.ops import div as div_op  # elementwise-ops
-from mcuforge.ops import elementwise, packed_weights
+from mcuforge.ops import elementwise, packed_weights, resize
 from mcuforge.ops import log_softmax as log_softmax_op  # elementwise-ops
 from mcuforge.ops import minimum_maximum as minimum_maximum_op  # elementwise-ops
 from mcuforge.ops.common import quantized_activation_range
@@ -112,10 +112,14 @@ def _fold_input_offset(ctx: Ctx, arrays: dict[str, np.ndarray], input_offset: in
 def conv_2d(ctx: Ctx) -> KernelCall:
     w = _tensor(ctx, 1)
     a = ctx.op.attrs
+    depth = _tensor(ctx, 0).shape[-1]
+    if depth != w.shape[3] and a.get("weight_encoding"):
+        raise ValueError(f"CONV_2D '{ctx.op.name}': packed weights ({a['weight_encoding']}) are not "
+                         "supported for grouped convolution")
     params, arrays = _weighted(ctx, w.shape[0])
     pt, pl, _, _ = a["pads"]
     params.update(stride=tuple(a["strides"]), padding=(pt, pl), dilation=tuple(a["dilations"]))
-    kernel = conv_kernel(w.shape, tuple(a["strides"]), tuple(a["pads"]), a.get("weight_encoding"))
+    kernel = conv_kernel(w.shape, tuple(a["strides"]), tuple(a["pads"]), a.get("weight_encoding"), depth)
     if a.get("weight_encoding"):
         _packed(ctx, w, params, arrays)
     else:
@@ -208,10 +212,9 @@ def max_pool_2d(ctx: Ctx) -> KernelCall:
 
 def mean(ctx: Ctx) -> KernelCall:
     x = _tensor(ctx, 0)
-    axes = sorted(a % len(x.shape) for a in ctx.op.attrs["axes"])
+    axes = sorted({a % len(x.shape) for a in ctx.op.attrs["axes"]}) if x.shape else []
     if len(x.shape) != 4 or axes != [1, 2]:
-        raise ValueError(f"MEAN '{ctx.op.name}': the kernel reduces H and W of a 4-D tensor, "
-                         f"got axes {ctx.op.attrs['axes']} of shape {x.shape}")
+        return reduction.reduce_call(ctx)
     in_scale, in_zp = x.scalar_quant()
     out_scale, out_zp = ctx.out_quant()
     mult, shift = _multiplier(in_scale / out_scale)
@@ -372,6 +375,51 @@ def transpose(ctx: Ctx) -> KernelCall:
     return KernelCall("mf_transpose_s8", {"perm": perm}, {}, {"input": dims4(x.shape)})
 
 
+# -- spatial ops (spatial-ops area): transposed convolution, resize (grouped CONV_2D: conv_2d) -----
+
+
+def transpose_conv(ctx: Ctx) -> KernelCall:
+    w = _tensor(ctx, 1)
+    a = ctx.op.attrs
+    params, arrays = _weighted(ctx, w.shape[0])  # the bias stays the layer's own: not folded
+    params.update(stride=tuple(a["strides"]), padding=tuple(a["padding"]), dilation=(1, 1))
+    dims = {"input": dims4(_tensor(ctx, 0).shape), "filter": dims4(w.shape),
+            "output": dims4(ctx.outs[0].shape)}
+    return KernelCall("mf_transpose_conv_s8", params, arrays, dims)
+
+
+def _same_quant(ctx: Ctx) -> Tensor:
+    x = _tensor(ctx, 0)
+    if x.scalar_quant() != ctx.out_quant():
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': input and output quantization differ "
+                         f"({x.scalar_quant()} vs {ctx.out_quant()}); the kernel does not rescale")
+    return x
+
+
+def resize_nearest_neighbor(ctx: Ctx) -> KernelCall:
+    x = _same_quant(ctx)
+    rows, cols = resize.nearest_tables(ctx.op, x.shape[1], x.shape[2])
+    arrays = {"rows": rows.astype(np.int32), "cols": cols.astype(np.int32)}
+    return KernelCall("mf_resize_nearest_s8", {}, arrays,
+                      {"input": dims4(x.shape), "output": dims4(ctx.outs[0].shape)})
+
+
+def resize_bilinear(ctx: Ctx) -> KernelCall:
+    x = _same_quant(ctx)
+    ys, xs = resize.bilinear_tables(ctx.op, x.shape[1], x.shape[2])
+    arrays = {"y_table": np.stack(ys, axis=1).reshape(-1).astype(np.int32),
+              "x_table": np.stack(xs, axis=1).reshape(-1).astype(np.int32)}
+    return KernelCall("mf_resize_bilinear_s8", {}, arrays,
+                      {"input": dims4(x.shape), "output": dims4(ctx.outs[0].shape)})
+
+
+SPATIAL_BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
+    "TRANSPOSE_CONV": transpose_conv,
+    "RESIZE_NEAREST_NEIGHBOR": resize_nearest_neighbor,
+    "RESIZE_BILINEAR": resize_bilinear,
+}
+
+
 # Temporary path for kernels bound the old way, without a spec in mcuforge.kernels: their
 # values go unchecked, their C comes from a macro of the kernel's name in
 # templates/kernels.c.j2, their scratch from runtime_buffers.LEGACY_SCRATCH and their in-place
@@ -387,6 +435,8 @@ IN_PLACE_KERNELS = frozenset({name for name, spec in SPECS.items() if spec.in_pl
 def _lut_kinds() -> dict[str, Callable[[Ctx], KernelCall]]:
     return {kind: lut for kind, opdef in REGISTRY.items() if opdef.lut}
 
+
+from mcuforge import kernel_params_reduce as reduction  # noqa: E402  (it uses KernelCall)
 
 BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "CONV_2D": conv_2d,
@@ -404,6 +454,8 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "CONCATENATION": concatenation,
     "TRANSPOSE": transpose,
     **_lut_kinds(),
+    **reduction.BINDINGS,  # area reductions: SUM, REDUCE_MAX/MIN, ARG_MAX/MIN, SQUARED_DIFFERENCE, LAYER_NORM
+    **SPATIAL_BINDINGS,  # spatial-ops area
     # elementwise-ops
     "MAXIMUM": minimum_maximum,
     "MINIMUM": minimum_maximum,
@@ -422,7 +474,10 @@ def kernel_call(ctx: Ctx) -> KernelCall:
         known = ", ".join(sorted(BINDINGS))
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': no int8 kernel; kernels exist for {known}"
                          ) from None
-    activations = [t for t in ctx.ins if t is not None and not t.is_const] + list(ctx.outs)
+    activations = [t for t in ctx.ins if t is not None and not t.is_const]
+    opdef = REGISTRY.get(ctx.op.kind)
+    if opdef is None or opdef.out_quant != "none":  # "none": ops whose output is integer indices
+        activations += list(ctx.outs)
     wrong = [f"'{t.name}' ({t.dtype})" for t in activations if t.dtype != "int8"]
     if wrong:
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': the mf_nn kernels take int8 tensors, "

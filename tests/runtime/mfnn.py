@@ -47,7 +47,8 @@ def build_library(out_dir: Path, sanitize: bool, variant: str = "portable") -> P
 
 # -- structs, generated from the kernel specs (mcuforge.kernels) -----------------------------------
 
-_SCALARS = {"int32_t": C.c_int32, "int8_t": C.c_int8, "uint8_t": C.c_uint8, "int16_t": C.c_int16}
+_SCALARS = {"int32_t": C.c_int32, "int8_t": C.c_int8, "uint8_t": C.c_uint8, "int16_t": C.c_int16,
+            "int64_t": C.c_int64}
 _POINTERS = {"const int8_t *": i8p, "const int32_t *": i32p, "const uint8_t *": C.POINTER(C.c_uint8),
              "void *": C.c_void_p}
 STRUCT_TYPES: dict[str, type[C.Structure]] = {}
@@ -178,12 +179,13 @@ class Kernels:
         return self.buffer_size(spec.name, *spec.scratch.values(call.dims, call.params))
 
     def invoke(self, call: KernelCall, xs: list[np.ndarray | None],
-               out_shape: tuple[int, ...]) -> tuple[int, np.ndarray]:
+               out_shape: tuple[int, ...], out_dtype: str = "int8") -> tuple[int, np.ndarray]:
         """Any specified kernel: xs are the op's input values (constants included) in IR order;
-        each C argument is built from the call as its spec says."""
+        each C argument is built from the call as its spec says. `out_dtype`: the output's
+        dtype where the C output is `void *` (ARG_MAX's int32/int64 indices)."""
         spec = SPECS[call.kernel]
         p, d = call.params, call.dims
-        y = out_array(out_shape)
+        y = out_array(out_shape) if out_dtype == "int8" else np.full(out_shape, 0x5A5A5A5A, dtype=out_dtype)
         data = [np.ascontiguousarray(x) for x in xs if x is not None]
         keep: list[object] = [y, data]
         args: list[object] = []
@@ -210,7 +212,7 @@ class Kernels:
             elif isinstance(a, ks.Input):
                 args.append(s8(data[a.index]))
             elif isinstance(a, ks.Output):
-                args.append(s8(y))
+                args.append(y.ctypes.data_as(C.c_void_p) if a.ctype == "void *" else s8(y))
             elif isinstance(a, ks.Const):
                 arr = call.arrays.get(a.role)
                 if arr is None and a.operand is not None:
@@ -276,10 +278,10 @@ class Kernels:
         return self.invoke(call, [x], out_shape)
 
     def run(self, call: KernelCall, xs: list[np.ndarray],
-            out_shape: tuple[int, ...]) -> tuple[int, np.ndarray]:
+            out_shape: tuple[int, ...], out_dtype: str = "int8") -> tuple[int, np.ndarray]:
         """Any op's kernel: xs are the op's input values (constants included), in IR order."""
         if call.kernel in SPECS:
-            status, y = self.invoke(call, xs, out_shape)
+            status, y = self.invoke(call, xs, out_shape, out_dtype)
         elif call.kernel in LEGACY_CALLERS:  # temporary: kernels without a spec
             status, y = LEGACY_CALLERS[call.kernel](self, call, xs, dims4(out_shape))
         else:

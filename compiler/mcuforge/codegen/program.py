@@ -54,7 +54,8 @@ def check_bindable(graph: Graph) -> None:
     from mcuforge.kernel_params import BINDINGS
 
     missing = [op for op in graph.ops if not lookup(op.kind).alias and op.kind not in BINDINGS]
-    not_int8 = [op for op in graph.ops for t in graph.op_outputs(op) if t.dtype != "int8"]
+    not_int8 = [op for op in graph.ops for t in graph.op_outputs(op)
+                if t.dtype != "int8" and lookup(op.kind).out_quant != "none"]  # "none": index outputs
     if missing:
         listing = ", ".join(f"{op.kind} '{c_text(op.name)}'" for op in missing)
         raise MfError(f"no int8 C kernel for: {listing}")

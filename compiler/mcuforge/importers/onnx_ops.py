@@ -15,14 +15,23 @@ import numpy as np
 from mcuforge.importers.onnx_builder import Builder, Operand, Value, channels_last, identity, inverse
 from mcuforge.importers.onnx_elementwise import ELEMENTWISE_TABLE, Div, Softmax
 from mcuforge.importers.onnx_nn_ops import (
+    ArgMax,
+    ArgMin,
     AveragePool,
     Conv,
     Gemm,
     GlobalAveragePool,
+    GlobalMaxPool,
+    LayerNormalization,
     MatMul,
     MaxPool,
+    ReduceMax,
     ReduceMean,
+    ReduceMin,
+    ReduceSum,
 )
+from mcuforge.importers.onnx_norm_ops import GroupNormalization, InstanceNormalization
+from mcuforge.importers.onnx_spatial_ops import SPATIAL_TABLE
 from mcuforge.ir.graph import QuantParams
 
 Ints = Sequence[int]
@@ -266,6 +275,10 @@ TABLE: dict[str, OnnxOp] = {f.__name__: f for f in (
     Softmax, BatchNormalization, MaxPool, AveragePool, GlobalAveragePool, ReduceMean, Reshape, Flatten,
     Squeeze, Unsqueeze, Transpose, Concat, Pad, Identity, Dropout, Cast, Shape, QuantizeLinear,
     DequantizeLinear,
+    # area reductions
+    ReduceSum, ReduceMax, ReduceMin, GlobalMaxPool, ArgMax, ArgMin, LayerNormalization,
+    InstanceNormalization, GroupNormalization,
+    *SPATIAL_TABLE,  # spatial-ops area: ConvTranspose, Resize, Upsample
 )}
 TABLE.update(ELEMENTWISE_TABLE)  # elementwise-ops: unary math, Max/Min, Div, (Log)Softmax, LpNormalization
 # Constant forms computed here rather than by ONNX's reference evaluator, which lacks

@@ -5,9 +5,12 @@ Variants of CONV_2D, chosen at compile time by `conv_kernel`:
   - mf_convolve_1x1_s8: 1x1 filter, stride 1, no padding (a matrix multiply, no im2col);
   - mf_convolve_s8: any other int8 convolution;
   - mf_convolve_s4 / mf_convolve_cb4 / mf_convolve_sparse_s8: weights stored as int4, 4-bit
-    codebook indices or bitmap + nonzero values (`weight_encoding` of the op).
+    codebook indices or bitmap + nonzero values (`weight_encoding` of the op);
+  - mf_convolve_grouped_s8: filter depth below the input depth (TFLite's grouped CONV_2D), int8
+    weights only.
 DEPTHWISE_CONV_2D has one function whose code path follows from the call's values
-(`depthwise_path`, shown in report.json).
+(`depthwise_path`, shown in report.json). TRANSPOSE_CONV has one function,
+mf_transpose_conv_s8 (family "transpose_conv").
 """
 
 from __future__ import annotations
@@ -91,14 +94,25 @@ def depthwise_conv_s8(input_dims: Dims, filter_dims: Dims) -> int:
     return 0
 
 
+def convolve_grouped_s8(input_dims: Dims, filter_dims: Dims) -> int:
+    """None: a direct loop, each output value computed once."""
+    return 0
+
+
 # -- variants -------------------------------------------------------------------------------------
 
 ENCODED_SUFFIX = {"int4": "s4", "cb4": "cb4", "sparse": "sparse_s8"}
 
 
 def conv_kernel(filter_shape: tuple[int, ...], strides: tuple[int, int],
-                pads: tuple[int, int, int, int], encoding: str | None) -> str:
-    """The CONV_2D variant: by weight format, then 1x1/stride 1/no padding or general."""
+                pads: tuple[int, int, int, int], encoding: str | None,
+                input_depth: int | None = None) -> str:
+    """The CONV_2D variant: grouped when the filter depth (OHWI's I) is below `input_depth`,
+    else by weight format, then 1x1/stride 1/no padding or general."""
+    if input_depth is not None and input_depth != filter_shape[3]:
+        if encoding:
+            raise ValueError(f"no grouped convolution kernel takes {encoding} weights")
+        return "mf_convolve_grouped_s8"
     if encoding:
         return "mf_convolve_" + ENCODED_SUFFIX[encoding]
     pointwise = tuple(filter_shape[1:3]) == (1, 1) and tuple(strides) == (1, 1) and not any(pads)
@@ -134,6 +148,8 @@ CONVOLUTION = family(
     _conv("mf_convolve_s4", FILTER_S4, convolve_s4, "weight_encoding int4"),
     _conv("mf_convolve_cb4", FILTER_CB4, convolve_cb4, "weight_encoding cb4"),
     _conv("mf_convolve_sparse_s8", FILTER_SPARSE, convolve_sparse_s8, "weight_encoding sparse"),
+    _conv("mf_convolve_grouped_s8", FILTER_S8, convolve_grouped_s8,
+          "int8 weights, filter depth below the input depth (groups)"),
 )
 
 DEPTHWISE = family(
@@ -144,4 +160,13 @@ DEPTHWISE = family(
          INPUT_DIMS, Input("input"), FILTER_DIMS, FILTER_S8, BIAS, OUTPUT_DIMS, OUTPUT),
         family="depthwise_conv", when="int8 weights, any channel multiplier",
         scratch=window_scratch(depthwise_conv_s8), path=depthwise_path),
+)
+
+TRANSPOSE_CONV = family(
+    "transpose_conv", "convolution",
+    KernelSpec(
+        "mf_transpose_conv_s8",
+        (Params("conv_params", "const mf_conv_params *", CONV_PARAMS), QUANT, INPUT_DIMS,
+         Input("input"), FILTER_DIMS, FILTER_S8, BIAS, OUTPUT_DIMS, OUTPUT),
+        family="transpose_conv", when="TRANSPOSE_CONV, int8 weights, dilation 1"),
 )

@@ -26,7 +26,8 @@ from typing import Any, Protocol
 Dims = tuple[int, int, int, int]
 
 INT_RANGES = {"int8_t": (-(1 << 7), (1 << 7) - 1), "int32_t": (-(1 << 31), (1 << 31) - 1),
-              "uint8_t": (0, 255)}
+              "uint8_t": (0, 255),
+              "int64_t": (-(1 << 63), (1 << 63) - 1)}  # area reductions: mf_layer_norm_params.eps
 
 
 class CallLike(Protocol):

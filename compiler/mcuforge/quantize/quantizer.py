@@ -89,6 +89,8 @@ def _activation_encodings(graph: Graph, stats: dict[str, TensorStats],
                 enc[out] = QuantParams(np.array([rule[0]]), np.array([rule[1]]))
             elif rule == "same_as_input":
                 enc[out] = copy.deepcopy(enc[op.inputs[0]])
+            elif rule == "none":  # integer indices (ARG_MAX): the output keeps its own dtype
+                continue
             else:
                 enc[out] = calibrated(out)
     return enc
