@@ -17,6 +17,7 @@ from mcuforge.kernels import kernel_label
 from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
 from mcuforge.ops.registry import lookup
 from mcuforge.passes import optimize
+from mcuforge.passes.fold_float_island import fold_float_island
 from mcuforge.plan import plan_memory
 from mcuforge.quantize import DEFAULT_METHOD, AccuracyReport, CalibData, Labels, QuantOptions, quantize
 
@@ -133,7 +134,7 @@ def to_int8(graph: Graph, opts: CompileOptions) -> tuple[Graph, AccuracyReport |
                              progress=opts.progress)
         int_graph, accuracy = quantize(graph, opts.calib, qopts, opts.eval_data)
         return strip_io_conversions(int_graph), accuracy
-    graph = quantize_float_islands(graph, opts)
+    graph = quantize_float_islands(fold_float_island(graph), opts)
     wide = sorted(n for n, t in graph.tensors.items() if t.dtype == "int16" and not t.is_const)
     if wide:
         raise MfError(f"{graph.source}: int16 activations ('{wide[0]}' and {len(wide) - 1} more, 16x8 mode) "
@@ -159,6 +160,7 @@ def check_compiles(graph: Graph) -> list[str]:
         stats = {n: TensorStats(-1.0, 1.0) for n, t in g.tensors.items() if not t.is_const}
         g = strip_io_conversions(quantize_graph(g, stats, QuantConfig()))
     else:
+        g = fold_float_island(g)  # TFLite's DEQUANTIZE -> float op -> QUANTIZE, bit-exact as int8
         islands = float_islands(g)
         if islands:
             notes.append(f"the quantized model leaves {describe(islands)} in float without scales: "

@@ -23,7 +23,10 @@ from mcuforge.ir.graph import Tensor
 from mcuforge.kernels import SPECS, check_call
 from mcuforge.kernels.convolution import conv_kernel
 from mcuforge.kernels.fully_connected import fc_kernel
+from mcuforge.ops import div as div_op  # elementwise-ops
 from mcuforge.ops import elementwise, packed_weights, resize
+from mcuforge.ops import log_softmax as log_softmax_op  # elementwise-ops
+from mcuforge.ops import minimum_maximum as minimum_maximum_op  # elementwise-ops
 from mcuforge.ops.common import quantized_activation_range
 from mcuforge.ops.pad import quantized_pad_value
 from mcuforge.ops.registry import REGISTRY, Ctx, lookup
@@ -307,6 +310,38 @@ def lut(ctx: Ctx) -> KernelCall:
     return KernelCall("mf_lut_s8", params, {"table": np.asarray(table, dtype=np.int8).reshape(256)})
 
 
+# -- elementwise-ops: min/max, division, L2 normalization ------------------------------------------
+
+
+def minimum_maximum(ctx: Ctx) -> KernelCall:
+    minimum_maximum_op.check_shared_quant(ctx)
+    return KernelCall(f"mf_elementwise_{ctx.op.kind.lower()}_s8", {}, {}, _binary_dims(ctx))
+
+
+def div(ctx: Ctx) -> KernelCall:
+    s1, z1 = _tensor(ctx, 0).scalar_quant()
+    s2, z2 = _tensor(ctx, 1).scalar_quant()
+    so, zo = ctx.out_quant()
+    m, sh = div_op.div_multiplier(s1, s2, so)
+    params = {"input1_offset": -z1, "input2_offset": -z2, "output_offset": zo,
+              "output_multiplier": m, "output_shift": sh, **_activation(ctx)}
+    return KernelCall("mf_elementwise_div_s8", params, {}, _binary_dims(ctx))
+
+
+def l2_normalization(ctx: Ctx) -> KernelCall:
+    x = _tensor(ctx, 0)
+    params = {"input_offset": -x.scalar_quant()[1], "rows": int(np.prod(x.shape[:-1], dtype=np.int64)),
+              "depth": int(x.shape[-1])}
+    return KernelCall("mf_l2_normalization_s8", params)
+
+
+def log_softmax(ctx: Ctx) -> KernelCall:
+    x = _tensor(ctx, 0)
+    params = log_softmax_op.log_softmax_params(x.scalar_quant()[0])
+    params.update(rows=int(np.prod(x.shape[:-1], dtype=np.int64)), depth=int(x.shape[-1]))
+    return KernelCall("mf_log_softmax_s8", params)
+
+
 # -- data movement -------------------------------------------------------------------------------
 
 
@@ -465,6 +500,12 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "TILE": strided_copy,
     "BROADCAST_TO": strided_copy,
     "GATHER": strided_copy,
+    # elementwise-ops
+    "MAXIMUM": minimum_maximum,
+    "MINIMUM": minimum_maximum,
+    "DIV": div,
+    "L2_NORMALIZATION": l2_normalization,
+    "LOG_SOFTMAX": log_softmax,
 }
 """Op kind -> its C binding. RESHAPE has none: generated code aliases the buffer."""
 

@@ -159,6 +159,23 @@ typedef struct {
     int32_t diff_min;
 } mf_softmax_params;
 
+/* L2 normalization (elementwise-ops): input_offset is minus the input zero point; the output
+ * has scale 1/128 and zero point 0. */
+typedef struct {
+    int32_t input_offset;
+} mf_l2_norm_params;
+
+/* Log-softmax (elementwise-ops; output scale 16/256, zero point 127): as mf_softmax_params,
+ * plus the reverse scaling (multiplier, shift <= 0) of the input scaling, which bounds the
+ * differences that still give an output above -128. */
+typedef struct {
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+    int32_t reverse_multiplier;
+    int32_t reverse_shift;
+    int32_t diff_min;
+} mf_log_softmax_params;
+
 /* PReLU: x >= 0 -> x * identity, x < 0 -> x * alpha * alpha_mult, each requantized. */
 typedef struct {
     int32_t input_offset;
@@ -508,6 +525,57 @@ mf_status mf_softmax_s8(const mf_softmax_params *softmax_params,
                         int32_t depth,
                         const int8_t *input,
                         int8_t *output);
+
+/* ---- elementwise-ops: min/max, division, L2 normalization ---------------------------- */
+
+/* max(a, b) and min(a, b) with the same broadcasting as mf_elementwise_add_s8. Inputs and
+ * output share one quantization (as TFLite requires), so codes compare directly. May run in
+ * place. */
+mf_status mf_elementwise_maximum_s8(const mf_dims *input1_dims,
+                                    const int8_t *input1,
+                                    const mf_dims *input2_dims,
+                                    const int8_t *input2,
+                                    const mf_dims *output_dims,
+                                    int8_t *output);
+
+mf_status mf_elementwise_minimum_s8(const mf_dims *input1_dims,
+                                    const int8_t *input1,
+                                    const mf_dims *input2_dims,
+                                    const int8_t *input2,
+                                    const mf_dims *output_dims,
+                                    int8_t *output);
+
+/* a / b with the same broadcasting as mf_elementwise_add_s8, bit-exact with TFLite Micro's
+ * int8 Div. Parameters as mf_mul_params, with output multiplier and shift representing
+ * input1_scale / (input2_scale * output_scale). A zero divisor saturates to the activation
+ * bound of the dividend's sign. May run in place. */
+mf_status mf_elementwise_div_s8(const mf_mul_params *div_params,
+                                const mf_dims *input1_dims,
+                                const int8_t *input1,
+                                const mf_dims *input2_dims,
+                                const int8_t *input2,
+                                const mf_dims *output_dims,
+                                int8_t *output);
+
+/*
+ * L2 normalization over the last axis: `rows` rows of `depth` values (depth <= 32768),
+ * x / ||x||. Output scale 1/128, zero point 0. Bit-exact with TFLite Micro's int8 kernel.
+ */
+mf_status mf_l2_normalization_s8(const mf_l2_norm_params *l2_params,
+                                 int32_t rows,
+                                 int32_t depth,
+                                 const int8_t *input,
+                                 int8_t *output);
+
+/*
+ * Log-softmax over the last axis: `rows` rows of `depth` values (depth <= 4096). Output scale
+ * 16/256, zero point 127. Bit-exact with TFLite Micro's int8 LogSoftmax.
+ */
+mf_status mf_log_softmax_s8(const mf_log_softmax_params *log_softmax_params,
+                            int32_t rows,
+                            int32_t depth,
+                            const int8_t *input,
+                            int8_t *output);
 
 /* ---------------------------------------------------------------------------------------
  * Data movement

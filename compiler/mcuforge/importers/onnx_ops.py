@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from mcuforge.importers.onnx_builder import Builder, Operand, Value, channels_last, identity, inverse
+from mcuforge.importers.onnx_elementwise import ELEMENTWISE_TABLE, Div, Softmax
 from mcuforge.importers.onnx_nn_ops import (
     ArgMax,
     ArgMin,
@@ -62,11 +63,6 @@ def Mul(b: Builder, a: Operand, c: Operand) -> Value:
     return _binary(b, "MUL", a, c)
 
 
-def Div(b: Builder, a: Operand, c: Operand) -> Value:
-    divisor = b.need_const(c, "divisor")
-    return _binary(b, "MUL", a, np.asarray(np.float32(1.0) / divisor.astype(np.float32)))
-
-
 def Relu(b: Builder, x: Operand) -> Value:
     return b.unary("CLAMP", x, {"min": 0.0, "max": float("inf")})
 
@@ -102,18 +98,6 @@ def Tanh(b: Builder, x: Operand) -> Value:
 
 def HardSwish(b: Builder, x: Operand) -> Value:
     return b.unary("HARD_SWISH", x)
-
-
-def Softmax(b: Builder, x: Operand, *, axis: int | None = None) -> Value:
-    v = b.runtime(x)
-    if axis is None:
-        axis = -1 if b.opset >= 13 else 1
-    axis %= v.rank
-    if b.opset < 13 and axis != v.rank - 1:
-        raise b.fail(f"opset {b.opset} Softmax flattens from axis {axis}; only the last axis is supported")
-    if v.perm.index(axis) != v.rank - 1:
-        v = b.as_layout(v, (*(a for a in range(v.rank) if a != axis), axis))
-    return b.emit("SOFTMAX", [v.name], {"beta": 1.0}, v.perm)
 
 
 def BatchNormalization(
@@ -302,6 +286,7 @@ from mcuforge.importers.onnx_data_ops import DATA_OPS  # noqa: E402
 
 TABLE.update(DATA_OPS)
 TABLE["Einsum"] = Einsum  # attention (issue 11)
+TABLE.update(ELEMENTWISE_TABLE)  # elementwise-ops: unary math, Max/Min, Div, (Log)Softmax, LpNormalization
 # Constant forms computed here rather than by ONNX's reference evaluator, which lacks
 # DequantizeLinear before opset 19 and could not remember the integer encoding anyway.
 CONST_TABLE: dict[str, Callable[..., np.ndarray]] = {"DequantizeLinear": dequantize_const}

@@ -18,7 +18,6 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
 import mcuforge.ops  # noqa: F401  (registers the op kinds used below)
 from mcuforge.errors import MfError
-from mcuforge.importers.float_islands import fold_float_islands
 from mcuforge.importers.fold import fold_op
 from mcuforge.importers.space_to_batch import rewrite_space_to_batch
 from mcuforge.importers.tflite_ops import CONVERTERS, Node, dequantized
@@ -61,7 +60,6 @@ def import_tflite_bytes(data: bytes, input_shapes: Mapping[str, Shape], source: 
     for fop in sub.operators:
         _convert(graph, model, sub, fop, names, source, from_batch if free else None)
     rewrite_space_to_batch(graph)
-    fold_float_islands(graph)
     graph.prune_unused_tensors()
     return graph
 

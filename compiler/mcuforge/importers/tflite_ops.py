@@ -309,6 +309,32 @@ SPATIAL_CONVERTERS: dict[str, Converter] = {
 }
 
 
+# -- elementwise-ops: unary math, min/max, division, normalizations -------------------------------
+
+
+def gelu(node: Node) -> list[Op]:
+    approximate = bool(node.opts.approximate) if node.opts is not None else False
+    return [node.op("GELU", {"approximate": approximate})]
+
+
+def elu(node: Node) -> list[Op]:
+    return [node.op("ELU", {"alpha": 1.0})]
+
+
+def pow_(node: Node) -> list[Op]:
+    exponent = np.unique(node.const(1).astype(np.float64))
+    if exponent.size != 1:
+        raise node.error(f"the exponent must be one constant value, got {exponent.tolist()[:4]}")
+    return [node.op("POW", {"exponent": float(exponent[0])}, node.inputs[:1])]
+
+
+def l2_normalization(node: Node) -> list[Op]:
+    act = node.activation() if node.opts is not None else "NONE"
+    if act != "NONE":
+        raise node.error(f"fused activation {act} is not supported")
+    return [node.op("L2_NORMALIZATION", {"axis": -1, "epsilon": 1e-6})]
+
+
 CONVERTERS: dict[str, Converter] = {
     "CONV_2D": conv_2d,
     "DEPTHWISE_CONV_2D": depthwise_conv_2d,
@@ -350,6 +376,19 @@ CONVERTERS: dict[str, Converter] = {
     **SPATIAL_CONVERTERS,  # spatial-ops area
     # attention (issue 11)
     "BATCH_MATMUL": batch_matmul,
+    # elementwise-ops
+    "ABS": _plain("ABS"),
+    "EXP": _plain("EXP"),
+    "LOG": _plain("LOG"),
+    "SQRT": _plain("SQRT"),
+    "GELU": gelu,
+    "ELU": elu,
+    "POW": pow_,
+    "MAXIMUM": _plain("MAXIMUM"),
+    "MINIMUM": _plain("MINIMUM"),
+    "DIV": _binary("DIV"),
+    "L2_NORMALIZATION": l2_normalization,
+    "LOG_SOFTMAX": _plain("LOG_SOFTMAX"),
 }
 
 # tflite-import: data movement and shape arithmetic (tflite_data_ops.py)

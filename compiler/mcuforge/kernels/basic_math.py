@@ -1,5 +1,5 @@
-"""Broadcasting binary arithmetic (runtime_c/src/basic_math/): add, sub, mul. Each may run in
-place when an input has the output's dims."""
+"""Broadcasting binary arithmetic (runtime_c/src/basic_math/): add, sub, mul, and (elementwise-ops)
+maximum, minimum, div. Each may run in place when an input has the output's dims."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ MUL_PARAMS = struct("mf_mul_params", """
 """)
 
 
-def _binary(name: str, params: Params, when: str) -> KernelSpec:
-    return KernelSpec(name, (params, DimsArg("input1_dims"), Input("input1"), DimsArg("input2_dims"),
+def _binary(name: str, params: Params | None, when: str) -> KernelSpec:
+    head = (params,) if params is not None else ()
+    return KernelSpec(name, (*head, DimsArg("input1_dims"), Input("input1"), DimsArg("input2_dims"),
                              Input("input2", index=1), OUTPUT_DIMS, OUTPUT),
                       family="basic_math", when=when, in_place=True)
 
@@ -32,4 +33,13 @@ BASIC_MATH = family(
     _binary("mf_elementwise_add_s8", Params("add_params", "const mf_add_params *", ADD_PARAMS), "ADD"),
     _binary("mf_elementwise_sub_s8", Params("sub_params", "const mf_add_params *", ADD_PARAMS), "SUB"),
     _binary("mf_elementwise_mul_s8", Params("mul_params", "const mf_mul_params *", MUL_PARAMS), "MUL"),
+)
+
+# elementwise-ops: max/min compare codes of one shared quantization (no parameters); div is
+# TFLite Micro's int8 Div with mul's parameters (multiplier of s1 / (s2 * so)).
+ELEMENTWISE_MATH = family(
+    "elementwise_math", "basic_math",
+    _binary("mf_elementwise_maximum_s8", None, "MAXIMUM"),
+    _binary("mf_elementwise_minimum_s8", None, "MINIMUM"),
+    _binary("mf_elementwise_div_s8", Params("div_params", "const mf_mul_params *", MUL_PARAMS), "DIV"),
 )

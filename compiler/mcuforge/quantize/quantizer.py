@@ -135,6 +135,10 @@ def _quantize_constants(graph: Graph, op: Op, mode: str) -> None:
             data = quantize_values(t.data, params)
         elif i == opdef.bias_input:
             continue  # after the weights: its scale depends on theirs
+        elif opdef.inputs_share_quant:  # (elementwise-ops) e.g. MAXIMUM(x, c): c in the output's encoding
+            params = copy.deepcopy(graph.tensors[op.outputs[0]].quant)
+            assert params is not None
+            data = quantize_values(t.data, params, ACTIVATION_DTYPE[mode])
         else:
             params = activation_params(float(t.data.min()), float(t.data.max()), mode)
             data = quantize_values(t.data, params, ACTIVATION_DTYPE[mode])
