@@ -36,6 +36,10 @@ def Softplus(b: Builder, x: Operand) -> Value:
     return b.unary("SOFTPLUS", x)
 
 
+def Softsign(b: Builder, x: Operand) -> Value:
+    return b.unary("SOFTSIGN", x)
+
+
 def Erf(b: Builder, x: Operand) -> Value:
     """Kept for the GELU it usually belongs to (passes/fuse_gelu.py); alone it is a table too."""
     return b.unary("ERF", x)
@@ -130,6 +134,7 @@ def LpNormalization(b: Builder, x: Operand, *, axis: int = -1, p: int = 2) -> Va
 
 
 ELEMENTWISE_TABLE = {f.__name__: f for f in (
-    Abs, Neg, Exp, Log, Sqrt, Erf, Softplus, Pow, HardSigmoid, Gelu, Elu, Max, Min, Div, Softmax, LogSoftmax,
+    Abs, Neg, Exp, Log, Sqrt, Erf, Softplus, Softsign, Pow, HardSigmoid, Gelu, Elu, Max, Min, Div, Softmax,
+    LogSoftmax,
     LpNormalization,
 )}
