@@ -5,7 +5,7 @@ mf_nn.h is parsed with pycparser (after the host C preprocessor strips comments 
 every spec'd function must be declared with the spec's name, argument names and C types in the
 spec's order; every struct a spec uses must have the spec's fields and types in order; every
 `*_get_buffer_size` must take what the spec's scratch rule passes; and every function the
-header declares must have a spec (or be on the temporary legacy list).
+header declares must have a spec.
 """
 
 from __future__ import annotations
@@ -16,15 +16,12 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
 import numpy as np
 import pytest
 
 from mcuforge import kernel_params, runtime_buffers
-from mcuforge.codegen.render import environment
 from mcuforge.kernel_params import KernelCall
 from mcuforge.kernels import FAMILIES, SPECS, STRUCTS, check_call, render_call
-from mcuforge.resources import resource_dir
 
 pycparser = pytest.importorskip("pycparser")
 from pycparser import c_ast  # noqa: E402
@@ -107,9 +104,17 @@ def test_struct_matches_header(header: Header, name: str) -> None:
 
 
 @pytest.mark.cbuild
+def test_header_array_fields_are_checked(header: Header) -> None:
+    """Fixed-size array fields are compared with their size, a macro (MF_COPY_MAX_RANK) expanded."""
+    assert ("shape", "int32_t[8]") in header.structs["mf_copy_params"]
+    arrays = {f.ctype for s in STRUCTS.values() for f in s.fields if f.ctype.endswith("]")}
+    assert {"int32_t[4]", "int32_t[8]"} <= arrays
+
+
+@pytest.mark.cbuild
 def test_every_header_kernel_has_a_spec(header: Header) -> None:
     kernels = {n for n, (ret, _) in header.functions.items() if ret == "mf_status"}
-    unspecified = kernels - SPECS.keys() - kernel_params.LEGACY_KERNELS
+    unspecified = kernels - SPECS.keys()
     assert not unspecified, f"kernels without a spec in mcuforge.kernels: {sorted(unspecified)}"
 
 
@@ -169,7 +174,7 @@ def test_scratch_and_in_place_come_from_the_specs() -> None:
     assert "mf_lut_s8" in kernel_params.IN_PLACE_KERNELS
 
 
-# -- rendering and the temporary legacy path -----------------------------------------------------
+# -- rendering -----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -177,6 +182,7 @@ class FakeStep:
     call: KernelCall
     inputs: list[str]
     output: str = "arena + 0"
+    outputs: list[str] = field(default_factory=lambda: ["arena + 0"])
     consts: dict[str, str] = field(default_factory=dict)
     scratch_offset: int = 64
     scratch_size: int = 0
@@ -192,30 +198,61 @@ def test_render_call_lays_out_arguments_in_spec_order() -> None:
     assert ".stride = { .h = 1, .w = 1 }" in text
 
 
-def test_legacy_kernel_renders_through_its_macro(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A kernel bound the old way (no spec) still compiles, rendered by its macro, as long as it
-    is on LEGACY_KERNELS; off the list it is an error naming it."""
-    call = KernelCall("mf_legacy_s8", {"size": 7})
-    macro = ("{%- macro mf_legacy_s8(s) -%}\n    MF_CHECK(mf_legacy_s8({{ s.call.params.size }}));\n"
-             "{%- endmacro -%}\n")
-    base = environment()
-    kernels_c = base.loader.get_source(base, "kernels.c.j2")[0] + macro  # type: ignore[union-attr]
-    loader = jinja2.ChoiceLoader([jinja2.DictLoader({"kernels.c.j2": kernels_c}), base.loader])
-    env = base.overlay(loader=loader)
-    block = env.from_string('{%- import "kernels.c.j2" as k -%}{% if s.call.kernel in kernel_specs %}'
-                            '{{ render_call(s) }}{% else %}{{ k[s.call.kernel](s) }}{% endif %}')
-    assert block.render(s=FakeStep(call, ["x"])) == "MF_CHECK(mf_legacy_s8(7));"
-    model = (resource_dir("templates") / "model.c.j2").read_text()
-    assert "k[s.call.kernel](s)" in model and "render_call(s)" in model
+def copy_call(*copies: dict) -> KernelCall:
+    return KernelCall("mf_strided_copy_s8", {"copies": list(copies)})
 
+
+def copy_entry(**changes: object) -> dict:
+    entry = {"input": 0, "output": 1, "in_offset": 8, "out_offset": 0, "rank": 2, "shape": [144, 8],
+             "input_stride": [16, 1], "output_stride": [8, 1]}
+    entry.update(changes)
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+def test_each_spec_renders_one_block_per_call() -> None:
+    """A step of several calls of one kernel (a SPLIT's copies): one braced block per call, the
+    pointer of input/output `input`/`output` plus its offset, array fields giving `rank` values."""
+    step = FakeStep(copy_call(copy_entry(output=0, in_offset=0), copy_entry(rank=1, shape=[5],
+                              input_stride=[-1], output_stride=[1], out_offset=3)),
+                    ["arena + 0"], outputs=["arena + 96", "arena + 200"])
+    assert render_call(step).splitlines() == [
+        "{",
+        "    static const mf_copy_params copy = {",
+        "        2, { 144, 8 }, { 16, 1 }, { 8, 1 }",
+        "    };",
+        "    MF_CHECK(mf_strided_copy_s8(&copy, arena + 0 + 0, arena + 96 + 0));",
+        "}",
+        "{",
+        "    static const mf_copy_params copy = {",
+        "        1, { 5 }, { -1 }, { 1 }",
+        "    };",
+        "    MF_CHECK(mf_strided_copy_s8(&copy, arena + 0 + 8, arena + 200 + 3));",
+        "}",
+    ]
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (copy_call(copy_entry(shape=[144])), "'shape': \\[144\\] has 1 values, 'rank' is 2"),
+    (copy_call(copy_entry(rank=9, shape=[1] * 9, input_stride=[1] * 9, output_stride=[1] * 9)),
+     "'rank' is 9; the C field 'shape' holds 1 to 8"),
+    (copy_call(copy_entry(out_offset=None)), "missing parameter.*out_offset"),
+    (copy_call(copy_entry(axis=1)), "axis that no C argument takes"),
+    (copy_call(), "non-empty list"),
+    (KernelCall("mf_strided_copy_s8", {"copies": [copy_entry()], "rank": 2}), "takes exactly 'copies'"),
+])
+def test_each_spec_checks_every_call(call: KernelCall, message: str) -> None:
+    check_call(copy_call(copy_entry(), copy_entry(rank=1, shape=[3], input_stride=[0], output_stride=[1])))
+    with pytest.raises(ValueError, match=message):
+        check_call(call)
+
+
+def test_a_binding_without_a_spec_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from mcuforge.ops.registry import Ctx
 
     class FakeOp:
         kind, name = "FAKE", "f"
 
     ctx = Ctx(FakeOp(), [], [])  # type: ignore[arg-type]
-    monkeypatch.setitem(kernel_params.BINDINGS, "FAKE", lambda _ctx: call)
-    with pytest.raises(ValueError, match="mf_legacy_s8 has no spec"):
+    monkeypatch.setitem(kernel_params.BINDINGS, "FAKE", lambda _ctx: KernelCall("mf_unknown_s8", {}))
+    with pytest.raises(ValueError, match="FAKE 'f': kernel mf_unknown_s8 has no spec"):
         kernel_params.kernel_call(ctx)
-    monkeypatch.setattr(kernel_params, "LEGACY_KERNELS", frozenset({"mf_legacy_s8"}))
-    assert kernel_params.kernel_call(ctx) is call

@@ -456,16 +456,8 @@ def strided_copy(ctx: Ctx) -> KernelCall:
     return KernelCall("mf_strided_copy_s8", {"copies": [c.params() for c in copies_for(ctx)]})
 
 
-# Temporary path for kernels bound the old way, without a spec in mcuforge.kernels: their
-# values go unchecked, their C comes from a macro of the kernel's name in
-# templates/kernels.c.j2, their scratch from runtime_buffers.LEGACY_SCRATCH and their in-place
-# rule from LEGACY_IN_PLACE. Every kernel here should get a spec (README "Adding a kernel")
-# and leave this list; tests/test_kernel_specs.py checks the path still works while it exists.
-LEGACY_KERNELS: frozenset[str] = frozenset({"mf_strided_copy_s8"})  # tflite-import: one call per copy
-LEGACY_IN_PLACE: frozenset[str] = frozenset()
-
 # Kernels whose output may overwrite an input of the output's shape (their spec says so).
-IN_PLACE_KERNELS = frozenset({name for name, spec in SPECS.items() if spec.in_place}) | LEGACY_IN_PLACE
+IN_PLACE_KERNELS = frozenset({name for name, spec in SPECS.items() if spec.in_place})
 
 
 def _lut_kinds() -> dict[str, Callable[[Ctx], KernelCall]]:
@@ -532,12 +524,11 @@ def kernel_call(ctx: Ctx) -> KernelCall:
         if f"'{ctx.op.name}'" in str(e):
             raise
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': {e}") from None
-    if call.kernel in SPECS:
-        try:
-            check_call(call)
-        except ValueError as e:
-            raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': {e}") from None
-    elif call.kernel not in LEGACY_KERNELS:
+    if call.kernel not in SPECS:
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': kernel {call.kernel} has no spec in "
-                         "mcuforge.kernels (nor a LEGACY_KERNELS entry)")
+                         "mcuforge.kernels")
+    try:
+        check_call(call)
+    except ValueError as e:
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': {e}") from None
     return call

@@ -7,7 +7,6 @@ here under their old names.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from mcuforge.kernels import SPECS
@@ -28,17 +27,10 @@ def fully_connected_s8(accum_depth: int, output_depth: int) -> int:
                                                              "output_depth": output_depth})
 
 
-# Temporary: scratch rules of kernels without a spec (kernel_params.LEGACY_KERNELS).
-LEGACY_SCRATCH: dict[str, Callable[[dict[str, Dims], dict[str, Any]], int]] = {}
-
-
 def scratch_bytes(kernel: str, dims: dict[str, Dims], params: dict[str, Any]) -> int:
     """Scratch bytes of a kernel call as `mcuforge.kernel_params.KernelCall` describes it."""
-    spec = SPECS.get(kernel)
-    if spec is not None:
-        return spec.scratch.bytes(dims, params) if spec.scratch else 0
-    rule = LEGACY_SCRATCH.get(kernel)
-    return rule(dims, params) if rule else 0
+    spec = SPECS[kernel]
+    return spec.scratch.bytes(dims, params) if spec.scratch else 0
 
 
 __all__ = ["avgpool_s8", "convolve_1x1_s8", "convolve_cb4", "convolve_s4", "convolve_s8",

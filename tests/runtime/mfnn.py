@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import ctypes as C
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from mcuforge.kernel_params import Dims, KernelCall, dims4
-from mcuforge.kernels import SPECS, STRUCTS, KernelSpec
+from mcuforge.kernel_params import Dims, KernelCall
+from mcuforge.kernels import SPECS, STRUCTS, KernelSpec, single_calls
 from mcuforge.kernels import spec as ks
 from mcuforge.kernels.spec import Struct
 
@@ -101,15 +100,14 @@ def params_struct(struct: Struct, p: dict) -> C.Structure:
             values.append(Activation(p["act_min"], p["act_max"]))
         elif f.ctype == "mf_tile":
             values.append(Tile(*p[f.name]))
-        elif f.ctype.endswith("]"):
-            values.append(ctype(f.ctype)(*p[f.name]))
+        elif f.ctype.endswith("]"):  # an array with a length field gives only its first entries
+            values.append(ctype(f.ctype)(*p[f.name][:p[f.length]] if f.length else p[f.name]))
         else:
             values.append(p[f.name])
     return struct_type(struct.name)(*values)
 
 
-class CopyParams(C.Structure):  # tflite-import: mf_copy_params (a kernel without a spec yet)
-    _fields_ = [("rank", i32), ("shape", i32 * 8), ("input_stride", i32 * 8), ("output_stride", i32 * 8)]
+CopyParams = struct_type("mf_copy_params")  # tflite-import
 
 
 # -- argument helpers ----------------------------------------------------------------------------
@@ -152,6 +150,11 @@ def _with_scratch(size: int) -> tuple[Context, np.ndarray]:
 # -- one caller per kernel -----------------------------------------------------------------------
 
 
+def _offset(ptr: C._Pointer | C.c_void_p, elements: int) -> C._Pointer:
+    """An int8 pointer `elements` past `ptr` (a copy's in_offset / out_offset)."""
+    return C.cast(C.cast(ptr, C.c_void_p).value + elements, i8p)  # type: ignore[operator]
+
+
 def _pointer(a: np.ndarray, ctype_name: str) -> C._Pointer:
     a = np.ascontiguousarray(a)
     want = {"const int8_t *": np.int8, "const uint8_t *": np.uint8, "const int32_t *": np.int32}[ctype_name]
@@ -187,11 +190,25 @@ class Kernels:
         """Any specified kernel: xs are the op's input values (constants included) in IR order;
         each C argument is built from the call as its spec says. `out_dtype`: the output's
         dtype where the C output is `void *` (ARG_MAX's int32/int64 indices)."""
+        y = out_array(out_shape) if out_dtype == "int8" else np.full(out_shape, 0x5A5A5A5A, dtype=out_dtype)
+        return self.invoke_outputs(call, xs, [y]), y
+
+    def invoke_outputs(self, call: KernelCall, xs: list[np.ndarray | None], ys: list[np.ndarray]) -> int:
+        """`invoke` writing into the given outputs (several for SPLIT); every C call the kernel
+        call makes (one per copy for an `each` spec), stopping at the first failing status."""
+        data = [np.ascontiguousarray(x) for x in xs if x is not None]
+        for one in single_calls(call):
+            status = self._invoke_one(one, xs, data, ys)
+            if status != MF_OK:
+                return status
+        return MF_OK
+
+    def _invoke_one(self, call: KernelCall, xs: list[np.ndarray | None], data: list[np.ndarray],
+                    ys: list[np.ndarray]) -> int:
         spec = SPECS[call.kernel]
         p, d = call.params, call.dims
-        y = out_array(out_shape) if out_dtype == "int8" else np.full(out_shape, 0x5A5A5A5A, dtype=out_dtype)
-        data = [np.ascontiguousarray(x) for x in xs if x is not None]
-        keep: list[object] = [y, data]
+        y = ys[0]
+        keep: list[object] = [ys, data]
         args: list[object] = []
         for a in spec.args:
             if isinstance(a, ks.Context):
@@ -214,9 +231,12 @@ class Kernels:
             elif isinstance(a, ks.DimsArg):
                 args.append(C.byref(dims(d[a.role])))
             elif isinstance(a, ks.Input):
-                args.append(s8(data[a.index]))
+                x = data[p[a.select] if a.select else a.index]
+                args.append(_offset(s8(x), p[a.offset]) if a.offset else s8(x))
             elif isinstance(a, ks.Output):
-                args.append(y.ctypes.data_as(C.c_void_p) if a.ctype == "void *" else s8(y))
+                out = ys[p[a.select]] if a.select else y
+                ptr = out.ctypes.data_as(C.c_void_p) if a.ctype == "void *" else s8(out)
+                args.append(_offset(ptr, p[a.offset]) if a.offset else ptr)
             elif isinstance(a, ks.Const):
                 arr = call.arrays.get(a.role)
                 if arr is None and a.operand is not None:
@@ -238,8 +258,7 @@ class Kernels:
                 args.append((Dims4 * len(data))(*(dims(d[f"input{i}"]) for i in range(len(data)))))
             else:
                 raise TypeError(f"{call.kernel}: no ctypes rule for argument {a}")
-        status = getattr(self.lib, spec.name)(*args)
-        return status, y
+        return int(getattr(self.lib, spec.name)(*args))
 
     # Shorthands the tests use: the kernel's data arguments and the output shape.
 
@@ -284,34 +303,11 @@ class Kernels:
     # tflite-import: the generic strided copy (several inputs and outputs)
     def strided_copy(self, call: KernelCall, xs: list[np.ndarray],
                      out_shapes: list[tuple[int, ...]]) -> tuple[int, list[np.ndarray]]:
-        ys = [np.zeros(shape, dtype=np.int8) for shape in out_shapes]
-        flat = [np.ascontiguousarray(x, dtype=np.int8).reshape(-1) for x in xs]
-        for c in call.params["copies"]:
-            p = CopyParams(c["rank"], (i32 * 8)(*c["shape"]), (i32 * 8)(*c["input_stride"]),
-                           (i32 * 8)(*c["output_stride"]))
-            src = flat[c["input"]].ctypes.data_as(C.c_void_p).value + c["in_offset"]
-            dst = ys[c["output"]].ctypes.data_as(C.c_void_p).value + c["out_offset"]
-            status = self.lib.mf_strided_copy_s8(C.byref(p), C.cast(src, i8p), C.cast(dst, i8p))
-            if status != MF_OK:
-                return status, ys
-        return MF_OK, ys
+        ys = [out_array(shape) for shape in out_shapes]
+        return self.invoke_outputs(call, list(xs), ys), ys
 
     def run(self, call: KernelCall, xs: list[np.ndarray],
             out_shape: tuple[int, ...], out_dtype: str = "int8") -> tuple[int, np.ndarray]:
         """Any op's kernel: xs are the op's input values (constants included), in IR order."""
-        if call.kernel in SPECS:
-            status, y = self.invoke(call, xs, out_shape, out_dtype)
-        elif call.kernel == "mf_strided_copy_s8":  # tflite-import: any rank, several outputs
-            status, ys = self.strided_copy(call, [v for v in xs if v is not None], [out_shape])
-            y = ys[0]
-        elif call.kernel in LEGACY_CALLERS:  # temporary: kernels without a spec
-            status, y = LEGACY_CALLERS[call.kernel](self, call, xs, dims4(out_shape))
-        else:
-            raise KeyError(f"no spec (and no legacy caller) for kernel {call.kernel}")
+        status, y = self.invoke(call, xs, out_shape, out_dtype)
         return status, y.reshape(out_shape)
-
-
-# Temporary: ctypes callers of kernels without a spec (kernel_params.LEGACY_KERNELS), taking
-# (Kernels, call, xs, out dims) and returning (status, output). Give the kernel a spec instead.
-LegacyCaller = Callable[[Kernels, KernelCall, list[np.ndarray], Dims], tuple[int, np.ndarray]]
-LEGACY_CALLERS: dict[str, LegacyCaller] = {}

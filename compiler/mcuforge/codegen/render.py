@@ -14,7 +14,7 @@ from mcuforge.codegen.program import ConstArray, Program
 from mcuforge.codegen.sanitize import c_text
 from mcuforge.ir.graph import Graph
 from mcuforge.kernel_params import dims4
-from mcuforge.kernels import SPECS, render_call
+from mcuforge.kernels import render_call
 from mcuforge.resources import resource_dir
 
 ROW = 16  # values per line in weight arrays
@@ -89,7 +89,6 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
     )
     env.filters["rows"] = const_rows
-    env.globals["kernel_specs"] = SPECS
     env.globals["render_call"] = render_call
     return env
 

@@ -18,8 +18,8 @@ tests/runtime/mfnn.py), in minutes:
      header. Compile a model using the op: kernel_call names any parameter the binding gives
      that no argument takes, or one it misses.
   3. Delete the macro, the ctypes struct class (use mfnn.struct_type("NAME")) and the caller
-     (Kernels.invoke calls it), and the kernel's entries in LEGACY_KERNELS / LEGACY_IN_PLACE /
-     runtime_buffers.LEGACY_SCRATCH / mfnn.LEGACY_CALLERS if it had them.
+     (Kernels.invoke calls it). A step that calls one kernel several times (one call per copy)
+     is a spec with `each=` (see kernels/spec.py); there is no path for a kernel without a spec.
 """
 
 import importlib
@@ -34,10 +34,11 @@ from mcuforge.kernels.spec import (
     kernel_label,
     render_call,
     scratch_bytes,
+    single_calls,
 )
 
 for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     importlib.import_module(f"{__name__}.{_module}")
 
 __all__ = ["FAMILIES", "SPECS", "STRUCTS", "KernelSpec", "check_call", "kernel_label",
-           "render_call", "scratch_bytes"]
+           "render_call", "scratch_bytes", "single_calls"]

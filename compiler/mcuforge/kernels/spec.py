@@ -14,7 +14,14 @@ header disagree (function names, argument names and types, struct fields and typ
 Struct layouts are written as text, one C line of the generated initializer per text line:
 "input_offset: int32_t, output_offset: int32_t". Scalar struct fields take the binding's value
 of the same name; an `mf_tile` field takes a (h, w) pair; the `mf_activation` field takes the
-two values `act_min` and `act_max`; an `int32_t[4]` field takes four ints.
+two values `act_min` and `act_max`; an `int32_t[4]` field takes four ints; an array field
+written `int32_t[8] (rank)` takes the first `rank` entries (the value of field `rank`), the C
+zero-filling the rest. A `Params` argument with `positional=True` lays its values out without
+field names (`{ 2, { 144, 8 } }`).
+
+A spec with `each="copies"` is a step of several calls of one kernel: the call's
+params["copies"] is a list of per-call parameter dicts, each checked against the arguments as a
+call of its own and rendered as a block of its own (`mf_strided_copy_s8`: one call per copy).
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ class StepLike(Protocol):
     call: Any
     inputs: list[str]
     output: str
+    outputs: list[str]
     consts: dict[str, str]
     scratch_offset: int
     scratch_size: int
@@ -57,6 +65,7 @@ class StepLike(Protocol):
 class Field:
     name: str
     ctype: str  # "int32_t", "int8_t", "mf_tile", "mf_activation", "int32_t[4]", "const uint8_t *"
+    length: str = ""  # array fields: the field holding how many leading entries are given
 
     def param_names(self) -> tuple[str, ...]:
         """The binding's parameter names this field is filled from."""
@@ -83,7 +92,8 @@ def struct(name: str, layout: str) -> Struct:
         fields = []
         for item in text.split(","):
             fname, ctype = item.split(":")
-            fields.append(Field(fname.strip(), ctype.strip()))
+            ctype, _, length = ctype.strip().partition(" (")
+            fields.append(Field(fname.strip(), ctype, length.removesuffix(")")))
         lines.append(tuple(fields))
     s = Struct(name, tuple(lines))
     if name in STRUCTS and STRUCTS[name] != s:
@@ -123,6 +133,15 @@ def field_value(f: Field, params: Mapping[str, Any], kernel: str) -> str:
         return f"{{ .h = {h}, .w = {w} }}"
     if f.ctype.endswith("]"):
         base, count = f.ctype[:-1].split("[")
+        if f.length:
+            given = int(_c_int(params[f.length], "int32_t", f"{kernel}: parameter '{f.length}'"))
+            if not 1 <= given <= int(count):
+                raise ValueError(f"{kernel}: parameter '{f.length}' is {given}; the C field "
+                                 f"'{f.name}' holds 1 to {count} values")
+            value = params[f.name]
+            if hasattr(value, "__len__") and len(value) != given:
+                raise ValueError(f"{what}: {value!r} has {len(value)} values, '{f.length}' is {given}")
+            return "{ " + ", ".join(_ints(params[f.name], given, base, what)) + " }"
         return "{ " + ", ".join(_ints(params[f.name], int(count), base, what)) + " }"
     return _c_int(params[f.name], f.ctype, what)
 
@@ -180,20 +199,24 @@ class Context(Arg):
 
 @dataclass(frozen=True)
 class Params(Arg):
-    """`const <struct> *NAME`: a static parameter struct filled from call.params."""
+    """`const <struct> *NAME`: a static parameter struct `var` filled from call.params, with
+    designated initializers (`.name = value`) or, `positional`, values in field order."""
 
     struct: Struct = None  # type: ignore[assignment]
+    var: str = "params"
+    positional: bool = False
 
     def declare(self, s: StepLike) -> list[str]:
         p = s.call.params
-        lines = [f"static const {self.struct.name} params = {{"]
-        body = [", ".join(f".{f.name} = {field_value(f, p, s.call.kernel)}" for f in line)
+        lines = [f"static const {self.struct.name} {self.var} = {{"]
+        label = (lambda f: "") if self.positional else (lambda f: f".{f.name} = ")
+        body = [", ".join(f"{label(f)}{field_value(f, p, s.call.kernel)}" for f in line)
                 for line in self.struct.lines]
         lines += [f"    {b}," for b in body[:-1]] + [f"    {body[-1]}", "};"]
         return lines
 
     def expr(self, s: StepLike) -> str:
-        return "&params"
+        return f"&{self.var}"
 
     def param_keys(self) -> tuple[str, ...]:
         return tuple(k for f in self.struct.fields for k in f.param_names())
@@ -248,24 +271,49 @@ class DimsArg(Arg):
         return (self.role,)
 
 
+def _pointer(pointers: list[str], index: int, s: StepLike, select: str, offset: str) -> str:
+    p = s.call.params
+    if select:
+        index = int(_c_int(p[select], "int32_t", f"{s.call.kernel}: '{select}'"))
+    text = pointers[index]
+    return f"{text} + {_c_int(p[offset], 'int32_t', f'{s.call.kernel}: {offset!r}')}" if offset else text
+
+
 @dataclass(frozen=True)
 class Input(Arg):
-    """`const int8_t *NAME`: data input `index` of the op (an arena pointer or a constant)."""
+    """`const int8_t *NAME`: data input `index` of the op (an arena pointer or a constant), or
+    input call.params[select] when `select` is set; plus call.params[offset] elements when
+    `offset` is set."""
 
     ctype: str = "const int8_t *"
     index: int = 0
+    select: str = ""
+    offset: str = ""
 
     def expr(self, s: StepLike) -> str:
-        return s.inputs[self.index]
+        return _pointer(s.inputs, self.index, s, self.select, self.offset)
+
+    def param_keys(self) -> tuple[str, ...]:
+        return tuple(k for k in (self.select, self.offset) if k)
 
 
 @dataclass(frozen=True)
 class Output(Arg):
+    """`int8_t *output`: the op's output, or its output call.params[select] when `select` is
+    set (SPLIT has several); plus call.params[offset] elements when `offset` is set."""
+
     name: str = "output"
     ctype: str = "int8_t *"
+    select: str = ""
+    offset: str = ""
 
     def expr(self, s: StepLike) -> str:
-        return s.output
+        if not self.select:
+            return _pointer([s.output], 0, s, "", self.offset)
+        return _pointer(s.outputs, 0, s, self.select, self.offset)
+
+    def param_keys(self) -> tuple[str, ...]:
+        return tuple(k for k in (self.select, self.offset) if k)
 
 
 @dataclass(frozen=True)
@@ -404,7 +452,9 @@ class KernelSpec:
     overwrite an input of the output's shape. `when`: in words, when the compiler picks this
     variant of its family. `path`: the code path the C takes for a call, when the C picks among
     paths of one function (shown in report.json); DSP/MVE paths are picked by the C
-    preprocessor from the target's __ARM_FEATURE_* macros when the library is compiled."""
+    preprocessor from the target's __ARM_FEATURE_* macros when the library is compiled.
+    `each`: a step of several calls, one per entry of the list call.params[each] (the entry
+    being that call's params; see the module doc); such a kernel takes no scratch."""
 
     name: str
     args: tuple[Arg, ...]
@@ -413,6 +463,12 @@ class KernelSpec:
     scratch: ScratchRule | None = None
     in_place: bool = False
     path: Callable[[CallLike], str] | None = None
+    each: str = ""
+
+    def __post_init__(self) -> None:
+        if self.each and (self.scratch is not None or self.in_place):
+            raise ValueError(f"{self.name}: a kernel called once per entry of '{self.each}' takes "
+                             "no scratch and does not run in place")
 
     def param_keys(self) -> set[str]:
         return {k for a in self.args for k in a.param_keys()}
@@ -455,9 +511,39 @@ def family(name: str, folder: str, *kernels: KernelSpec) -> Family:
 # -- derived: checking and rendering -------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class OneCall:
+    """One C call of a step (a CallLike): for an `each` spec, the call with one entry's params."""
+
+    kernel: str
+    params: dict[str, Any]
+    arrays: dict[str, Any]
+    dims: dict[str, Dims]
+
+
+def single_calls(call: CallLike) -> list[CallLike]:
+    """The C calls a kernel call makes: itself, or one per entry of params[spec.each]."""
+    each = SPECS[call.kernel].each
+    if not each:
+        return [call]
+    entries = call.params.get(each)
+    if set(call.params) != {each} or not isinstance(entries, list) or not entries:
+        raise ValueError(f"{call.kernel}: the binding gives parameters {sorted(call.params)}; the "
+                         f"kernel spec takes exactly '{each}', a non-empty list of per-call parameters")
+    bad = [e for e in entries if not isinstance(e, Mapping)]
+    if bad:
+        raise ValueError(f"{call.kernel}: '{each}' holds {bad[0]!r}, not a mapping of parameters")
+    return [OneCall(call.kernel, dict(e), call.arrays, call.dims) for e in entries]
+
+
 def check_call(call: CallLike) -> None:
     """ValueError when a binding's values are not exactly those its kernel's C arguments take:
     a missing or extra parameter, dims or array, or a value of the wrong type or range."""
+    for one in single_calls(call):
+        _check_one(one)
+
+
+def _check_one(call: CallLike) -> None:
     spec = SPECS[call.kernel]
     want = spec.param_keys()
     problems = []
@@ -487,13 +573,37 @@ def check_call(call: CallLike) -> None:
             _c_int(call.params[a.param], "int32_t", f"{call.kernel}: '{a.param}'")
         elif isinstance(a, ParamArray):
             _ints(call.params[a.name], a.length, "int32_t", f"{call.kernel}: '{a.name}'")
+        elif isinstance(a, (Input, Output)):
+            for key in a.param_keys():
+                _c_int(call.params[key], "int32_t", f"{call.kernel}: '{key}'")
     for d in call.dims.values():
         _ints(d, 4, "int32_t", f"{call.kernel}: dims")
 
 
+class _OneStep:
+    """A step seen through one of its calls (an `each` spec): call.params is that entry's."""
+
+    def __init__(self, step: StepLike, call: CallLike) -> None:
+        self._step, self.call = step, call
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._step, name)
+
+
 def render_call(s: StepLike) -> str:
-    """The C block of one kernel call: the locals its arguments point at, then the checked
-    call. Lines after the first are not indented (the template indents them)."""
+    """The C of a step's kernel call: the locals its arguments point at, then the checked call;
+    for an `each` spec, one braced block per call. Lines after the first are not indented (the
+    template indents them)."""
+    if not SPECS[s.call.kernel].each:
+        return _render_one(s)
+    blocks = []
+    for one in single_calls(s.call):
+        body = _render_one(_OneStep(s, one)).splitlines()  # type: ignore[arg-type]
+        blocks += ["{", *(f"    {line}" for line in body), "}"]
+    return "\n".join(blocks)
+
+
+def _render_one(s: StepLike) -> str:
     spec = SPECS[s.call.kernel]
     early = [line for a in spec.args if not a.late for line in a.declare(s)]
     late = [line for a in spec.args if a.late and not isinstance(a, Context) for line in a.declare(s)]
