@@ -55,11 +55,27 @@ def test_quantize_multipliers_matches_the_scalar_form() -> None:
 # -- the integer primitives -----------------------------------------------------------------------
 
 
+def gemmlowp_doubling_high(a: int, b: int, bits: int) -> int:
+    """gemmlowp's SaturatingRoundingDoublingHighMul without saturation: (a*b + nudge) / 2**(bits-1)
+    truncated toward zero, nudge 2**(bits-2) for a*b >= 0 and 1 - 2**(bits-2) below. A negative
+    exact half therefore rounds toward zero (a*b = -2**30 gives 0, not -1)."""
+    ab = a * b
+    n = ab + (1 << (bits - 2) if ab >= 0 else 1 - (1 << (bits - 2)))
+    q = abs(n) >> (bits - 1)  # exact integer division, truncated toward zero below
+    return q if n >= 0 else -q
+
+
 @given(INT32, INT32)
 def test_saturating_rounding_doubling_high_mul(a: int, b: int) -> None:
     got = int(qmath.saturating_rounding_doubling_high_mul(a, b))
-    want = qmath.INT32_MAX if a == b == qmath.INT32_MIN else round_half_away(a * b, 1 << 31)
+    want = qmath.INT32_MAX if a == b == qmath.INT32_MIN else gemmlowp_doubling_high(a, b, 32)
     assert got == want
+
+
+def test_doubling_high_mul_rounds_a_negative_half_toward_zero() -> None:
+    # Found by hypothesis: gemmlowp's nudge makes -0.5 round to 0 (TFLite's reference does the same).
+    assert int(qmath.saturating_rounding_doubling_high_mul(-2, 1 << 29)) == 0
+    assert int(qmath.saturating_rounding_doubling_high_mul(2, 1 << 29)) == 1
 
 
 @given(st.integers(-(1 << 15), (1 << 15) - 1), st.integers(-(1 << 15), (1 << 15) - 1))
@@ -69,7 +85,7 @@ def test_doubling_high_muls_in_16_bits(a: int, b: int) -> None:
     if a == b == -(1 << 15):
         assert rounded == truncated == (1 << 15) - 1
     else:
-        assert rounded == round_half_away(a * b, 1 << 15)
+        assert rounded == gemmlowp_doubling_high(a, b, 16)
         assert truncated == int(a * b / (1 << 15))  # C division truncates toward zero
 
 
