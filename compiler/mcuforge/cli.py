@@ -319,7 +319,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MfError as e:
         if args.debug:
             raise
-        print(f"mcuforge: error: {e}", file=sys.stderr)
+        # File names from the OS may hold undecodable bytes (surrogates): print them escaped.
+        message = str(e).encode("utf-8", "backslashreplace").decode("utf-8")
+        print(f"mcuforge: error: {message}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("mcuforge: interrupted", file=sys.stderr)

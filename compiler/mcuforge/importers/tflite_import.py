@@ -19,6 +19,7 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 import mcuforge.ops  # noqa: F401  (registers the op kinds used below)
 from mcuforge.errors import MfError
 from mcuforge.importers.tflite_ops import CONVERTERS, Node, dequantized
+from mcuforge.importers.tflite_validate import validate_tflite
 from mcuforge.ir.graph import Graph, Op, QuantParams, Shape, Tensor
 from mcuforge.ops.registry import infer_shapes
 
@@ -45,6 +46,7 @@ def import_tflite(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
 def import_tflite_bytes(data: bytes, input_shapes: Mapping[str, Shape], source: str = "<bytes>") -> Graph:
     """Import a TFLite flatbuffer held in memory; `source` names it in error messages."""
     model = _parse(data, source)
+    validate_tflite(model, source)  # malformed and hostile files (issue 14)
     sub = model.subgraphs[0]
     _check_supported(model, sub, source)
     graph = Graph(source=source, source_format="tflite")
