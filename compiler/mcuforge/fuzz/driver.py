@@ -118,14 +118,18 @@ def fuzz(count: int, seed: int, out: Path, frontend: str = "all", board: str = "
     workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
     records: list[dict] = []
     bar = _bar(len(work), progress)
+    log = (out / "results.jsonl").open("a")  # one line per model as it finishes (long runs)
     for r in _results(work, workers):
         records.append(r)
+        log.write(json.dumps({"seed": seed, **{k: v for k, v in r.items() if k != "detail"}}) + "\n")
+        log.flush()
         if r["status"] in FAILURES:
             msg = (f"{r['status']}: {r['frontend']} model {r['index']} (seed {seed}): {r['reason']} "
                    f"[{r['ops']}] -> {r.get('dir', '')}")
             (bar.write if bar else print)(msg, file=sys.stdout)
         if bar:
             bar.update(1)
+    log.close()
     if bar:
         bar.close()
     records.sort(key=lambda r: r["index"])

@@ -76,9 +76,9 @@ def _tensor(t: Any, index: int, nbuf: int, source: str) -> None:
     if not 0 <= t.buffer < max(nbuf, 1):
         raise MfError(f"{where}: buffer index {t.buffer} is out of range (the model has {nbuf} buffers)")
     shape = [int(d) for d in t.shape] if t.shape is not None else []
-    if any(d < 1 for d in shape):
-        raise MfError(f"{where}: shape {shape} has a dimension below 1; every dimension must be positive "
-                      "(dynamic ones belong in shape_signature)")
+    if any(d < 0 for d in shape):  # zero-sized tensors exist (LSTM intermediates); graph_checks
+        raise MfError(f"{where}: shape {shape} has a negative dimension; dynamic ones belong in "
+                      "shape_signature")  # refuses them when the graph uses them
     size = math.prod(shape) * ITEM_BYTES.get(t.type, 1)
     if size > MAX_BYTES:
         raise MfError(f"{where}: shape {shape} is {size} bytes, beyond the 2^31-byte limit")
