@@ -61,6 +61,16 @@ def test_sub_of_a_tensor_and_itself_is_refused_not_run() -> None:
     assert outcome.status == "refused" and "too small" in outcome.reason, outcome
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("frontend", ["onnx", "keras"])
+def test_standalone_relu6_quantized_by_mcuforge_matches_float(frontend: str) -> None:
+    # Relu6's integer kernel clamps in the input's encoding; mcuforge's quantizer gave its output
+    # a calibrated encoding of its own, so negative inputs came out as positive values.
+    spec = ModelSpec(2627934278, (3, 7, 5), [Node("relu6", (0,), {"_w": 3})], "fixed")
+    outcome = check(spec, frontend)
+    assert outcome.status == "ok", outcome
+
+
 # -- the CI sample ------------------------------------------------------------------------------
 
 
