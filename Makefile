@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARM_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 
-.PHONY: setup toolchain demo test test-fast lint clean
+.PHONY: setup toolchain demo test test-fast fuzz lint clean
 
 setup: $(STAMP) toolchain
 
@@ -33,11 +33,15 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check compiler tests
-	$(BIN)/pytest -q -rs
+	$(BIN)/pytest -q -rs -m "not fuzz"
+
+# Coverage-guided fuzzing of the TFLite and ONNX loaders (a few minutes; tests/fuzz_loaders.py).
+fuzz: setup
+	$(BIN)/pytest -q -rs -m fuzz
 
 # Seconds, not minutes: skips TensorFlow conversions, C builds and QEMU.
 test-fast: setup
-	$(BIN)/pytest -q -m "not slow and not qemu"
+	$(BIN)/pytest -q -m "not slow and not qemu and not fuzz"
 
 lint: setup
 	$(BIN)/ruff check compiler tests

@@ -33,6 +33,8 @@ class Case:
     expect: str = "error"
 
 
+FINDINGS = Path(__file__).parent / "findings"
+
 # Cases that are valid models: only a clean outcome is required.
 MAY_PASS = {"tfl_name_with_quotes", "tfl_name_with_newline_and_comment_end", "tfl_name_empty_duplicate",
             "tfl_output_is_input", "onnx_tensor_name_quotes", "onnx_tensor_name_comment_end",
@@ -153,6 +155,12 @@ def _cycle(m: Any) -> None:
     _sub(m).operators[0].inputs = [4, 1, 2]  # conv reads the add's output: a cycle
 
 
+def _nameless_unsupported(m: Any) -> None:
+    """An unsupported op whose output has no name (the error names it anyway; found by atheris)."""
+    _sub(m).tensors[4].name = None
+    m.operatorCodes[1].builtinCode = 200
+
+
 def _big_weights(m: Any) -> None:
     _sub(m).tensors[1].shape = [3, 1, 1, 2000]  # more weights than the buffer holds
 
@@ -203,6 +211,9 @@ TFLITE_EDITS: dict[str, Callable[[Any], None]] = {
     "padding_unknown": lambda m: setattr(_sub(m).operators[0].builtinOptions, "padding", 9),
     "options_missing": lambda m: [setattr(_sub(m).operators[0], a, v)
                                   for a, v in (("builtinOptionsType", 0), ("builtinOptions", None))] and None,
+    "op_without_inputs": lambda m: setattr(_sub(m).operators[1], "inputs", None),  # found by atheris
+    "op_with_two_outputs": lambda m: setattr(_sub(m).operators[1], "outputs", [4, 3]),
+    "tensor_without_name": _nameless_unsupported,
     "conv_missing_weights": lambda m: setattr(_sub(m).operators[0], "inputs", [0]),
     "cycle": _cycle,
     "name_with_quotes": _set(_tensor_of(3), "name", b"conv\"'`$(rm -rf /)"),
@@ -473,6 +484,10 @@ def make_corpus(folder: Path) -> list[Case]:
     p = folder / "onnx_as.tflite"
     p.write_bytes(onnx_base().SerializeToString())
     out.append(Case("onnx_named_tflite", p))
+    for found in sorted(FINDINGS.glob("*_finding_*")):  # crashes tests/fuzz_loaders.py found, fixed
+        p = folder / found.name
+        p.write_bytes(found.read_bytes())
+        out.append(Case(found.stem, p))
     p = folder / "unknown.bin"
     p.write_bytes(b"\x00" * 16)
     out.append(Case("unknown_format", p))

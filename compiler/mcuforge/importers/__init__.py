@@ -12,7 +12,7 @@ from pathlib import Path
 from mcuforge.errors import MfError
 from mcuforge.importers.graph_checks import check_graph
 from mcuforge.ir.graph import Graph, Shape
-from mcuforge.ir.verify import verify
+from mcuforge.ir.verify import GraphError, verify
 
 Importer = Callable[[Path, Mapping[str, Shape]], Graph]
 
@@ -62,6 +62,9 @@ def load_model(path: str | Path, input_shapes: Mapping[str, Shape] | None = None
         check_graph(graph, str(path))
     except MfError:
         raise
+    except GraphError as e:  # the verifier's list of problems, on one line
+        problems = "; ".join(line.strip() for line in str(e).splitlines()[1:4])
+        raise MfError(f"{path}: the model's graph is inconsistent: {problems}") from None
     except Exception as e:  # the importers check what they can; the rest of a bad file ends here
         raise malformed(path, fmt, e) from e
     return graph

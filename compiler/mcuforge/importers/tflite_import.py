@@ -218,6 +218,8 @@ def _add_op(graph: Graph, node: Node, op: Op, declared: dict[str, Shape]) -> Non
         shapes = infer_shapes(op, in_shapes)
     except (ValueError, KeyError, IndexError, TypeError, AssertionError) as e:
         raise node.error(f"cannot work out the output shape from inputs {in_shapes}: {e}") from None
+    if len(shapes) != len(op.outputs):  # a damaged file (found by tests/fuzz_loaders.py)
+        raise node.error(f"has {len(op.outputs)} outputs; {op.kind} produces {len(shapes)}")
     for name, shape in zip(op.outputs, shapes, strict=True):
         want = declared.get(name)
         if want is not None and not _fits(want, shape):

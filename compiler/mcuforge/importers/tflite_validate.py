@@ -4,8 +4,9 @@ The converters trust the flatbuffer; this module checks what a damaged or hostil
 wrong, so it is refused with one `MfError` naming the file, the tensor or operator, and the value:
 indices (operator codes, tensors, buffers), dimensions (positive, total size below 2^31 bytes),
 quantization (finite positive scales, zero points inside the type, per-channel counts and axis),
-names that are not UTF-8, operator versions, and the integer options every op shares (strides,
-dilations, filter sizes >= 1; a known padding and fused activation).
+names that are not UTF-8 (a missing name becomes tensor_<index>), operator versions, and the
+integer options every op shares (strides, dilations, filter sizes >= 1; a known padding and fused
+activation).
 """
 
 from __future__ import annotations
@@ -42,11 +43,20 @@ def validate_tflite(model: Any, source: str) -> None:
     if sub.outputs is None or len(sub.outputs) == 0 or not sub.operators:
         raise MfError(f"{source}: the model has no operators or no outputs; nothing to compile")
     ncodes = len(model.operatorCodes) if model.operatorCodes is not None else 0
+    for k, code in enumerate(model.operatorCodes or []):
+        if isinstance(code.customCode, bytes):
+            try:
+                code.customCode.decode()
+            except UnicodeDecodeError:
+                raise MfError(f"{source}: operator code {k} has a custom op name that is not UTF-8 "
+                              f"({code.customCode[:40]!r})") from None
     for k, op in enumerate(sub.operators):
         where = f"{source}: operator {k}"
         if not 0 <= op.opcodeIndex < ncodes:
             raise MfError(f"{where}: operator code index {op.opcodeIndex} is out of range "
                           f"(the model has {ncodes} codes)")
+        if op.inputs is None or len(op.inputs) == 0:
+            raise MfError(f"{where}: has no inputs")
         _indices(op.inputs, len(tensors), f"{where} input", allow_missing=True)
         _indices(op.outputs, len(tensors), f"{where} output", allow_missing=False)
         if op.outputs is None or len(op.outputs) == 0:
@@ -67,6 +77,8 @@ def _indices(values: Any, count: int, where: str, allow_missing: bool) -> None:
 
 
 def _tensor(t: Any, index: int, nbuf: int, source: str) -> None:
+    if t.name is None:  # names are optional in the schema; the importer names tensors by them
+        t.name = f"tensor_{index}".encode()
     try:
         name = t.name.decode() if t.name else f"#{index}"
     except UnicodeDecodeError:
