@@ -58,8 +58,8 @@ def generate(seed: int, frontend: str) -> ModelSpec:
         first = len(shapes) - 1 if rng.random() < 0.75 else int(rng.integers(len(shapes)))
         picks = [first]
         if gen.arity == 2:
-            cands = [j for j in range(len(shapes))
-                     if gen.draw(rng, [shapes[first], shapes[j]], frontend) is not None]
+            cands = [j for j in range(len(shapes)) if not (name == "sub" and j == first)  # x - x is 0
+                     and gen.draw(rng, [shapes[first], shapes[j]], frontend) is not None]
             if not cands:
                 continue
             second = cands[int(rng.integers(len(cands)))]
