@@ -161,6 +161,19 @@ def _nameless_unsupported(m: Any) -> None:
     m.operatorCodes[1].builtinCode = 200
 
 
+def _svdf(m: Any) -> None:
+    """TFLite Micro's SVDF example shape: SVDF with a variable (stateful) int16 tensor, no buffer."""
+    m.operatorCodes[1].builtinCode = m.operatorCodes[1].deprecatedBuiltinCode = fb.BuiltinOperator.SVDF
+    state = _tensor("svdf/state", [1, 12], fb.TensorType.INT16, 0, _quant([0.01], [0]))
+    state.isVariable = True
+    _sub(m).tensors.append(state)
+    op = _sub(m).operators[1]
+    op.inputs = [3, 1, 1, 2, len(_sub(m).tensors) - 1]
+    op.builtinOptionsType = fb.BuiltinOptions.SVDFOptions
+    op.builtinOptions = fb.SVDFOptionsT()
+    op.builtinOptions.rank = 1
+
+
 def _big_weights(m: Any) -> None:
     _sub(m).tensors[1].shape = [3, 1, 1, 2000]  # more weights than the buffer holds
 
@@ -216,6 +229,7 @@ TFLITE_EDITS: dict[str, Callable[[Any], None]] = {
     "tensor_without_name": _nameless_unsupported,
     "conv_missing_weights": lambda m: setattr(_sub(m).operators[0], "inputs", [0]),
     "cycle": _cycle,
+    "svdf_with_variable_state": _svdf,
     "name_with_quotes": _set(_tensor_of(3), "name", b"conv\"'`$(rm -rf /)"),
     "name_with_newline_and_comment_end": _set(_tensor_of(4), "name", b"out*/\n#include <evil.h>\n/*"),
     "name_not_utf8": _set(_tensor_of(0), "name", b"in\xff\xfe\xc3("),
