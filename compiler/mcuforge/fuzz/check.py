@@ -84,7 +84,7 @@ def _check(spec: ModelSpec, frontend: str, board: str, folder: Path) -> Outcome:
         path = export(spec, frontend, folder)
     except ExportError as e:
         return Outcome("export", normalize(str(e)), str(e))
-    calib = None if frontend == "tflite" else model_layout(frontend, calib_data(spec))
+    calib = None if frontend in ("tflite", "qdq") else model_layout(frontend, calib_data(spec))
     x = test_inputs(spec, frontend)
     np.save(folder / "input.npy", x)
     if calib is not None:

@@ -4,12 +4,14 @@ tflite: Keras model -> `tf.lite.TFLiteConverter.from_keras_model` at its default
 `Optimize.DEFAULT`, a representative dataset and int8 input/output (batch None or 1 per the spec).
 keras: the same Keras model saved as .keras (mcuforge quantizes it with the calibration data).
 onnx: the graph written directly with `onnx.helper` (float, opset 17; free batch = a symbolic dim).
+qdq: that graph quantized by onnxruntime's `quantize_static` at its defaults (QDQ, int8).
 torch: a module running the graph, exported with `torch.onnx.export` (float, dynamic batch axis
 when the spec's batch is free). TensorFlow and torch are imported only when used.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from mcuforge.fuzz.ops import OPS
 from mcuforge.fuzz.spec import ModelSpec, Shape
 
 CALIB_SAMPLES = 32
-SUFFIX = {"tflite": ".tflite", "keras": ".keras", "onnx": ".onnx", "torch": ".onnx"}
+SUFFIX = {"tflite": ".tflite", "keras": ".keras", "onnx": ".onnx", "torch": ".onnx", "qdq": ".onnx"}
 
 
 class ExportError(Exception):
@@ -43,7 +45,7 @@ def from_nchw(x: np.ndarray) -> np.ndarray:
 
 def model_layout(frontend: str, x: np.ndarray) -> np.ndarray:
     """Samples in the exported model's own input layout."""
-    return to_nchw(x) if frontend in ("onnx", "torch") else x
+    return to_nchw(x) if frontend in ("onnx", "torch", "qdq") else x
 
 
 def _checked_shapes(spec: ModelSpec) -> list[Shape]:
@@ -171,6 +173,30 @@ def torch_export(spec: ModelSpec, path: Path) -> None:
                           dynamic_axes=dynamic, opset_version=17, dynamo=False)
 
 
+def qdq_export(spec: ModelSpec, path: Path) -> None:
+    """The onnx.helper model through onnxruntime's `quantize_static` at its defaults (QDQ format,
+    per-tensor int8 weights) on the calibration samples: a QDQ model mcuforge compiles as is."""
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.samples = iter([{"input": s[None]} for s in to_nchw(calib_data(spec))])
+
+        def get_next(self) -> dict | None:
+            return next(self.samples, None)
+
+    float_path = path.with_name("float.onnx")
+    onnx.save(onnx_model(spec), float_path)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # its advice to pre-process, once per model
+    try:
+        quantize_static(str(float_path), str(path), Reader())
+    finally:
+        root.setLevel(level)
+
+
 def nchw_weights(op: str, w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """torch's weight layouts from the Keras-layout weights of `op`."""
     from mcuforge.fuzz.ops import _conv_nchw, _dw_nchw
@@ -199,6 +225,8 @@ def export(spec: ModelSpec, frontend: str, folder: Path) -> Path:
             import onnx
 
             onnx.save(onnx_model(spec), path)
+        elif frontend == "qdq":
+            qdq_export(spec, path)
         else:
             torch_export(spec, path)
     except ExportError:

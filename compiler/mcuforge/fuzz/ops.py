@@ -27,7 +27,8 @@ from mcuforge.fuzz.spec import Shape
 Params = dict[str, Any]
 Weights = dict[str, np.ndarray]
 CHANNELS = (1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17)
-FRONTENDS = ("tflite", "keras", "onnx", "torch")
+FRONTENDS = ("tflite", "keras", "onnx", "torch")  # what --frontend all rotates through
+EXTRA_FRONTENDS = ("qdq",)  # chosen explicitly (--frontend qdq); draws ONNX's ops
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class OpGen:
     torch: Callable[..., Any]
     weights: Callable[[np.random.Generator, Params, Sequence[Shape]], Weights] = lambda r, p, s: {}
     weight: float = 1.0  # relative frequency
-    frontends: frozenset[str] = field(default_factory=lambda: frozenset(FRONTENDS))
+    frontends: frozenset[str] = field(default_factory=lambda: frozenset((*FRONTENDS, *EXTRA_FRONTENDS)))
 
 
 # -- shape helpers ---------------------------------------------------------------------------------
