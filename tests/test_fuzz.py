@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mcuforge.fuzz.check import check
+from mcuforge.cli import main
+from mcuforge.fuzz import driver
+from mcuforge.fuzz.check import Outcome, check
 from mcuforge.fuzz.driver import fuzz
 from mcuforge.fuzz.generate import generate, model_seed, remove_nodes, shapes_of
 from mcuforge.fuzz.minimize import minimize
@@ -47,6 +49,38 @@ def test_minimize_finds_the_one_failing_node() -> None:
     spec = next(s for s in specs if [n.op for n in s.nodes].count("conv") == 1 and len(s.nodes) >= 4)
     small = minimize(spec, lambda s: any(n.op == "conv" for n in s.nodes), budget_s=10, max_tests=200)
     assert [n.op for n in small.nodes] == ["conv"]
+
+
+def test_a_failure_is_minimized_and_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    def fake_check(spec: ModelSpec, frontend: str, board: str = "host", keep: Path | None = None) -> Outcome:
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            (keep / "model.onnx").write_bytes(b"")
+            (keep / "input.npy").write_bytes(b"")
+        bad = any(n.op == "conv" for n in spec.nodes)
+        return Outcome("mismatch", "fake", "conv present") if bad else Outcome("ok")
+
+    monkeypatch.setattr(driver, "check", fake_check)
+    records = fuzz(30, 4, tmp_path, "onnx", jobs=1, progress=False)
+    failed = [r for r in records if r["status"] == "mismatch"]
+    assert failed and len(failed) == sum("conv" in r["ops"] for r in records)
+    out = capsys.readouterr().out
+    assert out.count("mismatch: onnx model") == len(failed)
+    assert out.strip().endswith(f"30 models: {30 - len(failed)} bit-exact, {len(failed)} mismatched, "
+                                "0 refused, 0 crashed")
+    for r in failed:
+        folder = Path(r["dir"])
+        summary = json.loads((folder / "summary.json").read_text())
+        assert summary["ops_after"].split()[0].startswith("conv") and len(summary["ops_after"].split()) == 1
+        assert "mcuforge run model.onnx" in (folder / "repro.sh").read_text()
+        assert f"--index {r['index']}" in summary["regenerate"]
+        assert ModelSpec.from_json(json.loads((folder / "spec.json").read_text())).nodes[0].op == "conv"
+
+
+def test_fuzz_refuses_a_board_without_qemu(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fuzz", "--count", "1", "--board", "nucleo-f446re", "-o", str(tmp_path)]) == 2
+    assert "no QEMU machine" in capsys.readouterr().err
 
 
 # -- regressions found by the fuzzer (each a one-node spec that failed before the fix) -----------

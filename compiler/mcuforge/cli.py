@@ -185,6 +185,12 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
 
     if args.count < 1 and args.index is None:
         raise MfError(f"--count {args.count}: give at least one model")
+    if args.board != "host":
+        from mcuforge.firmware import load_board
+
+        if not load_board(args.board).qemu_machine:
+            raise MfError(f"--board {args.board} has no QEMU machine; fuzz runs the C on the host or under "
+                          "QEMU (see `mcuforge boards`)")
     records = fuzz(args.count, args.seed, Path(args.output), args.frontend, args.board, args.jobs,
                    args.index, progress=sys.stderr.isatty() and not args.no_progress,
                    minimize_failures=not args.no_minimize)
