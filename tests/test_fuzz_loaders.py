@@ -32,7 +32,8 @@ def test_loader_survives_coverage_guided_fuzzing(fmt: str, tmp_path: Path) -> No
     env = {**os.environ, "MCUFORGE_FUZZ_FINDINGS": str(findings),
            "PYTHONPATH": os.pathsep.join([str(HERE.parent / "compiler"), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run([sys.executable, str(HERE / "fuzz_loaders.py"), fmt, str(seeds),
-                           f"-max_total_time={SECONDS}", "-timeout=10", "-rss_limit_mb=4096", "-seed=14"],
+                           f"-max_total_time={SECONDS}", "-timeout=10", "-rss_limit_mb=4096", "-seed=14",
+                           f"-artifact_prefix={findings}/"],
                           capture_output=True, text=True, errors="replace", env=env,
                           timeout=SECONDS * 3 + 120)
     found = sorted(p.name for p in findings.iterdir())
