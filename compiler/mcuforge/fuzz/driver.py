@@ -18,6 +18,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -87,15 +88,37 @@ def write_failure(job: Job, spec: ModelSpec, outcome: Outcome) -> Path:
 
 
 def _results(jobs: list[Job], workers: int) -> Iterator[dict]:
-    if workers <= 1:
-        for job in jobs:
-            yield run_job(job)
+    if workers <= 1:  # in this process (a library's abort ends the run: use --jobs 2 for long runs)
+        yield from map(run_job, jobs)
         return
-    ctx = get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, max_tasks_per_child=40) as pool:
-        futures = [pool.submit(run_job, j) for j in jobs]
-        for f in as_completed(futures):
-            yield f.result()
+    pending = list(jobs)
+    while pending:
+        lost: list[Job] = []
+        with _pool(workers) as pool:
+            futures = {pool.submit(run_job, j): j for j in pending}
+            for f in as_completed(futures):
+                try:
+                    yield f.result()
+                except BrokenProcessPool:  # a worker died (an abort or segfault in a library)
+                    lost.append(futures[f])
+        pending = sorted(lost, key=lambda j: j.index)
+        if pending:  # find the killer: the first lost job alone in a fresh worker
+            yield _isolated(pending.pop(0))
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"), max_tasks_per_child=40)
+
+
+def _isolated(job: Job) -> dict:
+    with _pool(1) as pool:
+        try:
+            return pool.submit(run_job, job).result()
+        except BrokenProcessPool:
+            return {"index": job.index, "frontend": job.frontend, "ops": "", "status": "crash",
+                    "reason": "the worker process died (abort or segfault in mcuforge or a library)",
+                    "detail": f"regenerate: mcuforge fuzz --seed {job.seed} --index {job.index} "
+                              f"--frontend {job.frontend} --jobs 1", "seconds": 0.0}
 
 
 def summary_line(records: list[dict]) -> str:
