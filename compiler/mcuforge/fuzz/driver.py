@@ -31,6 +31,7 @@ from mcuforge.fuzz.ops import FRONTENDS
 from mcuforge.fuzz.spec import ModelSpec
 
 FAILURES = ("mismatch", "crash")
+BATCH = 30  # models per worker before the pool is replaced
 
 
 @dataclass(frozen=True)
@@ -93,21 +94,26 @@ def _results(jobs: list[Job], workers: int) -> Iterator[dict]:
         return
     pending = list(jobs)
     while pending:
+        # A fresh pool per batch bounds the memory TensorFlow leaks per worker. (Not
+        # max_tasks_per_child: with it, Python 3.11's pool hangs once the first workers retire;
+        # a 3,000-model run stopped at 2 x 40 models.)
+        batch, pending = pending[:BATCH * workers], pending[BATCH * workers:]
         lost: list[Job] = []
         with _pool(workers) as pool:
-            futures = {pool.submit(run_job, j): j for j in pending}
+            futures = {pool.submit(run_job, j): j for j in batch}
             for f in as_completed(futures):
                 try:
                     yield f.result()
                 except BrokenProcessPool:  # a worker died (an abort or segfault in a library)
                     lost.append(futures[f])
-        pending = sorted(lost, key=lambda j: j.index)
-        if pending:  # find the killer: the first lost job alone in a fresh worker
-            yield _isolated(pending.pop(0))
+        lost.sort(key=lambda j: j.index)
+        if lost:  # find the killer: the first lost job alone in a fresh worker
+            yield _isolated(lost[0])
+        pending = lost[1:] + pending
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"), max_tasks_per_child=40)
+    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
 
 
 def _isolated(job: Job) -> dict:
