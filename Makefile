@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARM_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 
-.PHONY: setup toolchain demo test test-fast test-c lint clean
+.PHONY: setup toolchain demo test test-fast test-c fuzz lint clean
 
 setup: $(STAMP) toolchain
 
@@ -33,16 +33,20 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check compiler tests
-	$(BIN)/pytest -q -rs
+	$(BIN)/pytest -q -rs -m "not fuzz"
+
+# Coverage-guided fuzzing of the TFLite and ONNX loaders (a few minutes; tests/fuzz_loaders.py).
+fuzz: setup
+	$(BIN)/pytest -q -rs -m fuzz
 
 # Seconds, not minutes: pure Python; no TensorFlow conversion, no C build, no QEMU (tests/conftest.py
 # fails a test that builds C or imports TensorFlow without its marker).
 test-fast: setup
-	$(BIN)/pytest -q -m "not slow and not cbuild and not qemu"
+	$(BIN)/pytest -q -m "not slow and not cbuild and not qemu and not fuzz"
 
 # Host C builds (the kernel library under the sanitizers, generated code) without TensorFlow or QEMU.
 test-c: setup
-	$(BIN)/pytest -q -m "cbuild and not slow and not qemu"
+	$(BIN)/pytest -q -m "cbuild and not slow and not qemu and not fuzz"
 
 lint: setup
 	$(BIN)/ruff check compiler tests

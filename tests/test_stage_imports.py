@@ -25,12 +25,12 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("weights", ("compress.__init__", "compress.encode", "compress.sparse", "compress.entropy",
                  "compress.kmeans")),  # data-free weight storage after quantization
     ("plan", ("plan",)),
-    ("codegen", ("codegen", "kernels", "kernel_params", "runtime_buffers",
-                 "kernel_params_reduce")),  # area reductions: kernel_params_reduce
+    ("codegen", ("codegen", "kernels", "kernel_params", "runtime_buffers", "kernel_params_reduce")),
     ("artifact", ("artifact",)),  # the compiled artifact: a plain record
     ("firmware", ("firmware", "build")),  # firmware and host builds, QEMU runs
     ("driver", ("compile", "runner", "bench", "demo", "summary", "report", "op_support")),
     ("training", ("compress",)),  # compress's Keras tools, its pipeline and CLI
+    ("testing", ("fuzz",)),  # mcuforge fuzz: generates models and drives the whole job on them
     ("entry", ("cli", "__main__")),
 ]
 ORDER = [name for name, _ in STAGES]
@@ -52,6 +52,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "firmware": BASE | {"codegen", "artifact"},
     "driver": set(ORDER[:ORDER.index("driver")]),
     "training": set(ORDER[:ORDER.index("training")]),
+    "testing": set(ORDER[:ORDER.index("testing")]),
     "entry": set(ORDER[:ORDER.index("entry")]),
 }
 

@@ -198,6 +198,40 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(args)
 
 
+def cmd_fuzz(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mcuforge.fuzz import fuzz
+
+    if args.count < 1 and args.index is None:
+        raise MfError(f"--count {args.count}: give at least one model")
+    if args.board != "host":
+        from mcuforge.firmware import load_board
+
+        if not load_board(args.board).qemu_machine:
+            raise MfError(f"--board {args.board} has no QEMU machine; fuzz runs the C on the host or under "
+                          "QEMU (see `mcuforge boards`)")
+    records = fuzz(args.count, args.seed, Path(args.output), args.frontend, args.board, args.jobs,
+                   args.index, progress=sys.stderr.isatty() and not args.no_progress,
+                   minimize_failures=not args.no_minimize)
+    return 1 if any(r["status"] in ("mismatch", "crash") for r in records) else 0
+
+
+def _add_fuzz_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fuzz", help="differential fuzzing: random models compiled, run and checked")
+    p.add_argument("--count", type=int, default=100, help="models to generate (default 100)")
+    p.add_argument("--seed", type=int, default=0, help="run seed; model I's seed derives from it and I")
+    p.add_argument("--index", type=int, help="regenerate and check only model INDEX of --seed")
+    p.add_argument("--jobs", type=int, help="worker processes (default: the number of cores)")
+    p.add_argument("--board", default="host", help="host, or a QEMU board (e.g. mps2-an386)")
+    p.add_argument("--frontend", default="all", choices=["tflite", "keras", "onnx", "torch", "qdq", "all"],
+                   help="how models are exported (default all: in turn per model)")
+    p.add_argument("--no-minimize", action="store_true", help="write failures without minimizing them")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("-o", "--output", required=True, help="folder for failures and results.json")
+    p.set_defaults(func=cmd_fuzz)
+
+
 def _add_board_args(p: argparse.ArgumentParser, default_help: str) -> None:
     p.add_argument("--board", default="host", help=f"{default_help}; boards are listed by `mcuforge boards`")
     p.add_argument("--profile", action="store_true", help="firmware: count instructions/cycles per layer")
@@ -287,6 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-test-models", action="store_true", help="skip the Keras test models (no TensorFlow)")
     p.set_defaults(func=cmd_bench)
 
+    _add_fuzz_parser(sub)  # fuzz (issue 14)
+
     p = sub.add_parser("demo", help="the whole job on the bundled digits example, with a report")
     p.add_argument("-o", "--output", default="build/demo", help="folder for the generated C")
     p.set_defaults(func=cmd_demo)
@@ -314,7 +350,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MfError as e:
         if args.debug:
             raise
-        print(f"mcuforge: error: {e}", file=sys.stderr)
+        # File names from the OS may hold undecodable bytes (surrogates): print them escaped.
+        message = str(e).encode("utf-8", "backslashreplace").decode("utf-8")
+        print(f"mcuforge: error: {message}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("mcuforge: interrupted", file=sys.stderr)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from mcuforge.errors import MfError
 from mcuforge.ir.graph import Tensor
 from mcuforge.kernels import SPECS, check_call
 from mcuforge.kernels.convolution import conv_kernel
@@ -241,6 +242,9 @@ def _add_sub(ctx: Ctx, kernel: str, reals: RealMultipliers) -> KernelCall:
     s2, z2 = _tensor(ctx, 1).scalar_quant()
     so, zo = ctx.out_quant()
     (m1, sh1), (m2, sh2), (mo, sho) = (_multiplier(r) for r in reals(s1, s2, so, ADD_LEFT_SHIFT))
+    if max(sh1, sh2, sho) > 0:  # found by mcuforge fuzz: x - x has a near-zero output scale
+        raise MfError(f"{ctx.op.kind} '{ctx.op.name}': output scale {so:.3g} is too small for input scales "
+                      f"{s1:.3g} and {s2:.3g}; TFLite Micro needs every rescaling multiplier below 1")
     params = {"input1_offset": -z1, "input2_offset": -z2, "output_offset": zo,
               "left_shift": ADD_LEFT_SHIFT, "input1_multiplier": m1, "input1_shift": sh1,
               "input2_multiplier": m2, "input2_shift": sh2, "output_multiplier": mo,

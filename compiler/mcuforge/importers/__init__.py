@@ -10,8 +10,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from mcuforge.errors import MfError
+from mcuforge.importers.graph_checks import check_graph
 from mcuforge.ir.graph import Graph, Shape
-from mcuforge.ir.verify import verify
+from mcuforge.ir.verify import GraphError, verify
 
 Importer = Callable[[Path, Mapping[str, Shape]], Graph]
 
@@ -53,11 +54,27 @@ def load_model(path: str | Path, input_shapes: Mapping[str, Shape] | None = None
         raise MfError(f"{path}: the file is empty; expected an ONNX, TFLite or Keras model")
     fmt = detect_format(path)
     importer = _importer(fmt)
-    graph = importer(path, dict(input_shapes or {}))
-    graph.source = str(path)
-    graph.source_format = fmt
-    verify(graph)
+    try:
+        graph = importer(path, dict(input_shapes or {}))
+        graph.source = str(path)
+        graph.source_format = fmt
+        verify(graph)
+        check_graph(graph, str(path))
+    except MfError:
+        raise
+    except GraphError as e:  # the verifier's list of problems, on one line
+        problems = "; ".join(line.strip() for line in str(e).splitlines()[1:4])
+        raise MfError(f"{path}: the model's graph is inconsistent: {problems}") from None
+    except Exception as e:  # the importers check what they can; the rest of a bad file ends here
+        raise malformed(path, fmt, e) from e
     return graph
+
+
+def malformed(path: Path, fmt: str, e: Exception) -> MfError:
+    """One line for a file an importer could not make sense of (issue 14: bad input never
+    reaches "internal error")."""
+    detail = " ".join(str(e).split())[:300]
+    return MfError(f"{path}: not a valid {fmt} model ({type(e).__name__}: {detail})")
 
 
 def _importer(fmt: str) -> Importer:

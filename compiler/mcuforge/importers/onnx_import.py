@@ -27,6 +27,7 @@ from mcuforge.importers.onnx_builder import Builder, Operand, Perm, Value, chann
 from mcuforge.importers.onnx_layer_norm import fuse_layer_norm
 from mcuforge.importers.onnx_ops import CONST_TABLE, TABLE
 from mcuforge.importers.onnx_qdq import fold_qdq
+from mcuforge.importers.onnx_validate import validate_onnx
 from mcuforge.importers.qdq_islands import close_islands
 from mcuforge.ir.graph import Graph, IOLayout, Op, Shape, Tensor
 
@@ -74,6 +75,7 @@ def _load(path: Path) -> onnx.ModelProto:
         onnx.checker.check_model(model)
     except (DecodeError, onnx.checker.ValidationError, ValueError, OSError) as e:
         raise MfError(f"{path}: not a valid ONNX model: {_one_line(e)}") from None
+    validate_onnx(model, path)  # damaged and hostile files (issue 14)
     return model
 
 
@@ -90,7 +92,8 @@ def _infer_shapes(path: Path, model: onnx.ModelProto) -> dict[str, Shape]:
     """Static shapes ONNX infers for every tensor, to cross-check the importer's own."""
     try:
         model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
-    except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError) as e:
+    except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError, ValueError, RuntimeError,
+            UnicodeError) as e:  # ONNX's C++ passes raise these on damaged files (tests/fuzz_loaders.py)
         raise MfError(f"{path}: ONNX shape inference failed: {_one_line(e)}") from None
     shapes = {}
     for vi in [*model.graph.value_info, *model.graph.output]:

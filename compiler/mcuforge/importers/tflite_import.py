@@ -21,6 +21,7 @@ from mcuforge.errors import MfError
 from mcuforge.importers.fold import fold_op
 from mcuforge.importers.space_to_batch import rewrite_space_to_batch
 from mcuforge.importers.tflite_ops import CONVERTERS, Node, dequantized
+from mcuforge.importers.tflite_validate import validate_tflite
 from mcuforge.ir.graph import Graph, Op, QuantParams, Shape, Tensor
 from mcuforge.ops.registry import infer_shapes
 
@@ -49,6 +50,7 @@ def import_tflite(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
 def import_tflite_bytes(data: bytes, input_shapes: Mapping[str, Shape], source: str = "<bytes>") -> Graph:
     """Import a TFLite flatbuffer held in memory; `source` names it in error messages."""
     model = _parse(data, source)
+    validate_tflite(model, source)  # malformed and hostile files (issue 14)
     sub = model.subgraphs[0]
     _check_supported(model, sub, source)
     graph = Graph(source=source, source_format="tflite")
@@ -236,6 +238,8 @@ def _add_op(graph: Graph, node: Node, op: Op, declared: dict[str, Shape]) -> Non
         shapes = infer_shapes(op, in_shapes)
     except (ValueError, KeyError, IndexError, TypeError, AssertionError) as e:
         raise node.error(f"cannot work out the output shape from inputs {in_shapes}: {e}") from None
+    if len(shapes) != len(op.outputs):  # a damaged file (found by tests/fuzz_loaders.py)
+        raise node.error(f"has {len(op.outputs)} outputs; {op.kind} produces {len(shapes)}")
     for name, shape in zip(op.outputs, shapes, strict=True):
         want = declared.get(name)
         if want is not None and not _fits(want, shape):

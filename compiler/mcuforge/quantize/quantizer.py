@@ -20,6 +20,7 @@ from mcuforge.ir.quant_scheme import (
     quantize_values,
     weight_params,
 )
+from mcuforge.ops.clamp import CLAMP
 from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
 from mcuforge.ops.registry import REGISTRY, lookup
 from mcuforge.quantize.calibration import TensorStats
@@ -87,13 +88,19 @@ def _activation_encodings(graph: Graph, stats: dict[str, TensorStats],
         for out in op.outputs:
             if isinstance(rule, tuple):
                 enc[out] = QuantParams(np.array([rule[0]]), np.array([rule[1]]))
-            elif rule == "same_as_input":
+            elif rule == "same_as_input" or _clamps_in_input_encoding(op):
                 enc[out] = copy.deepcopy(enc[op.inputs[0]])
             elif rule == "none":  # integer indices (ARG_MAX): the output keeps its own dtype
                 continue
             else:
                 enc[out] = calibrated(out)
     return enc
+
+
+def _clamps_in_input_encoding(op: Op) -> bool:
+    """Relu6: its integer kernel (TFLM's) clamps in the input's encoding and assumes the output
+    has the same, so a calibrated output encoding would be wrong (found by mcuforge fuzz)."""
+    return op.kind == CLAMP.kind and (op.attrs.get("min"), op.attrs.get("max")) == (0.0, 6.0)
 
 
 def _share_encodings(graph: Graph, enc: dict[str, QuantParams]) -> None:

@@ -1,0 +1,191 @@
+"""Compile one exported model, run its C, and compare with the oracles.
+
+Outcomes: "ok" (C bit-exact with the integer reference, and the oracle agrees), "mismatch" (C vs
+reference differ, or the reference differs from TFLite Micro bit for bit on int8 TFLite, or from
+onnxruntime / Keras beyond the float tolerance), "refused" (an `MfError` while importing,
+quantizing or compiling: an unsupported op or shape), "crash" (any other exception, or the C
+failing to build or run), "export" (the front end itself failed: not counted against mcuforge).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mcuforge.errors import MfError
+from mcuforge.fuzz.export import ExportError, calib_data, export, model_layout
+from mcuforge.fuzz.spec import ModelSpec
+
+TEST_SAMPLES = 3
+# Float oracles: the int8 result may differ from the float one by quantization noise. A sample
+# mismatches when its largest error exceeds FLOAT_TOL_SCALES output scales and FLOAT_TOL_REL of
+# the float output's largest magnitude, AND its RMS error exceeds FLOAT_TOL_RMS of the float
+# output's RMS (plus one output scale). Loose on purpose: it catches wrong ops (a sign, a layout,
+# an activation), not rounding; x**4 through int8 (fuzz seed 1000, model 79) is noise, not a bug.
+FLOAT_TOL_SCALES = 6.0
+FLOAT_TOL_REL = 0.25
+FLOAT_TOL_RMS = 0.2
+
+
+@dataclass
+class Outcome:
+    status: str  # ok | mismatch | refused | crash | export
+    reason: str = ""  # short, normalized: the bucket of refusals and failures
+    detail: str = ""
+    seconds: float = 0.0
+
+    def signature(self) -> tuple[str, str]:
+        return self.status, self.reason
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def normalize(message: str) -> str:
+    """An error message without paths, names and numbers, so equal causes count together."""
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    first = re.sub(r"(/[^\s:'\"]+)+", "PATH", first)
+    first = re.sub(r"'[^']*'", "'X'", first)
+    first = re.sub(r"\d+", "#", first)
+    return first[:120]
+
+
+def test_inputs(spec: ModelSpec, frontend: str) -> np.ndarray:
+    """Samples in the model's own layout: int8 over the whole range for int8 TFLite (the model's
+    own input type); for float models, calibration samples, so that no value falls outside the
+    calibrated ranges (clipping there is expected, not a bug)."""
+    if frontend == "tflite":
+        rng = np.random.default_rng([spec.seed, 7])
+        return rng.integers(-128, 128, (TEST_SAMPLES, *spec.input_shape)).astype(np.int8)
+    return model_layout(frontend, calib_data(spec)[:TEST_SAMPLES])
+
+
+def check(spec: ModelSpec, frontend: str, board: str = "host", keep: Path | None = None) -> Outcome:
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="mcuforge-fuzz-") as tmp:
+        folder = keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            outcome = _check(spec, frontend, board, folder)
+        except Exception as e:  # anything escaping is a crash with its traceback
+            outcome = Outcome("crash", f"{type(e).__name__}: {normalize(str(e))}",
+                              traceback.format_exc(limit=-8))
+    outcome.seconds = round(time.monotonic() - start, 2)
+    return outcome
+
+
+def _check(spec: ModelSpec, frontend: str, board: str, folder: Path) -> Outcome:
+    from mcuforge.compile import CompileOptions, compile_model
+
+    try:
+        path = export(spec, frontend, folder)
+    except ExportError as e:
+        return Outcome("export", normalize(str(e)), str(e))
+    calib = None if frontend in ("tflite", "qdq") else model_layout(frontend, calib_data(spec))
+    x = test_inputs(spec, frontend)
+    np.save(folder / "input.npy", x)
+    if calib is not None:
+        np.save(folder / "calib.npy", calib)
+    opts = CompileOptions(name="fuzz", calib=calib)
+    try:
+        try:
+            compiled = compile_model(path, folder / "c", opts)
+        except MfError as e:
+            if "--input-shape" not in str(e) or spec.batch != "free":
+                raise
+            # What the message tells a user to do: fix the free batch dimension.
+            opts.input_shapes = {"input": (1, *x.shape[1:])}
+            compiled = compile_model(path, folder / "c", opts)
+    except MfError as e:
+        return Outcome("refused", normalize(str(e)), str(e))
+    raw, outputs, bad = _run_c(path, x, compiled, board, folder, opts)
+    if bad:
+        return Outcome("mismatch", "C differs from the integer reference", f"samples differing: {bad}")
+    return _oracle(path, frontend, x, compiled.graph, raw, outputs)
+
+
+def _run_c(path: Path, x: np.ndarray, compiled, board: str, folder: Path, opts) -> tuple:
+    from mcuforge.build import build_host, run_host
+    from mcuforge.runner import decode_outputs, load_samples, quantized_inputs
+
+    g = compiled.graph
+    if board != "host":
+        from mcuforge.firmware import run_on_board
+
+        try:
+            r = run_on_board(path, x, board, opts, out_dir=folder / "fw", check=True)
+        except MfError as e:
+            raise RuntimeError(f"firmware failed: {e}") from e
+        return r.raw, r.outputs, r.mismatches
+    q = quantized_inputs(g, load_samples(x, g))
+    n = len(x)
+    stream = b"".join(q[name][i].tobytes() for i in range(n) for name in g.inputs)
+    out_bytes = sum(g.tensors[o].size for o in g.outputs)
+    try:
+        exe = build_host(folder / "c", compiled.name)
+        raw_bytes = run_host(exe, stream, out_bytes, timeout=60)
+    except MfError as e:  # mcuforge accepted the model, so a C failure is its bug
+        raise RuntimeError(f"C build or run failed: {e}") from e
+    per_sample = np.frombuffer(raw_bytes, dtype=np.int8).reshape(n, out_bytes)
+    return decode_outputs(g, q, per_sample, True)
+
+
+def _oracle(path: Path, frontend: str, x: np.ndarray, g, raw: dict, outputs: dict) -> Outcome:
+    (name,) = g.outputs if len(g.outputs) == 1 else (None,)
+    if name is None:
+        return Outcome("crash", "several outputs from a one-output model", str(g.outputs))
+    if frontend == "tflite":
+        want = tflm_outputs(path.read_bytes(), x)
+        got = raw[name].reshape(want.shape)
+        if got.tobytes() != want.tobytes():
+            diff = np.abs(got.astype(np.int32) - want)
+            return Outcome("mismatch", "integer reference differs from TFLite Micro",
+                           f"{np.count_nonzero(diff)} of {diff.size} values differ (largest by {diff.max()})")
+        return Outcome("ok")
+    want = float_outputs(path, frontend, x)
+    got = np.asarray(outputs[name], np.float32).reshape(want.shape)
+    quant = g.tensors[name].quant
+    scale = float(np.max(quant.scale)) if quant is not None else 0.0
+    diff, ref = (got - want).reshape(len(x), -1), want.reshape(len(x), -1)
+    err, rms = np.abs(diff).max(axis=1), np.sqrt((diff.astype(np.float64) ** 2).mean(axis=1))
+    bound = np.maximum(FLOAT_TOL_SCALES * scale, FLOAT_TOL_REL * np.abs(ref).max(axis=1))
+    rms_bound = FLOAT_TOL_RMS * np.sqrt((ref.astype(np.float64) ** 2).mean(axis=1)) + scale
+    bad = (err > bound) & (rms > rms_bound)
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        return Outcome("mismatch", f"{frontend} float oracle beyond tolerance",
+                       f"sample {i}: largest error {err[i]:.4g} > {bound[i]:.4g}, RMS error {rms[i]:.4g} > "
+                       f"{rms_bound[i]:.4g} (output scale {scale:.4g})")
+    return Outcome("ok")
+
+
+def tflm_outputs(data: bytes, x: np.ndarray) -> np.ndarray:
+    from tflite_micro.python.tflite_micro import runtime
+
+    outs = []
+    for sample in x:
+        interp = runtime.Interpreter.from_bytes(data)
+        interp.set_input(sample[None], 0)
+        interp.invoke()
+        outs.append(interp.get_output(0)[0])
+    return np.stack(outs)
+
+
+def float_outputs(path: Path, frontend: str, x: np.ndarray) -> np.ndarray:
+    if frontend == "keras":
+        from mcuforge.importers.keras_import import load_keras, quiet_tensorflow
+
+        with quiet_tensorflow():
+            model = load_keras(path)
+            return np.stack([np.asarray(model(s[None]))[0] for s in x])
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    inp = sess.get_inputs()[0].name
+    return np.stack([sess.run(None, {inp: s[None]})[0][0] for s in x])
