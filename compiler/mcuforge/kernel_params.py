@@ -332,6 +332,20 @@ def transpose(ctx: Ctx) -> KernelCall:
     return KernelCall("mf_transpose_s8", {"perm": perm}, {}, {"input": dims4(x.shape)})
 
 
+# -- recurrent area ------------------------------------------------------------------------------
+
+
+def slice_axis(ctx: Ctx) -> KernelCall:
+    """SLICE_AXIS as (outer, axis_len, inner) blocks; any rank (the kernel needs no mf_dims)."""
+    x = _tensor(ctx, 0)
+    a = ctx.op.attrs
+    axis = a["axis"] % len(x.shape)
+    params = {"outer": int(np.prod(x.shape[:axis], dtype=np.int64)), "axis_len": int(x.shape[axis]),
+              "inner": int(np.prod(x.shape[axis + 1:], dtype=np.int64)), "begin": int(a["begin"]),
+              "size": int(a["size"])}
+    return KernelCall("mf_slice_axis_s8", params)
+
+
 # Kernels whose output may overwrite an input of the output's shape (mf_nn.h says which).
 IN_PLACE_KERNELS = frozenset({
     "mf_lut_s8", "mf_elementwise_add_s8", "mf_elementwise_sub_s8", "mf_elementwise_mul_s8",
@@ -357,6 +371,8 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "PAD": pad,
     "CONCATENATION": concatenation,
     "TRANSPOSE": transpose,
+    # recurrent area
+    "SLICE_AXIS": slice_axis,
     **_lut_kinds(),
 }
 """Op kind -> its C binding. RESHAPE has none: generated code aliases the buffer."""

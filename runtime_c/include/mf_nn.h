@@ -535,6 +535,20 @@ mf_status mf_transpose_s8(const mf_dims *input_dims,
                           const int32_t *perm,
                           int8_t *output);
 
+/* -- recurrent area --------------------------------------------------------------------- */
+
+/*
+ * A contiguous window of one axis: the input seen as (outer, axis_len, inner) gives the output
+ * (outer, size, inner) from element `begin` of the axis on (begin + size <= axis_len).
+ */
+mf_status mf_slice_axis_s8(int32_t outer,
+                           int32_t axis_len,
+                           int32_t inner,
+                           int32_t begin,
+                           int32_t size,
+                           const int8_t *input,
+                           int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -273,6 +273,15 @@ class Kernels:
         y = out_array(out_shape)
         return self.lib.mf_transpose_s8(C.byref(dims(call.dims["input"])), s8(x), perm, s8(y)), y
 
+    # recurrent area
+    def slice_axis(self, call: KernelCall, x: np.ndarray,
+                   out_shape: tuple[int, ...]) -> tuple[int, np.ndarray]:
+        p = call.params
+        y = np.zeros(out_shape, np.int8)
+        status = self.lib.mf_slice_axis_s8(p["outer"], p["axis_len"], p["inner"], p["begin"], p["size"],
+                                           s8(x), s8(y))
+        return status, y
+
     def run(self, call: KernelCall, xs: list[np.ndarray],
             out_shape: tuple[int, ...]) -> tuple[int, np.ndarray]:
         """Any op's kernel: xs are the op's input values (constants included), in IR order."""
@@ -305,6 +314,8 @@ class Kernels:
             status, y = self.concat(call, [np.ascontiguousarray(v) for v in xs if v is not None], out4)
         elif k == "mf_transpose_s8":
             status, y = self.transpose(call, x, out4)
+        elif k == "mf_slice_axis_s8":  # recurrent area
+            status, y = self.slice_axis(call, x, out_shape)
         else:
             raise KeyError(f"no caller for kernel {k}")
         return status, y.reshape(out_shape)

@@ -22,6 +22,7 @@ from mcuforge.importers.onnx_nn_ops import (
     MaxPool,
     ReduceMean,
 )
+from mcuforge.importers.onnx_recurrent import TABLE_RECURRENT  # recurrent area
 from mcuforge.ir.graph import QuantParams
 
 Ints = Sequence[int]
@@ -283,6 +284,7 @@ TABLE: dict[str, OnnxOp] = {f.__name__: f for f in (
     Squeeze, Unsqueeze, Transpose, Concat, Pad, Identity, Dropout, Cast, Shape, QuantizeLinear,
     DequantizeLinear,
 )}
+TABLE.update(TABLE_RECURRENT)  # recurrent area: GRU, LSTM (unrolled), Gather of one step
 # Constant forms computed here rather than by ONNX's reference evaluator, which lacks
 # DequantizeLinear before opset 19 and could not remember the integer encoding anyway.
 CONST_TABLE: dict[str, Callable[..., np.ndarray]] = {"DequantizeLinear": dequantize_const}
