@@ -64,6 +64,8 @@ SCRATCH: dict[str, Callable[[dict[str, Dims], dict[str, int]], int]] = {
     "mf_fully_connected_s8": lambda dims, params: fully_connected_s8(params["accum_depth"],
                                                                      params["output_depth"]),
     "mf_avgpool_s8": lambda dims, params: avgpool_s8(dims["output"][2], dims["output"][3]),
+    # recurrent area: cell state and four gates (int16), hidden state (int8)
+    "mf_lstm_s8": lambda dims, params: params["batches"] * params["hidden_size"] * 11,
 }
 
 

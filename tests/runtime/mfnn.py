@@ -151,6 +151,22 @@ def _with_scratch(size: int) -> tuple[Context, np.ndarray]:
 # -- one caller per kernel -----------------------------------------------------------------------
 
 
+class LstmParams(C.Structure):  # recurrent area
+    _fields_ = [(n, i32) for n in ("batches", "time_steps", "input_size", "hidden_size", "time_major",
+                                   "hidden_zp", "tanh_multiplier", "tanh_shift", "cell_clip")]
+
+
+class LstmWeights(C.Structure):  # recurrent area
+    _fields_ = [("input_weights", i8p), ("recurrent_weights", i8p), ("input_bias", i32p),
+                ("recurrent_bias", i32p), ("multiplier", i32p), ("shift", i32p),
+                ("mul_multiplier", i32p), ("mul_shift", i32p)]
+
+
+def i32ptr(a: np.ndarray) -> C._Pointer:  # recurrent area
+    assert a.dtype == np.int32 and a.flags.c_contiguous
+    return a.ctypes.data_as(i32p)
+
+
 class Kernels:
     """Calls into the host-built library; every method returns (status, output array)."""
 
@@ -274,6 +290,22 @@ class Kernels:
         return self.lib.mf_transpose_s8(C.byref(dims(call.dims["input"])), s8(x), perm, s8(y)), y
 
     # recurrent area
+    def lstm(self, call: KernelCall, x: np.ndarray, out_shape: tuple[int, ...],
+             scratch: int | None = None) -> tuple[int, np.ndarray]:
+        p, a = call.params, call.arrays
+        lp = LstmParams(*(p[f] for f, _ in LstmParams._fields_))
+        keep = {k: np.ascontiguousarray(v) for k, v in a.items()}
+        lw = LstmWeights(s8(keep["input_weights"]), s8(keep["recurrent_weights"]),
+                         *(i32ptr(keep[k]) for k in ("input_bias", "recurrent_bias", "multiplier", "shift",
+                                                      "mul_multiplier", "mul_shift")))
+        size = scratch if scratch is not None else self.lib.mf_lstm_s8_get_buffer_size(
+            p["batches"], p["hidden_size"])
+        buf = np.zeros(max(size, 1) + 16, np.uint8)
+        ctx = Context(buf.ctypes.data, size)
+        y = np.zeros(out_shape, np.int8)
+        status = self.lib.mf_lstm_s8(C.byref(ctx), C.byref(lp), C.byref(lw), s8(x), s8(y))
+        return status, y
+
     def slice_axis(self, call: KernelCall, x: np.ndarray,
                    out_shape: tuple[int, ...]) -> tuple[int, np.ndarray]:
         p = call.params

@@ -19,6 +19,7 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 import mcuforge.ops  # noqa: F401  (registers the op kinds used below)
 from mcuforge.errors import MfError
 from mcuforge.importers.tflite_ops import CONVERTERS, Node, dequantized
+from mcuforge.importers.tflite_recurrent import CONVERTERS_RECURRENT
 from mcuforge.ir.graph import Graph, Op, QuantParams, Shape, Tensor
 from mcuforge.ops.registry import infer_shapes
 
@@ -33,6 +34,7 @@ TENSOR_TYPES = {
     fb.TensorType.UINT8: "uint8",
     fb.TensorType.BOOL: "bool",
 }
+CONVERTERS.update(CONVERTERS_RECURRENT)  # recurrent area: fused LSTM, unit-stride STRIDED_SLICE, WHILE
 TYPE_NAMES = {v: k for k, v in vars(fb.TensorType).items() if not k.startswith("_")}
 # -- the model --------------------------------------------------------------------------------
 
