@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mcuforge.importers.onnx_builder import Builder, Operand, Value, identity
+from mcuforge.importers.rnn_cells import Cells
 
 Ints = Sequence[int]
 
@@ -35,32 +36,10 @@ PYTORCH_HINT = ("PyTorch's nn.GRU/nn.LSTM export (torch.onnx.export, default act
                 "clipping) gives a supported form")
 
 
-class _Emit:
-    """IR ops of one recurrent node on 2-D (batch, features) tensors, by IR tensor name."""
-
-    def __init__(self, b: Builder) -> None:
-        self.b = b
-
-    def op(self, kind: str, inputs: list[str], suffix: str, attrs: dict | None = None) -> str:
-        a = {"activation": "NONE"} if kind in ("FULLY_CONNECTED", "ADD", "SUB", "MUL") else {}
-        return self.b.emit(kind, inputs, {**a, **(attrs or {})}, (0, 1), suffix).name
-
-    def fc(self, x: str, w: np.ndarray, bias: np.ndarray | None, suffix: str) -> str:
-        inputs = [x, self.const(w, f"{suffix}_w")]
-        if bias is not None:
-            inputs.append(self.const(bias, f"{suffix}_b"))
-        return self.op("FULLY_CONNECTED", inputs, suffix)
-
-    def const(self, data: np.ndarray, suffix: str) -> str:
-        return self.b.const(np.asarray(data, np.float32), suffix)
-
-    def gate(self, x: str, h: str | None, w: np.ndarray, r: np.ndarray, bias: np.ndarray,
-             act: str, suffix: str) -> str:
-        """act(x W^T + h R^T + bias); the recurrent term is left out while h is zero."""
-        pre = self.fc(x, w, bias, f"{suffix}_x")
-        if h is not None:
-            pre = self.op("ADD", [pre, self.fc(h, r, None, f"{suffix}_h")], f"{suffix}_sum")
-        return self.op(act, [pre], suffix)
+def _cells(b: Builder) -> Cells:
+    """Cells emitting on 2-D IR tensors through the ONNX builder."""
+    return Cells(lambda kind, inputs, attrs, suffix: b.emit(kind, inputs, attrs, (0, 1), suffix).name,
+                 lambda data, suffix: b.const(data, suffix))
 
 
 def _check_common(b: Builder, kind: str, activations: Ints | None, defaults: tuple[str, ...],
@@ -162,7 +141,7 @@ def GRU(
     steps_x = _steps_of(b, x, layout)
     _check_lens(b, sequence_lens, len(steps_x))
     batch = b.ir_shape(Value(steps_x[0], (0, 1)))[0]
-    e = _Emit(b)
+    e = _cells(b)
     hs: list[list[str]] = []
     finals: list[str] = []
     for d, h in enumerate(_initial(b, initial_h, layout, dirs, batch, hidden, "h0_")):
@@ -220,7 +199,7 @@ def LSTM(
     steps_x = _steps_of(b, x, layout)
     _check_lens(b, sequence_lens, len(steps_x))
     batch = b.ir_shape(Value(steps_x[0], (0, 1)))[0]
-    e = _Emit(b)
+    e = _cells(b)
     hs: list[list[str]] = []
     final_h: list[str] = []
     final_c: list[str] = []
@@ -233,12 +212,9 @@ def LSTM(
         out: list[str] = [""] * len(steps_x)
         for t in _order(direction, d, len(steps_x)):
             p = f"d{d}t{t}_"
-            i, o, f, g = (e.gate(steps_x[t], h, ws[k], rs[k], bw[k] + br[k], act, p + name)
-                          for k, (name, act) in enumerate(
-                              (("i", "LOGISTIC"), ("o", "LOGISTIC"), ("f", "LOGISTIC"), ("g", "TANH"))))
-            ig = e.op("MUL", [i, g], p + "ig")
-            c = ig if c is None else e.op("ADD", [e.op("MUL", [f, c], p + "fc"), ig], p + "c")
-            h = e.op("MUL", [o, e.op("TANH", [c], p + "c_tanh")], p + "h")
+            # ONNX orders the gates i, o, f, c
+            h, c = e.lstm_step(steps_x[t], h, c, [ws[0], ws[2], ws[3], ws[1]], [rs[0], rs[2], rs[3], rs[1]],
+                               [bw[k] + br[k] for k in (0, 2, 3, 1)], p)
             out[t] = h
         hs.append(out)
         assert h is not None and c is not None

@@ -16,8 +16,10 @@ from __future__ import annotations
 import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
+from mcuforge.importers.rnn_cells import Cells
 from mcuforge.importers.tflite_ops import Converter, Node
 from mcuforge.ir.graph import Op, QuantParams, Tensor
+from mcuforge.ops.registry import infer_shapes
 
 # TFLite's input indices of UNIDIRECTIONAL_SEQUENCE_LSTM (lstm_shared.h)
 INPUT_WEIGHTS = (1, 2, 3, 4)  # input, forget, cell, output gates
@@ -72,11 +74,62 @@ def unidirectional_sequence_lstm(node: Node) -> list[Op]:
     if x.dtype == "int8":
         _check_states(node)
         attrs["cell_scale"] = float(node.graph.tensors[node.inputs[CELL_STATE]].scalar_quant()[0])
-    elif x.dtype != "float32":
+    elif x.dtype == "float32":
+        return _unrolled(node, bool(o.timeMajor), float(o.cellClip))
+    else:
         raise node.error(f"input type {x.dtype} is not supported (int8 or float32)")
     inputs = [node.inputs[0], _packed(node, INPUT_WEIGHTS, "input_weights"),
               _packed(node, RECURRENT_WEIGHTS, "recurrent_weights"), _packed(node, BIASES, "bias")]
     return [node.op("UNIDIRECTIONAL_SEQUENCE_LSTM", attrs, inputs)]
+
+
+def _unrolled(node: Node, time_major: bool, clip: float) -> list[Op]:
+    """The float LSTM (Keras through TF's float converter) as per-step IR ops (rnn_cells), which
+    mcuforge then quantizes like any float graph. The state starts at zero."""
+    graph = node.graph
+    for i in (HIDDEN_STATE, CELL_STATE):
+        t = graph.tensors[node.inputs[i]] if _present(node, i) else None
+        if t is not None and t.data is not None and np.any(t.data != 0):
+            raise node.error(f"a non-zero initial state in '{t.name}' is not supported")
+    ops: list[Op] = []
+
+    def add_op(kind: str, inputs: list[str], attrs: dict, suffix: str) -> str:
+        name = graph.unique_name(f"{node.name}/{suffix}")
+        op = Op(kind, name, inputs, [name], attrs)
+        (shape,) = infer_shapes(op, [graph.tensors[n].shape for n in inputs])
+        graph.add_tensor(Tensor(name, tuple(int(d) for d in shape), "float32"))
+        ops.append(op)
+        return name
+
+    def add_const(data: np.ndarray, suffix: str) -> str:
+        return graph.add_const(f"{node.name}/{suffix}", data)
+
+    x = node.inputs[0]
+    d0, d1, features = graph.tensors[x].shape
+    steps, batches = (d0, d1) if time_major else (d1, d0)
+    w, r, b = ([graph.tensors[node.inputs[i]].data for i in idx]
+               for idx in (INPUT_WEIGHTS, RECURRENT_WEIGHTS, BIASES))
+    if any(a is None for a in (*w, *r, *b)):
+        raise node.error("weights and biases must be constants")
+    cells = Cells(add_op, add_const)
+    h: str | None = None
+    c: str | None = None
+    outs = []
+    axis = 0 if time_major else 1
+    for t in range(steps):
+        xt = add_op("SLICE_AXIS", [x], {"axis": axis, "begin": t, "size": 1}, f"x{t}")
+        xt = add_op("RESHAPE", [xt], {"shape": (batches, features)}, f"x{t}_2d")
+        h, c = cells.lstm_step(xt, h, c, w, r, b, f"t{t}_", clip)  # type: ignore[arg-type]
+        hidden = graph.tensors[h].shape[-1]
+        outs.append(add_op("RESHAPE", [h], {"shape": (1, batches, hidden) if time_major
+                                            else (batches, 1, hidden)}, f"y{t}"))
+    final = node.outputs[0]
+    last = ops.pop() if len(outs) == 1 else None
+    if last is not None:
+        ops.append(Op("RESHAPE", final, last.inputs, [final], last.attrs))
+    else:
+        ops.append(Op("CONCATENATION", final, outs, [final], {"axis": axis, "activation": "NONE"}))
+    return ops
 
 
 def _check_states(node: Node) -> None:
@@ -129,6 +182,10 @@ def strided_slice(node: Node) -> list[Op]:
             raise node.error(f"an empty slice of axis {axis} is not supported")
         if (b, e) == (0, dim):
             continue
+        step = _concat_input(node, current, axis, b, e)
+        if step is not None:  # one step of an unrolled sequence: read it directly
+            current = step
+            continue
         cur = node.graph.tensors[current]
         out_shape = tuple(e - b if k == axis else d for k, d in enumerate(cur.shape))
         name = node.graph.add_tensor(Tensor(node.graph.unique_name(f"{node.name}/slice{axis}"),
@@ -143,6 +200,21 @@ def strided_slice(node: Node) -> list[Op]:
         node.graph.tensors.pop(current)
         return ops
     return [*ops, Op("RESHAPE", node.name, [current], [final.name], {"shape": target})]
+
+
+def _concat_input(node: Node, name: str, axis: int, begin: int, end: int) -> str | None:
+    """The input of the CONCATENATION producing `name` that is exactly [begin, end) of `axis`."""
+    op = next((op for op in reversed(node.graph.ops) if name in op.outputs), None)
+    rank = len(node.graph.tensors[name].shape)
+    if op is None or op.kind != "CONCATENATION" or op.attrs["axis"] % rank != axis:
+        return None
+    offset = 0
+    for part in op.inputs:
+        size = node.graph.tensors[part].shape[axis]
+        if (offset, offset + size) == (begin, end):
+            return part
+        offset += size
+    return None
 
 
 def while_loop(node: Node) -> list[Op]:
