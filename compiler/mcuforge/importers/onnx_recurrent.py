@@ -63,8 +63,10 @@ def _steps_of(b: Builder, x: Value, layout: int) -> list[str]:
     t, batch, feat = b.ir_shape(v)
     out = []
     for k in range(t):
-        s = b.emit("SLICE_AXIS", [v.name], {"axis": 0, "begin": k, "size": 1}, (0, 1, 2), f"x{k}",
-                   quant=b.tensor(v).quant)
+        part = _concat_part(b, v.name, k * batch * feat, batch * feat)  # a stacked layer's step
+        s = Value(part, (0, 1, 2)) if part is not None else b.emit(
+            "SLICE_AXIS", [v.name], {"axis": 0, "begin": k, "size": 1}, (0, 1, 2), f"x{k}",
+            quant=b.tensor(v).quant)
         out.append(b.emit("RESHAPE", [s.name], {"shape": [batch, feat]}, (0, 1), f"x{k}_2d").name)
     return out
 

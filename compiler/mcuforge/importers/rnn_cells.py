@@ -26,13 +26,19 @@ FUSED = ("FULLY_CONNECTED", "ADD", "SUB", "MUL")
 class Cells:
     def __init__(self, add_op: AddOp, add_const: AddConst) -> None:
         self.add_op, self.add_const = add_op, add_const
+        self._consts: dict[tuple[tuple[int, ...], bytes], str] = {}  # one tensor per distinct value
 
     def op(self, kind: str, inputs: list[str], suffix: str, attrs: dict[str, Any] | None = None) -> str:
         a = {"activation": "NONE"} if kind in FUSED else {}
         return self.add_op(kind, inputs, {**a, **(attrs or {})}, suffix)
 
     def const(self, data: np.ndarray, suffix: str) -> str:
-        return self.add_const(np.asarray(data, np.float32), suffix)
+        """A float constant; every step shares the tensor of equal values (the gate weights)."""
+        values = np.ascontiguousarray(data, np.float32)
+        key = (values.shape, values.tobytes())
+        if key not in self._consts:
+            self._consts[key] = self.add_const(values, suffix)
+        return self._consts[key]
 
     def fc(self, x: str, w: np.ndarray, bias: np.ndarray | None, suffix: str) -> str:
         inputs = [x, self.const(w, f"{suffix}_w")]
