@@ -1,9 +1,11 @@
 """A real sequence task: sklearn's digits, each 8x8 image read row by row as 8 steps of 8 values.
 
-A PyTorch GRU classifier (exported to ONNX, quantized by mcuforge from training samples) and a
-tf_keras LSTM classifier (int8 from TF's converter, the fused UNIDIRECTIONAL_SEQUENCE_LSTM) are
-trained for a few epochs; compiled to C and run on the host over the held-out images, the int8
-model's accuracy is within 1 point of the float model's.
+Recurrent classifiers trained for a few epochs: a PyTorch GRU (exported to ONNX, quantized by
+mcuforge from training samples), a tf_keras LSTM converted to int8 by TF's converter (the fused
+UNIDIRECTIONAL_SEQUENCE_LSTM), and float tf_keras LSTM and GRU (unroll=True) models through the
+Keras importer, quantized by mcuforge. Compiled to C and run on the host over the held-out
+images (C bit-exact with the integer reference), the int8 model's accuracy is within 1 point of
+the float model's.
 """
 
 from __future__ import annotations
@@ -105,6 +107,32 @@ def test_keras_lstm_on_digits_int8_within_one_point(tmp_path: Path) -> None:
     path = tmp_path / "digits_lstm.tflite"
     path.write_bytes(data)
     result = run_model(path, x_test, CompileOptions(), out_dir=tmp_path / "build")
+    assert not result.mismatches
+    int8_acc = _accuracy(next(iter(result.outputs.values())), y_test)
+    assert abs(int8_acc - float_acc) <= 1.0, f"float {float_acc:.2f}%, int8 {int8_acc:.2f}%"
+
+
+@pytest.mark.parametrize("layer", ["lstm", "gru_unrolled"])
+def test_float_keras_rnn_on_digits_quantized_by_mcuforge(layer: str, tmp_path: Path) -> None:
+    from mcuforge.importers.keras_import import quiet_tensorflow
+
+    with quiet_tensorflow():
+        import tf_keras as k
+    x_train, y_train, x_test, y_test = _digits()
+    k.utils.set_random_seed(0)
+    inp = k.Input((8, 8), batch_size=1)
+    rnn = k.layers.LSTM(32) if layer == "lstm" else k.layers.GRU(32, unroll=True)
+    model = k.Model(inp, k.layers.Dense(10)(rnn(inp)))
+    trainer = k.Sequential([k.Input((8, 8)), *model.layers[1:]])  # shares the layers, any batch
+    trainer.compile(optimizer=k.optimizers.Adam(0.01),
+                    loss=k.losses.SparseCategoricalCrossentropy(from_logits=True))
+    trainer.fit(x_train, y_train, epochs=15, batch_size=64, verbose=0)
+    float_acc = _accuracy(trainer.predict(x_test, verbose=0), y_test)
+    assert float_acc > 90, f"the float {layer} did not learn ({float_acc:.1f}%)"
+    path = tmp_path / f"digits_{layer}.h5"
+    with quiet_tensorflow():
+        model.save(path)
+    result = run_model(path, x_test, CompileOptions(calib=x_train[:200]), out_dir=tmp_path / "build")
     assert not result.mismatches
     int8_acc = _accuracy(next(iter(result.outputs.values())), y_test)
     assert abs(int8_acc - float_acc) <= 1.0, f"float {float_acc:.2f}%, int8 {int8_acc:.2f}%"

@@ -118,29 +118,3 @@ def test_unfused_recurrent_layer_is_refused(tmp_path: Path) -> None:
         load_model(path)
     msg = str(e.value)
     assert "\n" not in msg and "WHILE" in msg and "unroll=True" in msg
-
-
-def test_float_keras_lstm_quantized_by_mcuforge(tmp_path: Path) -> None:
-    """A float Keras LSTM through the Keras importer (TF's float converter writes a fused float
-    LSTM, unrolled at import), quantized by mcuforge: C bit-exact, >= 30 dB SQNR vs Keras."""
-    _, k = _tf()
-    k.utils.set_random_seed(2)
-    x = k.Input((10, 4), batch_size=1)
-    y = k.layers.LSTM(12, return_sequences=True)(x)
-    model = k.Model(x, k.layers.Dense(3)(k.layers.LSTM(8)(y)))
-    path = tmp_path / "lstm.h5"
-    with quiet_tensorflow():
-        model.save(path)
-    rng = np.random.default_rng(9)
-    t = np.arange(10, dtype=np.float32)[None, :, None]
-
-    def signals(n: int) -> np.ndarray:
-        return np.sin(rng.uniform(0.2, 1.0, (n, 1, 4)) * t + rng.uniform(0, 6, (n, 1, 4))).astype(np.float32)
-
-    calib, xs = signals(64), signals(8)
-    result = run_model(path, xs, CompileOptions(calib=calib), out_dir=tmp_path / "build")
-    assert not result.mismatches
-    want = model.predict(xs, batch_size=1, verbose=0)
-    got = next(iter(result.outputs.values())).reshape(want.shape)
-    db = 10 * np.log10(float(np.sum(want ** 2)) / float(np.sum((want - got) ** 2)))
-    assert db >= 30, f"output SQNR {db:.1f} dB vs Keras"

@@ -34,7 +34,8 @@ TENSOR_TYPES = {
     fb.TensorType.UINT8: "uint8",
     fb.TensorType.BOOL: "bool",
 }
-CONVERTERS.update(CONVERTERS_RECURRENT)  # recurrent area: fused LSTM, unit-stride STRIDED_SLICE, WHILE
+for _name, _convert_fn in CONVERTERS_RECURRENT.items():  # recurrent area: fused LSTM, WHILE, and
+    CONVERTERS.setdefault(_name, _convert_fn)  # unit-stride slicing/splitting where none exists
 TYPE_NAMES = {v: k for k, v in vars(fb.TensorType).items() if not k.startswith("_")}
 # -- the model --------------------------------------------------------------------------------
 

@@ -217,6 +217,53 @@ def _concat_input(node: Node, name: str, axis: int, begin: int, end: int) -> str
     return None
 
 
+def _pieces(node: Node, x: str, axis: int, sizes: list[int], squeeze: bool) -> list[Op]:
+    """One SLICE_AXIS per output (and a RESHAPE dropping the axis for UNPACK)."""
+    shape = node.graph.tensors[x].shape
+    axis %= len(shape)
+    if sum(sizes) != shape[axis] or min(sizes) < 1:
+        raise node.error(f"sizes {sizes} do not split axis {axis} of {shape}")
+    ops, begin = [], 0
+    for out, size in zip(node.outputs, sizes, strict=True):
+        target = node.graph.tensors[out]
+        if squeeze:
+            mid = node.graph.add_tensor(Tensor(node.graph.unique_name(f"{out}/slice"),
+                                               tuple(1 if k == axis else d for k, d in enumerate(shape)),
+                                               target.dtype, quant=target.quant)).name
+            kept = tuple(d for k, d in enumerate(shape) if k != axis)
+            ops += [Op("SLICE_AXIS", mid, [x], [mid], {"axis": axis, "begin": begin, "size": 1}),
+                    Op("RESHAPE", out, [mid], [out], {"shape": kept})]
+        else:
+            ops.append(Op("SLICE_AXIS", out, [x], [out], {"axis": axis, "begin": begin, "size": size}))
+        begin += size
+    return ops
+
+
+def split(node: Node) -> list[Op]:
+    axis = int(node.const(0).reshape(-1)[0])
+    x = node.inputs[1]
+    n = int(node.opts.numSplits)
+    dim = node.graph.tensors[x].shape[axis]
+    return _pieces(node, x, axis, [dim // n] * n, False)
+
+
+def split_v(node: Node) -> list[Op]:
+    sizes = [int(v) for v in node.const(1).reshape(-1)]
+    axis = int(node.const(2).reshape(-1)[0])
+    x = node.inputs[0]
+    dim = node.graph.tensors[x].shape[axis % len(node.graph.tensors[x].shape)]
+    if sizes.count(-1) == 1:
+        sizes[sizes.index(-1)] = dim - (sum(sizes) + 1)
+    return _pieces(node, x, axis, sizes, False)
+
+
+def unpack(node: Node) -> list[Op]:
+    x = node.inputs[0]
+    shape = node.graph.tensors[x].shape
+    axis = int(node.opts.axis) % len(shape)
+    return _pieces(node, x, axis, [1] * shape[axis], True)
+
+
 def while_loop(node: Node) -> list[Op]:
     raise node.error("control flow (WHILE) is not supported: this is an RNN/LSTM/GRU layer TF's converter "
                      "did not fuse; convert a tf_keras LSTM with TFLiteConverter.from_keras_model at "
@@ -228,4 +275,8 @@ CONVERTERS_RECURRENT: dict[str, Converter] = {
     "UNIDIRECTIONAL_SEQUENCE_LSTM": unidirectional_sequence_lstm,
     "STRIDED_SLICE": strided_slice,
     "WHILE": while_loop,
+    "SPLIT": split,
+    "SPLIT_V": split_v,
+    "UNPACK": unpack,
 }
+"""Only where the TFLite tables have no converter of their own (the general data-movement ops win)."""
