@@ -22,7 +22,7 @@ from mcuforge.importers.onnx_nn_ops import (
     MaxPool,
     ReduceMean,
 )
-from mcuforge.importers.onnx_recurrent import TABLE_RECURRENT  # recurrent area
+from mcuforge.importers.onnx_recurrent import TABLE_RECURRENT, gather_with  # recurrent area
 from mcuforge.ir.graph import QuantParams
 
 Ints = Sequence[int]
@@ -284,7 +284,10 @@ TABLE: dict[str, OnnxOp] = {f.__name__: f for f in (
     Squeeze, Unsqueeze, Transpose, Concat, Pad, Identity, Dropout, Cast, Shape, QuantizeLinear,
     DequantizeLinear,
 )}
-TABLE.update(TABLE_RECURRENT)  # recurrent area: GRU, LSTM (unrolled), Gather of one step
+# recurrent area: GRU, LSTM (unrolled); Gather reads one step of an unrolled sequence directly and
+# leaves any other case to a general Gather converter when the table has one
+TABLE.update(TABLE_RECURRENT)
+TABLE["Gather"] = gather_with(TABLE.get("Gather"))
 # Constant forms computed here rather than by ONNX's reference evaluator, which lacks
 # DequantizeLinear before opset 19 and could not remember the integer encoding anyway.
 CONST_TABLE: dict[str, Callable[..., np.ndarray]] = {"DequantizeLinear": dequantize_const}

@@ -21,7 +21,7 @@ reads that step's tensor directly, so the unused sequence output is left to dead
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from mcuforge.importers.onnx_builder import Builder, Operand, Value, identity
 from mcuforge.importers.rnn_cells import Cells
 
 Ints = Sequence[int]
+OnnxGather = Callable[..., Value]
 
 GRU_ACTIVATIONS = ("Sigmoid", "Tanh")
 LSTM_ACTIVATIONS = ("Sigmoid", "Tanh", "Tanh")
@@ -251,19 +252,37 @@ def _concat_part(b: Builder, name: str, start: int, size: int) -> str | None:
 
 def Gather(b: Builder, data: Operand, indices: Operand, *, axis: int = 0) -> Value:
     """One constant index of a run-time tensor along `axis` (a scalar drops the axis)."""
+    return _gather(b, data, indices, axis, None)
+
+
+def gather_with(fallback: OnnxGather | None) -> OnnxGather:
+    """Gather that reads one step of an unrolled sequence directly and leaves every other case
+    to `fallback` (a general Gather converter) when there is one."""
+    def Gather(b: Builder, data: Operand, indices: Operand, *, axis: int = 0) -> Value:
+        return _gather(b, data, indices, axis, fallback)
+    return Gather
+
+
+def _gather(b: Builder, data: Operand, indices: Operand, axis: int, fallback: OnnxGather | None) -> Value:
     v = b.runtime(data, "data")
     idx = b.need_const(indices, "indices")
     onnx_shape = b.onnx_shape(v)
     axis %= v.rank
-    if idx.size != 1 or idx.ndim > 1:
-        raise b.fail(f"Gather of a run-time tensor takes one constant index here, got {idx.tolist()}")
-    k = int(idx.reshape(-1)[0]) % onnx_shape[axis]
+    one = idx.size == 1 and idx.ndim <= 1
     ir_axis = v.perm.index(axis)
     ir = b.ir_shape(v)
+    inner = int(np.prod(ir[ir_axis + 1:]))
+    part = None
+    if one and int(np.prod(ir[:ir_axis])) == 1:
+        k = int(idx.reshape(-1)[0]) % onnx_shape[axis]
+        part = _concat_part(b, v.name, k * inner, inner)
+    if part is None and fallback is not None:
+        return fallback(b, data, indices, axis=axis)
+    if not one:
+        raise b.fail(f"Gather of a run-time tensor takes one constant index here, got {idx.tolist()}")
+    k = int(idx.reshape(-1)[0]) % onnx_shape[axis]
     sliced = tuple(1 if i == ir_axis else d for i, d in enumerate(ir))
     t = b.tensor(v)
-    inner = int(np.prod(ir[ir_axis + 1:]))
-    part = _concat_part(b, v.name, k * inner, inner) if int(np.prod(ir[:ir_axis])) == 1 else None
     if part is not None:
         step = b.emit("RESHAPE", [part], {"shape": list(sliced)}, v.perm, "step", t.dtype, t.quant)
     else:
@@ -274,4 +293,4 @@ def Gather(b: Builder, data: Operand, indices: Operand, *, axis: int = 0) -> Val
     return b.reshape(step, tuple(d for i, d in enumerate(onnx_shape) if i != axis))
 
 
-TABLE_RECURRENT = {"GRU": GRU, "LSTM": LSTM, "Gather": Gather}
+TABLE_RECURRENT = {"GRU": GRU, "LSTM": LSTM}  # Gather: onnx_ops registers gather_with(its own)
