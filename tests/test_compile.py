@@ -129,7 +129,7 @@ def test_generated_folder_builds_with_its_cmakelists(tmp_path: Path) -> None:
 def test_generated_c_cross_compiles_for_cortex_m4(tmp_path: Path) -> None:
     x, _ = digits()
     compile_model(EXAMPLE, tmp_path, CompileOptions(calib=x[:50], name="digits"))
-    runtime = sorted(str(p) for p in (tmp_path / "mf_nn" / "src").glob("*.c"))
+    runtime = sorted(str(p) for p in (tmp_path / "mf_nn" / "src").rglob("*.c"))
     for src in ["digits.c", "digits_weights.c", *runtime]:
         subprocess.run(
             ["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16",
@@ -192,7 +192,7 @@ def test_c_quantize_helpers_match_python(tmp_path: Path) -> None:
     sample = (x[7] * 3 - 1).astype(np.float32)  # values beyond the calibrated range saturate
     (tmp_path / "probe.c").write_text(PROBE)
     exe = tmp_path / "probe"
-    runtime = sorted(str(p) for p in (tmp_path / "mf_nn" / "src").glob("*.c"))
+    runtime = sorted(str(p) for p in (tmp_path / "mf_nn" / "src").rglob("*.c"))
     subprocess.run([host_compiler(), "-std=c99", "-Wall", "-Wextra", "-Werror", "-I.", "-Imf_nn/include",
                     "probe.c", "d.c", "d_weights.c", *runtime, "-lm", "-o", str(exe)],
                    cwd=tmp_path, check=True, capture_output=True)

@@ -170,7 +170,7 @@ def test_islands_between_given_scales_need_no_calib(
 @pytest.mark.parametrize(("folder", "name"), [("dynamic_batch_onnx", "dyn.onnx"),
                                               ("qdq_float_island", "sub_scalar_qdq.onnx")])
 def test_cases_bit_exact_on_an386(folder: str, name: str, tmp_path: Path) -> None:
-    from mcuforge.firmware import run_on_board
+    from mcuforge.runner import run_on_board
 
     path = case(folder, name)
     x = np.load(path.parent / "x.npy")[:2]

@@ -116,5 +116,5 @@ def test_random_layer_chains_bit_exact_on_target(board: str, seed: int, tmp_path
     result = run_on_board(model, x, board, out_dir=tmp_path / "fw")
     assert result.samples == SAMPLES
     assert result.mismatches == {}, [op.kind for op in g.ops]
-    kernels = {row["kernel"] for row in result.compiled.report["ops"]}
+    kernels = {row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]}  # "(path)" off
     assert kernels >= KERNELS, kernels

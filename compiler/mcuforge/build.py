@@ -24,7 +24,7 @@ def build_host(folder: Path, name: str, sanitize: bool = False, opt: str = "-O2"
     """Compile the folder's example program (model + weights + runtime + main.c)."""
     exe = folder / (f"{name}_example_san" if sanitize else f"{name}_example")
     sources = [folder / f"{name}.c", folder / f"{name}_weights.c", folder / "main.c",
-               *sorted((folder / "mf_nn" / "src").glob("*.c"))]
+               *sorted((folder / "mf_nn" / "src").rglob("*.c"))]
     flags = [*WARNINGS, opt, *(SANITIZERS if sanitize else [])]
     cmd = [host_compiler(), *flags, f"-I{folder}", f"-I{folder / 'mf_nn' / 'include'}",
            *map(str, sources), "-lm", "-o", str(exe)]

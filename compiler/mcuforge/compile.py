@@ -13,8 +13,11 @@ from mcuforge.errors import MfError
 from mcuforge.importers import load_model
 from mcuforge.ir.graph import Graph, Op, QuantParams, Shape
 from mcuforge.ir.verify import verify
+from mcuforge.kernels import kernel_label
 from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
+from mcuforge.ops.registry import lookup
 from mcuforge.passes import optimize
+from mcuforge.passes.fold_float_island import fold_float_island
 from mcuforge.plan import plan_memory
 from mcuforge.quantize import DEFAULT_METHOD, AccuracyReport, CalibData, Labels, QuantOptions, quantize
 
@@ -40,7 +43,11 @@ class CompileOptions:
 
 
 def is_float_graph(graph: Graph) -> bool:
-    return all(t.dtype == "float32" for t in graph.tensors.values() if not t.is_const)
+    """Every activation is float32, apart from the integer outputs of ops that are never
+    quantized (out_quant "none": ARG_MAX's indices)."""
+    indices = {o for op in graph.ops if lookup(op.kind).out_quant == "none" for o in op.outputs}
+    return all(t.dtype == "float32" for t in graph.tensors.values()
+               if not t.is_const and t.name not in indices)
 
 
 def strip_io_conversions(graph: Graph) -> Graph:
@@ -127,7 +134,7 @@ def to_int8(graph: Graph, opts: CompileOptions) -> tuple[Graph, AccuracyReport |
                              progress=opts.progress)
         int_graph, accuracy = quantize(graph, opts.calib, qopts, opts.eval_data)
         return strip_io_conversions(int_graph), accuracy
-    graph = quantize_float_islands(graph, opts)
+    graph = quantize_float_islands(fold_float_island(graph), opts)
     wide = sorted(n for n, t in graph.tensors.items() if t.dtype == "int16" and not t.is_const)
     if wide:
         raise MfError(f"{graph.source}: int16 activations ('{wide[0]}' and {len(wide) - 1} more, 16x8 mode) "
@@ -153,6 +160,7 @@ def check_compiles(graph: Graph) -> list[str]:
         stats = {n: TensorStats(-1.0, 1.0) for n, t in g.tensors.items() if not t.is_const}
         g = strip_io_conversions(quantize_graph(g, stats, QuantConfig()))
     else:
+        g = fold_float_island(g)  # TFLite's DEQUANTIZE -> float op -> QUANTIZE, bit-exact as int8
         islands = float_islands(g)
         if islands:
             notes.append(f"the quantized model leaves {describe(islands)} in float without scales: "
@@ -231,7 +239,8 @@ def build_report(graph: Graph, program: Program, name: str, source: str,
     for step, op in zip(program.steps, graph.ops):
         ops.append({
             "index": step.index, "name": op.name, "kind": op.kind,
-            "kernel": step.call.kernel if step.call else "alias" if step.inputs[0] == step.output else "copy",
+            "kernel": (kernel_label(step.call) if step.call
+                       else "alias" if step.inputs[0] == step.output else "copy"),
             "inputs": [list(graph.tensors[n].shape) for n in op.inputs
                        if n and not graph.tensors[n].is_const],
             "outputs": [list(graph.tensors[n].shape) for n in op.outputs],

@@ -5,6 +5,10 @@ kernel's name and the values of its parameter structs (runtime_c/include/mf_nn.h
 way TFLite Micro's prepare functions compute them, so that the C kernel is bit-exact with the
 integer reference (`ref_int`). Codegen renders these values from templates; the host tests pass
 them through ctypes. Shapes are 4-D NHWC (lower ranks padded with leading 1s).
+
+The C interface of each kernel (argument order, struct fields and their C types, scratch,
+in-place rule, variants) is its spec in mcuforge.kernels; `kernel_call` checks every binding's
+values against it, so a missing or extra field is a compile-time error, never a zero in C.
 """
 
 from __future__ import annotations
@@ -16,7 +20,13 @@ from typing import Any
 import numpy as np
 
 from mcuforge.ir.graph import Tensor
-from mcuforge.ops import elementwise, packed_weights
+from mcuforge.kernels import SPECS, check_call
+from mcuforge.kernels.convolution import conv_kernel
+from mcuforge.kernels.fully_connected import fc_kernel
+from mcuforge.ops import div as div_op  # elementwise-ops
+from mcuforge.ops import elementwise, packed_weights, resize
+from mcuforge.ops import log_softmax as log_softmax_op  # elementwise-ops
+from mcuforge.ops import minimum_maximum as minimum_maximum_op  # elementwise-ops
 from mcuforge.ops.common import quantized_activation_range
 from mcuforge.ops.lstm import integer_params  # recurrent area
 from mcuforge.ops.pad import quantized_pad_value
@@ -34,7 +44,9 @@ SOFTMAX_DIFF_BITS = 5  # integer bits of softmax's scaled differences (kScaledDi
 @dataclass
 class KernelCall:
     """`kernel` is the C function; `params` the scalar fields of its parameter structs, by C
-    field name; `arrays` per-channel tables and lookup tables; `dims` the mf_dims arguments."""
+    field name (`act_min`/`act_max` for the activation), and its scalar arguments; `arrays`
+    per-channel tables and lookup tables; `dims` the mf_dims arguments. `kernel_call` checks
+    all three against the kernel's spec (mcuforge.kernels)."""
 
     kernel: str
     params: dict[str, Any] = field(default_factory=dict)
@@ -101,13 +113,16 @@ def _fold_input_offset(ctx: Ctx, arrays: dict[str, np.ndarray], input_offset: in
 def conv_2d(ctx: Ctx) -> KernelCall:
     w = _tensor(ctx, 1)
     a = ctx.op.attrs
+    depth = _tensor(ctx, 0).shape[-1]
+    if depth != w.shape[3] and a.get("weight_encoding"):
+        raise ValueError(f"CONV_2D '{ctx.op.name}': packed weights ({a['weight_encoding']}) are not "
+                         "supported for grouped convolution")
     params, arrays = _weighted(ctx, w.shape[0])
     pt, pl, _, _ = a["pads"]
     params.update(stride=tuple(a["strides"]), padding=(pt, pl), dilation=tuple(a["dilations"]))
-    pointwise = w.shape[1:3] == (1, 1) and tuple(a["strides"]) == (1, 1) and not any(a["pads"])
-    kernel = "mf_convolve_1x1_s8" if pointwise else "mf_convolve_s8"
+    kernel = conv_kernel(w.shape, tuple(a["strides"]), tuple(a["pads"]), a.get("weight_encoding"), depth)
     if a.get("weight_encoding"):
-        kernel = "mf_convolve_" + _packed(ctx, w, params, arrays)
+        _packed(ctx, w, params, arrays)
     else:
         assert w.data is not None
         _fold_input_offset(ctx, arrays, params["input_offset"], w.data.sum(axis=(1, 2, 3), dtype=np.int64))
@@ -116,26 +131,24 @@ def conv_2d(ctx: Ctx) -> KernelCall:
     return KernelCall(kernel, params, arrays, dims)
 
 
-def _packed(ctx: Ctx, w: Tensor, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
-    """The packed filter of an op with a weight_encoding (ops/packed_weights.py) as call arrays;
-    returns the kernel suffix, "s4", "cb4" or "sparse_s8" (mask and nonzero values)."""
+def _packed(ctx: Ctx, w: Tensor, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """The packed filter of an op with a weight_encoding (ops/packed_weights.py) as call arrays
+    (and the mask of the nonzero values for "sparse", the codebook for "cb4")."""
     assert w.data is not None and w.quant is not None
     if np.any(w.quant.zero_point != 0):
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': packed ({ctx.op.attrs['weight_encoding']}) "
                          "weights must be symmetric")
     if ctx.op.attrs["weight_encoding"] == "sparse":
         arrays["mask"], arrays["filter"] = packed_weights.pack_sparse(w.data)
-        return "sparse_s8"
+        return
     try:
         packed, book = packed_weights.packed_filter(w.data, ctx.op.attrs)
     except ValueError as e:
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': {e}") from None
     arrays["filter"] = packed
-    if book is None:
-        return "s4"
-    arrays["codebook"] = book.reshape(-1)
-    params["codebook_per_channel"] = int(book.ndim == 2)
-    return "cb4"
+    if book is not None:
+        arrays["codebook"] = book.reshape(-1)
+        params["codebook_per_channel"] = int(book.ndim == 2)
 
 
 def depthwise_conv_2d(ctx: Ctx) -> KernelCall:
@@ -166,13 +179,12 @@ def fully_connected(ctx: Ctx) -> KernelCall:
                   batches=int(np.prod(x.shape[:-1], dtype=np.int64)), accum_depth=int(w.shape[1]),
                   output_depth=int(w.shape[0]))
     if ctx.op.attrs.get("weight_encoding"):
-        suffix = _packed(ctx, w, params, arrays)
+        _packed(ctx, w, params, arrays)
     else:  # sum (x + off) * (w + f_off) = sum x * w + f_off * sum x + off * (sum w + depth * f_off)
         assert w.data is not None
-        suffix = "s8"
         sums = w.data.sum(axis=1, dtype=np.int64) + int(w.shape[1]) * params["filter_offset"]
         _fold_input_offset(ctx, arrays, params["input_offset"], sums)
-    return KernelCall(f"mf_fully_connected_{suffix}", params, arrays)
+    return KernelCall(fc_kernel(ctx.op.attrs.get("weight_encoding")), params, arrays)
 
 
 # -- pooling and reductions ----------------------------------------------------------------------
@@ -201,10 +213,9 @@ def max_pool_2d(ctx: Ctx) -> KernelCall:
 
 def mean(ctx: Ctx) -> KernelCall:
     x = _tensor(ctx, 0)
-    axes = sorted(a % len(x.shape) for a in ctx.op.attrs["axes"])
+    axes = sorted({a % len(x.shape) for a in ctx.op.attrs["axes"]}) if x.shape else []
     if len(x.shape) != 4 or axes != [1, 2]:
-        raise ValueError(f"MEAN '{ctx.op.name}': the kernel reduces H and W of a 4-D tensor, "
-                         f"got axes {ctx.op.attrs['axes']} of shape {x.shape}")
+        return reduction.reduce_call(ctx)
     in_scale, in_zp = x.scalar_quant()
     out_scale, out_zp = ctx.out_quant()
     mult, shift = _multiplier(in_scale / out_scale)
@@ -266,8 +277,8 @@ def prelu(ctx: Ctx) -> KernelCall:
     params = {"input_offset": -zi, "alpha_offset": -za, "output_offset": zo,
               "identity_multiplier": m1, "identity_shift": sh1, "alpha_multiplier": m2,
               "alpha_shift": sh2, "act_min": -128, "act_max": 127}
-    arrays = {} if alpha.data is None else {"alpha": alpha.data.astype(np.int8)}
-    return KernelCall("mf_prelu_s8", params, arrays,
+    # A constant alpha is a data input like a computed one (codegen stores it once).
+    return KernelCall("mf_prelu_s8", params, {},
                       {"input": dims4(x.shape), "alpha": dims4(alpha.shape)})
 
 
@@ -300,6 +311,38 @@ def lut(ctx: Ctx) -> KernelCall:
     return KernelCall("mf_lut_s8", params, {"table": np.asarray(table, dtype=np.int8).reshape(256)})
 
 
+# -- elementwise-ops: min/max, division, L2 normalization ------------------------------------------
+
+
+def minimum_maximum(ctx: Ctx) -> KernelCall:
+    minimum_maximum_op.check_shared_quant(ctx)
+    return KernelCall(f"mf_elementwise_{ctx.op.kind.lower()}_s8", {}, {}, _binary_dims(ctx))
+
+
+def div(ctx: Ctx) -> KernelCall:
+    s1, z1 = _tensor(ctx, 0).scalar_quant()
+    s2, z2 = _tensor(ctx, 1).scalar_quant()
+    so, zo = ctx.out_quant()
+    m, sh = div_op.div_multiplier(s1, s2, so)
+    params = {"input1_offset": -z1, "input2_offset": -z2, "output_offset": zo,
+              "output_multiplier": m, "output_shift": sh, **_activation(ctx)}
+    return KernelCall("mf_elementwise_div_s8", params, {}, _binary_dims(ctx))
+
+
+def l2_normalization(ctx: Ctx) -> KernelCall:
+    x = _tensor(ctx, 0)
+    params = {"input_offset": -x.scalar_quant()[1], "rows": int(np.prod(x.shape[:-1], dtype=np.int64)),
+              "depth": int(x.shape[-1])}
+    return KernelCall("mf_l2_normalization_s8", params)
+
+
+def log_softmax(ctx: Ctx) -> KernelCall:
+    x = _tensor(ctx, 0)
+    params = log_softmax_op.log_softmax_params(x.scalar_quant()[0])
+    params.update(rows=int(np.prod(x.shape[:-1], dtype=np.int64)), depth=int(x.shape[-1]))
+    return KernelCall("mf_log_softmax_s8", params)
+
+
 # -- data movement -------------------------------------------------------------------------------
 
 
@@ -314,6 +357,8 @@ def pad(ctx: Ctx) -> KernelCall:
 
 def concatenation(ctx: Ctx) -> KernelCall:
     ins = [t for t in ctx.ins if t is not None]
+    if len(ctx.outs[0].shape) > 4:  # tflite-import: rank 5 and more as strided copies
+        return strided_copy(ctx)
     quant = ctx.out_quant()
     for t in ins:
         if t.scalar_quant() != quant:
@@ -328,9 +373,100 @@ def concatenation(ctx: Ctx) -> KernelCall:
 
 def transpose(ctx: Ctx) -> KernelCall:
     x = _tensor(ctx, 0)
+    if len(x.shape) > 4:  # tflite-import: rank 5 and 6 (channel shuffles) as a strided copy
+        return strided_copy(ctx)
     k = 4 - len(x.shape)
     perm = list(range(k)) + [int(p) + k for p in ctx.op.attrs["perm"]]
     return KernelCall("mf_transpose_s8", {"perm": perm}, {}, {"input": dims4(x.shape)})
+
+
+# -- attention (issue 11) ------------------------------------------------------------------------
+
+
+# sum |a b| + |oa colsum b| + |ob rowsum a| + K |oa ob| <= K (128^2 + 2 * 255 * 128 + 255^2) < 2^31
+BATCH_MATMUL_MAX_DEPTH = 14000
+
+
+def batch_matmul(ctx: Ctx) -> KernelCall:
+    """TFLM's BatchMatMul prepare: one multiplier lhs_scale * rhs_scale / out_scale (double)."""
+    lhs, rhs = _tensor(ctx, 0), _tensor(ctx, 1)
+    depth = lhs.shape[-2] if ctx.op.attrs["adj_x"] else lhs.shape[-1]
+    if depth > BATCH_MATMUL_MAX_DEPTH:
+        raise ValueError(f"BATCH_MATMUL '{ctx.op.name}': inner dimension {depth} exceeds "
+                         f"{BATCH_MATMUL_MAX_DEPTH}, where the kernel's int32 offset terms could overflow")
+    (sa, za), (sb, zb) = lhs.scalar_quant(), rhs.scalar_quant()
+    so, zo = ctx.out_quant()
+    mult, shift = _multiplier(float(sa) * float(sb) / float(so))
+    params = {"lhs_offset": -za, "rhs_offset": -zb, "output_offset": zo, "output_multiplier": mult,
+              "output_shift": shift, "adj_x": int(bool(ctx.op.attrs["adj_x"])),
+              "adj_y": int(bool(ctx.op.attrs["adj_y"])), "act_min": -128, "act_max": 127}
+    dims = {"lhs": dims4(lhs.shape), "rhs": dims4(rhs.shape), "output": dims4(ctx.outs[0].shape)}
+    return KernelCall("mf_batch_matmul_s8", params, {}, dims)
+
+
+# -- spatial ops (spatial-ops area): transposed convolution, resize (grouped CONV_2D: conv_2d) -----
+
+
+def transpose_conv(ctx: Ctx) -> KernelCall:
+    w = _tensor(ctx, 1)
+    a = ctx.op.attrs
+    params, arrays = _weighted(ctx, w.shape[0])  # the bias stays the layer's own: not folded
+    params.update(stride=tuple(a["strides"]), padding=tuple(a["padding"]), dilation=(1, 1))
+    dims = {"input": dims4(_tensor(ctx, 0).shape), "filter": dims4(w.shape),
+            "output": dims4(ctx.outs[0].shape)}
+    return KernelCall("mf_transpose_conv_s8", params, arrays, dims)
+
+
+def _same_quant(ctx: Ctx) -> Tensor:
+    x = _tensor(ctx, 0)
+    if x.scalar_quant() != ctx.out_quant():
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': input and output quantization differ "
+                         f"({x.scalar_quant()} vs {ctx.out_quant()}); the kernel does not rescale")
+    return x
+
+
+def resize_nearest_neighbor(ctx: Ctx) -> KernelCall:
+    x = _same_quant(ctx)
+    rows, cols = resize.nearest_tables(ctx.op, x.shape[1], x.shape[2])
+    arrays = {"rows": rows.astype(np.int32), "cols": cols.astype(np.int32)}
+    return KernelCall("mf_resize_nearest_s8", {}, arrays,
+                      {"input": dims4(x.shape), "output": dims4(ctx.outs[0].shape)})
+
+
+def resize_bilinear(ctx: Ctx) -> KernelCall:
+    x = _same_quant(ctx)
+    ys, xs = resize.bilinear_tables(ctx.op, x.shape[1], x.shape[2])
+    arrays = {"y_table": np.stack(ys, axis=1).reshape(-1).astype(np.int32),
+              "x_table": np.stack(xs, axis=1).reshape(-1).astype(np.int32)}
+    return KernelCall("mf_resize_bilinear_s8", {}, arrays,
+                      {"input": dims4(x.shape), "output": dims4(ctx.outs[0].shape)})
+
+
+SPATIAL_BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
+    "TRANSPOSE_CONV": transpose_conv,
+    "RESIZE_NEAREST_NEIGHBOR": resize_nearest_neighbor,
+    "RESIZE_BILINEAR": resize_bilinear,
+}
+
+
+def strided_copy(ctx: Ctx) -> KernelCall:
+    """tflite-import: a data-movement op as N-D strided copies (codegen/copy_plan.py); params["copies"]
+    holds, per copy, its input/output index, element offsets and mf_copy_params fields."""
+    from mcuforge.codegen.copy_plan import copies_for
+
+    return KernelCall("mf_strided_copy_s8", {"copies": [c.params() for c in copies_for(ctx)]})
+
+
+# Temporary path for kernels bound the old way, without a spec in mcuforge.kernels: their
+# values go unchecked, their C comes from a macro of the kernel's name in
+# templates/kernels.c.j2, their scratch from runtime_buffers.LEGACY_SCRATCH and their in-place
+# rule from LEGACY_IN_PLACE. Every kernel here should get a spec (README "Adding a kernel")
+# and leave this list; tests/test_kernel_specs.py checks the path still works while it exists.
+LEGACY_KERNELS: frozenset[str] = frozenset({"mf_strided_copy_s8"})  # tflite-import: one call per copy
+LEGACY_IN_PLACE: frozenset[str] = frozenset()
+
+# Kernels whose output may overwrite an input of the output's shape (their spec says so).
+IN_PLACE_KERNELS = frozenset({name for name, spec in SPECS.items() if spec.in_place}) | LEGACY_IN_PLACE
 
 
 # -- recurrent area ------------------------------------------------------------------------------
@@ -376,15 +512,13 @@ def lstm(ctx: Ctx) -> KernelCall:
     return KernelCall("mf_lstm_s8", params, arrays)
 
 
-# Kernels whose output may overwrite an input of the output's shape (mf_nn.h says which).
-IN_PLACE_KERNELS = frozenset({
-    "mf_lut_s8", "mf_elementwise_add_s8", "mf_elementwise_sub_s8", "mf_elementwise_mul_s8",
-})
 
 
 def _lut_kinds() -> dict[str, Callable[[Ctx], KernelCall]]:
     return {kind: lut for kind, opdef in REGISTRY.items() if opdef.lut}
 
+
+from mcuforge import kernel_params_reduce as reduction  # noqa: E402  (it uses KernelCall)
 
 BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "CONV_2D": conv_2d,
@@ -401,10 +535,26 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "PAD": pad,
     "CONCATENATION": concatenation,
     "TRANSPOSE": transpose,
+    # attention (issue 11)
+    "BATCH_MATMUL": batch_matmul,
     # recurrent area
     "SLICE_AXIS": slice_axis,
     "UNIDIRECTIONAL_SEQUENCE_LSTM": lstm,
     **_lut_kinds(),
+    **reduction.BINDINGS,  # area reductions: SUM, REDUCE_MAX/MIN, ARG_MAX/MIN, SQUARED_DIFFERENCE, LAYER_NORM
+    **SPATIAL_BINDINGS,  # spatial-ops area
+    # tflite-import: data movement through mf_strided_copy_s8
+    "STRIDED_SLICE": strided_copy,
+    "SPLIT": strided_copy,
+    "TILE": strided_copy,
+    "BROADCAST_TO": strided_copy,
+    "GATHER": strided_copy,
+    # elementwise-ops
+    "MAXIMUM": minimum_maximum,
+    "MINIMUM": minimum_maximum,
+    "DIV": div,
+    "L2_NORMALIZATION": l2_normalization,
+    "LOG_SOFTMAX": log_softmax,
 }
 """Op kind -> its C binding. RESHAPE has none: generated code aliases the buffer."""
 
@@ -417,9 +567,26 @@ def kernel_call(ctx: Ctx) -> KernelCall:
         known = ", ".join(sorted(BINDINGS))
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': no int8 kernel; kernels exist for {known}"
                          ) from None
-    activations = [t for t in ctx.ins if t is not None and not t.is_const] + list(ctx.outs)
+    activations = [t for t in ctx.ins if t is not None and not t.is_const]
+    opdef = REGISTRY.get(ctx.op.kind)
+    if opdef is None or opdef.out_quant != "none":  # "none": ops whose output is integer indices
+        activations += list(ctx.outs)
     wrong = [f"'{t.name}' ({t.dtype})" for t in activations if t.dtype != "int8"]
     if wrong:
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': the mf_nn kernels take int8 tensors, "
                          f"got {', '.join(wrong)}")
-    return binding(ctx)
+    try:
+        call = binding(ctx)
+    except ValueError as e:  # tflite-import: say which node when the binding did not
+        if f"'{ctx.op.name}'" in str(e):
+            raise
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': {e}") from None
+    if call.kernel in SPECS:
+        try:
+            check_call(call)
+        except ValueError as e:
+            raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': {e}") from None
+    elif call.kernel not in LEGACY_KERNELS:
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': kernel {call.kernel} has no spec in "
+                         "mcuforge.kernels (nor a LEGACY_KERNELS entry)")
+    return call

@@ -104,7 +104,7 @@ def run_model(model: str | Path, inputs: str | Path | np.ndarray | dict[str, np.
         q = quantized_inputs(g, load_samples(inputs, g))
         n = len(next(iter(q.values())))
         stream = b"".join(q[name][i].tobytes() for i in range(n) for name in g.inputs)
-        out_sizes = [g.tensors[o].size for o in g.outputs]
+        out_sizes = [g.tensors[o].nbytes for o in g.outputs]
         exe = build_host(folder, compiled.name, sanitize=sanitize)
         raw_bytes = run_host(exe, stream, sum(out_sizes))
     per_sample = np.frombuffer(raw_bytes, dtype=np.int8).reshape(n, sum(out_sizes))
@@ -117,9 +117,11 @@ def decode_outputs(g: Graph, q: dict[str, np.ndarray], per_sample: np.ndarray, c
     """Concatenated int8 outputs per sample (N, total bytes) -> raw int8 and dequantized float
     outputs in the model's layout, and the samples per output that differ from the reference."""
     n = len(per_sample)
-    out_sizes = [g.tensors[o].size for o in g.outputs]
+    out_sizes = [g.tensors[o].nbytes for o in g.outputs]
     splits = np.split(per_sample, np.cumsum(out_sizes)[:-1], axis=1)
-    ir_out = {o: s.reshape(n, *g.tensors[o].shape[1:]) for o, s in zip(g.outputs, splits)}
+    # Outputs other than int8 (ARG_MAX's int32/int64 indices) arrive as their bytes.
+    ir_out = {o: np.ascontiguousarray(s).view(np.dtype(g.tensors[o].dtype)).reshape(
+        n, *g.tensors[o].shape[1:]) for o, s in zip(g.outputs, splits)}
     mismatches = compare_with_reference(g, q, ir_out) if check else {}
     raw = {o: from_ir_layout(g, o, ir_out[o]) for o in g.outputs}
     outputs = {o: from_ir_layout(g, o, dequantize(g, o, ir_out[o])) for o in g.outputs}
@@ -160,7 +162,7 @@ def run_on_board(model: str | Path, inputs: str | Path | np.ndarray | dict[str, 
         _, fw = make_firmware(compiled, b, q, folder, profile=profile)
         run = run_qemu(fw.elf, b, timeout)
     n = len(next(iter(q.values())))
-    out_sizes = [g.tensors[o].size for o in g.outputs]
+    out_sizes = [g.tensors[o].nbytes for o in g.outputs]
     per_sample = outputs_array(run, sum(out_sizes))
     if len(per_sample) != n:
         raise RuntimeError(f"the firmware ran {len(per_sample)} of {n} samples")

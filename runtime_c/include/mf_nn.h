@@ -159,6 +159,23 @@ typedef struct {
     int32_t diff_min;
 } mf_softmax_params;
 
+/* L2 normalization (elementwise-ops): input_offset is minus the input zero point; the output
+ * has scale 1/128 and zero point 0. */
+typedef struct {
+    int32_t input_offset;
+} mf_l2_norm_params;
+
+/* Log-softmax (elementwise-ops; output scale 16/256, zero point 127): as mf_softmax_params,
+ * plus the reverse scaling (multiplier, shift <= 0) of the input scaling, which bounds the
+ * differences that still give an output above -128. */
+typedef struct {
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+    int32_t reverse_multiplier;
+    int32_t reverse_shift;
+    int32_t diff_min;
+} mf_log_softmax_params;
+
 /* PReLU: x >= 0 -> x * identity, x < 0 -> x * alpha * alpha_mult, each requantized. */
 typedef struct {
     int32_t input_offset;
@@ -509,6 +526,57 @@ mf_status mf_softmax_s8(const mf_softmax_params *softmax_params,
                         const int8_t *input,
                         int8_t *output);
 
+/* ---- elementwise-ops: min/max, division, L2 normalization ---------------------------- */
+
+/* max(a, b) and min(a, b) with the same broadcasting as mf_elementwise_add_s8. Inputs and
+ * output share one quantization (as TFLite requires), so codes compare directly. May run in
+ * place. */
+mf_status mf_elementwise_maximum_s8(const mf_dims *input1_dims,
+                                    const int8_t *input1,
+                                    const mf_dims *input2_dims,
+                                    const int8_t *input2,
+                                    const mf_dims *output_dims,
+                                    int8_t *output);
+
+mf_status mf_elementwise_minimum_s8(const mf_dims *input1_dims,
+                                    const int8_t *input1,
+                                    const mf_dims *input2_dims,
+                                    const int8_t *input2,
+                                    const mf_dims *output_dims,
+                                    int8_t *output);
+
+/* a / b with the same broadcasting as mf_elementwise_add_s8, bit-exact with TFLite Micro's
+ * int8 Div. Parameters as mf_mul_params, with output multiplier and shift representing
+ * input1_scale / (input2_scale * output_scale). A zero divisor saturates to the activation
+ * bound of the dividend's sign. May run in place. */
+mf_status mf_elementwise_div_s8(const mf_mul_params *div_params,
+                                const mf_dims *input1_dims,
+                                const int8_t *input1,
+                                const mf_dims *input2_dims,
+                                const int8_t *input2,
+                                const mf_dims *output_dims,
+                                int8_t *output);
+
+/*
+ * L2 normalization over the last axis: `rows` rows of `depth` values (depth <= 32768),
+ * x / ||x||. Output scale 1/128, zero point 0. Bit-exact with TFLite Micro's int8 kernel.
+ */
+mf_status mf_l2_normalization_s8(const mf_l2_norm_params *l2_params,
+                                 int32_t rows,
+                                 int32_t depth,
+                                 const int8_t *input,
+                                 int8_t *output);
+
+/*
+ * Log-softmax over the last axis: `rows` rows of `depth` values (depth <= 4096). Output scale
+ * 16/256, zero point 127. Bit-exact with TFLite Micro's int8 LogSoftmax.
+ */
+mf_status mf_log_softmax_s8(const mf_log_softmax_params *log_softmax_params,
+                            int32_t rows,
+                            int32_t depth,
+                            const int8_t *input,
+                            int8_t *output);
+
 /* ---------------------------------------------------------------------------------------
  * Data movement
  * ------------------------------------------------------------------------------------- */
@@ -534,6 +602,230 @@ mf_status mf_transpose_s8(const mf_dims *input_dims,
                           const int8_t *input,
                           const int32_t *perm,
                           int8_t *output);
+
+/* ---------------------------------------------------------------------------------------
+ * Attention (issue 11): batched matrix product of two run-time tensors (src/fully_connected/)
+ * ------------------------------------------------------------------------------------- */
+
+/* BatchMatMul: out = requant(sum_k (lhs + lhs_offset) * (rhs + rhs_offset)), one multiplier for
+ * the tensor (lhs_scale * rhs_scale / output_scale). adj_x != 0: lhs is stored (K, M) per batch;
+ * adj_y != 0: rhs is stored (N, K) (TFLite's adj_x / adj_y). */
+typedef struct {
+    int32_t lhs_offset;
+    int32_t rhs_offset;
+    int32_t output_offset;
+    int32_t output_multiplier;
+    int32_t output_shift;
+    int32_t adj_x;
+    int32_t adj_y;
+    mf_activation activation;
+} mf_batch_matmul_params;
+
+/*
+ * Batched matrix product, bit-exact with TFLite Micro's int8 BatchMatMul.
+ *   lhs_dims (B0, B1, M, K), or (B0, B1, K, M) with adj_x
+ *   rhs_dims (B0', B1', K, N), or (B0', B1', N, K) with adj_y
+ *   output_dims (max(B0, B0'), max(B1, B1'), M, N)
+ * Each batch axis of an operand is the output's or 1 (broadcast). Lower ranks pad with leading 1s.
+ * K <= 14000, so that the int32 offset terms cannot overflow (the compiler checks it).
+ * Scratch: mf_batch_matmul_s8_get_buffer_size(lhs_dims, rhs_dims, adj_x, adj_y) bytes: 8 * N,
+ * plus K * N unless adj_y, plus M * K with adj_x (transposed copies of one batch matrix).
+ */
+mf_status mf_batch_matmul_s8(const mf_context *ctx,
+                             const mf_batch_matmul_params *params,
+                             const mf_dims *lhs_dims,
+                             const int8_t *lhs,
+                             const mf_dims *rhs_dims,
+                             const int8_t *rhs,
+                             const mf_dims *output_dims,
+                             int8_t *output);
+
+int32_t mf_batch_matmul_s8_get_buffer_size(const mf_dims *lhs_dims,
+                                           const mf_dims *rhs_dims,
+                                           int32_t adj_x,
+                                           int32_t adj_y);
+
+/* ---------------------------------------------------------------------------------------
+ * Reductions and normalization (area: reductions)
+ * ------------------------------------------------------------------------------------- */
+
+/* Rank of the shapes mf_reduce_s8 takes: lower ranks pad with leading 1s. */
+#define MF_REDUCE_RANK 5
+
+/* What mf_reduce_s8 computes per output value. */
+typedef enum {
+    MF_REDUCE_SUM = 0, /* requantize(sum of (x + input_offset)) + output_offset: MEAN and SUM */
+    MF_REDUCE_MAX = 1, /* the largest raw value (input and output share quantization) */
+    MF_REDUCE_MIN = 2  /* the smallest raw value */
+} mf_reduce_kind;
+
+/* MEAN / SUM / REDUCE_MAX / REDUCE_MIN. For MF_REDUCE_SUM, multiplier and shift hold
+ * input_scale / output_scale, and for a mean also 1 / count, as TFLite Micro's
+ * QuantizedMeanOrSum prepares them; the other fields are unused by MAX and MIN. */
+typedef struct {
+    int32_t kind; /* an mf_reduce_kind */
+    int32_t input_offset;
+    int32_t output_offset;
+    int32_t multiplier;
+    int32_t shift;
+    mf_activation activation;
+} mf_reduce_params;
+
+/*
+ * Reduction over the axes i with reduced[i] != 0 of a dense row-major tensor of dims `shape`
+ * (shape and reduced: MF_REDUCE_RANK values each, shape values >= 1). The output holds the
+ * kept axes in order (keepdims or not is only a matter of the output's declared shape). At most
+ * 2^22 values are summed per output.
+ */
+mf_status mf_reduce_s8(const mf_reduce_params *reduce_params,
+                       const int32_t *shape,
+                       const int32_t *reduced,
+                       const int8_t *input,
+                       int8_t *output);
+
+/*
+ * ARG_MAX (largest != 0) or ARG_MIN over the middle axis of an (outer, axis_len, inner) int8
+ * tensor: output[o * inner + i] is the index of the extreme value, the first one on ties (the
+ * last one when select_last != 0, ONNX's select_last_index). index_bytes is 4 (int32_t output)
+ * or 8 (int64_t output).
+ */
+mf_status mf_arg_s8(int32_t outer,
+                    int32_t axis_len,
+                    int32_t inner,
+                    int32_t largest,
+                    int32_t select_last,
+                    int32_t index_bytes,
+                    const int8_t *input,
+                    void *output);
+
+/*
+ * (a - b)^2 with 4-D broadcasting, as TFLite Micro's int8 SQUARED_DIFFERENCE: both inputs offset,
+ * shifted left by left_shift (7), scaled by input multipliers (shift <= 0), subtracted, squared
+ * and requantized by output_multiplier / output_shift (shift may be > 0). Fields as mf_add_params.
+ */
+mf_status mf_squared_difference_s8(const mf_add_params *params,
+                                   const mf_dims *input1_dims,
+                                   const int8_t *input1,
+                                   const mf_dims *input2_dims,
+                                   const int8_t *input2,
+                                   const mf_dims *output_dims,
+                                   int8_t *output);
+
+/* Layer normalization over the last axis; see mf_layer_norm_s8. */
+typedef struct {
+    int32_t input_offset;  /* -input zero point */
+    int32_t output_offset; /* output zero point */
+    int64_t eps;           /* epsilon / input_scale^2 * depth^3, rounded: in sum(c^2) units */
+    mf_activation activation;
+} mf_layer_norm_params;
+
+/*
+ * Layer normalization of each row of `depth` int8 values (rows * depth values, channel fastest),
+ * with int32/int64 integer arithmetic only (mcuforge's definition; TFLite Micro has no such op):
+ *   d_i = x_i + input_offset,  c_i = depth * d_i - sum_j d_j       (exact: depth times x - mean)
+ *   v   = sum_i c_i^2 + eps                                         (int64)
+ *   s   = isqrt(v * 4^k) with k the largest making v * 4^k < 2^62   (s in [2^30, 2^31))
+ *   r   = round(2^62 / s);  z_i = round(c_i * r / 2^(32 - k))      (z_i = c_i / sqrt(v) in Q30)
+ *   y_i = round((requantize(z_i, multiplier[i], shift[i]) + bias[i]) / 256) + output_offset,
+ * clamped, where multiplier/shift hold gamma_i * sqrt(depth) / output_scale * 2^-22 and bias[i]
+ * is beta_i / output_scale * 256, rounded. Rounding is half away from zero throughout.
+ * depth in [1, 4096].
+ */
+mf_status mf_layer_norm_s8(const mf_layer_norm_params *params,
+                           int32_t rows,
+                           int32_t depth,
+                           const int32_t *multiplier,
+                           const int32_t *shift,
+                           const int32_t *bias,
+                           const int8_t *input,
+                           int8_t *output);
+
+/* ---------------------------------------------------------------------------------------
+ * Spatial ops (spatial-ops area): grouped and transposed convolution (src/convolution/),
+ * resize (src/resize/); none needs scratch.
+ * ------------------------------------------------------------------------------------- */
+
+/*
+ * Grouped 2-D convolution (TFLite's CONV_2D with filter depth < input depth): groups =
+ * C_in / filter_dims->c, output channel oc reads input channels [g * D, (g + 1) * D) with
+ * g = oc / (C_out / groups) and D = filter_dims->c. Arguments as mf_convolve_s8 (bias with the
+ * input offset folded in over the filter row of oc; padding reads as the zero point).
+ * Scratch: none (mf_convolve_grouped_s8_get_buffer_size returns 0; ctx may hold NULL).
+ */
+mf_status mf_convolve_grouped_s8(const mf_context *ctx,
+                                 const mf_conv_params *conv_params,
+                                 const mf_per_channel_quant_params *quant_params,
+                                 const mf_dims *input_dims,
+                                 const int8_t *input,
+                                 const mf_dims *filter_dims,
+                                 const int8_t *filter,
+                                 const int32_t *bias,
+                                 const mf_dims *output_dims,
+                                 int8_t *output);
+
+int32_t mf_convolve_grouped_s8_get_buffer_size(const mf_dims *input_dims,
+                                               const mf_dims *filter_dims);
+
+/*
+ * Transposed convolution (TFLite TRANSPOSE_CONV, ONNX ConvTranspose), TFLM's integer reference:
+ *   input_dims (N, H, W, C_in)   filter_dims (C_out, KH, KW, C_in)   output_dims (N, OH, OW, C_out)
+ * Input pixel (y, x) adds (input + input_offset) * filter[oc][ky][kx] to output pixel
+ * (y * stride.h - padding.h + ky, x * stride.w - padding.w + kx) when inside the output; then
+ * the layer's own bias (NOT folded; NULL for none), requantization per output channel, the
+ * output offset and the clamp. Dilation must be 1.
+ */
+mf_status mf_transpose_conv_s8(const mf_conv_params *conv_params,
+                               const mf_per_channel_quant_params *quant_params,
+                               const mf_dims *input_dims,
+                               const int8_t *input,
+                               const mf_dims *filter_dims,
+                               const int8_t *filter,
+                               const int32_t *bias,
+                               const mf_dims *output_dims,
+                               int8_t *output);
+
+/* Nearest-neighbour resize: output pixel (oy, ox) copies input pixel (rows[oy], cols[ox]);
+ * rows has output_dims->h entries in [0, H), cols output_dims->w entries in [0, W). */
+mf_status mf_resize_nearest_s8(const mf_dims *input_dims,
+                               const int8_t *input,
+                               const mf_dims *output_dims,
+                               const int32_t *rows,
+                               const int32_t *cols,
+                               int8_t *output);
+
+/*
+ * Bilinear resize in TFLM's 10-bit fixed point: y_table holds (lo, hi, frac) for each output
+ * row, x_table for each output column (frac in 1/1024, weights 1024 - frac and frac). Output =
+ * sum of the four neighbours times their weights, / 2^20 rounded half away from zero. Input and
+ * output share quantization.
+ */
+mf_status mf_resize_bilinear_s8(const mf_dims *input_dims,
+                                const int8_t *input,
+                                const mf_dims *output_dims,
+                                const int32_t *y_table,
+                                const int32_t *x_table,
+                                int8_t *output);
+
+/* --- tflite-import: the generic N-D strided copy ------------------------------------------- */
+
+#define MF_COPY_MAX_RANK 8
+
+/*
+ * One N-D strided copy: for every index (i_0, ..., i_{rank-1}) below shape,
+ *   output[sum i_k * output_stride[k]] = input[sum i_k * input_stride[k]]
+ * (strides in elements). An input stride may be 0 (broadcast, tile) or negative (reversed
+ * slices; the caller passes the pointer of the first element read). Slices, splits, gathers,
+ * tiles, broadcasts, concatenations and transposes of any rank up to MF_COPY_MAX_RANK are one
+ * or a few such copies, computed by the compiler. Output elements must not overlap the input.
+ */
+typedef struct {
+    int32_t rank; /* 1..MF_COPY_MAX_RANK */
+    int32_t shape[MF_COPY_MAX_RANK];
+    int32_t input_stride[MF_COPY_MAX_RANK];
+    int32_t output_stride[MF_COPY_MAX_RANK];
+} mf_copy_params;
+
+mf_status mf_strided_copy_s8(const mf_copy_params *copy_params, const int8_t *input, int8_t *output);
 
 /* -- recurrent area --------------------------------------------------------------------- */
 

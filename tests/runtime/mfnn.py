@@ -1,15 +1,21 @@
-"""ctypes view of runtime_c/include/mf_nn.h: the structs, a builder for the host library, and one
-caller per kernel that takes a `KernelCall` (mcuforge.kernel_params) plus numpy arrays."""
+"""ctypes view of runtime_c/include/mf_nn.h, derived from the kernel specs (mcuforge.kernels):
+the structs, a builder for the host library, and `Kernels.invoke`, which calls any specified
+kernel with a `KernelCall` (mcuforge.kernel_params) and numpy arrays, argument by argument as
+the spec lists them (the same order the generated C uses)."""
 
 from __future__ import annotations
 
 import ctypes as C
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from mcuforge.kernel_params import Dims, KernelCall, dims4
+from mcuforge.kernels import SPECS, STRUCTS, KernelSpec
+from mcuforge.kernels import spec as ks
+from mcuforge.kernels.spec import Struct
 
 REPO = Path(__file__).resolve().parents[2]
 RUNTIME = REPO / "runtime_c"
@@ -33,82 +39,77 @@ def build_library(out_dir: Path, sanitize: bool, variant: str = "portable") -> P
     lib = out_dir / f"libmf_nn_{variant}{'_san' if sanitize else ''}.so"
     flags = [*WARNINGS, "-shared", "-fPIC", "-g", *VARIANTS[variant]]
     flags += ["-O1", *SANITIZE] if sanitize else ["-O2"]
-    sources = sorted(str(p) for p in (RUNTIME / "src").glob("*.c"))
+    sources = sorted(str(p) for p in (RUNTIME / "src").rglob("*.c"))
     cmd = ["gcc", *flags, f"-I{RUNTIME / 'include'}", *sources, "-o", str(lib)]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     return lib
 
 
-class Dims4(C.Structure):
-    _fields_ = [("n", i32), ("h", i32), ("w", i32), ("c", i32)]
+# -- structs, generated from the kernel specs (mcuforge.kernels) -----------------------------------
+
+_SCALARS = {"int32_t": C.c_int32, "int8_t": C.c_int8, "uint8_t": C.c_uint8, "int16_t": C.c_int16,
+            "int64_t": C.c_int64}
+_POINTERS = {"const int8_t *": i8p, "const int32_t *": i32p, "const uint8_t *": C.POINTER(C.c_uint8),
+             "void *": C.c_void_p}
+STRUCT_TYPES: dict[str, type[C.Structure]] = {}
 
 
-class Tile(C.Structure):
-    _fields_ = [("h", i32), ("w", i32)]
+def ctype(name: str) -> type:
+    """The ctypes type of a C type as the specs write it."""
+    if name in _SCALARS:
+        return _SCALARS[name]
+    if name in _POINTERS:
+        return _POINTERS[name]
+    if name.endswith("]"):
+        base, count = name[:-1].split("[")
+        return _SCALARS[base] * int(count)
+    return struct_type(name)
 
 
-class Activation(C.Structure):
-    _fields_ = [("min", i32), ("max", i32)]
+def struct_type(name: str) -> type[C.Structure]:
+    """The ctypes.Structure of an mf_nn struct, fields in the spec's (= the header's) order."""
+    if name not in STRUCT_TYPES:
+        fields = [(f.name, ctype(f.ctype)) for f in STRUCTS[name].fields]
+        STRUCT_TYPES[name] = type(name, (C.Structure,), {"_fields_": fields})
+    return STRUCT_TYPES[name]
 
 
-class Context(C.Structure):
-    _fields_ = [("buf", C.c_void_p), ("size", i32)]
+Dims4 = struct_type("mf_dims")
+Tile = struct_type("mf_tile")
+Activation = struct_type("mf_activation")
+Context = struct_type("mf_context")
+PerChannelQuant = struct_type("mf_per_channel_quant_params")
+ConvParams = struct_type("mf_conv_params")
+DwConvParams = struct_type("mf_dw_conv_params")
+FcParams = struct_type("mf_fc_params")
+PoolParams = struct_type("mf_pool_params")
+MeanParams = struct_type("mf_mean_params")
+AddParams = struct_type("mf_add_params")
+MulParams = struct_type("mf_mul_params")
+SoftmaxParams = struct_type("mf_softmax_params")
+PreluParams = struct_type("mf_prelu_params")
+PadParams = struct_type("mf_pad_params")
+Cb4Filter = struct_type("mf_cb4_filter")
+SparseFilter = struct_type("mf_sparse_filter")
 
 
-class PerChannelQuant(C.Structure):
-    _fields_ = [("multiplier", i32p), ("shift", i32p)]
+def params_struct(struct: Struct, p: dict) -> C.Structure:
+    """A parameter struct filled from a call's params, as the generated C fills it."""
+    values = []
+    for f in struct.fields:
+        if f.ctype == "mf_activation":
+            values.append(Activation(p["act_min"], p["act_max"]))
+        elif f.ctype == "mf_tile":
+            values.append(Tile(*p[f.name]))
+        elif f.ctype.endswith("]"):
+            values.append(ctype(f.ctype)(*p[f.name]))
+        else:
+            values.append(p[f.name])
+    return struct_type(struct.name)(*values)
 
 
-class ConvParams(C.Structure):
-    _fields_ = [("input_offset", i32), ("output_offset", i32), ("stride", Tile), ("padding", Tile),
-                ("dilation", Tile), ("activation", Activation)]
-
-
-class DwConvParams(C.Structure):
-    _fields_ = [("input_offset", i32), ("output_offset", i32), ("ch_mult", i32), ("stride", Tile),
-                ("padding", Tile), ("dilation", Tile), ("activation", Activation)]
-
-
-class FcParams(C.Structure):
-    _fields_ = [("input_offset", i32), ("filter_offset", i32), ("output_offset", i32),
-                ("per_channel", i32), ("activation", Activation)]
-
-
-class PoolParams(C.Structure):
-    _fields_ = [("stride", Tile), ("padding", Tile), ("activation", Activation)]
-
-
-class MeanParams(C.Structure):
-    _fields_ = [("input_offset", i32), ("output_offset", i32), ("multiplier", i32), ("shift", i32),
-                ("activation", Activation)]
-
-
-class AddParams(C.Structure):
-    _fields_ = [(name, i32) for name in (
-        "input1_offset", "input2_offset", "output_offset", "left_shift", "input1_multiplier",
-        "input1_shift", "input2_multiplier", "input2_shift", "output_multiplier", "output_shift",
-    )] + [("activation", Activation)]
-
-
-class MulParams(C.Structure):
-    _fields_ = [(name, i32) for name in (
-        "input1_offset", "input2_offset", "output_offset", "output_multiplier", "output_shift",
-    )] + [("activation", Activation)]
-
-
-class SoftmaxParams(C.Structure):
-    _fields_ = [("input_multiplier", i32), ("input_left_shift", i32), ("diff_min", i32)]
-
-
-class PreluParams(C.Structure):
-    _fields_ = [(name, i32) for name in (
-        "input_offset", "alpha_offset", "output_offset", "identity_multiplier", "identity_shift",
-        "alpha_multiplier", "alpha_shift",
-    )] + [("activation", Activation)]
-
-
-class PadParams(C.Structure):
-    _fields_ = [("before", i32 * 4), ("after", i32 * 4), ("value", C.c_int8)]
+class CopyParams(C.Structure):  # tflite-import: mf_copy_params (a kernel without a spec yet)
+    _fields_ = [("rank", i32), ("shape", i32 * 8), ("input_stride", i32 * 8), ("output_stride", i32 * 8)]
 
 
 # -- argument helpers ----------------------------------------------------------------------------
@@ -151,20 +152,11 @@ def _with_scratch(size: int) -> tuple[Context, np.ndarray]:
 # -- one caller per kernel -----------------------------------------------------------------------
 
 
-class LstmParams(C.Structure):  # recurrent area
-    _fields_ = [(n, i32) for n in ("batches", "time_steps", "input_size", "hidden_size", "time_major",
-                                   "hidden_zp", "tanh_multiplier", "tanh_shift", "cell_clip")]
-
-
-class LstmWeights(C.Structure):  # recurrent area
-    _fields_ = [("input_weights", i8p), ("recurrent_weights", i8p), ("input_bias", i32p),
-                ("recurrent_bias", i32p), ("multiplier", i32p), ("shift", i32p),
-                ("mul_multiplier", i32p), ("mul_shift", i32p)]
-
-
-def i32ptr(a: np.ndarray) -> C._Pointer:  # recurrent area
-    assert a.dtype == np.int32 and a.flags.c_contiguous
-    return a.ctypes.data_as(i32p)
+def _pointer(a: np.ndarray, ctype_name: str) -> C._Pointer:
+    a = np.ascontiguousarray(a)
+    want = {"const int8_t *": np.int8, "const uint8_t *": np.uint8, "const int32_t *": np.int32}[ctype_name]
+    assert a.dtype == want, f"{a.dtype} for a {ctype_name} argument"
+    return a.ctypes.data_as(_POINTERS[ctype_name])
 
 
 class Kernels:
@@ -172,182 +164,154 @@ class Kernels:
 
     def __init__(self, path: Path) -> None:
         self.lib = C.CDLL(str(path))
-        for name in ("mf_convolve_s8_get_buffer_size", "mf_convolve_1x1_s8_get_buffer_size",
-                     "mf_depthwise_conv_s8_get_buffer_size"):
-            getattr(self.lib, name).argtypes = [C.POINTER(Dims4), C.POINTER(Dims4)]
-            getattr(self.lib, name).restype = i32
-        for name in ("mf_fully_connected_s8_get_buffer_size", "mf_avgpool_s8_get_buffer_size"):
-            getattr(self.lib, name).argtypes = [i32, i32]
-            getattr(self.lib, name).restype = i32
+        for spec in SPECS.values():
+            if spec.scratch is not None:
+                fn = getattr(self.lib, f"{spec.name}_get_buffer_size")
+                fn.argtypes = [C.POINTER(Dims4) if t == "const mf_dims *" else ctype(t)
+                               for _, t, _ in spec.scratch.args]
+                fn.restype = i32
 
     def buffer_size(self, kernel: str, *args: Dims | int) -> int:
         fn = getattr(self.lib, f"{kernel}_get_buffer_size")
         cargs = [C.byref(dims(a)) if isinstance(a, tuple) else a for a in args]
         return int(fn(*cargs))
 
-    def conv(self, call: KernelCall, x: np.ndarray, w: np.ndarray) -> tuple[int, np.ndarray]:
+    def scratch_size(self, spec: KernelSpec, call: KernelCall) -> int:
+        """What the C `*_get_buffer_size` says the call needs (0 without one)."""
+        if spec.scratch is None:
+            return 0
+        return self.buffer_size(spec.name, *spec.scratch.values(call.dims, call.params))
+
+    def invoke(self, call: KernelCall, xs: list[np.ndarray | None],
+               out_shape: tuple[int, ...], out_dtype: str = "int8") -> tuple[int, np.ndarray]:
+        """Any specified kernel: xs are the op's input values (constants included) in IR order;
+        each C argument is built from the call as its spec says. `out_dtype`: the output's
+        dtype where the C output is `void *` (ARG_MAX's int32/int64 indices)."""
+        spec = SPECS[call.kernel]
         p, d = call.params, call.dims
-        cp = ConvParams(p["input_offset"], p["output_offset"], Tile(*p["stride"]),
-                        Tile(*p["padding"]), Tile(*p["dilation"]), activation(p))
-        y = out_array(d["output"])
-        ctx, _buf = _with_scratch(self.buffer_size(call.kernel, d["input"], d["filter"]))
-        status = getattr(self.lib, call.kernel)(
-            C.byref(ctx), C.byref(cp), C.byref(quant(call)), C.byref(dims(d["input"])), s8(x),
-            C.byref(dims(d["filter"])), s8(w), s32(call.arrays.get("bias")),
-            C.byref(dims(d["output"])), s8(y))
+        y = out_array(out_shape) if out_dtype == "int8" else np.full(out_shape, 0x5A5A5A5A, dtype=out_dtype)
+        data = [np.ascontiguousarray(x) for x in xs if x is not None]
+        keep: list[object] = [y, data]
+        args: list[object] = []
+        for a in spec.args:
+            if isinstance(a, ks.Context):
+                ctx, buf = _with_scratch(self.scratch_size(spec, call))
+                keep.append(buf)
+                args.append(C.byref(ctx))
+            elif isinstance(a, ks.Params):
+                args.append(C.byref(params_struct(a.struct, p)))
+            elif isinstance(a, ks.ConstStruct):
+                values = []
+                for f, src in zip(a.struct.fields, a.sources):
+                    kind, key = src.split(":")
+                    if kind == "array":
+                        arr = np.ascontiguousarray(call.arrays[key])
+                        keep.append(arr)
+                        values.append(_pointer(arr, f.ctype))
+                    else:
+                        values.append(p[key])
+                args.append(C.byref(struct_type(a.struct.name)(*values)))
+            elif isinstance(a, ks.DimsArg):
+                args.append(C.byref(dims(d[a.role])))
+            elif isinstance(a, ks.Input):
+                args.append(s8(data[a.index]))
+            elif isinstance(a, ks.Output):
+                args.append(y.ctypes.data_as(C.c_void_p) if a.ctype == "void *" else s8(y))
+            elif isinstance(a, ks.Const):
+                arr = call.arrays.get(a.role)
+                if arr is None and a.operand is not None:
+                    arr = xs[a.operand]
+                if arr is None:
+                    assert a.optional, f"{call.kernel}: no {a.role}"
+                    args.append(None)
+                else:
+                    arr = np.ascontiguousarray(arr)
+                    keep.append(arr)
+                    args.append(_pointer(arr, a.ctype))
+            elif isinstance(a, ks.Scalar):
+                args.append(i32(p[a.param]))
+            elif isinstance(a, ks.ParamArray):
+                args.append((i32 * a.length)(*p[a.name]))
+            elif isinstance(a, ks.InputList):
+                args.append((i8p * len(data))(*(s8(x) for x in data)))
+            elif isinstance(a, ks.DimsList):
+                args.append((Dims4 * len(data))(*(dims(d[f"input{i}"]) for i in range(len(data)))))
+            else:
+                raise TypeError(f"{call.kernel}: no ctypes rule for argument {a}")
+        status = getattr(self.lib, spec.name)(*args)
         return status, y
 
+    # Shorthands the tests use: the kernel's data arguments and the output shape.
+
+    def conv(self, call: KernelCall, x: np.ndarray, w: np.ndarray) -> tuple[int, np.ndarray]:
+        return self.invoke(call, [x, w], call.dims["output"])
+
     def depthwise(self, call: KernelCall, x: np.ndarray, w: np.ndarray) -> tuple[int, np.ndarray]:
-        p, d = call.params, call.dims
-        dp = DwConvParams(p["input_offset"], p["output_offset"], p["ch_mult"], Tile(*p["stride"]),
-                          Tile(*p["padding"]), Tile(*p["dilation"]), activation(p))
-        y = out_array(d["output"])
-        ctx, _buf = _with_scratch(self.buffer_size(call.kernel, d["input"], d["filter"]))
-        status = self.lib.mf_depthwise_conv_s8(
-            C.byref(ctx), C.byref(dp), C.byref(quant(call)), C.byref(dims(d["input"])), s8(x),
-            C.byref(dims(d["filter"])), s8(w), s32(call.arrays.get("bias")),
-            C.byref(dims(d["output"])), s8(y))
-        return status, y
+        return self.invoke(call, [x, w], call.dims["output"])
 
     def fully_connected(self, call: KernelCall, x: np.ndarray, w: np.ndarray,
                         out_shape: tuple[int, ...]) -> tuple[int, np.ndarray]:
-        p = call.params
-        fp = FcParams(p["input_offset"], p["filter_offset"], p["output_offset"], p["per_channel"],
-                      activation(p))
-        y = out_array(out_shape)
-        ctx, _buf = _with_scratch(self.buffer_size(call.kernel, p["accum_depth"], p["output_depth"]))
-        status = self.lib.mf_fully_connected_s8(
-            C.byref(ctx), C.byref(fp), C.byref(quant(call)), p["batches"], p["accum_depth"],
-            p["output_depth"], s8(x), s8(w), s32(call.arrays.get("bias")), s8(y))
-        return status, y
+        return self.invoke(call, [x, w], out_shape)
 
     def pool(self, call: KernelCall, x: np.ndarray) -> tuple[int, np.ndarray]:
-        p, d = call.params, call.dims
-        pp = PoolParams(Tile(*p["stride"]), Tile(*p["padding"]), activation(p))
-        y = out_array(d["output"])
-        args = [C.byref(pp), C.byref(dims(d["input"])), s8(x), C.byref(dims(d["filter"])),
-                C.byref(dims(d["output"])), s8(y)]
-        if call.kernel == "mf_avgpool_s8":
-            ctx, _buf = _with_scratch(self.buffer_size(call.kernel, d["output"][2], d["output"][3]))
-            args.insert(0, C.byref(ctx))
-        return getattr(self.lib, call.kernel)(*args), y
+        return self.invoke(call, [x], call.dims["output"])
 
     def mean(self, call: KernelCall, x: np.ndarray) -> tuple[int, np.ndarray]:
-        p, d = call.params, call.dims
-        mp = MeanParams(p["input_offset"], p["output_offset"], p["multiplier"], p["shift"],
-                        activation(p))
-        n, _, _, c = d["input"]
-        y = out_array((n, 1, 1, c))
-        return self.lib.mf_mean_s8(C.byref(mp), C.byref(dims(d["input"])), s8(x), s8(y)), y
+        n, _, _, c = call.dims["input"]
+        return self.invoke(call, [x], (n, 1, 1, c))
 
     def binary(self, call: KernelCall, a: np.ndarray, b: np.ndarray) -> tuple[int, np.ndarray]:
-        p, d = call.params, call.dims
-        if call.kernel == "mf_elementwise_mul_s8":
-            params: C.Structure = MulParams(*(p[f[0]] for f in MulParams._fields_[:-1]), activation(p))
-        else:
-            params = AddParams(*(p[f[0]] for f in AddParams._fields_[:-1]), activation(p))
-        y = out_array(d["output"])
-        status = getattr(self.lib, call.kernel)(
-            C.byref(params), C.byref(dims(d["input1"])), s8(a), C.byref(dims(d["input2"])), s8(b),
-            C.byref(dims(d["output"])), s8(y))
-        return status, y
+        return self.invoke(call, [a, b], call.dims["output"])
 
     def prelu(self, call: KernelCall, x: np.ndarray, alpha: np.ndarray) -> tuple[int, np.ndarray]:
-        p, d = call.params, call.dims
-        pp = PreluParams(*(p[f[0]] for f in PreluParams._fields_[:-1]), activation(p))
-        y = out_array(d["input"])
-        status = self.lib.mf_prelu_s8(C.byref(pp), C.byref(dims(d["input"])), s8(x),
-                                      C.byref(dims(d["alpha"])), s8(alpha), s8(y))
-        return status, y
+        return self.invoke(call, [x, alpha], call.dims["input"])
 
     def softmax(self, call: KernelCall, x: np.ndarray) -> tuple[int, np.ndarray]:
-        p = call.params
-        sp = SoftmaxParams(p["input_multiplier"], p["input_left_shift"], p["diff_min"])
-        y = out_array(x.shape)
-        return self.lib.mf_softmax_s8(C.byref(sp), p["rows"], p["depth"], s8(x), s8(y)), y
+        return self.invoke(call, [x], x.shape)
 
     def lut(self, call: KernelCall, x: np.ndarray) -> tuple[int, np.ndarray]:
-        y = out_array(x.shape)
-        status = self.lib.mf_lut_s8(s8(call.arrays["table"]), call.params["size"], s8(x), s8(y))
-        return status, y
+        return self.invoke(call, [x], x.shape)
 
     def pad(self, call: KernelCall, x: np.ndarray, out_shape: Dims) -> tuple[int, np.ndarray]:
-        p = call.params
-        pp = PadParams((i32 * 4)(*p["before"]), (i32 * 4)(*p["after"]), p["value"])
-        y = out_array(out_shape)
-        return self.lib.mf_pad_s8(C.byref(pp), C.byref(dims(call.dims["input"])), s8(x), s8(y)), y
+        return self.invoke(call, [x], out_shape)
 
     def concat(self, call: KernelCall, xs: list[np.ndarray], out_shape: Dims) -> tuple[int, np.ndarray]:
-        k = call.params["num_inputs"]
-        ptrs = (i8p * k)(*(s8(x) for x in xs))
-        ds = (Dims4 * k)(*(dims(call.dims[f"input{i}"]) for i in range(k)))
-        y = out_array(out_shape)
-        return self.lib.mf_concat_s8(k, ptrs, ds, call.params["axis"], s8(y)), y
+        return self.invoke(call, list(xs), out_shape)
 
     def transpose(self, call: KernelCall, x: np.ndarray, out_shape: Dims) -> tuple[int, np.ndarray]:
-        perm = (i32 * 4)(*call.params["perm"])
-        y = out_array(out_shape)
-        return self.lib.mf_transpose_s8(C.byref(dims(call.dims["input"])), s8(x), perm, s8(y)), y
+        return self.invoke(call, [x], out_shape)
 
-    # recurrent area
-    def lstm(self, call: KernelCall, x: np.ndarray, out_shape: tuple[int, ...],
-             scratch: int | None = None) -> tuple[int, np.ndarray]:
-        p, a = call.params, call.arrays
-        lp = LstmParams(*(p[f] for f, _ in LstmParams._fields_))
-        keep = {k: np.ascontiguousarray(v) for k, v in a.items()}
-        lw = LstmWeights(s8(keep["input_weights"]), s8(keep["recurrent_weights"]),
-                         *(i32ptr(keep[k]) for k in ("input_bias", "recurrent_bias", "multiplier", "shift",
-                                                      "mul_multiplier", "mul_shift")))
-        size = scratch if scratch is not None else self.lib.mf_lstm_s8_get_buffer_size(
-            p["batches"], p["hidden_size"])
-        buf = np.zeros(max(size, 1) + 16, np.uint8)
-        ctx = Context(buf.ctypes.data, size)
-        y = np.zeros(out_shape, np.int8)
-        status = self.lib.mf_lstm_s8(C.byref(ctx), C.byref(lp), C.byref(lw), s8(x), s8(y))
-        return status, y
-
-    def slice_axis(self, call: KernelCall, x: np.ndarray,
-                   out_shape: tuple[int, ...]) -> tuple[int, np.ndarray]:
-        p = call.params
-        y = np.zeros(out_shape, np.int8)
-        status = self.lib.mf_slice_axis_s8(p["outer"], p["axis_len"], p["inner"], p["begin"], p["size"],
-                                           s8(x), s8(y))
-        return status, y
+    # tflite-import: the generic strided copy (several inputs and outputs)
+    def strided_copy(self, call: KernelCall, xs: list[np.ndarray],
+                     out_shapes: list[tuple[int, ...]]) -> tuple[int, list[np.ndarray]]:
+        ys = [np.zeros(shape, dtype=np.int8) for shape in out_shapes]
+        flat = [np.ascontiguousarray(x, dtype=np.int8).reshape(-1) for x in xs]
+        for c in call.params["copies"]:
+            p = CopyParams(c["rank"], (i32 * 8)(*c["shape"]), (i32 * 8)(*c["input_stride"]),
+                           (i32 * 8)(*c["output_stride"]))
+            src = flat[c["input"]].ctypes.data_as(C.c_void_p).value + c["in_offset"]
+            dst = ys[c["output"]].ctypes.data_as(C.c_void_p).value + c["out_offset"]
+            status = self.lib.mf_strided_copy_s8(C.byref(p), C.cast(src, i8p), C.cast(dst, i8p))
+            if status != MF_OK:
+                return status, ys
+        return MF_OK, ys
 
     def run(self, call: KernelCall, xs: list[np.ndarray],
-            out_shape: tuple[int, ...]) -> tuple[int, np.ndarray]:
+            out_shape: tuple[int, ...], out_dtype: str = "int8") -> tuple[int, np.ndarray]:
         """Any op's kernel: xs are the op's input values (constants included), in IR order."""
-        k = call.kernel
-        x = np.ascontiguousarray(xs[0])
-        out4 = dims4(out_shape)
-        if k in ("mf_convolve_s8", "mf_convolve_1x1_s8"):
-            status, y = self.conv(call, x, np.ascontiguousarray(xs[1]))
-        elif k == "mf_depthwise_conv_s8":
-            status, y = self.depthwise(call, x, np.ascontiguousarray(xs[1]))
-        elif k == "mf_fully_connected_s8":
-            status, y = self.fully_connected(call, x, np.ascontiguousarray(xs[1]), out_shape)
-        elif k in ("mf_avgpool_s8", "mf_maxpool_s8"):
-            status, y = self.pool(call, x)
-        elif k == "mf_mean_s8":
-            status, y = self.mean(call, x)
-        elif k.startswith("mf_elementwise_"):
-            a = x.reshape(call.dims["input1"])
-            b = np.ascontiguousarray(xs[1]).reshape(call.dims["input2"])
-            status, y = self.binary(call, a, b)
-        elif k == "mf_prelu_s8":
-            status, y = self.prelu(call, x, np.ascontiguousarray(xs[1]).reshape(call.dims["alpha"]))
-        elif k == "mf_softmax_s8":
-            status, y = self.softmax(call, x)
-        elif k == "mf_lut_s8":
-            status, y = self.lut(call, x)
-        elif k == "mf_pad_s8":
-            status, y = self.pad(call, x, out4)
-        elif k == "mf_concat_s8":
-            status, y = self.concat(call, [np.ascontiguousarray(v) for v in xs if v is not None], out4)
-        elif k == "mf_transpose_s8":
-            status, y = self.transpose(call, x, out4)
-        elif k == "mf_slice_axis_s8":  # recurrent area
-            status, y = self.slice_axis(call, x, out_shape)
+        if call.kernel in SPECS:
+            status, y = self.invoke(call, xs, out_shape, out_dtype)
+        elif call.kernel == "mf_strided_copy_s8":  # tflite-import: any rank, several outputs
+            status, ys = self.strided_copy(call, [v for v in xs if v is not None], [out_shape])
+            y = ys[0]
+        elif call.kernel in LEGACY_CALLERS:  # temporary: kernels without a spec
+            status, y = LEGACY_CALLERS[call.kernel](self, call, xs, dims4(out_shape))
         else:
-            raise KeyError(f"no caller for kernel {k}")
+            raise KeyError(f"no spec (and no legacy caller) for kernel {call.kernel}")
         return status, y.reshape(out_shape)
+
+
+# Temporary: ctypes callers of kernels without a spec (kernel_params.LEGACY_KERNELS), taking
+# (Kernels, call, xs, out dims) and returning (status, output). Give the kernel a spec instead.
+LegacyCaller = Callable[[Kernels, KernelCall, list[np.ndarray], Dims], tuple[int, np.ndarray]]
+LEGACY_CALLERS: dict[str, LegacyCaller] = {}

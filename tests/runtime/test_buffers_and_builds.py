@@ -16,6 +16,7 @@ from mfnn import MF_ARG_ERROR, MF_NO_SCRATCH, RUNTIME, WARNINGS, Kernels
 from oneop import CHANNELS
 
 from mcuforge import runtime_buffers
+from mcuforge.kernels import SPECS
 
 HERE = Path(__file__).resolve().parent
 ARM_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2"]
@@ -32,6 +33,26 @@ def test_buffer_sizes_match(mf: Kernels) -> None:
         a, b = int(rng.integers(1, 2048)), int(rng.integers(1, 512))
         assert mf.buffer_size("mf_fully_connected_s8", a, b) == runtime_buffers.fully_connected_s8(a, b)
         assert mf.buffer_size("mf_avgpool_s8", a, b) == runtime_buffers.avgpool_s8(a, b)
+
+
+def test_every_spec_scratch_rule_matches_its_c_twin(mf: Kernels) -> None:
+    """Each kernel spec's scratch rule (mcuforge.kernels) returns what its C *_get_buffer_size
+    returns, called with the arguments the rule names."""
+    rng = np.random.default_rng(1)
+    rules = {name: spec.scratch for name, spec in SPECS.items() if spec.scratch is not None}
+    assert {"mf_convolve_s8", "mf_convolve_1x1_s8", "mf_fully_connected_s8"} <= rules.keys()
+    for _ in range(100):
+        ind = (int(rng.integers(1, 3)), int(rng.integers(1, 64)), int(rng.integers(1, 64)),
+               int(rng.choice((*CHANNELS, 32, 64, 255))))
+        fd = (int(rng.choice(CHANNELS)), int(rng.integers(1, 8)), int(rng.integers(1, 8)), ind[3])
+        od = (ind[0], int(rng.integers(1, 64)), int(rng.integers(1, 64)), fd[0])
+        dims = {"input": ind, "filter": fd, "output": od}
+        params = {"accum_depth": int(rng.integers(1, 2048)), "output_depth": int(rng.integers(1, 512))}
+        # attention (issue 11): mf_batch_matmul_s8's operands and adjoint flags
+        dims.update(lhs=ind, rhs=(1, ind[1], int(rng.integers(1, 64)), int(rng.integers(1, 64))))
+        params.update(adj_x=int(rng.integers(0, 2)), adj_y=int(rng.integers(0, 2)))
+        for name, rule in rules.items():
+            assert mf.buffer_size(name, *rule.values(dims, params)) == rule.bytes(dims, params), name
 
 
 def test_argument_errors(mf: Kernels) -> None:
@@ -68,7 +89,7 @@ def test_cortex_m4_build(tmp_path: Path) -> None:
     cc = shutil.which("arm-none-eabi-gcc")
     if cc is None:
         pytest.skip("arm-none-eabi-gcc not installed: Cortex-M4 build not checked")
-    for src in sorted((RUNTIME / "src").glob("*.c")):
+    for src in sorted((RUNTIME / "src").rglob("*.c")):
         cmd = [cc, *ARM_FLAGS, *WARNINGS, f"-I{RUNTIME / 'include'}", "-c", str(src),
                "-o", str(tmp_path / (src.stem + ".o"))]
         result = subprocess.run(cmd, capture_output=True, text=True)

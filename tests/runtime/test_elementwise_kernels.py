@@ -64,7 +64,7 @@ def test_prelu(mf: Kernels, seed: int) -> None:
     one.input(alpha, qa, const=True)
     call, expected = one.finish(QuantParams(np.float32(qx.scale[0] * rng.uniform(0.5, 2)),
                                             int(rng.integers(-128, 128))))
-    status, y = mf.prelu(call, x, call.arrays["alpha"].reshape(call.dims["alpha"]))
+    status, y = mf.prelu(call, x, alpha.reshape(call.dims["alpha"]))
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
 

@@ -1,5 +1,6 @@
 """SLICE_AXIS (mf_slice_axis_s8, recurrent area): random ranks 1-6, every axis, windows at the
-edges of the axis, bit-exact against ref_int; arguments out of range are refused."""
+edges of the axis, bit-exact against ref_int; arguments out of range are refused. The integer
+LSTM (mf_lstm_s8) against ref_int, and its scratch rule against the C one."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from mfnn import MF_ARG_ERROR, MF_NO_SCRATCH, MF_OK, Kernels, s8
 from oneop import CHANNELS, OneOp, act_data, act_quant, cases
 
 from mcuforge.ir.graph import QuantParams
+from mcuforge.kernels import SPECS
 
 
 @pytest.mark.parametrize("seed", cases(40))
@@ -27,7 +29,7 @@ def test_slice_axis(mf: Kernels, seed: int) -> None:
     one.input(x, q)
     call, expected = one.finish(QuantParams(q.scale, q.zero_point))
     assert call.kernel == "mf_slice_axis_s8"
-    status, y = mf.slice_axis(call, x, expected.shape)
+    status, y = mf.run(call, [x], expected.shape)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
     np.testing.assert_array_equal(expected, np.take(x, range(begin, begin + size), axis=axis))
@@ -77,18 +79,20 @@ def test_lstm(mf: Kernels, seed: int) -> None:
     out_q = QuantParams(np.float32(rng.uniform(0.004, 0.02)), int(rng.integers(-30, 30)))
     call, expected = one.finish(out_q)
     assert call.kernel == "mf_lstm_s8"
-    status, y = mf.lstm(call, x, expected.shape)
+    status, y = mf.run(call, [x], expected.shape)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
 
 
-def test_lstm_needs_its_scratch(mf: Kernels) -> None:
+def test_lstm_needs_its_scratch(mf: Kernels, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(5)
     one, x = _lstm(rng, 2, 3, 4, 5, False, -12, 0.0)
     call, expected = one.finish(QuantParams(np.float32(0.01), 0))
     size = mf.lib.mf_lstm_s8_get_buffer_size(2, 5)
-    assert size == 2 * 5 * 11
-    assert mf.lstm(call, x, expected.shape, scratch=size - 1)[0] == MF_NO_SCRATCH
-    status, y = mf.lstm(call, x, expected.shape, scratch=size)
+    assert size == 2 * 5 * 11 == SPECS["mf_lstm_s8"].scratch.bytes(call.dims, call.params)  # type: ignore[union-attr]
+    monkeypatch.setattr(mf, "scratch_size", lambda spec, c: size - 1)
+    assert mf.run(call, [x], expected.shape)[0] == MF_NO_SCRATCH
+    monkeypatch.setattr(mf, "scratch_size", lambda spec, c: size)
+    status, y = mf.run(call, [x], expected.shape)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)

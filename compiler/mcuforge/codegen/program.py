@@ -34,12 +34,13 @@ class Step:
     label: str  # sanitized op name, for comments and profiling
     call: KernelCall | None  # None: a copy (an un-aliased RESHAPE)
     inputs: list[str]  # C expressions of the input pointers
-    output: str  # C expression of the output pointer
+    output: str  # C expression of the (first) output pointer
     nbytes: int  # output bytes
     scratch_offset: int = 0
     scratch_size: int = 0
     consts: dict[str, str] = field(default_factory=dict)  # role -> symbol
     macs: int = 0
+    outputs: list[str] = field(default_factory=list)  # every output pointer (SPLIT has several)
 
 
 @dataclass
@@ -54,7 +55,8 @@ def check_bindable(graph: Graph) -> None:
     from mcuforge.kernel_params import BINDINGS
 
     missing = [op for op in graph.ops if not lookup(op.kind).alias and op.kind not in BINDINGS]
-    not_int8 = [op for op in graph.ops for t in graph.op_outputs(op) if t.dtype != "int8"]
+    not_int8 = [op for op in graph.ops for t in graph.op_outputs(op)
+                if t.dtype != "int8" and lookup(op.kind).out_quant != "none"]  # "none": index outputs
     if missing:
         listing = ", ".join(f"{op.kind} '{c_text(op.name)}'" for op in missing)
         raise MfError(f"no int8 C kernel for: {listing}")
@@ -119,6 +121,7 @@ def _step(graph: Graph, op: Op, index: int, call: KernelCall | None, offsets: di
         inputs=[_pointer(graph, n, offsets, f"{prefix}_op{index}_input{j}", consts)
                 for j, n in enumerate(data_inputs)],
         output=f"arena + {offsets[out]}", nbytes=graph.tensors[out].nbytes,
+        outputs=[f"arena + {offsets[o]}" for o in op.outputs],
     )
     if call is not None:
         for role, values in call.arrays.items():

@@ -14,6 +14,7 @@ from mcuforge.codegen.program import ConstArray, Program
 from mcuforge.codegen.sanitize import c_text
 from mcuforge.ir.graph import Graph
 from mcuforge.kernel_params import dims4
+from mcuforge.kernels import SPECS, render_call
 from mcuforge.resources import resource_dir
 
 ROW = 16  # values per line in weight arrays
@@ -26,13 +27,15 @@ class IOView:
     label: str
     shape: tuple[int, ...]
     source_shape: tuple[int, ...] | None
-    size: int
+    size: int  # bytes
     scale: str
     zero_point: int
     offset: int
     buffer_offset: int  # where it sits in main.c's concatenated input/output buffer
     dims4: tuple[int, int, int, int]
     strides: list[int]  # model-layout strides of each NHWC axis
+    count: int = 0  # elements
+    ctype: str = "int8_t"  # int32_t / int64_t for index outputs (ARG_MAX), not quantized
 
     @property
     def KIND(self) -> str:
@@ -58,7 +61,7 @@ def io_views(graph: Graph, names: list[str], kind: str, offsets: dict[str, int])
     buffer_offset = 0
     for i, name in enumerate(names):
         t = graph.tensors[name]
-        scale, zp = t.scalar_quant()
+        scale, zp = t.scalar_quant() if t.quant is not None else (1.0, 0)
         layout = graph.io_layouts.get(name)
         ir_shape = dims4(t.shape)
         if layout is None:
@@ -71,11 +74,12 @@ def io_views(graph: Graph, names: list[str], kind: str, offsets: dict[str, int])
             strides = [0] * pad + [int(src_strides[p]) for p in layout.perm]
         views.append(IOView(
             kind=kind, index=i, label=c_text(name), shape=t.shape,
-            source_shape=tuple(layout.source_shape) if layout else None, size=t.size,
+            source_shape=tuple(layout.source_shape) if layout else None, size=t.nbytes,
             scale=_c_float(scale), zero_point=zp, offset=offsets[name], buffer_offset=buffer_offset,
-            dims4=ir_shape, strides=[int(s) for s in strides],
+            dims4=ir_shape, strides=[int(s) for s in strides], count=t.size,
+            ctype={"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "int64": "int64_t"}[t.dtype],
         ))
-        buffer_offset += t.size
+        buffer_offset += t.nbytes
     return views
 
 
@@ -85,6 +89,8 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
     )
     env.filters["rows"] = const_rows
+    env.globals["kernel_specs"] = SPECS
+    env.globals["render_call"] = render_call
     return env
 
 

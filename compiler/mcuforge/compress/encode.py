@@ -22,6 +22,7 @@ from mcuforge.errors import MfError
 from mcuforge.ir.graph import Graph, Op, QuantParams
 from mcuforge.ir.quant_scheme import bias_values
 from mcuforge.ops import packed_weights as pw
+from mcuforge.ops.conv_2d import is_grouped
 from mcuforge.ops.registry import lookup
 
 from .kmeans import kmeans_1d
@@ -66,11 +67,13 @@ def encode_weights(graph: Graph, encoding: str, floats: FloatWeights | None = No
     g = copy.deepcopy(graph)
     notes = []
     for op in g.ops:
-        if encoding in lookup(op.kind).weight_formats and g.tensors[op.inputs[1]].is_const:
+        packable = encoding in lookup(op.kind).weight_formats and not is_grouped(g, op)
+        if packable and g.tensors[op.inputs[1]].is_const:
             notes.append(_encode_op(g, op, encoding, (floats or {}).get(op.name), clusters, per_channel))
         elif 1 in lookup(op.kind).weight_axes:
             n = g.tensors[op.inputs[1]].size
-            kind = op.kind.split("_")[0].lower()  # DEPTHWISE_CONV_2D -> depthwise
+            # DEPTHWISE_CONV_2D -> depthwise; a CONV_2D here is grouped (no packed grouped kernel)
+            kind = "grouped" if is_grouped(g, op) else op.kind.split("_")[0].lower()
             notes.append(EncodingNote(op.name, op.kind, "int8", n, n, n, f"no 4-bit {kind} kernel"))
     g.prune_unused_tensors()
     return g, notes

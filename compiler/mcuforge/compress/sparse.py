@@ -15,6 +15,7 @@ import numpy as np
 
 from mcuforge.ir.graph import Graph, Op
 from mcuforge.ops import packed_weights as pw
+from mcuforge.ops.conv_2d import is_grouped
 from mcuforge.ops.registry import lookup
 
 NOTE_SPARSITY = 0.1  # below this fraction of zeros, a dense layer is not worth a note
@@ -53,18 +54,18 @@ def sparse_weights(graph: Graph) -> tuple[Graph, list[SparseNote]]:
         if w_t is None or not w_t.is_const or w_t.data is None or op.attrs.get("weight_encoding"):
             continue
         opdef = lookup(op.kind)
-        if "sparse" in opdef.weight_formats:
+        if "sparse" in opdef.weight_formats and not is_grouped(g, op):
             notes.append(_decide(op, w_t.data, w_t.quant is not None and bool(np.any(w_t.quant.zero_point))))
         elif 1 in opdef.weight_axes:
             n = w_t.size
             notes.append(SparseNote(op.name, op.kind, n, int(np.count_nonzero(w_t.data == 0)), n, None,
-                                    "dense", f"no sparse {_short_kind(op.kind)} kernel"))
+                                    "dense", f"no sparse {_short_kind(g, op)} kernel"))
     return g, notes
 
 
-def _short_kind(kind: str) -> str:
-    """DEPTHWISE_CONV_2D -> "depthwise", for notes."""
-    return kind.split("_")[0].lower()
+def _short_kind(g: Graph, op: Op) -> str:
+    """DEPTHWISE_CONV_2D -> "depthwise", a grouped CONV_2D -> "grouped", for notes."""
+    return "grouped" if is_grouped(g, op) else op.kind.split("_")[0].lower()
 
 
 def _decide(op: Op, w: np.ndarray, asymmetric: bool) -> SparseNote:

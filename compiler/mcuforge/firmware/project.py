@@ -99,7 +99,7 @@ def write_project(compiled: Compiled, board: Board, inputs: dict[str, np.ndarray
     for filename in ("main.c", "mf_profile.h", "test_vectors.h", "test_vectors.c"):
         (fw_out / filename).write_text(env.get_template(f"firmware/{filename}.j2").render(**ctx))
     (out / "CMakeLists.txt").write_text(env.get_template("firmware/CMakeLists.txt.j2").render(**ctx))
-    sources = [out / f"{name}.c", out / f"{name}_weights.c", *sorted((out / "mf_nn" / "src").glob("*.c")),
+    sources = [out / f"{name}.c", out / f"{name}_weights.c", *sorted((out / "mf_nn" / "src").rglob("*.c")),
                fw_out / "main.c", fw_out / "test_vectors.c", *[board_out / s for s in board_sources]]
     includes = [out, out / "mf_nn" / "include", fw_out, board_out]
     return Project(out, board, name, sources, includes, profile, n)

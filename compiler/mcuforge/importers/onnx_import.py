@@ -24,6 +24,7 @@ from onnx.reference import ReferenceEvaluator
 from mcuforge.errors import MfError
 from mcuforge.importers.notes import note_free_batch
 from mcuforge.importers.onnx_builder import Builder, Operand, Perm, Value, channels_last, identity
+from mcuforge.importers.onnx_layer_norm import fuse_layer_norm
 from mcuforge.importers.onnx_ops import CONST_TABLE, TABLE
 from mcuforge.importers.onnx_qdq import fold_qdq
 from mcuforge.importers.qdq_islands import close_islands
@@ -46,6 +47,7 @@ def import_onnx(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
     _check_input_names(path, inputs, input_shapes)
     shapes = {vi.name: _fix_input_shape(path, vi, input_shapes.get(vi.name)) for vi in inputs}
     inferred = _infer_shapes(path, model)
+    fuse_layer_norm(model, inferred)  # area reductions: decomposed LayerNorm -> one node
     graph = Graph()
     b = Builder(graph, str(path), opset)
     b.consts.update({t.name: numpy_helper.to_array(t) for t in model.graph.initializer})

@@ -13,16 +13,27 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from mcuforge.importers.onnx_builder import Builder, Operand, Value, channels_last, identity, inverse
+from mcuforge.importers.onnx_elementwise import ELEMENTWISE_TABLE, Div, Softmax
 from mcuforge.importers.onnx_nn_ops import (
+    ArgMax,
+    ArgMin,
     AveragePool,
     Conv,
+    Einsum,
     Gemm,
     GlobalAveragePool,
+    GlobalMaxPool,
+    LayerNormalization,
     MatMul,
     MaxPool,
+    ReduceMax,
     ReduceMean,
+    ReduceMin,
+    ReduceSum,
 )
+from mcuforge.importers.onnx_norm_ops import GroupNormalization, InstanceNormalization
 from mcuforge.importers.onnx_recurrent import TABLE_RECURRENT, gather_with  # recurrent area
+from mcuforge.importers.onnx_spatial_ops import SPATIAL_TABLE
 from mcuforge.ir.graph import QuantParams
 
 Ints = Sequence[int]
@@ -51,11 +62,6 @@ def Sub(b: Builder, a: Operand, c: Operand) -> Value:
 
 def Mul(b: Builder, a: Operand, c: Operand) -> Value:
     return _binary(b, "MUL", a, c)
-
-
-def Div(b: Builder, a: Operand, c: Operand) -> Value:
-    divisor = b.need_const(c, "divisor")
-    return _binary(b, "MUL", a, np.asarray(np.float32(1.0) / divisor.astype(np.float32)))
 
 
 def Relu(b: Builder, x: Operand) -> Value:
@@ -93,18 +99,6 @@ def Tanh(b: Builder, x: Operand) -> Value:
 
 def HardSwish(b: Builder, x: Operand) -> Value:
     return b.unary("HARD_SWISH", x)
-
-
-def Softmax(b: Builder, x: Operand, *, axis: int | None = None) -> Value:
-    v = b.runtime(x)
-    if axis is None:
-        axis = -1 if b.opset >= 13 else 1
-    axis %= v.rank
-    if b.opset < 13 and axis != v.rank - 1:
-        raise b.fail(f"opset {b.opset} Softmax flattens from axis {axis}; only the last axis is supported")
-    if v.perm.index(axis) != v.rank - 1:
-        v = b.as_layout(v, (*(a for a in range(v.rank) if a != axis), axis))
-    return b.emit("SOFTMAX", [v.name], {"beta": 1.0}, v.perm)
 
 
 def BatchNormalization(
@@ -283,11 +277,21 @@ TABLE: dict[str, OnnxOp] = {f.__name__: f for f in (
     Softmax, BatchNormalization, MaxPool, AveragePool, GlobalAveragePool, ReduceMean, Reshape, Flatten,
     Squeeze, Unsqueeze, Transpose, Concat, Pad, Identity, Dropout, Cast, Shape, QuantizeLinear,
     DequantizeLinear,
+    # area reductions
+    ReduceSum, ReduceMax, ReduceMin, GlobalMaxPool, ArgMax, ArgMin, LayerNormalization,
+    InstanceNormalization, GroupNormalization,
+    *SPATIAL_TABLE,  # spatial-ops area: ConvTranspose, Resize, Upsample
 )}
+# tflite-import: data movement (onnx_data_ops.py)
+from mcuforge.importers.onnx_data_ops import DATA_OPS  # noqa: E402
+
+TABLE.update(DATA_OPS)
+TABLE["Einsum"] = Einsum  # attention (issue 11)
+TABLE.update(ELEMENTWISE_TABLE)  # elementwise-ops: unary math, Max/Min, Div, (Log)Softmax, LpNormalization
 # recurrent area: GRU, LSTM (unrolled); Gather reads one step of an unrolled sequence directly and
-# leaves any other case to a general Gather converter when the table has one
+# leaves any other case to onnx_data_ops' Gather
 TABLE.update(TABLE_RECURRENT)
-TABLE["Gather"] = gather_with(TABLE.get("Gather"))
+TABLE["Gather"] = gather_with(TABLE["Gather"])
 # Constant forms computed here rather than by ONNX's reference evaluator, which lacks
 # DequantizeLinear before opset 19 and could not remember the integer encoding anyway.
 CONST_TABLE: dict[str, Callable[..., np.ndarray]] = {"DequantizeLinear": dequantize_const}

@@ -22,6 +22,7 @@ from mcuforge.ops.registry import OpDef, lookup
 
 
 def fold_qdq(graph: Graph, weight_quant: dict[str, QuantParams]) -> None:
+    _collapse_requantize_pairs(graph)
     for op in list(graph.ops):
         if op.kind not in ("QUANTIZE", "DEQUANTIZE"):
             _fold_op(graph, op, weight_quant)
@@ -131,6 +132,30 @@ def _int_const(
     q = np.rint(t.data / quant.scale.reshape(shape)) + quant.zero_point.reshape(shape)
     lo, hi = INT_RANGES[dtype]
     return graph.add_const(f"{name}/{dtype}", np.clip(q, lo, hi).astype(dtype), quant)
+
+
+# -- attention (issue 11) ------------------------------------------------------------------------
+
+
+def _collapse_requantize_pairs(graph: Graph) -> None:
+    """A DEQUANTIZE feeding a QUANTIZE directly, which the Q/DQ pairs around an op the importer
+    makes free leave behind (the Transpose of K in attention): read the integer tensor itself
+    when both encodings agree, else requantize it integer to integer (TFLite's QUANTIZE)."""
+    producers = graph.producers()
+    for q in [op for op in graph.ops if op.kind == "QUANTIZE"]:
+        dq = producers.get(q.inputs[0])
+        if dq is None or dq.kind != "DEQUANTIZE":
+            continue
+        src, dst = graph.tensors[dq.inputs[0]], graph.tensors[q.outputs[0]]
+        if src.dtype != "int8" or dst.dtype != "int8" or src.quant is None or dst.quant is None:
+            continue
+        same = src.scalar_quant() == dst.scalar_quant()
+        if same and q.outputs[0] not in graph.outputs:
+            for op in graph.ops:
+                op.inputs = [src.name if n == q.outputs[0] else n for n in op.inputs]
+        else:
+            q.inputs = [src.name]
+    _drop_dead_ops(graph)
 
 
 def _drop_dead_ops(graph: Graph) -> None:

@@ -255,39 +255,31 @@ def Gather(b: Builder, data: Operand, indices: Operand, *, axis: int = 0) -> Val
     return _gather(b, data, indices, axis, None)
 
 
-def gather_with(fallback: OnnxGather | None) -> OnnxGather:
+def gather_with(general: OnnxGather) -> OnnxGather:
     """Gather that reads one step of an unrolled sequence directly and leaves every other case
-    to `fallback` (a general Gather converter) when there is one."""
+    to `general` (onnx_data_ops' Gather)."""
     def Gather(b: Builder, data: Operand, indices: Operand, *, axis: int = 0) -> Value:
-        return _gather(b, data, indices, axis, fallback)
+        return _gather(b, data, indices, axis, general)
     return Gather
 
 
-def _gather(b: Builder, data: Operand, indices: Operand, axis: int, fallback: OnnxGather | None) -> Value:
+def _gather(b: Builder, data: Operand, indices: Operand, axis: int, general: OnnxGather) -> Value:
     v = b.runtime(data, "data")
     idx = b.need_const(indices, "indices")
     onnx_shape = b.onnx_shape(v)
     axis %= v.rank
-    one = idx.size == 1 and idx.ndim <= 1
     ir_axis = v.perm.index(axis)
     ir = b.ir_shape(v)
     inner = int(np.prod(ir[ir_axis + 1:]))
     part = None
-    if one and int(np.prod(ir[:ir_axis])) == 1:
+    if idx.size == 1 and idx.ndim <= 1 and int(np.prod(ir[:ir_axis])) == 1:
         k = int(idx.reshape(-1)[0]) % onnx_shape[axis]
         part = _concat_part(b, v.name, k * inner, inner)
-    if part is None and fallback is not None:
-        return fallback(b, data, indices, axis=axis)
-    if not one:
-        raise b.fail(f"Gather of a run-time tensor takes one constant index here, got {idx.tolist()}")
-    k = int(idx.reshape(-1)[0]) % onnx_shape[axis]
+    if part is None:
+        return general(b, data, indices, axis=axis)
     sliced = tuple(1 if i == ir_axis else d for i, d in enumerate(ir))
     t = b.tensor(v)
-    if part is not None:
-        step = b.emit("RESHAPE", [part], {"shape": list(sliced)}, v.perm, "step", t.dtype, t.quant)
-    else:
-        step = b.emit("SLICE_AXIS", [v.name], {"axis": ir_axis, "begin": k, "size": 1}, v.perm,
-                      "slice", t.dtype, t.quant)
+    step = b.emit("RESHAPE", [part], {"shape": list(sliced)}, v.perm, "step", t.dtype, t.quant)
     if idx.ndim == 1:
         return step
     return b.reshape(step, tuple(d for i, d in enumerate(onnx_shape) if i != axis))

@@ -18,6 +18,8 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
 import mcuforge.ops  # noqa: F401  (registers the op kinds used below)
 from mcuforge.errors import MfError
+from mcuforge.importers.fold import fold_op
+from mcuforge.importers.space_to_batch import rewrite_space_to_batch
 from mcuforge.importers.tflite_ops import CONVERTERS, Node, dequantized
 from mcuforge.importers.tflite_recurrent import CONVERTERS_RECURRENT
 from mcuforge.ir.graph import Graph, Op, QuantParams, Shape, Tensor
@@ -34,8 +36,9 @@ TENSOR_TYPES = {
     fb.TensorType.UINT8: "uint8",
     fb.TensorType.BOOL: "bool",
 }
-for _name, _convert_fn in CONVERTERS_RECURRENT.items():  # recurrent area: fused LSTM, WHILE, and
-    CONVERTERS.setdefault(_name, _convert_fn)  # unit-stride slicing/splitting where none exists
+CONVERTERS.update(CONVERTERS_RECURRENT)  # recurrent area: the fused LSTM, WHILE refused
+# Builtins whose meaning depends on the batch size: with a free batch, errors on them say so.
+BATCH_SENSITIVE = frozenset({"SHAPE", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"})
 TYPE_NAMES = {v: k for k, v in vars(fb.TensorType).items() if not k.startswith("_")}
 # -- the model --------------------------------------------------------------------------------
 
@@ -54,9 +57,11 @@ def import_tflite_bytes(data: bytes, input_shapes: Mapping[str, Shape], source: 
     names = [_add_tensor(graph, model, data, t, source) for t in sub.tensors]
     graph.inputs = [names[i] for i in sub.inputs]
     graph.outputs = [names[i] for i in sub.outputs]
-    _set_input_shapes(graph, sub, names, input_shapes, source)
+    free = _set_input_shapes(graph, sub, names, input_shapes, source)
+    from_batch: set[str] = set()  # tensors computed from the shape of a free-batch tensor
     for fop in sub.operators:
-        _convert(graph, model, sub, fop, names, source)
+        _convert(graph, model, sub, fop, names, source, from_batch if free else None)
+    rewrite_space_to_batch(graph)
     graph.prune_unused_tensors()
     return graph
 
@@ -94,10 +99,8 @@ def _check_supported(model: Any, sub: Any, source: str) -> None:
         what = f"CUSTOM '{custom}'" if builtin == "CUSTOM" else builtin
         bad.append(f"'{out}' {what} (TFLite builtin version {version})")
     if bad:
-        raise MfError(
-            f"{source}: {len(bad)} unsupported TFLite op(s): {'; '.join(bad)}. "
-            f"Supported: {', '.join(sorted(CONVERTERS))}"
-        )
+        raise MfError(f"{source}: {len(bad)} unsupported TFLite op(s): {'; '.join(bad)} "
+                      "(see `mcuforge ops` for what is supported)")
 
 
 def _add_tensor(graph: Graph, model: Any, file: bytes, ft: Any, source: str) -> str:
@@ -143,7 +146,9 @@ def _quant(q: Any) -> QuantParams | None:
 
 def _set_input_shapes(
     graph: Graph, sub: Any, names: list[str], given: Mapping[str, Shape], source: str
-) -> None:
+) -> bool:
+    """Fix the input shapes; True when a free batch (-1 at position 0) became 1."""
+    free = False
     unknown = sorted(set(given) - set(graph.inputs))
     if unknown:
         raise MfError(f"{source}: --input-shape names {unknown}, the model's inputs are {graph.inputs}")
@@ -159,7 +164,9 @@ def _set_input_shapes(
                 example = ",".join(str(max(v, 1)) for v in declared)
                 raise MfError(f"{source}: input '{name}' has a dynamic dimension {axis} (shape {declared}); "
                               f"give it with --input-shape {name}={example}")
+        free = free or (len(declared) > 0 and declared[0] == -1)
         t.shape = tuple(1 if d == -1 else d for d in declared)
+    return free
 
 
 def _fits(declared: Shape, shape: Shape) -> bool:
@@ -181,18 +188,30 @@ def _declared(ft: Any) -> Shape:
     return tuple(int(d) for d in dims) if dims is not None else ()
 
 
-def _convert(graph: Graph, model: Any, sub: Any, fop: Any, names: list[str], source: str) -> None:
+def _convert(graph: Graph, model: Any, sub: Any, fop: Any, names: list[str], source: str,
+             from_batch: set[str] | None) -> None:
+    """Convert one operator; `from_batch` (None without a free batch) collects the tensors
+    computed from the shape of a tensor with the free batch, so that a refusal can say so."""
     builtin, _, _ = _builtin(model, fop)
     outputs = [names[i] for i in fop.outputs]
     inputs = ["" if i < 0 else names[i] for i in fop.inputs]
     node = Node(graph, source, builtin, outputs[0], fop.builtinOptions, _dequantize_hybrid(graph, inputs),
                 outputs)
+    batch_derived = from_batch is not None and (builtin in BATCH_SENSITIVE or bool(from_batch & set(inputs)))
+    if batch_derived and from_batch is not None:
+        from_batch.update(outputs)
     try:
-        ops = CONVERTERS[builtin](node)
-    except (ValueError, IndexError, KeyError, TypeError, AttributeError) as e:  # malformed options
-        raise node.error(f"cannot convert ({type(e).__name__}: {e})") from None
-    for op in ops:
-        _add_op(graph, node, op, {names[i]: _declared(sub.tensors[i]) for i in fop.outputs})
+        try:
+            ops = CONVERTERS[builtin](node)
+        except (ValueError, IndexError, KeyError, TypeError, AttributeError) as e:  # malformed options
+            raise node.error(f"cannot convert ({type(e).__name__}: {e})") from None
+        for op in ops:
+            _add_op(graph, node, op, {names[i]: _declared(sub.tensors[i]) for i in fop.outputs})
+    except MfError as e:
+        if not batch_derived:
+            raise
+        raise MfError(f"{source}: {builtin} '{node.name}' comes from the free batch dimension "
+                      f"(fixed to 1): {str(e).removeprefix(f'{source}: ')}") from None
 
 
 def _dequantize_hybrid(graph: Graph, inputs: list[str]) -> list[str]:
@@ -224,4 +243,5 @@ def _add_op(graph: Graph, node: Node, op: Op, declared: dict[str, Shape]) -> Non
         if want is not None and not _fits(want, shape):
             raise node.error(f"output '{name}' has shape {shape} by {op.kind}'s rule, the file says {want}")
         graph.tensors[name].shape = tuple(shape)
-    graph.add_op(op)
+    if not fold_op(graph, op):  # shape arithmetic on constants is evaluated now
+        graph.add_op(op)

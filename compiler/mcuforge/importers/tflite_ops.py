@@ -124,10 +124,17 @@ def _pool(kind: str) -> Converter:
     return convert
 
 
-def mean(node: Node) -> list[Op]:
-    rank = len(node.shape(0))
-    axes = sorted({int(a) % rank for a in node.const(1).reshape(-1)})
-    return [node.op("MEAN", {"axes": tuple(axes), "keepdims": bool(node.opts.keepDims)}, node.inputs[:1])]
+def _reduce(kind: str) -> Converter:
+    def convert(node: Node) -> list[Op]:
+        rank = len(node.shape(0))
+        axes = sorted({int(a) % rank for a in node.const(1).reshape(-1)}) if rank else []
+        return [node.op(kind, {"axes": tuple(axes), "keepdims": bool(node.opts.keepDims)}, node.inputs[:1])]
+
+    convert.__name__ = kind.lower()
+    return convert
+
+
+mean = _reduce("MEAN")
 
 
 def _clamp(lo: float, hi: float) -> Converter:
@@ -226,6 +233,19 @@ def dequantize(node: Node) -> list[Op]:
     return []
 
 
+def _arg(kind: str) -> Converter:
+    def convert(node: Node) -> list[Op]:
+        axis = int(node.const(1).reshape(-1)[0])
+        return [node.op(kind, {"axis": axis % len(node.shape(0))}, node.inputs[:1])]
+
+    convert.__name__ = kind.lower()
+    return convert
+
+
+arg_max = _arg("ARG_MAX")
+arg_min = _arg("ARG_MIN")
+
+
 def dequantized(t: Tensor) -> np.ndarray:
     assert t.data is not None
     if t.quant is None:
@@ -233,6 +253,86 @@ def dequantized(t: Tensor) -> np.ndarray:
     shape = t.quant.broadcast_shape(len(t.shape))
     zero_point = t.quant.zero_point.reshape(shape)
     return ((t.data.astype(np.int64) - zero_point) * t.quant.scale.reshape(shape)).astype(np.float32)
+
+
+# -- attention (issue 11) ----------------------------------------------------------------------
+
+
+def batch_matmul(node: Node) -> list[Op]:
+    opts = node.opts
+    adj = {"adj_x": bool(opts.adjX), "adj_y": bool(opts.adjY)} if opts is not None else {}
+    return [node.op("BATCH_MATMUL", {"adj_x": False, "adj_y": False, **adj})]
+
+
+# -- spatial ops (spatial-ops area) -------------------------------------------------------------
+
+
+def transpose_conv(node: Node) -> list[Op]:
+    """Inputs (output_shape, weights OHWI, input, bias?). The output size is the output_shape
+    constant, or the output tensor's static shape when shape ops compute it; padding is the
+    top/left crop TFLM derives (ComputePaddingHeightWidth on the output size, dilation 1)."""
+    out = node.graph.tensors[node.outputs[0]].shape
+    if node.inputs[0] and node.graph.tensors[node.inputs[0]].data is not None:
+        out = tuple(int(d) for d in node.const(0).reshape(-1))
+    if len(out) != 4:
+        raise node.error(f"output shape {list(out)} is not 4-D NHWC")
+    w = node.shape(1)
+    strides = (node.opts.strideH, node.opts.strideW)
+    pads = [0, 0]
+    if node.opts.padding == fb.Padding.SAME:
+        for i, (size, k, s) in enumerate(zip(out[1:3], w[1:3], strides, strict=True)):
+            pads[i] = max(((size + s - 1) // s - 1) * s + k - size, 0) // 2
+    act = node.activation() if hasattr(node.opts, "fusedActivationFunction") else "NONE"
+    attrs = {"strides": strides, "padding": tuple(pads), "output_hw": (int(out[1]), int(out[2])),
+             "activation": act}
+    bias = node.inputs[3] if len(node.inputs) > 3 else ""
+    return [node.op("TRANSPOSE_CONV", attrs, [node.inputs[2], node.inputs[1], bias])]
+
+
+def _resize(kind: str) -> Converter:
+    def convert(node: Node) -> list[Op]:
+        size = tuple(int(d) for d in node.const(1).reshape(-1))
+        if len(size) != 2:
+            raise node.error(f"size {list(size)} must hold (height, width)")
+        attrs = {"size": size, "align_corners": bool(node.opts.alignCorners),
+                 "half_pixel_centers": bool(node.opts.halfPixelCenters)}
+        return [node.op(kind, attrs, node.inputs[:1])]
+
+    convert.__name__ = kind.lower()
+    return convert
+
+
+SPATIAL_CONVERTERS: dict[str, Converter] = {
+    "TRANSPOSE_CONV": transpose_conv,
+    "RESIZE_NEAREST_NEIGHBOR": _resize("RESIZE_NEAREST_NEIGHBOR"),
+    "RESIZE_BILINEAR": _resize("RESIZE_BILINEAR"),
+}
+
+
+# -- elementwise-ops: unary math, min/max, division, normalizations -------------------------------
+
+
+def gelu(node: Node) -> list[Op]:
+    approximate = bool(node.opts.approximate) if node.opts is not None else False
+    return [node.op("GELU", {"approximate": approximate})]
+
+
+def elu(node: Node) -> list[Op]:
+    return [node.op("ELU", {"alpha": 1.0})]
+
+
+def pow_(node: Node) -> list[Op]:
+    exponent = np.unique(node.const(1).astype(np.float64))
+    if exponent.size != 1:
+        raise node.error(f"the exponent must be one constant value, got {exponent.tolist()[:4]}")
+    return [node.op("POW", {"exponent": float(exponent[0])}, node.inputs[:1])]
+
+
+def l2_normalization(node: Node) -> list[Op]:
+    act = node.activation() if node.opts is not None else "NONE"
+    if act != "NONE":
+        raise node.error(f"fused activation {act} is not supported")
+    return [node.op("L2_NORMALIZATION", {"axis": -1, "epsilon": 1e-6})]
 
 
 CONVERTERS: dict[str, Converter] = {
@@ -264,4 +364,34 @@ CONVERTERS: dict[str, Converter] = {
     "TRANSPOSE": transpose,
     "QUANTIZE": _plain("QUANTIZE"),
     "DEQUANTIZE": dequantize,
+    # -- reductions and normalization (area: reductions) --
+    "SUM": _reduce("SUM"),
+    "REDUCE_MAX": _reduce("REDUCE_MAX"),
+    "REDUCE_MIN": _reduce("REDUCE_MIN"),
+    "ARG_MAX": arg_max,
+    "ARG_MIN": arg_min,
+    "SQUARED_DIFFERENCE": _plain("SQUARED_DIFFERENCE"),
+    "RSQRT": _plain("RSQRT"),
+    "NEG": _plain("NEG"),
+    **SPATIAL_CONVERTERS,  # spatial-ops area
+    # attention (issue 11)
+    "BATCH_MATMUL": batch_matmul,
+    # elementwise-ops
+    "ABS": _plain("ABS"),
+    "EXP": _plain("EXP"),
+    "LOG": _plain("LOG"),
+    "SQRT": _plain("SQRT"),
+    "GELU": gelu,
+    "ELU": elu,
+    "POW": pow_,
+    "MAXIMUM": _plain("MAXIMUM"),
+    "MINIMUM": _plain("MINIMUM"),
+    "DIV": _binary("DIV"),
+    "L2_NORMALIZATION": l2_normalization,
+    "LOG_SOFTMAX": _plain("LOG_SOFTMAX"),
 }
+
+# tflite-import: data movement and shape arithmetic (tflite_data_ops.py)
+from mcuforge.importers.tflite_data_ops import DATA_CONVERTERS  # noqa: E402
+
+CONVERTERS.update(DATA_CONVERTERS)

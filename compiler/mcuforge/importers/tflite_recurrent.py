@@ -5,9 +5,6 @@ with int8 quantization) becomes the IR op of the same name, its four per-gate we
 tensors packed into (4, H, ...) tensors with one scale per gate. The variants TFLite Micro does
 not run either (peepholes, projection, layer norm, coupled input and forget gates) are refused.
 
-STRIDED_SLICE with unit strides (the `lstm_out[:, -1, :]` after a sequence layer) becomes
-SLICE_AXIS ops plus a RESHAPE for shrunk axes; other forms are refused.
-
 WHILE (an LSTM/GRU the converter did not fuse) is refused with the setting that gives a fused op.
 """
 
@@ -154,116 +151,6 @@ def _check_states(node: Node) -> None:
             raise node.error(f"a non-zero initial state in '{t.name}' is not supported")
 
 
-def strided_slice(node: Node) -> list[Op]:
-    """Unit-stride windows: one SLICE_AXIS per narrowed axis, a RESHAPE for shrunk axes."""
-    o = node.opts
-    if o.ellipsisMask or o.newAxisMask or getattr(o, "offset", False):
-        raise node.error("ellipsis, new-axis and offset strided slices are not supported")
-    shape = node.shape(0)
-    begin, end, strides = (node.const(i).astype(np.int64).reshape(-1) for i in (1, 2, 3))
-    if np.any(strides != 1):
-        raise node.error(f"strides {strides.tolist()} are not supported (only 1)")
-    x = node.graph.tensors[node.inputs[0]]
-    ops: list[Op] = []
-    current = x.name
-    for axis, dim in enumerate(shape):
-        if axis >= len(begin):
-            break
-        shrink = bool(o.shrinkAxisMask >> axis & 1)
-        b = 0 if o.beginMask >> axis & 1 else int(begin[axis])
-        b = b + dim if b < 0 else b
-        if shrink:
-            e = b + 1
-        else:
-            e = dim if o.endMask >> axis & 1 else int(end[axis])
-            e = e + dim if e < 0 else e
-        b, e = max(0, min(b, dim)), max(0, min(e, dim))
-        if e <= b:
-            raise node.error(f"an empty slice of axis {axis} is not supported")
-        if (b, e) == (0, dim):
-            continue
-        step = _concat_input(node, current, axis, b, e)
-        if step is not None:  # one step of an unrolled sequence: read it directly
-            current = step
-            continue
-        cur = node.graph.tensors[current]
-        out_shape = tuple(e - b if k == axis else d for k, d in enumerate(cur.shape))
-        name = node.graph.add_tensor(Tensor(node.graph.unique_name(f"{node.name}/slice{axis}"),
-                                            out_shape, cur.dtype, quant=cur.quant)).name
-        ops.append(Op("SLICE_AXIS", name, [current], [name], {"axis": axis, "begin": b, "size": e - b}))
-        current = name
-    final = node.graph.tensors[node.outputs[0]]
-    target = tuple(d for k, d in enumerate(node.graph.tensors[current].shape)
-                   if not (k < len(begin) and o.shrinkAxisMask >> k & 1))
-    if ops and node.graph.tensors[current].shape == target:
-        ops[-1].outputs = [final.name]
-        node.graph.tensors.pop(current)
-        return ops
-    return [*ops, Op("RESHAPE", node.name, [current], [final.name], {"shape": target})]
-
-
-def _concat_input(node: Node, name: str, axis: int, begin: int, end: int) -> str | None:
-    """The input of the CONCATENATION producing `name` that is exactly [begin, end) of `axis`."""
-    op = next((op for op in reversed(node.graph.ops) if name in op.outputs), None)
-    rank = len(node.graph.tensors[name].shape)
-    if op is None or op.kind != "CONCATENATION" or op.attrs["axis"] % rank != axis:
-        return None
-    offset = 0
-    for part in op.inputs:
-        size = node.graph.tensors[part].shape[axis]
-        if (offset, offset + size) == (begin, end):
-            return part
-        offset += size
-    return None
-
-
-def _pieces(node: Node, x: str, axis: int, sizes: list[int], squeeze: bool) -> list[Op]:
-    """One SLICE_AXIS per output (and a RESHAPE dropping the axis for UNPACK)."""
-    shape = node.graph.tensors[x].shape
-    axis %= len(shape)
-    if sum(sizes) != shape[axis] or min(sizes) < 1:
-        raise node.error(f"sizes {sizes} do not split axis {axis} of {shape}")
-    ops, begin = [], 0
-    for out, size in zip(node.outputs, sizes, strict=True):
-        target = node.graph.tensors[out]
-        if squeeze:
-            mid = node.graph.add_tensor(Tensor(node.graph.unique_name(f"{out}/slice"),
-                                               tuple(1 if k == axis else d for k, d in enumerate(shape)),
-                                               target.dtype, quant=target.quant)).name
-            kept = tuple(d for k, d in enumerate(shape) if k != axis)
-            ops += [Op("SLICE_AXIS", mid, [x], [mid], {"axis": axis, "begin": begin, "size": 1}),
-                    Op("RESHAPE", out, [mid], [out], {"shape": kept})]
-        else:
-            ops.append(Op("SLICE_AXIS", out, [x], [out], {"axis": axis, "begin": begin, "size": size}))
-        begin += size
-    return ops
-
-
-def split(node: Node) -> list[Op]:
-    axis = int(node.const(0).reshape(-1)[0])
-    x = node.inputs[1]
-    n = int(node.opts.numSplits)
-    dim = node.graph.tensors[x].shape[axis]
-    return _pieces(node, x, axis, [dim // n] * n, False)
-
-
-def split_v(node: Node) -> list[Op]:
-    sizes = [int(v) for v in node.const(1).reshape(-1)]
-    axis = int(node.const(2).reshape(-1)[0])
-    x = node.inputs[0]
-    dim = node.graph.tensors[x].shape[axis % len(node.graph.tensors[x].shape)]
-    if sizes.count(-1) == 1:
-        sizes[sizes.index(-1)] = dim - (sum(sizes) + 1)
-    return _pieces(node, x, axis, sizes, False)
-
-
-def unpack(node: Node) -> list[Op]:
-    x = node.inputs[0]
-    shape = node.graph.tensors[x].shape
-    axis = int(node.opts.axis) % len(shape)
-    return _pieces(node, x, axis, [1] * shape[axis], True)
-
-
 def while_loop(node: Node) -> list[Op]:
     raise node.error("control flow (WHILE) is not supported: this is an RNN/LSTM/GRU layer TF's converter "
                      "did not fuse; convert a tf_keras LSTM with TFLiteConverter.from_keras_model at "
@@ -273,10 +160,5 @@ def while_loop(node: Node) -> list[Op]:
 
 CONVERTERS_RECURRENT: dict[str, Converter] = {
     "UNIDIRECTIONAL_SEQUENCE_LSTM": unidirectional_sequence_lstm,
-    "STRIDED_SLICE": strided_slice,
     "WHILE": while_loop,
-    "SPLIT": split,
-    "SPLIT_V": split_v,
-    "UNPACK": unpack,
 }
-"""Only where the TFLite tables have no converter of their own (the general data-movement ops win)."""

@@ -1,5 +1,9 @@
 """CONV_2D: NHWC input, OHWI weights, optional bias, fused activation.
 
+Grouped when the weights have fewer input channels than the input (TFLite/TFLM's rule):
+groups = C_in / filter depth, output channel o reads input channels
+[g * depth, (g + 1) * depth) of its group g = o / (C_out / groups).
+
 attrs: strides (sh, sw), dilations (dh, dw), pads (top, left, bottom, right), activation.
 """
 
@@ -7,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcuforge.ir.graph import Op, Shape
+from mcuforge.ir.graph import Graph, Op, Shape
 from mcuforge.ops.common import (
     apply_activation,
     exact_dot,
@@ -29,14 +33,34 @@ def conv_shape(op: Op, ins: list[Shape | None]) -> list[Shape]:
     x, w = ins[0], ins[1]
     assert x is not None and w is not None
     a = op.attrs
+    if x[3] % w[3] or w[0] % (x[3] // w[3]):
+        raise ValueError(f"weights {w} (OHWI) do not divide input {x} into groups")
     return [window_output_shape(x, (w[1], w[2]), a["strides"], a["dilations"], a["pads"], w[0])]
+
+
+def is_grouped(graph: Graph, op: Op) -> bool:
+    """A CONV_2D whose filter depth is below its input depth (a grouped convolution)."""
+    if op.kind != "CONV_2D":
+        return False
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    return x.shape[-1] != w.shape[-1]
+
+
+def grouped(x: np.ndarray, w: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(input channels, weights) of each group, per TFLM's groups = C_in / filter depth."""
+    depth = w.shape[3]
+    groups = x.shape[3] // depth
+    per = w.shape[0] // groups
+    return [(x[..., g * depth:(g + 1) * depth], w[g * per:(g + 1) * per]) for g in range(groups)]
 
 
 def conv_float(ctx: Ctx, xs: Arrays) -> Arrays:
     x, w = xs[0], xs[1]
     a = ctx.op.attrs
-    p = patches(x, (w.shape[1], w.shape[2]), a["strides"], a["dilations"], a["pads"], 0.0)
-    y = np.tensordot(p, w.transpose(3, 1, 2, 0), axes=([3, 4, 5], [0, 1, 2]))
+    y = np.concatenate([
+        np.tensordot(patches(xg, (wg.shape[1], wg.shape[2]), a["strides"], a["dilations"], a["pads"], 0.0),
+                     wg.transpose(3, 1, 2, 0), axes=([3, 4, 5], [0, 1, 2]))
+        for xg, wg in grouped(x, w)], axis=-1)
     if len(xs) > 2 and xs[2] is not None:
         y = y + xs[2]
     return [apply_activation(y.astype(np.float32), a["activation"])]
@@ -48,8 +72,10 @@ def conv_int(ctx: Ctx, xs: Arrays) -> Arrays:
     x, w = xs[0], xs[1]
     a = ctx.op.attrs
     _, x_zp = ctx.in_quant(0)
-    p = patches(x, (w.shape[1], w.shape[2]), a["strides"], a["dilations"], a["pads"], x_zp)
-    acc = exact_dot(p, w.transpose(3, 1, 2, 0), axes=([3, 4, 5], [0, 1, 2]))
+    acc = np.concatenate([
+        exact_dot(patches(xg, (wg.shape[1], wg.shape[2]), a["strides"], a["dilations"], a["pads"], x_zp),
+                  wg.transpose(3, 1, 2, 0), axes=([3, 4, 5], [0, 1, 2]))
+        for xg, wg in grouped(x, w)], axis=-1)
     # Padding holds x_zp, so subtracting x_zp * sum(w) zeroes it as TFLM's skipped taps are.
     acc -= x_zp * w.sum(axis=(1, 2, 3), dtype=np.int64)
     return [requantize_channels(ctx, acc, xs[2] if len(xs) > 2 else None)]

@@ -68,8 +68,10 @@ class OpDef:
     same_dtype: bool = True  # first input and all outputs share a dtype
     # Quantization rule: how the output's parameters are chosen ("calibrated" from observed
     # ranges, "same_as_input" for ops that move bytes without arithmetic, or fixed
-    # (scale, zero_point) where TFLite fixes them), and which inputs are per-channel weights
-    # (input index -> channel axis) and an int32 bias (scale = input scale x weight scale).
+    # (scale, zero_point) where TFLite fixes them, "none" for an integer output that is not
+    # quantized and keeps the dtype its importer gave it: ARG_MAX's int32/int64 indices), and
+    # which inputs are per-channel weights (input index -> channel axis) and an int32 bias
+    # (scale = input scale x weight scale).
     out_quant: str | tuple[float, int] = "calibrated"
     weight_axes: dict[int, int] = field(default_factory=dict)
     bias_input: int | None = None

@@ -13,9 +13,11 @@ from mcuforge.ir.verify import verify
 from mcuforge.passes.dead_code import remove_dead_code
 from mcuforge.passes.fold_batch_norm import fold_batch_norm
 from mcuforge.passes.fold_constants import fold_constants
+from mcuforge.passes.fold_float_island import fold_float_island
 from mcuforge.passes.fold_pad import fold_pad
 from mcuforge.passes.fold_transpose_fc import fold_transpose_into_fc
 from mcuforge.passes.fuse_activation import fuse_activation
+from mcuforge.passes.fuse_unary_pattern import fuse_unary_pattern
 from mcuforge.passes.remove_identity import remove_identity
 
 Pass = Callable[[Graph], Graph]
@@ -28,6 +30,8 @@ PIPELINE: list[Pass] = [
     fold_pad,
     fold_transpose_into_fc,
     remove_dead_code,
+    fold_float_island,  # elementwise-ops
+    fuse_unary_pattern,  # elementwise-ops
 ]
 
 

@@ -89,6 +89,8 @@ def _activation_encodings(graph: Graph, stats: dict[str, TensorStats],
                 enc[out] = QuantParams(np.array([rule[0]]), np.array([rule[1]]))
             elif rule == "same_as_input":
                 enc[out] = copy.deepcopy(enc[op.inputs[0]])
+            elif rule == "none":  # integer indices (ARG_MAX): the output keeps its own dtype
+                continue
             else:
                 enc[out] = calibrated(out)
     return enc
@@ -133,6 +135,10 @@ def _quantize_constants(graph: Graph, op: Op, mode: str) -> None:
             data = quantize_values(t.data, params)
         elif i == opdef.bias_input:
             continue  # after the weights: its scale depends on theirs
+        elif opdef.inputs_share_quant:  # (elementwise-ops) e.g. MAXIMUM(x, c): c in the output's encoding
+            params = copy.deepcopy(graph.tensors[op.outputs[0]].quant)
+            assert params is not None
+            data = quantize_values(t.data, params, ACTIVATION_DTYPE[mode])
         else:
             params = activation_params(float(t.data.min()), float(t.data.max()), mode)
             data = quantize_values(t.data, params, ACTIVATION_DTYPE[mode])

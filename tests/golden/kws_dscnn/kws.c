@@ -227,7 +227,6 @@ int kws_run(void)
     /* 11: FULLY_CONNECTED 'functional_1_dense_BiasAdd', 768 MACs */
     MF_LAYER_BEGIN(11);
     {
-        
         static const mf_fc_params params = {
             .input_offset = 128, .filter_offset = 0,
             .output_offset = 14, .per_channel = 0, .activation = { .min = -128, .max = 127 }
@@ -242,7 +241,6 @@ int kws_run(void)
     /* 12: SOFTMAX 'Identity' */
     MF_LAYER_BEGIN(12);
     {
-        
         static const mf_softmax_params params = {
             .input_multiplier = 1242899200, .input_left_shift = 24,
             .diff_min = -124

@@ -401,6 +401,25 @@ void mf_nn_mat_mult_s16_pair(const int16_t *x,
 
 #endif
 
+/* The two variants behind mf_depthwise_conv_s8 (src/convolution/), called after its checks:
+ * channel multiplier 1 (3x3 interior rows, tap lists, DSP/MVE paths) and multipliers above 1. */
+void mf_depthwise_conv_m1_s8(const mf_dw_conv_params *p,
+                             const mf_nn_requant *rq,
+                             const mf_dims *input_dims,
+                             const int8_t *input,
+                             const mf_dims *filter_dims,
+                             const int8_t *filter,
+                             const mf_dims *output_dims,
+                             int8_t *output);
+void mf_depthwise_conv_mult_s8(const mf_dw_conv_params *p,
+                               const mf_nn_requant *rq,
+                               const mf_dims *input_dims,
+                               const int8_t *input,
+                               const mf_dims *filter_dims,
+                               const int8_t *filter,
+                               const mf_dims *output_dims,
+                               int8_t *output);
+
 /* ---- 4-bit weights (compiler/ops/packed_weights.py) ------------------------------------ */
 
 /* Nibble i of a packed array: element 2k is the low nibble of byte k, 2k+1 the high one. */

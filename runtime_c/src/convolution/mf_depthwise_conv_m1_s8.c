@@ -1,15 +1,13 @@
 /*
- * mf_depthwise_conv_s8 - int8 depthwise convolution with channel multiplier and dilation.
- *
- * The bias comes with the input offset folded in (mf_nn.h), so each tap is a plain int8
- * product. Channel multiplier 1 runs four channels per pass: on a DSP core one word load of four
- * input bytes and one of four weights per tap, split by SXTB16 and multiplied by SMLABB/SMLATT
- * (inline assembly on a Cortex-M), the four results requantized and stored as one word. Output
- * pixels whose window lies inside the image (the interior, computed once) take an unrolled path
- * for 3x3 windows; border pixels walk the taps inside the image, and a tap outside reads the
- * input zero point (which contributes nothing, as TFLite's skipped cells). Channel multipliers
- * above 1 take the plain loop. With MVE the interior 3x3 groups load each tap's four bytes
- * widened to int32 lanes and multiply-add them as one vector; border pixels as on DSP. No scratch.
+ * mf_depthwise_conv_m1_s8 - the depthwise variant for channel multiplier 1, four channels per
+ * pass: on a DSP core one word load of four input bytes and one of four weights per tap, split
+ * by SXTB16 and multiplied by SMLABB/SMLATT (inline assembly on a Cortex-M, beside its C twin).
+ * Output pixels whose window lies inside the image (the interior, computed once) take an
+ * unrolled path for 3x3 windows, row by row; border pixels walk the taps inside the image, and a
+ * tap outside reads the input zero point (which contributes nothing, as TFLite's skipped
+ * cells). With MVE the interior 3x3 groups load each tap's four bytes widened to int32 lanes
+ * and multiply-add them as one vector; border pixels as on DSP. Called by mf_depthwise_conv_s8
+ * after its argument checks. Internal: see mf_internal.h.
  */
 #include "mf_internal.h"
 
@@ -18,14 +16,6 @@
 #if MF_USE_MVE
 #include <arm_mve.h>
 #endif
-
-int32_t mf_depthwise_conv_s8_get_buffer_size(const mf_dims *input_dims,
-                                             const mf_dims *filter_dims)
-{
-    (void)input_dims;
-    (void)filter_dims;
-    return 0;
-}
 
 /* The range [lo, hi) of output positions whose window along one axis is inside [0, size). */
 static void mf_interior(int32_t size,
@@ -42,44 +32,6 @@ static void mf_interior(int32_t size,
     const int32_t end = last_num < 0 ? 0 : last_num / stride + 1;
     *lo = mf_min_i32(first, out_size);
     *hi = mf_clamp_i32(end, *lo, out_size);
-}
-
-/* Any pixel, any channel multiplier: cells outside the image read as the zero point. */
-static void mf_dw_pixel_generic(const mf_dw_conv_params *p,
-                                const mf_nn_requant *rq,
-                                const mf_dims *input_dims,
-                                const int8_t *in,
-                                const mf_dims *filter_dims,
-                                const int8_t *filter,
-                                int32_t cout,
-                                int32_t oy,
-                                int32_t ox,
-                                int8_t *out)
-{
-    const int32_t cin = input_dims->c;
-    const int32_t zp = -p->input_offset;
-    const int32_t y0 = oy * p->stride.h - p->padding.h;
-    const int32_t x0 = ox * p->stride.w - p->padding.w;
-    for (int32_t ic = 0; ic < cin; ic++) {
-        for (int32_t m = 0; m < p->ch_mult; m++) {
-            const int32_t oc = ic * p->ch_mult + m;
-            int32_t acc = mf_nn_bias(rq, oc);
-            const int8_t *w = filter + oc;
-            for (int32_t ky = 0; ky < filter_dims->h; ky++) {
-                const int32_t iy = y0 + ky * p->dilation.h;
-                const int row_in = iy >= 0 && iy < input_dims->h;
-                for (int32_t kx = 0; kx < filter_dims->w; kx++) {
-                    const int32_t ix = x0 + kx * p->dilation.w;
-                    const int32_t xv = row_in && ix >= 0 && ix < input_dims->w
-                                           ? in[((size_t)iy * input_dims->w + ix) * cin + ic]
-                                           : zp;
-                    acc += xv * *w;
-                    w += cout;
-                }
-            }
-            out[oc] = mf_nn_requant_out(rq, acc, oc);
-        }
-    }
 }
 
 /* ---- four channels of one output pixel ----------------------------------------------------
@@ -389,29 +341,17 @@ static void mf_taps_inside(int32_t start, int32_t k, int32_t dil, int32_t size, 
     *hi = b;
 }
 
-mf_status mf_depthwise_conv_s8(const mf_context *ctx,
-                               const mf_dw_conv_params *dw_conv_params,
-                               const mf_per_channel_quant_params *quant_params,
-                               const mf_dims *input_dims,
-                               const int8_t *input,
-                               const mf_dims *filter_dims,
-                               const int8_t *filter,
-                               const int32_t *bias,
-                               const mf_dims *output_dims,
-                               int8_t *output)
+void mf_depthwise_conv_m1_s8(const mf_dw_conv_params *p,
+                             const mf_nn_requant *rq,
+                             const mf_dims *input_dims,
+                             const int8_t *input,
+                             const mf_dims *filter_dims,
+                             const int8_t *filter,
+                             const mf_dims *output_dims,
+                             int8_t *output)
 {
-    const mf_dw_conv_params *p = dw_conv_params;
-    (void)ctx;
     const int32_t cin = input_dims->c;
     const int32_t cout = output_dims->c;
-    if (p->ch_mult < 1 || cout != cin * p->ch_mult || filter_dims->c != cout ||
-        filter_dims->n != 1 || output_dims->n != input_dims->n || p->stride.h < 1 ||
-        p->stride.w < 1 || p->dilation.h < 1 || p->dilation.w < 1 || p->padding.h < 0 ||
-        p->padding.w < 0 || !mf_activation_valid(&p->activation)) {
-        return MF_ARG_ERROR;
-    }
-    const mf_nn_requant rq = {
-        bias, quant_params->multiplier, quant_params->shift, 1, p->output_offset, p->activation};
     const size_t in_image = (size_t)input_dims->h * input_dims->w * cin;
     int32_t y_lo, y_hi, x_lo, x_hi;
     mf_interior(input_dims->h, output_dims->h, filter_dims->h, p->stride.h, p->padding.h,
@@ -420,8 +360,8 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
                 p->dilation.w, &x_lo, &x_hi);
 
     /* Interior pixels of the common case go row by row, without the per-pixel set-up. */
-    const int run3x3 = p->ch_mult == 1 && filter_dims->h == 3 && filter_dims->w == 3 &&
-                       p->dilation.w == 1 && (cin & 3) == 0;
+    const int run3x3 = filter_dims->h == 3 && filter_dims->w == 3 && p->dilation.w == 1 &&
+                       (cin & 3) == 0;
     const ptrdiff_t row_step = (ptrdiff_t)p->dilation.h * input_dims->w * cin;
 
     for (int32_t b = 0; b < input_dims->n; b++) {
@@ -433,17 +373,14 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
                 const int32_t x0 = ox * p->stride.w - p->padding.w;
                 if (run3x3 && row_inside && ox == x_lo && x_hi > x_lo) {
                     const ptrdiff_t corner = ((ptrdiff_t)y0 * input_dims->w + x0) * cin;
-                    mf_dw_3x3_run(&rq, in + corner, (ptrdiff_t)p->stride.w * cin, x_hi - x_lo,
+                    mf_dw_3x3_run(rq, in + corner, (ptrdiff_t)p->stride.w * cin, x_hi - x_lo,
                                   filter, cin, row_step, output);
                     output += (size_t)(x_hi - x_lo) * cout;
                     ox = x_hi - 1;
                     continue;
                 }
-                if (p->ch_mult != 1) {
-                    mf_dw_pixel_generic(
-                        p, &rq, input_dims, in, filter_dims, filter, cout, oy, ox, output);
-                } else if (row_inside && ox >= x_lo && ox < x_hi) {
-                    mf_dw_pixel_m1(p, &rq, input_dims, in, y0, x0, filter_dims, filter, 0,
+                if (row_inside && ox >= x_lo && ox < x_hi) {
+                    mf_dw_pixel_m1(p, rq, input_dims, in, y0, x0, filter_dims, filter, 0,
                                    filter_dims->h, 0, filter_dims->w, output);
                 } else {
                     int32_t ky_lo, ky_hi, kx_lo, kx_hi;
@@ -451,12 +388,11 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
                                    &ky_hi);
                     mf_taps_inside(x0, filter_dims->w, p->dilation.w, input_dims->w, &kx_lo,
                                    &kx_hi);
-                    mf_dw_pixel_m1(p, &rq, input_dims, in, y0, x0, filter_dims, filter, ky_lo,
+                    mf_dw_pixel_m1(p, rq, input_dims, in, y0, x0, filter_dims, filter, ky_lo,
                                    ky_hi, kx_lo, kx_hi, output);
                 }
                 output += cout;
             }
         }
     }
-    return MF_OK;
 }

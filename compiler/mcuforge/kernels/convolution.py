@@ -1,0 +1,172 @@
+"""Convolutions (runtime_c/src/convolution/): the general and 1x1 int8 kernels, the packed
+weight formats (int4, 4-bit codebook, sparse) and depthwise convolution.
+
+Variants of CONV_2D, chosen at compile time by `conv_kernel`:
+  - mf_convolve_1x1_s8: 1x1 filter, stride 1, no padding (a matrix multiply, no im2col);
+  - mf_convolve_s8: any other int8 convolution;
+  - mf_convolve_s4 / mf_convolve_cb4 / mf_convolve_sparse_s8: weights stored as int4, 4-bit
+    codebook indices or bitmap + nonzero values (`weight_encoding` of the op);
+  - mf_convolve_grouped_s8: filter depth below the input depth (TFLite's grouped CONV_2D), int8
+    weights only.
+DEPTHWISE_CONV_2D has one function whose code path follows from the call's values
+(`depthwise_path`, shown in report.json). TRANSPOSE_CONV has one function,
+mf_transpose_conv_s8 (family "transpose_conv").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mcuforge.kernels.common import (
+    BIAS,
+    CTX,
+    FILTER_DIMS,
+    INPUT_DIMS,
+    OUTPUT,
+    OUTPUT_DIMS,
+    QUANT,
+)
+from mcuforge.kernels.spec import (
+    CallLike,
+    Const,
+    ConstStruct,
+    Dims,
+    Input,
+    KernelSpec,
+    Params,
+    family,
+    struct,
+    window_scratch,
+)
+
+INT16_BYTES = 2
+
+CONV_PARAMS = struct("mf_conv_params", """
+    input_offset: int32_t, output_offset: int32_t
+    stride: mf_tile, padding: mf_tile
+    dilation: mf_tile, activation: mf_activation
+""")
+DW_CONV_PARAMS = struct("mf_dw_conv_params", """
+    input_offset: int32_t, output_offset: int32_t
+    ch_mult: int32_t, stride: mf_tile
+    padding: mf_tile, dilation: mf_tile
+    activation: mf_activation
+""")
+CB4_FILTER = struct("mf_cb4_filter",
+                    "indices: const uint8_t *, codebook: const int8_t *, per_channel: int32_t")
+SPARSE_FILTER = struct("mf_sparse_filter", "mask: const uint8_t *, values: const int8_t *")
+
+# The filter argument of each weight format.
+FILTER_S8 = Const("filter", "const int8_t *", role="filter", operand=1)
+FILTER_S4 = Const("packed_filter", "const uint8_t *", role="filter")
+FILTER_CB4 = ConstStruct("filter", "const mf_cb4_filter *", CB4_FILTER, "filter",
+                         ("array:filter", "array:codebook", "param:codebook_per_channel"))
+FILTER_SPARSE = ConstStruct("filter", "const mf_sparse_filter *", SPARSE_FILTER, "filter",
+                            ("array:mask", "array:filter"))
+
+
+# -- scratch rules, the twins of the C *_get_buffer_size ------------------------------------------
+
+
+def convolve_s8(input_dims: Dims, filter_dims: Dims) -> int:
+    """Two im2col patches of KH * KW * C_in int16 values (two output pixels per pass), and
+    when C_in % 4 != 0 the two int8 patches they are widened from."""
+    length = filter_dims[1] * filter_dims[2] * input_dims[3]
+    return 2 * length * INT16_BYTES + (2 * length if input_dims[3] % 4 else 0)
+
+
+def convolve_s4(input_dims: Dims, filter_dims: Dims) -> int:
+    """One im2col patch of KH * KW * C_in int16 values (input offset already added); the same
+    for mf_convolve_cb4 and mf_convolve_sparse_s8."""
+    return filter_dims[1] * filter_dims[2] * input_dims[3] * INT16_BYTES
+
+
+convolve_cb4 = convolve_s4
+convolve_sparse_s8 = convolve_s4
+
+
+def convolve_1x1_s8(input_dims: Dims, filter_dims: Dims) -> int:
+    """Two pixel rows of C_in int16 values (the DSP path widens them there)."""
+    return 2 * input_dims[3] * INT16_BYTES
+
+
+def depthwise_conv_s8(input_dims: Dims, filter_dims: Dims) -> int:
+    return 0
+
+
+def convolve_grouped_s8(input_dims: Dims, filter_dims: Dims) -> int:
+    """None: a direct loop, each output value computed once."""
+    return 0
+
+
+# -- variants -------------------------------------------------------------------------------------
+
+ENCODED_SUFFIX = {"int4": "s4", "cb4": "cb4", "sparse": "sparse_s8"}
+
+
+def conv_kernel(filter_shape: tuple[int, ...], strides: tuple[int, int],
+                pads: tuple[int, int, int, int], encoding: str | None,
+                input_depth: int | None = None) -> str:
+    """The CONV_2D variant: grouped when the filter depth (OHWI's I) is below `input_depth`,
+    else by weight format, then 1x1/stride 1/no padding or general."""
+    if input_depth is not None and input_depth != filter_shape[3]:
+        if encoding:
+            raise ValueError(f"no grouped convolution kernel takes {encoding} weights")
+        return "mf_convolve_grouped_s8"
+    if encoding:
+        return "mf_convolve_" + ENCODED_SUFFIX[encoding]
+    pointwise = tuple(filter_shape[1:3]) == (1, 1) and tuple(strides) == (1, 1) and not any(pads)
+    return "mf_convolve_1x1_s8" if pointwise else "mf_convolve_s8"
+
+
+def depthwise_path(call: CallLike) -> str:
+    """The path mf_depthwise_conv_s8 takes: interior 3x3 windows row by row (channel
+    multiplier 1, dilation 1 along x, C % 4 == 0), per-pixel tap lists (other multiplier-1
+    calls), or the plain loop (channel multiplier > 1)."""
+    p, f, x = call.params, call.dims["filter"], call.dims["input"]
+    if p["ch_mult"] != 1:
+        return "channel multiplier"
+    if f[1] == 3 and f[2] == 3 and p["dilation"][1] == 1 and x[3] % 4 == 0:
+        return "3x3"
+    return "taps"
+
+
+def _conv(name: str, filter_arg: ConstStruct | Const, scratch: Callable[[Dims, Dims], int],
+          when: str) -> KernelSpec:
+    return KernelSpec(
+        name,
+        (CTX, Params("conv_params", "const mf_conv_params *", CONV_PARAMS), QUANT, INPUT_DIMS,
+         Input("input"), FILTER_DIMS, filter_arg, BIAS, OUTPUT_DIMS, OUTPUT),
+        family="convolution", when=when, scratch=window_scratch(scratch))
+
+
+CONVOLUTION = family(
+    "convolution", "convolution",
+    _conv("mf_convolve_s8", FILTER_S8, convolve_s8, "int8 weights, any window, stride, dilation, padding"),
+    _conv("mf_convolve_1x1_s8", FILTER_S8, convolve_1x1_s8,
+          "int8 weights, 1x1 filter, stride 1, no padding"),
+    _conv("mf_convolve_s4", FILTER_S4, convolve_s4, "weight_encoding int4"),
+    _conv("mf_convolve_cb4", FILTER_CB4, convolve_cb4, "weight_encoding cb4"),
+    _conv("mf_convolve_sparse_s8", FILTER_SPARSE, convolve_sparse_s8, "weight_encoding sparse"),
+    _conv("mf_convolve_grouped_s8", FILTER_S8, convolve_grouped_s8,
+          "int8 weights, filter depth below the input depth (groups)"),
+)
+
+DEPTHWISE = family(
+    "depthwise_conv", "convolution",
+    KernelSpec(
+        "mf_depthwise_conv_s8",
+        (CTX, Params("dw_conv_params", "const mf_dw_conv_params *", DW_CONV_PARAMS), QUANT,
+         INPUT_DIMS, Input("input"), FILTER_DIMS, FILTER_S8, BIAS, OUTPUT_DIMS, OUTPUT),
+        family="depthwise_conv", when="int8 weights, any channel multiplier",
+        scratch=window_scratch(depthwise_conv_s8), path=depthwise_path),
+)
+
+TRANSPOSE_CONV = family(
+    "transpose_conv", "convolution",
+    KernelSpec(
+        "mf_transpose_conv_s8",
+        (Params("conv_params", "const mf_conv_params *", CONV_PARAMS), QUANT, INPUT_DIMS,
+         Input("input"), FILTER_DIMS, FILTER_S8, BIAS, OUTPUT_DIMS, OUTPUT),
+        family="transpose_conv", when="TRANSPOSE_CONV, int8 weights, dilation 1"),
+)

@@ -1,0 +1,157 @@
+/*
+ * mf_nn_mat_mult_s16_pair - DSP path: two rows widened and interleaved by mf_nn_s8_to_s16_pair
+ * times n int8 filter rows, two rows by two channels per pass with SMLAD; the Cortex-M inner
+ * loop is inline assembly beside its C twin. Internal: see mf_internal.h.
+ */
+#include "mf_internal.h"
+
+#include <stddef.h>
+
+#if MF_USE_DSP
+
+/* a[0..3] (rows 0, 1 by channels 0, 1: a00, a01, a10, a11) plus `quads` steps of four inputs:
+ * x holds the two rows' widened quads interleaved (8 halfwords per step), w0 channel 0's
+ * filter bytes and w0 + k channel 1's. Returns x advanced past the quads. */
+#if !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__) /* -O0 keeps a frame pointer: C */
+static inline const int16_t *mf_mac_2x2_s16(const int16_t *x,
+                                            const int8_t *w0,
+                                            int32_t k,
+                                            int32_t quads,
+                                            int32_t *a)
+{
+    if (quads <= 0) {
+        return x;
+    }
+    const int32_t kk = k - 4; /* channel 1 from w0 after its post-increment */
+    uint32_t b0, c0, b1, c1, t, u;
+    __asm__ volatile("1:\n\t"
+                     "ldrd %[b0], %[c0], [%[x]], #8\n\t"
+                     "ldrd %[b1], %[c1], [%[x]], #8\n\t"
+                     "ldr %[t], [%[w]], #4\n\t"
+                     "sxtb16 %[u], %[t]\n\t"
+                     "smlad %[a00], %[u], %[b0], %[a00]\n\t"
+                     "smlad %[a10], %[u], %[b1], %[a10]\n\t"
+                     "sxtb16 %[t], %[t], ror #8\n\t"
+                     "smlad %[a00], %[t], %[c0], %[a00]\n\t"
+                     "smlad %[a10], %[t], %[c1], %[a10]\n\t"
+                     "ldr %[t], [%[w], %[kk]]\n\t"
+                     "sxtb16 %[u], %[t]\n\t"
+                     "smlad %[a01], %[u], %[b0], %[a01]\n\t"
+                     "smlad %[a11], %[u], %[b1], %[a11]\n\t"
+                     "sxtb16 %[t], %[t], ror #8\n\t"
+                     "smlad %[a01], %[t], %[c0], %[a01]\n\t"
+                     "smlad %[a11], %[t], %[c1], %[a11]\n\t"
+                     "subs %[n], %[n], #1\n\t"
+                     "bne 1b\n\t"
+                     : [a00] "+r"(a[0]), [a01] "+r"(a[1]), [a10] "+r"(a[2]), [a11] "+r"(a[3]),
+                       [x] "+r"(x), [w] "+r"(w0), [n] "+r"(quads), [b0] "=&r"(b0),
+                       [c0] "=&r"(c0), [b1] "=&r"(b1), [c1] "=&r"(c1), [t] "=&r"(t),
+                       [u] "=&r"(u)
+                     : [kk] "r"(kk)
+                     : "cc", "memory");
+    return x;
+}
+#else
+static inline const int16_t *mf_mac_2x2_s16(const int16_t *x,
+                                            const int8_t *w0,
+                                            int32_t k,
+                                            int32_t quads,
+                                            int32_t *a)
+{
+    for (int32_t q = 0; q < quads; q++) {
+        const uint32_t b0 = mf_read_u32(x), c0 = mf_read_u32(x + 2);
+        const uint32_t b1 = mf_read_u32(x + 4), c1 = mf_read_u32(x + 6);
+        uint32_t t = mf_read_u32(w0);
+        a[0] = mf_smlad(mf_sxtb16(t), b0, a[0]);
+        a[2] = mf_smlad(mf_sxtb16(t), b1, a[2]);
+        a[0] = mf_smlad(mf_sxtb16_ror8(t), c0, a[0]);
+        a[2] = mf_smlad(mf_sxtb16_ror8(t), c1, a[2]);
+        t = mf_read_u32(w0 + k);
+        a[1] = mf_smlad(mf_sxtb16(t), b0, a[1]);
+        a[3] = mf_smlad(mf_sxtb16(t), b1, a[3]);
+        a[1] = mf_smlad(mf_sxtb16_ror8(t), c0, a[1]);
+        a[3] = mf_smlad(mf_sxtb16_ror8(t), c1, a[3]);
+        x += 8;
+        w0 += 4;
+    }
+    return x;
+}
+#endif
+
+void mf_nn_mat_mult_s16_pair(const int16_t *x,
+                             const int8_t *filter,
+                             int32_t k,
+                             int32_t n,
+                             const mf_nn_requant *rq,
+                             int8_t *out)
+{
+    const int32_t quads = k >> 2;
+    const int32_t tail = k - 4 * quads;
+    const int16_t *t0 = x + 8 * quads; /* row 0's last k % 4 values, then row 1's */
+    const int16_t *t1 = t0 + tail;
+    int8_t *out1 = out + n;
+    const int8_t *w0 = filter;
+    /* The requantization parameters walked by pointer and the activation bytes held in locals:
+     * int8 output stores may alias anything, so fields read through rq would be reloaded. */
+    const int32_t *bias = rq->bias;
+    const int32_t *mult = rq->multiplier;
+    const int32_t *shift = rq->shift;
+    const int32_t off = rq->output_offset;
+    const uint32_t lo = 0x0101u * (uint8_t)rq->activation.min;
+    const uint32_t hi = 0x0101u * (uint8_t)rq->activation.max;
+    assert(rq->quant_step == 1);
+    int32_t o = 0;
+    for (; o + 2 <= n; o += 2) {
+        int32_t a[4];
+        a[0] = bias != NULL ? bias[o] : 0;
+        a[1] = bias != NULL ? bias[o + 1] : 0;
+        a[2] = a[0];
+        a[3] = a[1];
+        mf_mac_2x2_s16(x, w0, k, quads, a);
+        const int8_t *w1 = w0 + k;
+        for (int32_t i = 0; i < tail; i++) {
+            const int32_t q0 = w0[4 * quads + i];
+            const int32_t q1 = w1[4 * quads + i];
+            a[0] += t0[i] * q0;
+            a[2] += t1[i] * q0;
+            a[1] += t0[i] * q1;
+            a[3] += t1[i] * q1;
+        }
+        w0 = w1 + k;
+        const int32_t m0 = mult[o], s0 = shift[o], m1 = mult[o + 1], s1 = shift[o + 1];
+        uint32_t v0 = (uint8_t)mf_ssat8(mf_requantize_fast(a[0], m0, s0) + off);
+        uint32_t v1 = (uint8_t)mf_ssat8(mf_requantize_fast(a[2], m0, s0) + off);
+        v0 |= (uint32_t)(uint8_t)mf_ssat8(mf_requantize_fast(a[1], m1, s1) + off) << 8;
+        v1 |= (uint32_t)(uint8_t)mf_ssat8(mf_requantize_fast(a[3], m1, s1) + off) << 8;
+        v0 = mf_min_s8x4(mf_max_s8x4(v0, lo), hi);
+        v1 = mf_min_s8x4(mf_max_s8x4(v1, lo), hi);
+        out[o] = (int8_t)v0;
+        out[o + 1] = (int8_t)(v0 >> 8);
+        out1[o] = (int8_t)v1;
+        out1[o + 1] = (int8_t)(v1 >> 8);
+    }
+    if (o < n) {
+        int32_t a0 = mf_nn_bias(rq, o);
+        int32_t a1 = a0;
+        const int16_t *q = x;
+        for (int32_t i = 0; i < quads; i++) {
+            const uint32_t wv = mf_read_u32(w0 + 4 * i);
+            const uint32_t wl = mf_sxtb16(wv);
+            const uint32_t wh = mf_sxtb16_ror8(wv);
+            a0 = mf_smlad(wl, mf_read_u32(q), a0);
+            a0 = mf_smlad(wh, mf_read_u32(q + 2), a0);
+            a1 = mf_smlad(wl, mf_read_u32(q + 4), a1);
+            a1 = mf_smlad(wh, mf_read_u32(q + 6), a1);
+            q += 8;
+        }
+        for (int32_t i = 0; i < tail; i++) {
+            a0 += t0[i] * w0[4 * quads + i];
+            a1 += t1[i] * w0[4 * quads + i];
+        }
+        out[o] = mf_nn_requant_out(rq, a0, o);
+        out1[o] = mf_nn_requant_out(rq, a1, o);
+    }
+}
+
+
+#endif /* MF_USE_DSP */
