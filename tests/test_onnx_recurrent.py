@@ -95,7 +95,7 @@ def test_lstm_node_matches_onnxruntime(tmp_path: Path, direction: str, layout: i
 
 def test_gather_of_the_last_step_reads_it_directly(tmp_path: Path) -> None:
     """GRU -> Squeeze -> Transpose -> Gather(-1) as PyTorch exports `out[:, -1]`: the step's
-    tensor is read directly, so no SLICE_AXIS of the sequence output remains in use."""
+    tensor is read directly, so no STRIDED_SLICE of the sequence output remains in use."""
     rng = np.random.default_rng(3)
     inits = {"W": rand(1, 3 * H, IN, rng=rng), "R": rand(1, 3 * H, H, rng=rng),
              "ax": np.array([1], np.int64), "last": np.array(-1, np.int64)}

@@ -472,17 +472,6 @@ IN_PLACE_KERNELS = frozenset({name for name, spec in SPECS.items() if spec.in_pl
 # -- recurrent area ------------------------------------------------------------------------------
 
 
-def slice_axis(ctx: Ctx) -> KernelCall:
-    """SLICE_AXIS as (outer, axis_len, inner) blocks; any rank (the kernel needs no mf_dims)."""
-    x = _tensor(ctx, 0)
-    a = ctx.op.attrs
-    axis = a["axis"] % len(x.shape)
-    params = {"outer": int(np.prod(x.shape[:axis], dtype=np.int64)), "axis_len": int(x.shape[axis]),
-              "inner": int(np.prod(x.shape[axis + 1:], dtype=np.int64)), "begin": int(a["begin"]),
-              "size": int(a["size"])}
-    return KernelCall("mf_slice_axis_s8", params)
-
-
 def lstm(ctx: Ctx) -> KernelCall:
     """UNIDIRECTIONAL_SEQUENCE_LSTM: the multipliers of ops/lstm.py's integer_params, input and
     hidden offsets folded into per-gate biases (exact in integers)."""
@@ -538,7 +527,6 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     # attention (issue 11)
     "BATCH_MATMUL": batch_matmul,
     # recurrent area
-    "SLICE_AXIS": slice_axis,
     "UNIDIRECTIONAL_SEQUENCE_LSTM": lstm,
     **_lut_kinds(),
     **reduction.BINDINGS,  # area reductions: SUM, REDUCE_MAX/MIN, ARG_MAX/MIN, SQUARED_DIFFERENCE, LAYER_NORM

@@ -830,18 +830,6 @@ mf_status mf_strided_copy_s8(const mf_copy_params *copy_params, const int8_t *in
 /* -- recurrent area --------------------------------------------------------------------- */
 
 /*
- * A contiguous window of one axis: the input seen as (outer, axis_len, inner) gives the output
- * (outer, size, inner) from element `begin` of the axis on (begin + size <= axis_len).
- */
-mf_status mf_slice_axis_s8(int32_t outer,
-                           int32_t axis_len,
-                           int32_t inner,
-                           int32_t begin,
-                           int32_t size,
-                           const int8_t *input,
-                           int8_t *output);
-
-/*
  * UNIDIRECTIONAL_SEQUENCE_LSTM, integer form of TFLite Micro (int8 activations, int16 gates and
  * cell state), over a whole sequence; the state starts at zero on every call. Input (B, T, I)
  * or (T, B, I) with time_major, output likewise with H features.

@@ -1,7 +1,7 @@
 """ONNX GRU and LSTM, unrolled at import over their static sequence length (recurrent area).
 
 Each time step becomes ordinary IR ops on (batch, features) tensors: the input of step t is a
-SLICE_AXIS of X, each gate is a FULLY_CONNECTED of the step input plus a FULLY_CONNECTED of the
+STRIDED_SLICE of X, each gate is a FULLY_CONNECTED of the step input plus a FULLY_CONNECTED of the
 previous hidden state (ADD), followed by LOGISTIC or TANH, and the state updates are MUL, ADD and
 SUB. Quantizing the unrolled graph gives every step's tensors their own calibrated int8 encoding
 (the gates' LOGISTIC/TANH outputs have TFLite's fixed ones), so the int8 graph runs on the
@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from mcuforge.importers.onnx_builder import Builder, Operand, Value, identity
-from mcuforge.importers.rnn_cells import Cells
+from mcuforge.importers.rnn_cells import Cells, step_slice
 
 Ints = Sequence[int]
 OnnxGather = Callable[..., Value]
@@ -66,7 +66,7 @@ def _steps_of(b: Builder, x: Value, layout: int) -> list[str]:
     for k in range(t):
         part = _concat_part(b, v.name, k * batch * feat, batch * feat)  # a stacked layer's step
         s = Value(part, (0, 1, 2)) if part is not None else b.emit(
-            "SLICE_AXIS", [v.name], {"axis": 0, "begin": k, "size": 1}, (0, 1, 2), f"x{k}",
+            "STRIDED_SLICE", [v.name], step_slice((t, batch, feat), 0, k), (0, 1, 2), f"x{k}",
             quant=b.tensor(v).quant)
         out.append(b.emit("RESHAPE", [s.name], {"shape": [batch, feat]}, (0, 1), f"x{k}_2d").name)
     return out
@@ -86,7 +86,7 @@ def _initial(b: Builder, state: Operand, layout: int, dirs: int, batch: int, hid
     v = b.as_layout(state, identity(3) if layout == 0 else (1, 0, 2))  # IR (D, B, H)
     out: list[str | None] = []
     for d in range(dirs):
-        s = b.emit("SLICE_AXIS", [v.name], {"axis": 0, "begin": d, "size": 1}, (0, 1, 2), f"{what}{d}")
+        s = b.emit("STRIDED_SLICE", [v.name], step_slice(b.ir_shape(v), 0, d), (0, 1, 2), f"{what}{d}")
         out.append(b.emit("RESHAPE", [s.name], {"shape": [batch, hidden]}, (0, 1), f"{what}{d}_2d").name)
     return out
 

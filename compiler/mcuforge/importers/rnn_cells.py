@@ -23,6 +23,14 @@ AddConst = Callable[[np.ndarray, str], str]
 FUSED = ("FULLY_CONNECTED", "ADD", "SUB", "MUL")
 
 
+def step_slice(shape: tuple[int, ...], axis: int, k: int) -> dict[str, Any]:
+    """STRIDED_SLICE attributes of element `k` of `axis` (kept with size 1): one time step of a
+    sequence, or one direction of a state."""
+    begin = [k if i == axis else 0 for i in range(len(shape))]
+    size = [1 if i == axis else int(d) for i, d in enumerate(shape)]
+    return {"begin": begin, "size": size, "step": [1] * len(shape), "shape": size}
+
+
 class Cells:
     def __init__(self, add_op: AddOp, add_const: AddConst) -> None:
         self.add_op, self.add_const = add_op, add_const

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
-from mcuforge.importers.rnn_cells import Cells
+from mcuforge.importers.rnn_cells import Cells, step_slice
 from mcuforge.importers.tflite_ops import Converter, Node
 from mcuforge.ir.graph import Op, QuantParams, Tensor
 from mcuforge.ops.registry import infer_shapes
@@ -114,7 +114,7 @@ def _unrolled(node: Node, time_major: bool, clip: float) -> list[Op]:
     outs = []
     axis = 0 if time_major else 1
     for t in range(steps):
-        xt = add_op("SLICE_AXIS", [x], {"axis": axis, "begin": t, "size": 1}, f"x{t}")
+        xt = add_op("STRIDED_SLICE", [x], step_slice((d0, d1, features), axis, t), f"x{t}")
         xt = add_op("RESHAPE", [xt], {"shape": (batches, features)}, f"x{t}_2d")
         h, c = cells.lstm_step(xt, h, c, w, r, b, f"t{t}_", clip)  # type: ignore[arg-type]
         hidden = graph.tensors[h].shape[-1]

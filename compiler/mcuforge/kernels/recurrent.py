@@ -1,11 +1,10 @@
 """Recurrent area (runtime_c/src/recurrent/): mf_lstm_s8, TFLite's integer fused LSTM over a
-whole sequence, and mf_slice_axis_s8, a contiguous window of one axis (the steps of a sequence
-unrolled at import). Bound in mcuforge.kernel_params (`lstm`, `slice_axis`)."""
+whole sequence. Bound in mcuforge.kernel_params (`lstm`)."""
 
 from __future__ import annotations
 
 from mcuforge.kernels.common import CTX, OUTPUT
-from mcuforge.kernels.spec import ConstStruct, Input, KernelSpec, Params, Scalar, ScratchRule, family, struct
+from mcuforge.kernels.spec import ConstStruct, Input, KernelSpec, Params, ScratchRule, family, struct
 
 LSTM_PARAMS = struct("mf_lstm_params", """
     batches: int32_t, time_steps: int32_t, input_size: int32_t
@@ -40,12 +39,4 @@ LSTM = family(
                 Input("input"), OUTPUT),
                family="lstm", when="UNIDIRECTIONAL_SEQUENCE_LSTM (int8, whole sequence)",
                scratch=LSTM_SCRATCH),
-)
-
-SLICE_AXIS = family(
-    "slice_axis", "recurrent",
-    KernelSpec("mf_slice_axis_s8",
-               (Scalar("outer"), Scalar("axis_len"), Scalar("inner"), Scalar("begin"), Scalar("size"),
-                Input("input"), OUTPUT),
-               family="slice_axis", when="SLICE_AXIS (one step of an unrolled sequence)"),
 )
