@@ -7,15 +7,11 @@ Each case's README (../shared/cases/README.md) says what a user expects:
 - float ONNX quantized with the case's calibration data: dequantized outputs within a few output
   quantization steps of onnxruntime, or an output SQNR of 30 dB or more;
 - either: the same model on mps2-an386 under QEMU is bit-exact with the integer reference.
-The recurrent models belong to the sequence-model issue (issue 11): until they compile,
-they must be refused with one clear error line, never a crash.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,8 +26,6 @@ from mcuforge.runner import run_model
 CASES_DIR = REPO.parent / "shared" / "cases"
 SQNR_DB = 30.0
 STEPS = 3  # "within a few output quantization steps": the other half of the README's float criterion
-# Models the compiler does not run yet (the sequence-model issue): refused with one error line.
-NOT_YET = {"recurrent/lstm_fused_int8.tflite", "recurrent/gru_torch.onnx"}
 
 
 def _cases() -> list[dict[str, Any]]:
@@ -44,8 +38,6 @@ def _id(case: dict[str, Any]) -> str:
 
 
 CASES = _cases()
-RUNNABLE = [c for c in CASES if _id(c) not in NOT_YET]
-REFUSED = [c for c in CASES if _id(c) in NOT_YET]
 
 
 def _path(case: dict[str, Any], key: str) -> Path:
@@ -116,7 +108,7 @@ def sqnr_db(reference: np.ndarray, approx: np.ndarray) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", RUNNABLE, ids=_id)
+@pytest.mark.parametrize("case", CASES, ids=_id)
 def test_case_meets_its_readme_on_the_host(case: dict[str, Any], tmp_path: Path) -> None:
     model, x = _path(case, "model"), np.load(_path(case, "input"))
     calib = np.load(_path(case, "calib")) if case.get("calib") else None
@@ -144,7 +136,7 @@ def test_case_meets_its_readme_on_the_host(case: dict[str, Any], tmp_path: Path)
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("case", RUNNABLE, ids=_id)
+@pytest.mark.parametrize("case", CASES, ids=_id)
 def test_case_is_bit_exact_on_mps2_an386(case: dict[str, Any], tmp_path: Path) -> None:
     from mcuforge.runner import run_on_board
 
@@ -153,18 +145,3 @@ def test_case_is_bit_exact_on_mps2_an386(case: dict[str, Any], tmp_path: Path) -
     result = run_on_board(model, x, "mps2-an386", CompileOptions(calib=calib), out_dir=tmp_path)
     assert result.samples == len(x)
     assert not result.mismatches, f"firmware output differs from the integer reference: {result.mismatches}"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("case", REFUSED, ids=_id)
-def test_sequence_case_is_refused_with_one_line(case: dict[str, Any], tmp_path: Path) -> None:
-    model, x = _path(case, "model"), _path(case, "input")
-    cmd = [sys.executable, "-m", "mcuforge", "compile", str(model), "-o", str(tmp_path / "out")]
-    if case.get("calib"):
-        cmd += ["--calib", str(_path(case, "calib"))]
-    assert x.exists()
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    lines = [line for line in r.stderr.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("mcuforge: error:")]
-    assert r.returncode == 2 and len(errors) == 1, r.stderr
-    assert "Traceback" not in r.stderr

@@ -29,6 +29,7 @@ from mcuforge.ops import elementwise, packed_weights, resize
 from mcuforge.ops import log_softmax as log_softmax_op  # elementwise-ops
 from mcuforge.ops import minimum_maximum as minimum_maximum_op  # elementwise-ops
 from mcuforge.ops.common import quantized_activation_range
+from mcuforge.ops.lstm import integer_params  # recurrent area
 from mcuforge.ops.pad import quantized_pad_value
 from mcuforge.ops.registry import REGISTRY, Ctx, lookup
 from mcuforge.reference import qmath
@@ -464,6 +465,40 @@ def strided_copy(ctx: Ctx) -> KernelCall:
 IN_PLACE_KERNELS = frozenset({name for name, spec in SPECS.items() if spec.in_place})
 
 
+# -- recurrent area ------------------------------------------------------------------------------
+
+
+def lstm(ctx: Ctx) -> KernelCall:
+    """UNIDIRECTIONAL_SEQUENCE_LSTM: the multipliers of ops/lstm.py's integer_params, input and
+    hidden offsets folded into per-gate biases (exact in integers)."""
+    x, w, r, b = (_tensor(ctx, i) for i in range(4))
+    assert w.data is not None and r.data is not None and b.data is not None
+    q = integer_params(ctx)
+    w_sums = w.data.astype(np.int64).sum(axis=2)
+    r_sums = r.data.astype(np.int64).sum(axis=2)
+    input_bias = b.data.astype(np.int64) + int(q["input_offset"]) * w_sums
+    recurrent_bias = -int(q["hidden_zp"]) * r_sums
+    for name, v in (("input", input_bias), ("recurrent", recurrent_bias)):
+        if v.min() < -(1 << 31) or v.max() >= 1 << 31:
+            raise ValueError(f"UNIDIRECTIONAL_SEQUENCE_LSTM '{ctx.op.name}': {name} bias with the "
+                             "offset folded in leaves int32")
+    time_major = bool(ctx.op.attrs.get("time_major"))
+    batches, steps = (x.shape[1], x.shape[0]) if time_major else (x.shape[0], x.shape[1])
+    params = {"batches": int(batches), "time_steps": int(steps), "input_size": int(x.shape[2]),
+              "hidden_size": int(r.shape[2]), "time_major": int(time_major),
+              "hidden_zp": int(q["hidden_zp"]), "tanh_multiplier": int(q["tanh_multiplier"]),
+              "tanh_shift": int(q["tanh_shift"]), "cell_clip": int(q["cell_clip"])}
+    arrays = {"input_weights": w.data.astype(np.int8), "recurrent_weights": r.data.astype(np.int8),
+              "input_bias": input_bias.astype(np.int32), "recurrent_bias": recurrent_bias.astype(np.int32),
+              "multiplier": np.concatenate([q["in_multiplier"], q["rec_multiplier"]]).astype(np.int32),
+              "shift": np.concatenate([q["in_shift"], q["rec_shift"]]).astype(np.int32),
+              "mul_multiplier": np.asarray(q["mul_multiplier"], np.int32),
+              "mul_shift": np.asarray(q["mul_shift"], np.int32)}
+    return KernelCall("mf_lstm_s8", params, arrays)
+
+
+
+
 def _lut_kinds() -> dict[str, Callable[[Ctx], KernelCall]]:
     return {kind: lut for kind, opdef in REGISTRY.items() if opdef.lut}
 
@@ -487,6 +522,8 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "TRANSPOSE": transpose,
     # attention (issue 11)
     "BATCH_MATMUL": batch_matmul,
+    # recurrent area
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": lstm,
     **_lut_kinds(),
     **reduction.BINDINGS,  # area reductions: SUM, REDUCE_MAX/MIN, ARG_MAX/MIN, SQUARED_DIFFERENCE, LAYER_NORM
     **SPATIAL_BINDINGS,  # spatial-ops area

@@ -827,6 +827,45 @@ typedef struct {
 
 mf_status mf_strided_copy_s8(const mf_copy_params *copy_params, const int8_t *input, int8_t *output);
 
+/* -- recurrent area --------------------------------------------------------------------- */
+
+/*
+ * UNIDIRECTIONAL_SEQUENCE_LSTM, integer form of TFLite Micro (int8 activations, int16 gates and
+ * cell state), over a whole sequence; the state starts at zero on every call. Input (B, T, I)
+ * or (T, B, I) with time_major, output likewise with H features.
+ */
+typedef struct {
+    int32_t batches;
+    int32_t time_steps;
+    int32_t input_size;
+    int32_t hidden_size;
+    int32_t time_major;
+    int32_t hidden_zp;       /* zero point of the hidden state and of the output */
+    int32_t tanh_multiplier; /* tanh(cell): (c * tanh_multiplier) >> tanh_shift, rounded */
+    int32_t tanh_shift;
+    int32_t cell_clip;       /* |c| <= cell_clip when > 0 */
+} mf_lstm_params;
+
+typedef struct {
+    const int8_t *input_weights;     /* (4, H, I), gates input, forget, cell, output */
+    const int8_t *recurrent_weights; /* (4, H, H) */
+    const int32_t *input_bias;       /* (4, H): bias + input offset x row sums */
+    const int32_t *recurrent_bias;   /* (4, H): -hidden_zp x row sums */
+    const int32_t *multiplier;       /* 8: the input FC of each gate to Q3.12, then the recurrent FC */
+    const int32_t *shift;            /* 8 */
+    const int32_t *mul_multiplier;   /* 3: forget x cell, input x cell gate, tanh(cell) x output */
+    const int32_t *mul_shift;        /* 3 */
+} mf_lstm_weights;
+
+/* Scratch bytes of mf_lstm_s8: the cell state, four gates and the hidden state. */
+int32_t mf_lstm_s8_get_buffer_size(int32_t batches, int32_t hidden_size);
+
+mf_status mf_lstm_s8(const mf_context *ctx,
+                     const mf_lstm_params *lstm_params,
+                     const mf_lstm_weights *weights,
+                     const int8_t *input,
+                     int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

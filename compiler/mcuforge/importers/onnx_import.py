@@ -37,6 +37,7 @@ ONNX_DOMAINS = ("", "ai.onnx")
 # is stored channels last; one of the layout-breaking ops stops the search.
 SPATIAL_OPS = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization"}
 LAYOUT_BREAKING_OPS = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Gemm", "MatMul", "Softmax"}
+LAYOUT_BREAKING_OPS |= {"GRU", "LSTM", "RNN"}  # recurrent area: (time, batch, features) sequences
 
 
 def import_onnx(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:

@@ -32,6 +32,7 @@ from mcuforge.importers.onnx_nn_ops import (
     ReduceSum,
 )
 from mcuforge.importers.onnx_norm_ops import GroupNormalization, InstanceNormalization
+from mcuforge.importers.onnx_recurrent import TABLE_RECURRENT, gather_with  # recurrent area
 from mcuforge.importers.onnx_spatial_ops import SPATIAL_TABLE
 from mcuforge.ir.graph import QuantParams
 
@@ -287,6 +288,10 @@ from mcuforge.importers.onnx_data_ops import DATA_OPS  # noqa: E402
 TABLE.update(DATA_OPS)
 TABLE["Einsum"] = Einsum  # attention (issue 11)
 TABLE.update(ELEMENTWISE_TABLE)  # elementwise-ops: unary math, Max/Min, Div, (Log)Softmax, LpNormalization
+# recurrent area: GRU, LSTM (unrolled); Gather reads one step of an unrolled sequence directly and
+# leaves any other case to onnx_data_ops' Gather
+TABLE.update(TABLE_RECURRENT)
+TABLE["Gather"] = gather_with(TABLE["Gather"])
 # Constant forms computed here rather than by ONNX's reference evaluator, which lacks
 # DequantizeLinear before opset 19 and could not remember the integer encoding anyway.
 CONST_TABLE: dict[str, Callable[..., np.ndarray]] = {"DequantizeLinear": dequantize_const}
