@@ -199,3 +199,41 @@ def test_inspect_agrees_with_compile_on_channel_mean(capsys: pytest.CaptureFixtu
     if code_i:
         assert_one_line_error(code_i, line, str(path), "MEAN")
         assert line in err_c
+
+
+def dense_with_free_batch(path: Path) -> Path:
+    """x (N, 6) -> Gemm -> Relu: an ONNX model whose batch is left free, as torch exports it."""
+    w = numpy_helper.from_array(np.random.default_rng(0).normal(0, 0.5, (4, 6)).astype(np.float32), "w")
+    nodes = [helper.make_node("Gemm", ["x", "w"], ["h"], transB=1), helper.make_node("Relu", ["h"], ["y"])]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 6])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4])
+    graph = helper.make_graph(nodes, "dense", [x], [y], [w])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return path
+
+
+def test_batch_above_one_is_refused_with_the_shape_that_works(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # Found by a new-user trial: --input-shape x=4,6 reached calibration and failed inside it.
+    model = dense_with_free_batch(tmp_path / "m.onnx")
+    np.save(tmp_path / "calib.npy", np.ones((8, 6), np.float32))
+    code, _, err = run_cli(["compile", str(model), "--calib", str(tmp_path / "calib.npy"),
+                            "--input-shape", "x=4,6", "-o", str(tmp_path / "out")], capsys)
+    assert_one_line_error(code, err, "batch 4", "--input-shape x=1,6")
+
+
+@pytest.mark.cbuild
+def test_run_writes_outputs_into_a_new_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Found by a new-user trial: an --output in a missing folder failed after the whole build.
+    model = dense_with_free_batch(tmp_path / "m.onnx")
+    np.save(tmp_path / "x.npy", np.random.default_rng(1).normal(0, 1, (3, 6)).astype(np.float32))
+    out = tmp_path / "new" / "folder" / "y.npy"
+    code, _, err = run_cli(["run", str(model), "--calib", str(tmp_path / "x.npy"), "--input",
+                            str(tmp_path / "x.npy"), "--output", str(out)], capsys)
+    assert code == 0, err
+    assert np.load(out).shape == (3, 4)
+
+
+def test_debug_is_taken_after_the_command_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(Exception, match="no such file"):
+        main(["inspect", str(tmp_path / "missing.onnx"), "--debug"])

@@ -8,6 +8,7 @@ import json
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcuforge import __version__
@@ -153,6 +154,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _save_outputs(path: str, outputs: dict) -> None:
     import numpy as np
 
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     if path.endswith(".npz"):
         np.savez(path, **outputs)
     else:
@@ -326,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the whole job on the bundled digits example, with a report")
     p.add_argument("-o", "--output", default="build/demo", help="folder for the generated C")
     p.set_defaults(func=cmd_demo)
+    for command in sub.choices.values():  # --debug also after the command (`mcuforge run ... --debug`)
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="show tracebacks for errors")
     return parser
 
 

@@ -159,9 +159,12 @@ def onnx_support() -> Importer:
 
 
 def tflite_support() -> Importer:
-    from mcuforge.importers import tflite_ops
+    import sys
 
-    ops = [_describe(name, fn, tflite_ops, name) for name, fn in sorted(tflite_ops.CONVERTERS.items())]
+    from mcuforge.importers import tflite_import  # noqa: F401  (adds the recurrent converters)
+    from mcuforge.importers.tflite_ops import CONVERTERS
+
+    ops = [_describe(name, fn, sys.modules[fn.__module__], name) for name, fn in sorted(CONVERTERS.items())]
     return Importer("tflite", "TFLite (.tflite), float or int8", ops)
 
 

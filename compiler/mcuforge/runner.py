@@ -19,7 +19,7 @@ from mcuforge.firmware.build import Firmware, require_toolchain
 from mcuforge.firmware.qemu import outputs_array, require_qemu, run_qemu
 from mcuforge.firmware.run import make_firmware, to_instructions
 from mcuforge.ir.graph import Graph
-from mcuforge.ir.layout import from_ir_layout, to_ir_layout
+from mcuforge.ir.layout import from_ir_layout, require_batch_one, to_ir_layout
 from mcuforge.ops.quantize import affine_quantize
 from mcuforge.quantize.accuracy import dequantize
 from mcuforge.reference.interpreter import run
@@ -75,6 +75,7 @@ def quantized_inputs(graph: Graph, data: dict[str, np.ndarray]) -> dict[str, np.
     """int8 samples in IR layout, (N, *IR shape without batch)."""
     out = {}
     for name in graph.inputs:
+        require_batch_one(graph, name)
         t = graph.tensors[name]
         x = np.asarray(data[name])
         layout = graph.io_layouts.get(name)

@@ -153,9 +153,9 @@ def _check_states(node: Node) -> None:
 
 def while_loop(node: Node) -> list[Op]:
     raise node.error("control flow (WHILE) is not supported: this is an RNN/LSTM/GRU layer TF's converter "
-                     "did not fuse; convert a tf_keras LSTM with TFLiteConverter.from_keras_model at "
-                     "its defaults (a fused UNIDIRECTIONAL_SEQUENCE_LSTM), or build GRU/SimpleRNN "
-                     "layers with unroll=True")
+                     "did not fuse (Keras 3 LSTMs, or a free batch); convert a tf_keras LSTM whose Input has "
+                     "batch_size=1 with TFLiteConverter.from_keras_model (a fused "
+                     "UNIDIRECTIONAL_SEQUENCE_LSTM), or build GRU/SimpleRNN layers with unroll=True")
 
 
 CONVERTERS_RECURRENT: dict[str, Converter] = {

@@ -24,6 +24,18 @@ def _perm_for(graph: Graph, name: str, array: np.ndarray, inverse: bool) -> tupl
     return tuple(range(extra)) + tuple(p + extra for p in perm)
 
 
+def require_batch_one(graph: Graph, name: str) -> None:
+    """Samples are fed one per inference: MfError when input `name` was fixed to a batch above 1
+    (e.g. with --input-shape), naming the shape that works."""
+    shape = graph.tensors[name].shape
+    layout = graph.io_layouts.get(name)
+    source = layout.source_shape if layout else shape
+    if shape and shape[0] != 1:
+        fixed = ",".join(["1", *map(str, source[1:])])
+        raise MfError(f"input '{name}' has batch {shape[0]}: calibration and run feed one sample per "
+                      f"inference; fix the batch to 1 (--input-shape {name}={fixed})")
+
+
 def to_ir_layout(graph: Graph, name: str, array: np.ndarray) -> np.ndarray:
     """Data for input or output `name`, given in the source model's layout, in the IR layout."""
     perm = _perm_for(graph, name, np.asarray(array), inverse=False)

@@ -18,7 +18,7 @@ import numpy as np
 
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Graph
-from mcuforge.ir.layout import to_ir_layout
+from mcuforge.ir.layout import require_batch_one, to_ir_layout
 from mcuforge.reference.interpreter import run
 
 HIST_BINS = 2048
@@ -56,6 +56,7 @@ def load_calibration(graph: Graph, data: str | Path | np.ndarray | Mapping[str, 
     """Validated samples in IR layout; `what` names the data in error messages."""
     arrays = _as_arrays(graph, data, random_count)
     for name, a in arrays.items():
+        require_batch_one(graph, name)
         want = source_sample_shape(graph, name)
         if a.ndim == 0 or tuple(a.shape[1:]) != want:
             raise MfError(
