@@ -51,6 +51,8 @@ def test_every_spec_scratch_rule_matches_its_c_twin(mf: Kernels) -> None:
         # attention (issue 11): mf_batch_matmul_s8's operands and adjoint flags
         dims.update(lhs=ind, rhs=(1, ind[1], int(rng.integers(1, 64)), int(rng.integers(1, 64))))
         params.update(adj_x=int(rng.integers(0, 2)), adj_y=int(rng.integers(0, 2)))
+        # recurrent (issue 11): mf_lstm_s8's batch and hidden size
+        params.update(batches=int(rng.integers(1, 9)), hidden_size=int(rng.integers(1, 129)))
         for name, rule in rules.items():
             assert mf.buffer_size(name, *rule.values(dims, params)) == rule.bytes(dims, params), name
 
