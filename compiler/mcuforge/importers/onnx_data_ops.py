@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from mcuforge.importers.onnx_builder import Builder, Operand, Value, channels_last, identity
+from mcuforge.importers.tflite_data_ops import block_move
 from mcuforge.ir.graph import Op, Tensor
 from mcuforge.ops.registry import infer_shapes
 
@@ -124,22 +125,10 @@ def Expand(b: Builder, x: Operand, shape: Operand) -> Value:
 
 def _blocks(b: Builder, x: Operand, block: int, to_depth: bool, crd: bool = False) -> Value:
     v = b.as_layout(b.runtime(x), channels_last(4))
-    n, h, w, c = b.ir_shape(v)
-    bs = block
-    if to_depth:
-        if h % bs or w % bs:
-            raise b.fail(f"height and width of {(n, c, h, w)} are not multiples of blocksize {bs}")
-        split, perm = (n, h // bs, bs, w // bs, bs, c), (0, 1, 3, 2, 4, 5)
-        final = (n, h // bs, w // bs, bs * bs * c)
-    else:
-        if c % (bs * bs):
-            raise b.fail(f"channels of {(n, c, h, w)} are not a multiple of blocksize {bs} squared")
-        cc = c // (bs * bs)
-        if crd:
-            split, perm = (n, h, w, cc, bs, bs), (0, 1, 4, 2, 5, 3)
-        else:
-            split, perm = (n, h, w, bs, bs, cc), (0, 1, 3, 2, 4, 5)
-        final = (n, h * bs, w * bs, cc)
+    try:
+        split, perm, final = block_move(b.ir_shape(v), block, to_depth, crd)
+    except ValueError as err:
+        raise b.fail(str(err)) from None
     six = identity(6)
     a = _like(b, v, "RESHAPE", {"shape": split}, six, "blocks")
     moved = _like(b, a, "TRANSPOSE", {"perm": perm}, six, "moved")

@@ -202,26 +202,31 @@ def broadcast_to(node: Node) -> list[Op]:
 # -- depth/space and batch/space moves: reshape + transpose + reshape -------------------------------
 
 
+def block_move(shape: Shape, bs: int, to_depth: bool, crd: bool = False
+               ) -> tuple[Shape, tuple[int, ...], Shape]:
+    """SPACE_TO_DEPTH (to_depth) or DEPTH_TO_SPACE of an NHWC `shape` with block size `bs` as
+    (6-D split shape, transpose perm, final shape); ValueError when the shape does not divide."""
+    n, h, w, c = shape
+    if to_depth:
+        if h % bs or w % bs:
+            raise ValueError(f"height and width of {(n, h, w, c)} are not multiples of block {bs}")
+        return (n, h // bs, bs, w // bs, bs, c), (0, 1, 3, 2, 4, 5), (n, h // bs, w // bs, bs * bs * c)
+    if c % (bs * bs):
+        raise ValueError(f"channels of {(n, h, w, c)} are not a multiple of block {bs} squared")
+    cc = c // (bs * bs)
+    if crd:
+        return (n, h, w, cc, bs, bs), (0, 1, 4, 2, 5, 3), (n, h * bs, w * bs, cc)
+    return (n, h, w, bs, bs, cc), (0, 1, 3, 2, 4, 5), (n, h * bs, w * bs, cc)
+
+
 def blocks_to_depth(node: Node, x: str, out: str, block: int, to_depth: bool, crd: bool = False) -> list[Op]:
     """DEPTH_TO_SPACE (to_depth False) or SPACE_TO_DEPTH of an NHWC tensor as a 6-D transpose.
     The channel of block offset (i, j) and channel c is (i * bs + j) * C' + c (TF, ONNX "DCR"),
     or c * bs * bs + i * bs + j with `crd` (ONNX "CRD")."""
-    n, h, w, c = node.graph.tensors[x].shape
-    bs = block
-    if to_depth:
-        if h % bs or w % bs:
-            raise node.error(f"height and width of {(n, h, w, c)} are not multiples of block {bs}")
-        split, perm = (n, h // bs, bs, w // bs, bs, c), (0, 1, 3, 2, 4, 5)
-        final = (n, h // bs, w // bs, bs * bs * c)
-    else:
-        if c % (bs * bs):
-            raise node.error(f"channels of {(n, h, w, c)} are not a multiple of block {bs} squared")
-        cc = c // (bs * bs)
-        if crd:
-            split, perm = (n, h, w, cc, bs, bs), (0, 1, 4, 2, 5, 3)
-        else:
-            split, perm = (n, h, w, bs, bs, cc), (0, 1, 3, 2, 4, 5)
-        final = (n, h * bs, w * bs, cc)
+    try:
+        split, perm, final = block_move(node.graph.tensors[x].shape, block, to_depth, crd)
+    except ValueError as e:
+        raise node.error(str(e)) from None
     a, b = _temp(node, x, "blocks"), _temp(node, x, "moved")
     return [Op("RESHAPE", a, [x], [a], {"shape": split}),
             Op("TRANSPOSE", b, [a], [b], {"perm": perm}),
