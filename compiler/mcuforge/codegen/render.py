@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,7 +84,9 @@ def io_views(graph: Graph, names: list[str], kind: str, offsets: dict[str, int])
     return views
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
+    """The templates' environment, made once per process (its compiled templates are cached)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
