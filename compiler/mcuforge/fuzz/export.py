@@ -155,8 +155,8 @@ def torch_export(spec: ModelSpec, path: Path) -> None:
     class Net(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.w = [{k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in nchw_weights(n.op, w).items()}
-                      for n, w in zip(spec.nodes, weights)]
+            self.w = [{k: torch.from_numpy(np.ascontiguousarray(v))
+                       for k, v in OPS[n.op].torch_weights(w).items()} for n, w in zip(spec.nodes, weights)]
 
         def forward(self, x: Any) -> Any:
             F = torch.nn.functional
@@ -195,17 +195,6 @@ def qdq_export(spec: ModelSpec, path: Path) -> None:
         quantize_static(str(float_path), str(path), Reader())
     finally:
         root.setLevel(level)
-
-
-def nchw_weights(op: str, w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """torch's weight layouts from the Keras-layout weights of `op`."""
-    from mcuforge.fuzz.ops import _conv_nchw, _dw_nchw
-
-    if op == "conv":
-        return _conv_nchw(w)
-    if op == "depthwise":
-        return _dw_nchw(w)
-    return w
 
 
 # -- one entry point --------------------------------------------------------------------------------

@@ -1,157 +1,55 @@
-"""The op table of the differential fuzzer: one `OpGen` per op, nothing else to edit.
-
-An entry says how to draw the op's parameters for given input shapes (`draw`, None when the op
-does not apply), the output shape for parameters and inputs (`infer`, None when they no longer fit,
-which the minimizer relies on), its weights in Keras's layout (`weights`), and how to build it in
-each front end: `keras(k, params, xs, w)` with the `keras` module, `onnx(b, params, xs, w)` with
-an `OnnxBuilder` (NCHW; `b.shape(x)` is the logical shape), `torch(F, params, xs, w)` inside a
-module's forward (NCHW torch tensors; `params["_shape"]` is the first input's logical shape).
-
-Adding an op (e.g. a new SLICE or RESIZE) is one entry in `OPS`: write the four small functions,
-give it a weight (how often the generator picks it), list the front ends that can express it, and
-run `mcuforge fuzz --count 50 --seed 1` to see it compile. Shapes here are logical, without batch,
-channels-last: (H, W, C) or (F,).
-"""
+"""The fuzzer's first ops: convolutions, dense, pooling, mean, pad, reshapes, activations, binary
+ops and concatenation."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from mcuforge.fuzz.ops.base import (
+    CHANNELS,
+    OpGen,
+    Params,
+    Weights,
+    act_choice,
+    any_params,
+    bias,
+    draw_window,
+    he,
+    keras_act,
+    onnx_act,
+    rank3,
+    same_shape,
+    spatial_pads,
+    torch_act,
+    torch_pad,
+    unary,
+    window_infer,
+)
 from mcuforge.fuzz.spec import Shape
-
-Params = dict[str, Any]
-Weights = dict[str, np.ndarray]
-CHANNELS = (1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17)
-FRONTENDS = ("tflite", "keras", "onnx", "torch")  # what --frontend all rotates through
-EXTRA_FRONTENDS = ("qdq",)  # chosen explicitly (--frontend qdq); draws ONNX's ops
-
-
-@dataclass(frozen=True)
-class OpGen:
-    name: str
-    arity: int
-    draw: Callable[[np.random.Generator, Sequence[Shape], str], Params | None]
-    infer: Callable[[Params, Sequence[Shape]], Shape | None]
-    keras: Callable[..., Any]
-    onnx: Callable[..., str]
-    torch: Callable[..., Any]
-    weights: Callable[[np.random.Generator, Params, Sequence[Shape]], Weights] = lambda r, p, s: {}
-    weight: float = 1.0  # relative frequency
-    frontends: frozenset[str] = field(default_factory=lambda: frozenset((*FRONTENDS, *EXTRA_FRONTENDS)))
-
-
-# -- shape helpers ---------------------------------------------------------------------------------
-
-
-def same_pads(size: int, k: int, s: int, d: int = 1) -> tuple[int, int]:
-    """TensorFlow's SAME padding (extra at the end) for one spatial axis."""
-    out = -(-size // s)
-    total = max((out - 1) * s + (k - 1) * d + 1 - size, 0)
-    return total // 2, total - total // 2
-
-
-def window_out(size: int, k: int, s: int, d: int, pad: str) -> int:
-    if pad == "same":
-        return -(-size // s)
-    return (size - d * (k - 1) - 1) // s + 1
-
-
-def spatial_pads(p: Params, shape: Shape) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right) of a windowed op."""
-    if p["pad"] != "same":
-        return 0, 0, 0, 0
-    t, b = same_pads(shape[0], p["k"], p["s"], p.get("d", 1))
-    left, r = same_pads(shape[1], p["k"], p["s"], p.get("d", 1))
-    return t, b, left, r
-
-
-def _rank3(shapes: Sequence[Shape]) -> bool:
-    return len(shapes[0]) == 3
-
-
-def _window_infer(p: Params, shapes: Sequence[Shape], channels: int | None) -> Shape | None:
-    if not _rank3(shapes):
-        return None
-    h, w, c = shapes[0]
-    oh, ow = (window_out(n, p["k"], p["s"], p.get("d", 1), p["pad"]) for n in (h, w))
-    if oh < 1 or ow < 1:
-        return None
-    return (oh, ow, channels if channels is not None else c)
-
-
-def _draw_window(rng: np.random.Generator, shapes: Sequence[Shape], ks: Sequence[int],
-                 dilate: bool) -> Params | None:
-    if not _rank3(shapes):
-        return None
-    s = int(rng.choice([1, 1, 2]))
-    d = int(rng.choice([1, 2])) if dilate and s == 1 and rng.random() < 0.3 else 1
-    return {"k": int(rng.choice(ks)), "s": s, "d": d, "pad": str(rng.choice(["same", "valid"]))}
-
-
-def _act_choice(rng: np.random.Generator) -> str:
-    return str(rng.choice(["none", "none", "relu", "relu6"]))
-
-
-def _he(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int) -> np.ndarray:
-    return (rng.standard_normal(shape) * math.sqrt(2.0 / max(fan_in, 1))).astype(np.float32)
-
-
-def _bias(rng: np.random.Generator, n: int) -> np.ndarray:
-    return (rng.standard_normal(n) * 0.1).astype(np.float32)
-
-
-# -- Keras / ONNX / torch activation tails ----------------------------------------------------------
-
-
-def _keras_act(act: str) -> str | None:
-    return {"none": None, "relu": "relu", "relu6": "relu6"}[act]
-
-
-def _onnx_act(b: Any, act: str, x: str) -> str:
-    if act == "relu":
-        return b.node("Relu", [x])
-    if act == "relu6":
-        return b.node("Clip", [x, b.const(np.float32(0.0)), b.const(np.float32(6.0))])
-    return x
-
-
-def _torch_act(F: Any, act: str, x: Any) -> Any:
-    if act == "relu":
-        return F.relu(x)
-    if act == "relu6":
-        return F.relu6(x)
-    return x
-
-
-def _torch_pad(F: Any, p: Params, shape: Shape, x: Any) -> Any:
-    t, b, left, r = spatial_pads(p, shape)
-    return F.pad(x, (left, r, t, b)) if (t, b, left, r) != (0, 0, 0, 0) else x
-
 
 # -- conv, depthwise, dense -------------------------------------------------------------------------
 
 
 def _conv_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
-    p = _draw_window(rng, shapes, (1, 1, 3, 3, 5), dilate=True)
+    p = draw_window(rng, shapes, (1, 1, 3, 3, 5), dilate=True)
     if p is None:
         return None
-    return {**p, "filters": int(rng.choice(CHANNELS)), "act": _act_choice(rng)}
+    return {**p, "filters": int(rng.choice(CHANNELS)), "act": act_choice(rng)}
 
 
 def _conv_weights(rng: np.random.Generator, p: Params, shapes: Sequence[Shape]) -> Weights:
     c = shapes[0][2]
-    return {"kernel": _he(rng, (p["k"], p["k"], c, p["filters"]), p["k"] * p["k"] * c),
-            "bias": _bias(rng, p["filters"])}
+    return {"kernel": he(rng, (p["k"], p["k"], c, p["filters"]), p["k"] * p["k"] * c),
+            "bias": bias(rng, p["filters"])}
 
 
 def _conv_keras(k: Any, p: Params, xs: list, w: Weights) -> Any:
     layer = k.layers.Conv2D(p["filters"], p["k"], strides=p["s"], padding=p["pad"], dilation_rate=p["d"],
-                            activation=_keras_act(p["act"]))
+                            activation=keras_act(p["act"]))
     y = layer(xs[0])
     layer.set_weights([w["kernel"], w["bias"]])
     return y
@@ -161,13 +59,13 @@ def _conv_onnx(b: Any, p: Params, xs: list[str], w: Weights, group: int = 1) -> 
     t, bt, left, r = spatial_pads(p, b.shape(xs[0]))
     y = b.node("Conv", [xs[0], b.const(w["W"]), b.const(w["bias"])], kernel_shape=[p["k"], p["k"]],
                strides=[p["s"]] * 2, dilations=[p.get("d", 1)] * 2, pads=[t, left, bt, r], group=group)
-    return _onnx_act(b, p["act"], y)
+    return onnx_act(b, p["act"], y)
 
 
 def _conv_torch(F: Any, p: Params, xs: list, w: dict, shape: Shape, groups: int = 1) -> Any:
-    x = _torch_pad(F, p, shape, xs[0])
+    x = torch_pad(F, p, shape, xs[0])
     y = F.conv2d(x, w["W"], w["bias"], stride=p["s"], dilation=p.get("d", 1), groups=groups)
-    return _torch_act(F, p["act"], y)
+    return torch_act(F, p["act"], y)
 
 
 def _conv_nchw(w: Weights) -> Weights:
@@ -175,21 +73,21 @@ def _conv_nchw(w: Weights) -> Weights:
 
 
 def _dw_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
-    p = _draw_window(rng, shapes, (1, 3, 3, 3, 5), dilate=True)
+    p = draw_window(rng, shapes, (1, 3, 3, 3, 5), dilate=True)
     if p is None:
         return None
-    return {**p, "mult": int(rng.choice([1, 1, 2, 3])), "act": _act_choice(rng)}
+    return {**p, "mult": int(rng.choice([1, 1, 2, 3])), "act": act_choice(rng)}
 
 
 def _dw_weights(rng: np.random.Generator, p: Params, shapes: Sequence[Shape]) -> Weights:
     c = shapes[0][2]
-    return {"kernel": _he(rng, (p["k"], p["k"], c, p["mult"]), p["k"] * p["k"]),
-            "bias": _bias(rng, c * p["mult"])}
+    return {"kernel": he(rng, (p["k"], p["k"], c, p["mult"]), p["k"] * p["k"]),
+            "bias": bias(rng, c * p["mult"])}
 
 
 def _dw_keras(k: Any, p: Params, xs: list, w: Weights) -> Any:
     layer = k.layers.DepthwiseConv2D(p["k"], strides=p["s"], padding=p["pad"], depth_multiplier=p["mult"],
-                                     dilation_rate=p["d"], activation=_keras_act(p["act"]))
+                                     dilation_rate=p["d"], activation=keras_act(p["act"]))
     y = layer(xs[0])
     layer.set_weights([w["kernel"], w["bias"]])
     return y
@@ -204,16 +102,16 @@ def _dw_nchw(w: Weights) -> Weights:
 def _dense_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
     if len(shapes[0]) != 1:
         return None
-    return {"units": int(rng.choice((*CHANNELS, 10, 32))), "act": _act_choice(rng)}
+    return {"units": int(rng.choice((*CHANNELS, 10, 32))), "act": act_choice(rng)}
 
 
 def _dense_weights(rng: np.random.Generator, p: Params, shapes: Sequence[Shape]) -> Weights:
     f = shapes[0][0]
-    return {"kernel": _he(rng, (f, p["units"]), f), "bias": _bias(rng, p["units"])}
+    return {"kernel": he(rng, (f, p["units"]), f), "bias": bias(rng, p["units"])}
 
 
 def _dense_keras(k: Any, p: Params, xs: list, w: Weights) -> Any:
-    layer = k.layers.Dense(p["units"], activation=_keras_act(p["act"]))
+    layer = k.layers.Dense(p["units"], activation=keras_act(p["act"]))
     y = layer(xs[0])
     layer.set_weights([w["kernel"], w["bias"]])
     return y
@@ -221,18 +119,18 @@ def _dense_keras(k: Any, p: Params, xs: list, w: Weights) -> Any:
 
 def _dense_onnx(b: Any, p: Params, xs: list[str], w: Weights) -> str:
     y = b.node("Gemm", [xs[0], b.const(np.ascontiguousarray(w["kernel"].T)), b.const(w["bias"])], transB=1)
-    return _onnx_act(b, p["act"], y)
+    return onnx_act(b, p["act"], y)
 
 
 def _dense_torch(F: Any, p: Params, xs: list, w: dict) -> Any:
-    return _torch_act(F, p["act"], F.linear(xs[0], w["kernel"].T, w["bias"]))
+    return torch_act(F, p["act"], F.linear(xs[0], w["kernel"].T, w["bias"]))
 
 
 # -- pooling, mean, pad, reshape --------------------------------------------------------------------
 
 
 def _pool_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
-    p = _draw_window(rng, shapes, (2, 2, 3), dilate=False)
+    p = draw_window(rng, shapes, (2, 2, 3), dilate=False)
     if p is None:
         return None
     if fe == "torch":  # torch pools pad symmetrically only
@@ -263,16 +161,16 @@ def _pool_torch(kind: str) -> Callable[..., Any]:
 
 
 def _pool_infer(p: Params, shapes: Sequence[Shape]) -> Shape | None:
-    return _window_infer(p, shapes, None)
+    return window_infer(p, shapes, None)
 
 
 def _gap_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
-    return {} if _rank3(shapes) else None
+    return {} if rank3(shapes) else None
 
 
 def _gap_infer(keep: bool) -> Callable[[Params, Sequence[Shape]], Shape | None]:
     def infer(p: Params, shapes: Sequence[Shape]) -> Shape | None:
-        if not _rank3(shapes):
+        if not rank3(shapes):
             return None
         return (1, 1, shapes[0][2]) if keep else (shapes[0][2],)
     return infer
@@ -294,7 +192,7 @@ def _gap_torch(keep: bool) -> Callable[..., Any]:
 
 
 def _pad_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
-    if not _rank3(shapes):
+    if not rank3(shapes):
         return None
     pads = [int(v) for v in rng.integers(0, 3, 4)]
     if not any(pads):
@@ -303,7 +201,7 @@ def _pad_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Par
 
 
 def _pad_infer(p: Params, shapes: Sequence[Shape]) -> Shape | None:
-    if not _rank3(shapes):
+    if not rank3(shapes):
         return None
     t, b, left, r = p["pads"]
     h, w, c = shapes[0]
@@ -344,42 +242,29 @@ def _reshape_keras(k: Any, p: Params, xs: list, w: Weights) -> Any:
     return k.layers.Reshape(tuple(p["to"]))(xs[0])
 
 
-def _nchw(shape: Sequence[int]) -> list[int]:
+def nchw(shape: Sequence[int]) -> list[int]:
     return [shape[2], shape[0], shape[1]] if len(shape) == 3 else list(shape)
 
 
 def _reshape_onnx(b: Any, p: Params, xs: list[str], w: Weights) -> str:
-    return b.node("Reshape", [xs[0], b.const(np.array([-1, *_nchw(p["to"])], np.int64))])
+    return b.node("Reshape", [xs[0], b.const(np.array([-1, *nchw(p["to"])], np.int64))])
 
 
 def _reshape_torch(F: Any, p: Params, xs: list, w: dict) -> Any:
-    return xs[0].reshape(-1, *_nchw(p["to"]))
+    return xs[0].reshape(-1, *nchw(p["to"]))
 
 
 def _flatten_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
-    return {} if _rank3(shapes) else None
+    return {} if rank3(shapes) else None
 
 
 def _flatten_infer(p: Params, shapes: Sequence[Shape]) -> Shape | None:
-    return (math.prod(shapes[0]),) if _rank3(shapes) else None
+    return (math.prod(shapes[0]),) if rank3(shapes) else None
 
 
 # -- activations ------------------------------------------------------------------------------------
 
 
-def _any(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
-    return {}
-
-
-def _same_shape(p: Params, shapes: Sequence[Shape]) -> Shape | None:
-    return shapes[0]
-
-
-def _unary(name: str, keras: Callable[..., Any], onnx_op: str, torch: Callable[..., Any],
-           weight: float = 0.6, **onnx_attrs: Any) -> OpGen:
-    return OpGen(name, 1, _any, _same_shape, lambda k, p, xs, w: keras(k)(xs[0]),
-                 lambda b, p, xs, w: b.node(onnx_op, [xs[0]], **onnx_attrs),
-                 lambda F, p, xs, w: torch(F, xs[0]), weight=weight)
 
 
 def _leaky_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
@@ -451,15 +336,16 @@ def _concat_torch(F: Any, p: Params, xs: list, w: dict) -> Any:
     return torch.cat(xs, 1)
 
 
-OPS: dict[str, OpGen] = {g.name: g for g in (
-    OpGen("conv", 1, _conv_draw, lambda p, s: _window_infer(p, s, p["filters"]), _conv_keras,
+GENS: tuple[OpGen, ...] = (
+    OpGen("conv", 1, _conv_draw, lambda p, s: window_infer(p, s, p["filters"]), _conv_keras,
           lambda b, p, xs, w: _conv_onnx(b, p, xs, _conv_nchw(w)),
-          lambda F, p, xs, w: _conv_torch(F, p, xs, w, p["_shape"]), _conv_weights, weight=3.0),
+          lambda F, p, xs, w: _conv_torch(F, p, xs, w, p["_shape"]), _conv_weights, weight=3.0,
+          torch_weights=_conv_nchw),
     OpGen("depthwise", 1, _dw_draw,
-          lambda p, s: _window_infer(p, s, s[0][2] * p["mult"]) if _rank3(s) else None,
+          lambda p, s: window_infer(p, s, s[0][2] * p["mult"]) if rank3(s) else None,
           _dw_keras, lambda b, p, xs, w: _conv_onnx(b, p, xs, _dw_nchw(w), group=b.shape(xs[0])[2]),
           lambda F, p, xs, w: _conv_torch(F, p, xs, w, p["_shape"], groups=p["_shape"][2]),
-          _dw_weights, weight=2.0),
+          _dw_weights, weight=2.0, torch_weights=_dw_nchw),
     OpGen("dense", 1, _dense_draw, lambda p, s: (p["units"],) if len(s[0]) == 1 else None, _dense_keras,
           _dense_onnx, _dense_torch, _dense_weights, weight=2.0),
     OpGen("maxpool", 1, _pool_draw, _pool_infer, _pool_keras("max"), _pool_onnx("max"), _pool_torch("max")),
@@ -473,20 +359,20 @@ OPS: dict[str, OpGen] = {g.name: g for g in (
     OpGen("flatten", 1, _flatten_draw, _flatten_infer, lambda k, p, xs, w: k.layers.Flatten()(xs[0]),
           lambda b, p, xs, w: b.node("Flatten", [xs[0]], axis=1), lambda F, p, xs, w: xs[0].flatten(1),
           weight=0.8),
-    _unary("relu", lambda k: k.layers.ReLU(), "Relu", lambda F, x: F.relu(x)),
-    OpGen("relu6", 1, _any, _same_shape, lambda k, p, xs, w: k.layers.ReLU(6.0)(xs[0]),
-          lambda b, p, xs, w: _onnx_act(b, "relu6", xs[0]), lambda F, p, xs, w: F.relu6(xs[0]), weight=0.5),
-    OpGen("leaky_relu", 1, _leaky_draw, _same_shape,
+    unary("relu", lambda k: k.layers.ReLU(), "Relu", lambda F, x: F.relu(x)),
+    OpGen("relu6", 1, any_params, same_shape, lambda k, p, xs, w: k.layers.ReLU(6.0)(xs[0]),
+          lambda b, p, xs, w: onnx_act(b, "relu6", xs[0]), lambda F, p, xs, w: F.relu6(xs[0]), weight=0.5),
+    OpGen("leaky_relu", 1, _leaky_draw, same_shape,
           lambda k, p, xs, w: k.layers.LeakyReLU(negative_slope=p["alpha"])(xs[0]),
           lambda b, p, xs, w: b.node("LeakyRelu", [xs[0]], alpha=p["alpha"]),
           lambda F, p, xs, w: F.leaky_relu(xs[0], p["alpha"]), weight=0.5),
-    OpGen("prelu", 1, _any, _same_shape, _prelu_keras, _prelu_onnx,
+    OpGen("prelu", 1, any_params, same_shape, _prelu_keras, _prelu_onnx,
           lambda F, p, xs, w: F.prelu(xs[0], w["alpha"]), _prelu_weights, weight=0.5),
-    _unary("sigmoid", lambda k: k.layers.Activation("sigmoid"), "Sigmoid", lambda F, x: F.sigmoid(x)),
-    _unary("tanh", lambda k: k.layers.Activation("tanh"), "Tanh", lambda F, x: F.tanh(x)),
-    _unary("hard_swish", lambda k: k.layers.Activation("hard_swish"), "HardSwish",
+    unary("sigmoid", lambda k: k.layers.Activation("sigmoid"), "Sigmoid", lambda F, x: F.sigmoid(x)),
+    unary("tanh", lambda k: k.layers.Activation("tanh"), "Tanh", lambda F, x: F.tanh(x)),
+    unary("hard_swish", lambda k: k.layers.Activation("hard_swish"), "HardSwish",
            lambda F, x: F.hardswish(x), weight=0.5),
-    OpGen("softmax", 1, _any, _same_shape, _softmax_keras,
+    OpGen("softmax", 1, any_params, same_shape, _softmax_keras,
           lambda b, p, xs, w: b.node("Softmax", [xs[0]], axis=1 if len(b.shape(xs[0])) == 1 else -1),
           lambda F, p, xs, w: F.softmax(xs[0], dim=1 if xs[0].dim() == 2 else -1), weight=0.4),
     _binary("add", "Add", "Add", lambda a, b: a + b),
@@ -494,4 +380,4 @@ OPS: dict[str, OpGen] = {g.name: g for g in (
     _binary("mul", "Multiply", "Mul", lambda a, b: a * b),
     OpGen("concat", 2, _concat_draw, _concat_infer, lambda k, p, xs, w: k.layers.Concatenate()(xs),
           lambda b, p, xs, w: b.node("Concat", xs, axis=1), _concat_torch, weight=1.0),
-)}
+)
