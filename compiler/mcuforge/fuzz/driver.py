@@ -31,7 +31,7 @@ from mcuforge.fuzz.ops import FRONTENDS
 from mcuforge.fuzz.spec import ModelSpec
 
 FAILURES = ("mismatch", "crash")
-BATCH = 30  # models per worker before the pool is replaced
+BATCH = 100  # models per worker before the pool is replaced (TensorFlow leaks per model)
 
 
 @dataclass(frozen=True)
