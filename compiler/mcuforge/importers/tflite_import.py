@@ -68,13 +68,6 @@ def import_tflite_bytes(data: bytes, input_shapes: Mapping[str, Shape], source: 
     return graph
 
 
-def builtin_ops(data: bytes, source: str = "<bytes>") -> set[str]:
-    """The builtin names (e.g. "CONV_2D") of every operator in a TFLite flatbuffer's subgraphs.
-    Raises MfError if `data` is not a TFLite flatbuffer."""
-    model = _parse(data, source)
-    return {_builtin(model, fop)[0] for sub in model.subgraphs for fop in sub.operators or []}
-
-
 def _parse(data: bytes, source: str) -> Any:
     buf = bytearray(data)
     if len(buf) < 8 or bytes(buf[4:8]) != b"TFL3":

@@ -18,16 +18,16 @@ def clamp_float(ctx: Ctx, xs: Arrays) -> Arrays:
 
 
 def clamp_int(ctx: Ctx, xs: Arrays) -> Arrays:
-    """Relu6 is TFLM's plain clamp between the input's zero and six (it assumes input and output
-    quantization agree); every other range takes TFLM's Relu path, which requantizes to the
-    output first and clamps there."""
+    """TFLite Micro's Relu path for every range: requantize to the output, then clamp there.
+
+    TFLite Micro's RELU6 alone clamps between the input's zero and six in the input's encoding
+    and ignores the output's quantization; where the two differ (a RELU6 TF's converter could
+    not fuse) its result is wrong, and this follows TFLite's reference kernels (BUILTIN_REF) and
+    the float model instead. Where they agree, both give the same bytes."""
     a = ctx.op.attrs
     x = xs[0]
     (x_scale, x_zp), (out_scale, out_zp) = ctx.in_quant(), ctx.out_quant()
     dtype_lo, dtype_hi = INT_RANGES[ctx.outs[0].dtype]
-    if (a["min"], a["max"]) == (0.0, 6.0):
-        six = min(max(quantize_real(6.0, x_scale, x_zp), dtype_lo), dtype_hi)
-        return [np.clip(x, x_zp, six).astype(ctx.outs[0].dtype)]
     lo = dtype_lo if a["min"] == -math.inf else max(dtype_lo, quantize_real(a["min"], out_scale, out_zp))
     hi = dtype_hi if a["max"] == math.inf else min(dtype_hi, quantize_real(a["max"], out_scale, out_zp))
     multiplier, shift = quantize_multiplier(x_scale / out_scale)
