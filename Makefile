@@ -31,9 +31,10 @@ toolchain:
 demo: setup
 	$(BIN)/mcuforge demo -o build/demo
 
+# One pytest worker per core (pytest-xdist); slow tests are spread by work stealing.
 test: setup
 	$(BIN)/ruff check compiler tests
-	$(BIN)/pytest -q -rs -m "not fuzz"
+	$(BIN)/pytest -q -rs -n auto --dist worksteal -m "not fuzz"
 
 # Coverage-guided fuzzing of the TFLite and ONNX loaders (a few minutes; tests/fuzz_loaders.py).
 fuzz: setup
