@@ -17,8 +17,9 @@ from mcuforge.fuzz.minimize import minimize
 from mcuforge.fuzz.ops import FRONTENDS, OPS
 from mcuforge.fuzz.spec import ModelSpec, Node
 
-# The CI sample: about 2.5 minutes on 2 busy cores (measured: 12 models in 86 s, so 20 in ~2.5 min).
-SAMPLE_SEED, SAMPLE_COUNT = 14, 20
+# The CI sample, issue 14's check: `mcuforge fuzz --count 200 --seed 1` (measured: 2 min 11 s on 2
+# cores shared with other work; the runtime library comes from the object cache).
+SAMPLE_SEED, SAMPLE_COUNT = 1, 200
 
 
 @pytest.mark.parametrize("frontend", FRONTENDS)
@@ -109,9 +110,12 @@ def test_standalone_relu6_quantized_by_mcuforge_matches_float(frontend: str) -> 
 
 
 @pytest.mark.slow
-def test_fixed_seed_sample_has_no_mismatch_or_crash(tmp_path: Path) -> None:
-    records = fuzz(SAMPLE_COUNT, SAMPLE_SEED, tmp_path, "all", jobs=2, progress=False)
+def test_fixed_seed_sample_has_no_mismatch_or_crash(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["fuzz", "--count", str(SAMPLE_COUNT), "--seed", str(SAMPLE_SEED), "--jobs", "2",
+                   "--no-progress", "-o", str(tmp_path)])
+    records = json.loads((tmp_path / "results.json").read_text())["models"]
     bad = [r for r in records if r["status"] in ("mismatch", "crash")]
-    assert not bad, bad
-    assert sum(r["status"] == "ok" for r in records) >= SAMPLE_COUNT // 2, records
-    assert (tmp_path / "results.json").exists()
+    assert status == 0 and not bad, (capsys.readouterr().out[-3000:], bad)
+    assert len(records) == SAMPLE_COUNT
+    assert sum(r["status"] == "ok" for r in records) >= SAMPLE_COUNT * 3 // 4, records
