@@ -57,7 +57,7 @@ def runtime_objects(cc: str, flags: list[str], runtime: Path) -> list[Path]:
     headers = hashlib.sha256()
     for h in sorted(runtime.rglob("*.h")):
         headers.update(h.relative_to(runtime).as_posix().encode() + b"\0" + h.read_bytes())
-    base = f"{cc}\0{_compiler_id(cc)}\0{' '.join(flags)}\0{headers.hexdigest()}"
+    base = f"{cc}\0{compiler_id(cc)}\0{' '.join(flags)}\0{headers.hexdigest()}"
     sources = sorted((runtime / "src").rglob("*.c"))
     store = cache_dir() / "objects"
     store.mkdir(parents=True, exist_ok=True)
@@ -88,7 +88,7 @@ def runtime_objects(cc: str, flags: list[str], runtime: Path) -> list[Path]:
 _COMPILER_IDS: dict[str, str] = {}
 
 
-def _compiler_id(cc: str) -> str:
+def compiler_id(cc: str) -> str:
     """The compiler's version line (a cache key part: an upgraded gcc rebuilds the objects)."""
     if cc not in _COMPILER_IDS:
         proc = subprocess.run([cc, "--version"], capture_output=True, text=True)

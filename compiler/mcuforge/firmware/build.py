@@ -10,13 +10,17 @@ the error names the figures and the overshoot.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import shutil
 import subprocess
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mcuforge.build import cache_dir, compiler_id
 from mcuforge.errors import MfError
 from mcuforge.firmware.boards import Board
 from mcuforge.firmware.project import LDFLAGS, Project, set_stack_in_cmake
@@ -77,10 +81,41 @@ def require_toolchain() -> None:
 
 
 def _compile(project: Project, src: Path, obj: Path) -> str | None:
-    cmd = [CC, *project.cflags, *project.defines_for(src), *(f"-I{d}" for d in project.include_dirs),
-           "-fstack-usage", "-fcallgraph-info=su", "-c", str(src), "-o", str(obj)]
+    """Compile `src` to `obj` (with its .su and .ci stack files beside it); a runtime library
+    source comes from the object cache when an identical one was compiled before."""
+    flags = [*project.cflags, *project.defines_for(src), "-fstack-usage", "-fcallgraph-info=su"]
+    runtime = project.folder / "mf_nn"
+    key = _cache_key(flags, src, runtime) if src.is_relative_to(runtime / "src") else None
+    cached = cache_dir() / "firmware" / key if key else None
+    if cached is not None and all(cached.with_suffix(x).exists() for x in OUTPUTS):
+        for x in OUTPUTS:
+            shutil.copyfile(cached.with_suffix(x), obj.with_suffix(x))
+        return None
+    cmd = [CC, *flags, *(f"-I{d}" for d in project.include_dirs), "-c", str(src), "-o", str(obj)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=obj.parent)
-    return None if proc.returncode == 0 else f"{src.name}:\n{proc.stderr.strip()[:3000]}"
+    if proc.returncode != 0:
+        return f"{src.name}:\n{proc.stderr.strip()[:3000]}"
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        for x in OUTPUTS:  # the object last: its presence marks a complete entry
+            fd, tmp = tempfile.mkstemp(dir=cached.parent)
+            os.close(fd)
+            shutil.copyfile(obj.with_suffix(x), tmp)
+            os.replace(tmp, cached.with_suffix(x))
+    return None
+
+
+OUTPUTS = (".su", ".ci", ".o")  # what one compile writes; the cache keeps all three
+
+
+def _cache_key(flags: list[str], src: Path, runtime: Path) -> str:
+    """The cache name of a runtime source compiled with `flags`: the compiler, the flags, the
+    source and every runtime header."""
+    h = hashlib.sha256(f"{CC}\0{compiler_id(CC)}\0{' '.join(flags)}\0".encode())
+    for header in sorted((runtime / "include").rglob("*.h")):
+        h.update(header.name.encode() + b"\0" + header.read_bytes())
+    h.update(src.read_bytes())
+    return f"{src.stem}-{h.hexdigest()[:24]}"
 
 
 def build_firmware(project: Project, arena_bytes: int, weights_bytes: int, force: bool = False) -> Firmware:
