@@ -3,6 +3,7 @@ fixed-seed sample compiles bit-exact, and every bug the fuzzer found stays fixed
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from mcuforge.fuzz.generate import generate, model_seed, remove_nodes, shapes_of
 from mcuforge.fuzz.minimize import minimize
 from mcuforge.fuzz.ops import FRONTENDS, OPS
 from mcuforge.fuzz.spec import ModelSpec, Node
+from mcuforge.ops import registry
 
 # The CI sample, issue 14's check: `mcuforge fuzz --count 200 --seed 1` (measured: 2 min 11 s on 2
 # cores shared with other work; the runtime library comes from the object cache).
@@ -103,6 +105,43 @@ def test_standalone_relu6_quantized_by_mcuforge_matches_float(frontend: str) -> 
     # a calibrated encoding of its own, so negative inputs came out as positive values.
     spec = ModelSpec(2627934278, (3, 7, 5), [Node("relu6", (0,), {"_w": 3})], "fixed")
     outcome = check(spec, frontend)
+    assert outcome.status == "ok", outcome
+
+
+@pytest.mark.slow
+def test_a_power_chain_is_quantization_limited_not_a_mismatch() -> None:
+    # dense -> x**2 -> x**4 -> dense through int8 loses every small value of x**4 (fuzz seed 3000,
+    # model 1205): beyond the float tolerance, but within an output step of the float model with
+    # every tensor on the int8 grid, so it is quantization noise, not a wrong op.
+    spec = ModelSpec(3994901920, (3,), [Node("dense", (0,), {"units": 9, "act": "relu6", "_w": 2}),
+                                        Node("mul", (1, 1), {"_w": 3}), Node("mul", (2, 2), {"_w": 5}),
+                                        Node("dense", (3,), {"units": 17, "act": "relu6", "_w": 6})], "fixed")
+    outcome = check(spec, "onnx")
+    assert (outcome.status, outcome.reason) == ("ok", "quantization-limited"), outcome
+
+
+@pytest.mark.slow
+def test_a_wrong_integer_op_is_a_mismatch_on_the_int8_grid_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An integer TANH that is off by a sign: the C agrees with the (wrong) reference, so only the
+    # float oracle sees it, and the int8-grid check must not excuse it as noise.
+    tanh = registry.REGISTRY["TANH"]
+    wrong = dataclasses.replace(tanh, ref_int=lambda ctx, xs: [-y for y in tanh.ref_int(ctx, xs)])
+    monkeypatch.setitem(registry.REGISTRY, "TANH", wrong)
+    spec = ModelSpec(11, (4, 4, 3), [Node("conv", (0,), {"k": 3, "s": 1, "d": 1, "pad": "same",
+                                                         "filters": 8, "act": "none", "_w": 0}),
+                                     Node("tanh", (1,), {"_w": 1})], "fixed")
+    outcome = check(spec, "onnx")
+    assert outcome.status == "mismatch" and "int8 grid" in outcome.detail, outcome
+
+
+@pytest.mark.slow
+def test_relu6_after_a_relu6_conv_then_concat_matches_float() -> None:
+    # A standalone Relu6 that mcuforge's quantizer gave an encoding of its own, concatenated with
+    # the input (fuzz seed 3000, model 1382): Relu6 clamped in its input's encoding.
+    spec = ModelSpec(2083862579, (8, 6, 16), [
+        Node("conv", (0,), {"k": 1, "s": 1, "d": 2, "pad": "valid", "filters": 12, "act": "relu6", "_w": 2}),
+        Node("relu6", (1,), {"_w": 3}), Node("concat", (0, 2), {"_w": 4})], "free")
+    outcome = check(spec, "onnx")
     assert outcome.status == "ok", outcome
 
 

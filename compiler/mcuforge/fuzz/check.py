@@ -18,9 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+from mcuforge.compile import CompileOptions
 from mcuforge.errors import MfError
 from mcuforge.fuzz.export import ExportError, calib_data, export, model_layout
 from mcuforge.fuzz.spec import ModelSpec
+from mcuforge.ir.graph import Graph
+from mcuforge.ops.quantize import affine_quantize
 
 TEST_SAMPLES = 3
 # Float oracles: the int8 result may differ from the float one by quantization noise. A sample
@@ -31,6 +34,7 @@ TEST_SAMPLES = 3
 FLOAT_TOL_SCALES = 6.0
 FLOAT_TOL_REL = 0.25
 FLOAT_TOL_RMS = 0.2
+GRID_TOL_STEPS = 4.0  # output steps allowed between the int8 result and the float model on the int8 grid
 # Where TFLite Micro's int8 kernels are wrong, TFLite's BUILTIN_REF kernels are the oracle: its
 # SPACE_TO_BATCH_ND pads with 0, not the zero point (the dilated convolutions TF's converter
 # writes with a free batch dimension), and its RELU6 clamps in the input's encoding and ignores
@@ -86,7 +90,7 @@ def check(spec: ModelSpec, frontend: str, board: str = "host", keep: Path | None
 
 
 def _check(spec: ModelSpec, frontend: str, board: str, folder: Path) -> Outcome:
-    from mcuforge.compile import CompileOptions, compile_model
+    from mcuforge.compile import compile_model
 
     try:
         path = export(spec, frontend, folder)
@@ -112,7 +116,7 @@ def _check(spec: ModelSpec, frontend: str, board: str, folder: Path) -> Outcome:
     raw, outputs, bad = _run_c(path, x, compiled, board, folder, opts)
     if bad:
         return Outcome("mismatch", "C differs from the integer reference", f"samples differing: {bad}")
-    return _oracle(path, frontend, x, compiled.graph, raw, outputs)
+    return _oracle(path, frontend, x, compiled.graph, raw, outputs, opts)
 
 
 def _run_c(path: Path, x: np.ndarray, compiled, board: str, folder: Path, opts) -> tuple:
@@ -141,7 +145,8 @@ def _run_c(path: Path, x: np.ndarray, compiled, board: str, folder: Path, opts) 
     return decode_outputs(g, q, per_sample, True)
 
 
-def _oracle(path: Path, frontend: str, x: np.ndarray, g, raw: dict, outputs: dict) -> Outcome:
+def _oracle(path: Path, frontend: str, x: np.ndarray, g: Graph, raw: dict, outputs: dict,
+            opts: CompileOptions) -> Outcome:
     (name,) = g.outputs if len(g.outputs) == 1 else (None,)
     if name is None:
         return Outcome("crash", "several outputs from a one-output model", str(g.outputs))
@@ -164,12 +169,58 @@ def _oracle(path: Path, frontend: str, x: np.ndarray, g, raw: dict, outputs: dic
     bound = np.maximum(FLOAT_TOL_SCALES * scale, FLOAT_TOL_REL * np.abs(ref).max(axis=1))
     rms_bound = FLOAT_TOL_RMS * np.sqrt((ref.astype(np.float64) ** 2).mean(axis=1)) + scale
     bad = (err > bound) & (rms > rms_bound)
-    if np.any(bad):
-        i = int(np.argmax(bad))
-        return Outcome("mismatch", f"{frontend} float oracle beyond tolerance",
-                       f"sample {i}: largest error {err[i]:.4g} > {bound[i]:.4g}, RMS error {rms[i]:.4g} > "
-                       f"{rms_bound[i]:.4g} (output scale {scale:.4g})")
-    return Outcome("ok")
+    if not np.any(bad):
+        return Outcome("ok")
+    i = int(np.argmax(bad))
+    detail = (f"sample {i}: largest error {err[i]:.4g} > {bound[i]:.4g}, RMS error {rms[i]:.4g} > "
+              f"{rms_bound[i]:.4g} (output scale {scale:.4g})")
+    # Beyond the float tolerance: quantization noise (x**4 through int8 loses every small value)
+    # or a wrong op? The float model with every tensor rounded to its int8 grid tells: int8
+    # arithmetic done right stays within a few output steps of it.
+    snapped = on_int8_grid(path, x, g, opts)
+    steps = np.inf if snapped is None or not scale else np.abs(got - snapped.reshape(got.shape)).max() / scale
+    if steps <= GRID_TOL_STEPS:
+        return Outcome("ok", "quantization-limited", f"{detail}; within {steps:.1f} output steps of the "
+                                                     "float model on the int8 grid")
+    return Outcome("mismatch", f"{frontend} float oracle beyond tolerance",
+                   f"{detail}; {steps:.1f} output steps from the float model on the int8 grid")
+
+
+def on_int8_grid(path: Path, x: np.ndarray, int_graph: Graph, opts: CompileOptions) -> np.ndarray | None:
+    """The imported float model run by mcuforge's float reference with every tensor, weights
+    included, rounded to the grid of its counterpart in the int8 graph (its integer values
+    dequantized with its scales and zero points), one sample at a time: what integer arithmetic
+    can at best reach. Tensors pair up op by op (names differ between two imports of a Keras
+    model); None when the two graphs do not have the same ops."""
+    from mcuforge.importers import load_model
+    from mcuforge.passes import optimize
+    from mcuforge.quantize.accuracy import dequantize
+    from mcuforge.quantize.calibration import load_calibration
+    from mcuforge.reference import run
+
+    float_graph = optimize(load_model(path, opts.input_shapes))
+    if [op.kind for op in float_graph.ops] != [op.kind for op in int_graph.ops]:
+        return None
+    twin = dict(zip(float_graph.inputs, int_graph.inputs, strict=True))
+    for fo, io in zip(float_graph.ops, int_graph.ops, strict=True):
+        twin.update(zip(fo.inputs, io.inputs, strict=False))
+        twin.update(zip(fo.outputs, io.outputs, strict=False))
+    grid = {f: i for f, i in twin.items() if f and i and int_graph.tensors[i].quant is not None
+            and int_graph.tensors[i].shape == float_graph.tensors[f].shape}
+    for f, i in grid.items():
+        t, q = float_graph.tensors[f], int_graph.tensors[i]
+        if t.is_const and t.dtype == "float32" and q.data is not None:
+            t.data = dequantize(int_graph, i, q.data).astype(np.float32)
+
+    def snap(name: str, value: np.ndarray) -> np.ndarray:
+        i = grid.get(name)
+        if i is None or value.dtype != np.float32:
+            return value
+        q = int_graph.tensors[i]
+        return dequantize(int_graph, i, affine_quantize(value, q.quant, q.dtype)).astype(np.float32)
+
+    (out,) = float_graph.outputs
+    return np.stack([run(float_graph, s, snap=snap)[out] for s in load_calibration(float_graph, x)])
 
 
 def tflm_outputs(data: bytes, x: np.ndarray) -> np.ndarray:

@@ -131,7 +131,9 @@ def summary_line(records: list[dict]) -> str:
     by = Counter(r["status"] for r in records)
     refused = Counter(r["reason"] for r in records if r["status"] == "refused")
     reasons = "; ".join(f"{k}x {r}" for r, k in refused.most_common())
-    line = (f"{len(records)} models: {by['ok']} bit-exact, {by['mismatch']} mismatched, "
+    noisy = sum(r["status"] == "ok" and r.get("reason") == "quantization-limited" for r in records)
+    limited = f" ({noisy} of them quantization-limited against float)" if noisy else ""
+    line = (f"{len(records)} models: {by['ok']} bit-exact{limited}, {by['mismatch']} mismatched, "
             f"{by['refused']} refused{f' ({reasons})' if reasons else ''}, {by['crash']} crashed")
     if by["export"]:
         line += f", {by['export']} not exportable by the front end"

@@ -7,7 +7,7 @@ through the same loop.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -17,10 +17,12 @@ from mcuforge.ops.registry import Ctx, lookup
 
 
 def run(
-    graph: Graph, feeds: Mapping[str, np.ndarray], keep_all: bool = False
+    graph: Graph, feeds: Mapping[str, np.ndarray], keep_all: bool = False,
+    snap: Callable[[str, np.ndarray], np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Outputs by tensor name for one sample `feeds` (IR layout, shapes exactly as the graph's
-    inputs); every tensor's value with keep_all."""
+    inputs); every tensor's value with keep_all. `snap(name, value)`, if given, replaces each
+    input and op output as it is computed (e.g. rounding a float graph's tensors to an int8 grid)."""
     values: dict[str, np.ndarray] = {}
     for name in graph.inputs:
         if name not in feeds:
@@ -31,7 +33,7 @@ def run(
             raise MfError(f"input '{name}' must be {t.dtype}, got {x.dtype}")
         if tuple(x.shape) != tuple(t.shape):
             raise MfError(f"input '{name}' must have shape {t.shape}, got {x.shape}")
-        values[name] = x
+        values[name] = snap(name, x) if snap else x
     last_use = {n: i for i, op in enumerate(graph.ops) for n in op.inputs if n}
     for i, op in enumerate(graph.ops):
         ctx = Ctx.of(graph, op)
@@ -44,7 +46,7 @@ def run(
             raise MfError(f"{op.kind} '{op.name}': no integer reference for {first.dtype} inputs")
         outs = impl(ctx, xs)
         for name, y in zip(op.outputs, outs):
-            values[name] = y
+            values[name] = snap(name, y) if snap else y
         if not keep_all:
             for n in op.inputs:
                 if n and last_use.get(n) == i and n not in graph.outputs and n in values:
