@@ -116,6 +116,20 @@ def test_unsupported_ops_listed_together(capsys: pytest.CaptureFixture[str], tmp
     assert_one_line_error(code, err, "strange_node", "Sin", "other_strange_node", "Cos")
 
 
+def test_tflite_free_batch_is_one_with_a_note(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from corpus.make_corpus import pack, tflite_base
+
+    model = tflite_base()
+    model.subgraphs[0].tensors[0].shapeSignature = [-1, 4, 4, 2]  # TF's converter at its defaults
+    path = tmp_path / "free.tflite"
+    path.write_bytes(pack(model))
+    code, out, err = run_cli(["inspect", str(path)], capsys)
+    assert code == 0 and "CONV_2D" in out
+    assert err.count("\n") == 1 and "input 'input' has a free batch dimension ('-1')" in err
+    code, out, err = run_cli(["inspect", str(path), "--input-shape", "input=1,4,4,2"], capsys)
+    assert code == 0 and not err
+
+
 def test_symbolic_batch_is_one_with_a_note(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "dyn.onnx"
     onnx.save(conv_model(batch="N"), path)

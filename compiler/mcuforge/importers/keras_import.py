@@ -45,7 +45,7 @@ def import_keras(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
         note_free_batch(path, name, "None")
     if refusal:
         raise MfError(f"{path}: {refusal}")
-    return import_tflite_bytes(data, {}, str(path))
+    return import_tflite_bytes(data, {}, str(path), note_free=False)
 
 
 # -- refusals in the Keras model's own terms ----------------------------------------------------

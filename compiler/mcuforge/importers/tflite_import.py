@@ -19,6 +19,7 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 import mcuforge.ops  # noqa: F401  (registers the op kinds used below)
 from mcuforge.errors import MfError
 from mcuforge.importers.fold import fold_op
+from mcuforge.importers.notes import note_free_batch
 from mcuforge.importers.space_to_batch import rewrite_space_to_batch
 from mcuforge.importers.tflite_ops import CONVERTERS, Node, dequantized
 from mcuforge.importers.tflite_recurrent import CONVERTERS_RECURRENT
@@ -49,8 +50,11 @@ def import_tflite(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
     return import_tflite_bytes(path.read_bytes(), input_shapes, str(path))
 
 
-def import_tflite_bytes(data: bytes, input_shapes: Mapping[str, Shape], source: str = "<bytes>") -> Graph:
-    """Import a TFLite flatbuffer held in memory; `source` names it in error messages."""
+def import_tflite_bytes(data: bytes, input_shapes: Mapping[str, Shape], source: str = "<bytes>",
+                        note_free: bool = True) -> Graph:
+    """Import a TFLite flatbuffer held in memory; `source` names it in error messages. A free
+    batch dimension (-1 at position 0) is compiled as 1, with a note on stderr unless `note_free`
+    is False (the Keras importer has noted it in the Keras model's terms)."""
     model = _parse(data, source)
     validate_tflite(model, source)  # malformed and hostile files (issue 14)
     sub = model.subgraphs[0]
@@ -60,6 +64,8 @@ def import_tflite_bytes(data: bytes, input_shapes: Mapping[str, Shape], source: 
     graph.inputs = [names[i] for i in sub.inputs]
     graph.outputs = [names[i] for i in sub.outputs]
     free = _set_input_shapes(graph, sub, names, input_shapes, source)
+    for name in free if note_free else []:
+        note_free_batch(source, name, "-1")
     from_batch: set[str] = set()  # tensors computed from the shape of a free-batch tensor
     for fop in sub.operators:
         _convert(graph, model, sub, fop, names, source, from_batch if free else None)
@@ -148,9 +154,9 @@ def _quant(q: Any) -> QuantParams | None:
 
 def _set_input_shapes(
     graph: Graph, sub: Any, names: list[str], given: Mapping[str, Shape], source: str
-) -> bool:
-    """Fix the input shapes; True when a free batch (-1 at position 0) became 1."""
-    free = False
+) -> list[str]:
+    """Fix the input shapes; the inputs whose free batch (-1 at position 0) became 1."""
+    free: list[str] = []
     unknown = sorted(set(given) - set(graph.inputs))
     if unknown:
         raise MfError(f"{source}: --input-shape names {unknown}, the model's inputs are {graph.inputs}")
@@ -166,7 +172,8 @@ def _set_input_shapes(
                 example = ",".join(str(max(v, 1)) for v in declared)
                 raise MfError(f"{source}: input '{name}' has a dynamic dimension {axis} (shape {declared}); "
                               f"give it with --input-shape {name}={example}")
-        free = free or (len(declared) > 0 and declared[0] == -1)
+        if len(declared) > 0 and declared[0] == -1:
+            free.append(name)
         t.shape = tuple(1 if d == -1 else d for d in declared)
     return free
 
