@@ -132,6 +132,7 @@ def test_a_wrong_integer_op_is_a_mismatch_on_the_int8_grid_too(monkeypatch: pyte
                                      Node("tanh", (1,), {"_w": 1})], "fixed")
     outcome = check(spec, "onnx")
     assert outcome.status == "mismatch" and "TANH" in outcome.detail, outcome
+    assert "allowance" in outcome.detail, outcome
 
 
 @pytest.mark.slow

@@ -34,6 +34,7 @@ FLOAT_TOL_SCALES = 6.0
 FLOAT_TOL_REL = 0.25
 FLOAT_TOL_RMS = 0.2
 LOCAL_TOL_STEPS = 3.0  # output steps an integer op may be from its float definition on its own inputs
+FLOAT32_REL = 1e-5  # ... or this much of its inputs' magnitude (degenerate, tiny output scales)
 IMPORT_TOL = 1e-3  # mcuforge's float reference of the imported model vs the front end, relative
 # Where TFLite Micro's int8 kernels are wrong, TFLite's BUILTIN_REF kernels are the oracle: its
 # SPACE_TO_BATCH_ND pads with 0, not the zero point (the dilated convolutions TF's converter
@@ -182,23 +183,25 @@ def _oracle(path: Path, frontend: str, x: np.ndarray, g: Graph, raw: dict, outpu
     if local is None:
         return Outcome("mismatch", f"{frontend} float oracle beyond tolerance",
                        f"{detail}; the float and int8 graphs have different ops, no per-op check")
-    steps, where, imported = local
+    excess, where, imported = local
     import_err = float(np.abs(imported.reshape(want.shape) - want).max())
     if import_err > IMPORT_TOL * max(float(np.abs(want).max()), 1.0):
         return Outcome("mismatch", f"mcuforge's float reference differs from {frontend}",
                        f"{detail}; the imported float model is {import_err:.4g} away")
-    if steps <= LOCAL_TOL_STEPS:
-        return Outcome("ok", "quantization-limited",
-                       f"{detail}; every op within {steps:.1f} output steps of its float definition")
+    if excess <= 1.0:
+        return Outcome("ok", "quantization-limited", f"{detail}; every op within {excess:.2f} of its "
+                                                     "allowance from its float definition")
     return Outcome("mismatch", f"{frontend} float oracle beyond tolerance",
-                   f"{detail}; {where} is {steps:.1f} output steps from its float definition")
+                   f"{detail}; {where} is {excess:.1f} times its allowance from its float definition")
 
 
 def local_errors(path: Path, x: np.ndarray, int_graph: Graph, opts: CompileOptions
                  ) -> tuple[float, str, np.ndarray] | None:
-    """The largest error, in output steps, of any op of `int_graph` against its float definition
-    (the imported float model's op, run by mcuforge's float reference) fed the dequantized
-    integer values that op reads, weights included, over the samples `x`; which op it is; and
+    """The largest error of any op of `int_graph` against its float definition (the imported float
+    model's op, run by mcuforge's float reference) fed the dequantized integer values that op
+    reads, weights included, over the samples `x`, as a multiple of its allowance (LOCAL_TOL_STEPS
+    output steps, or FLOAT32_REL of its inputs' magnitude where the integer kernel's own float32
+    arithmetic, as TFLite defines MEAN's, cannot resolve a step); which op it is; and
     the imported float model's outputs on `x` (the model's layout). Ops pair up by position
     (names differ between two imports of a Keras model); None when the two graphs do not have
     the same ops or no op could be compared."""
@@ -237,8 +240,10 @@ def local_errors(path: Path, x: np.ndarray, int_graph: Graph, opts: CompileOptio
                           for v in INT_RANGES[t.dtype])
                 y = np.clip(y, lo, hi)  # the calibrated range clips outliers: saturation is not an error
                 err = float(np.max(np.abs(dequantize(int_graph, name, values[name]) - y)))
-                if err / float(np.max(t.quant.scale)) > worst:
-                    worst, where = err / float(np.max(t.quant.scale)), f"{io.kind} '{io.name}'"
+                magnitude = max((float(np.abs(v).max()) for v in xs if v is not None and v.size), default=0.0)
+                allowed = max(LOCAL_TOL_STEPS * float(np.max(t.quant.scale)), FLOAT32_REL * magnitude)
+                if err / allowed > worst:
+                    worst, where = err / allowed, f"{io.kind} '{io.name}'"
     if not compared:
         return None
     return worst, where, from_ir_layout(float_graph, out, np.concatenate(outs))
