@@ -23,6 +23,7 @@ from mcuforge.errors import MfError
 from mcuforge.fuzz.export import ExportError, calib_data, export, model_layout
 from mcuforge.fuzz.spec import ModelSpec
 from mcuforge.ir.graph import Graph
+from mcuforge.ops.space_batch import BATCH_TO_SPACE_ND, SPACE_TO_BATCH_ND
 
 TEST_SAMPLES = 3
 # Float oracles: the int8 result may differ from the float one by quantization noise. A sample
@@ -40,7 +41,7 @@ IMPORT_TOL = 1e-3  # mcuforge's float reference of the imported model vs the fro
 # SPACE_TO_BATCH_ND pads with 0, not the zero point (the dilated convolutions TF's converter
 # writes with a free batch dimension), and its RELU6 clamps in the input's encoding and ignores
 # the output's when the two differ (a RELU6 the converter could not fuse, e.g. on a model input).
-TFLM_WRONG_OPS = frozenset({"SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"})
+TFLM_WRONG_OPS = frozenset({SPACE_TO_BATCH_ND.kind, BATCH_TO_SPACE_ND.kind})  # TFLite builtin names
 
 
 @dataclass
