@@ -290,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(p)
     _add_quantize_args(p)
     p.add_argument("--mode", default="int8", choices=["int8", "16x8"],
-                   help="int8, or 16x8: int16 activations (reference only; the C runtime is int8)")
+                   help="int8, or 16x8: int16 activations, int8 weights (TFLite 16x8 mode)")
     p.add_argument("-o", "--output", required=True, help="the quantized graph, NAME.mfir")
     p.set_defaults(func=cmd_quantize)
 

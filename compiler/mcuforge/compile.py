@@ -135,10 +135,6 @@ def to_int8(graph: Graph, opts: CompileOptions) -> tuple[Graph, AccuracyReport |
         int_graph, accuracy = quantize(graph, opts.calib, qopts, opts.eval_data)
         return strip_io_conversions(int_graph), accuracy
     graph = quantize_float_islands(fold_float_island(graph), opts)
-    wide = sorted(n for n, t in graph.tensors.items() if t.dtype == "int16" and not t.is_const)
-    if wide:
-        raise MfError(f"{graph.source}: int16 activations ('{wide[0]}' and {len(wide) - 1} more, 16x8 mode) "
-                      "run only in the reference, the C runtime is int8-only; quantize with --mode int8")
     return strip_io_conversions(optimize(graph)), None
 
 
