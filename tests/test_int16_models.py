@@ -3,7 +3,8 @@ TF's converter in EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8 mo
 float inputs and outputs: `mcuforge run` builds the C on the host, checks every byte against
 the integer reference, and the same bytes are compared with TFLite Micro's interpreter.
 A small CNN (conv, depthwise, 1x1 conv, residual ADD, pooling, mean, dense) and a Conv1D/dense
-audio-like model (ADD, MUL, concatenation, pad); `--board mps2-an386` runs one under QEMU."""
+audio-like model (ADD, MUL, concatenation, pad), each ending in softmax, and sigmoid/tanh gates;
+`--board mps2-an386` runs the CNN under QEMU."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def small_cnn() -> Any:
     y = L.Conv2D(12, 3, padding="same", strides=1, activation="relu6")(y)
     y = L.AveragePooling2D(2)(y)
     y = L.GlobalAveragePooling2D()(y)
-    return k.Model(x, L.Dense(10)(y))
+    return k.Model(x, L.Softmax()(L.Dense(10)(y)))
 
 
 def audio_like() -> Any:
@@ -59,15 +60,28 @@ def audio_like() -> Any:
     y = L.Conv1D(8, 5, strides=2)(y)
     y = L.Flatten()(y)
     y = L.Dense(24, activation="relu")(y)
-    return k.Model(x, L.Dense(12)(y))
+    return k.Model(x, L.Dense(12, activation="softmax")(y))
 
 
-MODELS = {"small_cnn": small_cnn, "audio_like": audio_like}
+def gates() -> Any:
+    """Sigmoid and tanh branches (int16 LOGISTIC and TANH, then requantized for the concat)."""
+    k = _keras()
+    L = k.layers
+    x = k.Input((20,), batch_size=1)
+    a = L.Dense(16, activation="sigmoid")(x)
+    b = L.Dense(16, activation="tanh")(x)
+    y = L.Concatenate()([a, b, L.Multiply()([a, b])])
+    return k.Model(x, L.Dense(6, activation="softmax")(y))
+
+
+MODELS = {"small_cnn": small_cnn, "audio_like": audio_like, "gates": gates}
 KERNELS = {  # what each model must exercise
     "small_cnn": {"mf_convolve_s16", "mf_depthwise_conv_s16", "mf_elementwise_add_s16", "mf_maxpool_s16",
-                  "mf_avgpool_s16", "mf_mean_s16", "mf_fully_connected_s16"},
+                  "mf_avgpool_s16", "mf_mean_s16", "mf_fully_connected_s16", "mf_softmax_s16"},
     "audio_like": {"mf_convolve_s16", "mf_elementwise_add_s16", "mf_elementwise_mul_s16",
-                   "mf_fully_connected_s16", "mf_strided_copy_s8", "mf_pad_s8"},
+                   "mf_fully_connected_s16", "mf_strided_copy_s8", "mf_pad_s8", "mf_softmax_s16"},
+    "gates": {"mf_fully_connected_s16", "mf_logistic_s16", "mf_tanh_s16", "mf_requantize_s16",
+              "mf_elementwise_mul_s16", "mf_softmax_s16"},
 }
 
 

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from mcuforge.ir.graph import Tensor
-from mcuforge.ops import elementwise
+from mcuforge.ops import elementwise, int16_tables
 from mcuforge.ops.common import quantized_activation_range
+from mcuforge.ops.lstm import SIGMOID_TABLE
 from mcuforge.ops.mean import mean_multiplier
 from mcuforge.ops.pad import quantized_pad_value
 from mcuforge.ops.registry import Ctx
@@ -198,6 +199,45 @@ def mul(ctx: Ctx) -> Any:
     return _call("mf_elementwise_mul_s16", params, {}, _binary_dims(ctx))
 
 
+# -- softmax, logistic, tanh: TFLite's interpolated tables (ops/int16_tables.py) -------------------
+
+
+def _fixed_output(ctx: Ctx) -> None:
+    """TFLM's int16 SOFTMAX, LOGISTIC and TANH write Q0.15: scale 1/32768, zero point 0."""
+    x, y = _tensor(ctx, 0), ctx.outs[0]
+    _symmetric(ctx, x, y)
+    if x.dtype != "int16" or y.dtype != "int16" or abs(y.scalar_quant()[0] * 32768 - 1) > 1e-3:
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': the int16 kernel takes int16 in and int16 out at "
+                         f"scale 1/32768, got {x.dtype} -> {y.dtype} at scale {y.scalar_quant()[0]:.6g}")
+
+
+def softmax(ctx: Ctx) -> Any:
+    _fixed_output(ctx)
+    x = _tensor(ctx, 0)
+    multiplier, shift = int16_tables.softmax_params(x.scalar_quant()[0], ctx.op.attrs["beta"])
+    params = {"input_multiplier": multiplier, "input_left_shift": shift,
+              "rows": int(np.prod(x.shape[:-1], dtype=np.int64)), "depth": int(x.shape[-1])}
+    arrays = {"exp_lut": int16_tables.EXP_LUT, "reciprocal_lut": int16_tables.RECIPROCAL_LUT}
+    return _call("mf_softmax_s16", params, arrays)
+
+
+def _sigmoid_tanh(ctx: Ctx, tanh: bool) -> Any:
+    _fixed_output(ctx)
+    x = _tensor(ctx, 0)
+    multiplier, shift = int16_tables.activation_params(x.scalar_quant()[0], tanh)
+    params = {"input_multiplier": multiplier, "input_left_shift": shift, "size": int(x.size)}
+    table = {"sigmoid_table": SIGMOID_TABLE.astype(np.uint16)}
+    return _call("mf_tanh_s16" if tanh else "mf_logistic_s16", params, table)
+
+
+def logistic(ctx: Ctx) -> Any:
+    return _sigmoid_tanh(ctx, tanh=False)
+
+
+def tanh(ctx: Ctx) -> Any:
+    return _sigmoid_tanh(ctx, tanh=True)
+
+
 # -- requantization ------------------------------------------------------------------------------
 
 BITS = {"int8": 8, "int16": 16}
@@ -271,6 +311,9 @@ BINDINGS_S16: dict[str, Callable[[Ctx], Any]] = {
     "SUB": sub,
     "MUL": mul,
     "QUANTIZE": quantize,
+    "SOFTMAX": softmax,
+    "LOGISTIC": logistic,
+    "TANH": tanh,
     "PAD": pad,
     "CONCATENATION": byte_copies,
     "TRANSPOSE": byte_copies,

@@ -981,6 +981,42 @@ mf_status mf_requantize_s16(const mf_requantize_params *requantize_params,
                             const void *input,
                             void *output);
 
+/* Softmax over the last axis (int16 in, Q0.15 out): (input_multiplier, input_left_shift) scale
+ * input differences by input_scale * beta / (10 / 65535); exp_lut and reciprocal_lut are the
+ * 513-entry tables of exp over [-10, 0] and 1 / (1 + x) over [0, 1]. May run in place. */
+typedef struct {
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+} mf_softmax_s16_params;
+
+mf_status mf_softmax_s16(const mf_softmax_s16_params *softmax_params,
+                         int32_t rows,
+                         int32_t depth,
+                         const int16_t *exp_lut,
+                         const int16_t *reciprocal_lut,
+                         const int16_t *input,
+                         int16_t *output);
+
+/* LOGISTIC and TANH (int16 in, Q0.15 out): input to the table's scale 1 / (3 * 4096) by
+ * (x * input_multiplier + round) >> input_left_shift; sigmoid_table holds sigmoid(i / 24),
+ * i = 0..255, unsigned Q0.16. May run in place. */
+typedef struct {
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+} mf_int16_activation_params;
+
+mf_status mf_logistic_s16(const mf_int16_activation_params *activation_params,
+                          int32_t size,
+                          const uint16_t *sigmoid_table,
+                          const int16_t *input,
+                          int16_t *output);
+
+mf_status mf_tanh_s16(const mf_int16_activation_params *activation_params,
+                      int32_t size,
+                      const uint16_t *sigmoid_table,
+                      const int16_t *input,
+                      int16_t *output);
+
 #ifdef __cplusplus
 }
 #endif

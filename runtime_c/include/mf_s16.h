@@ -42,4 +42,14 @@ static inline int16_t mf_requantize_s64_to_s16(int64_t acc,
     return (int16_t)v;
 }
 
+/* TFLite's int16 table lookup with interpolation: 513-entry table, index 256 + (v >> 7), the
+ * low 7 bits interpolating to the next entry (rounded), int16 wrap as the reference has it. */
+static inline int16_t mf_lut_lookup_s16(int32_t value, const int16_t *lut)
+{
+    const int32_t index = 256 + (value >> 7);
+    const int32_t base = lut[index];
+    const int32_t slope = (int16_t)(lut[index + 1] - base);
+    return (int16_t)(base + ((slope * (value & 0x7F) + 64) >> 7));
+}
+
 #endif /* MF_S16_H */

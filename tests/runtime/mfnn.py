@@ -52,7 +52,8 @@ _POINTERS = {"const int8_t *": i8p, "const int32_t *": i32p, "const uint8_t *": 
              "void *": C.c_void_p,
              # int16 activations (issue 11)
              "const int16_t *": C.POINTER(C.c_int16), "int16_t *": C.POINTER(C.c_int16),
-             "const int64_t *": C.POINTER(C.c_int64), "const void *": C.c_void_p}
+             "const int64_t *": C.POINTER(C.c_int64), "const void *": C.c_void_p,
+             "const uint16_t *": C.POINTER(C.c_uint16)}
 STRUCT_TYPES: dict[str, type[C.Structure]] = {}
 
 
@@ -170,7 +171,8 @@ def _offset(ptr: C._Pointer | C.c_void_p, elements: int) -> C._Pointer:
 def _pointer(a: np.ndarray, ctype_name: str) -> C._Pointer:
     a = np.ascontiguousarray(a)
     want = {"const int8_t *": np.int8, "const uint8_t *": np.uint8, "const int32_t *": np.int32,
-            "const int64_t *": np.int64}[ctype_name]
+            "const int64_t *": np.int64, "const int16_t *": np.int16,
+            "const uint16_t *": np.uint16}[ctype_name]
     assert a.dtype == want, f"{a.dtype} for a {ctype_name} argument"
     return a.ctypes.data_as(_POINTERS[ctype_name])
 

@@ -262,3 +262,37 @@ def test_one_by_one_agrees_with_general_path(mf: Kernels) -> None:
     status, y = mf.invoke(strided, [x, wt], (1, 5, 4, 6), "int16")
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected[:, :, ::2])
+
+
+@pytest.mark.parametrize("seed", cases(30))
+def test_softmax_s16(mf: Kernels, seed: int) -> None:
+    """TFLM's SoftmaxInt16: input scales from tiny (every difference beyond the exp table) to
+    wide, betas other than 1, depths around the edges."""
+    rng = np.random.default_rng(7900 + seed)
+    shape = (int(rng.integers(1, 4)), int(rng.choice((*CHANNELS, 10, 33, 100))))
+    one = OneOp("SOFTMAX", {"beta": float(rng.choice((1.0, 1.0, 0.5, 2.0)))})
+    xq = QuantParams(np.float32(10 ** rng.uniform(-5.5, -2.5)), 0)
+    x = data16(rng, shape)
+    if seed % 3 == 0:  # values close together: many equal to the row maximum
+        x = (x // 64).astype(np.int16)
+    one.input(x, xq)
+    call, expected = one.finish(QuantParams(np.float32(1 / 32768), 0), "int16")
+    assert call.kernel == "mf_softmax_s16"
+    _check(*mf.invoke(call, [x], shape, "int16"), expected)
+
+
+@pytest.mark.parametrize("kind", ["LOGISTIC", "TANH"])
+@pytest.mark.parametrize("seed", cases(20))
+def test_logistic_tanh_s16(mf: Kernels, kind: str, seed: int) -> None:
+    """TFLite's interpolated int16 sigmoid/tanh: the power-of-two input scales (multiplier 3, no
+    shift) and general ones (integer multiplier and rounding shift)."""
+    rng = np.random.default_rng(8000 + seed)
+    scales = (2.0**-12, 2.0**-11, float(10 ** rng.uniform(-5, -2)))
+    xq = QuantParams(np.float32(scales[seed % 3]), 0)
+    shape = shape4(rng, 6)
+    x = data16(rng, shape)
+    one = OneOp(kind, {})
+    one.input(x, xq)
+    call, expected = one.finish(QuantParams(np.float32(1 / 32768), 0), "int16")
+    assert call.kernel == f"mf_{kind.lower()}_s16"
+    _check(*mf.invoke(call, [x], shape, "int16"), expected)

@@ -117,7 +117,7 @@ def _const(consts: dict[str, ConstArray], symbol: str, values: np.ndarray) -> Co
     key = f"{flat.dtype}:{flat.tobytes().hex()}"
     if key not in consts:  # identical tables (shared weights, equal multipliers) are stored once
         ctype = {"int8": "int8_t", "int32": "int32_t", "int16": "int16_t",
-                 "uint8": "uint8_t", "int64": "int64_t"}[str(flat.dtype)]
+                 "uint8": "uint8_t", "int64": "int64_t", "uint16": "uint16_t"}[str(flat.dtype)]
         consts[key] = ConstArray(symbol, ctype, flat)
     return consts[key]
 

@@ -27,6 +27,11 @@ from mcuforge.kernels.spec import (
 IN16 = Input("input", "const int16_t *")
 OUT16 = Output(ctype="int16_t *")
 BIAS64 = Const("bias", "const int64_t *", role="bias", optional=True)
+SOFTMAX_S16_PARAMS = struct("mf_softmax_s16_params", "input_multiplier: int32_t, input_left_shift: int32_t")
+ACTIVATION_S16_PARAMS = struct("mf_int16_activation_params",
+                               "input_multiplier: int32_t, input_left_shift: int32_t")
+ACTIVATION_S16 = Params("activation_params", "const mf_int16_activation_params *", ACTIVATION_S16_PARAMS)
+SIGMOID_TABLE = Const("sigmoid_table", "const uint16_t *", role="sigmoid_table")
 REQUANTIZE_PARAMS = struct("mf_requantize_params", """
     input_offset: int32_t, output_offset: int32_t
     multiplier: int32_t, shift: int32_t
@@ -69,6 +74,14 @@ INT16 = family(
     KernelSpec("mf_mean_s16", (Params("mean_params", "const mf_mean_params *", MEAN_PARAMS), INPUT_DIMS,
                                IN16, OUT16),
                family="int16", when="MEAN over H and W of a 4-D int16 tensor"),
+    KernelSpec("mf_softmax_s16",
+               (Params("softmax_params", "const mf_softmax_s16_params *", SOFTMAX_S16_PARAMS), Scalar("rows"),
+                Scalar("depth"), Const("exp_lut", "const int16_t *", role="exp_lut"),
+                Const("reciprocal_lut", "const int16_t *", role="reciprocal_lut"), IN16, OUT16),
+               family="int16", when="SOFTMAX, int16", in_place=True),
+    *(KernelSpec(f"mf_{name}_s16", (ACTIVATION_S16, Scalar("size"), SIGMOID_TABLE, IN16, OUT16),
+                 family="int16", when=f"{name.upper()}, int16", in_place=True)
+      for name in ("logistic", "tanh")),
     KernelSpec("mf_requantize_s16",
                (Params("requantize_params", "const mf_requantize_params *", REQUANTIZE_PARAMS),
                 Scalar("size"), Input("input", "const void *"), Output(ctype="void *")),
