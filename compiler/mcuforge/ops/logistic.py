@@ -53,4 +53,4 @@ def logistic_int(ctx: Ctx, xs: Arrays) -> Arrays:
 
 
 LOGISTIC = register(OpDef(kind="LOGISTIC", shape=same_shape, ref_float=logistic_float, ref_int=logistic_int,
-                          out_quant=(1 / 256, -128), doc="sigmoid", lut=True))
+                          out_quant=(1 / 256, -128), doc="sigmoid", lut=True, int16=True))

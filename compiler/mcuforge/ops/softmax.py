@@ -50,4 +50,5 @@ def softmax_int(ctx: Ctx, xs: Arrays) -> Arrays:
 
 
 SOFTMAX = register(OpDef(kind="SOFTMAX", shape=same_shape, ref_float=softmax_float, ref_int=softmax_int,
-                         attrs=("beta",), out_quant=(1 / 256, -128), doc="softmax over the last axis"))
+                         attrs=("beta",), out_quant=(1 / 256, -128), doc="softmax over the last axis",
+                         int16=True))

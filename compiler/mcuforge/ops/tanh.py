@@ -29,4 +29,4 @@ def tanh_int(ctx: Ctx, xs: Arrays) -> Arrays:
 
 
 TANH = register(OpDef(kind="TANH", shape=same_shape, ref_float=tanh_float, ref_int=tanh_int,
-                      out_quant=(1 / 128, 0), doc="hyperbolic tangent", lut=True))
+                      out_quant=(1 / 128, 0), doc="hyperbolic tangent", lut=True, int16=True))

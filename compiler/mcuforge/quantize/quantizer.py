@@ -87,6 +87,8 @@ def _activation_encodings(graph: Graph, stats: dict[str, TensorStats],
         rule = lookup(op.kind).out_quant
         for out in op.outputs:
             if isinstance(rule, tuple):
+                if config.mode == "16x8":  # TFLite's int16 SOFTMAX/LOGISTIC/TANH write Q0.15
+                    rule = (2.0**-15, 0)
                 enc[out] = QuantParams(np.array([rule[0]]), np.array([rule[1]]))
             elif rule == "same_as_input" or _clamps_in_input_encoding(op):
                 enc[out] = copy.deepcopy(enc[op.inputs[0]])
