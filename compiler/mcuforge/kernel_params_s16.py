@@ -145,16 +145,24 @@ def max_pool_2d(ctx: Ctx) -> Any:
 
 
 def mean(ctx: Ctx) -> Any:
+    """MEAN over one contiguous block of axes (H and W of NHWC, the time axis of (N, T, C), ...):
+    the input seen as (outer, reduced, 1, inner), whose H the kernel averages with int32 sums."""
     x = _tensor(ctx, 0)
     axes = sorted({a % len(x.shape) for a in ctx.op.attrs["axes"]}) if x.shape else []
-    if len(x.shape) != 4 or axes != [1, 2]:
-        raise ValueError(f"MEAN '{ctx.op.name}': the int16 kernel averages H and W of a 4-D tensor; "
-                         f"axes {axes} of rank {len(x.shape)} have no int16 kernel")
+    if not axes or axes != list(range(axes[0], axes[-1] + 1)):
+        raise ValueError(f"MEAN '{ctx.op.name}': the int16 kernel averages one contiguous block of axes; "
+                         f"axes {axes} of shape {x.shape} have no int16 kernel")
+    outer = int(np.prod(x.shape[:axes[0]], dtype=np.int64))
+    count = int(np.prod(x.shape[axes[0]:axes[-1] + 1], dtype=np.int64))
+    inner = int(np.prod(x.shape[axes[-1] + 1:], dtype=np.int64))
+    if count >= 1 << 16:
+        raise ValueError(f"MEAN '{ctx.op.name}': {count} values per mean could overflow the kernel's "
+                         "int32 sums of int16 values (at most 65535)")
     (in_scale, in_zp), (out_scale, out_zp) = x.scalar_quant(), ctx.out_quant()
-    multiplier, shift = mean_multiplier(in_scale, out_scale, x.shape[1] * x.shape[2])
+    multiplier, shift = mean_multiplier(in_scale, out_scale, count)
     params = {"input_offset": -in_zp, "output_offset": out_zp, "multiplier": multiplier, "shift": shift,
               "act_min": -(1 << 15), "act_max": (1 << 15) - 1}
-    return _call("mf_mean_s16", params, {}, {"input": _dims4(x.shape)})
+    return _call("mf_mean_s16", params, {}, {"input": (outer, count, 1, inner)})
 
 
 # -- elementwise ---------------------------------------------------------------------------------

@@ -180,16 +180,20 @@ def test_pool_s16(mf: Kernels, kind: str, seed: int) -> None:
 
 @pytest.mark.parametrize("seed", cases(20))
 def test_mean_s16(mf: Kernels, seed: int) -> None:
+    """H and W of NHWC, and other contiguous blocks of axes (time of (N, T, C), the last axis)."""
     rng = np.random.default_rng(7500 + seed)
-    n, h, w, c = shape4(rng, 12)
-    one = OneOp("MEAN", {"axes": [1, 2], "keepdims": True})
+    shape = shape4(rng, 12)
+    axes = [[1, 2], [1, 2], [1], [2, 3], [3], [0, 1, 2]][seed % 6]
+    if seed % 6 == 2:
+        shape = shape[:3]  # (N, T, C): GlobalAveragePooling1D
+    one = OneOp("MEAN", {"axes": axes, "keepdims": bool(seed % 2)})
     xq = q16(rng)
-    x = data16(rng, (n, h, w, c))
+    x = data16(rng, shape)
     one.input(x, xq)
     out_q = QuantParams(np.float32(float(xq.scale[0]) * rng.uniform(0.3, 2.0)), 0)
     call, expected = one.finish(out_q, "int16")
     assert call.kernel == "mf_mean_s16"
-    _check(*mf.invoke(call, [x], (n, 1, 1, c), "int16"), expected)
+    _check(*mf.invoke(call, [x], expected.shape, "int16"), expected)
 
 
 @pytest.mark.parametrize(("src", "dst"), [("int8", "int16"), ("int16", "int8"), ("int16", "int16")])
