@@ -30,6 +30,41 @@ static inline int64_t mf_requantize_s64(int64_t acc, int32_t multiplier, int32_t
     return (acc * reduced + ((int64_t)1 << (total - 1))) >> total;
 }
 
+/* sum x[i] * w[i] for i < n, int16 activations times int8 weights, exactly (int64). Partial
+ * sums run in int32 over at most 256 products (each at most 2^22 in magnitude), then widen.
+ * The DSP path (Cortex-M4/M7/M33) multiplies two pairs per SMLAD: the weights of four bytes
+ * split by SXTB16 into (w0, w2) and (w1, w3), the inputs repacked (PKHBT/PKHTB) to match. */
+static inline int64_t mf_dot_s16_s8(const int16_t *x, const int8_t *w, int32_t n)
+{
+    int64_t acc = 0;
+    int32_t i = 0;
+#if MF_USE_DSP
+    while (n - i >= 4) {
+        const int32_t end = i + mf_min_i32((n - i) & ~3, 256);
+        int32_t sum = 0;
+        for (; i < end; i += 4) {
+            const uint32_t x01 = mf_read_u32(x + i);
+            const uint32_t x23 = mf_read_u32(x + i + 2);
+            const uint32_t w4 = mf_read_u32(w + i);
+            const uint32_t x02 = (x01 & 0xFFFFu) | (x23 << 16);
+            const uint32_t x13 = (x01 >> 16) | (x23 & 0xFFFF0000u);
+            sum = mf_smlad(x02, mf_sxtb16(w4), sum);
+            sum = mf_smlad(x13, mf_sxtb16_ror8(w4), sum);
+        }
+        acc += sum;
+    }
+#endif
+    while (i < n) {
+        const int32_t end = i + mf_min_i32(n - i, 256);
+        int32_t sum = 0;
+        for (; i < end; i++) {
+            sum += (int32_t)x[i] * w[i];
+        }
+        acc += sum;
+    }
+    return acc;
+}
+
 /* Requantize an int64 accumulator, add the output zero point, clamp to the activation range. */
 static inline int16_t mf_requantize_s64_to_s16(int64_t acc,
                                                int32_t multiplier,

@@ -39,6 +39,13 @@ REQUANTIZE_PARAMS = struct("mf_requantize_params", """
 """)
 
 
+def conv_s16_scratch(input_dims: tuple[int, ...], filter_dims: tuple[int, ...]) -> int:
+    """Twin of mf_convolve_s16_get_buffer_size: one int16 patch of KH * KW * C_in values (none
+    for a 1x1 filter, read in place)."""
+    _, kh, kw, c = filter_dims
+    return 0 if kh == 1 and kw == 1 else 2 * kh * kw * c
+
+
 def _binary(name: str, params: Params, when: str) -> KernelSpec:
     return KernelSpec(name, (params, DimsArg("input1_dims"), Input("input1", "const int16_t *"),
                              DimsArg("input2_dims"), Input("input2", "const int16_t *", index=1),
@@ -51,8 +58,8 @@ INT16 = family(
     KernelSpec("mf_convolve_s16",
                (CTX, Params("conv_params", "const mf_conv_params *", CONV_PARAMS), QUANT, INPUT_DIMS, IN16,
                 FILTER_DIMS, FILTER_S8, BIAS64, OUTPUT_DIMS, OUT16),
-               family="int16", when="CONV_2D, int16 activations (1x1 fast path inside)",
-               scratch=window_scratch(lambda i, f: 0)),
+               family="int16", when="CONV_2D, int16 activations (1x1 filters read in place)",
+               scratch=window_scratch(conv_s16_scratch)),
     KernelSpec("mf_depthwise_conv_s16",
                (CTX, Params("dw_conv_params", "const mf_dw_conv_params *", DW_CONV_PARAMS), QUANT, INPUT_DIMS,
                 IN16, FILTER_DIMS, FILTER_S8, BIAS64, OUTPUT_DIMS, OUT16),

@@ -2,8 +2,10 @@
  * mf_convolve_s16 - 2-D convolution of int16 activations with int8 weights (TFLite Micro's 16x8
  * ConvPerChannel): int64 sums of x * w over the taps inside the input (the input zero point is
  * 0, so padding adds nothing), plus the int64 bias, requantized per output channel with the
- * int64 MultiplyByQuantizedMultiplier. A 1x1, stride 1, unpadded filter takes a plain matrix
- * multiply path with the same arithmetic.
+ * int64 MultiplyByQuantizedMultiplier. Each output pixel's receptive field is gathered once
+ * into an int16 patch (scratch: KH * KW * C_in values, padding as 0), then one dot product per
+ * output channel (mf_dot_s16_s8: SMLAD on the DSP path). A 1x1, stride 1, unpadded filter
+ * needs no patch: a plain matrix multiply.
  */
 #include "mf_s16.h"
 
@@ -12,29 +14,43 @@
 int32_t mf_convolve_s16_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims)
 {
     (void)input_dims;
-    (void)filter_dims;
-    return 0;
+    if (filter_dims->h == 1 && filter_dims->w == 1) {
+        return 0; /* the receptive field is one pixel: read in place */
+    }
+    return 2 * filter_dims->h * filter_dims->w * filter_dims->c; /* one int16 patch */
 }
 
-/* One output pixel's channels from a row of C_in inputs (the 1x1 path). */
-static void mf_pointwise_s16(const mf_conv_params *p,
-                             const mf_per_channel_quant_params *q,
-                             const int16_t *in,
-                             int32_t c_in,
-                             const int8_t *filter,
-                             int32_t c_out,
-                             const int64_t *bias,
-                             int16_t *out)
+/* A 1x1 filter: each output pixel reads one input pixel (or, in the padding, only its bias). */
+static mf_status mf_pointwise_s16(const mf_conv_params *p,
+                                  const mf_per_channel_quant_params *q,
+                                  const mf_dims *input_dims,
+                                  const int16_t *input,
+                                  const int8_t *filter,
+                                  const int64_t *bias,
+                                  const mf_dims *output_dims,
+                                  int16_t *output)
 {
-    for (int32_t o = 0; o < c_out; o++) {
-        const int8_t *w = filter + (size_t)o * c_in;
-        int64_t acc = bias != NULL ? bias[o] : 0;
-        for (int32_t i = 0; i < c_in; i++) {
-            acc += (int32_t)in[i] * w[i];
+    const int32_t c_in = input_dims->c;
+    const int32_t c_out = output_dims->c;
+    for (int32_t b = 0; b < output_dims->n; b++) {
+        for (int32_t oy = 0; oy < output_dims->h; oy++) {
+            const int32_t y = oy * p->stride.h - p->padding.h;
+            for (int32_t ox = 0; ox < output_dims->w; ox++) {
+                const int32_t x = ox * p->stride.w - p->padding.w;
+                const int inside = y >= 0 && y < input_dims->h && x >= 0 && x < input_dims->w;
+                const int16_t *in =
+                    input + (((size_t)b * input_dims->h + (inside ? y : 0)) * input_dims->w +
+                             (inside ? x : 0)) * c_in;
+                for (int32_t o = 0; o < c_out; o++) {
+                    int64_t acc = inside ? mf_dot_s16_s8(in, filter + (size_t)o * c_in, c_in) : 0;
+                    acc += bias != NULL ? bias[o] : 0;
+                    *output++ = mf_requantize_s64_to_s16(acc, q->multiplier[o], q->shift[o],
+                                                         p->output_offset, &p->activation);
+                }
+            }
         }
-        out[o] = mf_requantize_s64_to_s16(acc, q->multiplier[o], q->shift[o], p->output_offset,
-                                          &p->activation);
     }
+    return MF_OK;
 }
 
 mf_status mf_convolve_s16(const mf_context *ctx,
@@ -49,7 +65,6 @@ mf_status mf_convolve_s16(const mf_context *ctx,
                           int16_t *output)
 {
     const mf_conv_params *p = conv_params;
-    (void)ctx;
     const int32_t c_in = input_dims->c;
     const int32_t c_out = output_dims->c;
     const int32_t kh = filter_dims->h;
@@ -60,59 +75,42 @@ mf_status mf_convolve_s16(const mf_context *ctx,
         !mf_activation_valid_s16(&p->activation)) {
         return MF_ARG_ERROR;
     }
-    const size_t in_image = (size_t)input_dims->h * input_dims->w * c_in;
-    const size_t out_image = (size_t)output_dims->h * output_dims->w * c_out;
-    const size_t filter_row = (size_t)kh * kw * c_in;
+    const int32_t depth = kh * kw * c_in; /* filter row length */
+    const mf_per_channel_quant_params *q = quant_params;
 
-    if (kh == 1 && kw == 1 && p->stride.h == 1 && p->stride.w == 1 && p->padding.h == 0 &&
-        p->padding.w == 0 && output_dims->h == input_dims->h && output_dims->w == input_dims->w) {
-        const int32_t pixels = input_dims->n * input_dims->h * input_dims->w;
-        for (int32_t i = 0; i < pixels; i++) {
-            mf_pointwise_s16(p, quant_params, input + (size_t)i * c_in, c_in, filter, c_out, bias,
-                             output + (size_t)i * c_out);
-        }
-        return MF_OK;
+    if (kh == 1 && kw == 1) {
+        return mf_pointwise_s16(p, q, input_dims, input, filter, bias, output_dims, output);
     }
-
+    if (ctx == NULL || ctx->buf == NULL || ctx->size < 2 * depth) {
+        return MF_NO_SCRATCH;
+    }
+    int16_t *patch = (int16_t *)ctx->buf;
+    const size_t in_image = (size_t)input_dims->h * input_dims->w * c_in;
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int16_t *in = input + (size_t)b * in_image;
-        int16_t *out = output + (size_t)b * out_image;
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
             const int32_t y0 = oy * p->stride.h - p->padding.h;
             for (int32_t ox = 0; ox < output_dims->w; ox++) {
                 const int32_t x0 = ox * p->stride.w - p->padding.w;
+                /* the receptive field, taps outside the input as 0 (zero point 0: no effect) */
+                int16_t *dst = patch;
+                for (int32_t ky = 0; ky < kh; ky++) {
+                    const int32_t y = y0 + ky * p->dilation.h;
+                    for (int32_t kx = 0; kx < kw; kx++, dst += c_in) {
+                        const int32_t x = x0 + kx * p->dilation.w;
+                        if (y < 0 || y >= input_dims->h || x < 0 || x >= input_dims->w) {
+                            memset(dst, 0, sizeof(int16_t) * (size_t)c_in);
+                        } else {
+                            memcpy(dst, in + ((size_t)y * input_dims->w + x) * c_in,
+                                   sizeof(int16_t) * (size_t)c_in);
+                        }
+                    }
+                }
                 for (int32_t o = 0; o < c_out; o++) {
-                    const int8_t *w = filter + (size_t)o * filter_row;
-                    int64_t acc = 0;
-                    for (int32_t ky = 0; ky < kh; ky++) {
-                        const int32_t y = y0 + ky * p->dilation.h;
-                        if (y < 0 || y >= input_dims->h) {
-                            continue;
-                        }
-                        for (int32_t kx = 0; kx < kw; kx++) {
-                            const int32_t x = x0 + kx * p->dilation.w;
-                            if (x < 0 || x >= input_dims->w) {
-                                continue;
-                            }
-                            const int16_t *px = in + ((size_t)y * input_dims->w + x) * c_in;
-                            const int8_t *wk = w + ((size_t)ky * kw + kx) * c_in;
-                            int32_t sum = 0; /* c_in products of 2^22 each: widened per tap */
-                            for (int32_t i = 0; i < c_in; i++) {
-                                sum += (int32_t)px[i] * wk[i];
-                                if ((i & 255) == 255) {
-                                    acc += sum;
-                                    sum = 0;
-                                }
-                            }
-                            acc += sum;
-                        }
-                    }
-                    if (bias != NULL) {
-                        acc += bias[o];
-                    }
-                    *out++ = mf_requantize_s64_to_s16(acc, quant_params->multiplier[o],
-                                                      quant_params->shift[o], p->output_offset,
-                                                      &p->activation);
+                    int64_t acc = mf_dot_s16_s8(patch, filter + (size_t)o * depth, depth);
+                    acc += bias != NULL ? bias[o] : 0;
+                    *output++ = mf_requantize_s64_to_s16(acc, q->multiplier[o], q->shift[o],
+                                                         p->output_offset, &p->activation);
                 }
             }
         }

@@ -1,7 +1,8 @@
 /*
  * mf_depthwise_conv_s16 - depthwise 2-D convolution of int16 activations with int8 weights
  * (TFLite Micro's 16x8 DepthwiseConvPerChannel): output channel c * ch_mult + m sums input
- * channel c times its filter over the taps inside the input, in int64, plus the int64 bias,
+ * channel c times its filter over the taps inside the input (the tap range found once per
+ * output pixel; each filter row summed in int32, the rows in int64), plus the int64 bias,
  * requantized per output channel with the int64 MultiplyByQuantizedMultiplier.
  */
 #include "mf_s16.h"
@@ -39,34 +40,44 @@ mf_status mf_depthwise_conv_s16(const mf_context *ctx,
     }
     const int32_t kh = filter_dims->h;
     const int32_t kw = filter_dims->w;
-    const size_t in_image = (size_t)input_dims->h * input_dims->w * c_in;
+    const int32_t dh = p->dilation.h;
+    const int32_t dw = p->dilation.w;
+    const int32_t in_h = input_dims->h;
+    const int32_t in_w = input_dims->w;
+    if (kw > 511) {
+        return MF_ARG_ERROR; /* a filter row's int32 sum holds 511 products of at most 2^22 */
+    }
+    const size_t in_image = (size_t)in_h * in_w * c_in;
 
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int16_t *in = input + (size_t)b * in_image;
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
             const int32_t y0 = oy * p->stride.h - p->padding.h;
+            /* the taps ky with 0 <= y0 + ky * dh < in_h */
+            const int32_t ky0 = y0 < 0 ? (-y0 + dh - 1) / dh : 0;
+            const int32_t ky1 = in_h - y0 <= 0 ? 0 : mf_min_i32(kh, (in_h - y0 + dh - 1) / dh);
             for (int32_t ox = 0; ox < output_dims->w; ox++) {
                 const int32_t x0 = ox * p->stride.w - p->padding.w;
-                for (int32_t o = 0; o < c_out; o++) {
-                    const int32_t ch = o / mult;
-                    int64_t acc = bias != NULL ? bias[o] : 0;
-                    for (int32_t ky = 0; ky < kh; ky++) {
-                        const int32_t y = y0 + ky * p->dilation.h;
-                        if (y < 0 || y >= input_dims->h) {
-                            continue;
-                        }
-                        for (int32_t kx = 0; kx < kw; kx++) {
-                            const int32_t x = x0 + kx * p->dilation.w;
-                            if (x < 0 || x >= input_dims->w) {
-                                continue;
+                const int32_t kx0 = x0 < 0 ? (-x0 + dw - 1) / dw : 0;
+                const int32_t kx1 = in_w - x0 <= 0 ? 0 : mf_min_i32(kw, (in_w - x0 + dw - 1) / dw);
+                for (int32_t ch = 0; ch < c_in; ch++) {
+                    for (int32_t m = 0; m < mult; m++) {
+                        const int32_t o = ch * mult + m;
+                        int64_t acc = bias != NULL ? bias[o] : 0;
+                        for (int32_t ky = ky0; ky < ky1; ky++) {
+                            const int16_t *row = in + (size_t)(y0 + ky * dh) * in_w * c_in + ch;
+                            const int8_t *wrow = filter + (size_t)ky * kw * c_out + o;
+                            int32_t sum = 0;
+                            for (int32_t kx = kx0; kx < kx1; kx++) {
+                                sum += (int32_t)row[(size_t)(x0 + kx * dw) * c_in] *
+                                       wrow[(size_t)kx * c_out];
                             }
-                            acc += (int32_t)in[((size_t)y * input_dims->w + x) * c_in + ch] *
-                                   filter[((size_t)ky * kw + kx) * c_out + o];
+                            acc += sum;
                         }
+                        *output++ = mf_requantize_s64_to_s16(acc, quant_params->multiplier[o],
+                                                             quant_params->shift[o],
+                                                             p->output_offset, &p->activation);
                     }
-                    *output++ = mf_requantize_s64_to_s16(acc, quant_params->multiplier[o],
-                                                         quant_params->shift[o], p->output_offset,
-                                                         &p->activation);
                 }
             }
         }

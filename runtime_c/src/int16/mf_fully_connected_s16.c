@@ -1,7 +1,8 @@
 /*
  * mf_fully_connected_s16 - dense layer of int16 activations with int8 weights (TFLite Micro's
- * 16x8 FullyConnected): int64 sums of x * w, plus the int64 bias, requantized with the int64
- * MultiplyByQuantizedMultiplier per tensor or per output channel. Weights are symmetric
+ * 16x8 FullyConnected): int64 sums of x * w (mf_dot_s16_s8: SMLAD on the DSP path), plus the
+ * int64 bias, requantized with the int64 MultiplyByQuantizedMultiplier per tensor or per
+ * output channel. Weights are symmetric
  * (filter_offset 0) and the input zero point is 0.
  */
 #include "mf_s16.h"
@@ -36,16 +37,7 @@ mf_status mf_fully_connected_s16(const mf_context *ctx,
         const int16_t *in = input + (size_t)b * accum_depth;
         for (int32_t o = 0; o < output_depth; o++) {
             const int8_t *w = filter + (size_t)o * accum_depth;
-            int64_t acc = bias != NULL ? bias[o] : 0;
-            int32_t sum = 0;
-            for (int32_t i = 0; i < accum_depth; i++) {
-                sum += (int32_t)in[i] * w[i]; /* |x * w| <= 2^22: 256 of them fit int32 */
-                if ((i & 255) == 255) {
-                    acc += sum;
-                    sum = 0;
-                }
-            }
-            acc += sum;
+            const int64_t acc = mf_dot_s16_s8(in, w, accum_depth) + (bias != NULL ? bias[o] : 0);
             const int32_t k = p->per_channel ? o : 0;
             *output++ = mf_requantize_s64_to_s16(acc, quant_params->multiplier[k],
                                                  quant_params->shift[k], p->output_offset,
