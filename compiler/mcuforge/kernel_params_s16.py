@@ -308,6 +308,16 @@ def pad(ctx: Ctx) -> Any:
     return _call("mf_pad_s8", params, {}, {"input": (n, h, w, 2 * c)})
 
 
+def resize_nearest_neighbor(ctx: Ctx) -> Any:
+    """RESIZE_NEAREST_NEIGHBOR copies whole pixels: mf_resize_nearest_s8 on bytes, C doubled."""
+    from mcuforge.kernel_params import resize_nearest_neighbor as int8_binding
+
+    _same_encoding(ctx)
+    call = int8_binding(ctx)
+    call.dims = {role: (n, h, w, 2 * c) for role, (n, h, w, c) in call.dims.items()}
+    return call
+
+
 BINDINGS_S16: dict[str, Callable[[Ctx], Any]] = {
     "CONV_2D": conv_2d,
     "DEPTHWISE_CONV_2D": depthwise_conv_2d,
@@ -330,6 +340,7 @@ BINDINGS_S16: dict[str, Callable[[Ctx], Any]] = {
     "TILE": byte_copies,
     "BROADCAST_TO": byte_copies,
     "GATHER": byte_copies,
+    "RESIZE_NEAREST_NEIGHBOR": resize_nearest_neighbor,
 }
 """Op kind -> its int16 C binding (RESHAPE and other aliases need none)."""
 

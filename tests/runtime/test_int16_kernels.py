@@ -300,3 +300,19 @@ def test_logistic_tanh_s16(mf: Kernels, kind: str, seed: int) -> None:
     call, expected = one.finish(QuantParams(np.float32(1 / 32768), 0), "int16")
     assert call.kernel == f"mf_{kind.lower()}_s16"
     _check(*mf.invoke(call, [x], shape, "int16"), expected)
+
+
+@pytest.mark.parametrize("seed", cases(20))
+def test_resize_nearest_s16(mf: Kernels, seed: int) -> None:
+    """Nearest-neighbour resize of int16 pixels through the int8 kernel on bytes."""
+    rng = np.random.default_rng(8100 + seed)
+    n, h, w, c = shape4(rng, 7)
+    size = (int(rng.integers(1, 3 * h + 2)), int(rng.integers(1, 3 * w + 2)))
+    align, half = [(False, False), (True, False), (False, True)][seed % 3]
+    one = OneOp("RESIZE_NEAREST_NEIGHBOR", {"size": size, "align_corners": align, "half_pixel_centers": half})
+    xq = q16(rng)
+    x = data16(rng, (n, h, w, c))
+    one.input(x, xq)
+    call, expected = one.finish(xq, "int16")
+    assert call.kernel == "mf_resize_nearest_s8" and call.dims["output"][3] == 2 * c
+    _check(*mf.invoke(call, [x], expected.shape, "int16"), expected)
