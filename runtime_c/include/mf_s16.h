@@ -65,6 +65,50 @@ static inline int64_t mf_dot_s16_s8(const int16_t *x, const int8_t *w, int32_t n
     return acc;
 }
 
+/* mf_dot_s16_s8 for two weight rows at once (two output channels): each input word is loaded
+ * and repacked once for both. */
+static inline void mf_dot2_s16_s8(const int16_t *x, const int8_t *w0, const int8_t *w1, int32_t n,
+                                  int64_t *acc0, int64_t *acc1)
+{
+    int64_t a0 = 0;
+    int64_t a1 = 0;
+    int32_t i = 0;
+#if MF_USE_DSP
+    while (n - i >= 4) {
+        const int32_t end = i + mf_min_i32((n - i) & ~3, 256);
+        int32_t s0 = 0;
+        int32_t s1 = 0;
+        for (; i < end; i += 4) {
+            const uint32_t x01 = mf_read_u32(x + i);
+            const uint32_t x23 = mf_read_u32(x + i + 2);
+            const uint32_t x02 = (x01 & 0xFFFFu) | (x23 << 16);
+            const uint32_t x13 = (x01 >> 16) | (x23 & 0xFFFF0000u);
+            const uint32_t u = mf_read_u32(w0 + i);
+            const uint32_t v = mf_read_u32(w1 + i);
+            s0 = mf_smlad(x02, mf_sxtb16(u), s0);
+            s0 = mf_smlad(x13, mf_sxtb16_ror8(u), s0);
+            s1 = mf_smlad(x02, mf_sxtb16(v), s1);
+            s1 = mf_smlad(x13, mf_sxtb16_ror8(v), s1);
+        }
+        a0 += s0;
+        a1 += s1;
+    }
+#endif
+    while (i < n) {
+        const int32_t end = i + mf_min_i32(n - i, 256);
+        int32_t s0 = 0;
+        int32_t s1 = 0;
+        for (; i < end; i++) {
+            s0 += (int32_t)x[i] * w0[i];
+            s1 += (int32_t)x[i] * w1[i];
+        }
+        a0 += s0;
+        a1 += s1;
+    }
+    *acc0 = a0;
+    *acc1 = a1;
+}
+
 /* Requantize an int64 accumulator, add the output zero point, clamp to the activation range. */
 static inline int16_t mf_requantize_s64_to_s16(int64_t acc,
                                                int32_t multiplier,
@@ -85,6 +129,41 @@ static inline int16_t mf_lut_lookup_s16(int32_t value, const int16_t *lut)
     const int32_t base = lut[index];
     const int32_t slope = (int16_t)(lut[index + 1] - base);
     return (int16_t)(base + ((slope * (value & 0x7F) + 64) >> 7));
+}
+
+/* One input vector of `depth` values against `channels` filter rows (row o at filter + o * depth):
+ * the int64 sums plus bias, requantized (per channel, or with entry 0 when !per_channel), written
+ * to out[0..channels). Channels go in pairs through mf_dot2_s16_s8. */
+static inline void mf_channels_s16(const int16_t *x,
+                                   int32_t depth,
+                                   const int8_t *filter,
+                                   int32_t channels,
+                                   const int64_t *bias,
+                                   const mf_per_channel_quant_params *q,
+                                   int per_channel,
+                                   int32_t output_offset,
+                                   const mf_activation *act,
+                                   int16_t *out)
+{
+    int32_t o = 0;
+    for (; o + 1 < channels; o += 2) {
+        int64_t a0;
+        int64_t a1;
+        mf_dot2_s16_s8(x, filter + (size_t)o * depth, filter + (size_t)(o + 1) * depth, depth, &a0,
+                       &a1);
+        const int32_t k0 = per_channel ? o : 0;
+        const int32_t k1 = per_channel ? o + 1 : 0;
+        out[o] = mf_requantize_s64_to_s16(a0 + (bias != NULL ? bias[o] : 0), q->multiplier[k0],
+                                          q->shift[k0], output_offset, act);
+        out[o + 1] = mf_requantize_s64_to_s16(a1 + (bias != NULL ? bias[o + 1] : 0),
+                                              q->multiplier[k1], q->shift[k1], output_offset, act);
+    }
+    if (o < channels) {
+        const int32_t k = per_channel ? o : 0;
+        const int64_t a = mf_dot_s16_s8(x, filter + (size_t)o * depth, depth);
+        out[o] = mf_requantize_s64_to_s16(a + (bias != NULL ? bias[o] : 0), q->multiplier[k],
+                                          q->shift[k], output_offset, act);
+    }
 }
 
 #endif /* MF_S16_H */

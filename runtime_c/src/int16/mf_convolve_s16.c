@@ -41,12 +41,17 @@ static mf_status mf_pointwise_s16(const mf_conv_params *p,
                 const int16_t *in =
                     input + (((size_t)b * input_dims->h + (inside ? y : 0)) * input_dims->w +
                              (inside ? x : 0)) * c_in;
-                for (int32_t o = 0; o < c_out; o++) {
-                    int64_t acc = inside ? mf_dot_s16_s8(in, filter + (size_t)o * c_in, c_in) : 0;
-                    acc += bias != NULL ? bias[o] : 0;
-                    *output++ = mf_requantize_s64_to_s16(acc, q->multiplier[o], q->shift[o],
-                                                         p->output_offset, &p->activation);
+                if (inside) {
+                    mf_channels_s16(in, c_in, filter, c_out, bias, q, 1, p->output_offset,
+                                    &p->activation, output);
+                } else {
+                    for (int32_t o = 0; o < c_out; o++) { /* all taps in the padding */
+                        output[o] = mf_requantize_s64_to_s16(bias != NULL ? bias[o] : 0,
+                                                             q->multiplier[o], q->shift[o],
+                                                             p->output_offset, &p->activation);
+                    }
                 }
+                output += c_out;
             }
         }
     }
@@ -106,12 +111,9 @@ mf_status mf_convolve_s16(const mf_context *ctx,
                         }
                     }
                 }
-                for (int32_t o = 0; o < c_out; o++) {
-                    int64_t acc = mf_dot_s16_s8(patch, filter + (size_t)o * depth, depth);
-                    acc += bias != NULL ? bias[o] : 0;
-                    *output++ = mf_requantize_s64_to_s16(acc, q->multiplier[o], q->shift[o],
-                                                         p->output_offset, &p->activation);
-                }
+                mf_channels_s16(patch, depth, filter, c_out, bias, q, 1, p->output_offset,
+                                &p->activation, output);
+                output += c_out;
             }
         }
     }

@@ -34,15 +34,9 @@ mf_status mf_fully_connected_s16(const mf_context *ctx,
         return MF_ARG_ERROR;
     }
     for (int32_t b = 0; b < batches; b++) {
-        const int16_t *in = input + (size_t)b * accum_depth;
-        for (int32_t o = 0; o < output_depth; o++) {
-            const int8_t *w = filter + (size_t)o * accum_depth;
-            const int64_t acc = mf_dot_s16_s8(in, w, accum_depth) + (bias != NULL ? bias[o] : 0);
-            const int32_t k = p->per_channel ? o : 0;
-            *output++ = mf_requantize_s64_to_s16(acc, quant_params->multiplier[k],
-                                                 quant_params->shift[k], p->output_offset,
-                                                 &p->activation);
-        }
+        mf_channels_s16(input + (size_t)b * accum_depth, accum_depth, filter, output_depth, bias,
+                        quant_params, p->per_channel, p->output_offset, &p->activation,
+                        output + (size_t)b * output_depth);
     }
     return MF_OK;
 }
