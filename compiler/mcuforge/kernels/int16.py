@@ -46,6 +46,13 @@ def conv_s16_scratch(input_dims: tuple[int, ...], filter_dims: tuple[int, ...]) 
     return 0 if kh == 1 and kw == 1 else 2 * kh * kw * c
 
 
+def depthwise_s16_scratch(input_dims: tuple[int, ...], filter_dims: tuple[int, ...]) -> int:
+    """Twin of mf_depthwise_conv_s16_get_buffer_size: an int32 sum per channel when the channel
+    multiplier is 1 and the filter has at most 511 taps (else none)."""
+    _, kh, kw, c = filter_dims
+    return 4 * c if c == input_dims[3] and kh * kw <= 511 else 0
+
+
 def _binary(name: str, params: Params, when: str) -> KernelSpec:
     return KernelSpec(name, (params, DimsArg("input1_dims"), Input("input1", "const int16_t *"),
                              DimsArg("input2_dims"), Input("input2", "const int16_t *", index=1),
@@ -64,7 +71,7 @@ INT16 = family(
                (CTX, Params("dw_conv_params", "const mf_dw_conv_params *", DW_CONV_PARAMS), QUANT, INPUT_DIMS,
                 IN16, FILTER_DIMS, FILTER_S8, BIAS64, OUTPUT_DIMS, OUT16),
                family="int16", when="DEPTHWISE_CONV_2D, int16 activations",
-               scratch=window_scratch(lambda i, f: 0)),
+               scratch=window_scratch(depthwise_s16_scratch)),
     KernelSpec("mf_fully_connected_s16",
                (CTX, Params("fc_params", "const mf_fc_params *", FC_PARAMS), QUANT, Scalar("batches"),
                 Scalar("accum_depth"), Scalar("output_depth"), IN16, FILTER_S8, BIAS64, OUT16),
