@@ -29,6 +29,7 @@ from pycparser import c_ast  # noqa: E402
 HEADER = Path(__file__).resolve().parents[1] / "runtime_c" / "include" / "mf_nn.h"
 SRC = HEADER.parents[1] / "src"
 STDINT = "typedef signed char int8_t; typedef unsigned char uint8_t; typedef short int16_t;\n" \
+         "typedef unsigned short uint16_t;\n" \
          "typedef int int32_t; typedef unsigned int uint32_t;\n" \
          "typedef long long int64_t;\n"  # area reductions: mf_layer_norm_params.eps
 

@@ -17,6 +17,7 @@ from mcuforge.importers.ir_file import save_ir
 from mcuforge.passes import optimize
 from mcuforge.quantize import QuantOptions, quantize
 from mcuforge.quantize.calibration import collect_stats, load_calibration
+from mcuforge.runner import run_model
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "compiler" / "mcuforge" / "examples" / "digits_cnn.onnx"
@@ -120,7 +121,8 @@ def test_16x8_mode_removes_activation_error(tmp_path: Path) -> None:
     assert int8.layers[0].sqnr_db < 50 and wide.layers[0].sqnr_db > 80
 
 
-def test_16x8_accuracy_and_compile_refuses_it(tmp_path: Path) -> None:
+@pytest.mark.slow  # builds C
+def test_16x8_accuracy_and_compiled_c_is_bit_exact(tmp_path: Path) -> None:
     x, y = digits()
     graph = load_model(logits_model(tmp_path))
     _, int8 = quantize(graph, x[:100])
@@ -130,14 +132,21 @@ def test_16x8_accuracy_and_compile_refuses_it(tmp_path: Path) -> None:
     assert wide.int8_accuracy is not None and wide.float_accuracy is not None
     assert abs(wide.int8_accuracy - wide.float_accuracy) <= 0.01
     path = save_ir(q16, tmp_path / "wide.mfir")
-    with pytest.raises(MfError, match="int8-only"):
-        compile_model(path, tmp_path / "c")
+    result = run_model(path, x[1500:1530], out_dir=tmp_path / "c")  # int16 C kernels (issue 11)
+    assert result.samples == 30 and result.mismatches == {}
+    header = (tmp_path / "c" / "wide.h").read_text()
+    assert "int wide_invoke(const int16_t *input0, int16_t *output0);" in header
+    kernels = {s.call.kernel for s in result.compiled.program.steps if s.call is not None}
+    assert kernels == {"mf_convolve_s16", "mf_fully_connected_s16"}
 
 
-def test_16x8_lists_unsupported_ops() -> None:
+def test_16x8_lists_unsupported_ops(tmp_path: Path) -> None:
     x, _ = digits()
-    with pytest.raises(MfError, match=r"SOFTMAX 'probs'.*--mode int8"):
-        quantize(load_model(EXAMPLE), x[:10], QuantOptions(mode="16x8"))
+    m = onnx.load(EXAMPLE)
+    m.graph.node[-1].op_type = "LogSoftmax"  # an op without an int16 definition
+    onnx.save(m, tmp_path / "log_probs.onnx")
+    with pytest.raises(MfError, match=r"LOG_SOFTMAX 'probs'.*--mode int8"):
+        quantize(load_model(tmp_path / "log_probs.onnx"), x[:10], QuantOptions(mode="16x8"))
 
 
 def test_mfir_round_trip_compiles_to_identical_c(tmp_path: Path) -> None:

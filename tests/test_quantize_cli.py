@@ -88,9 +88,32 @@ def test_bad_labels_and_output_name(data: dict[str, Path], tmp_path: Path,
 
 
 def test_16x8_refusals(data: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(["quantize", str(EXAMPLE), "--calib", str(data["calib"]), "--mode", "16x8",
+    import onnx
+
+    m = onnx.load(EXAMPLE)
+    m.graph.node[-1].op_type = "LogSoftmax"  # an op without an int16 definition
+    model = tmp_path / "log_probs.onnx"
+    onnx.save(m, model)
+    code, _, err = run_cli(["quantize", str(model), "--calib", str(data["calib"]), "--mode", "16x8",
                             "-o", str(tmp_path / "q.mfir")], capsys)
-    assert_one_line_error(code, err, "SOFTMAX 'probs'", "--mode int8")
+    assert_one_line_error(code, err, "LOG_SOFTMAX 'probs'", "--mode int8")
+
+
+@pytest.mark.slow  # builds C
+def test_16x8_quantize_then_run_is_bit_exact(data: dict[str, Path], tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """The whole example (softmax included) in 16x8 mode: int16 C kernels, bit-exact."""
+    q = tmp_path / "q16.mfir"
+    code, _, err = run_cli(["quantize", str(EXAMPLE), "--calib", str(data["calib"]), "--mode", "16x8",
+                            "-o", str(q)], capsys)
+    assert code == 0, err
+    code, text, err = run_cli(["run", str(q), "--input", str(data["eval_x"]), "--output",
+                               str(tmp_path / "y.npy")], capsys)
+    assert code == 0, err
+    assert "bit-exact" in text + err
+    y = np.load(tmp_path / "y.npy")
+    labels = np.load(data["eval_y"])
+    assert np.allclose(y.sum(axis=1), 1.0, atol=0.01) and np.mean(y.argmax(axis=1) == labels) > 0.9
 
 
 def test_quantize_report_then_compile_the_mfir(data: dict[str, Path], tmp_path: Path,

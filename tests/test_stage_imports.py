@@ -25,7 +25,8 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("weights", ("compress.__init__", "compress.encode", "compress.sparse", "compress.entropy",
                  "compress.kmeans")),  # data-free weight storage after quantization
     ("plan", ("plan",)),
-    ("codegen", ("codegen", "kernels", "kernel_params", "runtime_buffers", "kernel_params_reduce")),
+    ("codegen", ("codegen", "kernels", "kernel_params", "runtime_buffers", "kernel_params_reduce",
+                 "kernel_params_s16")),  # int16: kernel_params_s16
     ("artifact", ("artifact",)),  # the compiled artifact: a plain record
     ("firmware", ("firmware", "build")),  # firmware and host builds, QEMU runs
     ("driver", ("compile", "runner", "bench", "demo", "summary", "report", "op_support")),

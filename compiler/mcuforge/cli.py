@@ -81,7 +81,8 @@ def _compile_options(args: argparse.Namespace) -> CompileOptions:
                           input_shapes=parse_input_shapes(args.input_shape), progress=sys.stderr.isatty(),
                           param=args.percentile, bias_correction=args.bias_correction,
                           eval_data=tuple(args.eval) if args.eval else None,
-                          board=args.board, profile=args.profile, force=args.force)
+                          board=args.board, profile=args.profile, force=args.force,
+                          int16_layers=args.int16)
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -109,7 +110,8 @@ def cmd_quantize(args: argparse.Namespace) -> int:
         raise MfError(f"{args.model}: quantizing needs calibration data: --calib DATA.npy (samples in "
                       "the model's own input layout), or --calib random to skip validation")
     graph = load_model(args.model, parse_input_shapes(args.input_shape))
-    opts = QuantOptions(args.method, args.percentile, args.mode, args.bias_correction, sys.stderr.isatty())
+    opts = QuantOptions(args.method, args.percentile, args.mode, args.bias_correction, sys.stderr.isatty(),
+                        int16_layers=args.int16)
     int_graph, report = quantize(graph, args.calib, opts, tuple(args.eval) if args.eval else None)
     save_ir(int_graph, args.output)
     print("\n".join(report.lines()))
@@ -178,6 +180,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo(Path(args.output))
 
 
+def _layer_list(text: str) -> tuple[str, ...]:
+    """`--int16 a,b,c` into layer names."""
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
 def _add_quantize_args(p: argparse.ArgumentParser) -> None:
     from mcuforge.quantize import DEFAULT_METHOD
     from mcuforge.quantize.ranges import METHODS
@@ -192,6 +199,10 @@ def _add_quantize_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval", nargs=2, metavar=("X.npy", "Y.npy"),
                    help="labelled samples (model's input layout) and class labels: report float vs "
                    "quantized top-1 accuracy")
+    p.add_argument("--int16", type=_layer_list, default=(), metavar="LAYER,...",
+                   help="keep these layers (node names, as the quantize report shows them) at int16 "
+                   "activations in the int8 graph (TFLite's 16x8 kernels); the report gives the RAM and "
+                   "accuracy cost")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -290,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(p)
     _add_quantize_args(p)
     p.add_argument("--mode", default="int8", choices=["int8", "16x8"],
-                   help="int8, or 16x8: int16 activations (reference only; the C runtime is int8)")
+                   help="int8, or 16x8: int16 activations, int8 weights (TFLite 16x8 mode)")
     p.add_argument("-o", "--output", required=True, help="the quantized graph, NAME.mfir")
     p.set_defaults(func=cmd_quantize)
 

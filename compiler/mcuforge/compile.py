@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from mcuforge.artifact import Compiled
@@ -40,6 +40,7 @@ class CompileOptions:
     clusters: int = 16  # codebook entries for "cb4"
     codebook_per_channel: bool = False  # one codebook per output channel instead of per layer
     sparse: bool = False  # bitmap + nonzero values for int8 conv/dense weights where that saves bytes
+    int16_layers: tuple[str, ...] = ()  # float models: layers kept at int16 activations (issue 11)
 
 
 def is_float_graph(graph: Graph) -> bool:
@@ -131,14 +132,14 @@ def to_int8(graph: Graph, opts: CompileOptions) -> tuple[Graph, AccuracyReport |
                 "(samples in the model's own input layout), or --calib random to skip validation"
             )
         qopts = QuantOptions(opts.method, opts.param, bias_correction=opts.bias_correction,
-                             progress=opts.progress)
+                             progress=opts.progress, int16_layers=opts.int16_layers)
         int_graph, accuracy = quantize(graph, opts.calib, qopts, opts.eval_data)
         return strip_io_conversions(int_graph), accuracy
+    if opts.int16_layers:
+        raise MfError(f"{graph.source}: --int16 {','.join(opts.int16_layers)} chooses int16 layers when "
+                      "quantizing a float model; this model is quantized already (convert it in 16x8 mode "
+                      "instead, or give the float model with --calib)")
     graph = quantize_float_islands(fold_float_island(graph), opts)
-    wide = sorted(n for n, t in graph.tensors.items() if t.dtype == "int16" and not t.is_const)
-    if wide:
-        raise MfError(f"{graph.source}: int16 activations ('{wide[0]}' and {len(wide) - 1} more, 16x8 mode) "
-                      "run only in the reference, the C runtime is int8-only; quantize with --mode int8")
     return strip_io_conversions(optimize(graph)), None
 
 
@@ -219,6 +220,8 @@ model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> C
     report = build_report(int_graph, program, name, str(model), accuracy)
     report["weight_encoding"] = encoding
     report["sparse"] = sparse
+    if opts.int16_layers:
+        report["int16_layers"] = int16_cost(graph, opts, name, program, accuracy)
     compiled = Compiled(name, int_graph, program, accuracy, report, files)
     if opts.board != "host":
         from mcuforge.firmware import make_firmware
@@ -228,6 +231,25 @@ model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> C
     report_path.write_text(json.dumps(report, indent=2) + "\n")
     files["report.json"] = report_path
     return compiled
+
+
+def int16_cost(graph: Graph, opts: CompileOptions, name: str, program: Program,
+               accuracy: AccuracyReport | None) -> dict:
+    """What --int16 LAYER,... costs and gains against the all-int8 graph (quantized again without
+    it): arena and weight bytes, the output's SQNR and top-1 agreement on the calibration set,
+    top-1 accuracy on --eval data."""
+    base_graph, base = to_int8(graph, replace(opts, int16_layers=(), progress=False))
+    base_program = lowered(base_graph, name, opts.alignment)
+
+    def summary(acc: AccuracyReport | None, prog: Program, g: Graph) -> dict:
+        out_sqnr = {e.tensor: round(e.sqnr_db, 2) for e in (acc.layers if acc else [])}
+        return {"arena_bytes": prog.plan.arena_bytes, "weights_bytes": sum(c.nbytes for c in prog.consts),
+                "output_sqnr_db": out_sqnr.get(g.outputs[0]),
+                "top1_agreement": acc.top1_agreement if acc else None,
+                "eval_accuracy": acc.int8_accuracy if acc else None}
+
+    return {"layers": list(opts.int16_layers), "mixed": summary(accuracy, program, graph),
+            "all_int8": summary(base, base_program, base_graph)}
 
 
 def build_report(graph: Graph, program: Program, name: str, source: str,

@@ -504,6 +504,7 @@ def _lut_kinds() -> dict[str, Callable[[Ctx], KernelCall]]:
 
 
 from mcuforge import kernel_params_reduce as reduction  # noqa: E402  (it uses KernelCall)
+from mcuforge import kernel_params_s16  # noqa: E402  int16 activations (issue 11)
 
 BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "CONV_2D": conv_2d,
@@ -544,7 +545,14 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
 
 
 def kernel_call(ctx: Ctx) -> KernelCall:
-    """The C binding of an int8 op; ValueError naming the op when no kernel can run it."""
+    """The C binding of an int8 op, or of an op with int16 activations (16x8 mode, through
+    kernel_params_s16); ValueError naming the op when no kernel can run it."""
+    if kernel_params_s16.is_int16(ctx):  # int16 activations (issue 11)
+        s16 = kernel_params_s16.BINDINGS_S16.get(ctx.op.kind)
+        if s16 is None:
+            raise ValueError(f"{ctx.op.kind} '{ctx.op.name}' has no int16 kernel (16x8 mode); int16 kernels "
+                             f"exist for {', '.join(sorted(kernel_params_s16.BINDINGS_S16))}")
+        return _checked(ctx, s16)
     try:
         binding = BINDINGS[ctx.op.kind]
     except KeyError:
@@ -559,6 +567,11 @@ def kernel_call(ctx: Ctx) -> KernelCall:
     if wrong:
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': the mf_nn kernels take int8 tensors, "
                          f"got {', '.join(wrong)}")
+    return _checked(ctx, binding)
+
+
+def _checked(ctx: Ctx, binding: Callable[[Ctx], KernelCall]) -> KernelCall:
+    """The binding's call, its kernel specified and its values checked against the spec."""
     try:
         call = binding(ctx)
     except ValueError as e:  # tflite-import: say which node when the binding did not

@@ -68,6 +68,18 @@ def print_compile_report(report: dict, out_dir: str, console: Console | None = N
         if acc.get("int8_accuracy") is not None:
             console.print(f"top-1 accuracy on {acc['eval_samples']} labelled samples: "
                           f"float {acc['float_accuracy']:.4f}, int8 {acc['int8_accuracy']:.4f}")
+    wide = report.get("int16_layers")
+    if wide:  # issue 11: what --int16 costs and gains against all-int8
+        m, b = wide["mixed"], wide["all_int8"]
+
+        def db(v: float | None) -> str:
+            return "n/a" if v is None else f"{v:.1f} dB"
+
+        console.print(f"int16 layers {', '.join(wide['layers'])}: arena {m['arena_bytes']:,} B "
+                      f"(all-int8 {b['arena_bytes']:,} B), output SQNR {db(m['output_sqnr_db'])} "
+                      f"(all-int8 {db(b['output_sqnr_db'])})"
+                      + (f", top-1 {m['eval_accuracy']:.4f} (all-int8 {b['eval_accuracy']:.4f})"
+                         if m["eval_accuracy"] is not None and b["eval_accuracy"] is not None else ""))
     for note in report.get("weight_encoding") or []:
         if note.get("reason"):
             console.print(f"weights {note['op']}: {note['reason']}")

@@ -72,7 +72,7 @@ def load_samples(
 
 
 def quantized_inputs(graph: Graph, data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """int8 samples in IR layout, (N, *IR shape without batch)."""
+    """int8 (int16 in 16x8 mode) samples in IR layout, (N, *IR shape without batch)."""
     out = {}
     for name in graph.inputs:
         require_batch_one(graph, name)
@@ -89,8 +89,9 @@ def quantized_inputs(graph: Graph, data: dict[str, np.ndarray]) -> dict[str, np.
         if np.issubdtype(ir.dtype, np.floating):
             assert t.quant is not None
             ir = affine_quantize(ir.astype(np.float32), t.quant, t.dtype)
-        elif ir.dtype != np.int8:
-            raise MfError(f"input '{name}' is {ir.dtype}: give float32 (quantized here) or int8")
+        elif ir.dtype != np.dtype(t.dtype):
+            raise MfError(f"input '{name}' is {ir.dtype}: give float32 (quantized here) or {t.dtype} "
+                          "(taken as already quantized)")
         out[name] = ir
     return out
 

@@ -16,6 +16,12 @@
  */
 #define MF_BROADCAST_BINARY(ELEMENT, p, input1_dims, input1, input2_dims, input2, output_dims,     \
                             output)                                                                \
+    MF_BROADCAST_BINARY_T(int8_t, ELEMENT, p, input1_dims, input1, input2_dims, input2,            \
+                          output_dims, output)
+
+/* The same loop over elements of type T (int16: the 16x8 kernels). */
+#define MF_BROADCAST_BINARY_T(T, ELEMENT, p, input1_dims, input1, input2_dims, input2,             \
+                              output_dims, output)                                                 \
     do {                                                                                           \
         if (mf_dims_equal((input1_dims), (input2_dims))) {                                         \
             const int32_t mf_size_ = mf_dims_size(output_dims);                                    \
@@ -25,15 +31,15 @@
         } else {                                                                                   \
             int32_t mf_s1_[4];                                                                     \
             int32_t mf_s2_[4];                                                                     \
-            int8_t *mf_out_ = (output);                                                            \
+            T *mf_out_ = (output);                                                                 \
             mf_broadcast_strides((input1_dims), (output_dims), mf_s1_);                            \
             mf_broadcast_strides((input2_dims), (output_dims), mf_s2_);                            \
             for (int32_t mf_n_ = 0; mf_n_ < (output_dims)->n; mf_n_++) {                           \
                 for (int32_t mf_h_ = 0; mf_h_ < (output_dims)->h; mf_h_++) {                       \
                     for (int32_t mf_w_ = 0; mf_w_ < (output_dims)->w; mf_w_++) {                   \
-                        const int8_t *mf_a_ = (input1) + (size_t)mf_n_ * mf_s1_[0] +               \
+                        const T *mf_a_ = (input1) + (size_t)mf_n_ * mf_s1_[0] +                    \
                                               (size_t)mf_h_ * mf_s1_[1] + (size_t)mf_w_ * mf_s1_[2]; \
-                        const int8_t *mf_b_ = (input2) + (size_t)mf_n_ * mf_s2_[0] +               \
+                        const T *mf_b_ = (input2) + (size_t)mf_n_ * mf_s2_[0] +                    \
                                               (size_t)mf_h_ * mf_s2_[1] + (size_t)mf_w_ * mf_s2_[2]; \
                         for (int32_t mf_c_ = 0; mf_c_ < (output_dims)->c; mf_c_++) {               \
                             *mf_out_++ =                                                           \

@@ -866,6 +866,157 @@ mf_status mf_lstm_s8(const mf_context *ctx,
                      const int8_t *input,
                      int8_t *output);
 
+/* ---------------------------------------------------------------------------------------
+ * int16 activations (issue 11: TFLite's 16x8 mode). Activations are int16 with zero point 0
+ * (input_offset and output_offset are 0), weights int8 symmetric, biases int64; activation
+ * ranges lie within [-32768, 32767]. The parameter structs are the int8 kernels'. Each kernel
+ * is TFLite Micro's 16x8 integer definition (src/int16/ says which, per file). Data movement
+ * (pad, concatenation, transpose, slices) runs through the int8 byte-moving kernels.
+ * ------------------------------------------------------------------------------------- */
+
+/* Convolution, filter_dims (C_out, KH, KW, C_in): int64 sums, per-channel int64 requantization. */
+mf_status mf_convolve_s16(const mf_context *ctx,
+                          const mf_conv_params *conv_params,
+                          const mf_per_channel_quant_params *quant_params,
+                          const mf_dims *input_dims,
+                          const int16_t *input,
+                          const mf_dims *filter_dims,
+                          const int8_t *filter,
+                          const int64_t *bias,
+                          const mf_dims *output_dims,
+                          int16_t *output);
+
+int32_t mf_convolve_s16_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims);
+
+/* Depthwise convolution, filter_dims (1, KH, KW, C * ch_mult). */
+mf_status mf_depthwise_conv_s16(const mf_context *ctx,
+                                const mf_dw_conv_params *dw_conv_params,
+                                const mf_per_channel_quant_params *quant_params,
+                                const mf_dims *input_dims,
+                                const int16_t *input,
+                                const mf_dims *filter_dims,
+                                const int8_t *filter,
+                                const int64_t *bias,
+                                const mf_dims *output_dims,
+                                int16_t *output);
+
+int32_t mf_depthwise_conv_s16_get_buffer_size(const mf_dims *input_dims,
+                                              const mf_dims *filter_dims);
+
+/* Fully connected, filter (output_depth, accum_depth); filter_offset 0. */
+mf_status mf_fully_connected_s16(const mf_context *ctx,
+                                 const mf_fc_params *fc_params,
+                                 const mf_per_channel_quant_params *quant_params,
+                                 int32_t batches,
+                                 int32_t accum_depth,
+                                 int32_t output_depth,
+                                 const int16_t *input,
+                                 const int8_t *filter,
+                                 const int64_t *bias,
+                                 int16_t *output);
+
+int32_t mf_fully_connected_s16_get_buffer_size(int32_t accum_depth, int32_t output_depth);
+
+/* ADD and SUB (left_shift 15) and MUL with 4-D broadcasting; may run in place. */
+mf_status mf_elementwise_add_s16(const mf_add_params *add_params,
+                                 const mf_dims *input1_dims,
+                                 const int16_t *input1,
+                                 const mf_dims *input2_dims,
+                                 const int16_t *input2,
+                                 const mf_dims *output_dims,
+                                 int16_t *output);
+
+mf_status mf_elementwise_sub_s16(const mf_add_params *sub_params,
+                                 const mf_dims *input1_dims,
+                                 const int16_t *input1,
+                                 const mf_dims *input2_dims,
+                                 const int16_t *input2,
+                                 const mf_dims *output_dims,
+                                 int16_t *output);
+
+mf_status mf_elementwise_mul_s16(const mf_mul_params *mul_params,
+                                 const mf_dims *input1_dims,
+                                 const int16_t *input1,
+                                 const mf_dims *input2_dims,
+                                 const int16_t *input2,
+                                 const mf_dims *output_dims,
+                                 int16_t *output);
+
+/* Average (int32 sums, rounded half away from zero) and max pooling. */
+mf_status mf_avgpool_s16(const mf_context *ctx,
+                         const mf_pool_params *pool_params,
+                         const mf_dims *input_dims,
+                         const int16_t *input,
+                         const mf_dims *filter_dims,
+                         const mf_dims *output_dims,
+                         int16_t *output);
+
+int32_t mf_avgpool_s16_get_buffer_size(int32_t output_w, int32_t channels);
+
+mf_status mf_maxpool_s16(const mf_pool_params *pool_params,
+                         const mf_dims *input_dims,
+                         const int16_t *input,
+                         const mf_dims *filter_dims,
+                         const mf_dims *output_dims,
+                         int16_t *output);
+
+/* Mean over H and W (int32 sums), as mf_mean_s8. */
+mf_status mf_mean_s16(const mf_mean_params *mean_params,
+                      const mf_dims *input_dims,
+                      const int16_t *input,
+                      int16_t *output);
+
+/* Requantization between int8 and int16 (QUANTIZE): input_bits / output_bits are 8 or 16. */
+typedef struct {
+    int32_t input_offset;  /* -input zero point */
+    int32_t output_offset; /* output zero point */
+    int32_t multiplier;
+    int32_t shift;
+    int32_t input_bits;
+    int32_t output_bits;
+} mf_requantize_params;
+
+mf_status mf_requantize_s16(const mf_requantize_params *requantize_params,
+                            int32_t size,
+                            const void *input,
+                            void *output);
+
+/* Softmax over the last axis (int16 in, Q0.15 out): (input_multiplier, input_left_shift) scale
+ * input differences by input_scale * beta / (10 / 65535); exp_lut and reciprocal_lut are the
+ * 513-entry tables of exp over [-10, 0] and 1 / (1 + x) over [0, 1]. May run in place. */
+typedef struct {
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+} mf_softmax_s16_params;
+
+mf_status mf_softmax_s16(const mf_softmax_s16_params *softmax_params,
+                         int32_t rows,
+                         int32_t depth,
+                         const int16_t *exp_lut,
+                         const int16_t *reciprocal_lut,
+                         const int16_t *input,
+                         int16_t *output);
+
+/* LOGISTIC and TANH (int16 in, Q0.15 out): input to the table's scale 1 / (3 * 4096) by
+ * (x * input_multiplier + round) >> input_left_shift; sigmoid_table holds sigmoid(i / 24),
+ * i = 0..255, unsigned Q0.16. May run in place. */
+typedef struct {
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+} mf_int16_activation_params;
+
+mf_status mf_logistic_s16(const mf_int16_activation_params *activation_params,
+                          int32_t size,
+                          const uint16_t *sigmoid_table,
+                          const int16_t *input,
+                          int16_t *output);
+
+mf_status mf_tanh_s16(const mf_int16_activation_params *activation_params,
+                      int32_t size,
+                      const uint16_t *sigmoid_table,
+                      const int16_t *input,
+                      int16_t *output);
+
 #ifdef __cplusplus
 }
 #endif

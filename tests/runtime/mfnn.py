@@ -49,7 +49,11 @@ def build_library(out_dir: Path, sanitize: bool, variant: str = "portable") -> P
 _SCALARS = {"int32_t": C.c_int32, "int8_t": C.c_int8, "uint8_t": C.c_uint8, "int16_t": C.c_int16,
             "int64_t": C.c_int64}
 _POINTERS = {"const int8_t *": i8p, "const int32_t *": i32p, "const uint8_t *": C.POINTER(C.c_uint8),
-             "void *": C.c_void_p}
+             "void *": C.c_void_p,
+             # int16 activations (issue 11)
+             "const int16_t *": C.POINTER(C.c_int16), "int16_t *": C.POINTER(C.c_int16),
+             "const int64_t *": C.POINTER(C.c_int64), "const void *": C.c_void_p,
+             "const uint16_t *": C.POINTER(C.c_uint16)}
 STRUCT_TYPES: dict[str, type[C.Structure]] = {}
 
 
@@ -122,6 +126,15 @@ def s8(a: np.ndarray) -> C._Pointer:
     return a.ctypes.data_as(i8p)
 
 
+def data_pointer(a: np.ndarray) -> C._Pointer | C.c_void_p:
+    """An activation array as the C argument: int8 * for int8, void * for int16 (whose kernels
+    take int16_t *; ctypes passes the address either way)."""
+    if a.dtype == np.int8:
+        return s8(a)
+    assert a.dtype == np.int16 and a.flags.c_contiguous, a.dtype
+    return C.c_void_p(a.ctypes.data)
+
+
 def s32(a: np.ndarray | None) -> C._Pointer | None:
     if a is None:
         return None
@@ -157,7 +170,9 @@ def _offset(ptr: C._Pointer | C.c_void_p, elements: int) -> C._Pointer:
 
 def _pointer(a: np.ndarray, ctype_name: str) -> C._Pointer:
     a = np.ascontiguousarray(a)
-    want = {"const int8_t *": np.int8, "const uint8_t *": np.uint8, "const int32_t *": np.int32}[ctype_name]
+    want = {"const int8_t *": np.int8, "const uint8_t *": np.uint8, "const int32_t *": np.int32,
+            "const int64_t *": np.int64, "const int16_t *": np.int16,
+            "const uint16_t *": np.uint16}[ctype_name]
     assert a.dtype == want, f"{a.dtype} for a {ctype_name} argument"
     return a.ctypes.data_as(_POINTERS[ctype_name])
 
@@ -190,7 +205,10 @@ class Kernels:
         """Any specified kernel: xs are the op's input values (constants included) in IR order;
         each C argument is built from the call as its spec says. `out_dtype`: the output's
         dtype where the C output is `void *` (ARG_MAX's int32/int64 indices)."""
-        y = out_array(out_shape) if out_dtype == "int8" else np.full(out_shape, 0x5A5A5A5A, dtype=out_dtype)
+        if out_dtype == "int8":
+            y = out_array(out_shape)
+        else:  # a sentinel of the dtype's width (int16 outputs; int32/int64 indices)
+            y = np.full(out_shape, 0x5A5A if out_dtype == "int16" else 0x5A5A5A5A, dtype=out_dtype)
         return self.invoke_outputs(call, xs, [y]), y
 
     def invoke_outputs(self, call: KernelCall, xs: list[np.ndarray | None], ys: list[np.ndarray]) -> int:
@@ -232,10 +250,10 @@ class Kernels:
                 args.append(C.byref(dims(d[a.role])))
             elif isinstance(a, ks.Input):
                 x = data[p[a.select] if a.select else a.index]
-                args.append(_offset(s8(x), p[a.offset]) if a.offset else s8(x))
+                args.append(_offset(data_pointer(x), p[a.offset]) if a.offset else data_pointer(x))
             elif isinstance(a, ks.Output):
                 out = ys[p[a.select]] if a.select else y
-                ptr = out.ctypes.data_as(C.c_void_p) if a.ctype == "void *" else s8(out)
+                ptr = out.ctypes.data_as(C.c_void_p) if a.ctype == "void *" else data_pointer(out)
                 args.append(_offset(ptr, p[a.offset]) if a.offset else ptr)
             elif isinstance(a, ks.Const):
                 arr = call.arrays.get(a.role)

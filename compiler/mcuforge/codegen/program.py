@@ -53,17 +53,27 @@ class Program:
 
 def check_bindable(graph: Graph) -> None:
     from mcuforge.kernel_params import BINDINGS
+    from mcuforge.kernel_params_s16 import BINDINGS_S16, is_int16
 
-    missing = [op for op in graph.ops if not lookup(op.kind).alias and op.kind not in BINDINGS]
+    int16 = {id(op) for op in graph.ops if is_int16(Ctx.of(graph, op))}  # 16x8 mode (issue 11)
+    missing = [op for op in graph.ops if not lookup(op.kind).alias and op.kind not in BINDINGS
+               and id(op) not in int16]
+    wide = [op for op in graph.ops if not lookup(op.kind).alias and op.kind not in BINDINGS_S16
+            and id(op) in int16]
     not_int8 = [op for op in graph.ops for t in graph.op_outputs(op)
-                if t.dtype != "int8" and lookup(op.kind).out_quant != "none"]  # "none": index outputs
+                if t.dtype not in ("int8", "int16")
+                and lookup(op.kind).out_quant != "none"]  # "none": index outputs
     if missing:
         listing = ", ".join(f"{op.kind} '{c_text(op.name)}'" for op in missing)
         raise MfError(f"no int8 C kernel for: {listing}")
+    if wide:  # the ops still missing an int16 kernel, at once
+        listing = ", ".join(f"{op.kind} '{c_text(op.name)}'" for op in wide)
+        raise MfError(f"no int16 kernel (16x8 mode) for: {listing}; int16 kernels exist for "
+                      f"{', '.join(sorted(BINDINGS_S16))}")
     if not_int8:
         op = not_int8[0]
         raise MfError(f"{op.kind} '{c_text(op.name)}' produces {graph.op_outputs(op)[0].dtype}; the C "
-                      "runtime runs int8 graphs (quantize the model with --calib)")
+                      "runtime runs int8 and int16 graphs (quantize the model with --calib)")
 
 
 def lower(graph: Graph, prefix: str, alignment: int = 16, algorithm: str = "best-fit") -> Program:
@@ -107,7 +117,7 @@ def _const(consts: dict[str, ConstArray], symbol: str, values: np.ndarray) -> Co
     key = f"{flat.dtype}:{flat.tobytes().hex()}"
     if key not in consts:  # identical tables (shared weights, equal multipliers) are stored once
         ctype = {"int8": "int8_t", "int32": "int32_t", "int16": "int16_t",
-                 "uint8": "uint8_t"}[str(flat.dtype)]
+                 "uint8": "uint8_t", "int64": "int64_t", "uint16": "uint16_t"}[str(flat.dtype)]
         consts[key] = ConstArray(symbol, ctype, flat)
     return consts[key]
 

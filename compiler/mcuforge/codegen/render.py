@@ -36,7 +36,32 @@ class IOView:
     dims4: tuple[int, int, int, int]
     strides: list[int]  # model-layout strides of each NHWC axis
     count: int = 0  # elements
-    ctype: str = "int8_t"  # int32_t / int64_t for index outputs (ARG_MAX), not quantized
+    ctype: str = "int8_t"  # int16_t (16x8 mode); int32_t / int64_t for index outputs (ARG_MAX), not quantized
+
+    @property
+    def ptype(self) -> str:
+        """The element type of the API's pointers: int16_t for int16 tensors, else bytes."""
+        return "int16_t" if self.ctype == "int16_t" else "int8_t"
+
+    @property
+    def quantized(self) -> bool:
+        return self.ctype in ("int8_t", "int16_t")
+
+    @property
+    def qrange(self) -> tuple[int, int]:
+        return (-32768, 32767) if self.ctype == "int16_t" else (-128, 127)
+
+    @property
+    def at(self) -> str:
+        """C expression of the tensor's place in the arena, as a pointer to ptype."""
+        return self.cast(f"arena + {self.offset}")
+
+    def cast(self, text: str, const: bool = False) -> str:
+        """A byte pointer expression as a pointer to ptype (the API's argument type)."""
+        if self.ptype == "int8_t":
+            return text
+        c = "const " if const else ""
+        return f"({c}int16_t *)({c}void *)({text})"
 
     @property
     def KIND(self) -> str:

@@ -63,9 +63,17 @@ def qemu_args(board: Board) -> list[str]:
             "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,sleep=off"]
 
 
+def _sample_bytes(x: np.ndarray, dtype: str) -> np.ndarray:
+    """The samples of an input as the int8 bytes the test vectors hold (int16: little-endian
+    pairs, as the Cortex-M reads them)."""
+    if dtype == "int16":
+        return np.ascontiguousarray(x, "<i2").view(np.int8).ravel()
+    return np.ascontiguousarray(x, np.int8).ravel()
+
+
 def write_project(compiled: Compiled, board: Board, inputs: dict[str, np.ndarray], out: Path,
                   profile: bool = False, stack_bytes: int = 0) -> Project:
-    """`inputs`: int8 samples per graph input, (N, *IR shape without batch)."""
+    """`inputs`: int8 (int16) samples per graph input, (N, *IR shape without batch)."""
     g, name = compiled.graph, compiled.name
     n = len(next(iter(inputs.values())))
     board_out, fw_out = out / "board", out / "firmware"
@@ -84,7 +92,7 @@ def write_project(compiled: Compiled, board: Board, inputs: dict[str, np.ndarray
         write_boot2_source(board, board_out / "boot2_image.c")
         board_sources.append("boot2_image.c")
 
-    vectors = [Vectors(i, g.tensors[nm].size, _Flat(np.ascontiguousarray(inputs[nm], np.int8).ravel()))
+    vectors = [Vectors(i, g.tensors[nm].nbytes, _Flat(_sample_bytes(inputs[nm], g.tensors[nm].dtype)))
                for i, nm in enumerate(g.inputs)]
     ctx = {
         "name": name, "NAME": name.upper(), "version": __version__, "board": board, "samples": n,

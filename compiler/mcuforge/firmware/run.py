@@ -14,10 +14,14 @@ from mcuforge.firmware.project import Project, write_project
 
 
 def default_inputs(compiled: Compiled, n: int = 1, seed: int = 0) -> dict[str, np.ndarray]:
-    """Deterministic pseudo-random int8 test vectors, when the user gives none."""
+    """Deterministic pseudo-random int8 (int16 for 16x8 inputs) test vectors, when the user gives none."""
     g = compiled.graph
     rng = np.random.default_rng(seed)
-    return {nm: rng.integers(-128, 128, (n, *g.tensors[nm].shape[1:]), dtype=np.int8) for nm in g.inputs}
+    out = {}
+    for nm in g.inputs:
+        info = np.iinfo(np.int16 if g.tensors[nm].dtype == "int16" else np.int8)
+        out[nm] = rng.integers(info.min, info.max + 1, (n, *g.tensors[nm].shape[1:]), dtype=info.dtype)
+    return out
 
 
 def make_firmware(compiled: Compiled, board: str | Board, inputs: dict[str, np.ndarray] | None = None,

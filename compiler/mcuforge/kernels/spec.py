@@ -279,6 +279,14 @@ def _pointer(pointers: list[str], index: int, s: StepLike, select: str, offset: 
     return f"{text} + {_c_int(p[offset], 'int32_t', f'{s.call.kernel}: {offset!r}')}" if offset else text
 
 
+def _typed(text: str, ctype: str) -> str:
+    """An arena pointer (int8_t *) as the argument's element type: int16 (issue 11) goes through
+    void * so that the C compiles without a cast warning; int8 and void * need no cast."""
+    if "int16_t" not in ctype:
+        return text
+    return f"({ctype})({'const ' if ctype.startswith('const') else ''}void *)({text})"
+
+
 @dataclass(frozen=True)
 class Input(Arg):
     """`const int8_t *NAME`: data input `index` of the op (an arena pointer or a constant), or
@@ -291,7 +299,7 @@ class Input(Arg):
     offset: str = ""
 
     def expr(self, s: StepLike) -> str:
-        return _pointer(s.inputs, self.index, s, self.select, self.offset)
+        return _typed(_pointer(s.inputs, self.index, s, self.select, self.offset), self.ctype)
 
     def param_keys(self) -> tuple[str, ...]:
         return tuple(k for k in (self.select, self.offset) if k)
@@ -309,8 +317,8 @@ class Output(Arg):
 
     def expr(self, s: StepLike) -> str:
         if not self.select:
-            return _pointer([s.output], 0, s, "", self.offset)
-        return _pointer(s.outputs, 0, s, self.select, self.offset)
+            return _typed(_pointer([s.output], 0, s, "", self.offset), self.ctype)
+        return _typed(_pointer(s.outputs, 0, s, self.select, self.offset), self.ctype)
 
     def param_keys(self) -> tuple[str, ...]:
         return tuple(k for k in (self.select, self.offset) if k)

@@ -91,6 +91,6 @@ SUB = register(OpDef(
 ))
 MUL = register(OpDef(
     kind="MUL", shape=broadcast_shape, ref_float=_binary(np.multiply), ref_int=mul_int, num_inputs=(2, 2),
-    attrs=("activation",), doc="elementwise a * b",
+    attrs=("activation",), int16=True, doc="elementwise a * b",
     fused_activation=True, data_operands=True,
 ))

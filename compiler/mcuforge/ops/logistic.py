@@ -39,7 +39,13 @@ def fixed_point_input(ctx: Ctx, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
 
 
 def logistic_int(ctx: Ctx, xs: Arrays) -> Arrays:
-    """TFLM's integer Logistic: gemmlowp's fixed-point logistic, Q0.31 cut to 1/256 steps."""
+    """TFLM's integer Logistic: gemmlowp's fixed-point logistic, Q0.31 cut to 1/256 steps. int16
+    input (16x8 mode): TFLite's interpolated sigmoid table (ops/int16_tables.py), output Q0.15."""
+    if ctx.ins[0] is not None and ctx.ins[0].dtype == "int16":  # issue 11
+        from mcuforge.ops import int16_tables
+
+        multiplier, shift = int16_tables.activation_params(ctx.in_quant()[0], tanh=False)
+        return [int16_tables.logistic_s16(xs[0], multiplier, shift)]
     q4, low, high = fixed_point_input(ctx, xs[0])
     y = qmath.rounding_divide_by_pot(qmath.logistic(q4, INPUT_INTEGER_BITS), 23) - 128
     y = np.where(low, -128, np.where(high, 127, np.clip(y, -128, 127)))
@@ -47,4 +53,4 @@ def logistic_int(ctx: Ctx, xs: Arrays) -> Arrays:
 
 
 LOGISTIC = register(OpDef(kind="LOGISTIC", shape=same_shape, ref_float=logistic_float, ref_int=logistic_int,
-                          out_quant=(1 / 256, -128), doc="sigmoid", lut=True))
+                          out_quant=(1 / 256, -128), doc="sigmoid", lut=True, int16=True))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mcuforge.ops import int16_tables
 from mcuforge.ops.common import same_shape
 from mcuforge.ops.logistic import require_int8
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
@@ -22,7 +23,11 @@ def softmax_float(ctx: Ctx, xs: Arrays) -> Arrays:
 
 def softmax_int(ctx: Ctx, xs: Arrays) -> Arrays:
     """TFLM's int8 Softmax: exp of (x - row max) in gemmlowp fixed point, summed, multiplied by
-    the fixed-point reciprocal of the sum; output at scale 1/256, zero point -128."""
+    the fixed-point reciprocal of the sum; output at scale 1/256, zero point -128. int16 input
+    (16x8 mode): TFLM's SoftmaxInt16 with its interpolated tables (ops/int16_tables.py)."""
+    if ctx.ins[0] is not None and ctx.ins[0].dtype == "int16":  # issue 11
+        multiplier, shift = int16_tables.softmax_params(ctx.in_quant()[0], ctx.op.attrs["beta"])
+        return [int16_tables.softmax_s16(xs[0], multiplier, shift)]
     require_int8(ctx)
     x_scale, _ = ctx.in_quant()
     real = min(ctx.op.attrs["beta"] * x_scale * float(1 << (31 - DIFF_INTEGER_BITS)), 2.0**31 - 1)
@@ -45,4 +50,5 @@ def softmax_int(ctx: Ctx, xs: Arrays) -> Arrays:
 
 
 SOFTMAX = register(OpDef(kind="SOFTMAX", shape=same_shape, ref_float=softmax_float, ref_int=softmax_int,
-                         attrs=("beta",), out_quant=(1 / 256, -128), doc="softmax over the last axis"))
+                         attrs=("beta",), out_quant=(1 / 256, -128), doc="softmax over the last axis",
+                         int16=True))

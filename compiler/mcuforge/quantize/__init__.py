@@ -32,6 +32,7 @@ class QuantOptions:
     mode: str = "int8"  # or "16x8"
     bias_correction: bool = False
     progress: bool = False  # a progress bar on stderr
+    int16_layers: tuple[str, ...] = ()  # layers kept at int16 activations in an int8 graph (issue 11)
 
 
 def quantize(graph: Graph, calib: CalibData, opts: QuantOptions | None = None,
@@ -53,7 +54,7 @@ def quantize(graph: Graph, calib: CalibData, opts: QuantOptions | None = None,
     target, shifts = correct_biases(float_graph, samples) if opts.bias_correction else (float_graph, None)
     stats = collect_stats(target, samples, histograms=opts.method in NEEDS_HISTOGRAM, progress=opts.progress)
     param = DEFAULT_PARAM[opts.method] if opts.param is None else opts.param
-    int_graph = quantize_graph(target, stats, QuantConfig(opts.method, param, opts.mode))
+    int_graph = quantize_graph(target, stats, QuantConfig(opts.method, param, opts.mode, opts.int16_layers))
     verify(int_graph)
     report = compare(float_graph, int_graph, samples)
     report.method, report.mode, report.bias_shifts = opts.method, opts.mode, shifts

@@ -24,6 +24,7 @@ from mcuforge.ops.clamp import CLAMP
 from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
 from mcuforge.ops.registry import REGISTRY, lookup
 from mcuforge.quantize.calibration import TensorStats
+from mcuforge.quantize.mixed import chosen_ops, widen_layers
 from mcuforge.quantize.ranges import METHODS
 
 MODES = tuple(ACTIVATION_DTYPE)
@@ -34,6 +35,7 @@ class QuantConfig:
     method: str = "minmax"
     param: float = 0.0  # the method's parameter (percentile)
     mode: str = "int8"  # or "16x8": int16 activations, int8 weights
+    int16_layers: tuple[str, ...] = ()  # int8 mode: ops kept at int16 activations (quantize/mixed.py)
 
 
 def quantize_graph(graph: Graph, stats: dict[str, TensorStats], config: QuantConfig) -> Graph:
@@ -43,11 +45,25 @@ def quantize_graph(graph: Graph, stats: dict[str, TensorStats], config: QuantCon
         check_16x8(q)
     enc = _activation_encodings(q, stats, config)
     _share_encodings(q, enc)
+    wide: set[str] = set()
+    chosen: set[int] = set()
+    if config.int16_layers:  # issue 11: mixed int8 / int16 activations
+        if config.mode != "int8":
+            raise MfError(f"--int16 {','.join(config.int16_layers)}: chooses int16 layers of an int8 "
+                          f"graph; --mode {config.mode} already makes every layer int16")
+        ops = chosen_ops(q, config.int16_layers)
+        choose = METHODS[config.method]
+
+        def params16(name: str) -> QuantParams:
+            return activation_params(*choose(stats[name], config.param), "16x8")
+
+        wide = widen_layers(q, enc, params16, ops)
+        chosen = {id(op) for op in ops}
     for name, params in enc.items():
         t = q.tensors[name]
-        t.dtype, t.quant = ACTIVATION_DTYPE[config.mode], params
+        t.dtype, t.quant = ("int16" if name in wide else ACTIVATION_DTYPE[config.mode]), params
     for op in q.ops:
-        _quantize_constants(q, op, config.mode)
+        _quantize_constants(q, op, "16x8" if id(op) in chosen else config.mode)
     return q
 
 
@@ -87,6 +103,8 @@ def _activation_encodings(graph: Graph, stats: dict[str, TensorStats],
         rule = lookup(op.kind).out_quant
         for out in op.outputs:
             if isinstance(rule, tuple):
+                if config.mode == "16x8":  # TFLite's int16 SOFTMAX/LOGISTIC/TANH write Q0.15
+                    rule = (2.0**-15, 0)
                 enc[out] = QuantParams(np.array([rule[0]]), np.array([rule[1]]))
             elif rule == "same_as_input" or _clamps_in_input_encoding(op):
                 enc[out] = copy.deepcopy(enc[op.inputs[0]])
