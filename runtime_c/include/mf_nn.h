@@ -866,6 +866,41 @@ mf_status mf_lstm_s8(const mf_context *ctx,
                      const int8_t *input,
                      int8_t *output);
 
+/* -- stateful area --------------------------------------------------------------------- */
+
+/*
+ * SVDF, integer form of TFLite Micro: input (batches, input_size) int8, output (batches,
+ * num_filters / rank) int8. `state` is the layer's memory, batches x num_filters x memory_size
+ * int16 (filter-major), kept by the caller between calls and reset to state_zp; each call ages
+ * it by one step. No scratch. Multiplier/shift pairs as TFLite's QuantizeMultiplier gives them.
+ */
+typedef struct {
+    int32_t batches;
+    int32_t input_size;
+    int32_t num_filters;        /* units x rank */
+    int32_t memory_size;
+    int32_t rank;
+    int32_t input_offset;       /* -input zero point */
+    int32_t state_zp;
+    int32_t output_zp;
+    int32_t feature_multiplier; /* input x feature weights -> state scale */
+    int32_t feature_shift;
+    int32_t output_multiplier;  /* state x time weights -> output scale */
+    int32_t output_shift;
+} mf_svdf_params;
+
+typedef struct {
+    const int8_t *feature_weights; /* (num_filters, input_size) */
+    const int16_t *time_weights;   /* (num_filters, memory_size) */
+    const int32_t *bias;           /* (num_filters / rank), NULL for none */
+} mf_svdf_weights;
+
+mf_status mf_svdf_s8(const mf_svdf_params *svdf_params,
+                     const mf_svdf_weights *weights,
+                     const int8_t *input,
+                     int16_t *state,
+                     int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -22,6 +22,7 @@ from mcuforge.importers.fold import fold_op
 from mcuforge.importers.space_to_batch import rewrite_space_to_batch
 from mcuforge.importers.tflite_ops import CONVERTERS, Node, dequantized
 from mcuforge.importers.tflite_recurrent import CONVERTERS_RECURRENT
+from mcuforge.importers.tflite_stateful import CONVERTERS_STATEFUL
 from mcuforge.importers.tflite_validate import validate_tflite
 from mcuforge.ir.graph import Graph, Op, QuantParams, Shape, Tensor
 from mcuforge.ops.registry import infer_shapes
@@ -38,6 +39,7 @@ TENSOR_TYPES = {
     fb.TensorType.BOOL: "bool",
 }
 CONVERTERS.update(CONVERTERS_RECURRENT)  # recurrent area: the fused LSTM, WHILE refused
+CONVERTERS.update(CONVERTERS_STATEFUL)  # stateful area: SVDF
 # Builtins whose meaning depends on the batch size: with a free batch, errors on them say so.
 BATCH_SENSITIVE = frozenset({"SHAPE", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"})
 TYPE_NAMES = {v: k for k, v in vars(fb.TensorType).items() if not k.startswith("_")}

@@ -1,0 +1,66 @@
+"""TFLite builtins with persistent state into IR ops (stateful area).
+
+SVDF: the int8 form TFLite Micro runs (int8 input, feature weights and output, int16 time
+weights and int16 activation state, int32 bias) becomes the IR op SVDF; its activation state,
+a variable input tensor in the file, becomes the op's persistent state (ops/svdf.py), so the IR
+op keeps only x, the two weights and the bias. The hybrid form (float input, int8 weights) and
+the float form are refused with the converter settings that give the int8 form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcuforge.importers.tflite_ops import Converter, Node
+from mcuforge.ir.graph import Op
+
+# TFLite's input indices of SVDF (svdf.h)
+INPUT, WEIGHTS_FEATURE, WEIGHTS_TIME, BIAS, STATE = range(5)
+INT8_HINT = ("convert with full integer quantization (TFLiteConverter with optimizations=[Optimize.DEFAULT], "
+             "a representative_dataset and int8 inference input/output types), as TFLite Micro's "
+             "keyword model is")
+
+
+def svdf(node: Node) -> list[Op]:
+    if len(node.inputs) != 5 or not node.inputs[STATE]:
+        raise node.error(f"SVDF takes 5 inputs (x, weights_feature, weights_time, bias, state), the "
+                         f"file gives {len(node.inputs)}")
+    g = node.graph
+    x, wf, wt, state = (g.tensors[node.inputs[i]] for i in (INPUT, WEIGHTS_FEATURE, WEIGHTS_TIME, STATE))
+    if x.dtype == "float32":
+        hybrid = node.inputs[WEIGHTS_FEATURE].endswith("_dequantized")  # int8 weights made float at import
+        form = "a hybrid SVDF (float input, int8 weights)" if hybrid else "a float SVDF"
+        raise node.error(f"{form} is not supported, only the int8 form TFLite Micro runs: {INT8_HINT}")
+    if x.dtype != "int8" or wf.dtype != "int8":
+        raise node.error(f"input/weights_feature types {x.dtype}/{wf.dtype} are not supported (int8)")
+    if wt.dtype != "int16" or state.dtype != "int16":
+        raise node.error(f"weights_time/state types {wt.dtype}/{state.dtype} are not supported, only "
+                         "int16/int16 (TF's int8 conversion); int8 time weights and state are not")
+    if wf.data is None or wt.data is None:
+        raise node.error("weights_feature and weights_time must be constants")
+    for t in (x, wf, wt, state):
+        if t.quant is None or t.quant.per_channel:
+            raise node.error(f"tensor '{t.name}' must be quantized per tensor")
+    if wf.scalar_quant()[1] != 0 or wt.scalar_quant()[1] != 0:
+        raise node.error("weights with a non-zero zero point are not supported (TFLite's are symmetric)")
+    rank = int(node.opts.rank) if node.opts is not None else 0
+    state_scale, state_zp = state.scalar_quant()
+    if state.data is not None and np.any(state.data.astype(np.int64) != state_zp):
+        raise node.error(f"a non-zero initial state in '{state.name}' is not supported")
+    filters = wf.shape[0] if len(wf.shape) == 2 else 0
+    memory = wt.shape[1] if len(wt.shape) == 2 else 0
+    batches = x.shape[0] if x.shape else 0
+    if tuple(state.shape) != (batches, filters * memory):
+        raise node.error(f"state shape {state.shape} does not fit batches x filters x memory "
+                         f"({batches}, {filters * memory})")
+    bias = node.inputs[BIAS]
+    if bias and g.tensors[bias].dtype != "int32":
+        raise node.error(f"bias type {g.tensors[bias].dtype} is not supported (int32)")
+    attrs = {"rank": rank, "state_scale": state_scale, "state_zero_point": state_zp}
+    return [node.op("SVDF", attrs, [node.inputs[INPUT], node.inputs[WEIGHTS_FEATURE],
+                                    node.inputs[WEIGHTS_TIME], bias])]
+
+
+CONVERTERS_STATEFUL: dict[str, Converter] = {
+    "SVDF": svdf,
+}
