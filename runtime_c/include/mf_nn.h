@@ -831,7 +831,8 @@ mf_status mf_strided_copy_s8(const mf_copy_params *copy_params, const int8_t *in
 
 /*
  * UNIDIRECTIONAL_SEQUENCE_LSTM, integer form of TFLite Micro (int8 activations, int16 gates and
- * cell state), over a whole sequence; the state starts at zero on every call. Input (B, T, I)
+ * cell state), over a whole sequence; the state starts at zero on every call, or is carried
+ * over in the caller's buffers. Input (B, T, I)
  * or (T, B, I) with time_major, output likewise with H features.
  */
 typedef struct {
@@ -860,10 +861,14 @@ typedef struct {
 /* Scratch bytes of mf_lstm_s8: the cell state, four gates and the hidden state. */
 int32_t mf_lstm_s8_get_buffer_size(int32_t batches, int32_t hidden_size);
 
+/* hidden_state (B x H int8) and cell_state (B x H int16): both NULL for a state that starts at
+ * zero on every call, or both the caller's persistent buffers (stateful area), carried over. */
 mf_status mf_lstm_s8(const mf_context *ctx,
                      const mf_lstm_params *lstm_params,
                      const mf_lstm_weights *weights,
                      const int8_t *input,
+                     int8_t *hidden_state,
+                     int16_t *cell_state,
                      int8_t *output);
 
 /* -- stateful area --------------------------------------------------------------------- */

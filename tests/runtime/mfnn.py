@@ -51,7 +51,7 @@ _SCALARS = {"int32_t": C.c_int32, "int8_t": C.c_int8, "uint8_t": C.c_uint8, "int
 _POINTERS = {"const int8_t *": i8p, "const int32_t *": i32p, "const uint8_t *": C.POINTER(C.c_uint8),
              "void *": C.c_void_p,
              # stateful area: int16 time weights and state
-             "const int16_t *": C.POINTER(C.c_int16), "int16_t *": C.POINTER(C.c_int16)}
+             "const int16_t *": C.POINTER(C.c_int16), "int16_t *": C.POINTER(C.c_int16), "int8_t *": i8p}
 STRUCT_TYPES: dict[str, type[C.Structure]] = {}
 
 
@@ -261,9 +261,10 @@ class Kernels:
             elif isinstance(a, ks.InputList):
                 args.append((i8p * len(data))(*(s8(x) for x in data)))
             elif isinstance(a, ks.State):  # stateful area: the caller's persistent buffer
-                buf = state[a.role]
-                assert buf.flags.c_contiguous
-                args.append(_pointer(buf, a.ctype))
+                buf = state.get(a.role)
+                assert buf is not None or a.optional, f"{call.kernel}: no {a.role} state"
+                assert buf is None or buf.flags.c_contiguous
+                args.append(None if buf is None else _pointer(buf, a.ctype))
             elif isinstance(a, ks.DimsList):
                 args.append((Dims4 * len(data))(*(dims(d[f"input{i}"]) for i in range(len(data)))))
             else:

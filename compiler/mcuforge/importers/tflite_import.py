@@ -22,7 +22,7 @@ from mcuforge.importers.fold import fold_op
 from mcuforge.importers.space_to_batch import rewrite_space_to_batch
 from mcuforge.importers.tflite_ops import CONVERTERS, Node, dequantized
 from mcuforge.importers.tflite_recurrent import CONVERTERS_RECURRENT
-from mcuforge.importers.tflite_stateful import CONVERTERS_STATEFUL
+from mcuforge.importers.tflite_stateful import CONVERTERS_STATEFUL, refuse_resource_variables
 from mcuforge.importers.tflite_validate import validate_tflite
 from mcuforge.ir.graph import Graph, Op, QuantParams, Shape, Tensor
 from mcuforge.ops.registry import infer_shapes
@@ -54,6 +54,9 @@ def import_tflite(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
 def import_tflite_bytes(data: bytes, input_shapes: Mapping[str, Shape], source: str = "<bytes>") -> Graph:
     """Import a TFLite flatbuffer held in memory; `source` names it in error messages."""
     model = _parse(data, source)
+    codes = {BUILTIN_NAMES.get(max(c.builtinCode, c.deprecatedBuiltinCode), "")
+             for c in model.operatorCodes or []}
+    refuse_resource_variables(codes, source)  # stateful area: Keras stateful=True
     validate_tflite(model, source)  # malformed and hostile files (issue 14)
     sub = model.subgraphs[0]
     _check_supported(model, sub, source)

@@ -5,12 +5,19 @@ weights and int16 activation state, int32 bias) becomes the IR op SVDF; its acti
 a variable input tensor in the file, becomes the op's persistent state (ops/svdf.py), so the IR
 op keeps only x, the two weights and the bias. The hybrid form (float input, int8 weights) and
 the float form are refused with the converter settings that give the int8 form.
+
+REVERSE_V2 (constant axes): what TF's converter emits around the backward LSTM of a tf_keras
+`Bidirectional(LSTM)` (REVERSE_V2 -> UNIDIRECTIONAL_SEQUENCE_LSTM -> REVERSE_V2, then
+CONCATENATION; no BIDIRECTIONAL_SEQUENCE_LSTM at default settings). It becomes a STRIDED_SLICE
+with step -1 on the reversed axes: a byte copy, as TFLite Micro's kernel is (also when the
+converter gives the output another encoding than the input: TFLite Micro copies the bytes).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from mcuforge.errors import MfError
 from mcuforge.importers.tflite_ops import Converter, Node
 from mcuforge.ir.graph import Op
 
@@ -61,6 +68,46 @@ def svdf(node: Node) -> list[Op]:
                                     node.inputs[WEIGHTS_TIME], bias])]
 
 
+def reverse_v2(node: Node) -> list[Op]:
+    shape = node.shape(0)
+    axes = sorted({int(a) % len(shape) if shape else 0 for a in np.asarray(node.const(1)).reshape(-1)})
+    if any(not -len(shape) <= int(a) < len(shape) for a in np.asarray(node.const(1)).reshape(-1)):
+        raise node.error(f"axes {node.const(1).tolist()} do not fit a rank-{len(shape)} input")
+    attrs = {"begin": [d - 1 if i in axes else 0 for i, d in enumerate(shape)], "size": list(shape),
+             "step": [-1 if i in axes else 1 for i in range(len(shape))], "shape": list(shape)}
+    x, y = node.graph.tensors[node.inputs[0]], node.graph.tensors[node.outputs[0]]
+    if x.quant is not None and y.quant is not None and x.scalar_quant() != y.scalar_quant():
+        attrs["copies_bytes"] = True  # the bytes as they are under the output's encoding (TFLM)
+    return [node.op("STRIDED_SLICE", attrs, [node.inputs[0]])]
+
+
+RESOURCE_VARIABLE_OPS = frozenset({"CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE"})
+RESOURCE_HINT = ("resource variables (a Keras layer with stateful=True) are not supported: TF's "
+                 "converter does not fuse such an LSTM. For streaming, convert a tf_keras LSTM "
+                 "without stateful=True whose Input has batch_size=1 and one time step (shape "
+                 "(1, features)): its fused UNIDIRECTIONAL_SEQUENCE_LSTM keeps the state between "
+                 "calls as variable tensors, in TFLite Micro and in mcuforge's C "
+                 "(NAME_reset() starts a new stream)")
+
+
+def refuse_resource_variables(builtins: set[str], source: str) -> None:
+    """One line for a model with resource variables (before the structural checks, which would
+    stop at CALL_ONCE's missing inputs with a less useful message)."""
+    found = sorted(builtins & RESOURCE_VARIABLE_OPS)
+    if found:
+        raise MfError(f"{source}: {', '.join(found)}: {RESOURCE_HINT}")
+
+
+def resource_variable(node: Node) -> list[Op]:
+    raise node.error(RESOURCE_HINT)
+
+
 CONVERTERS_STATEFUL: dict[str, Converter] = {
     "SVDF": svdf,
+    "REVERSE_V2": reverse_v2,  # the backward half of a Bidirectional LSTM
+    # tf_keras LSTM(stateful=True): resource variables and a WHILE loop, refused with the fix
+    "CALL_ONCE": resource_variable,
+    "VAR_HANDLE": resource_variable,
+    "READ_VARIABLE": resource_variable,
+    "ASSIGN_VARIABLE": resource_variable,
 }

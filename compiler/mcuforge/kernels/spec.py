@@ -409,8 +409,11 @@ class State(Arg):
 
     ctype: str = "int16_t *"
     role: str = ""
+    optional: bool = False  # NULL when the op instance keeps no such buffer
 
     def expr(self, s: StepLike) -> str:
+        if self.optional and self.role not in s.state:
+            return "NULL"
         return f"({self.ctype})(void *)(mf_state + {s.state[self.role]})"
 
 
