@@ -171,3 +171,19 @@ def test_unsupported_svdf_forms_are_refused_in_one_line(edit: str, words: str) -
         import_tflite_bytes(_edited(edit), {}, "model.tflite")
     text = str(err.value)
     assert words in text and "SVDF" in text and "model.tflite" in text and "\n" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.qemu
+def test_svdf_is_bit_exact_with_tflm_on_mps2_an386(tmp_path: Path) -> None:
+    """The firmware runs the samples one after the other: the state carries over on the board."""
+    from mcuforge.runner import run_on_board
+
+    data = svdf_model(**CONFIGS["keyword"])
+    path = tmp_path / "kws.tflite"
+    path.write_bytes(data)
+    xs = _stream(import_tflite_bytes(data, {}), 12, 9)
+    result = run_on_board(path, xs[:, 0], "mps2-an386", CompileOptions(), out_dir=tmp_path / "fw")
+    assert not result.mismatches
+    want = tflm_stream(data, xs)
+    np.testing.assert_array_equal(next(iter(result.raw.values())).reshape(want.shape), want)

@@ -132,3 +132,17 @@ def test_keras_stateful_lstm_is_refused_with_the_streaming_recipe() -> None:
         import_tflite_bytes(_converted("keras_stateful", int8=False), {}, "stateful.tflite")
     text = str(err.value)
     assert "stateful=True" in text and "one time step" in text and "\n" not in text
+
+
+@pytest.mark.qemu
+def test_streaming_lstm_is_bit_exact_with_tflm_on_mps2_an386(tmp_path: Path) -> None:
+    from mcuforge.runner import run_on_board
+
+    data = _converted("streaming")
+    path = tmp_path / "streaming.tflite"
+    path.write_bytes(data)
+    xs = _stream("streaming", 8, 5)
+    result = run_on_board(path, xs[:, 0], "mps2-an386", CompileOptions(), out_dir=tmp_path / "fw")
+    assert not result.mismatches
+    want = tflm_stream(data, xs)
+    np.testing.assert_array_equal(next(iter(result.raw.values())).reshape(want.shape), want)

@@ -177,8 +177,10 @@ def tflm_outputs(data: bytes, x: np.ndarray) -> np.ndarray:
     from tflite_micro.python.tflite_micro import runtime
 
     outs = []
+    # one interpreter, consecutive calls: variable tensors (a fused LSTM's state) carry over
+    # from sample to sample as in the C and the reference (stateful area)
+    interp = runtime.Interpreter.from_bytes(data)
     for sample in x:
-        interp = runtime.Interpreter.from_bytes(data)
         interp.set_input(sample[None], 0)
         interp.invoke()
         outs.append(interp.get_output(0)[0])
