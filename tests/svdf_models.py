@@ -92,14 +92,20 @@ def _svdf_float(stream: np.ndarray, wf: np.ndarray, wt: np.ndarray, bias: np.nda
 
 def svdf_model(layers: tuple[Layer, ...] = (Layer(16, 2), Layer(8, 1)), inputs: int = 490,
                classes: int = 4, seed: int = 0, softmax: bool = True, activation: int = 0,
-               batches: int = 1, bias: bool = True) -> bytes:
+               batches: int = 1, bias: bool = True, int16_io: bool = False) -> bytes:
     """A keyword-model-like int8 SVDF model as TFLite flatbuffer bytes (see the module doc).
-    `activation`: the SVDF's fused activation code (TFLite Micro's int8 kernel ignores it)."""
+    `activation`: the SVDF's fused activation code (TFLite Micro's int8 kernel ignores it).
+    `int16_io`: int16 input through QUANTIZE and an int16 softmax output, as TFLite Micro's
+    keyword_scrambled_8bit has them (its benchmark feeds int16 and registers SOFTMAX int8->int16)."""
     rng = np.random.default_rng(seed)
     b = _Builder()
     x_scale, x_zp = 0.05, -7
     stream = (rng.integers(-128, 128, (24, inputs)) - x_zp) * x_scale  # float view of int8 inputs
     current = b.tensor("input", (batches, inputs), fb.TensorType.INT8, _quant(x_scale, x_zp))
+    if int16_io:
+        wide = b.tensor("input_int16", (batches, inputs), fb.TensorType.INT16, _quant(x_scale / 64, 0))
+        b.op(fb.BuiltinOperator.QUANTIZE, [wide], [current], fb.BuiltinOptions.QuantizeOptions,
+             fb.QuantizeOptionsT())
     scale, size = x_scale, inputs
     for k, layer in enumerate(layers):
         filters = layer.units * layer.rank
@@ -148,11 +154,13 @@ def svdf_model(layers: tuple[Layer, ...] = (Layer(16, 2), Layer(8, 1)), inputs: 
          [logits_t], fb.BuiltinOptions.FullyConnectedOptions, fc_opts)
     if not softmax:
         return b.finish([0], [logits_t])
-    probs = b.tensor("softmax", (batches, classes), fb.TensorType.INT8, _quant(1 / 256, -128))
+    out_type, out_quant = ((fb.TensorType.INT16, _quant(1 / 65536, -32768)) if int16_io
+                           else (fb.TensorType.INT8, _quant(1 / 256, -128)))
+    probs = b.tensor("softmax", (batches, classes), out_type, out_quant)
     sm = fb.SoftmaxOptionsT()
     sm.beta = 1.0
     b.op(fb.BuiltinOperator.SOFTMAX, [logits_t], [probs], fb.BuiltinOptions.SoftmaxOptions, sm)
-    return b.finish([0], [probs])
+    return b.finish([1 if int16_io else 0], [probs])
 
 
 def tflm_stream(data: bytes, samples: np.ndarray) -> np.ndarray:
