@@ -207,3 +207,20 @@ def test_keyword_model_with_int16_io_is_exact_or_refused_in_one_line(tmp_path: P
         return
     assert not result.mismatches
     np.testing.assert_array_equal(next(iter(result.raw.values())).reshape(want.shape), want)
+
+
+def test_bench_counts_time_steps_and_state(tmp_path: Path) -> None:
+    """mcuforge bench's sequence table: steps per inference from the recurrent layers, state RAM,
+    instructions per step (board figures given here, not measured)."""
+    from mcuforge.bench import sequence_table, time_steps
+
+    graph = import_tflite_bytes(svdf_model(), {})
+    assert time_steps(graph) == 1
+    from corpus.make_corpus import pack, tflite_base
+
+    assert time_steps(import_tflite_bytes(pack(tflite_base()), {})) is None
+    row = {"model": "m", "time_steps": 4, "state_bytes": 96, "arena_bytes": 400,
+           "boards": {"b": {"instructions": [4000], "instructions_per_step": [1000.0]}}}
+    lines = sequence_table([row, {"model": "plain", "time_steps": None}], ["b"])
+    assert "| m | 4 | 96 B | 400 B | 4,000 | 1,000 |" in lines
+    assert not any("plain" in line for line in lines)
