@@ -512,13 +512,20 @@ def svdf(ctx: Ctx) -> KernelCall:
     wf, wt = _tensor(ctx, 1), _tensor(ctx, 2)
     assert wf.data is not None and wt.data is not None
     bias = ctx.ins[3] if len(ctx.ins) > 3 else None
+    rank, state_zp = int(ctx.op.attrs["rank"]), int(ctx.op.attrs["state_zero_point"])
+    # zero points folded into the biases (exact in integers): sum (x - zp) w = sum x w - zp sum w
+    feature_bias = -ctx.in_quant(0)[1] * wf.data.astype(np.int64).sum(axis=1)
+    time_sums = wt.data.astype(np.int64).reshape(units, rank * memory).sum(axis=1)
+    unit_bias = (bias.data.astype(np.int64) if bias is not None and bias.data is not None
+                 else np.zeros(units, np.int64)) - state_zp * time_sums
+    for name, v in (("feature", feature_bias), ("unit", unit_bias)):
+        if v.min() < -(1 << 31) or v.max() >= 1 << 31:
+            raise ValueError(f"SVDF '{ctx.op.name}': {name} bias with the zero point folded in leaves int32")
     params = {"batches": batches, "input_size": inputs, "num_filters": filters, "memory_size": memory,
-              "rank": int(ctx.op.attrs["rank"]), "input_offset": -ctx.in_quant(0)[1],
-              "state_zp": int(ctx.op.attrs["state_zero_point"]), "output_zp": ctx.out_quant()[1],
+              "rank": rank, "state_zp": state_zp, "output_zp": ctx.out_quant()[1],
               "feature_multiplier": m1, "feature_shift": s1, "output_multiplier": m2, "output_shift": s2}
-    arrays = {"feature_weights": wf.data.astype(np.int8), "time_weights": wt.data.astype(np.int16),
-              "bias": (bias.data if bias is not None and bias.data is not None
-                       else np.zeros(units)).astype(np.int32)}
+    arrays = {"feature_weights": wf.data.astype(np.int8), "feature_bias": feature_bias.astype(np.int32),
+              "time_weights": wt.data.astype(np.int16), "bias": unit_bias.astype(np.int32)}
     return KernelCall("mf_svdf_s8", params, arrays)
 
 

@@ -877,7 +877,8 @@ mf_status mf_lstm_s8(const mf_context *ctx,
  * SVDF, integer form of TFLite Micro: input (batches, input_size) int8, output (batches,
  * num_filters / rank) int8. `state` is the layer's memory, batches x num_filters x memory_size
  * int16 (filter-major), kept by the caller between calls and reset to state_zp; each call ages
- * it by one step. No scratch. Multiplier/shift pairs as TFLite's QuantizeMultiplier gives them.
+ * it by one step. No scratch. Multiplier/shift pairs as TFLite's QuantizeMultiplier gives them;
+ * the zero points of input and state are folded into the two bias arrays on the host.
  */
 typedef struct {
     int32_t batches;
@@ -885,7 +886,6 @@ typedef struct {
     int32_t num_filters;        /* units x rank */
     int32_t memory_size;
     int32_t rank;
-    int32_t input_offset;       /* -input zero point */
     int32_t state_zp;
     int32_t output_zp;
     int32_t feature_multiplier; /* input x feature weights -> state scale */
@@ -896,8 +896,9 @@ typedef struct {
 
 typedef struct {
     const int8_t *feature_weights; /* (num_filters, input_size) */
+    const int32_t *feature_bias;   /* (num_filters): -input zero point x row sum */
     const int16_t *time_weights;   /* (num_filters, memory_size) */
-    const int32_t *bias;           /* (num_filters / rank), NULL for none */
+    const int32_t *bias;           /* (num_filters / rank): bias - state_zp x unit's time weight sum */
 } mf_svdf_weights;
 
 mf_status mf_svdf_s8(const mf_svdf_params *svdf_params,

@@ -8,11 +8,12 @@ from mcuforge.kernels.spec import ConstStruct, Input, KernelSpec, Params, State,
 
 SVDF_PARAMS = struct("mf_svdf_params", """
     batches: int32_t, input_size: int32_t, num_filters: int32_t, memory_size: int32_t, rank: int32_t
-    input_offset: int32_t, state_zp: int32_t, output_zp: int32_t
+    state_zp: int32_t, output_zp: int32_t
     feature_multiplier: int32_t, feature_shift: int32_t, output_multiplier: int32_t, output_shift: int32_t
 """)
 SVDF_WEIGHTS = struct("mf_svdf_weights", """
-    feature_weights: const int8_t *, time_weights: const int16_t *, bias: const int32_t *
+    feature_weights: const int8_t *, feature_bias: const int32_t *
+    time_weights: const int16_t *, bias: const int32_t *
 """)
 
 SVDF = family(

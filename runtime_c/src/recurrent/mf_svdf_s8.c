@@ -5,11 +5,15 @@
  * weights and activation state, int32 bias). Each call:
  *   1. ages the memory: every filter's M slots move one step toward the oldest;
  *   2. fills the newest slot of each filter with its feature response to the input, the int32
- *      sum of (x + input_offset) * w requantized to the state's scale, plus the state's zero
- *      point, saturated to int16;
+ *      sum of (x - input zero point) * w requantized to the state's scale, plus the state's
+ *      zero point, saturated to int16;
  *   3. for each unit, sums over its `rank` filters the dot product of the filter's memory
  *      (minus the state zero point) with its time weights, adds the bias and requantizes to
  *      int8 at the output's encoding. No fused activation, as in TFLite Micro.
+ * The zero points are folded on the host, exactly in integers: feature_bias[f] holds -input
+ * zero point x the sum of feature row f, and bias[u] holds the layer's bias minus the state zero
+ * point x the sum of unit u's time weights, so the inner loops are plain dot products (SMLAD on
+ * the DSP path: four int8 or two int16 products per pair of instructions).
  * The state (batches x filters x memory int16, filter-major) belongs to the caller and must
  * survive between calls; the generated model keeps it outside the arena and resets it to the
  * state zero point. The sums are accumulated per unit directly, so no scratch is needed.
@@ -18,6 +22,37 @@
 
 #include <stddef.h>
 #include <string.h>
+
+static int32_t mf_svdf_dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t acc)
+{
+    int32_t i = 0;
+#if MF_USE_DSP
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t xv = mf_read_u32(x + i);
+        const uint32_t wv = mf_read_u32(w + i);
+        acc = mf_smlad(mf_sxtb16(xv), mf_sxtb16(wv), acc);
+        acc = mf_smlad(mf_sxtb16_ror8(xv), mf_sxtb16_ror8(wv), acc);
+    }
+#endif
+    for (; i < n; i++) {
+        acc += (int32_t)x[i] * (int32_t)w[i];
+    }
+    return acc;
+}
+
+static int32_t mf_svdf_dot_s16(const int16_t *a, const int16_t *b, int32_t n, int32_t acc)
+{
+    int32_t i = 0;
+#if MF_USE_DSP
+    for (; i + 2 <= n; i += 2) {
+        acc = mf_smlad(mf_read_u32(a + i), mf_read_u32(b + i), acc);
+    }
+#endif
+    for (; i < n; i++) {
+        acc += (int32_t)a[i] * (int32_t)b[i];
+    }
+    return acc;
+}
 
 mf_status mf_svdf_s8(const mf_svdf_params *p,
                      const mf_svdf_weights *w,
@@ -39,25 +74,15 @@ mf_status mf_svdf_s8(const mf_svdf_params *p,
         int16_t *s = state + (size_t)b * memory;
         /* 2. the feature filter's response goes into the newest slot */
         for (int32_t f = 0; f < F; f++) {
-            const int8_t *wf = w->feature_weights + (size_t)f * (size_t)I;
-            int32_t acc = 0;
-            for (int32_t i = 0; i < I; i++) {
-                acc += (int32_t)wf[i] * ((int32_t)x[i] + p->input_offset);
-            }
-            acc = mf_requantize(acc, p->feature_multiplier, p->feature_shift) + p->state_zp;
-            s[(size_t)f * (size_t)M + (size_t)(M - 1)] = (int16_t)mf_clamp_i32(acc, -32768, 32767);
+            const int32_t acc = mf_svdf_dot_s8(x, w->feature_weights + (size_t)f * (size_t)I, I,
+                                               w->feature_bias[f]);
+            const int32_t v = mf_requantize(acc, p->feature_multiplier, p->feature_shift) + p->state_zp;
+            s[(size_t)f * (size_t)M + (size_t)(M - 1)] = (int16_t)mf_clamp_i32(v, -32768, 32767);
         }
-        /* 3. time filter, rank sum, bias, requantize */
+        /* 3. time filter over each filter's memory, rank sum, bias, requantize */
         for (int32_t u = 0; u < units; u++) {
-            int32_t acc = w->bias != NULL ? w->bias[u] : 0;
-            for (int32_t r = 0; r < p->rank; r++) {
-                const size_t f = (size_t)u * (size_t)p->rank + (size_t)r;
-                const int16_t *wt = w->time_weights + f * (size_t)M;
-                const int16_t *sf = s + f * (size_t)M;
-                for (int32_t m = 0; m < M; m++) {
-                    acc += (int32_t)wt[m] * ((int32_t)sf[m] - p->state_zp);
-                }
-            }
+            const size_t first = (size_t)u * (size_t)p->rank * (size_t)M; /* filter u * rank */
+            const int32_t acc = mf_svdf_dot_s16(w->time_weights + first, s + first, p->rank * M, w->bias[u]);
             const int32_t y = mf_requantize(acc, p->output_multiplier, p->output_shift) + p->output_zp;
             output[(size_t)b * (size_t)units + (size_t)u] = (int8_t)mf_clamp_i32(y, MF_INT8_MIN, MF_INT8_MAX);
         }
