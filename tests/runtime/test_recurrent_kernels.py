@@ -82,7 +82,7 @@ def test_stateful_lstm_carries_its_state(mf: Kernels, seed: int) -> None:
     one.attrs.update({"stateful": True, "hidden_zero_point": int(out_q.zero_point[0])})
     call, _ = one.finish(out_q)
     ref_state = new_state(one.graph)
-    c_state = {role: a.copy() for role, a in ref_state["op"].items()}
+    c_state = {role: a.copy() for role, a in ref_state["out"].items()}
     weights = [one.graph.tensors[n].data for n in one.names[1:]]
     outputs = []
     for _ in range(4):
@@ -92,12 +92,12 @@ def test_stateful_lstm_carries_its_state(mf: Kernels, seed: int) -> None:
         assert status == MF_OK
         np.testing.assert_array_equal(y, expected)
         for role in ("hidden", "cell"):
-            np.testing.assert_array_equal(c_state[role], ref_state["op"][role])
+            np.testing.assert_array_equal(c_state[role], ref_state["out"][role])
         outputs.append(y)
     # the same input from a reset state gives what a fresh, stateless run gives
-    fresh = {role: a.copy() for role, a in new_state(one.graph)["op"].items()}
+    fresh = {role: a.copy() for role, a in new_state(one.graph)["out"].items()}
     x = one.feeds["in0"]
     stateless = run(one.graph, {"in0": x})["out"]
     np.testing.assert_array_equal(mf.invoke(call, [x, *weights], stateless.shape, state=fresh)[1], stateless)
-    reset = new_state(one.graph)["op"]
+    reset = new_state(one.graph)["out"]
     assert any(not np.array_equal(fresh[role], reset[role]) for role in reset)  # the call wrote it

@@ -42,7 +42,7 @@ def test_svdf_over_consecutive_calls(mf: Kernels, seed: int) -> None:
     call, _ = one.finish(out_q)
     assert call.kernel == "mf_svdf_s8"
     ref_state = new_state(one.graph)
-    c_state = {"activation_state": ref_state["op"]["activation_state"].copy()}
+    c_state = {"activation_state": ref_state["out"]["activation_state"].copy()}
     weights = [one.graph.tensors[n].data for n in one.names[1:]]
     for step in range(memory + 3):  # past the memory size: the oldest values drop out
         x = act_data(rng, (batches, inputs))
@@ -50,7 +50,7 @@ def test_svdf_over_consecutive_calls(mf: Kernels, seed: int) -> None:
         status, y = mf.invoke(call, [x, *weights], expected.shape, state=c_state)
         assert status == MF_OK
         np.testing.assert_array_equal(y, expected, err_msg=f"call {step}")
-        np.testing.assert_array_equal(c_state["activation_state"], ref_state["op"]["activation_state"])
+        np.testing.assert_array_equal(c_state["activation_state"], ref_state["out"]["activation_state"])
 
 
 def test_svdf_state_changes_the_output(mf: Kernels) -> None:
@@ -61,7 +61,7 @@ def test_svdf_state_changes_the_output(mf: Kernels) -> None:
     call, first = one.finish(QuantParams(np.float32(0.05), 0))
     weights = [one.graph.tensors[n].data for n in one.names[1:]]
     x = one.feeds["in0"]
-    fresh = new_state(one.graph)["op"]["activation_state"]
+    fresh = new_state(one.graph)["out"]["activation_state"]
     state = {"activation_state": fresh.copy()}
     outs = [mf.invoke(call, [x, *weights], first.shape, state=state)[1] for _ in range(2)]
     np.testing.assert_array_equal(outs[0], first)
@@ -76,5 +76,5 @@ def test_svdf_rejects_a_rank_that_does_not_divide(mf: Kernels) -> None:
     call, expected = one.finish(QuantParams(np.float32(0.05), 0))
     weights = [one.graph.tensors[n].data for n in one.names[1:]]
     bad = type(call)(call.kernel, {**call.params, "rank": 4}, call.arrays, call.dims)
-    state = {"activation_state": new_state(one.graph)["op"]["activation_state"]}
+    state = {"activation_state": new_state(one.graph)["out"]["activation_state"]}
     assert mf.invoke(bad, [one.feeds["in0"], *weights], expected.shape, state=state)[0] == MF_ARG_ERROR

@@ -20,7 +20,8 @@ from mcuforge.errors import MfError
 from mcuforge.ir.graph import Graph
 from mcuforge.ops.registry import Ctx, lookup, state_buffers
 
-State = dict[str, dict[str, np.ndarray]]  # op name -> role -> persistent buffer
+# an op's first output name (unique in a graph) -> role -> persistent buffer
+State = dict[str, dict[str, np.ndarray]]
 
 
 def new_state(graph: Graph) -> State:
@@ -29,7 +30,7 @@ def new_state(graph: Graph) -> State:
     for op in graph.ops:
         buffers = state_buffers(op, [graph.tensors[n].shape if n else None for n in op.inputs])
         if buffers:
-            state[op.name] = {b.role: b.initial() for b in buffers}
+            state[op.outputs[0]] = {b.role: b.initial() for b in buffers}
     return state
 
 
@@ -59,7 +60,7 @@ def run(
         ctx = Ctx.of(graph, op)
         if state is not None and lookup(op.kind).state is not None:
             ins = [graph.tensors[n].shape if n else None for n in op.inputs]
-            ctx.state = state.setdefault(op.name, {b.role: b.initial() for b in state_buffers(op, ins)})
+            ctx.state = state.setdefault(op.outputs[0], {b.role: b.initial() for b in state_buffers(op, ins)})
         xs = [_value(graph, values, n) for n in op.inputs]
         opdef = lookup(op.kind)
         first = ctx.ins[0]
