@@ -224,3 +224,23 @@ def test_bench_counts_time_steps_and_state(tmp_path: Path) -> None:
     lines = sequence_table([row, {"model": "plain", "time_steps": None}], ["b"])
     assert "| m | 4 | 96 B | 400 B | 4,000 | 1,000 |" in lines
     assert not any("plain" in line for line in lines)
+
+
+def test_bidirectional_sequence_lstm_builtin_is_refused_with_the_form_that_works() -> None:
+    """TF's converter writes tf_keras Bidirectional(LSTM) as two UNIDIRECTIONAL_SEQUENCE_LSTM
+    (tests/test_tflite_stateful.py); the fused builtin (float/hybrid only in TFLite) is refused."""
+    import flatbuffers
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
+
+    m = fb.ModelT.InitFromPackedBuf(bytearray(svdf_model(layers=(Layer(3, 1, 2),), inputs=5)), 0)
+    code = m.operatorCodes[m.subgraphs[0].operators[0].opcodeIndex]
+    code.builtinCode = code.deprecatedBuiltinCode = fb.BuiltinOperator.BIDIRECTIONAL_SEQUENCE_LSTM
+    m.subgraphs[0].operators[0].builtinOptionsType = 0
+    m.subgraphs[0].operators[0].builtinOptions = None
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(m.Pack(builder), file_identifier=b"TFL3")
+    with pytest.raises(MfError) as err:
+        import_tflite_bytes(bytes(builder.Output()), {}, "bidi.tflite")
+    text = str(err.value)
+    assert "BIDIRECTIONAL_SEQUENCE_LSTM" in text and "UNIDIRECTIONAL_SEQUENCE_LSTM" in text
+    assert "\n" not in text

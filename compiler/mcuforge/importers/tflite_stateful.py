@@ -6,6 +6,8 @@ a variable input tensor in the file, becomes the op's persistent state (ops/svdf
 op keeps only x, the two weights and the bias. The hybrid form (float input, int8 weights) and
 the float form are refused with the converter settings that give the int8 form.
 
+BIDIRECTIONAL_SEQUENCE_LSTM is refused, naming the converter output that compiles.
+
 REVERSE_V2 (constant axes): what TF's converter emits around the backward LSTM of a tf_keras
 `Bidirectional(LSTM)` (REVERSE_V2 -> UNIDIRECTIONAL_SEQUENCE_LSTM -> REVERSE_V2, then
 CONCATENATION; no BIDIRECTIONAL_SEQUENCE_LSTM at default settings). It becomes a STRIDED_SLICE
@@ -98,6 +100,13 @@ def refuse_resource_variables(builtins: set[str], source: str) -> None:
         raise MfError(f"{source}: {', '.join(found)}: {RESOURCE_HINT}")
 
 
+def bidirectional_sequence_lstm(node: Node) -> list[Op]:
+    raise node.error("BIDIRECTIONAL_SEQUENCE_LSTM is not supported: TFLite runs it only in float or "
+                     "hybrid form and TFLite Micro not at all. A tf_keras Bidirectional(LSTM) converted "
+                     "by TFLiteConverter.from_keras_model at its defaults (int8, batch_size=1) gives "
+                     "REVERSE_V2 and two UNIDIRECTIONAL_SEQUENCE_LSTM, which compile")
+
+
 def resource_variable(node: Node) -> list[Op]:
     raise node.error(RESOURCE_HINT)
 
@@ -105,6 +114,7 @@ def resource_variable(node: Node) -> list[Op]:
 CONVERTERS_STATEFUL: dict[str, Converter] = {
     "SVDF": svdf,
     "REVERSE_V2": reverse_v2,  # the backward half of a Bidirectional LSTM
+    "BIDIRECTIONAL_SEQUENCE_LSTM": bidirectional_sequence_lstm,  # refused with the form that works
     # tf_keras LSTM(stateful=True): resource variables and a WHILE loop, refused with the fix
     "CALL_ONCE": resource_variable,
     "VAR_HANDLE": resource_variable,
