@@ -244,3 +244,19 @@ def test_bidirectional_sequence_lstm_builtin_is_refused_with_the_form_that_works
     text = str(err.value)
     assert "BIDIRECTIONAL_SEQUENCE_LSTM" in text and "UNIDIRECTIONAL_SEQUENCE_LSTM" in text
     assert "\n" not in text
+
+
+@pytest.mark.slow
+def test_mcuforge_run_says_samples_are_consecutive_calls(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from mcuforge.cli import main
+
+    path = tmp_path / "kws.tflite"
+    path.write_bytes(svdf_model(softmax=False))
+    np.save(tmp_path / "x.npy", np.random.default_rng(3).integers(-128, 128, (4, 490), dtype=np.int8))
+    code = main(["run", str(path), "--input", str(tmp_path / "x.npy"), "--output",
+                 str(tmp_path / "y.npy"), "--raw"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "stateful model (800 bytes of state)" in out and "consecutive calls" in out
+    assert "bit-exact with the integer reference on all 4 samples" in out
