@@ -56,14 +56,20 @@ def _tf() -> Any:
 
 
 def _tflm(model: Path, x: np.ndarray) -> np.ndarray:
-    """TFLite Micro's outputs for the samples x (N, ...) as consecutive invocations of one
-    interpreter: a model with variable tensors (a fused LSTM's state) carries them over, as
-    the C and the reference do (stateful area)."""
+    """TFLite Micro's outputs for the samples x (N, ...) on one interpreter, reset before each
+    sample unless the model is stateful for mcuforge (SVDF, a streaming LSTM), whose state
+    carries over from sample to sample in the C and the reference (stateful area)."""
     from tflite_micro.python.tflite_micro import runtime
 
+    from mcuforge.importers import load_model
+    from mcuforge.reference import is_stateful
+
+    stateful = is_stateful(load_model(model))
     interp = runtime.Interpreter.from_bytes(model.read_bytes())
     outs = []
     for sample in x:
+        if not stateful:
+            interp.reset()
         interp.set_input(sample[None], 0)
         interp.invoke()
         outs.append(interp.get_output(0).copy())

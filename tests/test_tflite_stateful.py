@@ -1,9 +1,10 @@
-"""Stateful TFLite LSTMs from tf_keras through TF's converter (int8, representative dataset):
-streaming use (one time step per call; the fused LSTM's variable state tensors carry over
-between invocations in TFLite Micro) and Bidirectional(LSTM) (which the converter emits as
-REVERSE_V2 + two UNIDIRECTIONAL_SEQUENCE_LSTM + REVERSE_V2 + CONCATENATION). The integer
-reference and the C are bit-exact with TFLite Micro over consecutive invocations of one
-interpreter; Keras' stateful=True (resource variables) is refused in one line."""
+"""TFLite LSTMs from tf_keras through TF's converter (int8, representative dataset): streaming
+use (one time step per call: the fused LSTM's variable state tensors carry over between
+invocations, in TFLite Micro and in mcuforge, bit-exact over consecutive invocations of one
+interpreter) and Bidirectional(LSTM) (which the converter emits as REVERSE_V2 + two
+UNIDIRECTIONAL_SEQUENCE_LSTM + REVERSE_V2 + CONCATENATION; whole sequences, each call from a
+reset state, bit-exact with a reset interpreter). Keras' stateful=True (resource variables) is
+refused in one line."""
 
 from __future__ import annotations
 
@@ -80,6 +81,16 @@ def _stream(name: str, count: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(-128, 128, (count, *shape), dtype=np.int8)
 
 
+def _tflm(data: bytes, xs: np.ndarray, stateful: bool) -> np.ndarray:
+    """TFLite Micro over the samples: one stream, or a reset before every sample."""
+    if stateful:
+        return tflm_stream(data, xs)
+    return np.concatenate([tflm_stream(data, x[None]) for x in xs])
+
+
+STREAMING = {"streaming", "streaming_sequence"}  # one time step per call: stateful
+
+
 def _reference(graph: Any, xs: np.ndarray) -> np.ndarray:
     state = new_state(graph)
     return np.stack([run(graph, {graph.inputs[0]: x}, state=state)[graph.outputs[0]] for x in xs])
@@ -93,9 +104,9 @@ def test_reference_is_bit_exact_with_tflm_over_consecutive_calls(name: str) -> N
     data = _converted(name)
     graph = import_tflite_bytes(data, {})
     lstms = [op for op in graph.ops if op.kind == "UNIDIRECTIONAL_SEQUENCE_LSTM"]
-    assert lstms and all(op.attrs.get("stateful") for op in lstms)
+    assert lstms and all(bool(op.attrs.get("stateful")) == (name in STREAMING) for op in lstms)
     xs = _stream(name, 10, 1)
-    want = tflm_stream(data, xs)
+    want = _tflm(data, xs, name in STREAMING)
     np.testing.assert_array_equal(_reference(graph, xs).reshape(want.shape), want)
 
 
@@ -120,10 +131,10 @@ def test_c_is_bit_exact_with_tflm_over_consecutive_calls(name: str, tmp_path: Pa
     xs = _stream(name, 8, 2)
     result = run_model(path, xs[:, 0], CompileOptions(), out_dir=tmp_path / "build")
     assert not result.mismatches
-    assert result.compiled.program.state_bytes > 0
+    assert (result.compiled.program.state_bytes > 0) == (name in STREAMING)
     header = (tmp_path / "build" / f"{result.compiled.name}.h").read_text()
-    assert "_STATE_SIZE" in header and "_reset(void);" in header
-    want = tflm_stream(data, xs)
+    assert ("_STATE_SIZE" in header and "_reset(void);" in header) == (name in STREAMING)
+    want = _tflm(data, xs, name in STREAMING)
     np.testing.assert_array_equal(next(iter(result.raw.values())).reshape(want.shape), want)
 
 
@@ -146,3 +157,16 @@ def test_streaming_lstm_is_bit_exact_with_tflm_on_mps2_an386(tmp_path: Path) -> 
     assert not result.mismatches
     want = tflm_stream(data, xs)
     np.testing.assert_array_equal(next(iter(result.raw.values())).reshape(want.shape), want)
+
+
+def test_whole_sequence_lstm_starts_every_call_from_zero() -> None:
+    """Several steps per call: no persistent state (as the Keras layer), the same sequence gives
+    the same answer twice, which is TFLite Micro's answer after a reset (without one, TFLite
+    Micro would continue from the previous sequence's state)."""
+    data = _converted("bidirectional_last")
+    graph = import_tflite_bytes(data, {})
+    assert new_state(graph) == {}
+    x = _stream("bidirectional_last", 1, 9)
+    twice = _reference(graph, np.concatenate([x, x]))
+    np.testing.assert_array_equal(twice[0], twice[1])
+    np.testing.assert_array_equal(twice[0].reshape(-1), tflm_stream(data, x).reshape(-1))

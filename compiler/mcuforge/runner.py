@@ -133,8 +133,8 @@ def compare_with_reference(
     g: Graph, q: dict[str, np.ndarray], c_out: dict[str, np.ndarray]
 ) -> dict[str, int]:
     """Samples per output whose C bytes differ from the integer reference's. The samples are
-    consecutive calls: a stateful model (SVDF, TFLite LSTM) carries its state from one to the
-    next in the reference as in the C (one process, one firmware run)."""
+    consecutive calls: a stateful model (SVDF, a streaming TFLite LSTM) carries its state from
+    one to the next in the reference as in the C (one process, one firmware run)."""
     bad = dict.fromkeys(g.outputs, 0)
     n = len(next(iter(q.values())))
     state = new_state(g)

@@ -22,6 +22,7 @@ from mcuforge.errors import MfError
 from mcuforge.fuzz.export import ExportError, calib_data, export, model_layout
 from mcuforge.fuzz.spec import ModelSpec
 from mcuforge.importers.tflite_import import builtin_ops
+from mcuforge.reference import is_stateful
 
 TEST_SAMPLES = 3
 # Float oracles: the int8 result may differ from the float one by quantization noise. A sample
@@ -149,7 +150,7 @@ def _oracle(path: Path, frontend: str, x: np.ndarray, g, raw: dict, outputs: dic
         data = path.read_bytes()
         wrong = sorted(builtin_ops(data) & TFLM_WRONG)
         oracle, want = ("TFLite's BUILTIN_REF kernels", builtin_ref_outputs(data, x)) if wrong else \
-            ("TFLite Micro", tflm_outputs(data, x))
+            ("TFLite Micro", tflm_outputs(data, x, is_stateful(g)))
         got = raw[name].reshape(want.shape)
         if got.tobytes() != want.tobytes():
             diff = np.abs(got.astype(np.int32) - want)
@@ -173,14 +174,17 @@ def _oracle(path: Path, frontend: str, x: np.ndarray, g, raw: dict, outputs: dic
     return Outcome("ok")
 
 
-def tflm_outputs(data: bytes, x: np.ndarray) -> np.ndarray:
+def tflm_outputs(data: bytes, x: np.ndarray, stateful: bool = False) -> np.ndarray:
+    """One sample after the other on one interpreter, reset before each unless the model is
+    stateful for mcuforge (SVDF, a streaming LSTM: its state carries over in the C and the
+    reference as in TFLite Micro's variable tensors; stateful area)."""
     from tflite_micro.python.tflite_micro import runtime
 
     outs = []
-    # one interpreter, consecutive calls: variable tensors (a fused LSTM's state) carry over
-    # from sample to sample as in the C and the reference (stateful area)
     interp = runtime.Interpreter.from_bytes(data)
     for sample in x:
+        if not stateful:
+            interp.reset()
         interp.set_input(sample[None], 0)
         interp.invoke()
         outs.append(interp.get_output(0)[0])

@@ -6,8 +6,11 @@ tensors packed into (4, H, ...) tensors with one scale per gate. The variants TF
 not run either (peepholes, projection, layer norm, coupled input and forget gates) are refused.
 
 Its hidden and cell state are variable tensors in TF's output, which TFLite Micro keeps between
-invocations: the IR op is then `stateful` and keeps them as persistent state (ops/lstm.py), so
-consecutive calls continue one stream (streaming use, one step per call) until NAME_reset().
+invocations. An LSTM that takes one time step per call (streaming use) is then `stateful` and keeps
+them as persistent state (ops/lstm.py): consecutive calls continue one stream until NAME_reset(),
+as in TFLite Micro. An LSTM over a whole sequence per call starts every call from zero, as the
+Keras layer it came from does (TFLite Micro matches that when its interpreter is reset between
+sequences).
 
 WHILE (an LSTM/GRU the converter did not fuse) is refused with the setting that gives a fused op.
 """
@@ -78,8 +81,9 @@ def unidirectional_sequence_lstm(node: Node) -> list[Op]:
         # TFLite Micro computes in the hidden state's encoding and copies its bytes to the output
         attrs["hidden_scale"], attrs["hidden_zero_point"] = node.graph.tensors[
             node.inputs[HIDDEN_STATE]].scalar_quant()
-        if all(_variable(node, i) for i in (HIDDEN_STATE, CELL_STATE)):  # stateful area
-            attrs["stateful"] = True
+        steps = x.shape[0] if o.timeMajor else x.shape[1]
+        if steps == 1 and all(_variable(node, i) for i in (HIDDEN_STATE, CELL_STATE)):  # stateful area
+            attrs["stateful"] = True  # streaming: one time step per call continues the sequence
     elif x.dtype == "float32":
         return _unrolled(node, bool(o.timeMajor), float(o.cellClip))
     else:

@@ -13,11 +13,11 @@ as TFLite Micro.
 
 The state starts at zero for every call (hidden state = its zero point, cell state = 0), which
 is what TFLite Micro computes on a freshly reset interpreter; the whole sequence is one call.
-With attr `stateful` (a TFLite LSTM whose hidden and cell state are variable tensors, as TF's
-converter writes them) the state is the op's persistent state instead (`OpDef.state`: hidden
-(B, H) int8 starting at attr `hidden_zero_point`, cell (B, H) int16 starting at 0): each call
-continues from where the previous one stopped, as TFLite Micro's interpreter does between
-invocations until it is reset, which is what streaming use (one time step per call) needs.
+With attr `stateful` (a TFLite LSTM fed one time step per call whose hidden and cell state are
+variable tensors, as TF's converter writes them) the state is the op's persistent state
+instead (`OpDef.state`: hidden (B, H) int8 starting at attr `hidden_zero_point`, cell (B, H)
+int16 starting at 0): each call continues from where the previous one stopped, as TFLite
+Micro's interpreter does between invocations until it is reset, which streaming use needs.
 
 Integer form (int8 x and output, int8 weights, int32 bias), after TFLite Micro's integer LSTM
 (kernels/lstm_eval.h, the 8x8->16 case): each gate is an int8 x int8 fully connected from x_t
