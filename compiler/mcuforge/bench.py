@@ -1,6 +1,10 @@
 """`mcuforge bench`: instructions per inference under QEMU (-icount, see mcuforge.firmware.qemu)
 for the MLPerf Tiny int8 models and the test models, beside TensorFlow Lite Micro with CMSIS-NN
-measured the same way. Writes results.md (tables) and results.json (everything, per layer)."""
+measured the same way. Writes results.md (tables) and results.json (everything, per layer).
+
+Sequence models (LSTM, SVDF) also get instructions per time step (an LSTM's inference runs its
+whole input sequence, an SVDF's one step of its stream) and the RAM of their persistent state;
+the samples of a stateful model run as consecutive calls, the reference carrying the state."""
 
 from __future__ import annotations
 
@@ -19,6 +23,9 @@ from mcuforge.firmware import make_firmware
 from mcuforge.firmware.boards import load_board
 from mcuforge.firmware.qemu import outputs_array, run_qemu
 from mcuforge.firmware.run import default_inputs, to_instructions
+from mcuforge.ir.graph import Graph
+from mcuforge.ops.lstm import UNIDIRECTIONAL_SEQUENCE_LSTM
+from mcuforge.ops.svdf import SVDF
 from mcuforge.runner import compare_with_reference
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,6 +51,55 @@ TFLM_AN386 = {
 }
 
 
+def time_steps(graph: Graph) -> int | None:
+    """Time steps one inference runs (the longest recurrent layer's: an LSTM's sequence length,
+    one for an SVDF, which takes one frame per call); None for a model without such layers."""
+    steps = []
+    for op in graph.ops:
+        if op.kind == UNIDIRECTIONAL_SEQUENCE_LSTM.kind:
+            x = graph.tensors[op.inputs[0]].shape
+            steps.append(x[0] if op.attrs.get("time_major") else x[1])
+        elif op.kind == SVDF.kind:
+            steps.append(1)
+    return max(steps) if steps else None
+
+
+def sequence_models(work: Path) -> list[tuple[str, Path, CompileOptions]]:
+    """The test suite's sequence models: the keyword-shaped SVDF model (no TensorFlow) and two
+    tf_keras LSTMs converted by TF (a classifier over 16 steps, a streaming one-step LSTM)."""
+    from svdf_models import svdf_model  # a source checkout's test models
+
+    path = work / "svdf_keyword.tflite"
+    path.write_bytes(svdf_model())
+    models = [("svdf_keyword (test)", path, CompileOptions())]
+    for name, steps in (("lstm_seq16", 16), ("lstm_stream", 1)):
+        path = work / f"{name}.tflite"
+        path.write_bytes(_keras_lstm(steps))
+        models.append((f"{name} (test)", path, CompileOptions()))
+    return models
+
+
+def _keras_lstm(steps: int) -> bytes:
+    """A tf_keras LSTM(32) over `steps` steps of 16 features with a dense head, int8 by TF's
+    converter at its defaults (batch 1, as the fused LSTM needs)."""
+    from mcuforge.importers.keras_import import quiet_tensorflow
+
+    with quiet_tensorflow():
+        import tensorflow as tf
+        import tf_keras as k
+
+        k.utils.set_random_seed(0)
+        x = k.Input((steps, 16), batch_size=1)
+        model = k.Model(x, k.layers.Dense(8)(k.layers.LSTM(32)(x)))
+        rng = np.random.default_rng(0)
+        conv = tf.lite.TFLiteConverter.from_keras_model(model)
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = lambda: ([rng.standard_normal((1, steps, 16)).astype(np.float32)]
+                                               for _ in range(32))
+        conv.inference_input_type = conv.inference_output_type = tf.int8
+        return conv.convert()
+
+
 def default_models(test_models: bool, work: Path) -> list[tuple[str, Path, CompileOptions]]:
     paths = [MLPERF / f"{n}.tflite" for n in TFLM_AN386]
     models = [(p.stem, p, CompileOptions()) for p in paths if p.exists()]
@@ -56,6 +112,7 @@ def default_models(test_models: bool, work: Path) -> list[tuple[str, Path, Compi
             path = work / f"{name}.tflite"
             path.write_bytes(converted(name, int8=True))
             models.append((f"{name} (test)", path, CompileOptions()))
+        models += sequence_models(work)
     return models
 
 
@@ -66,7 +123,8 @@ def bench_model(label: str, model: Path, opts: CompileOptions, boards: list[str]
     report = compiled.report
     inputs = default_inputs(compiled, samples, seed=1)
     row: dict = {"model": label, "source": str(model), "macs": report["macs"],
-                 "arena_bytes": report["arena_bytes"], "weights_bytes": report["weights_bytes"], "boards": {}}
+                 "arena_bytes": report["arena_bytes"], "weights_bytes": report["weights_bytes"], "boards": {},
+                 "time_steps": time_steps(compiled.graph), "state_bytes": report.get("state_bytes", 0)}
     for name in boards:
         board = load_board(name)
         _, fw = make_firmware(compiled, board, inputs, folder, profile=True)
@@ -82,6 +140,7 @@ def bench_model(label: str, model: Path, opts: CompileOptions, boards: list[str]
         sections = fw.sections
         row["boards"][name] = {
             "instructions": instr, "instructions_per_mac": instr[0] / max(report["macs"], 1),
+            "instructions_per_step": [n / row["time_steps"] for n in instr] if row["time_steps"] else None,
             "resolution_instructions": board.ns_per_tick, "bit_exact": not mismatches,
             "flash_bytes": sum(sections.get(s, 0) for s in (".text", ".rodata", ".data")),
             "text_bytes": sections.get(".text", 0), "rodata_bytes": sections.get(".rodata", 0),
@@ -119,6 +178,7 @@ def markdown(rows: list[dict], boards: list[str]) -> str:
         cells += [f"{r['arena_bytes']:,}", f"{t.arena:,}" if t else "", f"{first['flash_bytes']:,}",
                   f"{r['weights_bytes']:,}", f"{rest:,}{tflm_rest}"]
         out.append("| " + " | ".join(cells) + " |")
+    out += sequence_table(rows, boards)
     out += ["", f"## Top {TOP_LAYERS} layers by instructions ({boards[0]})", ""]
     for r in rows:
         d = r["boards"][boards[0]]
@@ -133,6 +193,28 @@ def markdown(rows: list[dict], boards: list[str]) -> str:
                        f"{100 * layer['instructions'] / total:.1f}% | {per_mac} |")
         out.append("")
     return "\n".join(out)
+
+
+def sequence_table(rows: list[dict], boards: list[str]) -> list[str]:
+    """Markdown lines for the sequence models: instructions per inference and per time step
+    (first sample: a stateful model's later samples continue its stream), and state RAM."""
+    seq = [r for r in rows if r.get("time_steps")]
+    if not seq:
+        return []
+    out = ["", "## Sequence models", "",
+           "Per time step = per inference / time steps one inference runs (an LSTM's sequence "
+           "length; 1 for an SVDF, fed one frame per call). State = the persistent buffer outside "
+           "the arena (SVDF memory, LSTM hidden and cell state), kept between calls.", ""]
+    head = "| model | time steps | state | arena | " + " | ".join(
+        f"{b} instr/inference | {b} instr/step" for b in boards) + " |"
+    out += [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in seq:
+        cells = [r["model"], str(r["time_steps"]), f"{r['state_bytes']:,} B", f"{r['arena_bytes']:,} B"]
+        for b in boards:
+            d = r["boards"][b]
+            cells += [f"{d['instructions'][0]:,}", f"{d['instructions_per_step'][0]:,.0f}"]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
 
 
 def main(args: argparse.Namespace) -> int:

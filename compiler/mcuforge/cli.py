@@ -144,6 +144,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.board != "host":
         _print_instructions(result)
     print(f"{result.samples} samples, outputs written to {args.output}")
+    if result.compiled.program.state_bytes:  # stateful area
+        print(f"stateful model ({result.compiled.program.state_bytes} bytes of state): the samples ran "
+              "as consecutive calls, each starting from the state the previous one left (as TFLite "
+              "Micro's interpreter keeps variable tensors); the reference did the same")
     if result.mismatches:
         detail = ", ".join(f"'{o}' on {k} of {result.samples} samples" for o, k in result.mismatches.items())
         print(f"mcuforge: error: {where} differs from the integer reference: {detail}", file=sys.stderr)

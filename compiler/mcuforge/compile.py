@@ -281,6 +281,7 @@ def build_report(graph: Graph, program: Program, name: str, source: str,
         "arena_ratio_to_lower_bound": round(plan.ratio, 4),
         "planner": plan.algorithm, "alignment": plan.alignment,
         "weights_bytes": sum(c.nbytes for c in program.consts),
+        "state_bytes": program.state_bytes,  # stateful area: persistent, outside the arena
         "macs": sum(s.macs for s in program.steps),
         "inputs": {n: list(graph.tensors[n].shape) for n in graph.inputs},
         "outputs": {n: list(graph.tensors[n].shape) for n in graph.outputs},

@@ -32,6 +32,8 @@ from mcuforge.ops.common import quantized_activation_range
 from mcuforge.ops.lstm import integer_params  # recurrent area
 from mcuforge.ops.pad import quantized_pad_value
 from mcuforge.ops.registry import REGISTRY, Ctx, lookup
+from mcuforge.ops.svdf import multipliers as svdf_multipliers  # stateful area
+from mcuforge.ops.svdf import svdf_dims
 from mcuforge.reference import qmath
 
 Dims = tuple[int, int, int, int]
@@ -499,6 +501,34 @@ def lstm(ctx: Ctx) -> KernelCall:
 
 
 
+# -- stateful area -------------------------------------------------------------------------------
+
+
+def svdf(ctx: Ctx) -> KernelCall:
+    """SVDF: ops/svdf.py's multipliers; the memory is the op's state (codegen's state buffer)."""
+    (m1, s1), (m2, s2) = svdf_multipliers(ctx)
+    ins = [t.shape if t is not None else None for t in ctx.ins]
+    batches, inputs, filters, memory, units = svdf_dims(ctx.op, ins)
+    wf, wt = _tensor(ctx, 1), _tensor(ctx, 2)
+    assert wf.data is not None and wt.data is not None
+    bias = ctx.ins[3] if len(ctx.ins) > 3 else None
+    rank, state_zp = int(ctx.op.attrs["rank"]), int(ctx.op.attrs["state_zero_point"])
+    # zero points folded into the biases (exact in integers): sum (x - zp) w = sum x w - zp sum w
+    feature_bias = -ctx.in_quant(0)[1] * wf.data.astype(np.int64).sum(axis=1)
+    time_sums = wt.data.astype(np.int64).reshape(units, rank * memory).sum(axis=1)
+    unit_bias = (bias.data.astype(np.int64) if bias is not None and bias.data is not None
+                 else np.zeros(units, np.int64)) - state_zp * time_sums
+    for name, v in (("feature", feature_bias), ("unit", unit_bias)):
+        if v.min() < -(1 << 31) or v.max() >= 1 << 31:
+            raise ValueError(f"SVDF '{ctx.op.name}': {name} bias with the zero point folded in leaves int32")
+    params = {"batches": batches, "input_size": inputs, "num_filters": filters, "memory_size": memory,
+              "rank": rank, "state_zp": state_zp, "output_zp": ctx.out_quant()[1],
+              "feature_multiplier": m1, "feature_shift": s1, "output_multiplier": m2, "output_shift": s2}
+    arrays = {"feature_weights": wf.data.astype(np.int8), "feature_bias": feature_bias.astype(np.int32),
+              "time_weights": wt.data.astype(np.int16), "bias": unit_bias.astype(np.int32)}
+    return KernelCall("mf_svdf_s8", params, arrays)
+
+
 def _lut_kinds() -> dict[str, Callable[[Ctx], KernelCall]]:
     return {kind: lut for kind, opdef in REGISTRY.items() if opdef.lut}
 
@@ -525,6 +555,8 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "BATCH_MATMUL": batch_matmul,
     # recurrent area
     "UNIDIRECTIONAL_SEQUENCE_LSTM": lstm,
+    # stateful area
+    "SVDF": svdf,
     **_lut_kinds(),
     **reduction.BINDINGS,  # area reductions: SUM, REDUCE_MAX/MIN, ARG_MAX/MIN, SQUARED_DIFFERENCE, LAYER_NORM
     **SPATIAL_BINDINGS,  # spatial-ops area

@@ -57,6 +57,7 @@ def print_compile_report(report: dict, out_dir: str, console: Console | None = N
         f"ratio {report['arena_ratio_to_lower_bound']:.3f}; "
         f"greedy-by-size {report['arena_greedy_bytes']:,} B)  "
         f"weights {report['weights_bytes']:,} B  MACs {report['macs']:,}"
+        + (f"  state {report['state_bytes']:,} B (persistent)" if report.get("state_bytes") else "")
     )
     acc = report.get("accuracy")
     if acc:

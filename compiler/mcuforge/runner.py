@@ -22,7 +22,7 @@ from mcuforge.ir.graph import Graph
 from mcuforge.ir.layout import from_ir_layout, require_batch_one, to_ir_layout
 from mcuforge.ops.quantize import affine_quantize
 from mcuforge.quantize.accuracy import dequantize
-from mcuforge.reference.interpreter import run
+from mcuforge.reference.interpreter import new_state, run
 
 
 @dataclass
@@ -133,11 +133,14 @@ def decode_outputs(g: Graph, q: dict[str, np.ndarray], per_sample: np.ndarray, c
 def compare_with_reference(
     g: Graph, q: dict[str, np.ndarray], c_out: dict[str, np.ndarray]
 ) -> dict[str, int]:
-    """Samples per output whose C bytes differ from the integer reference's."""
+    """Samples per output whose C bytes differ from the integer reference's. The samples are
+    consecutive calls: a stateful model (SVDF, a streaming TFLite LSTM) carries its state from
+    one to the next in the reference as in the C (one process, one firmware run)."""
     bad = dict.fromkeys(g.outputs, 0)
     n = len(next(iter(q.values())))
+    state = new_state(g)
     for i in range(n):
-        ref = run(g, {name: q[name][i][None] for name in g.inputs})
+        ref = run(g, {name: q[name][i][None] for name in g.inputs}, state=state)
         for o in g.outputs:
             if not np.array_equal(ref[o].reshape(c_out[o][i].shape), c_out[o][i]):
                 bad[o] += 1

@@ -831,7 +831,8 @@ mf_status mf_strided_copy_s8(const mf_copy_params *copy_params, const int8_t *in
 
 /*
  * UNIDIRECTIONAL_SEQUENCE_LSTM, integer form of TFLite Micro (int8 activations, int16 gates and
- * cell state), over a whole sequence; the state starts at zero on every call. Input (B, T, I)
+ * cell state), over a whole sequence; the state starts at zero on every call, or is carried
+ * over in the caller's buffers. Input (B, T, I)
  * or (T, B, I) with time_major, output likewise with H features.
  */
 typedef struct {
@@ -860,10 +861,50 @@ typedef struct {
 /* Scratch bytes of mf_lstm_s8: the cell state, four gates and the hidden state. */
 int32_t mf_lstm_s8_get_buffer_size(int32_t batches, int32_t hidden_size);
 
+/* hidden_state (B x H int8) and cell_state (B x H int16): both NULL for a state that starts at
+ * zero on every call, or both the caller's persistent buffers (stateful area), carried over. */
 mf_status mf_lstm_s8(const mf_context *ctx,
                      const mf_lstm_params *lstm_params,
                      const mf_lstm_weights *weights,
                      const int8_t *input,
+                     int8_t *hidden_state,
+                     int16_t *cell_state,
+                     int8_t *output);
+
+/* -- stateful area --------------------------------------------------------------------- */
+
+/*
+ * SVDF, integer form of TFLite Micro: input (batches, input_size) int8, output (batches,
+ * num_filters / rank) int8. `state` is the layer's memory, batches x num_filters x memory_size
+ * int16 (filter-major), kept by the caller between calls and reset to state_zp; each call ages
+ * it by one step. No scratch. Multiplier/shift pairs as TFLite's QuantizeMultiplier gives them;
+ * the zero points of input and state are folded into the two bias arrays on the host.
+ */
+typedef struct {
+    int32_t batches;
+    int32_t input_size;
+    int32_t num_filters;        /* units x rank */
+    int32_t memory_size;
+    int32_t rank;
+    int32_t state_zp;
+    int32_t output_zp;
+    int32_t feature_multiplier; /* input x feature weights -> state scale */
+    int32_t feature_shift;
+    int32_t output_multiplier;  /* state x time weights -> output scale */
+    int32_t output_shift;
+} mf_svdf_params;
+
+typedef struct {
+    const int8_t *feature_weights; /* (num_filters, input_size) */
+    const int32_t *feature_bias;   /* (num_filters): -input zero point x row sum */
+    const int16_t *time_weights;   /* (num_filters, memory_size) */
+    const int32_t *bias;           /* (num_filters / rank): bias - state_zp x unit's time weight sum */
+} mf_svdf_weights;
+
+mf_status mf_svdf_s8(const mf_svdf_params *svdf_params,
+                     const mf_svdf_weights *weights,
+                     const int8_t *input,
+                     int16_t *state,
                      int8_t *output);
 
 /* ---------------------------------------------------------------------------------------

@@ -53,7 +53,9 @@ _POINTERS = {"const int8_t *": i8p, "const int32_t *": i32p, "const uint8_t *": 
              # int16 activations (issue 11)
              "const int16_t *": C.POINTER(C.c_int16), "int16_t *": C.POINTER(C.c_int16),
              "const int64_t *": C.POINTER(C.c_int64), "const void *": C.c_void_p,
-             "const uint16_t *": C.POINTER(C.c_uint16)}
+             "const uint16_t *": C.POINTER(C.c_uint16),
+             # stateful area: int8 state
+             "int8_t *": i8p}
 STRUCT_TYPES: dict[str, type[C.Structure]] = {}
 
 
@@ -172,7 +174,7 @@ def _pointer(a: np.ndarray, ctype_name: str) -> C._Pointer:
     a = np.ascontiguousarray(a)
     want = {"const int8_t *": np.int8, "const uint8_t *": np.uint8, "const int32_t *": np.int32,
             "const int64_t *": np.int64, "const int16_t *": np.int16,
-            "const uint16_t *": np.uint16}[ctype_name]
+            "const uint16_t *": np.uint16, "int16_t *": np.int16, "int8_t *": np.int8}[ctype_name]
     assert a.dtype == want, f"{a.dtype} for a {ctype_name} argument"
     return a.ctypes.data_as(_POINTERS[ctype_name])
 
@@ -201,28 +203,31 @@ class Kernels:
         return self.buffer_size(spec.name, *spec.scratch.values(call.dims, call.params))
 
     def invoke(self, call: KernelCall, xs: list[np.ndarray | None],
-               out_shape: tuple[int, ...], out_dtype: str = "int8") -> tuple[int, np.ndarray]:
+               out_shape: tuple[int, ...], out_dtype: str = "int8",
+               state: dict[str, np.ndarray] | None = None) -> tuple[int, np.ndarray]:
         """Any specified kernel: xs are the op's input values (constants included) in IR order;
         each C argument is built from the call as its spec says. `out_dtype`: the output's
-        dtype where the C output is `void *` (ARG_MAX's int32/int64 indices)."""
+        dtype where the C output is `void *` (ARG_MAX's int32/int64 indices). `state`: a
+        stateful kernel's persistent buffers by role (contiguous arrays, updated in place)."""
         if out_dtype == "int8":
             y = out_array(out_shape)
         else:  # a sentinel of the dtype's width (int16 outputs; int32/int64 indices)
             y = np.full(out_shape, 0x5A5A if out_dtype == "int16" else 0x5A5A5A5A, dtype=out_dtype)
-        return self.invoke_outputs(call, xs, [y]), y
+        return self.invoke_outputs(call, xs, [y], state), y
 
-    def invoke_outputs(self, call: KernelCall, xs: list[np.ndarray | None], ys: list[np.ndarray]) -> int:
+    def invoke_outputs(self, call: KernelCall, xs: list[np.ndarray | None], ys: list[np.ndarray],
+                       state: dict[str, np.ndarray] | None = None) -> int:
         """`invoke` writing into the given outputs (several for SPLIT); every C call the kernel
         call makes (one per copy for an `each` spec), stopping at the first failing status."""
         data = [np.ascontiguousarray(x) for x in xs if x is not None]
         for one in single_calls(call):
-            status = self._invoke_one(one, xs, data, ys)
+            status = self._invoke_one(one, xs, data, ys, state or {})
             if status != MF_OK:
                 return status
         return MF_OK
 
     def _invoke_one(self, call: KernelCall, xs: list[np.ndarray | None], data: list[np.ndarray],
-                    ys: list[np.ndarray]) -> int:
+                    ys: list[np.ndarray], state: dict[str, np.ndarray]) -> int:
         spec = SPECS[call.kernel]
         p, d = call.params, call.dims
         y = ys[0]
@@ -272,6 +277,11 @@ class Kernels:
                 args.append((i32 * a.length)(*p[a.name]))
             elif isinstance(a, ks.InputList):
                 args.append((i8p * len(data))(*(s8(x) for x in data)))
+            elif isinstance(a, ks.State):  # stateful area: the caller's persistent buffer
+                buf = state.get(a.role)
+                assert buf is not None or a.optional, f"{call.kernel}: no {a.role} state"
+                assert buf is None or buf.flags.c_contiguous
+                args.append(None if buf is None else _pointer(buf, a.ctype))
             elif isinstance(a, ks.DimsList):
                 args.append((Dims4 * len(data))(*(dims(d[f"input{i}"]) for i in range(len(data)))))
             else:

@@ -63,3 +63,41 @@ def test_lstm_needs_its_scratch(mf: Kernels, monkeypatch: pytest.MonkeyPatch) ->
     status, y = mf.run(call, [x], expected.shape)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
+
+
+# -- stateful area: a TFLite LSTM whose state persists between calls -----------------------------
+
+
+@pytest.mark.parametrize("seed", cases(16))
+def test_stateful_lstm_carries_its_state(mf: Kernels, seed: int) -> None:
+    """Consecutive calls (one time step or several each) continue one stream in the C as in the
+    reference: the hidden and cell state buffers match after every call."""
+    from mcuforge.reference import new_state, run
+
+    rng = np.random.default_rng(33000 + seed)
+    batches, steps = int(rng.integers(1, 3)), int(rng.integers(1, 4))
+    inputs, hidden = int(rng.choice(CHANNELS)), int(rng.choice(CHANNELS))
+    one, _ = _lstm(rng, batches, steps, inputs, hidden, bool(seed % 2), int(rng.integers(-15, -9)), 0.0)
+    out_q = QuantParams(np.float32(rng.uniform(0.004, 0.02)), int(rng.integers(-30, 30)))
+    one.attrs.update({"stateful": True, "hidden_zero_point": int(out_q.zero_point[0])})
+    call, _ = one.finish(out_q)
+    ref_state = new_state(one.graph)
+    c_state = {role: a.copy() for role, a in ref_state["out"].items()}
+    weights = [one.graph.tensors[n].data for n in one.names[1:]]
+    outputs = []
+    for _ in range(4):
+        x = act_data(rng, one.feeds["in0"].shape)
+        expected = run(one.graph, {"in0": x}, state=ref_state)["out"]
+        status, y = mf.invoke(call, [x, *weights], expected.shape, state=c_state)
+        assert status == MF_OK
+        np.testing.assert_array_equal(y, expected)
+        for role in ("hidden", "cell"):
+            np.testing.assert_array_equal(c_state[role], ref_state["out"][role])
+        outputs.append(y)
+    # the same input from a reset state gives what a fresh, stateless run gives
+    fresh = {role: a.copy() for role, a in new_state(one.graph)["out"].items()}
+    x = one.feeds["in0"]
+    stateless = run(one.graph, {"in0": x})["out"]
+    np.testing.assert_array_equal(mf.invoke(call, [x, *weights], stateless.shape, state=fresh)[1], stateless)
+    reset = new_state(one.graph)["out"]
+    assert any(not np.array_equal(fresh[role], reset[role]) for role in reset)  # the call wrote it

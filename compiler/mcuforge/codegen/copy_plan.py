@@ -180,7 +180,9 @@ def copies_for(ctx: Ctx) -> list[Copy]:
                          f"that cannot be merged ({deep[0].shape}); mf_strided_copy_s8 takes at most "
                          f"{MAX_RANK}")
     encodings = {t.scalar_quant() for t in [*ctx.ins, *ctx.outs] if t is not None and t.quant is not None}
-    if len(encodings) > 1:
+    # stateful area: TFLite's REVERSE_V2 copies bytes whatever encodings the converter gave
+    # (TFLite Micro does too); its converter marks the op so
+    if len(encodings) > 1 and not ctx.op.attrs.get("copies_bytes"):
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': inputs and outputs have different quantization "
                          f"{sorted(encodings)}; the kernel only moves bytes")
     return copies

@@ -11,7 +11,7 @@ from mcuforge.codegen.sanitize import c_text
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Graph, Op
 from mcuforge.kernel_params import IN_PLACE_KERNELS, KernelCall, dims4, kernel_call
-from mcuforge.ops.registry import Ctx, lookup
+from mcuforge.ops.registry import Ctx, lookup, state_buffers
 from mcuforge.plan import MemoryPlan, buffers_for_graph, plan_memory
 from mcuforge.runtime_buffers import scratch_bytes
 
@@ -41,6 +41,21 @@ class Step:
     consts: dict[str, str] = field(default_factory=dict)  # role -> symbol
     macs: int = 0
     outputs: list[str] = field(default_factory=list)  # every output pointer (SPLIT has several)
+    state: dict[str, int] = field(default_factory=dict)  # stateful ops: role -> state buffer offset
+
+
+@dataclass
+class StateSlot:
+    """One persistent buffer in the model's state buffer (stateful area): not in the arena, as
+    it must survive from one inference to the next; NAME_reset() fills it with `fill`."""
+
+    step: int
+    role: str
+    label: str  # the op's sanitized name
+    offset: int  # bytes into the state buffer
+    nbytes: int
+    ctype: str  # int8_t / int16_t
+    fill: int
 
 
 @dataclass
@@ -49,6 +64,8 @@ class Program:
     consts: list[ConstArray]
     plan: MemoryPlan
     tensor_offsets: dict[str, int]
+    state: list[StateSlot] = field(default_factory=list)
+    state_bytes: int = 0  # the state buffer's size (0: a stateless model)
 
 
 def check_bindable(graph: Graph) -> None:
@@ -99,7 +116,23 @@ def lower(graph: Graph, prefix: str, alignment: int = 16, algorithm: str = "best
         if scratch.get(i):
             step.scratch_offset, step.scratch_size = scratch_off[i], scratch[i]
         steps.append(step)
-    return Program(steps, list(consts.values()), plan, offsets)
+    slots = _state_slots(graph, steps, alignment)
+    state_bytes = max((s.offset + s.nbytes for s in slots), default=0)
+    return Program(steps, list(consts.values()), plan, offsets, slots, state_bytes)
+
+
+def _state_slots(graph: Graph, steps: list[Step], alignment: int) -> list[StateSlot]:
+    """The persistent buffers of every stateful op, laid out one after the other (each aligned)
+    in op order: they are all live for the model's whole life, so nothing can share."""
+    slots = []
+    offset = 0
+    for op, step in zip(graph.ops, steps):
+        for b in state_buffers(op, [graph.tensors[n].shape if n else None for n in op.inputs]):
+            ctype = {"int8": "int8_t", "int16": "int16_t"}[b.dtype]
+            slots.append(StateSlot(step.index, b.role, step.label, offset, b.nbytes, ctype, b.fill))
+            step.state[b.role] = offset
+            offset += -(-b.nbytes // alignment) * alignment
+    return slots
 
 
 def _pointer(graph: Graph, name: str, offsets: dict[str, int], symbol: str,
@@ -146,4 +179,4 @@ def _step(graph: Graph, op: Op, index: int, call: KernelCall | None, offsets: di
     return step
 
 
-__all__ = ["ConstArray", "Program", "Step", "dims4", "lower"]
+__all__ = ["ConstArray", "Program", "StateSlot", "Step", "dims4", "lower"]

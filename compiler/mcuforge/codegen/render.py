@@ -132,6 +132,7 @@ def render(graph: Graph, program: Program, name: str, out_dir: Path, source: str
         "const_bytes": sum(c.nbytes for c in program.consts),
         "inputs": io_views(graph, graph.inputs, "input", program.tensor_offsets),
         "outputs": io_views(graph, graph.outputs, "output", program.tensor_offsets),
+        "state": program.state, "state_bytes": program.state_bytes,  # stateful area
     }
     env = environment()
     files = {

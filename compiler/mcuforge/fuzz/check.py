@@ -24,6 +24,7 @@ from mcuforge.fuzz.export import ExportError, calib_data, export, model_layout
 from mcuforge.fuzz.spec import ModelSpec
 from mcuforge.ir.graph import Graph
 from mcuforge.ops.space_batch import BATCH_TO_SPACE_ND, SPACE_TO_BATCH_ND
+from mcuforge.reference import is_stateful
 
 TEST_SAMPLES = 3
 # Float oracles: the int8 result may differ from the float one by quantization noise. A sample
@@ -155,7 +156,7 @@ def _oracle(path: Path, frontend: str, x: np.ndarray, g: Graph, raw: dict, outpu
     if frontend == "tflite":
         data = path.read_bytes()
         oracle, want = ("TFLite's BUILTIN_REF kernels", builtin_ref_outputs(data, x)) if tflm_is_wrong(data) \
-            else ("TFLite Micro", tflm_outputs(data, x))
+            else ("TFLite Micro", tflm_outputs(data, x, is_stateful(g)))
         got = raw[name].reshape(want.shape)
         if got.tobytes() != want.tobytes():
             diff = np.abs(got.astype(np.int32) - want)
@@ -258,12 +259,17 @@ def _real(graph: Graph, values: dict[str, np.ndarray], name: str) -> np.ndarray 
     return None if v is None else dequantize(graph, name, v)
 
 
-def tflm_outputs(data: bytes, x: np.ndarray) -> np.ndarray:
+def tflm_outputs(data: bytes, x: np.ndarray, stateful: bool = False) -> np.ndarray:
+    """One sample after the other on one interpreter, reset before each unless the model is
+    stateful for mcuforge (SVDF, a streaming LSTM: its state carries over in the C and the
+    reference as in TFLite Micro's variable tensors; stateful area)."""
     from tflite_micro.python.tflite_micro import runtime
 
     outs = []
+    interp = runtime.Interpreter.from_bytes(data)
     for sample in x:
-        interp = runtime.Interpreter.from_bytes(data)
+        if not stateful:
+            interp.reset()
         interp.set_input(sample[None], 0)
         interp.invoke()
         outs.append(interp.get_output(0)[0])

@@ -23,6 +23,7 @@ from mcuforge.importers.notes import note_free_batch
 from mcuforge.importers.space_to_batch import rewrite_space_to_batch
 from mcuforge.importers.tflite_ops import CONVERTERS, Node, dequantized
 from mcuforge.importers.tflite_recurrent import CONVERTERS_RECURRENT
+from mcuforge.importers.tflite_stateful import CONVERTERS_STATEFUL, refuse_resource_variables
 from mcuforge.importers.tflite_validate import validate_tflite
 from mcuforge.ir.graph import Graph, Op, QuantParams, Shape, Tensor
 from mcuforge.ops.registry import infer_shapes
@@ -39,6 +40,7 @@ TENSOR_TYPES = {
     fb.TensorType.BOOL: "bool",
 }
 CONVERTERS.update(CONVERTERS_RECURRENT)  # recurrent area: the fused LSTM, WHILE refused
+CONVERTERS.update(CONVERTERS_STATEFUL)  # stateful area: SVDF
 # Builtins whose meaning depends on the batch size: with a free batch, errors on them say so.
 BATCH_SENSITIVE = frozenset({"SHAPE", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"})
 TYPE_NAMES = {v: k for k, v in vars(fb.TensorType).items() if not k.startswith("_")}
@@ -56,6 +58,9 @@ def import_tflite_bytes(data: bytes, input_shapes: Mapping[str, Shape], source: 
     batch dimension (-1 at position 0) is compiled as 1, with a note on stderr unless `note_free`
     is False (the Keras importer has noted it in the Keras model's terms)."""
     model = _parse(data, source)
+    codes = {BUILTIN_NAMES.get(max(c.builtinCode, c.deprecatedBuiltinCode), "")
+             for c in model.operatorCodes or []}
+    refuse_resource_variables(codes, source)  # stateful area: Keras stateful=True
     validate_tflite(model, source)  # malformed and hostile files (issue 14)
     sub = model.subgraphs[0]
     _check_supported(model, sub, source)

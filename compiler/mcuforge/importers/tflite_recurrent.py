@@ -5,6 +5,13 @@ with int8 quantization) becomes the IR op of the same name, its four per-gate we
 tensors packed into (4, H, ...) tensors with one scale per gate. The variants TFLite Micro does
 not run either (peepholes, projection, layer norm, coupled input and forget gates) are refused.
 
+Its hidden and cell state are variable tensors in TF's output, which TFLite Micro keeps between
+invocations. An LSTM that takes one time step per call (streaming use) is then `stateful` and keeps
+them as persistent state (ops/lstm.py): consecutive calls continue one stream until NAME_reset(),
+as in TFLite Micro. An LSTM over a whole sequence per call starts every call from zero, as the
+Keras layer it came from does (TFLite Micro matches that when its interpreter is reset between
+sequences).
+
 WHILE (an LSTM/GRU the converter did not fuse) is refused with the setting that gives a fused op.
 """
 
@@ -71,6 +78,12 @@ def unidirectional_sequence_lstm(node: Node) -> list[Op]:
     if x.dtype == "int8":
         _check_states(node)
         attrs["cell_scale"] = float(node.graph.tensors[node.inputs[CELL_STATE]].scalar_quant()[0])
+        # TFLite Micro computes in the hidden state's encoding and copies its bytes to the output
+        attrs["hidden_scale"], attrs["hidden_zero_point"] = node.graph.tensors[
+            node.inputs[HIDDEN_STATE]].scalar_quant()
+        steps = x.shape[0] if o.timeMajor else x.shape[1]
+        if steps == 1 and all(_variable(node, i) for i in (HIDDEN_STATE, CELL_STATE)):  # stateful area
+            attrs["stateful"] = True  # streaming: one time step per call continues the sequence
     elif x.dtype == "float32":
         return _unrolled(node, bool(o.timeMajor), float(o.cellClip))
     else:
@@ -129,20 +142,25 @@ def _unrolled(node: Node, time_major: bool, clip: float) -> list[Op]:
     return ops
 
 
+def _variable(node: Node, i: int) -> bool:
+    """Whether input i is a variable tensor: no data, no producer, not a model input. TFLite
+    Micro keeps such a tensor from one invocation to the next (until the interpreter is reset),
+    so the LSTM continues its sequence across calls (stateful area)."""
+    t = node.graph.tensors[node.inputs[i]]
+    return (t.data is None and t.name not in node.graph.inputs
+            and not any(t.name in op.outputs for op in node.graph.ops))
+
+
 def _check_states(node: Node) -> None:
-    """The int8 form: hidden state int8 with the output's encoding, cell state int16 at a
-    power-of-two scale, both starting at zero (TFLite Micro resets them so)."""
+    """The int8 form: hidden state int8, cell state int16 at a power-of-two scale, both
+    starting at zero (TFLite Micro resets them so)."""
     hidden = node.graph.tensors[node.inputs[HIDDEN_STATE]] if _present(node, HIDDEN_STATE) else None
     cell = node.graph.tensors[node.inputs[CELL_STATE]] if _present(node, CELL_STATE) else None
-    out = node.graph.tensors[node.outputs[0]]
     if hidden is None or cell is None or hidden.quant is None or cell.quant is None:
         raise node.error("the int8 LSTM needs quantized hidden and cell state tensors")
     if cell.dtype != "int16" or hidden.dtype != "int8":
         raise node.error(f"state types {hidden.dtype}/{cell.dtype} are not supported (int8 hidden, "
                          "int16 cell: TF's int8 conversion)")
-    if hidden.scalar_quant() != out.scalar_quant():
-        raise node.error(f"hidden state quantization {hidden.scalar_quant()} differs from the "
-                         f"output's {out.scalar_quant()}")
     scale = float(cell.scalar_quant()[0])
     if scale <= 0 or abs(np.log2(scale) - round(np.log2(scale))) > 1e-6:
         raise node.error(f"cell state scale {scale} is not a power of two")

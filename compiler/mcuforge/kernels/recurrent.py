@@ -4,7 +4,7 @@ whole sequence. Bound in mcuforge.kernel_params (`lstm`)."""
 from __future__ import annotations
 
 from mcuforge.kernels.common import CTX, OUTPUT
-from mcuforge.kernels.spec import ConstStruct, Input, KernelSpec, Params, ScratchRule, family, struct
+from mcuforge.kernels.spec import ConstStruct, Input, KernelSpec, Params, ScratchRule, State, family, struct
 
 LSTM_PARAMS = struct("mf_lstm_params", """
     batches: int32_t, time_steps: int32_t, input_size: int32_t
@@ -36,7 +36,10 @@ LSTM = family(
                (CTX, Params("lstm_params", "const mf_lstm_params *", LSTM_PARAMS),
                 ConstStruct("weights", "const mf_lstm_weights *", LSTM_WEIGHTS, "weights",
                             tuple(f"array:{f.name}" for f in LSTM_WEIGHTS.fields)),
-                Input("input"), OUTPUT),
+                Input("input"),
+                # stateful area: a TFLite LSTM's variable state tensors, carried between calls
+                State("hidden_state", "int8_t *", "hidden", optional=True),
+                State("cell_state", "int16_t *", "cell", optional=True), OUTPUT),
                family="lstm", when="UNIDIRECTIONAL_SEQUENCE_LSTM (int8, whole sequence)",
                scratch=LSTM_SCRATCH),
 )

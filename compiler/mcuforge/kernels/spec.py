@@ -56,6 +56,7 @@ class StepLike(Protocol):
     consts: dict[str, str]
     scratch_offset: int
     scratch_size: int
+    state: dict[str, int]  # stateful ops: role -> offset in the model's state buffer
 
 
 # -- structs -------------------------------------------------------------------------------------
@@ -406,6 +407,22 @@ class DimsList(Arg):
 
     def dims_keys(self) -> tuple[str, ...]:
         return ("input*",)
+
+
+@dataclass(frozen=True)
+class State(Arg):
+    """`int16_t *NAME` (or another integer pointer type): the op's persistent buffer `role`, a
+    slice of the generated model's state buffer `mf_state` that survives between inferences
+    (stateful area; codegen.program.StateSlot)."""
+
+    ctype: str = "int16_t *"
+    role: str = ""
+    optional: bool = False  # NULL when the op instance keeps no such buffer
+
+    def expr(self, s: StepLike) -> str:
+        if self.optional and self.role not in s.state:
+            return "NULL"
+        return f"({self.ctype})(void *)(mf_state + {s.state[self.role]})"
 
 
 # -- scratch -------------------------------------------------------------------------------------

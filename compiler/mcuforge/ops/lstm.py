@@ -5,10 +5,19 @@ and recurrent weights of the gates in TFLite's order input, forget, cell, output
 scale per gate: per-channel quantization along axis 0); bias (4, H), int32 at input scale x
 weight scale. Output: the hidden state of every step, shaped like x with H features.
 Attrs: time_major, cell_clip (0: none), and for the integer form cell_scale (a power of two,
-the int16 cell state's scale). No peepholes, projection, layer norm or CIFG, as TFLite Micro.
+the int16 cell state's scale) and optionally hidden_scale/hidden_zero_point (the hidden state
+tensor's encoding, which TFLite Micro computes in and whose bytes it copies to the output even
+when the output tensor declares another encoding, as TF's converter writes for the last step of
+a sequence); without them the output's encoding. No peepholes, projection, layer norm or CIFG,
+as TFLite Micro.
 
 The state starts at zero for every call (hidden state = its zero point, cell state = 0), which
 is what TFLite Micro computes on a freshly reset interpreter; the whole sequence is one call.
+With attr `stateful` (a TFLite LSTM fed one time step per call whose hidden and cell state are
+variable tensors, as TF's converter writes them) the state is the op's persistent state
+instead (`OpDef.state`: hidden (B, H) int8 starting at attr `hidden_zero_point`, cell (B, H)
+int16 starting at 0): each call continues from where the previous one stopped, as TFLite
+Micro's interpreter does between invocations until it is reset, which streaming use needs.
 
 Integer form (int8 x and output, int8 weights, int32 bias), after TFLite Micro's integer LSTM
 (kernels/lstm_eval.h, the 8x8->16 case): each gate is an int8 x int8 fully connected from x_t
@@ -25,7 +34,7 @@ import math
 import numpy as np
 
 from mcuforge.ir.graph import Op, Shape
-from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
+from mcuforge.ops.registry import Arrays, Ctx, OpDef, StateBuffer, op_state, register
 from mcuforge.reference import qmath
 
 GATE_INPUT_SCALE = 2.0 ** -12  # gate pre-activations: int16 Q3.12
@@ -68,6 +77,19 @@ def lstm_shape(op: Op, ins: list[Shape | None]) -> list[Shape]:
     return [(x[0], x[1], hidden)]
 
 
+def lstm_state(op: Op, ins: list[Shape | None]) -> list[StateBuffer]:
+    """The persistent hidden and cell state of a stateful LSTM (none otherwise)."""
+    if not op.attrs.get("stateful"):
+        return []
+    x, r = ins[0], ins[2]
+    assert x is not None and r is not None
+    shape = (x[1] if op.attrs.get("time_major") else x[0], r[-1])
+    if "cell_scale" not in op.attrs:  # float form
+        return [StateBuffer("hidden", "float32", shape), StateBuffer("cell", "float32", shape)]
+    return [StateBuffer("hidden", "int8", shape, int(op.attrs.get("hidden_zero_point", 0))),
+            StateBuffer("cell", "int16", shape)]
+
+
 def _steps(ctx: Ctx, x: np.ndarray) -> np.ndarray:
     """x as (T, B, I) whatever the layout."""
     return x if ctx.op.attrs.get("time_major") else x.transpose(1, 0, 2)
@@ -83,6 +105,9 @@ def lstm_float(ctx: Ctx, xs: Arrays) -> Arrays:
     steps = _steps(ctx, x)
     h = np.zeros((steps.shape[1], r.shape[-1]))
     c = np.zeros_like(h)
+    state = op_state(ctx) if ctx.op.attrs.get("stateful") else None
+    if state:
+        h, c = state["hidden"].astype(np.float64), state["cell"].astype(np.float64)
     clip = float(ctx.op.attrs.get("cell_clip", 0.0))
     ys = []
     for xt in steps:
@@ -93,6 +118,8 @@ def lstm_float(ctx: Ctx, xs: Arrays) -> Arrays:
             c = np.clip(c, -clip, clip)
         h = o * np.tanh(c)
         ys.append(h)
+    if state:
+        state["hidden"][...], state["cell"][...] = h, c
     return [_sequence(ctx, ys).astype(np.float32)]
 
 
@@ -158,6 +185,9 @@ def integer_params(ctx: Ctx) -> dict[str, np.ndarray | int]:
     assert r.quant is not None
     x_scale, x_zp = x.scalar_quant()
     h_scale, h_zp = ctx.out_quant()
+    if "hidden_scale" in ctx.op.attrs:  # the hidden state tensor's encoding, which TFLite Micro
+        # computes in; the output gets the hidden state's bytes under its own encoding
+        h_scale, h_zp = float(ctx.op.attrs["hidden_scale"]), int(ctx.op.attrs["hidden_zero_point"])
     power = cell_scale_power(ctx.op.attrs["cell_scale"])
     cell = 2.0 ** power
     in_m, in_s = qmath.channel_multipliers(x_scale, w.quant.scale, GATE_INPUT_SCALE, 4)
@@ -192,6 +222,9 @@ def lstm_int(ctx: Ctx, xs: Arrays) -> Arrays:
     h_zp = int(p["hidden_zp"])
     h = np.full((steps.shape[1], r.shape[-1]), h_zp, np.int64)
     c = np.zeros(h.shape, np.int64)
+    state = op_state(ctx) if ctx.op.attrs.get("stateful") else None
+    if state:  # carried over from the previous call
+        h, c = state["hidden"].astype(np.int64), state["cell"].astype(np.int64)
     in_m, in_s, rec_m, rec_s = p["in_multiplier"], p["in_shift"], p["rec_multiplier"], p["rec_shift"]
     mm, ms = p["mul_multiplier"], p["mul_shift"]
     ys = []
@@ -210,6 +243,8 @@ def lstm_int(ctx: Ctx, xs: Arrays) -> Arrays:
         t = tanh_q15(c, int(p["tanh_multiplier"]), int(p["tanh_shift"])).astype(np.int64)
         h = _mul(t, o, int(mm[2]), int(ms[2]), h_zp, -128, 127)
         ys.append(h)
+    if state:
+        state["hidden"][...], state["cell"][...] = h, c
     return [_sequence(ctx, ys).astype(np.int8)]
 
 
@@ -222,5 +257,6 @@ def lstm_macs(op: Op, ins: list[Shape | None], outs: list[Shape]) -> int:
 UNIDIRECTIONAL_SEQUENCE_LSTM = register(OpDef(
     kind="UNIDIRECTIONAL_SEQUENCE_LSTM", shape=lstm_shape, ref_float=lstm_float, ref_int=lstm_int,
     macs=lstm_macs, num_inputs=(4, 4), attrs=("time_major",), weight_axes={1: 0, 2: 0},
-    bias_input=3, doc="LSTM over a sequence (TFLite's fused op, integer form of TFLite Micro)",
+    bias_input=3, state=lstm_state,
+    doc="LSTM over a sequence (TFLite's fused op, integer form of TFLite Micro)",
 ))

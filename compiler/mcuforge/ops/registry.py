@@ -25,6 +25,9 @@ class Ctx:
     op: Op
     ins: list[Tensor | None]
     outs: list[Tensor]
+    # Stateful ops (OpDef.state): the op's persistent buffers by role, updated in place by the
+    # reference; None starts from the reset values (see `op_state`).
+    state: dict[str, np.ndarray] | None = None
 
     @classmethod
     def of(cls, graph: Graph, op: Op) -> Ctx:
@@ -42,6 +45,26 @@ class Ctx:
         return self.outs[i].scalar_quant()
 
 
+@dataclass(frozen=True)
+class StateBuffer:
+    """One persistent buffer of a stateful op: kept from one inference to the next (TFLite's
+    variable tensors), in the generated C a slice of the model's state buffer that
+    NAME_reset() fills with `fill` (the tensor's zero point, as TFLite Micro resets it)."""
+
+    role: str  # "activation_state", "hidden", "cell"
+    dtype: str  # "int8" / "int16"
+    shape: Shape
+    fill: int = 0
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+
+    def initial(self) -> np.ndarray:
+        return np.full(self.shape, self.fill, dtype=self.dtype)
+
+
+StateRule = Callable[[Op, list[Shape | None]], list[StateBuffer]]
 ShapeRule = Callable[[Op, list[Shape | None]], list[Shape]]
 RefImpl = Callable[[Ctx, Arrays], Arrays]
 MacRule = Callable[[Op, list[Shape | None], list[Shape]], int]
@@ -104,6 +127,11 @@ class OpDef:
     # `weight_formats`: packed storages of weight input 1 that its kernels take (WEIGHT_FORMATS);
     # compress.encode ("int4", "cb4") and compress.sparse ("sparse") only pack these ops.
     weight_formats: frozenset[str] = frozenset()
+    # `state` (stateful area): the persistent buffers an op instance keeps between inferences
+    # (SVDF's memory, a TFLite LSTM's hidden and cell state); [] or None: none. The reference
+    # interpreter carries them from call to call (reference.interpreter.run's `state`), codegen
+    # places them in the model's state buffer, outside the arena (codegen.program).
+    state: StateRule | None = None
 
 
 REGISTRY: dict[str, OpDef] = {}
@@ -151,6 +179,20 @@ def trait_problems(opdef: OpDef) -> list[str]:
     if opdef.alias and (opdef.out_quant != "same_as_input" or opdef.num_inputs != (1, 1)):
         problems.append(f"{k}: an alias op has one input and keeps its encoding (same_as_input)")
     return problems
+
+
+def state_buffers(op: Op, ins: list[Shape | None]) -> list[StateBuffer]:
+    """The persistent buffers of an op instance ([] for stateless ops)."""
+    rule = lookup(op.kind).state
+    return list(rule(op, ins)) if rule is not None else []
+
+
+def op_state(ctx: Ctx) -> dict[str, np.ndarray]:
+    """A stateful op's buffers by role: the caller's (carried over), else fresh reset values."""
+    if ctx.state is None:
+        ins = [t.shape if t is not None else None for t in ctx.ins]
+        ctx.state = {b.role: b.initial() for b in state_buffers(ctx.op, ins)}
+    return ctx.state
 
 
 def lookup(kind: str) -> OpDef:

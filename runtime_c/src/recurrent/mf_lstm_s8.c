@@ -8,6 +8,9 @@
  * is c = f*c + i*g at its power-of-two scale, the hidden state h = tanh(c) * o in int8.
  * The input offsets are folded into the biases by the compiler (sum (x + off) * w =
  * sum x * w + off * sum w), which is exact in integers.
+ * Without hidden_state/cell_state (NULL) the state starts at zero in the scratch buffer on every
+ * call (whole-sequence use); with them, the caller's persistent buffers (B x H int8 and int16)
+ * are read and left holding the last step's state, so the next call continues the stream.
  */
 #include "mf_internal.h"
 
@@ -81,7 +84,17 @@ static int16_t mf_tanh_q15(int32_t x, int32_t multiplier, int32_t shift)
 static int32_t mf_dot_s8(const int8_t *a, const int8_t *b, int32_t n)
 {
     int32_t acc = 0;
-    for (int32_t k = 0; k < n; k++) {
+    int32_t k = 0;
+#if MF_USE_DSP
+    /* four products per two SMLADs (the sum is exact: the offsets are in the biases) */
+    for (; k + 4 <= n; k += 4) {
+        const uint32_t av = mf_read_u32(a + k);
+        const uint32_t bv = mf_read_u32(b + k);
+        acc = mf_smlad(mf_sxtb16(av), mf_sxtb16(bv), acc);
+        acc = mf_smlad(mf_sxtb16_ror8(av), mf_sxtb16_ror8(bv), acc);
+    }
+#endif
+    for (; k < n; k++) {
         acc += (int32_t)a[k] * (int32_t)b[k];
     }
     return acc;
@@ -97,11 +110,16 @@ mf_status mf_lstm_s8(const mf_context *ctx,
                      const mf_lstm_params *p,
                      const mf_lstm_weights *w,
                      const int8_t *input,
+                     int8_t *hidden_state,
+                     int16_t *cell_state,
                      int8_t *output)
 {
     const int32_t B = p->batches, T = p->time_steps, I = p->input_size, H = p->hidden_size;
     if (B < 1 || T < 1 || I < 1 || H < 1 || p->hidden_zp < MF_INT8_MIN || p->hidden_zp > MF_INT8_MAX ||
         p->tanh_shift < 0 || p->tanh_shift > 30 || p->cell_clip < 0 || p->cell_clip > MF_INT16_MAX) {
+        return MF_ARG_ERROR;
+    }
+    if ((hidden_state == NULL) != (cell_state == NULL)) {
         return MF_ARG_ERROR;
     }
     if (ctx == NULL || ctx->buf == NULL || ctx->size < mf_lstm_s8_get_buffer_size(B, H)) {
@@ -111,8 +129,14 @@ mf_status mf_lstm_s8(const mf_context *ctx,
     int16_t *cell = (int16_t *)ctx->buf;
     int16_t *gates = cell + state; /* (4, B, H): input, forget, cell, output gates */
     int8_t *hidden = (int8_t *)(gates + 4 * state);
-    memset(cell, 0, state * sizeof(int16_t));
-    memset(hidden, p->hidden_zp, state);
+    if (hidden_state != NULL) {
+        /* persistent state (stateful area): carried over from the previous call */
+        hidden = hidden_state;
+        cell = cell_state;
+    } else {
+        memset(cell, 0, state * sizeof(int16_t));
+        memset(hidden, p->hidden_zp, state);
+    }
 
     for (int32_t t = 0; t < T; t++) {
         for (int32_t b = 0; b < B; b++) {
