@@ -146,6 +146,21 @@ def test_relu6_after_a_relu6_conv_then_concat_matches_float() -> None:
     assert outcome.status == "ok", outcome
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("spec", "frontend"), [
+    # concat(x, concat(x, x)): the outer concat retargeted the inner one's encoding after the
+    # inner one had matched its inputs to it (fuzz seed 3000, models 8862, 2838, 3598, ...)
+    (ModelSpec(320929513, (16,), [Node("concat", (0, 0), {"_w": 0}), Node("concat", (0, 1), {"_w": 1}),
+                                  Node("relu6", (2,), {"_w": 2})], "free"), "onnx"),
+    # concat(relu(concat(x, x)), x): widening the inner concat's encoding dropped its fused Relu
+    (ModelSpec(1205121567, (4,), [Node("concat", (0, 0), {"_w": 0}), Node("relu", (1,), {"_w": 1}),
+                                  Node("concat", (2, 0), {"_w": 2})], "fixed"), "keras"),
+], ids=["nested_concat", "concat_relu_concat"])
+def test_concatenations_sharing_an_input_quantize_and_match_float(spec: ModelSpec, frontend: str) -> None:
+    outcome = check(spec, frontend)
+    assert outcome.status == "ok", outcome
+
+
 # -- the CI sample ------------------------------------------------------------------------------
 
 

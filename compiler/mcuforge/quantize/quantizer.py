@@ -124,16 +124,22 @@ def _clamps_in_input_encoding(op: Op) -> bool:
 def _share_encodings(graph: Graph, enc: dict[str, QuantParams]) -> None:
     """Give every input of an op whose inputs share its encoding (CONCATENATION) the output's:
     retarget the producer when the op is its only reader and it computes its own output
-    encoding, else requantize."""
+    encoding, else requantize. Consumers go first: a producer retargeted by a later CONCATENATION
+    may itself be one, whose own inputs must then follow its new encoding (mcuforge fuzz, seed
+    3000: concat(x, concat(x, x)) was refused)."""
     producers = graph.producers()
     readers = graph.consumers()
-    for op in [op for op in graph.ops if lookup(op.kind).inputs_share_quant]:
+    for op in reversed([op for op in graph.ops if lookup(op.kind).inputs_share_quant]):
         out = enc[op.outputs[0]]
         for i, name in enumerate(op.inputs):
             if graph.tensors[name].is_const or _same(enc[name], out):
                 continue
             prod = producers.get(name)
-            if (prod is not None and lookup(prod.kind).out_quant == "calibrated"
+            # A CONCATENATION with a fused Relu copies bytes: the Relu lives in its output range
+            # (negatives saturate to the zero), so its encoding must not be widened.
+            copies_an_activation = prod is not None and lookup(prod.kind).inputs_share_quant \
+                and prod.attrs.get("activation", "NONE") != "NONE"
+            if (prod is not None and lookup(prod.kind).out_quant == "calibrated" and not copies_an_activation
                     and len(readers.get(name, [])) == 1 and name not in graph.outputs):
                 enc[name] = copy.deepcopy(out)
                 continue
