@@ -18,3 +18,23 @@ def test_onnx_nearest_resize_keeps_an_axis_of_scale_one() -> None:
     spec = ModelSpec(99, (10, 10, 2), [Node("resize", (0,), params)], "free")
     outcome = check(spec, "onnx")
     assert outcome.status == "ok", outcome
+
+
+@pytest.mark.slow
+def test_tflite_split_with_an_unused_piece_compiles_without_calibration() -> None:
+    # A Lambda's tf.split of which one piece is used: TF's converter leaves the SPLIT_V in float
+    # between DEQUANTIZE and QUANTIZE; it was refused ("give --calib") although it only moves bytes.
+    params = {"axis": 1, "sizes": [2, 3], "use": "pick", "pick": 1, "_w": 0}
+    spec = ModelSpec(379631010, (7, 5, 1), [Node("split", (0,), params)], "free")
+    outcome = check(spec, "tflite")
+    assert outcome.status == "ok", outcome
+
+
+@pytest.mark.slow
+def test_qdq_split_with_an_unused_piece_folds_into_an_int8_split() -> None:
+    # onnxruntime's quantize_static puts Q/DQ on every Split output; the unread piece's pair is
+    # dead, and a Split with an unread float output was left in float and refused.
+    params = {"axis": 2, "sizes": [1, 2], "use": "pick", "pick": 0, "_w": 0}
+    spec = ModelSpec(559713601, (5, 7, 3), [Node("split", (0,), params)], "free")
+    outcome = check(spec, "qdq")
+    assert outcome.status == "ok", outcome

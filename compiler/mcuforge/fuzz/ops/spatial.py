@@ -393,7 +393,7 @@ GENS: tuple[OpGen, ...] = (
           torch_weights=_bn_torch_weights),
     OpGen("global_maxpool", 1, _gmp_draw, _gmp_infer,
           lambda k, p, xs, w: k.layers.GlobalMaxPooling2D(keepdims=p["keep"])(xs[0]), _gmp_onnx,
-          lambda F, p, xs, w: xs[0].amax((2, 3), keepdim=p["keep"]), weight=0.8),
+          lambda F, p, xs, w: xs[0].amax((2, 3), keepdim=p["keep"]), weight=1.0),
     OpGen("conv1d", 1, _conv1d_draw, lambda p, s: _infer1d(p, s, p["filters"]), _conv1d_keras,
           _conv1d_onnx, _conv1d_torch, _conv1d_weights, weight=2.0, torch_weights=_conv1d_torch_weights),
     OpGen("maxpool1d", 1, _pool1d_draw, lambda p, s: _infer1d(p, s, None), _pool1d_keras("max"),
