@@ -7,7 +7,11 @@ into DEPTH_TO_SPACE, STRIDED_SLICE, SPLIT...; the keras front end leaves those o
 .keras file with a Lambda does not load in Keras's safe mode. ONNX's Resize is written with the
 coordinate modes exporters write (torch: asymmetric + floor for nearest, pytorch_half_pixel or
 align_corners for bilinear; tf2onnx: half_pixel, tf_half_pixel_for_nn), a non-integer target
-size through `sizes` (onnxruntime then uses out / in, as TFLite does).
+size through `sizes` (onnxruntime then uses out / in, as TFLite does). Keras 3's nearest
+UpSampling2D becomes TILE, which neither TFLite Micro's interpreter nor TFLite's BUILTIN_REF
+kernels run (and TFLite's optimized TRANSPOSE_CONV is off by one from the reference, so the
+builtin kernels are no oracle either): the tflite front end writes a whole-factor nearest
+upsampling as `Resizing`; the keras front end keeps UpSampling2D.
 """
 
 from __future__ import annotations
@@ -52,6 +56,9 @@ def _resize_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> 
     p: Params = {"mode": mode}
     if rng.random() < 0.65:
         p["factor"] = [int(v) for v in FACTORS[int(rng.integers(len(FACTORS)))]]
+        if fe == "tflite" and mode == "nearest":  # as Resizing: UpSampling2D's TILE has no oracle
+            fh, fw = p.pop("factor")
+            p["size"] = [h * fh, w * fw]
     else:  # a target size that is no whole multiple (up or down)
         size = [int(rng.integers(max(1, n // 2), 2 * n + 2)) for n in (h, w)]
         if size == [h, w]:
