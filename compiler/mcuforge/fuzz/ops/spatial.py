@@ -389,7 +389,7 @@ GENS: tuple[OpGen, ...] = (
           weight=1.4, torch_weights=_conv_nchw),
     OpGen("separable_conv", 1, _sep_draw, lambda p, s: window_infer(p, s, p["filters"]), _sep_keras,
           _sep_onnx, _sep_torch, _sep_weights, weight=1.4, torch_weights=_sep_torch_weights),
-    OpGen("batch_norm", 1, _bn_draw, _bn_infer, _bn_keras, _bn_onnx, _bn_torch, _bn_weights, weight=1.6,
+    OpGen("batch_norm", 1, _bn_draw, _bn_infer, _bn_keras, _bn_onnx, _bn_torch, _bn_weights, weight=1.2,
           torch_weights=_bn_torch_weights),
     OpGen("global_maxpool", 1, _gmp_draw, _gmp_infer,
           lambda k, p, xs, w: k.layers.GlobalMaxPooling2D(keepdims=p["keep"])(xs[0]), _gmp_onnx,
