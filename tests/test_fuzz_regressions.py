@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
+from mcuforge.cli import main
 from mcuforge.fuzz.check import check
+from mcuforge.fuzz.export import calib_data, export, to_nchw
 from mcuforge.fuzz.spec import ModelSpec, Node
 
 
@@ -38,3 +43,21 @@ def test_qdq_split_with_an_unused_piece_folds_into_an_int8_split() -> None:
     spec = ModelSpec(559713601, (5, 7, 3), [Node("split", (0,), params)], "free")
     outcome = check(spec, "qdq")
     assert outcome.status == "ok", outcome
+
+
+@pytest.mark.slow
+def test_qdq_batch_norm_after_a_conv_is_refused_then_compiles_with_calibration(tmp_path: Path) -> None:
+    # onnxruntime's quantize_static (no pre-processing) keeps a BatchNormalization after a Conv
+    # with its own Q/DQ: folding the QDQ made it an "int8" BATCH_NORM of quantized mean/var, which
+    # fold_batch_norm then folded into the int8 conv as floats (AssertionError in kernel_params).
+    # Now it is a float MUL and ADD island: refused without --calib, bit-exact with it.
+    params = {"base": "depthwise", "act": "none", "k": 3, "s": 2, "d": 1, "pad": "same", "filters": 2,
+              "_w": 0}
+    spec = ModelSpec(691438056, (10, 10, 2), [Node("batch_norm", (0,), params)], "fixed")
+    outcome = check(spec, "qdq")
+    assert outcome.status == "refused" and "--calib" in outcome.reason, outcome
+    model = export(spec, "qdq", tmp_path)
+    np.save(tmp_path / "calib.npy", to_nchw(calib_data(spec)))
+    np.save(tmp_path / "x.npy", to_nchw(calib_data(spec, 3, salt=2)))
+    args = ["--calib", tmp_path / "calib.npy", "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy"]
+    assert main(["run", str(model), *map(str, args)]) == 0

@@ -111,7 +111,9 @@ def quantize_float_islands(graph: Graph, opts: CompileOptions) -> Graph:
     take their input's scale without --calib (TF's converter leaves a SPLIT_V in float when one
     of its outputs is unused)."""
     from mcuforge.importers.qdq_islands import close_islands, describe
+    from mcuforge.passes.fold_batch_norm import fold_batch_norm
 
+    graph = fold_batch_norm(graph)  # a float BATCH_NORM island becomes MUL and ADD, which quantize
     islands = close_islands(graph)
     if not islands:
         return graph

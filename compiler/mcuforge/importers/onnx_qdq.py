@@ -32,6 +32,8 @@ def fold_qdq(graph: Graph, weight_quant: dict[str, QuantParams]) -> None:
 def _fold_op(graph: Graph, op: Op, weight_quant: dict[str, QuantParams]) -> None:
     producers, consumers = graph.producers(), graph.consumers()
     opdef = lookup(op.kind)
+    if opdef.ref_int is None:  # float only (BATCH_NORM): a pass folds it away
+        return
     new_inputs = []
     for name in op.inputs:
         t = graph.tensors[name] if name else None
