@@ -1,5 +1,6 @@
 """The fuzzer's spatial ops: transposed, grouped and separable convolutions, convolution + batch
-normalization, global max pooling, and 1-D convolution and pooling over (T, C) sequences.
+normalization (random non-trivial moving statistics, some negative gammas; or a BatchNormalization
+alone), global max pooling, and 1-D convolution and pooling over (T, C) sequences.
 
 Weights are in Keras's layout (Conv2DTranspose (k, k, out, in), Conv1D (k, in, out)); each
 entry's `torch_weights` gives torch's. A rank-2 value (T, C) is (N, T, C) in ONNX and torch, as
@@ -181,9 +182,9 @@ BN_EPS = 1e-3  # Keras's default
 
 def _bn_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
     s = shapes[0]
-    base = str(rng.choice(["conv", "conv", "depthwise", "none"])) if len(s) == 3 else "none"
     if len(s) == 2:  # (T, C): the channel axis is not ONNX's axis 1
         return None
+    base = str(rng.choice(["conv", "conv", "depthwise", "none"])) if len(s) == 3 else "none"
     p: Params = {"base": base, "act": act_choice(rng)}
     if base != "none":
         p.update(draw_window(rng, shapes, (1, 3, 3), dilate=False) or {})
@@ -217,15 +218,15 @@ def _bn_weights(rng: np.random.Generator, p: Params, shapes: Sequence[Shape]) ->
 def _bn_keras(k: Any, p: Params, xs: list, w: Weights) -> Any:
     y = xs[0]
     if p["base"] != "none":
-        cls = k.layers.Conv2D if p["base"] == "conv" else k.layers.DepthwiseConv2D
-        layer = cls(p["filters"], p["k"], strides=p["s"], padding=p["pad"]) if p["base"] == "conv" else \
-            cls(p["k"], strides=p["s"], padding=p["pad"])
+        window = {"kernel_size": p["k"], "strides": p["s"], "padding": p["pad"]}
+        layer = (k.layers.Conv2D(p["filters"], **window) if p["base"] == "conv"
+                 else k.layers.DepthwiseConv2D(**window))
         y = layer(y)
-        layer.set_weights([w.get("kernel", w.get("dw_kernel")), w["bias"]])
+        layer.set_weights([w["kernel"] if p["base"] == "conv" else w["dw_kernel"], w["bias"]])
     bn = k.layers.BatchNormalization(epsilon=BN_EPS)
     y = bn(y)
     bn.set_weights([w["gamma"], w["beta"], w["mean"], w["var"]])
-    return k.layers.Activation(keras_act(p["act"]) or "linear")(y) if p["act"] != "none" else y
+    return k.layers.Activation(keras_act(p["act"]))(y) if p["act"] != "none" else y
 
 
 def _bn_torch_weights(w: Weights) -> Weights:
