@@ -6,16 +6,20 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from types import ModuleType
 
+import numpy as np
+import onnx
 import pytest
 
 from mcuforge.cli import main
 from mcuforge.fuzz import driver
 from mcuforge.fuzz.check import Outcome, check
 from mcuforge.fuzz.driver import fuzz
+from mcuforge.fuzz.export import onnx_model
 from mcuforge.fuzz.generate import generate, model_seed, remove_nodes, shapes_of
 from mcuforge.fuzz.minimize import minimize
-from mcuforge.fuzz.ops import FRONTENDS, OPS
+from mcuforge.fuzz.ops import FRONTENDS, OPS, data_movement, spatial
 from mcuforge.fuzz.spec import ModelSpec, Node
 from mcuforge.ops import registry
 
@@ -34,8 +38,15 @@ def test_generation_is_deterministic_and_valid(frontend: str) -> None:
 
 
 def test_generation_covers_the_table() -> None:
-    seen = {n.op for i in range(300) for n in generate(model_seed(5, i), "onnx").nodes}
-    assert seen == set(OPS), f"never drawn: {set(OPS) - seen}"
+    specs = [generate(model_seed(5, i), "onnx") for i in range(300)]
+    seen = {n.op for s in specs for n in s.nodes}
+    # An op is due once the generator makes a value of a rank it applies to ((T, C) ops need rank 2).
+    ranks = {len(shape) for s in specs for shape in shapes_of(s) or []}
+    probe = {1: (8,), 2: (8, 4), 3: (8, 8, 4)}
+    rng = np.random.default_rng(0)
+    due = {name for name, g in OPS.items() for r in ranks for _ in range(10)
+           if g.draw(rng, [probe[r]] * g.arity, "onnx") is not None}
+    assert seen == due, f"never drawn: {due - seen}"
 
 
 def test_removing_nodes_keeps_a_valid_graph() -> None:
@@ -67,7 +78,8 @@ def test_a_failure_is_minimized_and_written(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(driver, "check", fake_check)
     records = fuzz(30, 4, tmp_path, "onnx", jobs=1, progress=False)
     failed = [r for r in records if r["status"] == "mismatch"]
-    assert failed and len(failed) == sum("conv" in r["ops"] for r in records)
+    with_conv = [r for r in records if any(op.startswith("conv[") for op in r["ops"].split())]
+    assert failed and len(failed) == len(with_conv)
     out = capsys.readouterr().out
     assert out.count("mismatch: onnx model") == len(failed)
     assert out.strip().endswith(f"30 models: {30 - len(failed)} bit-exact, {len(failed)} mismatched, "
@@ -79,6 +91,36 @@ def test_a_failure_is_minimized_and_written(tmp_path: Path, monkeypatch: pytest.
         assert "mcuforge run model.onnx" in (folder / "repro.sh").read_text()
         assert f"--index {r['index']}" in summary["regenerate"]
         assert ModelSpec.from_json(json.loads((folder / "spec.json").read_text())).nodes[0].op == "conv"
+
+
+@pytest.mark.parametrize("module", [spatial, data_movement], ids=lambda m: m.__name__.rsplit(".", 1)[1])
+def test_spatial_entries_infer_the_shape_of_their_onnx_model(module: ModuleType) -> None:
+    # onnx's own shape inference on each entry's exported graph (output shape left out) must give
+    # the NCHW form of the shape `infer` promised, over a few drawn parameters and input shapes.
+    rng = np.random.default_rng(4)
+    inputs = [(8, 8, 4), (5, 7, 3), (6, 6, 16), (9, 4, 8), (12, 4), (7, 3), (16,)]
+    for gen in module.GENS:
+        checked = 0
+        for shape in inputs:
+            for _ in range(4):
+                params = gen.draw(rng, [shape], "onnx")
+                spec = ModelSpec(1, shape, [Node(gen.name, (0,), params or {})])
+                if params is None or (shapes := shapes_of(spec)) is None:
+                    continue
+                model = onnx_model(spec)
+                declared = model.graph.output[0].type.tensor_type
+                want = [d.dim_value for d in declared.shape.dim]
+                assert want[1:] == nchw_shape(shapes[-1]), (gen.name, shape, params)
+                declared.ClearField("shape")
+                out = onnx.shape_inference.infer_shapes(model, strict_mode=True).graph.output[0]
+                got = [d.dim_value for d in out.type.tensor_type.shape.dim]
+                assert got == want, (gen.name, shape, params)
+                checked += 1
+        assert checked >= 3, f"{gen.name}: only {checked} parameter draws fit"
+
+
+def nchw_shape(shape: tuple[int, ...]) -> list[int]:
+    return [shape[2], shape[0], shape[1]] if len(shape) == 3 else list(shape)
 
 
 def test_fuzz_refuses_a_board_without_qemu(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -108,10 +108,14 @@ def calibrate_islands(graph: Graph, calib: object, method: str = "minmax", param
 
 def quantize_float_islands(graph: Graph, opts: CompileOptions) -> Graph:
     """A QDQ model's ops left in float with no scale on their tensors, quantized from --calib
-    (the model's own scales stay); without --calib, an error naming them."""
-    from mcuforge.importers.qdq_islands import describe, float_islands
+    (the model's own scales stay); without --calib, an error naming them. Ops that move bytes
+    take their input's scale without --calib (TF's converter leaves a SPLIT_V in float when one
+    of its outputs is unused); a BATCH_NORM the QDQ model left in float becomes MUL and ADD."""
+    from mcuforge.importers.qdq_islands import close_islands, describe
+    from mcuforge.passes.fold_batch_norm import fold_batch_norm
 
-    islands = float_islands(graph)
+    graph = fold_batch_norm(graph)  # a float BATCH_NORM island becomes MUL and ADD, which quantize
+    islands = close_islands(graph)
     if not islands:
         return graph
     if opts.calib is None:

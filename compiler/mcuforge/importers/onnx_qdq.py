@@ -32,6 +32,8 @@ def fold_qdq(graph: Graph, weight_quant: dict[str, QuantParams]) -> None:
 def _fold_op(graph: Graph, op: Op, weight_quant: dict[str, QuantParams]) -> None:
     producers, consumers = graph.producers(), graph.consumers()
     opdef = lookup(op.kind)
+    if opdef.ref_int is None:  # float only (BATCH_NORM): a pass folds it away
+        return
     new_inputs = []
     for name in op.inputs:
         t = graph.tensors[name] if name else None
@@ -42,13 +44,19 @@ def _fold_op(graph: Graph, op: Op, weight_quant: dict[str, QuantParams]) -> None
         if dq is None or dq.kind != "DEQUANTIZE" or graph.tensors[dq.inputs[0]].dtype != "int8":
             return
         new_inputs.append(dq.inputs[0])
-    users = consumers.get(op.outputs[0], [])
-    if len(op.outputs) != 1 or op.outputs[0] in graph.outputs or len(users) != 1:
+    readers = [_sole_int8_quantize(graph, consumers, out) for out in op.outputs]
+    qs = [q for q in readers if q is not None]
+    if not qs:
         return
-    q = users[0]
-    if q.kind != "QUANTIZE" or graph.tensors[q.outputs[0]].dtype != "int8":
+    target = graph.tensors[qs[0].outputs[0]]
+    if len(op.outputs) > 1:  # SPLIT: an op that moves bytes, one encoding on every piece read
+        unread = [o for o, q in zip(op.outputs, readers, strict=True)
+                  if q is None and o not in graph.outputs and not consumers.get(o)]
+        if (opdef.out_quant != "same_as_input" or len(qs) + len(unread) != len(op.outputs)
+                or any(graph.tensors[q.outputs[0]].scalar_quant() != target.scalar_quant() for q in qs)):
+            return
+    elif len(qs) != 1:
         return
-    target = graph.tensors[q.outputs[0]]
     quant = {**weight_quant, **_own_const_quant(graph, opdef, op.inputs, weight_quant, target)}
     converted: list[str] = []
     for i, name in enumerate(new_inputs):
@@ -56,7 +64,30 @@ def _fold_op(graph: Graph, op: Op, weight_quant: dict[str, QuantParams]) -> None
     if opdef.inputs_share_quant or opdef.out_quant == "same_as_input":
         converted = [_requantized(graph, op, name, target) for name in converted]
     op.inputs = converted
-    _take_output(graph, op, q, opdef)
+    if len(op.outputs) > 1:
+        for q in qs:
+            graph.ops.remove(q)
+        op.outputs = [_int8_piece(graph, out, q, target) for out, q in zip(op.outputs, readers, strict=True)]
+        return
+    _take_output(graph, op, qs[0], opdef)
+
+
+def _int8_piece(graph: Graph, out: str, q: Op | None, like: Tensor) -> str:
+    """What output `out` of a multi-output op becomes: its QUANTIZE's output, or (unread) an int8
+    tensor in `like`'s encoding."""
+    if q is not None:
+        return q.outputs[0]
+    t = graph.tensors[out]
+    return graph.add_tensor(Tensor(graph.unique_name(f"{out}/int8"), t.shape, "int8", quant=like.quant)).name
+
+
+def _sole_int8_quantize(graph: Graph, consumers: dict[str, list[Op]], name: str) -> Op | None:
+    """The one reader of float tensor `name` if it is a QUANTIZE to int8 (and `name` is no graph output)."""
+    users = consumers.get(name, [])
+    if name in graph.outputs or len(users) != 1:
+        return None
+    q = users[0]
+    return q if q.kind == "QUANTIZE" and graph.tensors[q.outputs[0]].dtype == "int8" else None
 
 
 def _own_const_quant(graph: Graph, opdef: OpDef, inputs: list[str], weight_quant: dict[str, QuantParams],

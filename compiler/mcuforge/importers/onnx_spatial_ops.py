@@ -111,6 +111,9 @@ def _source_positions(mode: str, out_size: int, in_size: int, scale: float) -> n
 
 
 def onnx_nearest_indices(mode: str, nearest: str, out_size: int, in_size: int, scale: float) -> np.ndarray:
+    if np.float32(scale) == 1:  # onnxruntime copies an axis of scale 1 untransformed
+        # (the formula would shift it by one with tf_half_pixel_for_nn and ceil / round_prefer_ceil)
+        return np.arange(out_size, dtype=np.int64)
     pos = _source_positions(mode, out_size, in_size, scale)
     frac = pos - np.floor(pos)
     if nearest == "floor":

@@ -1,0 +1,63 @@
+"""Bugs the fuzzer's spatial and data-movement ops found: each test builds the minimized model
+(a `ModelSpec` of one or two nodes) and checks it end to end against its oracle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mcuforge.cli import main
+from mcuforge.fuzz.check import check
+from mcuforge.fuzz.export import calib_data, export, to_nchw
+from mcuforge.fuzz.spec import ModelSpec, Node
+
+
+@pytest.mark.slow
+def test_onnx_nearest_resize_keeps_an_axis_of_scale_one() -> None:
+    # Resize nearest, tf_half_pixel_for_nn + round_prefer_ceil, scales (2, 1): onnxruntime copies
+    # the W axis (scale 1) as is; the index table from the formula took column x + 1.
+    params = {"mode": "nearest", "factor": [2, 1], "coord": "tf_half_pixel_for_nn",
+              "nearest": "round_prefer_ceil", "_w": 0}
+    spec = ModelSpec(99, (10, 10, 2), [Node("resize", (0,), params)], "free")
+    outcome = check(spec, "onnx")
+    assert outcome.status == "ok", outcome
+
+
+@pytest.mark.slow
+def test_tflite_split_with_an_unused_piece_compiles_without_calibration() -> None:
+    # A Lambda's tf.split of which one piece is used: TF's converter leaves the SPLIT_V in float
+    # between DEQUANTIZE and QUANTIZE; it was refused ("give --calib") although it only moves bytes.
+    params = {"axis": 1, "sizes": [2, 3], "use": "pick", "pick": 1, "_w": 0}
+    spec = ModelSpec(379631010, (7, 5, 1), [Node("split", (0,), params)], "free")
+    outcome = check(spec, "tflite")
+    assert outcome.status == "ok", outcome
+
+
+@pytest.mark.slow
+def test_qdq_split_with_an_unused_piece_folds_into_an_int8_split() -> None:
+    # onnxruntime's quantize_static puts Q/DQ on every Split output; the unread piece's pair is
+    # dead, and a Split with an unread float output was left in float and refused.
+    params = {"axis": 2, "sizes": [1, 2], "use": "pick", "pick": 0, "_w": 0}
+    spec = ModelSpec(559713601, (5, 7, 3), [Node("split", (0,), params)], "free")
+    outcome = check(spec, "qdq")
+    assert outcome.status == "ok", outcome
+
+
+@pytest.mark.slow
+def test_qdq_batch_norm_after_a_conv_is_refused_then_compiles_with_calibration(tmp_path: Path) -> None:
+    # onnxruntime's quantize_static (no pre-processing) keeps a BatchNormalization after a Conv
+    # with its own Q/DQ: folding the QDQ made it an "int8" BATCH_NORM of quantized mean/var, which
+    # fold_batch_norm then folded into the int8 conv as floats (AssertionError in kernel_params).
+    # Now it is a float MUL and ADD island: refused without --calib, bit-exact with it.
+    params = {"base": "depthwise", "act": "none", "k": 3, "s": 2, "d": 1, "pad": "same", "filters": 2,
+              "_w": 0}
+    spec = ModelSpec(691438056, (10, 10, 2), [Node("batch_norm", (0,), params)], "fixed")
+    outcome = check(spec, "qdq")
+    assert outcome.status == "refused" and "--calib" in outcome.reason, outcome
+    model = export(spec, "qdq", tmp_path)
+    np.save(tmp_path / "calib.npy", to_nchw(calib_data(spec)))
+    np.save(tmp_path / "x.npy", to_nchw(calib_data(spec, 3, salt=2)))
+    args = ["--calib", tmp_path / "calib.npy", "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy"]
+    assert main(["run", str(model), *map(str, args)]) == 0
