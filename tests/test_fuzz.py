@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 from types import ModuleType
 
@@ -200,6 +201,19 @@ def test_relu6_after_a_relu6_conv_then_concat_matches_float() -> None:
 ], ids=["nested_concat", "concat_relu_concat"])
 def test_concatenations_sharing_an_input_quantize_and_match_float(spec: ModelSpec, frontend: str) -> None:
     outcome = check(spec, frontend)
+    assert outcome.status == "ok", outcome
+
+
+@pytest.mark.slow
+@pytest.mark.qemu
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="qemu-system-arm / arm-none-eabi-gcc not installed")
+def test_a_model_runs_bit_exact_under_qemu() -> None:
+    # `--board` took run_on_board from where it had moved away (every QEMU model crashed).
+    spec = ModelSpec(5, (6, 6, 3), [Node("conv", (0,), {"k": 3, "s": 1, "d": 1, "pad": "same",
+                                                        "filters": 8, "act": "relu", "_w": 0}),
+                                    Node("avgpool", (1,), {"k": 2, "s": 2, "d": 1, "pad": "valid"})], "fixed")
+    outcome = check(spec, "onnx", board="mps2-an386")
     assert outcome.status == "ok", outcome
 
 

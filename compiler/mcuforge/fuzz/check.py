@@ -128,7 +128,7 @@ def _run_c(path: Path, x: np.ndarray, compiled, board: str, folder: Path, opts) 
 
     g = compiled.graph
     if board != "host":
-        from mcuforge.firmware import run_on_board
+        from mcuforge.runner import run_on_board
 
         try:
             r = run_on_board(path, x, board, opts, out_dir=folder / "fw", check=True)
