@@ -12,6 +12,7 @@ from mcuforge.cli import main
 from mcuforge.fuzz import driver
 from mcuforge.fuzz.check import Outcome, check
 from mcuforge.fuzz.driver import fuzz
+from mcuforge.fuzz.export import calib_data, model_layout, onnx_model
 from mcuforge.fuzz.generate import generate, model_seed, remove_nodes, shapes_of
 from mcuforge.fuzz.minimize import minimize
 from mcuforge.fuzz.ops import FRONTENDS, OPS
@@ -33,6 +34,18 @@ def test_generation_is_deterministic_and_valid(frontend: str) -> None:
 def test_generation_covers_the_table() -> None:
     seen = {n.op for i in range(300) for n in generate(model_seed(5, i), "onnx").nodes}
     assert seen == set(OPS), f"never drawn: {set(OPS) - seen}"
+
+
+def test_sequence_inputs_are_drawn_and_stay_batch_time_features() -> None:
+    specs = [generate(model_seed(6, i), "onnx") for i in range(300)]
+    seqs = [s for s in specs if len(s.input_shape) == 2]
+    assert 0.05 * len(specs) < len(seqs) < 0.3 * len(specs), len(seqs)
+    assert all(2 <= s.input_shape[0] <= 16 for s in seqs)
+    assert {"lstm", "gru", "attention", "dense_seq"} <= {n.op for s in seqs for n in s.nodes}
+    for spec in seqs[:5]:  # (N, T, F) in ONNX and torch, as users write sequence models
+        assert model_layout("onnx", calib_data(spec, 2)).shape == (2, *spec.input_shape)
+        dims = onnx_model(spec).graph.input[0].type.tensor_type.shape.dim
+        assert [d.dim_value for d in dims[1:]] == list(spec.input_shape)
 
 
 def test_removing_nodes_keeps_a_valid_graph() -> None:
@@ -102,6 +115,21 @@ def test_standalone_relu6_quantized_by_mcuforge_matches_float(frontend: str) -> 
     # a calibrated encoding of its own, so negative inputs came out as positive values.
     spec = ModelSpec(2627934278, (3, 7, 5), [Node("relu6", (0,), {"_w": 3})], "fixed")
     outcome = check(spec, frontend)
+    assert outcome.status == "ok", outcome
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_a_small_sequence_model_is_bit_exact(frontend: str) -> None:
+    # Dense per step, self-attention, a residual add, LayerNormalization, a GRU over the whole
+    # sequence and the mean over time: the (T, F) ops together, in every front end.
+    nodes = [Node("dense_seq", (0,), {"units": 8, "act": "relu", "_w": 0}),
+             Node("attention", (1,), {"heads": 2, "key_dim": 4, "_w": 1}),
+             Node("add", (1, 2), {"_w": 2}),
+             Node("layer_norm", (3,), {"eps": 1e-3, "_w": 3}),
+             Node("gru", (4,), {"units": 5, "seq": True, "_w": 4}),
+             Node("seq_pool", (5,), {"kind": "mean", "keep": False, "_w": 5})]
+    outcome = check(ModelSpec(77, (7, 5), nodes, "fixed"), frontend)
     assert outcome.status == "ok", outcome
 
 
