@@ -17,6 +17,7 @@ from mcuforge.fuzz.spec import ModelSpec, Node, Shape
 
 MAX_ELEMENTS = 4096  # per tensor: keeps models small and runs fast
 MAX_NODES = 8
+SELF_ZERO = frozenset({"sub", "squared_difference"})  # binary ops that are 0 on (x, x)
 SEQ_FEATURES = (3, 4, 5, 7, 8, 9, 15, 16, 17)  # F of a (T, F) sequence input, around the 4/8/16 edges
 
 
@@ -62,7 +63,7 @@ def generate(seed: int, frontend: str) -> ModelSpec:
         first = len(shapes) - 1 if rng.random() < 0.75 else int(rng.integers(len(shapes)))
         picks = [first]
         if gen.arity == 2:
-            cands = [j for j in range(len(shapes)) if not (name == "sub" and j == first)  # x - x is 0
+            cands = [j for j in range(len(shapes)) if not (name in SELF_ZERO and j == first)
                      and gen.draw(rng, [shapes[first], shapes[j]], frontend) is not None]
             if not cands:
                 continue

@@ -308,16 +308,17 @@ def _gpool_torch(F: Any, p: Params, xs: list, w: dict) -> Any:
     return x.mean(1, keepdim=p["keep"]) if p["kind"] == "mean" else x.amax(1, keepdim=p["keep"])
 
 
+# Weights: these apply to (T, F) values only (about one model in six), so they are high.
 GENS: tuple[OpGen, ...] = (
     OpGen("dense_seq", 1, _dense_draw, lambda p, s: (s[0][0], p["units"]) if seq(s) else None, _dense_keras,
           _dense_onnx, lambda F, p, xs, w: torch_act(F, p["act"], F.linear(xs[0], w["kernel"].T, w["bias"])),
-          _dense_weights, weight=2.0),
+          _dense_weights, weight=3.0),
     OpGen("attention", 1, _attn_draw, lambda p, s: s[0] if seq(s) else None, _attn_keras, _attn_onnx,
-          _attn_torch, _attn_weights, weight=1.5),
+          _attn_torch, _attn_weights, weight=3.0),
     OpGen("lstm", 1, _rnn_draw, _rnn_infer, _rnn_keras("lstm"), _rnn_onnx("lstm"), _rnn_torch("lstm"),
-          _rnn_weights(4), weight=1.0, torch_weights=_lstm_torch_weights),
+          _rnn_weights(4), weight=2.0, torch_weights=_lstm_torch_weights),
     OpGen("gru", 1, _rnn_draw, _rnn_infer, _rnn_keras("gru"), _rnn_onnx("gru"), _rnn_torch("gru"),
-          _rnn_weights(3), weight=1.0, torch_weights=_gru_torch_weights),
-    OpGen("pool1d", 1, _pool_draw, _pool_infer, _pool_keras, _pool_onnx, _pool_torch, weight=0.6),
-    OpGen("seq_pool", 1, _gpool_draw, _gpool_infer, _gpool_keras, _gpool_onnx, _gpool_torch, weight=0.7),
+          _rnn_weights(3), weight=2.0, torch_weights=_gru_torch_weights),
+    OpGen("pool1d", 1, _pool_draw, _pool_infer, _pool_keras, _pool_onnx, _pool_torch, weight=1.0),
+    OpGen("seq_pool", 1, _gpool_draw, _gpool_infer, _gpool_keras, _gpool_onnx, _gpool_torch, weight=1.2),
 )
