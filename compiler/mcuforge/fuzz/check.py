@@ -104,14 +104,21 @@ def _check(spec: ModelSpec, frontend: str, board: str, folder: Path) -> Outcome:
         np.save(folder / "calib.npy", calib)
     opts = CompileOptions(name="fuzz", calib=calib)
     try:
-        try:
-            compiled = compile_model(path, folder / "c", opts)
-        except MfError as e:
-            if "--input-shape" not in str(e) or spec.batch != "free":
-                raise
-            # What the message tells a user to do: fix the free batch dimension.
-            opts.input_shapes = {"input": (1, *x.shape[1:])}
-            compiled = compile_model(path, folder / "c", opts)
+        for attempt in range(3):  # do what a refusal tells the user to do, then try again
+            try:
+                compiled = compile_model(path, folder / "c", opts)
+                break
+            except MfError as e:
+                free = spec.batch == "free" and not opts.input_shapes
+                if attempt < 2 and "--input-shape" in str(e) and free:  # fix the free batch dimension
+                    opts.input_shapes = {"input": (1, *x.shape[1:])}
+                elif attempt < 2 and "--calib" in str(e) and frontend == "qdq" and opts.calib is None:
+                    # fuzz-math: ops onnxruntime's quantizer leaves in float (Abs, Exp, Max, Erf, LSTM,
+                    # ReduceMean, ...) are quantized from calibration data, as the message says
+                    opts.calib = model_layout(frontend, calib_data(spec))
+                    np.save(folder / "calib.npy", opts.calib)
+                else:
+                    raise
     except MfError as e:
         return Outcome("refused", normalize(str(e)), str(e))
     raw, outputs, bad = _run_c(path, x, compiled, board, folder, opts)
