@@ -41,7 +41,7 @@ def _f32(v: float) -> np.ndarray:
 
 
 def _ln_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
-    if shapes[0][-1] < 2:  # one value per row: the output is beta, a constant
+    if shapes[0][-1] < 4:  # a row of 1-3 values: its variance is often below a quantization step
         return None
     if fe == "keras" and shapes[0][-1] < 8:
         # TF's converter writes the Keras layer as MEAN, SQUARED_DIFFERENCE, RSQRT, MUL: in int8 a
@@ -118,7 +118,10 @@ def _elu_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Par
 
 
 def _exp_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
-    return {"bounded": bool(rng.random() < 0.5)}  # exp(tanh(x)), or exp of whatever comes in
+    # exp(tanh(x)), or exp of whatever comes in: only where the oracle is integer (TFLite), since
+    # exp of a large input spans so many int8 steps that a float oracle sees noise (a softmax of
+    # exp(conv(x)) flips its maximum: fuzz seed 105, model 45)
+    return {"bounded": bool(fe != "tflite" or rng.random() < 0.5)}
 
 
 def _exp_keras(k: Any, p: Params, xs: list, w: Weights) -> Any:
@@ -274,7 +277,7 @@ def _softmax_axis_infer(p: Params, shapes: Sequence[Shape]) -> Shape | None:
 
 
 GENS: tuple[OpGen, ...] = (
-    OpGen("layer_norm", 1, _ln_draw, lambda p, s: s[0] if s[0][-1] >= 2 else None, _ln_keras, _ln_onnx,
+    OpGen("layer_norm", 1, _ln_draw, lambda p, s: s[0] if s[0][-1] >= 4 else None, _ln_keras, _ln_onnx,
           _ln_torch, _ln_weights, weight=1.5),
     OpGen("gelu", 1, _gelu_draw, same_shape, _gelu_keras, _gelu_onnx, _gelu_torch, weight=1.0),
     OpGen("silu", 1, any_params, same_shape, lambda k, p, xs, w: k.layers.Activation("silu")(xs[0]),
