@@ -41,6 +41,11 @@ TFLM_WRONG = frozenset({"SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"})
 # batch): its interpreter fails to allocate such a model, so TFLite's BUILTIN_REF kernels are the
 # oracle, as in tests/test_elementwise_ops.py.
 TFLM_MISSING = frozenset({"GELU", "EXP", "LOG", "POW", "REDUCE_PROD", "FILL"})
+# ... but TFLite's int8 LOGISTIC is a float-built table and TFLite Micro's is fixed-point: with a
+# large input scale they differ by up to 128 (x^8 then sigmoid: 287 of 540 values). mcuforge
+# follows TFLite Micro, so a model needing BUILTIN_REF that has these has no bit-exact oracle;
+# only the C against the integer reference is checked (fuzz seed 106, model 32: exp, x * x, sigmoid).
+TFLM_DIVERGES = frozenset({"LOGISTIC"})
 
 
 @dataclass
@@ -159,7 +164,11 @@ def _oracle(path: Path, frontend: str, x: np.ndarray, g, raw: dict, outputs: dic
         return Outcome("crash", "several outputs from a one-output model", str(g.outputs))
     if frontend == "tflite":
         data = path.read_bytes()
-        wrong = sorted(builtin_ops(data) & (TFLM_WRONG | TFLM_MISSING))
+        ops = builtin_ops(data)
+        wrong = sorted(ops & (TFLM_WRONG | TFLM_MISSING))
+        if ops & TFLM_MISSING and ops & TFLM_DIVERGES:
+            return Outcome("ok", "", f"no oracle: TFLite Micro lacks {sorted(ops & TFLM_MISSING)}, TFLite "
+                                     f"differs from it on {sorted(ops & TFLM_DIVERGES)}; C = reference")
         oracle, want = tflite_oracle(data, x) if wrong else ("TFLite Micro", tflm_outputs(data, x))
         got = raw[name].reshape(want.shape)
         if got.tobytes() != want.tobytes():
