@@ -17,7 +17,7 @@ from mcuforge.cli import main
 from mcuforge.fuzz import driver
 from mcuforge.fuzz.check import Outcome, check
 from mcuforge.fuzz.driver import fuzz
-from mcuforge.fuzz.export import onnx_model
+from mcuforge.fuzz.export import calib_data, model_layout, onnx_model
 from mcuforge.fuzz.generate import generate, model_seed, remove_nodes, shapes_of
 from mcuforge.fuzz.minimize import minimize
 from mcuforge.fuzz.ops import FRONTENDS, OPS, data_movement, spatial
@@ -48,6 +48,18 @@ def test_generation_covers_the_table() -> None:
     due = {name for name, g in OPS.items() for r in ranks for _ in range(10)
            if g.draw(rng, [probe[r]] * g.arity, "onnx") is not None}
     assert seen == due, f"never drawn: {due - seen}"
+
+
+def test_sequence_inputs_are_drawn_and_stay_batch_time_features() -> None:
+    specs = [generate(model_seed(6, i), "onnx") for i in range(300)]
+    seqs = [s for s in specs if len(s.input_shape) == 2]
+    assert 0.05 * len(specs) < len(seqs) < 0.3 * len(specs), len(seqs)
+    assert all(2 <= s.input_shape[0] <= 16 for s in seqs)
+    assert {"lstm", "gru", "attention", "dense_seq"} <= {n.op for s in seqs for n in s.nodes}
+    for spec in seqs[:5]:  # (N, T, F) in ONNX and torch, as users write sequence models
+        assert model_layout("onnx", calib_data(spec, 2)).shape == (2, *spec.input_shape)
+        dims = onnx_model(spec).graph.input[0].type.tensor_type.shape.dim
+        assert [d.dim_value for d in dims[1:]] == list(spec.input_shape)
 
 
 def test_removing_nodes_keeps_a_valid_graph() -> None:
@@ -214,6 +226,21 @@ def test_a_model_runs_bit_exact_under_qemu() -> None:
                                                         "filters": 8, "act": "relu", "_w": 0}),
                                     Node("avgpool", (1,), {"k": 2, "s": 2, "d": 1, "pad": "valid"})], "fixed")
     outcome = check(spec, "onnx", board="mps2-an386")
+    assert outcome.status == "ok", outcome
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_a_small_sequence_model_is_bit_exact(frontend: str) -> None:
+    # Dense per step, self-attention, a residual add, LayerNormalization, a GRU over the whole
+    # sequence and the mean over time: the (T, F) ops together, in every front end.
+    nodes = [Node("dense_seq", (0,), {"units": 8, "act": "relu", "_w": 0}),
+             Node("attention", (1,), {"heads": 2, "key_dim": 4, "_w": 1}),
+             Node("add", (1, 2), {"_w": 2}),
+             Node("layer_norm", (3,), {"eps": 1e-3, "_w": 3}),
+             Node("gru", (4,), {"units": 5, "seq": True, "_w": 4}),
+             Node("seq_pool", (5,), {"kind": "mean", "keep": False, "_w": 5})]
+    outcome = check(ModelSpec(77, (7, 5), nodes, "fixed"), frontend)
     assert outcome.status == "ok", outcome
 
 

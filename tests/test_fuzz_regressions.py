@@ -1,5 +1,6 @@
-"""Bugs the fuzzer's spatial and data-movement ops found: each test builds the minimized model
-(a `ModelSpec` of one or two nodes) and checks it end to end against its oracle."""
+"""Bugs the differential fuzzer found (`mcuforge fuzz`), each the minimized model (a small
+`ModelSpec`) that failed before its fix, checked end to end against its oracle. Grouped by the
+area of the fuzzer's op table that found them: spatial and data movement, then math/sequences."""
 
 from __future__ import annotations
 
@@ -61,3 +62,18 @@ def test_qdq_batch_norm_after_a_conv_is_refused_then_compiles_with_calibration(t
     np.save(tmp_path / "x.npy", to_nchw(calib_data(spec, 3, salt=2)))
     args = ["--calib", tmp_path / "calib.npy", "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy"]
     assert main(["run", str(model), *map(str, args)]) == 0
+
+
+# -- fuzz-math: sequences (fuzz/ops/sequence.py) --------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_rnn_whole_sequence_output_of_a_torch_export_is_decoded(kind: str) -> None:
+    # torch.onnx writes batch-first nn.LSTM / nn.GRU outputs as ONNX's time-major Y, Squeeze and a
+    # Transpose back to (N, T, H); the Transpose stays a layout, so the IR output is (T, 1, H).
+    # Decoding the C's output bytes assumed the batch leads the IR shape and crashed (a reshape
+    # of T * H values into (1, H)).
+    spec = ModelSpec(5, (6, 8), [Node(kind, (0,), {"units": 4, "seq": True, "_w": 0})], "fixed")
+    outcome = check(spec, "torch")
+    assert outcome.status == "ok", outcome

@@ -121,13 +121,23 @@ def decode_outputs(g: Graph, q: dict[str, np.ndarray], per_sample: np.ndarray, c
     n = len(per_sample)
     out_sizes = [g.tensors[o].nbytes for o in g.outputs]
     splits = np.split(per_sample, np.cumsum(out_sizes)[:-1], axis=1)
-    # Outputs other than int8 (ARG_MAX's int32/int64 indices) arrive as their bytes.
+    # Outputs other than int8 (ARG_MAX's int32/int64 indices) arrive as their bytes. Each sample
+    # keeps its whole IR shape: the batch axis need not lead it (a time-major LSTM output whose
+    # final Transpose to batch-first stayed a layout: IR (T, 1, H) for ONNX's (1, T, H)).
     ir_out = {o: np.ascontiguousarray(s).view(np.dtype(g.tensors[o].dtype)).reshape(
-        n, *g.tensors[o].shape[1:]) for o, s in zip(g.outputs, splits)}
+        n, *g.tensors[o].shape) for o, s in zip(g.outputs, splits)}
     mismatches = compare_with_reference(g, q, ir_out) if check else {}
-    raw = {o: from_ir_layout(g, o, ir_out[o]) for o in g.outputs}
-    outputs = {o: from_ir_layout(g, o, dequantize(g, o, ir_out[o])) for o in g.outputs}
+    raw = {o: _without_batch(g, o, from_ir_layout(g, o, ir_out[o])) for o in g.outputs}
+    reals = {o: np.stack([dequantize(g, o, x) for x in ir_out[o]]) for o in g.outputs}  # axes as the tensor's
+    outputs = {o: _without_batch(g, o, from_ir_layout(g, o, reals[o])) for o in g.outputs}
     return raw, outputs, mismatches
+
+
+def _without_batch(g: Graph, name: str, array: np.ndarray) -> np.ndarray:
+    """(N, 1, *rest) in the model's own layout -> (N, *rest): one sample per inference."""
+    layout = g.io_layouts.get(name)
+    source = layout.source_shape if layout else g.tensors[name].shape
+    return array.reshape(len(array), *source[1:]) if source and source[0] == 1 else array
 
 
 def compare_with_reference(

@@ -17,6 +17,8 @@ from mcuforge.fuzz.spec import ModelSpec, Node, Shape
 
 MAX_ELEMENTS = 4096  # per tensor: keeps models small and runs fast
 MAX_NODES = 8
+SELF_ZERO = frozenset({"sub", "squared_difference"})  # binary ops that are 0 on (x, x)
+SEQ_FEATURES = (3, 4, 5, 7, 8, 9, 15, 16, 17)  # F of a (T, F) sequence input, around the 4/8/16 edges
 
 
 def model_seed(seed: int, index: int) -> int:
@@ -39,10 +41,13 @@ def shapes_of(spec: ModelSpec) -> list[Shape] | None:
 def generate(seed: int, frontend: str) -> ModelSpec:
     """A random model for `frontend` (ops it cannot express are never drawn)."""
     rng = np.random.default_rng(seed)
-    if rng.random() < 0.85:
+    kind = rng.random()
+    if kind < 0.72:  # a feature map (H, W, C)
         side = (int(rng.integers(3, 13)), int(rng.integers(3, 13)))
         input_shape: Shape = (*side, int(rng.choice([1, 2, 3, 4, 5, 8, 16])))
-    else:
+    elif kind < 0.87:  # a sequence (T, F): (N, T, F) in every front end, never transposed
+        input_shape = (int(rng.integers(2, 17)), int(rng.choice(SEQ_FEATURES)))
+    else:  # a vector (F,)
         input_shape = (int(rng.choice([3, 4, 7, 8, 10, 16, 17, 32])),)
     batch = "free" if rng.random() < 0.5 else "fixed"
     target = int(rng.integers(1, MAX_NODES + 1))
@@ -58,7 +63,7 @@ def generate(seed: int, frontend: str) -> ModelSpec:
         first = len(shapes) - 1 if rng.random() < 0.75 else int(rng.integers(len(shapes)))
         picks = [first]
         if gen.arity == 2:
-            cands = [j for j in range(len(shapes)) if not (name == "sub" and j == first)  # x - x is 0
+            cands = [j for j in range(len(shapes)) if not (name in SELF_ZERO and j == first)
                      and gen.draw(rng, [shapes[first], shapes[j]], frontend) is not None]
             if not cands:
                 continue

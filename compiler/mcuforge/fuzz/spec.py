@@ -1,9 +1,10 @@
 """A framework-neutral random model: a list of nodes over logical channels-last shapes.
 
 Value 0 is the model input; node i produces value i + 1. A logical shape has no batch axis and is
-channels-last: (H, W, C) for feature maps, (F,) for vectors. Each front end lays it out its own way
-(Keras: NHWC with a batch axis; ONNX and PyTorch: NCHW), so a spec means the same kind of model in
-every front end, not the same numbers. Specs are plain data (JSON round trip), so a failure's
+channels-last: (H, W, C) for feature maps, (T, F) for sequences, (F,) for vectors. Each front end
+lays it out its own way (Keras: NHWC with a batch axis; ONNX and PyTorch: NCHW, and a sequence as
+(N, T, F) the way users write sequence models, not transposed), so a spec means the same kind of
+model in every front end, not the same numbers. Specs are plain data (JSON round trip), so a failure's
 summary holds the exact graph.
 """
 

@@ -11,7 +11,7 @@ Adding an op (e.g. a new SLICE or RESIZE) is one `OpGen` in a module's `GENS` un
 `mcuforge/fuzz/ops/`: write the four small functions, give it a weight (how often the generator
 picks it), list the front ends that can express it, and run `mcuforge fuzz --count 50 --seed 1`
 to see it compile. Shapes here are logical, without batch,
-channels-last: (H, W, C) or (F,).
+channels-last: (H, W, C), (T, F) or (F,); in ONNX and torch (C, H, W), (T, F) and (F,) after the batch.
 """
 
 from __future__ import annotations
@@ -147,3 +147,23 @@ def unary(name: str, keras: Callable[..., Any], onnx_op: str, torch: Callable[..
     return OpGen(name, 1, any_params, same_shape, lambda k, p, xs, w: keras(k)(xs[0]),
                  lambda b, p, xs, w: b.node(onnx_op, [xs[0]], **onnx_attrs),
                  lambda F, p, xs, w: torch(F, xs[0]), weight=weight)
+
+
+# -- layouts: logical (channels-last) axes vs the ONNX / torch layout (fuzz-math) ------------------
+
+
+def onnx_axis(rank: int, axis: int) -> int:
+    """The ONNX / torch axis (batch included) of logical `axis` of a rank-`rank` value: (H, W, C)
+    is NCHW there, (T, F) and (F,) keep their order after the batch."""
+    axis %= rank
+    return (2, 3, 1)[axis] if rank == 3 else axis + 1
+
+
+def to_logical_perm(rank: int) -> tuple[int, ...]:
+    """Transpose perm from the ONNX / torch layout to logical order (batch first)."""
+    return (0, 2, 3, 1) if rank == 3 else tuple(range(rank + 1))
+
+
+def from_logical_perm(rank: int) -> tuple[int, ...]:
+    """Transpose perm from logical order (batch first) to the ONNX / torch layout."""
+    return (0, 3, 1, 2) if rank == 3 else tuple(range(rank + 1))

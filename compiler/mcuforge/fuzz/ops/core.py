@@ -18,12 +18,15 @@ from mcuforge.fuzz.ops.base import (
     any_params,
     bias,
     draw_window,
+    from_logical_perm,
     he,
     keras_act,
     onnx_act,
+    onnx_axis,
     rank3,
     same_shape,
     spatial_pads,
+    to_logical_perm,
     torch_act,
     torch_pad,
     unary,
@@ -226,11 +229,15 @@ def _pad_torch(F: Any, p: Params, xs: list, w: dict) -> Any:
 def _reshape_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
     s = shapes[0]
     if len(s) == 1:
-        return {"to": [1, 1, s[0]]}
-    h, w, c = s
-    options = [[h * w, 1, c], [h, 1, w * c], [1, h * w, c], [w, h, c]]
-    if h % 2 == 0:
-        options.append([h // 2, w * 2, c])
+        options = [[1, 1, s[0]]] + [[s[0] // k, k] for k in (2, 4) if s[0] % k == 0 and s[0] > k]
+    elif len(s) == 2:  # a sequence (T, F): flat, one row per step, or re-cut
+        t, f = s
+        options = [[t * f], [t, 1, f], [f, t]] + ([[t // 2, f * 2]] if t % 2 == 0 else [])
+    else:
+        h, w, c = s
+        options = [[h * w, 1, c], [h, 1, w * c], [1, h * w, c], [w, h, c], [h * w, c]]
+        if h % 2 == 0:
+            options.append([h // 2, w * 2, c])
     return {"to": [int(v) for v in options[int(rng.integers(len(options)))]]}
 
 
@@ -246,20 +253,43 @@ def nchw(shape: Sequence[int]) -> list[int]:
     return [shape[2], shape[0], shape[1]] if len(shape) == 3 else list(shape)
 
 
+def _seq_map(src: Shape, to: Sequence[int]) -> bool:
+    """A reshape between a feature map and a sequence: done in logical (channels-last) order, as
+    users write it (e.g. ViT's patches `x.flatten(2).transpose(1, 2)`), not on the NCHW bytes."""
+    return {len(src), len(to)} == {2, 3}
+
+
 def _reshape_onnx(b: Any, p: Params, xs: list[str], w: Weights) -> str:
-    return b.node("Reshape", [xs[0], b.const(np.array([-1, *nchw(p["to"])], np.int64))])
+    src, to, x = b.shape(xs[0]), list(p["to"]), xs[0]
+    if not _seq_map(src, to):
+        return b.node("Reshape", [x, b.const(np.array([-1, *nchw(to)], np.int64))])
+    if len(src) == 3 and to == [src[0] * src[1], src[2]]:  # (N, C, H*W), then (N, H*W, C)
+        y = b.node("Reshape", [x, b.const(np.array([0, src[2], -1], np.int64))])
+        return b.node("Transpose", [y], perm=[0, 2, 1])
+    if len(src) == 3:
+        x = b.node("Transpose", [x], perm=list(to_logical_perm(3)))
+    y = b.node("Reshape", [x, b.const(np.array([-1, *to], np.int64))])
+    return b.node("Transpose", [y], perm=list(from_logical_perm(3))) if len(to) == 3 else y
 
 
 def _reshape_torch(F: Any, p: Params, xs: list, w: dict) -> Any:
-    return xs[0].reshape(-1, *nchw(p["to"]))
+    src, to, x = p["_shape"], list(p["to"]), xs[0]
+    if not _seq_map(src, to):
+        return x.reshape(-1, *nchw(to))
+    if len(src) == 3 and to == [src[0] * src[1], src[2]]:
+        return x.flatten(2).transpose(1, 2)
+    if len(src) == 3:
+        x = x.permute(*to_logical_perm(3))
+    y = x.reshape(-1, *to)
+    return y.permute(*from_logical_perm(3)) if len(to) == 3 else y
 
 
 def _flatten_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
-    return {} if rank3(shapes) else None
+    return {} if len(shapes[0]) >= 2 else None
 
 
 def _flatten_infer(p: Params, shapes: Sequence[Shape]) -> Shape | None:
-    return (math.prod(shapes[0]),) if rank3(shapes) else None
+    return (math.prod(shapes[0]),) if len(shapes[0]) >= 2 else None
 
 
 # -- activations ------------------------------------------------------------------------------------
@@ -276,16 +306,22 @@ def _prelu_weights(rng: np.random.Generator, p: Params, shapes: Sequence[Shape])
 
 
 def _prelu_keras(k: Any, p: Params, xs: list, w: Weights) -> Any:
-    rank3 = len(xs[0].shape) == 4
-    layer = k.layers.PReLU(shared_axes=[1, 2] if rank3 else None)
+    rank = len(xs[0].shape) - 1  # slopes per channel (last axis), shared over the others
+    layer = k.layers.PReLU(shared_axes=list(range(1, rank)) or None)
     y = layer(xs[0])
-    layer.set_weights([w["alpha"].reshape((1, 1, -1) if rank3 else (-1,))])
+    layer.set_weights([w["alpha"].reshape((*[1] * (rank - 1), -1))])
     return y
 
 
 def _prelu_onnx(b: Any, p: Params, xs: list[str], w: Weights) -> str:
     rank3 = len(b.shape(xs[0])) == 3
     return b.node("PRelu", [xs[0], b.const(w["alpha"].reshape((-1, 1, 1) if rank3 else (-1,)))])
+
+
+def _prelu_torch(F: Any, p: Params, xs: list, w: dict) -> Any:
+    if len(p["_shape"]) == 2:  # F.prelu's slopes are per dim 1: the features of (N, T, F) are dim 2
+        return F.prelu(xs[0].transpose(1, 2), w["alpha"]).transpose(1, 2)
+    return F.prelu(xs[0], w["alpha"])
 
 
 def _softmax_keras(k: Any, p: Params, xs: list, w: Weights) -> Any:
@@ -333,7 +369,7 @@ def _concat_infer(p: Params, shapes: Sequence[Shape]) -> Shape | None:
 def _concat_torch(F: Any, p: Params, xs: list, w: dict) -> Any:
     import torch
 
-    return torch.cat(xs, 1)
+    return torch.cat(xs, onnx_axis(len(p["_shape"]), -1))
 
 
 GENS: tuple[OpGen, ...] = (
@@ -367,7 +403,7 @@ GENS: tuple[OpGen, ...] = (
           lambda b, p, xs, w: b.node("LeakyRelu", [xs[0]], alpha=p["alpha"]),
           lambda F, p, xs, w: F.leaky_relu(xs[0], p["alpha"]), weight=0.5),
     OpGen("prelu", 1, any_params, same_shape, _prelu_keras, _prelu_onnx,
-          lambda F, p, xs, w: F.prelu(xs[0], w["alpha"]), _prelu_weights, weight=0.5),
+          _prelu_torch, _prelu_weights, weight=0.5),
     unary("sigmoid", lambda k: k.layers.Activation("sigmoid"), "Sigmoid", lambda F, x: F.sigmoid(x)),
     unary("tanh", lambda k: k.layers.Activation("tanh"), "Tanh", lambda F, x: F.tanh(x)),
     unary("hard_swish", lambda k: k.layers.Activation("hard_swish"), "HardSwish",
@@ -379,5 +415,6 @@ GENS: tuple[OpGen, ...] = (
     _binary("sub", "Subtract", "Sub", lambda a, b: a - b),
     _binary("mul", "Multiply", "Mul", lambda a, b: a * b),
     OpGen("concat", 2, _concat_draw, _concat_infer, lambda k, p, xs, w: k.layers.Concatenate()(xs),
-          lambda b, p, xs, w: b.node("Concat", xs, axis=1), _concat_torch, weight=1.0),
+          lambda b, p, xs, w: b.node("Concat", xs, axis=onnx_axis(len(b.shape(xs[0])), -1)), _concat_torch,
+          weight=1.0),
 )
