@@ -53,6 +53,8 @@ TFLM_MISSING = frozenset({"GELU", "EXP", "LOG", "POW", "REDUCE_PROD", "FILL"})
 # follows TFLite Micro, so a model needing BUILTIN_REF that has these has no bit-exact oracle;
 # only the C against the integer reference is checked (fuzz seed 106, model 32: exp, x * x, sigmoid).
 TFLM_DIVERGES = frozenset({"LOGISTIC"})
+DEFAULT_KERNELS = "TFLite's default kernels"  # the last resort: BUILTIN_REF lacks an op (int8 ELU)
+DEFAULT_KERNELS_LSB = 1  # ... and they round differently from the reference kernels
 
 
 @dataclass
@@ -179,10 +181,15 @@ def _oracle(path: Path, frontend: str, x: np.ndarray, g: Graph, raw: dict, outpu
         oracle, want = tflite_oracle(data, x) if tflm_is_wrong(data) \
             else ("TFLite Micro", tflm_outputs(data, x, is_stateful(g)))
         got = raw[name].reshape(want.shape)
-        if got.tobytes() != want.tobytes():
-            diff = np.abs(got.astype(np.int32) - want)
+        diff = np.abs(got.astype(np.int32) - want)
+        # TFLite's default (optimized) kernels are not the reference ones: their TRANSPOSE_CONV,
+        # bilinear RESIZE and conv round differently by one step, so they bound the result only.
+        allowed = DEFAULT_KERNELS_LSB if oracle == DEFAULT_KERNELS else 0
+        if diff.max(initial=0) > allowed:
             return Outcome("mismatch", f"integer reference differs from {oracle}",
                            f"{np.count_nonzero(diff)} of {diff.size} values differ (largest by {diff.max()})")
+        if diff.any():
+            return Outcome("ok", "", f"within {allowed} step of {oracle}")
         return Outcome("ok")
     want = float_outputs(path, frontend, x)
     got = np.asarray(outputs[name], np.float32).reshape(want.shape)
@@ -327,7 +334,7 @@ def tflite_oracle(data: bytes, x: np.ndarray) -> tuple[str, np.ndarray]:
     except ValueError as e:
         if "Didn't find op" not in str(e):
             raise
-    return "TFLite's default kernels", builtin_ref_outputs(data, x, "BUILTIN_WITHOUT_DEFAULT_DELEGATES")
+    return DEFAULT_KERNELS, builtin_ref_outputs(data, x, "BUILTIN_WITHOUT_DEFAULT_DELEGATES")
 
 
 def builtin_ref_outputs(data: bytes, x: np.ndarray, resolver: str = "BUILTIN_REF") -> np.ndarray:
