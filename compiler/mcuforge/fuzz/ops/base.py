@@ -167,3 +167,24 @@ def to_logical_perm(rank: int) -> tuple[int, ...]:
 def from_logical_perm(rank: int) -> tuple[int, ...]:
     """Transpose perm from logical order (batch first) to the ONNX / torch layout."""
     return (0, 3, 1, 2) if rank == 3 else tuple(range(rank + 1))
+
+
+# -- binary ops ------------------------------------------------------------------------------------
+
+
+def broadcastable(a: Shape, b: Shape) -> bool:
+    """Equal shapes, or (H, W, C) against (1, 1, C) either way: what every front end broadcasts."""
+    if a == b:
+        return True
+    return len(a) == len(b) == 3 and a[2] == b[2] and (b[:2] == (1, 1) or a[:2] == (1, 1))
+
+
+def binary_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
+    return {} if broadcastable(shapes[0], shapes[1]) else None
+
+
+def binary_infer(p: Params, shapes: Sequence[Shape]) -> Shape | None:
+    a, b = shapes
+    if not broadcastable(a, b):
+        return None
+    return a if math.prod(a) >= math.prod(b) else b

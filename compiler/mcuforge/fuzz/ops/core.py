@@ -17,6 +17,8 @@ from mcuforge.fuzz.ops.base import (
     act_choice,
     any_params,
     bias,
+    binary_draw,
+    binary_infer,
     draw_window,
     from_logical_perm,
     he,
@@ -331,25 +333,10 @@ def _softmax_keras(k: Any, p: Params, xs: list, w: Weights) -> Any:
 # -- binary ops and concatenation ------------------------------------------------------------------
 
 
-def _broadcastable(a: Shape, b: Shape) -> bool:
-    if a == b:
-        return True
-    return len(a) == len(b) == 3 and a[2] == b[2] and (b[:2] == (1, 1) or a[:2] == (1, 1))
-
-
-def _binary_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
-    return {} if _broadcastable(shapes[0], shapes[1]) else None
-
-
-def _binary_infer(p: Params, shapes: Sequence[Shape]) -> Shape | None:
-    a, b = shapes
-    if not _broadcastable(a, b):
-        return None
-    return a if math.prod(a) >= math.prod(b) else b
 
 
 def _binary(name: str, layer: str, onnx_op: str, fn: Callable[[Any, Any], Any]) -> OpGen:
-    return OpGen(name, 2, _binary_draw, _binary_infer,
+    return OpGen(name, 2, binary_draw, binary_infer,
                  lambda k, p, xs, w: getattr(k.layers, layer)()(xs),
                  lambda b, p, xs, w: b.node(onnx_op, xs),
                  lambda F, p, xs, w: fn(xs[0], xs[1]), weight=1.2)

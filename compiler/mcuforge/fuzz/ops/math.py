@@ -22,6 +22,8 @@ from mcuforge.fuzz.ops.base import (
     Params,
     Weights,
     any_params,
+    binary_draw,
+    binary_infer,
     from_logical_perm,
     onnx_axis,
     same_shape,
@@ -145,26 +147,11 @@ def _hsig_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Pa
 # -- binary ops --------------------------------------------------------------------------------------
 
 
-def _broadcastable(a: Shape, b: Shape) -> bool:
-    if a == b:
-        return True
-    return len(a) == len(b) == 3 and a[2] == b[2] and (b[:2] == (1, 1) or a[:2] == (1, 1))
-
-
-def _binary_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
-    return {} if _broadcastable(shapes[0], shapes[1]) else None
-
-
-def _binary_infer(p: Params, shapes: Sequence[Shape]) -> Shape | None:
-    a, b = shapes
-    if not _broadcastable(a, b):
-        return None
-    return a if math.prod(a) >= math.prod(b) else b
 
 
 def _binary(name: str, keras: Callable[[Any, Any, Any], Any], onnx: Callable[[Any, str, str], str],
             torch: Callable[[Any, Any], Any], weight: float) -> OpGen:
-    return OpGen(name, 2, _binary_draw, _binary_infer, lambda k, p, xs, w: keras(k, xs[0], xs[1]),
+    return OpGen(name, 2, binary_draw, binary_infer, lambda k, p, xs, w: keras(k, xs[0], xs[1]),
                  lambda b, p, xs, w: onnx(b, xs[0], xs[1]), lambda F, p, xs, w: torch(xs[0], xs[1]),
                  weight=weight)
 
