@@ -80,3 +80,20 @@ def test_rnn_whole_sequence_output_of_a_torch_export_is_decoded(kind: str) -> No
     spec = ModelSpec(5, (6, 8), [Node(kind, (0,), {"units": 4, "seq": True, "_w": 0})], "fixed")
     outcome = check(spec, "torch")
     assert outcome.status == "ok", outcome
+
+
+# -- the full-table host run (seed 3200) ------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_nan_calibration_values_are_refused_in_one_line() -> None:
+    # A Relu'd grouped conv can give a zero row; ONNX LpNormalization of it is 0/0 = NaN in the
+    # float model, and the NaN range crashed quantization ("cannot convert float NaN to integer";
+    # fuzz seed 3200, model 1314). It is a refusal naming the tensor and op.
+    spec = ModelSpec.from_json({"seed": 2682757072, "input_shape": [10, 10, 2], "batch": "free", "nodes": [
+        {"op": "group_conv", "inputs": [0], "params": {"k": 3, "s": 1, "d": 1, "pad": "valid", "groups": 2,
+                                                      "filters": 4, "act": "relu", "_w": 1}},
+        {"op": "l2_norm", "inputs": [1], "params": {"_w": 2}},
+        {"op": "div_const", "inputs": [2], "params": {"c": -4.0, "_w": 3}}]})
+    outcome = check(spec, "onnx")
+    assert outcome.status == "refused" and "NaN" in outcome.detail and "L2_NORMALIZATION" in outcome.detail, outcome

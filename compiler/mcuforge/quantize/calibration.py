@@ -150,9 +150,17 @@ def _float_tensors(graph: Graph, samples: list[Sample], progress: bool) -> Itera
 def collect_stats(graph: Graph, samples: list[Sample], histograms: bool,
                   progress: bool = False) -> dict[str, TensorStats]:
     stats: dict[str, TensorStats] = {}
-    for values in _float_tensors(graph, samples, progress):
+    producers = graph.producers()
+    for index, values in enumerate(_float_tensors(graph, samples, progress)):
         for n, v in values.items():
             lo, hi = float(v.min()), float(v.max())
+            if not (np.isfinite(lo) and np.isfinite(hi)):
+                op = producers.get(n)
+                where = f"the output of {op.kind} '{op.name}'" if op is not None else "a model input"
+                raise MfError(f"{graph.source}: calibration sample {index} makes tensor '{n}' ({where}) "
+                              f"{'NaN' if np.isnan(v).any() else 'infinite'} in the float model (a 0/0 or "
+                              "overflow, e.g. normalizing a zero vector); give data the float model computes "
+                              "finite values on")
             s = stats.get(n)
             stats[n] = TensorStats(lo, hi) if s is None else TensorStats(min(s.lo, lo), max(s.hi, hi))
     if histograms:
