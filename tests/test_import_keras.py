@@ -125,19 +125,18 @@ def test_refusal_names_keras_layers(tmp_path: Path, capsys: pytest.CaptureFixtur
         k = tf.keras
         x = k.Input((6,))
         h = k.layers.Dense(5, activation="relu")(x)
-        h = k.layers.Dense(5, activation="gelu")(h)
+        h = k.layers.UnitNormalization()(h)  # SQUARE, which mcuforge does not import
         h = k.layers.Dense(5)(h)
-        y = k.layers.Activation("gelu")(h)
+        y = k.layers.UnitNormalization()(h)
         model = k.Model(x, y)
         names = [layer.name for layer in model.layers]
-        path = tmp_path / "gelu.keras"
+        path = tmp_path / "unit_norm.keras"
         model.save(path)
-    if "GELU" in CONVERTERS:
-        pytest.skip("GELU is supported in this tree: nothing to refuse")
+    assert "SQUARE" not in CONVERTERS, "SQUARE is supported now: pick another unsupported layer"
     with pytest.raises(MfError) as e:
         load_model(path)
     message = str(e.value)
-    assert f"2 Keras layer(s) become TFLite ops mcuforge does not support: '{names[2]}' (GELU), " \
-           f"'{names[4]}' (GELU); `mcuforge ops`" in message
+    assert f"2 Keras layer(s) become TFLite ops mcuforge does not support: '{names[2]}' (SQUARE), " \
+           f"'{names[4]}' (SQUARE); `mcuforge ops`" in message
     assert "functional" not in message and "CONV_2D" not in message
     assert "free batch dimension" in capsys.readouterr().err

@@ -15,7 +15,6 @@ from test_cli import run_cli
 
 from mcuforge.compile import CompileOptions
 from mcuforge.importers import load_model
-from mcuforge.importers.onnx_ops import TABLE
 from mcuforge.importers.qdq_islands import float_islands
 from mcuforge.runner import run_model
 
@@ -70,22 +69,9 @@ def test_case_sub_scalar_qdq(calib: bool) -> None:
     assert check_host(path, x, path.parent / "calib.npy" if calib else None) >= 30
 
 
-def test_case_add_neg_refusal_names_neg(capsys: pytest.CaptureFixture[str]) -> None:
-    """Add(1, Neg(z)) in float: Neg is another helper's op; until it is there the refusal names
-    the node once (exit 2, one line), without the whole supported-op list."""
-    path = case("qdq_float_island", "add_neg.onnx")
-    if "Neg" in TABLE:
-        pytest.skip("Neg is supported in this tree: test_case_add_neg_runs checks the model")
-    code, _, err = run_cli(["inspect", str(path)], capsys)
-    assert code == 2 and err.count("\n") == 1
-    assert "'negz' (ai.onnx::Neg, opset 13)" in err and "Sigmoid" not in err and "`mcuforge ops`" in err
-
-
 @pytest.mark.slow
 def test_case_add_neg_runs() -> None:
     path = case("qdq_float_island", "add_neg.onnx")
-    if "Neg" not in TABLE:
-        pytest.skip("Neg is not supported in this tree (test_case_add_neg_refusal_names_neg)")
     x = np.load(path.parent / "x.npy")
     assert check_host(path, x, path.parent / "calib.npy") >= 30
 
