@@ -190,7 +190,10 @@ def _oracle(path: Path, frontend: str, x: np.ndarray, g: Graph, raw: dict, outpu
         diff = np.abs(got.astype(np.int32) - want)
         # TFLite's default (optimized) kernels are not the reference ones: their TRANSPOSE_CONV,
         # bilinear RESIZE and conv round differently by one step, so they bound the result only.
-        allowed = DEFAULT_KERNELS_LSB if oracle == DEFAULT_KERNELS else 0
+        # So do TFLite's reference kernels standing in for the TFLite Micro kernels a model lacks:
+        # a FULLY_CONNECTED over a sequence rounded one value in 96 differently (seed 3300, 944).
+        stand_in = oracle == DEFAULT_KERNELS or bool(ops & TFLM_MISSING)
+        allowed = DEFAULT_KERNELS_LSB if stand_in else 0
         if diff.max(initial=0) > allowed:
             return Outcome("mismatch", f"integer reference differs from {oracle}",
                            f"{np.count_nonzero(diff)} of {diff.size} values differ (largest by {diff.max()})")
