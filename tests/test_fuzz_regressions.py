@@ -98,3 +98,17 @@ def test_nan_calibration_values_are_refused_in_one_line() -> None:
     outcome = check(spec, "onnx")
     assert outcome.status == "refused", outcome
     assert "NaN" in outcome.detail and "L2_NORMALIZATION" in outcome.detail, outcome
+
+
+@pytest.mark.slow
+def test_a_reduction_that_drops_an_axis_before_a_1d_conv_imports() -> None:
+    # ReduceSum over C (keepdims=0) then a 1-D Conv: the ONNX importer's search for a conv below
+    # the input followed the Transposes of the lower-rank tensor and indexed past its permutation,
+    # refusing a valid model as "not a valid onnx model (IndexError ...)" (fuzz seed 3300, 51).
+    spec = ModelSpec.from_json({"seed": 3132835591, "input_shape": [7, 6, 16], "batch": "fixed", "nodes": [
+        {"op": "reduce", "inputs": [0], "params": {"kind": "sum", "axes": [2], "keep": False, "_w": 4}},
+        {"op": "pool1d", "inputs": [1], "params": {"kind": "max", "k": 3, "s": 3, "_w": 5}},
+        {"op": "conv1d", "inputs": [2], "params": {"k": 1, "s": 2, "d": 1, "pad": "same", "filters": 2,
+                                                  "act": "relu6", "_w": 6}}]})
+    outcome = check(spec, "torch")
+    assert outcome.status == "ok", outcome

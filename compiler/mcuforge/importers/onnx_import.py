@@ -38,6 +38,9 @@ ONNX_DOMAINS = ("", "ai.onnx")
 SPATIAL_OPS = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization"}
 LAYOUT_BREAKING_OPS = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Gemm", "MatMul", "Softmax"}
 LAYOUT_BREAKING_OPS |= {"GRU", "LSTM", "RNN"}  # recurrent area: (time, batch, features) sequences
+# Reductions may drop axes (keepdims=0): the conv after one reads a tensor of another rank (fuzz
+# seed 3300: ReduceSum then a 1-D Conv made the walk index past its permutation).
+LAYOUT_BREAKING_OPS |= {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ArgMax", "ArgMin"}
 
 
 def import_onnx(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
@@ -169,6 +172,8 @@ def _input_perm(model: onnx.ModelProto, name: str, rank: int) -> Perm:
             if node.op_type in LAYOUT_BREAKING_OPS or node.output[0] in seen:
                 continue
             perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), None)
+            if node.op_type == "Transpose" and perm and len(perm) != len(acc):
+                continue  # a tensor of another rank: not the input's layout any more
             step = tuple(acc[p] for p in perm) if node.op_type == "Transpose" and perm else acc
             seen.add(node.output[0])
             stack.append((node.output[0], step))
