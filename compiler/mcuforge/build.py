@@ -54,15 +54,11 @@ def cache_dir() -> Path:
 def runtime_objects(cc: str, flags: list[str], runtime: Path) -> list[Path]:
     """Object files of the runtime library at `runtime` (include/, src/), compiled with `flags`,
     from the cache where an identical source was compiled before. Raises MfError on a compile error."""
-    headers = hashlib.sha256()
-    for h in sorted(runtime.rglob("*.h")):
-        headers.update(h.relative_to(runtime).as_posix().encode() + b"\0" + h.read_bytes())
-    base = f"{cc}\0{compiler_id(cc)}\0{' '.join(flags)}\0{headers.hexdigest()}"
+    headers = headers_digest(runtime)
     sources = sorted((runtime / "src").rglob("*.c"))
     store = cache_dir() / "objects"
     store.mkdir(parents=True, exist_ok=True)
-    objs = [store / f"{s.stem}-{hashlib.sha256(base.encode() + s.read_bytes()).hexdigest()[:24]}.o"
-            for s in sources]
+    objs = [store / f"{object_key(cc, flags, headers, src)}.o" for src in sources]
     missing = [(s, o) for s, o in zip(sources, objs) if not o.exists()]
     include = [f"-I{runtime / 'include'}", f"-I{runtime / 'src'}"]
 
@@ -83,6 +79,21 @@ def runtime_objects(cc: str, flags: list[str], runtime: Path) -> list[Path]:
     if errors:
         raise MfError(f"building the runtime library in {runtime} failed: {errors[0]}")
     return objs
+
+
+def headers_digest(runtime: Path) -> str:
+    """A digest of every header of the runtime library at `runtime` (a cache key part)."""
+    h = hashlib.sha256()
+    for header in sorted(runtime.rglob("*.h")):
+        h.update(header.relative_to(runtime).as_posix().encode() + b"\0" + header.read_bytes())
+    return h.hexdigest()
+
+
+def object_key(cc: str, flags: list[str], headers: str, src: Path) -> str:
+    """The cache name of runtime source `src` compiled by `cc` with `flags` against the headers
+    whose `headers_digest` is given."""
+    h = hashlib.sha256(f"{cc}\0{compiler_id(cc)}\0{' '.join(flags)}\0{headers}\0".encode() + src.read_bytes())
+    return f"{src.stem}-{h.hexdigest()[:24]}"
 
 
 _COMPILER_IDS: dict[str, str] = {}

@@ -10,7 +10,7 @@ the error names the figures and the overshoot.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import os
 import re
 import shutil
@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mcuforge.build import cache_dir, compiler_id
+from mcuforge.build import cache_dir, headers_digest, object_key
 from mcuforge.errors import MfError
 from mcuforge.firmware.boards import Board
 from mcuforge.firmware.project import LDFLAGS, Project, set_stack_in_cmake
@@ -80,12 +80,12 @@ def require_toolchain() -> None:
                       "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)")
 
 
-def _compile(project: Project, src: Path, obj: Path) -> str | None:
+def _compile(project: Project, headers: str, src: Path, obj: Path) -> str | None:
     """Compile `src` to `obj` (with its .su and .ci stack files beside it); a runtime library
     source comes from the object cache when an identical one was compiled before."""
     flags = [*project.cflags, *project.defines_for(src), "-fstack-usage", "-fcallgraph-info=su"]
     runtime = project.folder / "mf_nn"
-    key = _cache_key(flags, src, runtime) if src.is_relative_to(runtime / "src") else None
+    key = object_key(CC, flags, headers, src) if src.is_relative_to(runtime / "src") else None
     cached = cache_dir() / "firmware" / key if key else None
     if cached is not None and all(cached.with_suffix(x).exists() for x in OUTPUTS):
         for x in OUTPUTS:
@@ -108,24 +108,16 @@ def _compile(project: Project, src: Path, obj: Path) -> str | None:
 OUTPUTS = (".su", ".ci", ".o")  # what one compile writes; the cache keeps all three
 
 
-def _cache_key(flags: list[str], src: Path, runtime: Path) -> str:
-    """The cache name of a runtime source compiled with `flags`: the compiler, the flags, the
-    source and every runtime header."""
-    h = hashlib.sha256(f"{CC}\0{compiler_id(CC)}\0{' '.join(flags)}\0".encode())
-    for header in sorted((runtime / "include").rglob("*.h")):
-        h.update(header.name.encode() + b"\0" + header.read_bytes())
-    h.update(src.read_bytes())
-    return f"{src.stem}-{h.hexdigest()[:24]}"
-
-
 def build_firmware(project: Project, arena_bytes: int, weights_bytes: int, force: bool = False) -> Firmware:
     require_toolchain()
     board = project.board
     obj_dir = project.folder / "build_firmware"
     obj_dir.mkdir(exist_ok=True)
     objs = [obj_dir / f"{i:03d}_{s.stem}.o" for i, s in enumerate(project.sources)]
+    headers = headers_digest(project.folder / "mf_nn")
     with ThreadPoolExecutor() as pool:
-        errors = [e for e in pool.map(_compile, [project] * len(objs), project.sources, objs) if e]
+        compile_one = functools.partial(_compile, project, headers)
+        errors = [e for e in pool.map(compile_one, project.sources, objs) if e]
     if errors:
         raise MfError(f"cross-compiling for {board.name} failed: {errors[0]}")
     stack = estimate_stack(obj_dir.glob("*.ci"))

@@ -396,22 +396,11 @@ def builtin_ref_outputs(data: bytes, x: np.ndarray, resolver: str = "BUILTIN_REF
 def converter_outputs(path: Path, x: np.ndarray) -> np.ndarray:
     """A Keras model converted to float TFLite as the Keras importer converts it, run by TFLite's
     interpreter one sample at a time (the model's layout)."""
-    import tensorflow as tf
-
     from mcuforge.importers.keras_import import keras_to_tflite, load_keras, quiet_tensorflow
 
     with quiet_tensorflow():
         data = keras_to_tflite(load_keras(path), path)
-    interp = tf.lite.Interpreter(model_content=data)
-    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
-    outs = []
-    for sample in x:
-        interp.resize_tensor_input(inp["index"], [1, *sample.shape])
-        interp.allocate_tensors()
-        interp.set_tensor(inp["index"], sample[None].astype(np.float32))
-        interp.invoke()
-        outs.append(interp.get_tensor(out["index"])[0])
-    return np.stack(outs)
+    return builtin_ref_outputs(data, x.astype(np.float32), "AUTO")
 
 
 def float_outputs(path: Path, frontend: str, x: np.ndarray) -> np.ndarray:
