@@ -179,8 +179,9 @@ def _oracle(path: Path, frontend: str, x: np.ndarray, g: Graph, raw: dict, outpu
         return Outcome("crash", "several outputs from a one-output model", str(g.outputs))
     if frontend == "tflite":
         data = path.read_bytes()
-        ops = tflite_ops(data)
-        needs_tflite = tflm_is_wrong(data)
+        operators = _operators(data)
+        ops = {name for name, _, _ in operators}
+        needs_tflite = _tflm_is_wrong(operators)
         if needs_tflite and ops & TFLM_DIVERGES:  # e.g. a requantizing RELU6 after a SUM (seed 3300, 224)
             return Outcome("ok", "", f"no oracle: TFLite Micro cannot run or is wrong on this model, TFLite "
                                      f"differs from it on {sorted(ops & TFLM_DIVERGES)}; C = reference")
@@ -345,23 +346,24 @@ def tflm_outputs(data: bytes, x: np.ndarray, stateful: bool = False) -> np.ndarr
 def tflm_is_wrong(data: bytes) -> bool:
     """Whether TFLite Micro cannot be the oracle: the model has an op it computes wrongly
     (TFLM_WRONG_OPS, a requantizing RELU6) or has no kernel for (TFLM_MISSING)."""
+    return _tflm_is_wrong(_operators(data))
+
+
+def _tflm_is_wrong(operators: list[tuple[str, tuple, tuple]]) -> bool:
+    return any(name in TFLM_WRONG_OPS | TFLM_MISSING or (name == "RELU6" and in_quant != out_quant)
+               for name, in_quant, out_quant in operators)
+
+
+def _operators(data: bytes) -> list[tuple[str, tuple, tuple]]:
+    """(builtin name, first input's quantization, first output's) of each operator of a TFLite
+    model."""
     import tensorflow as tf
 
     interp = tf.lite.Interpreter(model_content=data)
     quant = {t["index"]: t["quantization"] for t in interp.get_tensor_details()}
-    for op in interp._get_ops_details():  # the only API listing a model's operators
-        if op["op_name"] in TFLM_WRONG_OPS | TFLM_MISSING:
-            return True
-        if op["op_name"] == "RELU6" and quant[op["inputs"][0]] != quant[op["outputs"][0]]:
-            return True
-    return False
-
-
-def tflite_ops(data: bytes) -> set[str]:
-    """The builtin names of a TFLite model's operators."""
-    import tensorflow as tf
-
-    return {op["op_name"] for op in tf.lite.Interpreter(model_content=data)._get_ops_details()}
+    return [(op["op_name"], quant.get(op["inputs"][0]) if len(op["inputs"]) else None,
+             quant.get(op["outputs"][0]) if len(op["outputs"]) else None)
+            for op in interp._get_ops_details()]  # the only API listing a model's operators
 
 
 def tflite_oracle(data: bytes, x: np.ndarray) -> tuple[str, np.ndarray]:
