@@ -329,13 +329,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("boards", help="list the boards --board accepts")
     p.set_defaults(func=cmd_boards)
 
-    p = sub.add_parser("bench", help="instructions per inference on QEMU boards (MLPerf Tiny, test models)")
-    p.add_argument("--models", nargs="*", help="model files (default: the MLPerf Tiny int8 models and the "
-                   "example); a float model is calibrated on random data")
-    p.add_argument("--boards", nargs="*", default=["mps2-an386", "mps2-an500"], help="QEMU boards")
-    p.add_argument("--samples", type=int, default=1, help="random input samples per model (default 1)")
+    p = sub.add_parser("bench", help="instructions per inference on the QEMU Cortex-M boards, "
+                       "beside TFLite Micro")
+    p.add_argument("--models", nargs="*", help="model files instead of the model sets; a float model is "
+                   "calibrated on random data")
+    p.add_argument("--set", nargs="*", metavar="SET", help="model sets: mlperf, users, cases, sequence, "
+                   "example, tests (default: all but tests)")
+    p.add_argument("--boards", nargs="*", help="QEMU boards (default: mps2-an385 mps2-an386 mps2-an500 "
+                   "mps2-an505 mps3-an547 mps2-an385-m0plus)")
+    p.add_argument("--samples", type=int, default=1, help="input samples per model (default 1)")
     p.add_argument("-o", "--output", default="bench_results", help="folder for results.md and results.json")
-    p.add_argument("--no-test-models", action="store_true", help="skip the Keras test models (no TensorFlow)")
     p.set_defaults(func=cmd_bench)
 
     _add_fuzz_parser(sub)  # fuzz (issue 14)
