@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "compiler" / "mcuforge"
 
 # Stage, in order, and the modules (name prefixes below mcuforge.) that make it up.
 STAGES: list[tuple[str, tuple[str, ...]]] = [
-    ("core", ("__init__", "errors", "resources")),
+    ("core", ("errors", "resources", "version")),
     ("ir", ("ir",)),  # graph data types, the verifier, IO layouts
     ("ops", ("ops", "reference")),  # op registry and traits, float and integer references
     ("import", ("importers",)),
@@ -29,10 +29,11 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
                  "kernel_params_s16")),  # int16: kernel_params_s16
     ("artifact", ("artifact",)),  # the compiled artifact: a plain record
     ("firmware", ("firmware", "build")),  # firmware and host builds, QEMU runs
-    ("driver", ("compile", "runner", "bench", "demo", "summary", "report", "op_support")),
+    ("driver", ("compile", "runner", "bench", "demo", "summary", "report", "report_html", "validate",
+                "op_support")),
     ("training", ("compress",)),  # compress's Keras tools, its pipeline and CLI
     ("testing", ("fuzz",)),  # mcuforge fuzz: generates models and drives the whole job on them
-    ("entry", ("cli", "__main__")),
+    ("entry", ("cli", "__main__", "api", "__init__")),  # the package's front door: its API, lazily
 ]
 ORDER = [name for name, _ in STAGES]
 BASE = {"core", "ir", "ops"}  # what every pipeline stage may use
@@ -90,9 +91,11 @@ def imports_of(path: Path) -> list[tuple[int, str]]:
                 target = ".".join(["mcuforge", *base, *([node.module] if node.module else [])])
             else:
                 target = node.module or ""
-            found.append((node.lineno, target))
-            found += [(node.lineno, f"{target}.{a.name}") for a in node.names
-                      if _is_module(f"{target}.{a.name}")]
+            modules = [(node.lineno, f"{target}.{a.name}") for a in node.names
+                       if _is_module(f"{target}.{a.name}")]
+            if len(modules) < len(node.names) or target != "mcuforge":  # `from mcuforge import x`: x alone
+                found.append((node.lineno, target))
+            found += modules
     return [(line, _below_package(t)) for line, t in found if t == "mcuforge" or t.startswith("mcuforge.")]
 
 

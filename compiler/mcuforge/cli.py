@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mcuforge import __version__
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Shape
+from mcuforge.version import __version__
 
 if TYPE_CHECKING:
     from mcuforge.compile import CompileOptions
@@ -256,6 +256,29 @@ def _add_board_args(p: argparse.ArgumentParser, default_help: str) -> None:
                    help="firmware: write it even if it exceeds the board's RAM or flash")
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Exit 0, or 1 when the accuracy lost passes --max-drop (points)."""
+    from mcuforge.validate import validate
+
+    v = validate(args.model, args.data, args.labels, _compile_options(args), board=args.board,
+                 out_dir=args.output)
+    print("\n".join(v.lines()))
+    if args.output:
+        print(f"report: {Path(args.output) / 'report.html'}")
+    if args.max_drop is not None and v.drop_points > args.max_drop:
+        print(f"mcuforge: validate: {v.drop_points:.2f} points lost, more than --max-drop {args.max_drop:g}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from mcuforge.report_html import rebuild_html
+
+    print(rebuild_html(Path(args.folder)))
+    return 0
+
+
 def cmd_boards(args: argparse.Namespace) -> int:
     from mcuforge.firmware import list_boards, load_board
 
@@ -320,6 +343,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-check", action="store_true", help="skip the bit-exactness check")
     p.add_argument("--keep", metavar="DIR", help="keep the generated C folder in DIR")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("validate", help="the original model against the generated C on your data: error "
+                       "figures and accuracy")
+    _add_model_args(p)
+    _add_compile_args(p)
+    p.add_argument("--data", required=True,
+                   help="samples (.npy, (N, *input shape) in the model's own layout)")
+    p.add_argument("--labels", help="class labels (.npy, N integers): top-1 accuracy of both")
+    p.add_argument("--max-drop", type=float, metavar="POINTS", help="exit 1 if accuracy drops by more than "
+                   "this many points (without labels: 100 x (1 - top-1 agreement))")
+    p.add_argument("-o", "--output", help="keep the compiled folder here, the figures in its report")
+    _add_board_args(p, "where the C runs (default: host); a board with a QEMU machine runs under QEMU")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("report", help="rebuild FOLDER/report.html from FOLDER/report.json")
+    p.add_argument("folder", help="a folder mcuforge compile wrote")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("ops", help="the ops each importer supports, with their constraints")
     p.add_argument("importer", nargs="?", choices=["onnx", "tflite", "keras"], help="only this importer")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from mcuforge.passes import optimize
 from mcuforge.passes.fold_float_island import fold_float_island
 from mcuforge.plan import plan_memory
 from mcuforge.quantize import DEFAULT_METHOD, AccuracyReport, CalibData, Labels, QuantOptions, quantize
+from mcuforge.report_html import write_report
 
 
 @dataclass
@@ -231,9 +231,8 @@ model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> C
         from mcuforge.firmware import make_firmware
 
         make_firmware(compiled, opts.board, profile=opts.profile, force=opts.force)  # adds report["firmware"]
-    report_path = out / "report.json"
-    report_path.write_text(json.dumps(report, indent=2) + "\n")
-    files["report.json"] = report_path
+    files["report.html"] = write_report(report, out)
+    files["report.json"] = out / "report.json"
     return compiled
 
 
@@ -262,9 +261,10 @@ def build_report(graph: Graph, program: Program, name: str, source: str,
     greedy = plan_memory(plan.buffers, plan.alignment, "greedy")
     offsets = program.tensor_offsets
     ops = []
+    const_bytes = _const_bytes(program)
     for step, op in zip(program.steps, graph.ops):
         ops.append({
-            "index": step.index, "name": op.name, "kind": op.kind,
+            "index": step.index, "name": op.name, "kind": op.kind, "output_names": list(op.outputs),
             "kernel": (kernel_label(step.call) if step.call
                        else "alias" if step.inputs[0] == step.output else "copy"),
             "inputs": [list(graph.tensors[n].shape) for n in op.inputs
@@ -276,6 +276,7 @@ def build_report(graph: Graph, program: Program, name: str, source: str,
             "output_bytes": step.nbytes,
             "scratch_offset": step.scratch_offset if step.scratch_size else None,
             "scratch_bytes": step.scratch_size,
+            "const_bytes": const_bytes[step.index],
         })
     return {
         "name": name, "source": source,
@@ -290,5 +291,30 @@ def build_report(graph: Graph, program: Program, name: str, source: str,
         "inputs": {n: list(graph.tensors[n].shape) for n in graph.inputs},
         "outputs": {n: list(graph.tensors[n].shape) for n in graph.outputs},
         "ops": ops,
+        "buffers": [{"name": b.name, "offset": plan.offsets[b.name], "bytes": b.size, "first": b.first,
+                     "last": b.last, "tensors": list(b.tensors)} for b in plan.buffers],
         "accuracy": accuracy.to_json() if accuracy else None,
     }
+
+
+# What a kernel call's constant arrays hold, by role name (kernel_params): anything else is a table.
+CONST_KINDS = {"filter": "weights", "mask": "weights", "codebook": "weights", "bias": "biases",
+               "multiplier": "requantization", "shift": "requantization"}
+
+
+def _const_bytes(program: Program) -> dict[int, dict[str, int]]:
+    """Flash bytes of each step's constant arrays by kind (weights, biases, requantization, tables,
+    constant operands); an array shared by several steps counts at its first."""
+    sizes = {c.symbol: c.nbytes for c in program.consts}
+    seen: set[str] = set()
+    out: dict[int, dict[str, int]] = {}
+    for step in program.steps:
+        kinds: dict[str, int] = {}
+        symbols = [(CONST_KINDS.get(role, "tables"), sym) for role, sym in step.consts.items()]
+        symbols += [("operands", expr) for expr in step.inputs if expr in sizes]
+        for kind, sym in symbols:
+            if sym in sizes and sym not in seen:
+                seen.add(sym)
+                kinds[kind] = kinds.get(kind, 0) + sizes[sym]
+        out[step.index] = kinds
+    return out

@@ -23,6 +23,7 @@ from mcuforge.ir.layout import from_ir_layout, require_batch_one, to_ir_layout
 from mcuforge.ops.quantize import affine_quantize
 from mcuforge.quantize.accuracy import dequantize
 from mcuforge.reference.interpreter import new_state, run
+from mcuforge.report_html import write_report
 
 
 @dataclass
@@ -176,6 +177,11 @@ def run_on_board(model: str | Path, inputs: str | Path | np.ndarray | dict[str, 
         q = quantized_inputs(g, load_samples(inputs, g))
         _, fw = make_firmware(compiled, b, q, folder, profile=profile)
         run = run_qemu(fw.elf, b, timeout)
+        if profile:  # the report shows instructions per layer
+            compiled.report["profile"] = {
+                "board": b.name, "instructions": to_instructions(run.ticks[0], b),
+                "layers": {str(k): to_instructions(v, b) for k, v in run.layer_ticks[0].items()}}
+            write_report(compiled.report, folder)
     n = len(next(iter(q.values())))
     out_sizes = [g.tensors[o].nbytes for o in g.outputs]
     per_sample = outputs_array(run, sum(out_sizes))

@@ -10,13 +10,13 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from mcuforge import __version__
 from mcuforge.codegen.program import ConstArray, Program
 from mcuforge.codegen.sanitize import c_text
 from mcuforge.ir.graph import Graph
 from mcuforge.kernel_params import dims4
 from mcuforge.kernels import render_call
 from mcuforge.resources import resource_dir
+from mcuforge.version import __version__
 
 ROW = 16  # values per line in weight arrays
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mcuforge import __version__
 from mcuforge.artifact import Compiled
 from mcuforge.codegen.render import environment, io_views
 from mcuforge.firmware.boards import Board, boards_dir
 from mcuforge.firmware.boot2 import write_boot2_source
+from mcuforge.version import __version__
 
 OPT = "-O2"
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-ffunction-sections", "-fdata-sections", "-DNDEBUG"]
