@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-ARM_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+APT_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium
 
 .PHONY: setup toolchain demo test test-fast test-c fuzz lint clean
 
@@ -16,16 +16,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	@touch $@
 
-# The Arm cross compiler, its C library and QEMU come from Debian's packages.
+# The Arm cross compiler, its C library and QEMU come from Debian's packages, and Chromium, which
+# renders report.html in the tests (tests/test_report_html.py).
 toolchain:
 	@if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null \
-	    && [ -f "$$(arm-none-eabi-gcc -print-file-name=libc.a)" ]; then :; \
+	    && [ -f "$$(arm-none-eabi-gcc -print-file-name=libc.a)" ] && command -v chromium >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing $(ARM_PKGS) with apt-get"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(ARM_PKGS) >/dev/null; \
+	    echo "installing $(APT_PKGS) with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PKGS) >/dev/null; \
 	else \
-	    echo "mcuforge: arm-none-eabi-gcc, newlib or qemu-system-arm is missing and this is not root;"; \
-	    echo "          run 'sudo apt-get install $(ARM_PKGS)'. Tests that need them will be skipped."; \
+	    echo "mcuforge: arm-none-eabi-gcc, newlib, qemu-system-arm or chromium is missing and this is not root;"; \
+	    echo "          run 'sudo apt-get install $(APT_PKGS)'. Tests that need them will be skipped."; \
 	fi
 
 demo: setup
