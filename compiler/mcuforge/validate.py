@@ -158,7 +158,7 @@ def _tflite(model: Path, x: np.ndarray, stateful: bool) -> tuple[str, list[np.nd
     if len(detail) != 1:
         raise MfError(f"{model}: validate takes one input array; the model has {len(detail)} inputs")
     outs = interp.get_output_details()
-    if np.dtype(detail[0]["dtype"]).kind != "f":
+    if not np.issubdtype(detail[0]["dtype"], np.floating):
         try:
             return "TensorFlow Lite Micro interpreter", _tflm(model, x, detail[0], outs, stateful)
         except (RuntimeError, ValueError):  # an op TFLite Micro lacks: TFLite's kernels instead
@@ -195,7 +195,7 @@ def _tflm(model: Path, x: np.ndarray, detail: dict, outs: list[dict], stateful: 
 
 def _to_type(x: np.ndarray, detail: dict) -> np.ndarray:
     dtype = np.dtype(detail["dtype"])
-    if dtype.kind == "f" or x.dtype == dtype:
+    if np.issubdtype(dtype, np.floating) or x.dtype == dtype:
         return x.astype(dtype)
     scale, zero = detail["quantization"]
     info = np.iinfo(dtype)
@@ -204,7 +204,7 @@ def _to_type(x: np.ndarray, detail: dict) -> np.ndarray:
 
 def _from_type(y: np.ndarray, detail: dict) -> np.ndarray:
     scale, zero = detail["quantization"]
-    if np.dtype(detail["dtype"]).kind == "f" or not scale:
+    if np.issubdtype(detail["dtype"], np.floating) or not scale:
         return y.astype(np.float32)
     return ((y.astype(np.float32) - zero) * scale).astype(np.float32)
 
@@ -234,7 +234,7 @@ def validate(model: str | Path, data: str | Path | np.ndarray,
     if y is not None and len(y) != len(x):
         raise MfError(f"{labels}: {len(y)} labels for {len(x)} samples of data")
     opts = opts or CompileOptions()
-    if opts.calib is None and x.dtype.kind == "f" and path.suffix.lower() != ".tflite":
+    if opts.calib is None and np.issubdtype(x.dtype, np.floating) and path.suffix.lower() != ".tflite":
         print(f"mcuforge: note: {path}: calibrating on the validation data; give calibration data "
               "(--calib) apart from it for an unbiased figure", file=sys.stderr)
         opts = dataclasses.replace(opts, calib=x)
