@@ -8,6 +8,7 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import onnx
 import pytest
 from model_paths import mlperf_model
@@ -114,3 +115,18 @@ def test_page_renders_in_chromium_without_console_errors(model: str, tmp_path: P
     log = _render(tmp_path / "report.html", png)
     assert "CONSOLE" not in log and "Uncaught" not in log, log[-2000:]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+
+
+@pytest.mark.qemu
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm not installed")
+def test_a_profiled_board_run_adds_instructions_per_layer(tmp_path: Path) -> None:
+    from mcuforge.runner import run_on_board
+
+    x = np.random.default_rng(0).random((2, 1, 8, 8), dtype=np.float32)
+    result = run_on_board(EXAMPLE, x, "mps2-an386", CompileOptions(calib="random"), out_dir=tmp_path,
+                          profile=True)
+    page = (tmp_path / "report.html").read_text()
+    _parsed(page)
+    assert "<th>instructions</th>" in page and "mps2-an386" in page
+    first = result.layer_instructions[0][0]
+    assert f"<td>{first:,}</td>" in page

@@ -88,6 +88,17 @@ def _opts(calib: np.ndarray) -> CompileOptions:
 
 @pytest.mark.qemu
 @pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm not installed")
+def test_keras_on_a_board(tmp_path: Path) -> None:
+    model = mlperf_model("ad_fcae.h5")
+    rng = np.random.default_rng(2)
+    x, calib = (rng.normal(0, 1, (n, 640)).astype(np.float32) for n in (4, 64))
+    v = validate(model, x, None, _opts(calib), board="mps2-an386")
+    assert v.reference == "Keras" and v.target == "mps2-an386" and v.bit_exact
+    assert v.outputs[0].cosine > 0.99
+
+
+@pytest.mark.qemu
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm not installed")
 def test_board_gives_the_hosts_figures(tmp_path: Path) -> None:
     x, y, calib = _digits(tmp_path)
     data = np.load(x)[:40]
