@@ -465,3 +465,28 @@ def test_cli_compile_with_two_exports(tmp_path: Path, capsys: pytest.CaptureFixt
     assert props["name"] == "mcuforge_my_model_v2"
     assert "config MCUFORGE_MY_MODEL_V2\n" in (tmp_path / "out" / "zephyr" / "Kconfig").read_text()
     assert not (tmp_path / "out" / "cmake").exists()
+
+
+@needs_gxx
+@pytest.mark.slow
+def test_int16_output_model_examples_run(tmp_path: Path) -> None:
+    """16x8 layers to the end: an int16 output, which the examples receive through an aligned
+    buffer and compare byte for byte (little-endian) with the reference."""
+    from sklearn.datasets import load_digits
+
+    x = (load_digits().images / 16.0).astype(np.float32)[:, None]
+    opts = CompileOptions(calib=x[:100], exports=("cmake", "arduino"),
+                          int16_layers=("c1", "c2", "f", "g1", "logits", "probs"))
+    compile_model(EXAMPLE, tmp_path, opts)
+    assert "int16_t *output0" in (tmp_path / f"{NAME}.h").read_text()
+    src, examples = tmp_path / "cmake" / "src", tmp_path / "cmake" / "examples"
+    out = host_build_and_run(tmp_path / "c", [*c_sources(src), examples / "main.c"], [], [src, examples])
+    assert re.fullmatch(r"output [0-9a-f]{40}", out.splitlines()[0]) and "matches the reference" in out
+    root = tmp_path / "arduino" / LIB
+    (tmp_path / "Arduino.h").write_text(STUB_ARDUINO)
+    (tmp_path / "stub_main.cpp").write_text(STUB_MAIN)
+    sketch = root / "examples" / NAME
+    out = host_build_and_run(tmp_path / "ino", c_sources(root / "src"),
+                             [sketch / f"{NAME}.ino", tmp_path / "stub_main.cpp"],
+                             [tmp_path, root / "src", sketch], c_flags=("-std=gnu11",))
+    assert out.splitlines()[1] == "output matches the reference"
