@@ -76,7 +76,6 @@ class Bundle:
             "arena_bytes": self.compiled.report["arena_bytes"],
             "weights_bytes": self.compiled.report["weights_bytes"], "macs": self.compiled.report["macs"],
             "kernels": self.kernel_relpaths(), "headers": [h.name for h in self.headers],
-            "source": Path(self.compiled.report.get("source", "")).name,
         }
 
     def copy_sources(self, dst: Path, kernels_under: str = "mf_nn") -> list[str]:
