@@ -438,14 +438,21 @@ def test_platformio_example_builds_and_runs_with_a_stub_core(exported: Path, tmp
 
 # --- models beyond the example, the CLI, names -------------------------------------------------
 
+@needs_gxx
 @pytest.mark.slow
-def test_kws_export_links_on_the_host(tmp_path: Path) -> None:
-    """A model with depthwise convolutions and pooling: the selected kernels are all it needs."""
-    path = mlperf_model("kws_dscnn_int8.tflite")
-    compile_model(path, tmp_path, CompileOptions(name="kws", exports=("cmake",)))
+@pytest.mark.parametrize(("model", "kernels"), [
+    ("kws_dscnn_int8", {"mf_depthwise_conv_s8.c", "mf_avgpool_s8.c"}),
+    ("ad_fcae_int8", {"mf_fully_connected_s8.c"}),
+    ("ic_resnet8_int8", {"mf_elementwise_add_s8.c", "mf_avgpool_s8.c"}),
+    ("vww_mbv1_int8", {"mf_depthwise_conv_s8.c", "mf_convolve_1x1_s8.c"}),
+])
+def test_mlperf_exports_link_and_match_on_the_host(model: str, kernels: set[str], tmp_path: Path) -> None:
+    """Real models: the selected kernels are all the model needs (it links) and it runs right."""
+    path = mlperf_model(f"{model}.tflite")
+    compile_model(path, tmp_path, CompileOptions(name="m", exports=("cmake",)))
     src = tmp_path / "cmake" / "src"
     names = {p.name for p in c_sources(src)}
-    assert {"mf_depthwise_conv_s8.c", "mf_avgpool_s8.c"} <= names
+    assert kernels <= names, names
     examples = tmp_path / "cmake" / "examples"
     out = host_build_and_run(tmp_path / "host", [*c_sources(src), examples / "main.c"], [], [src, examples])
     assert "output matches the reference" in out
