@@ -11,6 +11,7 @@ import pytest
 from mcuforge.errors import MfError
 from mcuforge.firmware import list_boards, load_board
 from mcuforge.firmware.boot2 import crc32_mpeg2
+from mcuforge.firmware.project import qemu_args
 from mcuforge.firmware.stack import EXCEPTION_FRAME, LIBRARY_ALLOWANCE, estimate_stack
 
 QEMU_BOARDS = {"mps2-an385": "cortex-m3", "mps2-an386": "cortex-m4", "mps2-an500": "cortex-m7",
@@ -53,6 +54,10 @@ def test_qemu_cpus_and_clocks() -> None:
         b = load_board(name)
         assert (b.cpu, b.cpu_hz, b.qemu_machine) == (cpu, hz, name)
         assert b.exit == "semihosting" and b.counter == "systick" and b.console != "semihosting"
+        args = qemu_args(b)  # the UART console prints on QEMU's stdout
+        assert args[args.index("-serial") + 1] == "stdio" and args[args.index("-M") + 1] == name
+    an386 = qemu_args(load_board("mps2-an386"))  # semihosting console: no serial port
+    assert an386[an386.index("-serial") + 1] == "none"
     assert load_board("mps3-an547").features["mve"] is True
 
 
