@@ -130,3 +130,19 @@ def test_fault_is_reported_over_the_uart(board: str, tmp_path: Path) -> None:
     elf = bare_firmware(board, tmp_path, '    __asm__ volatile("udf #0");')
     with pytest.raises(MfError, match=r"(?s)faulted under qemu-system-arm.*HardFault.*pc 0x"):
         run_qemu(elf, load_board(board))
+
+
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
+@pytest.mark.parametrize("board", MCUS)
+def test_generated_firmware_project_runs_with_cmake(board: str, tmp_path: Path) -> None:
+    """The firmware project compile writes: cmake builds the same ELF and `--target run` runs it
+    under QEMU with the UART on the terminal."""
+    x = digits()
+    compile_model(EXAMPLE, tmp_path / "src", CompileOptions(calib=x[:100], board=board, name="digits"))
+    build = tmp_path / "build"
+    subprocess.run(["cmake", "-S", str(tmp_path / "src"), "-B", str(build)], check=True, capture_output=True)
+    subprocess.run(["cmake", "--build", str(build)], check=True, capture_output=True)
+    proc = subprocess.run(["cmake", "--build", str(build), "--target", "run"], capture_output=True, text=True,
+                          timeout=300)
+    log = proc.stdout + proc.stderr
+    assert f"mcuforge: digits on {board}, 1 sample(s)" in log and "mcuforge: done" in log, log[-2000:]
