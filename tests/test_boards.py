@@ -11,22 +11,25 @@ import pytest
 from mcuforge.errors import MfError
 from mcuforge.firmware import list_boards, load_board
 from mcuforge.firmware.boot2 import crc32_mpeg2
+from mcuforge.firmware.project import qemu_args
 from mcuforge.firmware.stack import EXCEPTION_FRAME, LIBRARY_ALLOWANCE, estimate_stack
 
 QEMU_BOARDS = {"mps2-an385": "cortex-m3", "mps2-an386": "cortex-m4", "mps2-an500": "cortex-m7",
                "mps2-an505": "cortex-m33", "mps3-an547": "cortex-m55"}
 REAL_BOARDS = {"nucleo-f446re", "stm32f746g-disco", "nrf52840-dk", "rpi-pico"}
+# QEMU machines that emulate a microcontroller with its own peripherals (UART consoles)
+MCU_QEMU_BOARDS = {"netduinoplus2": ("cortex-m4", 168_000_000), "microbit": ("cortex-m0", 16_000_000)}
 
 
 def test_boards_listed() -> None:
-    assert set(QEMU_BOARDS) | REAL_BOARDS <= set(list_boards())
+    assert set(QEMU_BOARDS) | REAL_BOARDS | set(MCU_QEMU_BOARDS) <= set(list_boards())
 
 
-@pytest.mark.parametrize("name", sorted(set(QEMU_BOARDS) | REAL_BOARDS))
+@pytest.mark.parametrize("name", sorted(set(QEMU_BOARDS) | REAL_BOARDS | set(MCU_QEMU_BOARDS)))
 def test_board_description_matches_linker_script(name: str) -> None:
     b = load_board(name)
     assert f"-mcpu={b.cpu}" in b.cflags
-    assert (b.qemu_machine is not None) == (name in QEMU_BOARDS)
+    assert (b.qemu_machine is not None) == (name in QEMU_BOARDS or name in MCU_QEMU_BOARDS)
     assert b.qemu_machine or b.flash_tool, "real boards say how to flash them"
     ld = (b.folder / b.linker_script).read_text()
     for r in b.regions:
@@ -47,6 +50,14 @@ def test_qemu_cpus_and_clocks() -> None:
         assert b.cpu == cpu and b.exit == "semihosting" and b.counter == "systick"
         assert b.console == ("cmsdk_uart0" if name == "mps2-an385" else "semihosting")
     assert load_board("mps2-an386").ns_per_tick == 40.0  # 25 MHz: one tick is 40 instructions
+    for name, (cpu, hz) in MCU_QEMU_BOARDS.items():  # the machine's own clock drives SysTick
+        b = load_board(name)
+        assert (b.cpu, b.cpu_hz, b.qemu_machine) == (cpu, hz, name)
+        assert b.exit == "semihosting" and b.counter == "systick" and b.console != "semihosting"
+        args = qemu_args(b)  # the UART console prints on QEMU's stdout
+        assert args[args.index("-serial") + 1] == "stdio" and args[args.index("-M") + 1] == name
+    an386 = qemu_args(load_board("mps2-an386"))  # semihosting console: no serial port
+    assert an386[an386.index("-serial") + 1] == "none"
     assert load_board("mps3-an547").features["mve"] is True
 
 

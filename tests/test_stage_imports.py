@@ -29,6 +29,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
                  "kernel_params_s16")),  # int16: kernel_params_s16
     ("artifact", ("artifact",)),  # the compiled artifact: a plain record
     ("firmware", ("firmware", "build")),  # firmware and host builds, QEMU runs
+    ("export", ("export",)),  # --export: Arduino / Zephyr / PlatformIO / CMake library folders
     ("driver", ("compile", "runner", "bench", "demo", "summary", "report", "report_html", "validate",
                 "op_support")),
     ("training", ("compress",)),  # compress's Keras tools, its pipeline and CLI
@@ -52,6 +53,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "codegen": BASE | {"plan"},
     "artifact": BASE | {"quantize", "codegen"},
     "firmware": BASE | {"codegen", "artifact"},
+    "export": BASE | {"codegen", "artifact"},
     "driver": set(ORDER[:ORDER.index("driver")]),
     "training": set(ORDER[:ORDER.index("training")]),
     "testing": set(ORDER[:ORDER.index("testing")]),

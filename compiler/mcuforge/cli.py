@@ -91,8 +91,11 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from mcuforge.report import print_compile_report
 
     model, opts = prepare_compile(args, _compile_options(args))
+    opts.exports = tuple(args.export)
     compiled = compile_model(model, args.output, opts)
     print_compile_report(compiled.report, args.output)
+    for kind, folder in compiled.report.get("exports", {}).items():
+        print(f"export {kind}: {folder}")
     fw = compiled.report.get("firmware")
     if fw and not fw["fits"]:
         print(f"mcuforge: warning: the firmware does not fit {args.board} (--force)", file=sys.stderr)
@@ -303,6 +306,9 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
                    help="fix an input's dynamic dimensions (model's own layout); repeatable")
 
 
+EXPORT_KINDS = ("cmake", "arduino", "zephyr", "platformio")  # mcuforge.export.KINDS, without importing it
+
+
 def build_parser() -> argparse.ArgumentParser:
     from mcuforge.compress.cli import add_compress_flags, add_compress_subcommand
 
@@ -320,6 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compile_args(p)
     p.add_argument("-o", "--output", required=True, help="output folder")
     _add_board_args(p, "target board (default: host); a board adds a firmware project and builds its ELF")
+    p.add_argument("--export", nargs="+", default=[], choices=EXPORT_KINDS, metavar="KIND",
+                   help=f"also write the model as a library for another build system, each into "
+                        f"OUTPUT/KIND/: {', '.join(EXPORT_KINDS)}")
     add_compress_flags(p, with_eval=False)
     p.set_defaults(func=cmd_compile)
     add_compress_subcommand(sub)

@@ -41,6 +41,7 @@ class CompileOptions:
     codebook_per_channel: bool = False  # one codebook per output channel instead of per layer
     sparse: bool = False  # bitmap + nonzero values for int8 conv/dense weights where that saves bytes
     int16_layers: tuple[str, ...] = ()  # float models: layers kept at int16 activations (issue 11)
+    exports: tuple[str, ...] = ()  # also write these exports into OUT/KIND/ (mcuforge.export.KINDS)
 
 
 def is_float_graph(graph: Graph) -> bool:
@@ -231,6 +232,10 @@ model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> C
         from mcuforge.firmware import make_firmware
 
         make_firmware(compiled, opts.board, profile=opts.profile, force=opts.force)  # adds report["firmware"]
+    if opts.exports:
+        from mcuforge.export import export
+
+        report["exports"] = {k: str(p) for k, p in export(compiled, opts.exports, out).items()}
     files["report.html"] = write_report(report, out)
     files["report.json"] = out / "report.json"
     return compiled

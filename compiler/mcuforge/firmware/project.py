@@ -58,7 +58,7 @@ class Project:
 
 def qemu_args(board: Board) -> list[str]:
     assert board.qemu_machine
-    serial = "stdio" if board.console == "cmsdk_uart0" else "none"
+    serial = "none" if board.console == "semihosting" else "stdio"  # a UART console prints to stdout
     return ["-M", board.qemu_machine, "-nographic", "-monitor", "none", "-serial", serial,
             "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,sleep=off"]
 
