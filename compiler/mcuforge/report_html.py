@@ -45,7 +45,7 @@ def _shape(shapes: list[list[int]]) -> str:
     return " ".join("x".join(str(d) for d in s) for s in shapes)
 
 
-def _table(head: list[str], rows: list[list[str]], left: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+def _table(head: list[str], rows: list[list[str]], left: frozenset[int] = frozenset()) -> str:
     """`rows` hold HTML already escaped; columns in `left` align left."""
     def cls(i: int) -> str:
         return ' class="l"' if i in left else ""
@@ -99,7 +99,7 @@ def layers(r: dict) -> str:
         rows.append(row)
     note = (f'<p class="note">instructions: a profiled run on {_e(profile.get("board"))} under QEMU '
             f'(-icount), {_n(profile.get("instructions"))} per inference</p>' if counts else "")
-    return note + _table(head, rows, left={1, 2, 3, 4, 5})
+    return note + _table(head, rows, left=frozenset({1, 2, 3, 4, 5}))
 
 
 def peak(r: dict) -> tuple[int, int]:
@@ -176,7 +176,7 @@ def flash(r: dict) -> str:
     legend = " ".join(f'<span style="color:{c}">&#9632;</span> {k}' for k, c in KIND_COLORS.items())
     note = "" if fw else ('<p class="note">Code size: compile with --board to build a firmware and '
                           'measure it.</p>')
-    return (_table(["what", "bytes"], rows, left={0}) + note
+    return (_table(["what", "bytes"], rows, left=frozenset({0})) + note
             + f"<p>Layers with the most constant data ({legend}):</p>" + svg)
 
 
@@ -191,7 +191,7 @@ def ram(r: dict) -> str:
                  ["stack (static estimate)", _n(fw["stack_estimate_bytes"])]]
         for name, region in fw.get("regions", {}).items():
             rows.append([f"{_e(name)} used / size", f"{region['used']:,} / {region['length']:,}"])
-    return _table(["what", "bytes"], rows, left={0})
+    return _table(["what", "bytes"], rows, left=frozenset({0}))
 
 
 def validation(r: dict) -> str:
@@ -208,7 +208,7 @@ def validation(r: dict) -> str:
                f"C {v['c_accuracy']:.2%}</p>")
     return (f"<h2>Validation</h2><p class=\"note\">The original model ({_e(v['reference'])}) against the "
             f"generated C ({_e(v['target'])}) on {v['samples']} samples of {_e(v['data'])}.</p>"
-            + _table(head, rows, left={0}) + acc)
+            + _table(head, rows, left=frozenset({0})) + acc)
 
 
 def render_html(r: dict) -> str:
