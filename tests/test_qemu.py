@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from bare_firmware import bare_firmware
 from model_paths import mlperf_model
 from onnx import TensorProto, helper, numpy_helper
 from tflite_models import converted, keras_zoo
@@ -101,35 +102,13 @@ def test_instruction_counts_are_deterministic(tmp_path: Path) -> None:
     assert [round(t * 40) for t in rerun.ticks] == first.instructions
 
 
-def bare_firmware(tmp_path: Path, body: str) -> Path:
-    """An ELF for mps2-an386 from the board files and a main() with `body`."""
-    from mcuforge.firmware.boards import boards_dir, load_board
-
-    board = load_board("mps2-an386")
-    common = boards_dir() / "common"
-    (tmp_path / "bare.c").write_text(
-        '#include "mf_board.h"\nint main(void)\n{\n    uint32_t start;\n    uint32_t ticks;\n'
-        "    mf_console_init();\n    mf_counter_init();\n    start = mf_counter_read();\n"
-        f"{body}\n    ticks = mf_counter_read() - start;\n"
-        '    mf_print("mcuforge: done\\nsample 0 ticks ");\n    mf_print_u32(ticks);\n    mf_print("\\n");\n'
-        "    return 0;\n}\n"
-    )
-    elf = tmp_path / "bare.elf"
-    sources = [tmp_path / "bare.c", *(common / f for f in board.common_sources())]
-    subprocess.run(["arm-none-eabi-gcc", *board.cflags, "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror",
-                    f"-I{common}", *map(str, sources), "-nostartfiles", "--specs=nano.specs", f"-L{common}",
-                    "-T", str(board.folder / board.linker_script), "-o", str(elf)],
-                   check=True, capture_output=True)
-    return elf
-
-
 def test_counter_measures_a_known_instruction_count(tmp_path: Path) -> None:
     """A loop of exactly 2 x 1,000,000 instructions reads as 2,000,000 within one 40-instruction tick."""
     from mcuforge.firmware.boards import load_board
     from mcuforge.firmware.qemu import run_qemu
 
-    elf = bare_firmware(tmp_path, '    __asm__ volatile("ldr r0, =1000000\\n1: subs r0, r0, #1\\n bne 1b" '
-                                  '::: "r0", "cc");')
+    loop = '    __asm__ volatile("ldr r0, =1000000\\n1: subs r0, r0, #1\\n bne 1b" ::: "r0", "cc");'
+    elf = bare_firmware("mps2-an386", tmp_path, loop)
     instructions = run_qemu(elf, load_board("mps2-an386")).ticks[0] * 40
     assert abs(instructions - 2_000_000) <= 80, instructions
 
@@ -138,7 +117,8 @@ def test_fault_is_reported_with_registers(tmp_path: Path) -> None:
     from mcuforge.firmware.boards import load_board
     from mcuforge.firmware.qemu import run_qemu
 
-    elf = bare_firmware(tmp_path, "    (void)*(volatile uint32_t *)0xF0000000u;  /* no memory there */")
+    elf = bare_firmware("mps2-an386", tmp_path,
+                        "    (void)*(volatile uint32_t *)0xF0000000u;  /* no memory there */")
     with pytest.raises(MfError, match=r"(?s)faulted under qemu-system-arm.*HardFault.*pc 0x.*bfar"):
         run_qemu(elf, load_board("mps2-an386"))
 

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bare_firmware import bare_firmware
 from model_paths import mlperf_model
 
 from mcuforge.compile import CompileOptions, compile_model
 from mcuforge.errors import MfError
-from mcuforge.firmware.boards import boards_dir, load_board
+from mcuforge.firmware.boards import load_board
 from mcuforge.firmware.qemu import run_qemu
 from mcuforge.importers import load_model
 from mcuforge.runner import run_on_board
@@ -88,26 +89,6 @@ def test_kws_refused_on_microbit_in_one_line(tmp_path: Path) -> None:
     msg = str(e.value)
     assert "\n" not in msg
     assert "does not fit microbit: RAM needs" in msg and "but has 16,384: over by" in msg and "--force" in msg
-
-
-def bare_firmware(board_name: str, tmp_path: Path, body: str) -> Path:
-    """An ELF for `board_name` from the board files and a main() with `body` between two counter reads."""
-    board = load_board(board_name)
-    common = boards_dir() / "common"
-    (tmp_path / "bare.c").write_text(
-        '#include "mf_board.h"\nint main(void)\n{\n    uint32_t start;\n    uint32_t ticks;\n'
-        "    mf_console_init();\n    mf_counter_init();\n    start = mf_counter_read();\n"
-        f"{body}\n    ticks = mf_counter_read() - start;\n"
-        '    mf_print("mcuforge: done\\nsample 0 ticks ");\n    mf_print_u32(ticks);\n    mf_print("\\n");\n'
-        "    return 0;\n}\n"
-    )
-    elf = tmp_path / "bare.elf"
-    sources = [tmp_path / "bare.c", *(common / f for f in board.common_sources())]
-    subprocess.run(["arm-none-eabi-gcc", *board.cflags, "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror",
-                    f"-I{common}", *map(str, sources), "-nostartfiles", "--specs=nano.specs", f"-L{common}",
-                    "-T", str(board.folder / board.linker_script), "-o", str(elf)],
-                   check=True, capture_output=True)
-    return elf
 
 
 @pytest.mark.parametrize("board", MCUS)

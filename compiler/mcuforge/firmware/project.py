@@ -83,7 +83,8 @@ def write_project(compiled: Compiled, board: Board, inputs: dict[str, np.ndarray
         d.mkdir(parents=True)
     common = boards_dir() / "common"
     board_sources = board.common_sources()
-    for f in [*board_sources, "mf_board.h", "sections.ld"]:
+    headers = sorted(h.name for h in common.glob("*.h"))  # mf_board.h and the drivers' shared parts
+    for f in [*board_sources, *headers, "sections.ld"]:
         shutil.copy2(common / f, board_out / f)
     shutil.copy2(board.folder / board.linker_script, board_out / board.linker_script)
     shutil.copy2(board.folder / "board.json", board_out / "board.json")
