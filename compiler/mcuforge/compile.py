@@ -289,6 +289,8 @@ def build_report(graph: Graph, program: Program, name: str, source: str,
         "arena_lower_bound_bytes": plan.lower_bound_bytes,
         "arena_greedy_bytes": greedy.arena_bytes,
         "arena_ratio_to_lower_bound": round(plan.ratio, 4),
+        # the smallest peak of live bytes over every op order (None: too many orders to search)
+        "best_order_peak_bytes": program.best_order_peak,
         "planner": plan.algorithm, "alignment": plan.alignment,
         "weights_bytes": sum(c.nbytes for c in program.consts),
         "state_bytes": program.state_bytes,  # stateful area: persistent, outside the arena

@@ -65,6 +65,7 @@ def summary(r: dict) -> str:
     fw = r.get("firmware") or {}
     items = [("ops", _n(len(r["ops"]))), ("MACs", _n(r["macs"])), ("arena", f"{_n(r['arena_bytes'])} B"),
              ("arena lower bound", f"{_n(r['arena_lower_bound_bytes'])} B"),
+             ("best op order's peak", f"{_n(r.get('best_order_peak_bytes'))} B"),
              ("weights and tables", f"{_n(r['weights_bytes'])} B")]
     if r.get("state_bytes"):
         items.append(("persistent state", f"{_n(r['state_bytes'])} B"))

@@ -13,6 +13,7 @@ from mcuforge.ir.graph import Graph, Op
 from mcuforge.kernel_params import IN_PLACE_KERNELS, KernelCall, dims4, kernel_call
 from mcuforge.ops.registry import Ctx, lookup, state_buffers
 from mcuforge.plan import MemoryPlan, buffers_for_graph, plan_memory
+from mcuforge.plan.schedule import min_peak_order
 from mcuforge.runtime_buffers import scratch_bytes
 
 
@@ -66,6 +67,7 @@ class Program:
     tensor_offsets: dict[str, int]
     state: list[StateSlot] = field(default_factory=list)
     state_bytes: int = 0  # the state buffer's size (0: a stateless model)
+    best_order_peak: int | None = None  # live bytes of the op order with the smallest peak (plan.schedule)
 
 
 def check_bindable(graph: Graph) -> None:
@@ -94,9 +96,11 @@ def check_bindable(graph: Graph) -> None:
 
 
 def lower(graph: Graph, prefix: str, alignment: int = 16, algorithm: str = "best-fit") -> Program:
+    """The program of an int8/int16 graph: a kernel call per op, the memory plan, the constants.
+    Where another order of the ops (plan.schedule) gives a smaller arena, `graph.ops` is put in
+    that order first: the same values, fewer live bytes."""
     check_bindable(graph)
     calls: dict[int, KernelCall] = {}
-    scratch: dict[int, int] = {}
     for i, op in enumerate(graph.ops):
         if lookup(op.kind).alias:
             continue
@@ -104,9 +108,8 @@ def lower(graph: Graph, prefix: str, alignment: int = 16, algorithm: str = "best
             calls[i] = kernel_call(Ctx.of(graph, op))
         except ValueError as e:
             raise MfError(str(e)) from None
-        scratch[i] = scratch_bytes(calls[i].kernel, calls[i].dims, calls[i].params)
-    in_place = {i for i, call in calls.items() if call.kernel in IN_PLACE_KERNELS}
-    plan = plan_memory(buffers_for_graph(graph, scratch, in_place), alignment, algorithm)
+    calls, plan, best_peak = _scheduled(graph, calls, alignment, algorithm)
+    scratch = _scratch(calls)
     offsets = plan.offset_of_tensor()
     scratch_off = {b.first: plan.offsets[b.name] for b in plan.buffers if b.name.startswith("scratch:")}
     consts: dict[str, ConstArray] = {}
@@ -118,7 +121,39 @@ def lower(graph: Graph, prefix: str, alignment: int = 16, algorithm: str = "best
         steps.append(step)
     slots = _state_slots(graph, steps, alignment)
     state_bytes = max((s.offset + s.nbytes for s in slots), default=0)
-    return Program(steps, list(consts.values()), plan, offsets, slots, state_bytes)
+    return Program(steps, list(consts.values()), plan, offsets, slots, state_bytes, best_peak)
+
+
+def _scratch(calls: dict[int, KernelCall]) -> dict[int, int]:
+    return {i: scratch_bytes(c.kernel, c.dims, c.params) for i, c in calls.items()}
+
+
+def _plan(graph: Graph, calls: dict[int, KernelCall], alignment: int, algorithm: str) -> MemoryPlan:
+    in_place = {i for i, call in calls.items() if call.kernel in IN_PLACE_KERNELS}
+    return plan_memory(buffers_for_graph(graph, _scratch(calls), in_place), alignment, algorithm)
+
+
+def _scheduled(graph: Graph, calls: dict[int, KernelCall], alignment: int, algorithm: str
+               ) -> tuple[dict[int, KernelCall], MemoryPlan, int | None]:
+    """The calls and plan of the op order with the smaller arena: the graph's own, or the order
+    of the smallest peak over all orders (min_peak_order), which is also returned (None when the
+    graph has too many orders to search)."""
+    plan = _plan(graph, calls, alignment, algorithm)
+    in_place = {i for i, call in calls.items() if call.kernel in IN_PLACE_KERNELS}
+    found = min_peak_order(graph, _scratch(calls), alignment, in_place)
+    if found is None:
+        return calls, plan, None
+    order, peak = found
+    if order == sorted(order):
+        return calls, plan, peak
+    ops = list(graph.ops)
+    graph.ops[:] = [ops[i] for i in order]
+    moved = {new: calls[old] for new, old in enumerate(order) if old in calls}
+    other = _plan(graph, moved, alignment, algorithm)
+    if other.arena_bytes < plan.arena_bytes:
+        return moved, other, peak
+    graph.ops[:] = ops
+    return calls, plan, peak
 
 
 def _state_slots(graph: Graph, steps: list[Step], alignment: int) -> list[StateSlot]:
