@@ -140,10 +140,14 @@ def timeline(r: dict) -> str:
         parts.append(f'<text x="{x:.1f}" y="{height - 12}" text-anchor="middle">{i}</text>')
     parts.append(f'<text x="{left + (i_peak + 0.5) * sx:.1f}" y="{height - 0}" text-anchor="middle" '
                  f'fill="#c0392b">peak</text></svg>')
+    at_peak = sorted((b for b in buffers if b["first"] <= i_peak <= b["last"]), key=lambda b: -b["bytes"])
+    cause = [[_e(b["name"]), _n(b["bytes"]), _n(b["offset"]), f'{b["first"]}-{b["last"]}'] for b in at_peak]
     return (f'<p class="note">Each bar is an arena buffer (hover for its tensors), from the op that writes '
             f'it to the last that reads it, at its byte offset. Peak: {live:,} live bytes at op {i_peak} '
             f'({_e(r["ops"][i_peak]["kind"]) if r["ops"] else ""}); arena {r["arena_bytes"]:,} B, lower '
-            f'bound {r["arena_lower_bound_bytes"]:,} B.</p>' + "".join(parts))
+            f'bound {r["arena_lower_bound_bytes"]:,} B.</p>' + "".join(parts)
+            + "<p>What is live at the peak:</p>"
+            + _table(["buffer", "bytes", "offset", "ops"], cause, left=frozenset({0})))
 
 
 def flash(r: dict) -> str:
