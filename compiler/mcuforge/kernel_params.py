@@ -22,7 +22,7 @@ import numpy as np
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Tensor
 from mcuforge.kernels import SPECS, check_call
-from mcuforge.kernels.convolution import conv_kernel
+from mcuforge.kernels.convolution import conv_kernel, transpose_phases
 from mcuforge.kernels.fully_connected import fc_kernel
 from mcuforge.ops import div as div_op  # elementwise-ops
 from mcuforge.ops import elementwise, packed_weights, resize
@@ -418,6 +418,8 @@ def transpose_conv(ctx: Ctx) -> KernelCall:
     a = ctx.op.attrs
     params, arrays = _weighted(ctx, w.shape[0])  # the bias stays the layer's own: not folded
     params.update(stride=tuple(a["strides"]), padding=tuple(a["padding"]), dilation=(1, 1))
+    assert w.data is not None
+    arrays["filter"] = transpose_phases(w.data, tuple(a["strides"]))
     dims = {"input": dims4(_tensor(ctx, 0).shape), "filter": dims4(w.shape),
             "output": dims4(ctx.outs[0].shape)}
     return KernelCall("mf_transpose_conv_s8", params, arrays, dims)

@@ -769,12 +769,18 @@ int32_t mf_convolve_grouped_s8_get_buffer_size(const mf_dims *input_dims,
 /*
  * Transposed convolution (TFLite TRANSPOSE_CONV, ONNX ConvTranspose), TFLM's integer reference:
  *   input_dims (N, H, W, C_in)   filter_dims (C_out, KH, KW, C_in)   output_dims (N, OH, OW, C_out)
- * Input pixel (y, x) adds (input + input_offset) * filter[oc][ky][kx] to output pixel
+ * Input pixel (y, x) adds (input + input_offset) * w[oc][ky][kx] to output pixel
  * (y * stride.h - padding.h + ky, x * stride.w - padding.w + kx) when inside the output; then
  * the layer's own bias (NOT folded; NULL for none), requantization per output channel, the
  * output offset and the clamp. Dilation must be 1.
+ * `filter` holds w grouped by stride phase: for each (py, px) in row-major order over
+ * (stride.h, stride.w), the block w[:, py::stride.h, px::stride.w, :] (C_out, rows, columns,
+ * C_in), row-major; the compiler writes it (kernels/convolution.py transpose_phases).
+ * Scratch: mf_transpose_conv_s8_get_buffer_size(input_dims, filter_dims, stride.h, stride.w)
+ * bytes, 4-byte aligned (one int16 patch of ceil(KH / stride.h) * ceil(KW / stride.w) * C_in).
  */
-mf_status mf_transpose_conv_s8(const mf_conv_params *conv_params,
+mf_status mf_transpose_conv_s8(const mf_context *ctx,
+                               const mf_conv_params *conv_params,
                                const mf_per_channel_quant_params *quant_params,
                                const mf_dims *input_dims,
                                const int8_t *input,
@@ -783,6 +789,11 @@ mf_status mf_transpose_conv_s8(const mf_conv_params *conv_params,
                                const int32_t *bias,
                                const mf_dims *output_dims,
                                int8_t *output);
+
+int32_t mf_transpose_conv_s8_get_buffer_size(const mf_dims *input_dims,
+                                             const mf_dims *filter_dims,
+                                             int32_t stride_h,
+                                             int32_t stride_w);
 
 /* Nearest-neighbour resize: output pixel (oy, ox) copies input pixel (rows[oy], cols[ox]);
  * rows has output_dims->h entries in [0, H), cols output_dims->w entries in [0, W). */

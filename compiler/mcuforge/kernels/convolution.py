@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from mcuforge.kernels.common import (
     BIAS,
     CTX,
@@ -27,6 +29,7 @@ from mcuforge.kernels.common import (
     QUANT,
 )
 from mcuforge.kernels.spec import (
+    WINDOW_SCRATCH_ARGS,
     CallLike,
     Const,
     ConstStruct,
@@ -34,6 +37,7 @@ from mcuforge.kernels.spec import (
     Input,
     KernelSpec,
     Params,
+    ScratchRule,
     family,
     struct,
     window_scratch,
@@ -162,11 +166,47 @@ DEPTHWISE = family(
         scratch=window_scratch(depthwise_conv_s8), path=depthwise_path),
 )
 
+def transpose_taps(kernel: int, stride: int) -> list[int]:
+    """Taps of each stride phase p (the kernel positions p, p + stride, ...): how many."""
+    return [len(range(p, kernel, stride)) for p in range(stride)]
+
+
+def transpose_phases(w: np.ndarray, strides: tuple[int, int]) -> np.ndarray:
+    """mf_transpose_conv_s8's filter layout: OHWI weights regrouped by stride phase. An output
+    pixel whose padded coordinates are (py, px) modulo the strides is reached by the kernel
+    positions (py + j * sh, px + i * sw) only; for each phase, in row-major order over (py, px),
+    one block (C_out, those rows j, those columns i, C_in), so each output channel's taps for the
+    pixel are one row. Within a row, every full quad of weights is stored in the order
+    (0, 2, 1, 3), which SXTB16 turns into the pairs (0, 1) and (2, 3) that SMLAD multiplies with
+    two int16 patch values each; the tail stays in order. A permutation of the OHWI weights."""
+    sh, sw = strides
+    blocks = []
+    for py in range(sh):
+        for px in range(sw):
+            rows = w[:, py::sh, px::sw, :].reshape(w.shape[0], -1)
+            quads = rows.shape[1] // 4 * 4
+            swapped = rows.copy()
+            swapped[:, :quads] = rows[:, :quads].reshape(rows.shape[0], -1, 4)[:, :, [0, 2, 1, 3]].reshape(
+                rows.shape[0], quads)
+            blocks.append(swapped.reshape(-1))
+    return np.concatenate(blocks).astype(np.int8)
+
+
+def transpose_conv_s8(input_dims: Dims, filter_dims: Dims, stride_h: int, stride_w: int) -> int:
+    """One int16 patch (input offset added) of the taps that reach an output pixel: at most
+    ceil(KH / stride_h) * ceil(KW / stride_w) * C_in values."""
+    return -(-filter_dims[1] // stride_h) * -(-filter_dims[2] // stride_w) * input_dims[3] * INT16_BYTES
+
+
+FILTER_PHASES = Const("filter", "const int8_t *", role="filter")  # transpose_phases(OHWI weights)
+
 TRANSPOSE_CONV = family(
     "transpose_conv", "convolution",
     KernelSpec(
         "mf_transpose_conv_s8",
-        (Params("conv_params", "const mf_conv_params *", CONV_PARAMS), QUANT, INPUT_DIMS,
-         Input("input"), FILTER_DIMS, FILTER_S8, BIAS, OUTPUT_DIMS, OUTPUT),
-        family="transpose_conv", when="TRANSPOSE_CONV, int8 weights, dilation 1"),
+        (CTX, Params("conv_params", "const mf_conv_params *", CONV_PARAMS), QUANT, INPUT_DIMS,
+         Input("input"), FILTER_DIMS, FILTER_PHASES, BIAS, OUTPUT_DIMS, OUTPUT),
+        family="transpose_conv", when="TRANSPOSE_CONV, int8 weights, dilation 1",
+        scratch=ScratchRule((*WINDOW_SCRATCH_ARGS, ("stride_h", "int32_t", "params.stride[0]"),
+                             ("stride_w", "int32_t", "params.stride[1]")), transpose_conv_s8)),
 )

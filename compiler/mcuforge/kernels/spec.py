@@ -431,7 +431,8 @@ class State(Arg):
 @dataclass(frozen=True)
 class ScratchRule:
     """The twin of the C `<kernel>_get_buffer_size`: its arguments (C name, C type, where the
-    value comes from in a call: "dims.ROLE", "dims.ROLE[i]" or "params.KEY") and the formula."""
+    value comes from in a call: "dims.ROLE", "params.KEY", or element i of either, "dims.ROLE[i]",
+    "params.KEY[i]") and the formula."""
 
     args: tuple[tuple[str, str, str], ...]
     size: Callable[..., int]
@@ -440,12 +441,9 @@ class ScratchRule:
         out = []
         for _, _, src in self.args:
             kind, key = src.split(".", 1)
-            if kind == "dims":
-                role, _, index = key.partition("[")
-                d = tuple(dims[role])
-                out.append(d[int(index[:-1])] if index else d)
-            else:
-                out.append(params[key])
+            name, _, index = key.partition("[")
+            value = tuple(dims[name]) if kind == "dims" else params[name]
+            out.append(value[int(index[:-1])] if index else value)
         return out
 
     def bytes(self, dims: Mapping[str, Dims], params: Mapping[str, Any]) -> int:

@@ -1,38 +1,65 @@
 /*
  * mf_transpose_conv_s8 - int8 transposed convolution (TFLite TRANSPOSE_CONV, ONNX
  * ConvTranspose). Instead of scattering every input pixel into an int32 output-sized buffer as
- * TFLM's reference does, each output value gathers the taps that reach it (the same integer
- * sum in another order), so no scratch is needed.
+ * TFLM's reference does, each output value gathers the taps that reach it (the same integer sum
+ * in another order), so the only scratch is one patch.
+ *
+ * With pos = output index + padding, tap k reaches an output from input index (pos - k) / stride
+ * when that division is exact: only the kernel positions k = pos % stride + j * stride, from input
+ * index pos / stride - j. The compiler stores the weights grouped by that phase
+ * (kernels/convolution.py transpose_phases), so for each output pixel the taps of one output
+ * channel are one row, and an output value is a plain dot product: the pixel's patch (the input
+ * cells of its taps, input offset added, 0 where a tap falls outside the input) against the
+ * channel's row. Full quads of a row are stored (0, 2, 1, 3), so the DSP path takes them with
+ * SXTB16 as the pairs (0, 1), (2, 3) and multiplies two channels per pass with SMLAD.
  */
 #include "mf_internal.h"
 
 #include <stddef.h>
 
-/* The taps of one output coordinate: with pos = output index + padding, tap k reaches it from
- * input index (pos - k) / stride when that division is exact and the index is inside [0, size).
- * Those taps are k = first + j * stride for input index last - j, j = 0 .. count - 1. */
-typedef struct {
-    int32_t first; /* first tap */
-    int32_t last;  /* input index of the first tap */
-    int32_t count; /* number of taps */
-} mf_taps;
-
-static mf_taps mf_transpose_taps(int32_t pos, int32_t stride, int32_t kernel, int32_t size)
+/* Taps of phase p of a kernel of `kernel` positions at stride `stride`: p, p + stride, ... */
+static inline int32_t mf_phase_taps(int32_t p, int32_t kernel, int32_t stride)
 {
-    mf_taps t;
-    const int32_t k0 = pos % stride;
-    const int32_t i0 = (pos - k0) / stride;
-    const int32_t skip = i0 >= size ? i0 - size + 1 : 0; /* taps reading past the input's end */
-    t.first = k0 + skip * stride;
-    t.last = i0 - skip;
-    t.count = 0;
-    if (t.first < kernel && t.last >= 0) {
-        t.count = mf_min_i32((kernel - t.first + stride - 1) / stride, t.last + 1);
-    }
-    return t;
+    return p < kernel ? (kernel - p + stride - 1) / stride : 0;
 }
 
-mf_status mf_transpose_conv_s8(const mf_conv_params *conv_params,
+/* acc + the dot product of a patch and a weight row of `len`, full quads stored (0, 2, 1, 3). */
+static inline int32_t mf_transpose_dot(const int16_t *patch, const int8_t *f, int32_t len, int32_t acc)
+{
+    const int32_t quads = len & ~3;
+    int32_t q = 0;
+#if MF_USE_DSP
+    for (; q < quads; q += 4) {
+        const uint32_t w = mf_read_u32(f + q);
+        acc = mf_smlad(mf_read_u32(patch + q), mf_sxtb16(w), acc);
+        acc = mf_smlad(mf_read_u32(patch + q + 2), mf_sxtb16_ror8(w), acc);
+    }
+#else
+    for (; q < quads; q += 4) {
+        acc += patch[q] * f[q] + patch[q + 1] * f[q + 2] + patch[q + 2] * f[q + 1] +
+               patch[q + 3] * f[q + 3];
+    }
+#endif
+    for (; q < len; q++) {
+        acc += patch[q] * f[q];
+    }
+    return acc;
+}
+
+int32_t mf_transpose_conv_s8_get_buffer_size(const mf_dims *input_dims,
+                                             const mf_dims *filter_dims,
+                                             int32_t stride_h,
+                                             int32_t stride_w)
+{
+    if (stride_h < 1 || stride_w < 1) {
+        return 0;
+    }
+    return mf_phase_taps(0, filter_dims->h, stride_h) *
+           mf_phase_taps(0, filter_dims->w, stride_w) * input_dims->c * (int32_t)sizeof(int16_t);
+}
+
+mf_status mf_transpose_conv_s8(const mf_context *ctx,
+                               const mf_conv_params *conv_params,
                                const mf_per_channel_quant_params *quant_params,
                                const mf_dims *input_dims,
                                const int8_t *input,
@@ -46,51 +73,79 @@ mf_status mf_transpose_conv_s8(const mf_conv_params *conv_params,
     const int32_t c_in = input_dims->c;
     const int32_t c_out = output_dims->c;
     if (p->stride.h < 1 || p->stride.w < 1 || p->padding.h < 0 || p->padding.w < 0 ||
-        p->dilation.h < 1 || p->dilation.w < 1 || !mf_activation_valid(&p->activation) || p->dilation.h != 1 || p->dilation.w != 1 ||
+        p->dilation.h != 1 || p->dilation.w != 1 || !mf_activation_valid(&p->activation) ||
         filter_dims->c != c_in || filter_dims->n != c_out || output_dims->n != input_dims->n) {
         return MF_ARG_ERROR;
     }
-    const size_t in_image = (size_t)input_dims->h * input_dims->w * c_in;
-    const size_t filter_row = (size_t)filter_dims->h * filter_dims->w * c_in;
-    const size_t in_row = (size_t)input_dims->w * c_in;
-    const size_t filter_kernel_row = (size_t)filter_dims->w * c_in;
+    const int32_t needed =
+        mf_transpose_conv_s8_get_buffer_size(input_dims, filter_dims, p->stride.h, p->stride.w);
+    if (needed > 0 && (ctx == NULL || ctx->buf == NULL || ctx->size < needed)) {
+        return MF_NO_SCRATCH;
+    }
+    int16_t *patch = (int16_t *)(ctx != NULL ? ctx->buf : NULL);
+    const int32_t sh = p->stride.h;
+    const int32_t sw = p->stride.w;
+    const int32_t kw = filter_dims->w;
     const int32_t off = p->input_offset;
+    const size_t in_image = (size_t)input_dims->h * input_dims->w * c_in;
+    const size_t in_row = (size_t)input_dims->w * c_in;
+    const size_t chan = (size_t)c_out * c_in; /* bytes of one tap over every channel */
 
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;
+        /* the row of phases (py): its first block, after the rows of phases above */
+        int32_t py = p->padding.h % sh;
+        int32_t iy0 = p->padding.h / sh;
+        size_t rows_before = 0;
+        for (int32_t q = 0; q < py; q++) {
+            rows_before += (size_t)mf_phase_taps(q, filter_dims->h, sh);
+        }
         for (int32_t oy = 0; oy < output_dims->h; oy++) {
-            const mf_taps ty =
-                mf_transpose_taps(oy + p->padding.h, p->stride.h, filter_dims->h, input_dims->h);
+            const int32_t ny = mf_phase_taps(py, filter_dims->h, sh);
+            int32_t px = p->padding.w % sw;
+            int32_t ix0 = p->padding.w / sw;
+            size_t cols_before = 0;
+            for (int32_t q = 0; q < px; q++) {
+                cols_before += (size_t)mf_phase_taps(q, kw, sw);
+            }
             for (int32_t ox = 0; ox < output_dims->w; ox++) {
-                const mf_taps tx =
-                    mf_transpose_taps(ox + p->padding.w, p->stride.w, filter_dims->w, input_dims->w);
-                /* no taps: the output is the bias alone (and the origin is never read) */
-                const int any = ty.count > 0 && tx.count > 0;
-                const int8_t *in0 =
-                    any ? in + (size_t)ty.last * in_row + (size_t)tx.last * c_in : in;
-                const size_t f0 =
-                    any ? (size_t)ty.first * filter_kernel_row + (size_t)tx.first * c_in : 0;
-                for (int32_t oc = 0; oc < c_out; oc++) {
-                    int32_t acc = bias != NULL ? bias[oc] : 0;
-                    const int8_t *fy = filter + (size_t)oc * filter_row + f0;
-                    const int8_t *vy = in0;
-                    for (int32_t jy = 0; jy < (any ? ty.count : 0); jy++) {
-                        const int8_t *f = fy;
-                        const int8_t *v = vy;
-                        for (int32_t jx = 0; jx < tx.count; jx++) {
-                            for (int32_t i = 0; i < c_in; i++) {
-                                acc += (v[i] + off) * f[i];
-                            }
-                            f += (size_t)p->stride.w * c_in;
-                            v -= c_in;
+                const int32_t nx = mf_phase_taps(px, kw, sw);
+                const int32_t len = ny * nx * c_in;
+                const int8_t *block = filter + chan * (rows_before * (size_t)kw + (size_t)ny * cols_before);
+                int16_t *dst = patch;
+                for (int32_t j = 0; j < ny; j++) {
+                    const int32_t iy = iy0 - j;
+                    for (int32_t i = 0; i < nx; i++, dst += c_in) {
+                        const int32_t ix = ix0 - i;
+                        if (iy < 0 || iy >= input_dims->h || ix < 0 || ix >= input_dims->w) {
+                            memset(dst, 0, (size_t)c_in * sizeof(int16_t));
+                            continue;
                         }
-                        fy += (size_t)p->stride.h * filter_kernel_row;
-                        vy -= in_row;
+                        const int8_t *v = in + (size_t)iy * in_row + (size_t)ix * c_in;
+                        for (int32_t c = 0; c < c_in; c++) {
+                            dst[c] = (int16_t)(v[c] + off);
+                        }
                     }
-                    acc = mf_requantize_fast(acc, quant_params->multiplier[oc], quant_params->shift[oc]);
-                    acc += p->output_offset;
-                    *output++ = (int8_t)mf_clamp_i32(acc, p->activation.min, p->activation.max);
                 }
+                for (int32_t oc = 0; oc < c_out; oc++) {
+                    const int32_t acc =
+                        mf_transpose_dot(patch, block + (size_t)oc * len, len, bias != NULL ? bias[oc] : 0);
+                    *output++ = mf_requantize_to_s8(acc, quant_params->multiplier[oc],
+                                                    quant_params->shift[oc], p->output_offset,
+                                                    &p->activation);
+                }
+                cols_before += (size_t)nx;
+                if (++px == sw) {
+                    px = 0;
+                    cols_before = 0;
+                    ix0++;
+                }
+            }
+            rows_before += (size_t)ny;
+            if (++py == sh) {
+                py = 0;
+                rows_before = 0;
+                iy0++;
             }
         }
     }
