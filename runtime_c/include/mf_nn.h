@@ -1058,6 +1058,85 @@ mf_status mf_tanh_s16(const mf_int16_activation_params *activation_params,
                       const int16_t *input,
                       int16_t *output);
 
+/* --- int16-ops: LEAKY_RELU and clamps, MINIMUM/MAXIMUM, bilinear resize, BATCH_MATMUL, grouped
+ * convolution (16x8), and softmax of an int8 input with an int16 output ------------------ */
+
+/* LEAKY_RELU and RELU-like clamps: x - input zero point, requantized by the identity multiplier
+ * where it is >= 0 and by the alpha multiplier where it is negative (equal for a clamp; shifts
+ * <= 15), plus the output zero point, clamped to `activation`. */
+typedef struct {
+    int32_t input_offset;
+    int32_t output_offset;
+    int32_t identity_multiplier;
+    int32_t identity_shift;
+    int32_t alpha_multiplier;
+    int32_t alpha_shift;
+    mf_activation activation;
+} mf_leaky_relu_params;
+
+/* May run in place. */
+mf_status mf_leaky_relu_s16(const mf_leaky_relu_params *leaky_relu_params,
+                            int32_t size,
+                            const int16_t *input,
+                            int16_t *output);
+
+/* max(a, b) and min(a, b) of int16 codes, broadcasting as mf_elementwise_maximum_s8. */
+mf_status mf_elementwise_maximum_s16(const mf_dims *input1_dims,
+                                     const int16_t *input1,
+                                     const mf_dims *input2_dims,
+                                     const int16_t *input2,
+                                     const mf_dims *output_dims,
+                                     int16_t *output);
+
+mf_status mf_elementwise_minimum_s16(const mf_dims *input1_dims,
+                                     const int16_t *input1,
+                                     const mf_dims *input2_dims,
+                                     const int16_t *input2,
+                                     const mf_dims *output_dims,
+                                     int16_t *output);
+
+/* Bilinear resize as mf_resize_bilinear_s8, int16 values, int64 sums. */
+mf_status mf_resize_bilinear_s16(const mf_dims *input_dims,
+                                 const int16_t *input,
+                                 const mf_dims *output_dims,
+                                 const int32_t *y_table,
+                                 const int32_t *x_table,
+                                 int16_t *output);
+
+/* Batched matrix product of int16 operands (zero points 0, lhs_offset = rhs_offset = 0) with the
+ * shapes of mf_batch_matmul_s8: int64 sums, TFLite's int64 requantization. No scratch. */
+mf_status mf_batch_matmul_s16(const mf_batch_matmul_params *params,
+                              const mf_dims *lhs_dims,
+                              const int16_t *lhs,
+                              const mf_dims *rhs_dims,
+                              const int16_t *rhs,
+                              const mf_dims *output_dims,
+                              int16_t *output);
+
+/* Grouped convolution (filter depth D below C_in; groups = C_in / D): as mf_convolve_s16 per
+ * group. Scratch: mf_convolve_grouped_s16_get_buffer_size() bytes, one KH * KW * D int16 patch. */
+mf_status mf_convolve_grouped_s16(const mf_context *ctx,
+                                  const mf_conv_params *conv_params,
+                                  const mf_per_channel_quant_params *quant_params,
+                                  const mf_dims *input_dims,
+                                  const int16_t *input,
+                                  const mf_dims *filter_dims,
+                                  const int8_t *filter,
+                                  const int64_t *bias,
+                                  const mf_dims *output_dims,
+                                  int16_t *output);
+
+int32_t mf_convolve_grouped_s16_get_buffer_size(const mf_dims *input_dims,
+                                                const mf_dims *filter_dims);
+
+/* Softmax of an int8 input (mf_softmax_params as mf_softmax_s8) with an int16 output at scale
+ * 1/65536, zero point -32768, as TFLite Micro computes that pair of types. */
+mf_status mf_softmax_s8_s16(const mf_softmax_params *softmax_params,
+                            int32_t rows,
+                            int32_t depth,
+                            const int8_t *input,
+                            int16_t *output);
+
 #ifdef __cplusplus
 }
 #endif
