@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from mfnn import MF_OK, Kernels
+from mfnn import Kernels
 from oneop import CHANNELS, OneOp, cases, weights
 from test_int16_kernels import _broadcast_shapes, _check, bias64, data16, out_q16, q16, shape4, window
 
