@@ -55,4 +55,5 @@ def softmax_int(ctx: Ctx, xs: Arrays) -> Arrays:
 
 SOFTMAX = register(OpDef(kind="SOFTMAX", shape=same_shape, ref_float=softmax_float, ref_int=softmax_int,
                          attrs=("beta",), out_quant=(1 / 256, -128), doc="softmax over the last axis",
-                         int16=True))
+                         int16=True,
+                         same_dtype=False))  # int8 -> int16 as in TFLM's keyword model (int16-ops)
