@@ -130,3 +130,62 @@ def test_16x8_op_matches_tflm(converted: dict[str, Path], name: str, tmp_path: P
         want = tflite(path.read_bytes(), xs, builtin_ref=True).reshape(len(xs), -1).astype(np.int64)
     assert np.array_equal(got, want), f"{np.count_nonzero(got != want)} of {got.size} values differ"
     assert len(np.unique(want)) > 10  # not saturated
+
+
+# -- mcuforge's own quantizer: --mode 16x8 and --int16 LAYER,... on an ONNX export ------------------
+
+CHOSEN = ("/LeakyRelu_output_0", "/g/Conv_output_0", "/Max_output_0", "/Clip_output_0", "/Min_output_0",
+          "/Resize_output_0")
+
+
+def torch_model(path: Path) -> Path:
+    """A PyTorch export with every op of this area: grouped conv, leaky relu, max/min, a Clip to
+    [-1, 1] (RELU_N1_TO_1, which TF's converter refuses in 16x8), bilinear upsampling and an
+    attention-like product of two activations."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.c1 = nn.Conv2d(4, 8, 3, padding=1)
+            self.g = nn.Conv2d(8, 8, 3, padding=1, groups=2)
+            self.q, self.k = nn.Linear(8, 8), nn.Linear(8, 8)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            a = F.leaky_relu(self.c1(x), 0.1)
+            b = self.g(a)
+            c = torch.clamp(torch.maximum(a, b), -1.0, 1.0) + torch.minimum(a, b)
+            u = F.interpolate(F.avg_pool2d(c, 2), scale_factor=2, mode="bilinear", align_corners=False)
+            t = u.flatten(2).transpose(1, 2)
+            return self.q(t) @ self.k(t).transpose(1, 2)
+
+    torch.manual_seed(0)
+    torch.onnx.export(Net().eval(), torch.randn(1, 4, 6, 6), str(path), dynamo=False, input_names=["x"])
+    return path
+
+
+@pytest.mark.parametrize("mode", ["16x8", "mixed"])
+def test_own_quantizer_runs_the_new_ops_at_int16(mode: str, tmp_path: Path) -> None:
+    from mcuforge.compile import CompileOptions
+    from mcuforge.importers import load_model
+    from mcuforge.importers.ir_file import save_ir
+    from mcuforge.quantize import QuantOptions, quantize
+
+    path = torch_model(tmp_path / "net.onnx")
+    rng = np.random.default_rng(0)
+    calib = rng.normal(size=(32, 4, 6, 6)).astype(np.float32)
+    xs = rng.normal(size=(6, 4, 6, 6)).astype(np.float32)
+    opts = QuantOptions(mode="16x8") if mode == "16x8" else QuantOptions(int16_layers=CHOSEN)
+    q, report = quantize(load_model(path), calib, opts)
+    wide = {op.kind for op in q.ops if q.tensors[op.outputs[0]].dtype == "int16"}
+    assert {"LEAKY_RELU", "CONV_2D", "MAXIMUM", "CLAMP", "MINIMUM", "RESIZE_BILINEAR"} <= wide
+    assert ("BATCH_MATMUL" in wide) == (mode == "16x8")
+    result = run_model(save_ir(q, tmp_path / "q.mfir"), xs, CompileOptions(), out_dir=tmp_path / "c")
+    assert result.mismatches == {}
+    used = {s.call.kernel for s in result.compiled.program.steps if s.call is not None}
+    assert {"mf_leaky_relu_s16", "mf_convolve_grouped_s16", "mf_elementwise_maximum_s16",
+            "mf_elementwise_minimum_s16", "mf_resize_bilinear_s16"} <= used
+    assert ("mf_batch_matmul_s16" in used) == (mode == "16x8")
+    assert report.layers[0].sqnr_db > 30  # the int16 layers track the float model
