@@ -350,7 +350,7 @@ def _leaky(ctx: Ctx, identity: tuple[int, int], alpha: tuple[int, int], lo: int,
     if max(identity[1], alpha[1]) > 15:
         raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': input scale {x.scalar_quant()[0]:.3g} over output "
                          f"scale {y.scalar_quant()[0]:.3g} needs a shift above 15 (values would wrap)")
-    params = {"input_offset": -x.scalar_quant()[1], "output_offset": y.scalar_quant()[1],
+    params = {"input_offset": -x.scalar_quant()[1], "alpha_offset": 0, "output_offset": y.scalar_quant()[1],
               "identity_multiplier": identity[0], "identity_shift": identity[1],
               "alpha_multiplier": alpha[0], "alpha_shift": alpha[1], "act_min": lo, "act_max": hi,
               "size": int(x.size)}

@@ -1022,15 +1022,17 @@ mf_status mf_requantize_s16(const mf_requantize_params *requantize_params,
                             const void *input,
                             void *output);
 
-/* Softmax over the last axis (int16 in, Q0.15 out): (input_multiplier, input_left_shift) scale
- * input differences by input_scale * beta / (10 / 65535); exp_lut and reciprocal_lut are the
- * 513-entry tables of exp over [-10, 0] and 1 / (1 + x) over [0, 1]. May run in place. */
+/* The input scaling of the int16 table kernels (SOFTMAX, LOGISTIC, TANH): x * input_multiplier,
+ * rounded and shifted right by input_left_shift. */
 typedef struct {
     int32_t input_multiplier;
     int32_t input_left_shift;
-} mf_softmax_s16_params;
+} mf_int16_activation_params;
 
-mf_status mf_softmax_s16(const mf_softmax_s16_params *softmax_params,
+/* Softmax over the last axis (int16 in, Q0.15 out): the activation params scale input
+ * differences by input_scale * beta / (10 / 65535); exp_lut and reciprocal_lut are the
+ * 513-entry tables of exp over [-10, 0] and 1 / (1 + x) over [0, 1]. May run in place. */
+mf_status mf_softmax_s16(const mf_int16_activation_params *softmax_params,
                          int32_t rows,
                          int32_t depth,
                          const int16_t *exp_lut,
@@ -1041,10 +1043,6 @@ mf_status mf_softmax_s16(const mf_softmax_s16_params *softmax_params,
 /* LOGISTIC and TANH (int16 in, Q0.15 out): input to the table's scale 1 / (3 * 4096) by
  * (x * input_multiplier + round) >> input_left_shift; sigmoid_table holds sigmoid(i / 24),
  * i = 0..255, unsigned Q0.16. May run in place. */
-typedef struct {
-    int32_t input_multiplier;
-    int32_t input_left_shift;
-} mf_int16_activation_params;
 
 mf_status mf_logistic_s16(const mf_int16_activation_params *activation_params,
                           int32_t size,
@@ -1061,21 +1059,12 @@ mf_status mf_tanh_s16(const mf_int16_activation_params *activation_params,
 /* --- int16-ops: LEAKY_RELU and clamps, MINIMUM/MAXIMUM, bilinear resize, BATCH_MATMUL, grouped
  * convolution (16x8), and softmax of an int8 input with an int16 output ------------------ */
 
-/* LEAKY_RELU and RELU-like clamps: x - input zero point, requantized by the identity multiplier
- * where it is >= 0 and by the alpha multiplier where it is negative (equal for a clamp; shifts
- * <= 15), plus the output zero point, clamped to `activation`. */
-typedef struct {
-    int32_t input_offset;
-    int32_t output_offset;
-    int32_t identity_multiplier;
-    int32_t identity_shift;
-    int32_t alpha_multiplier;
-    int32_t alpha_shift;
-    mf_activation activation;
-} mf_leaky_relu_params;
-
+/* LEAKY_RELU and RELU-like clamps, with mf_prelu_params (alpha_offset unused: the slope is a
+ * constant folded into alpha_multiplier): x - input zero point, requantized by the identity
+ * multiplier where it is >= 0 and by the alpha multiplier where it is negative (equal for a
+ * clamp; shifts <= 15), plus the output zero point, clamped to `activation`. */
 /* May run in place. */
-mf_status mf_leaky_relu_s16(const mf_leaky_relu_params *leaky_relu_params,
+mf_status mf_leaky_relu_s16(const mf_prelu_params *leaky_relu_params,
                             int32_t size,
                             const int16_t *input,
                             int16_t *output);

@@ -5,7 +5,7 @@ through the int8 byte-moving kernels (pad, strided copy), so it has no spec here
 
 from __future__ import annotations
 
-from mcuforge.kernels.activation import SOFTMAX_PARAMS
+from mcuforge.kernels.activation import PRELU_PARAMS, SOFTMAX_PARAMS
 from mcuforge.kernels.basic_math import ADD_PARAMS, MUL_PARAMS
 from mcuforge.kernels.common import CTX, FILTER_DIMS, INPUT_DIMS, OUTPUT_DIMS, QUANT
 from mcuforge.kernels.convolution import CONV_PARAMS, DW_CONV_PARAMS, FILTER_S8
@@ -29,7 +29,6 @@ from mcuforge.kernels.spec import (
 IN16 = Input("input", "const int16_t *")
 OUT16 = Output(ctype="int16_t *")
 BIAS64 = Const("bias", "const int64_t *", role="bias", optional=True)
-SOFTMAX_S16_PARAMS = struct("mf_softmax_s16_params", "input_multiplier: int32_t, input_left_shift: int32_t")
 ACTIVATION_S16_PARAMS = struct("mf_int16_activation_params",
                                "input_multiplier: int32_t, input_left_shift: int32_t")
 ACTIVATION_S16 = Params("activation_params", "const mf_int16_activation_params *", ACTIVATION_S16_PARAMS)
@@ -42,14 +41,6 @@ REQUANTIZE_PARAMS = struct("mf_requantize_params", """
 
 
 # int16-ops: LEAKY_RELU and clamps, MINIMUM/MAXIMUM, bilinear resize, BATCH_MATMUL, grouped conv
-LEAKY_RELU_PARAMS = struct("mf_leaky_relu_params", """
-    input_offset: int32_t, output_offset: int32_t
-    identity_multiplier: int32_t, identity_shift: int32_t
-    alpha_multiplier: int32_t, alpha_shift: int32_t
-    activation: mf_activation
-""")
-
-
 def grouped_s16_scratch(input_dims: tuple[int, ...], filter_dims: tuple[int, ...]) -> int:
     """Twin of mf_convolve_grouped_s16_get_buffer_size: one int16 patch of KH * KW * D values."""
     _, kh, kw, d = filter_dims
@@ -111,7 +102,8 @@ INT16 = family(
                                IN16, OUT16),
                family="int16", when="MEAN over H and W of a 4-D int16 tensor"),
     KernelSpec("mf_softmax_s16",
-               (Params("softmax_params", "const mf_softmax_s16_params *", SOFTMAX_S16_PARAMS), Scalar("rows"),
+               (Params("softmax_params", "const mf_int16_activation_params *", ACTIVATION_S16_PARAMS),
+                Scalar("rows"),
                 Scalar("depth"), Const("exp_lut", "const int16_t *", role="exp_lut"),
                 Const("reciprocal_lut", "const int16_t *", role="reciprocal_lut"), IN16, OUT16),
                family="int16", when="SOFTMAX, int16", in_place=True),
@@ -124,7 +116,7 @@ INT16 = family(
                 Scalar("depth"), Input("input"), OUT16),
                family="int16", when="SOFTMAX, int8 in, int16 out (scale 1/65536, zero point -32768)"),
     KernelSpec("mf_leaky_relu_s16",
-               (Params("leaky_relu_params", "const mf_leaky_relu_params *", LEAKY_RELU_PARAMS),
+               (Params("leaky_relu_params", "const mf_prelu_params *", PRELU_PARAMS),
                 Scalar("size"), IN16, OUT16),
                family="int16", when="LEAKY_RELU and CLAMP (RELU, RELU6, RELU_N1_TO_1), int16", in_place=True),
     _binary("mf_elementwise_maximum_s16", None, "MAXIMUM, int16"),
