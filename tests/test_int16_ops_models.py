@@ -95,7 +95,7 @@ MODELS: dict[str, tuple[Any, str, set[str]]] = {  # builder, oracle, kernels it 
     "nearest": (lambda: resize("nearest"), "tflm", {"mf_resize_nearest_s8"}),
     "nearest_half_pixel": (lambda: resize("nearest", v2=True), "tflm", {"mf_resize_nearest_s8"}),
     "matmul": (matmul, "tflm", {"mf_batch_matmul_s16"}),
-    "grouped": (grouped, "tflm", {"mf_convolve_grouped_s16"}),
+    "grouped": (grouped, "tflm", {"mf_convolve_s16"}),
 }
 
 
@@ -185,7 +185,7 @@ def test_own_quantizer_runs_the_new_ops_at_int16(mode: str, tmp_path: Path) -> N
     result = run_model(save_ir(q, tmp_path / "q.mfir"), xs, CompileOptions(), out_dir=tmp_path / "c")
     assert result.mismatches == {}
     used = {s.call.kernel for s in result.compiled.program.steps if s.call is not None}
-    assert {"mf_leaky_relu_s16", "mf_convolve_grouped_s16", "mf_elementwise_maximum_s16",
+    assert {"mf_leaky_relu_s16", "mf_convolve_s16", "mf_elementwise_maximum_s16",
             "mf_elementwise_minimum_s16", "mf_resize_bilinear_s16"} <= used
     assert ("mf_batch_matmul_s16" in used) == (mode == "16x8")
     assert report.layers[0].sqnr_db > 30  # the int16 layers track the float model

@@ -95,15 +95,13 @@ def _window_dims(ctx: Ctx) -> dict[str, Dims]:
 
 
 def conv_2d(ctx: Ctx) -> Any:
-    """CONV_2D; a filter depth below C_in (groups = C_in / depth, TFLM's ConvPerChannel with
-    groups) runs mf_convolve_grouped_s16."""
+    """CONV_2D, grouped too: a filter depth below C_in (groups = C_in / depth, TFLM's
+    ConvPerChannel with groups); mf_convolve_s16 reads the groups from the dims."""
     w, a = _tensor(ctx, 1), ctx.op.attrs
     params, arrays = _weighted(ctx, w.shape[0])
     pt, pl, _, _ = a["pads"]
     params.update(stride=tuple(a["strides"]), padding=(pt, pl), dilation=tuple(a["dilations"]))
-    grouped = _tensor(ctx, 0).shape[-1] != w.shape[3]
-    return _call("mf_convolve_grouped_s16" if grouped else "mf_convolve_s16", params, arrays,
-                 _window_dims(ctx))
+    return _call("mf_convolve_s16", params, arrays, _window_dims(ctx))
 
 
 def depthwise_conv_2d(ctx: Ctx) -> Any:

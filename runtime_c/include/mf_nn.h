@@ -915,7 +915,9 @@ mf_status mf_svdf_s8(const mf_svdf_params *svdf_params,
  * (pad, concatenation, transpose, slices) runs through the int8 byte-moving kernels.
  * ------------------------------------------------------------------------------------- */
 
-/* Convolution, filter_dims (C_out, KH, KW, C_in): int64 sums, per-channel int64 requantization. */
+/* Convolution, filter_dims (C_out, KH, KW, D): int64 sums, per-channel int64 requantization.
+ * D = C_in, or a filter depth below C_in for a grouped convolution (groups = C_in / D, output
+ * channel o reads input channels [g * D, (g + 1) * D) of its group g = o / (C_out / groups)). */
 mf_status mf_convolve_s16(const mf_context *ctx,
                           const mf_conv_params *conv_params,
                           const mf_per_channel_quant_params *quant_params,
@@ -1057,7 +1059,7 @@ mf_status mf_tanh_s16(const mf_int16_activation_params *activation_params,
                       int16_t *output);
 
 /* --- int16-ops: LEAKY_RELU and clamps, MINIMUM/MAXIMUM, bilinear resize, BATCH_MATMUL, grouped
- * convolution (16x8), and softmax of an int8 input with an int16 output ------------------ */
+ * convolution (16x8: mf_convolve_s16), and softmax of an int8 input with an int16 output ---- */
 
 /* LEAKY_RELU and RELU-like clamps, with mf_prelu_params (alpha_offset unused: the slope is a
  * constant folded into alpha_multiplier): x - input zero point, requantized by the identity
@@ -1101,22 +1103,6 @@ mf_status mf_batch_matmul_s16(const mf_batch_matmul_params *params,
                               const int16_t *rhs,
                               const mf_dims *output_dims,
                               int16_t *output);
-
-/* Grouped convolution (filter depth D below C_in; groups = C_in / D): as mf_convolve_s16 per
- * group. Scratch: mf_convolve_grouped_s16_get_buffer_size() bytes, one KH * KW * D int16 patch. */
-mf_status mf_convolve_grouped_s16(const mf_context *ctx,
-                                  const mf_conv_params *conv_params,
-                                  const mf_per_channel_quant_params *quant_params,
-                                  const mf_dims *input_dims,
-                                  const int16_t *input,
-                                  const mf_dims *filter_dims,
-                                  const int8_t *filter,
-                                  const int64_t *bias,
-                                  const mf_dims *output_dims,
-                                  int16_t *output);
-
-int32_t mf_convolve_grouped_s16_get_buffer_size(const mf_dims *input_dims,
-                                                const mf_dims *filter_dims);
 
 /* Softmax of an int8 input (mf_softmax_params as mf_softmax_s8) with an int16 output at scale
  * 1/65536, zero point -32768, as TFLite Micro computes that pair of types. */

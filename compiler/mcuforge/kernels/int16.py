@@ -40,20 +40,14 @@ REQUANTIZE_PARAMS = struct("mf_requantize_params", """
 """)
 
 
-# int16-ops: LEAKY_RELU and clamps, MINIMUM/MAXIMUM, bilinear resize, BATCH_MATMUL, grouped conv
-def grouped_s16_scratch(input_dims: tuple[int, ...], filter_dims: tuple[int, ...]) -> int:
-    """Twin of mf_convolve_grouped_s16_get_buffer_size: one int16 patch of KH * KW * D values."""
-    _, kh, kw, d = filter_dims
-    return 2 * kh * kw * d
-
-
+# int16-ops: LEAKY_RELU and clamps, MINIMUM/MAXIMUM, bilinear resize, BATCH_MATMUL
 def _table(name: str) -> Const:
     return Const(name, "const int32_t *", role=name)
 
 
 def conv_s16_scratch(input_dims: tuple[int, ...], filter_dims: tuple[int, ...]) -> int:
-    """Twin of mf_convolve_s16_get_buffer_size: one int16 patch of KH * KW * C_in values (none
-    for a 1x1 filter, read in place)."""
+    """Twin of mf_convolve_s16_get_buffer_size: one int16 patch of KH * KW * D values (D the
+    filter depth: C_in, or one group's channels; none for a 1x1 filter, read in place)."""
     _, kh, kw, c = filter_dims
     return 0 if kh == 1 and kw == 1 else 2 * kh * kw * c
 
@@ -78,7 +72,7 @@ INT16 = family(
     KernelSpec("mf_convolve_s16",
                (CTX, Params("conv_params", "const mf_conv_params *", CONV_PARAMS), QUANT, INPUT_DIMS, IN16,
                 FILTER_DIMS, FILTER_S8, BIAS64, OUTPUT_DIMS, OUT16),
-               family="int16", when="CONV_2D, int16 activations (1x1 filters read in place)",
+               family="int16", when="CONV_2D, int16 activations, grouped too (1x1 filters read in place)",
                scratch=window_scratch(conv_s16_scratch)),
     KernelSpec("mf_depthwise_conv_s16",
                (CTX, Params("dw_conv_params", "const mf_dw_conv_params *", DW_CONV_PARAMS), QUANT, INPUT_DIMS,
@@ -129,11 +123,6 @@ INT16 = family(
                 DimsArg("lhs_dims"), Input("lhs", "const int16_t *", index=0), DimsArg("rhs_dims"),
                 Input("rhs", "const int16_t *", index=1), OUTPUT_DIMS, OUT16),
                family="int16", when="BATCH_MATMUL, int16 operands"),
-    KernelSpec("mf_convolve_grouped_s16",
-               (CTX, Params("conv_params", "const mf_conv_params *", CONV_PARAMS), QUANT, INPUT_DIMS, IN16,
-                FILTER_DIMS, FILTER_S8, BIAS64, OUTPUT_DIMS, OUT16),
-               family="int16", when="CONV_2D with groups (filter depth below C_in), int16 activations",
-               scratch=window_scratch(grouped_s16_scratch)),
     KernelSpec("mf_requantize_s16",
                (Params("requantize_params", "const mf_requantize_params *", REQUANTIZE_PARAMS),
                 Scalar("size"), Input("input", "const void *"), Output(ctype="void *")),

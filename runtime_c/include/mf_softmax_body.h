@@ -1,7 +1,11 @@
 /*
- * mf_softmax_rows.h - one row of TFLite Micro's int8-input softmax, shared by mf_softmax_s8
- * (int8 out, scale 1/256) and mf_softmax_s8_s16 (int16 out, scale 1/65536, as TFLite Micro's
- * softmax writes for an int8 input and an int16 output). Internal; not part of the public API.
+ * mf_softmax_body.h - TFLite Micro's softmax of an int8 input, the body of mf_softmax_s8 (int8
+ * out, scale 1/256, zero point -128) and mf_softmax_s8_s16 (int16 out, scale 1/65536, zero point
+ * -32768, as TFLite Micro writes it for that pair of types). Internal; not part of the public
+ * API. Included once by each kernel file after defining:
+ *   MF_SM_NAME      the function's name
+ *   MF_SM_OUT_T     the output type (int8_t, int16_t)
+ *   MF_SM_OUT_BITS  its bits (8, 16); MF_SM_OUT_MIN, MF_SM_OUT_MAX its range
  *
  * Per row: the differences to the row maximum are scaled into Q5.26, exponentiated in Q0.31
  * (gemmlowp's exp on negative values), summed in Q12.19; the sum is normalized to [1, 2) and
@@ -9,10 +13,12 @@
  * output's bits, plus the output type's minimum (its zero point), clamped. Differences below
  * diff_min give the minimum. Qm.n = m integer bits, n fraction bits.
  */
-#ifndef MF_SOFTMAX_ROWS_H
-#define MF_SOFTMAX_ROWS_H
+#ifndef MF_SOFTMAX_BODY_H
+#define MF_SOFTMAX_BODY_H
 
 #include "mf_fixed_point.h"
+
+#include <stddef.h>
 
 #define MF_SOFTMAX_ACCUM_BITS 12 /* integer bits of the sum of exponentials (Q12.19) */
 
@@ -71,11 +77,27 @@ static inline int32_t mf_softmax_output(const mf_softmax_params *p,
     return mf_clamp_i32(v, out_min, out_max);
 }
 
-/* The arguments both kernels accept. */
-static inline int mf_softmax_params_valid(const mf_softmax_params *p, int32_t rows, int32_t depth)
-{
-    return rows >= 0 && depth >= 1 && p->input_left_shift >= 0 && p->input_left_shift <= 31 &&
-           p->diff_min <= 0;
-}
+#endif /* MF_SOFTMAX_BODY_H */
 
-#endif /* MF_SOFTMAX_ROWS_H */
+mf_status MF_SM_NAME(const mf_softmax_params *softmax_params,
+                     int32_t rows,
+                     int32_t depth,
+                     const int8_t *input,
+                     MF_SM_OUT_T *output)
+{
+    const mf_softmax_params *p = softmax_params;
+    if (rows < 0 || depth < 1 || p->input_left_shift < 0 || p->input_left_shift > 31 ||
+        p->diff_min > 0) {
+        return MF_ARG_ERROR;
+    }
+    for (int32_t r = 0; r < rows; r++) {
+        const int8_t *x = input + (size_t)r * depth;
+        MF_SM_OUT_T *y = output + (size_t)r * depth;
+        const mf_softmax_row row = mf_softmax_row_begin(p, x, depth);
+        for (int32_t c = 0; c < depth; c++) {
+            y[c] = (MF_SM_OUT_T)mf_softmax_output(p, &row, x[c], MF_SM_OUT_BITS, MF_SM_OUT_MIN,
+                                                  MF_SM_OUT_MAX);
+        }
+    }
+    return MF_OK;
+}
