@@ -1,9 +1,9 @@
 """The remaining 16x8 kernels (issue 11; int16-ops): LEAKY_RELU and the RELU-like clamps,
-MINIMUM/MAXIMUM, bilinear resize, BATCH_MATMUL, grouped convolution, and the softmax of an int8
-input with an int16 output (TFLite Micro's keyword model), bit-exact against ref_int on random
-shapes around the 4/8-wide edges, inputs over the whole int16 range. ref_int is checked against
-TFLite Micro (or TFLite where TFLite Micro has no int16 kernel) on TF-converted 16x8 models in
-tests/test_int16_ops_models.py."""
+MINIMUM/MAXIMUM, bilinear resize, BATCH_MATMUL, and the softmax of an int8 input with an int16
+output (TFLite Micro's keyword model), bit-exact against ref_int on random shapes around the
+4/8-wide edges, inputs over the whole int16 range (grouped convolution: test_int16_kernels.py).
+ref_int is checked against TFLite Micro (or TFLite where TFLite Micro has no int16 kernel) on
+TF-converted 16x8 models in tests/test_int16_ops_models.py."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pytest
 from mfnn import Kernels
-from oneop import CHANNELS, OneOp, cases, weights
-from test_int16_kernels import _broadcast_shapes, _check, bias64, data16, out_q16, q16, shape4, window
+from oneop import CHANNELS, OneOp, cases
+from test_int16_kernels import _broadcast_shapes, _check, data16, q16, shape4
 
 from mcuforge.ir.graph import QuantParams
 
@@ -87,30 +87,6 @@ def test_batch_matmul_s16(mf: Kernels, seed: int) -> None:
     call, expected = one.finish(QuantParams(np.float32(spread), 0), "int16")
     assert call.kernel == "mf_batch_matmul_s16"
     _check(*mf.invoke(call, [a, b], expected.shape, "int16"), expected)
-
-
-@pytest.mark.parametrize("seed", cases(30))
-def test_convolve_grouped_s16(mf: Kernels, seed: int) -> None:
-    """Grouped CONV_2D through mf_convolve_s16 (filter depth below C_in)."""
-    rng = np.random.default_rng(12400 + seed)
-    n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 8)), int(rng.integers(1, 8))
-    groups, depth = int(rng.choice((2, 3, 4))), int(rng.choice((1, 3, 4, 5, 8)))
-    per = int(rng.choice((1, 2, 3, 4, 5)))
-    geo = window(rng, (h, w))
-    k = (1, 1) if seed % 4 == 0 else geo.pop("kernel")  # 1x1: the in-place path, groups too
-    geo.pop("kernel", None)
-    one = OneOp("CONV_2D", geo)
-    xq = q16(rng)
-    x = data16(rng, (n, h, w, groups * depth))
-    wt, wq = weights(rng, (groups * per, *k, depth), axis=0)
-    one.input(x, xq)
-    one.input(wt, wq, const=True)
-    if rng.random() < 0.8:
-        one.input(*bias64(rng, float(xq.scale[0]), wq.scale), const=True)
-    call, expected = one.finish(out_q16(rng, float(xq.scale[0]), float(wq.scale.mean()), k[0] * k[1] * depth),
-                                "int16")
-    assert call.kernel == "mf_convolve_s16"
-    _check(*mf.invoke(call, [x, wt], call.dims["output"], "int16"), expected)
 
 
 @pytest.mark.parametrize("seed", cases(30))
