@@ -21,30 +21,6 @@
 
 #if defined(MF_AVGPOOL_NAME) || defined(MF_MAXPOOL_NAME)
 
-/* Output pixel (oy, ox)'s window clipped to the input: rows [ky_start, ky_end) and columns
- * [kx_start, kx_end) relative to its corner (y0, x0). */
-typedef struct {
-    int32_t y0, x0, ky_start, ky_end, kx_start, kx_end;
-} mf_pool_window;
-
-static inline mf_pool_window mf_pool_window_at(const mf_pool_params *p,
-                                               const mf_dims *input_dims,
-                                               const mf_dims *filter_dims,
-                                               int32_t oy,
-                                               int32_t ox)
-{
-    mf_pool_window w;
-    w.y0 = oy * p->stride.h - p->padding.h;
-    w.x0 = ox * p->stride.w - p->padding.w;
-    w.ky_start = mf_max_i32(0, -w.y0);
-    w.ky_end = mf_min_i32(filter_dims->h, input_dims->h - w.y0);
-    w.kx_start = mf_max_i32(0, -w.x0);
-    w.kx_end = mf_min_i32(filter_dims->w, input_dims->w - w.x0);
-    /* The compiler never emits a window lying wholly in the padding. */
-    assert(w.ky_end > w.ky_start && w.kx_end > w.kx_start);
-    return w;
-}
-
 static inline int mf_pool_args_valid(const mf_pool_params *p,
                                      const mf_dims *input_dims,
                                      const mf_dims *filter_dims,
@@ -55,46 +31,6 @@ static inline int mf_pool_args_valid(const mf_pool_params *p,
            filter_dims->h >= 1 && filter_dims->w >= 1 && MF_POOL_ACT_VALID(&p->activation);
 }
 
-
-/* Average (max = 0) or max (max = 1) pooling; `max` is a constant in each caller. */
-static inline mf_status mf_pool_windows(const mf_pool_params *p,
-                                        const mf_dims *input_dims,
-                                        const MF_POOL_T *input,
-                                        const mf_dims *filter_dims,
-                                        const mf_dims *output_dims,
-                                        MF_POOL_T *output,
-                                        int max)
-{
-    if (!mf_pool_args_valid(p, input_dims, filter_dims, output_dims)) {
-        return MF_ARG_ERROR;
-    }
-    const int32_t c = input_dims->c;
-    const size_t in_image = (size_t)input_dims->h * input_dims->w * c;
-    for (int32_t b = 0; b < input_dims->n; b++) {
-        const MF_POOL_T *in = input + (size_t)b * in_image;
-        for (int32_t oy = 0; oy < output_dims->h; oy++) {
-            for (int32_t ox = 0; ox < output_dims->w; ox++) {
-                const mf_pool_window w = mf_pool_window_at(p, input_dims, filter_dims, oy, ox);
-                const int32_t count = (w.ky_end - w.ky_start) * (w.kx_end - w.kx_start);
-                for (int32_t ch = 0; ch < c; ch++) {
-                    int32_t acc = max ? MF_POOL_T_MIN : 0;
-                    for (int32_t ky = w.ky_start; ky < w.ky_end; ky++) {
-                        const MF_POOL_T *row = in + ((size_t)(w.y0 + ky) * input_dims->w) * c;
-                        for (int32_t kx = w.kx_start; kx < w.kx_end; kx++) {
-                            const int32_t v = row[(size_t)(w.x0 + kx) * c + ch];
-                            acc = max ? mf_max_i32(acc, v) : acc + v;
-                        }
-                    }
-                    if (!max) { /* the mean, rounded half away from zero */
-                        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-                    }
-                    *output++ = (MF_POOL_T)mf_clamp_i32(acc, p->activation.min, p->activation.max);
-                }
-            }
-        }
-    }
-    return MF_OK;
-}
 
 #endif
 
@@ -114,8 +50,42 @@ mf_status MF_AVGPOOL_NAME(const mf_context *ctx,
                           const mf_dims *output_dims,
                           MF_POOL_T *output)
 {
+    const mf_pool_params *p = pool_params;
     (void)ctx;
-    return mf_pool_windows(pool_params, input_dims, input, filter_dims, output_dims, output, 0);
+    if (!mf_pool_args_valid(p, input_dims, filter_dims, output_dims)) {
+        return MF_ARG_ERROR;
+    }
+    const int32_t c = input_dims->c;
+    const size_t in_image = (size_t)input_dims->h * input_dims->w * c;
+    for (int32_t b = 0; b < input_dims->n; b++) {
+        const MF_POOL_T *in = input + (size_t)b * in_image;
+        for (int32_t oy = 0; oy < output_dims->h; oy++) {
+            const int32_t y0 = oy * p->stride.h - p->padding.h;
+            const int32_t ky_start = mf_max_i32(0, -y0);
+            const int32_t ky_end = mf_min_i32(filter_dims->h, input_dims->h - y0);
+            for (int32_t ox = 0; ox < output_dims->w; ox++) {
+                const int32_t x0 = ox * p->stride.w - p->padding.w;
+                const int32_t kx_start = mf_max_i32(0, -x0);
+                const int32_t kx_end = mf_min_i32(filter_dims->w, input_dims->w - x0);
+                const int32_t count = (ky_end - ky_start) * (kx_end - kx_start);
+                /* The compiler never emits a window lying wholly in the padding. */
+                assert(count > 0);
+                for (int32_t ch = 0; ch < c; ch++) {
+                    int32_t sum = 0;
+                    for (int32_t ky = ky_start; ky < ky_end; ky++) {
+                        const MF_POOL_T *row = in + ((size_t)(y0 + ky) * input_dims->w) * c;
+                        for (int32_t kx = kx_start; kx < kx_end; kx++) {
+                            sum += row[(size_t)(x0 + kx) * c + ch];
+                        }
+                    }
+                    const int32_t avg =
+                        sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+                    *output++ = (MF_POOL_T)mf_clamp_i32(avg, p->activation.min, p->activation.max);
+                }
+            }
+        }
+    }
+    return MF_OK;
 }
 #endif
 
@@ -127,7 +97,37 @@ mf_status MF_MAXPOOL_NAME(const mf_pool_params *pool_params,
                           const mf_dims *output_dims,
                           MF_POOL_T *output)
 {
-    return mf_pool_windows(pool_params, input_dims, input, filter_dims, output_dims, output, 1);
+    const mf_pool_params *p = pool_params;
+    if (!mf_pool_args_valid(p, input_dims, filter_dims, output_dims)) {
+        return MF_ARG_ERROR;
+    }
+    const int32_t c = input_dims->c;
+    const size_t in_image = (size_t)input_dims->h * input_dims->w * c;
+    for (int32_t b = 0; b < input_dims->n; b++) {
+        const MF_POOL_T *in = input + (size_t)b * in_image;
+        for (int32_t oy = 0; oy < output_dims->h; oy++) {
+            const int32_t y0 = oy * p->stride.h - p->padding.h;
+            const int32_t ky_start = mf_max_i32(0, -y0);
+            const int32_t ky_end = mf_min_i32(filter_dims->h, input_dims->h - y0);
+            for (int32_t ox = 0; ox < output_dims->w; ox++) {
+                const int32_t x0 = ox * p->stride.w - p->padding.w;
+                const int32_t kx_start = mf_max_i32(0, -x0);
+                const int32_t kx_end = mf_min_i32(filter_dims->w, input_dims->w - x0);
+                assert(ky_end > ky_start && kx_end > kx_start);
+                for (int32_t ch = 0; ch < c; ch++) {
+                    int32_t best = MF_POOL_T_MIN;
+                    for (int32_t ky = ky_start; ky < ky_end; ky++) {
+                        const MF_POOL_T *row = in + ((size_t)(y0 + ky) * input_dims->w) * c;
+                        for (int32_t kx = kx_start; kx < kx_end; kx++) {
+                            best = mf_max_i32(best, row[(size_t)(x0 + kx) * c + ch]);
+                        }
+                    }
+                    *output++ = (MF_POOL_T)mf_clamp_i32(best, p->activation.min, p->activation.max);
+                }
+            }
+        }
+    }
+    return MF_OK;
 }
 #endif
 

@@ -24,20 +24,51 @@ int32_t mf_convolve_s16_get_buffer_size(const mf_dims *input_dims, const mf_dims
     return 2 * filter_dims->h * filter_dims->w * filter_dims->c; /* one int16 patch */
 }
 
-/* The output channels [o, o + count) of one group from its `depth` input values x. */
-static inline void mf_group_s16(const int16_t *x,
-                                int32_t depth,
-                                int32_t o,
-                                int32_t count,
-                                const mf_conv_params *p,
-                                const mf_per_channel_quant_params *q,
-                                const int8_t *filter,
-                                const int64_t *bias,
-                                int16_t *output)
+/* The output channels [g * per_group, (g + 1) * per_group) of group g from its depth input
+ * values x: the group's filter rows, biases and multipliers. (An ungrouped convolution calls
+ * mf_channels_s16 directly and pays nothing for groups.) */
+static void mf_group_channels_s16(const int16_t *x,
+                                  int32_t depth,
+                                  int32_t g,
+                                  int32_t per_group,
+                                  const mf_conv_params *p,
+                                  const mf_per_channel_quant_params *q,
+                                  const int8_t *filter,
+                                  const int64_t *bias,
+                                  int16_t *output)
 {
+    const int32_t o = g * per_group;
     const mf_per_channel_quant_params group_q = {q->multiplier + o, q->shift + o};
-    mf_channels_s16(x, depth, filter + (size_t)o * depth, count, bias != NULL ? bias + o : NULL,
+    mf_channels_s16(x, depth, filter + (size_t)o * depth, per_group, bias != NULL ? bias + o : NULL,
                     &group_q, 1, p->output_offset, &p->activation, output + o);
+}
+
+/* The receptive field of the output pixel with corner (y0, x0), channels [c0, c0 + d) of each
+ * tap, into patch; taps outside the input as 0 (zero point 0: no effect). */
+static inline void mf_gather_s16(const int16_t *in,
+                                 const mf_dims *input_dims,
+                                 const mf_conv_params *p,
+                                 int32_t y0,
+                                 int32_t x0,
+                                 int32_t kh,
+                                 int32_t kw,
+                                 int32_t c0,
+                                 int32_t d,
+                                 int16_t *patch)
+{
+    int16_t *dst = patch;
+    for (int32_t ky = 0; ky < kh; ky++) {
+        const int32_t y = y0 + ky * p->dilation.h;
+        for (int32_t kx = 0; kx < kw; kx++, dst += d) {
+            const int32_t x = x0 + kx * p->dilation.w;
+            if (y < 0 || y >= input_dims->h || x < 0 || x >= input_dims->w) {
+                memset(dst, 0, sizeof(int16_t) * (size_t)d);
+            } else {
+                memcpy(dst, in + ((size_t)y * input_dims->w + x) * input_dims->c + c0,
+                       sizeof(int16_t) * (size_t)d);
+            }
+        }
+    }
 }
 
 /* A 1x1 filter: each output pixel reads one input pixel (or, in the padding, only its bias). */
@@ -64,10 +95,13 @@ static mf_status mf_pointwise_s16(const mf_conv_params *p,
                 const int16_t *in =
                     input + (((size_t)b * input_dims->h + (inside ? y : 0)) * input_dims->w +
                              (inside ? x : 0)) * c_in;
-                if (inside) {
+                if (inside && groups == 1) {
+                    mf_channels_s16(in, c_in, filter, c_out, bias, q, 1, p->output_offset,
+                                    &p->activation, output);
+                } else if (inside) {
                     for (int32_t g = 0; g < groups; g++) {
-                        mf_group_s16(in + (size_t)g * depth, depth, g * per_group, per_group, p, q,
-                                     filter, bias, output);
+                        mf_group_channels_s16(in + (size_t)g * depth, depth, g, per_group, p, q, filter,
+                                              bias, output);
                     }
                 } else {
                     for (int32_t o = 0; o < c_out; o++) { /* all taps in the padding */
@@ -125,22 +159,15 @@ mf_status mf_convolve_s16(const mf_context *ctx,
             const int32_t y0 = oy * p->stride.h - p->padding.h;
             for (int32_t ox = 0; ox < output_dims->w; ox++) {
                 const int32_t x0 = ox * p->stride.w - p->padding.w;
-                for (int32_t g = 0; g < groups; g++) {
-                    /* the receptive field, taps outside the input as 0 (zero point 0: no effect) */
-                    int16_t *dst = patch;
-                    for (int32_t ky = 0; ky < kh; ky++) {
-                        const int32_t y = y0 + ky * p->dilation.h;
-                        for (int32_t kx = 0; kx < kw; kx++, dst += d) {
-                            const int32_t x = x0 + kx * p->dilation.w;
-                            if (y < 0 || y >= input_dims->h || x < 0 || x >= input_dims->w) {
-                                memset(dst, 0, sizeof(int16_t) * (size_t)d);
-                            } else {
-                                memcpy(dst, in + ((size_t)y * input_dims->w + x) * c_in + (size_t)g * d,
-                                       sizeof(int16_t) * (size_t)d);
-                            }
-                        }
+                if (groups == 1) {
+                    mf_gather_s16(in, input_dims, p, y0, x0, kh, kw, 0, d, patch);
+                    mf_channels_s16(patch, depth, filter, c_out, bias, q, 1, p->output_offset,
+                                    &p->activation, output);
+                } else {
+                    for (int32_t g = 0; g < groups; g++) { /* the patch holds one group at a time */
+                        mf_gather_s16(in, input_dims, p, y0, x0, kh, kw, g * d, d, patch);
+                        mf_group_channels_s16(patch, depth, g, per_group, p, q, filter, bias, output);
                     }
-                    mf_group_s16(patch, depth, g * per_group, per_group, p, q, filter, bias, output);
                 }
                 output += c_out;
             }
