@@ -15,11 +15,35 @@ static size_t mf_bmm16_step(int32_t size, size_t matrix)
     return size == 1 ? 0 : matrix;
 }
 
-/* sum_t a[t * sa] * b[t * sb] for t < k, exactly: each product fits int32, the sum int64. */
+#if MF_USE_DSP
+/* SMLALD: acc + a.h0 * b.h0 + a.h1 * b.h1 in 64 bits (exact, unlike SMLAD's 32-bit sum of two
+ * int16 squares, which can wrap). C with the same result where the DSP is emulated. */
+static inline int64_t mf_smlald(uint32_t a, uint32_t b, int64_t acc)
+{
+#if defined(MF_EMULATE_DSP)
+    return acc + (int32_t)(int16_t)(a & 0xFFFFu) * (int16_t)(b & 0xFFFFu) +
+           (int64_t)((int32_t)(int16_t)(a >> 16) * (int16_t)(b >> 16));
+#else
+    return (int64_t)__smlald((int32_t)a, (int32_t)b, (uint64_t)acc);
+#endif
+}
+#endif
+
+/* sum_t a[t * sa] * b[t * sb] for t < k, exactly: each product fits int32, the sum int64. Where
+ * both rows are contiguous (Q K^T: lhs rows, rhs stored (N, K) with adj_y), the DSP path takes
+ * two products per SMLALD. */
 static int64_t mf_bmm16_dot(const int16_t *a, size_t sa, const int16_t *b, size_t sb, int32_t k)
 {
     int64_t acc = 0;
-    for (int32_t t = 0; t < k; t++) {
+    int32_t t = 0;
+#if MF_USE_DSP
+    if (sa == 1 && sb == 1) {
+        for (; t + 1 < k; t += 2) {
+            acc = mf_smlald(mf_read_u32(a + t), mf_read_u32(b + t), acc);
+        }
+    }
+#endif
+    for (; t < k; t++) {
         acc += (int32_t)a[t * sa] * b[t * sb];
     }
     return acc;
