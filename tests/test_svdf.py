@@ -189,20 +189,44 @@ def test_svdf_is_bit_exact_with_tflm_on_mps2_an386(tmp_path: Path) -> None:
     np.testing.assert_array_equal(next(iter(result.raw.values())).reshape(want.shape), want)
 
 
+def _keyword16_stream(count: int) -> np.ndarray:
+    """int16 samples of the keyword model's int16 input (its QUANTIZE to int8 saturates some)."""
+    return np.random.default_rng(0).integers(-8000, 8000, (count, 1, 490), dtype=np.int16)
+
+
 @pytest.mark.slow
-def test_keyword_model_with_int16_io_is_refused_in_one_line(tmp_path: Path) -> None:
+def test_keyword_model_with_int16_io_is_bit_exact_with_tflm(tmp_path: Path) -> None:
     """TFLite Micro's keyword_scrambled_8bit feeds int16 through QUANTIZE and ends in SOFTMAX
-    int8 -> int16 (its benchmark registers those kernels). The int16 QUANTIZE runs; a SOFTMAX
-    with int8 input and int16 output has no kernel yet, and compile says so in one line naming
-    it (not an internal error). When it gets one, this becomes a bit-exact check against
-    TFLite Micro's stream (`tflm_stream`)."""
+    int8 -> int16 (scale 1/65536, zero point -32768; its benchmark registers those kernels):
+    the C (mf_requantize_s16 ... mf_softmax_s8_s16) gives TFLite Micro's stream byte for byte."""
     path = tmp_path / "kws16.tflite"
-    path.write_bytes(svdf_model(int16_io=True))
-    xs = np.random.default_rng(0).integers(-8000, 8000, (6, 1, 490), dtype=np.int16)
-    with pytest.raises(MfError) as e:
-        run_model(path, xs[:, 0], CompileOptions(), out_dir=tmp_path / "build")
-    message = str(e.value)
-    assert "\n" not in message and "kws16.tflite" in message and "SOFTMAX" in message and "int16" in message
+    data = svdf_model(int16_io=True)
+    path.write_bytes(data)
+    xs = _keyword16_stream(8)
+    result = run_model(path, xs[:, 0], CompileOptions(), out_dir=tmp_path / "build")
+    assert not result.mismatches
+    kernels = [s.call.kernel for s in result.compiled.program.steps if s.call is not None]
+    assert kernels[0] == "mf_requantize_s16" and kernels[-1] == "mf_softmax_s8_s16", kernels
+    want = tflm_stream(data, xs)
+    got = next(iter(result.raw.values()))
+    assert got.dtype == np.int16 and len(np.unique(want)) > 4  # probabilities, not saturated
+    np.testing.assert_array_equal(got.reshape(want.shape), want)
+
+
+@pytest.mark.slow
+@pytest.mark.qemu
+def test_keyword_model_with_int16_io_on_mps2_an386(tmp_path: Path) -> None:
+    from mcuforge.runner import run_on_board
+
+    path = tmp_path / "kws16.tflite"
+    data = svdf_model(int16_io=True)
+    path.write_bytes(data)
+    xs = _keyword16_stream(6)
+    result = run_on_board(path, xs[:, 0], "mps2-an386", CompileOptions(), out_dir=tmp_path / "fw")
+    assert not result.mismatches and result.samples == 6
+    want = tflm_stream(data, xs)
+    np.testing.assert_array_equal(next(iter(result.raw.values())).reshape(want.shape), want)
+    assert all(n > 0 for n in result.instructions)
 
 
 def test_bench_counts_time_steps_and_state(tmp_path: Path) -> None:

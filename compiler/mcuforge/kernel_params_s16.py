@@ -17,7 +17,10 @@ from typing import Any
 import numpy as np
 
 from mcuforge.ir.graph import Tensor
+from mcuforge.ops import clamp as clamp_op
 from mcuforge.ops import elementwise, int16_tables
+from mcuforge.ops import leaky_relu as leaky_relu_op
+from mcuforge.ops import minimum_maximum as minimum_maximum_op
 from mcuforge.ops.common import quantized_activation_range
 from mcuforge.ops.lstm import SIGMOID_TABLE
 from mcuforge.ops.mean import mean_multiplier
@@ -92,9 +95,9 @@ def _window_dims(ctx: Ctx) -> dict[str, Dims]:
 
 
 def conv_2d(ctx: Ctx) -> Any:
+    """CONV_2D, grouped too: a filter depth below C_in (groups = C_in / depth, TFLM's
+    ConvPerChannel with groups); mf_convolve_s16 reads the groups from the dims."""
     w, a = _tensor(ctx, 1), ctx.op.attrs
-    if _tensor(ctx, 0).shape[-1] != w.shape[3]:
-        raise ValueError(f"CONV_2D '{ctx.op.name}': grouped convolution has no int16 kernel")
     params, arrays = _weighted(ctx, w.shape[0])
     pt, pl, _, _ = a["pads"]
     params.update(stride=tuple(a["strides"]), padding=(pt, pl), dilation=tuple(a["dilations"]))
@@ -220,6 +223,8 @@ def _fixed_output(ctx: Ctx) -> None:
 
 
 def softmax(ctx: Ctx) -> Any:
+    if _tensor(ctx, 0).dtype == "int8":
+        return softmax_s8_s16(ctx)
     _fixed_output(ctx)
     x = _tensor(ctx, 0)
     multiplier, shift = int16_tables.softmax_params(x.scalar_quant()[0], ctx.op.attrs["beta"])
@@ -318,6 +323,83 @@ def resize_nearest_neighbor(ctx: Ctx) -> Any:
     return call
 
 
+# -- int16-ops: the remaining 16x8 ops ----------------------------------------------------------
+
+
+def softmax_s8_s16(ctx: Ctx) -> Any:
+    """SOFTMAX of an int8 input with an int16 output: TFLM requires the output at scale 1/65536,
+    zero point -32768; the parameters are the int8 softmax's."""
+    from mcuforge.kernel_params import softmax as int8_binding
+
+    scale, zp = ctx.out_quant()
+    if zp != -32768 or abs(scale * 65536 - 1) > 1e-3:
+        raise ValueError(f"SOFTMAX '{ctx.op.name}': an int8 -> int16 softmax writes scale 1/65536, zero "
+                         f"point -32768 (TFLite Micro checks it), got scale {scale:.6g}, zero point {zp}")
+    call = int8_binding(ctx)
+    call.kernel = "mf_softmax_s8_s16"
+    return call
+
+
+def _leaky(ctx: Ctx, identity: tuple[int, int], alpha: tuple[int, int], lo: int, hi: int) -> Any:
+    x, y = _tensor(ctx, 0), ctx.outs[0]
+    if x.dtype != "int16" or y.dtype != "int16":
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': the int16 kernel takes int16 in and out, "
+                         f"got {x.dtype} -> {y.dtype}")
+    if max(identity[1], alpha[1]) > 15:
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': input scale {x.scalar_quant()[0]:.3g} over output "
+                         f"scale {y.scalar_quant()[0]:.3g} needs a shift above 15 (values would wrap)")
+    params = {"input_offset": -x.scalar_quant()[1], "alpha_offset": 0, "output_offset": y.scalar_quant()[1],
+              "identity_multiplier": identity[0], "identity_shift": identity[1],
+              "alpha_multiplier": alpha[0], "alpha_shift": alpha[1], "act_min": lo, "act_max": hi,
+              "size": int(x.size)}
+    return _call("mf_leaky_relu_s16", params)
+
+
+def leaky_relu(ctx: Ctx) -> Any:
+    """TFLM's QuantizeLeakyRelu<int16_t>: the two multipliers of LeakyReluPrepare, int16 range."""
+    identity, alpha = leaky_relu_op.leaky_multipliers(ctx)
+    return _leaky(ctx, identity, alpha, -(1 << 15), (1 << 15) - 1)
+
+
+def clamp(ctx: Ctx) -> Any:
+    """RELU / RELU6 / RELU_N1_TO_1 / Clip of int16: requantize, then clamp (TFLM's
+    ReluQuantized<int16_t>): the leaky kernel with one multiplier for both signs."""
+    multiplier, shift, lo, hi = clamp_op.clamp_params(ctx)
+    return _leaky(ctx, (multiplier, shift), (multiplier, shift), lo, hi)
+
+
+def minimum_maximum(ctx: Ctx) -> Any:
+    minimum_maximum_op.check_shared_quant(ctx)
+    return _call(f"mf_elementwise_{ctx.op.kind.lower()}_s16", {}, {}, _binary_dims(ctx))
+
+
+def resize_bilinear(ctx: Ctx) -> Any:
+    """TFLite's ResizeBilinearInteger<int16_t> (TFLite Micro has no int16 kernel)."""
+    from mcuforge.kernel_params import resize_bilinear as int8_binding
+
+    _same_encoding(ctx)
+    call = int8_binding(ctx)
+    call.kernel = "mf_resize_bilinear_s16"
+    return call
+
+
+def batch_matmul(ctx: Ctx) -> Any:
+    """TFLM's int16 BatchMatMul: symmetric operands, one multiplier lhs_scale * rhs_scale /
+    out_scale, int64 sums."""
+    lhs, rhs = _tensor(ctx, 0), _tensor(ctx, 1)
+    _symmetric(ctx, lhs, rhs, ctx.outs[0])
+    if lhs.dtype != "int16" or rhs.dtype != "int16" or ctx.outs[0].dtype != "int16":
+        raise ValueError(f"BATCH_MATMUL '{ctx.op.name}': the int16 kernel takes int16 operands and output, "
+                         f"got {lhs.dtype} x {rhs.dtype} -> {ctx.outs[0].dtype}")
+    m, sh = qmath.quantize_multiplier(float(lhs.scalar_quant()[0]) * float(rhs.scalar_quant()[0])
+                                      / float(ctx.out_quant()[0]))
+    params = {"lhs_offset": 0, "rhs_offset": 0, "output_offset": 0, "output_multiplier": m,
+              "output_shift": sh, "adj_x": int(bool(ctx.op.attrs["adj_x"])),
+              "adj_y": int(bool(ctx.op.attrs["adj_y"])), "act_min": -(1 << 15), "act_max": (1 << 15) - 1}
+    dims = {"lhs": _dims4(lhs.shape), "rhs": _dims4(rhs.shape), "output": _dims4(ctx.outs[0].shape)}
+    return _call("mf_batch_matmul_s16", params, {}, dims)
+
+
 BINDINGS_S16: dict[str, Callable[[Ctx], Any]] = {
     "CONV_2D": conv_2d,
     "DEPTHWISE_CONV_2D": depthwise_conv_2d,
@@ -341,6 +423,13 @@ BINDINGS_S16: dict[str, Callable[[Ctx], Any]] = {
     "BROADCAST_TO": byte_copies,
     "GATHER": byte_copies,
     "RESIZE_NEAREST_NEIGHBOR": resize_nearest_neighbor,
+    # int16-ops: the remaining 16x8 ops
+    "LEAKY_RELU": leaky_relu,
+    "CLAMP": clamp,
+    "MAXIMUM": minimum_maximum,
+    "MINIMUM": minimum_maximum,
+    "RESIZE_BILINEAR": resize_bilinear,
+    "BATCH_MATMUL": batch_matmul,
 }
 """Op kind -> its int16 C binding (RESHAPE and other aliases need none)."""
 

@@ -926,7 +926,9 @@ mf_status mf_svdf_s8(const mf_svdf_params *svdf_params,
  * (pad, concatenation, transpose, slices) runs through the int8 byte-moving kernels.
  * ------------------------------------------------------------------------------------- */
 
-/* Convolution, filter_dims (C_out, KH, KW, C_in): int64 sums, per-channel int64 requantization. */
+/* Convolution, filter_dims (C_out, KH, KW, D): int64 sums, per-channel int64 requantization.
+ * D = C_in, or a filter depth below C_in for a grouped convolution (groups = C_in / D, output
+ * channel o reads input channels [g * D, (g + 1) * D) of its group g = o / (C_out / groups)). */
 mf_status mf_convolve_s16(const mf_context *ctx,
                           const mf_conv_params *conv_params,
                           const mf_per_channel_quant_params *quant_params,
@@ -1033,15 +1035,17 @@ mf_status mf_requantize_s16(const mf_requantize_params *requantize_params,
                             const void *input,
                             void *output);
 
-/* Softmax over the last axis (int16 in, Q0.15 out): (input_multiplier, input_left_shift) scale
- * input differences by input_scale * beta / (10 / 65535); exp_lut and reciprocal_lut are the
- * 513-entry tables of exp over [-10, 0] and 1 / (1 + x) over [0, 1]. May run in place. */
+/* The input scaling of the int16 table kernels (SOFTMAX, LOGISTIC, TANH): x * input_multiplier,
+ * rounded and shifted right by input_left_shift. */
 typedef struct {
     int32_t input_multiplier;
     int32_t input_left_shift;
-} mf_softmax_s16_params;
+} mf_int16_activation_params;
 
-mf_status mf_softmax_s16(const mf_softmax_s16_params *softmax_params,
+/* Softmax over the last axis (int16 in, Q0.15 out): the activation params scale input
+ * differences by input_scale * beta / (10 / 65535); exp_lut and reciprocal_lut are the
+ * 513-entry tables of exp over [-10, 0] and 1 / (1 + x) over [0, 1]. May run in place. */
+mf_status mf_softmax_s16(const mf_int16_activation_params *softmax_params,
                          int32_t rows,
                          int32_t depth,
                          const int16_t *exp_lut,
@@ -1052,10 +1056,6 @@ mf_status mf_softmax_s16(const mf_softmax_s16_params *softmax_params,
 /* LOGISTIC and TANH (int16 in, Q0.15 out): input to the table's scale 1 / (3 * 4096) by
  * (x * input_multiplier + round) >> input_left_shift; sigmoid_table holds sigmoid(i / 24),
  * i = 0..255, unsigned Q0.16. May run in place. */
-typedef struct {
-    int32_t input_multiplier;
-    int32_t input_left_shift;
-} mf_int16_activation_params;
 
 mf_status mf_logistic_s16(const mf_int16_activation_params *activation_params,
                           int32_t size,
@@ -1068,6 +1068,60 @@ mf_status mf_tanh_s16(const mf_int16_activation_params *activation_params,
                       const uint16_t *sigmoid_table,
                       const int16_t *input,
                       int16_t *output);
+
+/* --- int16-ops: LEAKY_RELU and clamps, MINIMUM/MAXIMUM, bilinear resize, BATCH_MATMUL, grouped
+ * convolution (16x8: mf_convolve_s16), and softmax of an int8 input with an int16 output ---- */
+
+/* LEAKY_RELU and RELU-like clamps, with mf_prelu_params (alpha_offset unused: the slope is a
+ * constant folded into alpha_multiplier): x - input zero point, requantized by the identity
+ * multiplier where it is >= 0 and by the alpha multiplier where it is negative (equal for a
+ * clamp; shifts <= 15), plus the output zero point, clamped to `activation`. */
+/* May run in place. */
+mf_status mf_leaky_relu_s16(const mf_prelu_params *leaky_relu_params,
+                            int32_t size,
+                            const int16_t *input,
+                            int16_t *output);
+
+/* max(a, b) and min(a, b) of int16 codes, broadcasting as mf_elementwise_maximum_s8. */
+mf_status mf_elementwise_maximum_s16(const mf_dims *input1_dims,
+                                     const int16_t *input1,
+                                     const mf_dims *input2_dims,
+                                     const int16_t *input2,
+                                     const mf_dims *output_dims,
+                                     int16_t *output);
+
+mf_status mf_elementwise_minimum_s16(const mf_dims *input1_dims,
+                                     const int16_t *input1,
+                                     const mf_dims *input2_dims,
+                                     const int16_t *input2,
+                                     const mf_dims *output_dims,
+                                     int16_t *output);
+
+/* Bilinear resize as mf_resize_bilinear_s8, int16 values, int64 sums. */
+mf_status mf_resize_bilinear_s16(const mf_dims *input_dims,
+                                 const int16_t *input,
+                                 const mf_dims *output_dims,
+                                 const int32_t *y_table,
+                                 const int32_t *x_table,
+                                 int16_t *output);
+
+/* Batched matrix product of int16 operands (zero points 0, lhs_offset = rhs_offset = 0) with the
+ * shapes of mf_batch_matmul_s8: int64 sums, TFLite's int64 requantization. No scratch. */
+mf_status mf_batch_matmul_s16(const mf_batch_matmul_params *params,
+                              const mf_dims *lhs_dims,
+                              const int16_t *lhs,
+                              const mf_dims *rhs_dims,
+                              const int16_t *rhs,
+                              const mf_dims *output_dims,
+                              int16_t *output);
+
+/* Softmax of an int8 input (mf_softmax_params as mf_softmax_s8) with an int16 output at scale
+ * 1/65536, zero point -32768, as TFLite Micro computes that pair of types. */
+mf_status mf_softmax_s8_s16(const mf_softmax_params *softmax_params,
+                            int32_t rows,
+                            int32_t depth,
+                            const int8_t *input,
+                            int16_t *output);
 
 #ifdef __cplusplus
 }

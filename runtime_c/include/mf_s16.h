@@ -16,6 +16,14 @@ static inline int mf_activation_valid_s16(const mf_activation *act)
     return act->min >= MF_INT16_MIN && act->max <= MF_INT16_MAX && act->min <= act->max;
 }
 
+/* ADD / SUB parameters of the int16 kernels: left_shift up to 15 (TFLite's int16 headroom),
+ * multipliers below 1, an int16 clamp range. */
+static inline int mf_add_params_valid_s16(const mf_add_params *p)
+{
+    return p->left_shift >= 0 && p->left_shift <= 15 && p->input1_shift <= 0 &&
+           p->input2_shift <= 0 && p->output_shift <= 0 && mf_activation_valid_s16(&p->activation);
+}
+
 /* TFLite's MultiplyByQuantizedMultiplier for int64 accumulators (its 16x8 kernels): the Q31
  * multiplier is first rounded to Q15 (saturating at 0x7FFF), then one rounding-up right shift
  * by 15 - shift. The host keeps shift in [-31, 7], so the shift is in [8, 46]. */

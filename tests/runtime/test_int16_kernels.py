@@ -71,11 +71,16 @@ def _check(status: int, y: np.ndarray, expected: np.ndarray) -> None:
     np.testing.assert_array_equal(y.reshape(expected.shape), expected)
 
 
-@pytest.mark.parametrize("seed", cases(60))
+@pytest.mark.parametrize("seed", cases(80))
 def test_convolve_s16(mf: Kernels, seed: int) -> None:
+    """General and 1x1 paths, a quarter of the cases grouped (TFLM's ConvPerChannel groups)."""
     rng = np.random.default_rng(7000 + seed)
     n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 9)), int(rng.integers(1, 9))
     cin, cout = int(rng.choice(CHANNELS)), int(rng.choice(CHANNELS))
+    depth = cin
+    if seed % 4 == 1:  # grouped: filter depth below C_in, groups = C_in / depth
+        groups, depth = int(rng.choice((2, 3, 4))), int(rng.choice((1, 3, 4, 5, 8)))
+        cin, cout = groups * depth, groups * int(rng.choice((1, 2, 3, 5)))
     if seed % 3 == 0:  # the 1x1 fast path
         geo = {"kernel": (1, 1), "strides": (1, 1), "dilations": (1, 1), "pads": (0, 0, 0, 0),
                "activation": str(rng.choice(ACTIVATIONS))}
@@ -85,12 +90,12 @@ def test_convolve_s16(mf: Kernels, seed: int) -> None:
     one = OneOp("CONV_2D", geo)
     xq = q16(rng)
     x = data16(rng, (n, h, w, cin))
-    wt, wq = weights(rng, (cout, *k, cin), axis=0)
+    wt, wq = weights(rng, (cout, *k, depth), axis=0)
     one.input(x, xq)
     one.input(wt, wq, const=True)
     if rng.random() < 0.8:
         one.input(*bias64(rng, float(xq.scale[0]), wq.scale), const=True)
-    call, expected = one.finish(out_q16(rng, float(xq.scale[0]), float(wq.scale.mean()), k[0] * k[1] * cin),
+    call, expected = one.finish(out_q16(rng, float(xq.scale[0]), float(wq.scale.mean()), k[0] * k[1] * depth),
                                 "int16")
     assert call.kernel == "mf_convolve_s16"
     _check(*mf.invoke(call, [x, wt], call.dims["output"], "int16"), expected)

@@ -24,15 +24,23 @@ def clamp_int(ctx: Ctx, xs: Arrays) -> Arrays:
     and ignores the output's quantization; where the two differ (a RELU6 TF's converter could
     not fuse) its result is wrong, and this follows TFLite's reference kernels (BUILTIN_REF) and
     the float model instead. Where they agree, both give the same bytes."""
+    multiplier, shift, lo, hi = clamp_params(ctx)
+    _, x_zp = ctx.in_quant()
+    _, out_zp = ctx.out_quant()
+    y = requantize(xs[0].astype(np.int64) - x_zp, multiplier, shift, out_zp, lo, hi)
+    return [y.astype(ctx.outs[0].dtype)]
+
+
+def clamp_params(ctx: Ctx) -> tuple[int, int, int, int]:
+    """(multiplier, shift) of input scale / output scale and the clamp bounds in the output's
+    codes (the int8 table and the int16 kernel share them)."""
     a = ctx.op.attrs
-    x = xs[0]
-    (x_scale, x_zp), (out_scale, out_zp) = ctx.in_quant(), ctx.out_quant()
+    (x_scale, _), (out_scale, out_zp) = ctx.in_quant(), ctx.out_quant()
     dtype_lo, dtype_hi = INT_RANGES[ctx.outs[0].dtype]
     lo = dtype_lo if a["min"] == -math.inf else max(dtype_lo, quantize_real(a["min"], out_scale, out_zp))
     hi = dtype_hi if a["max"] == math.inf else min(dtype_hi, quantize_real(a["max"], out_scale, out_zp))
     multiplier, shift = quantize_multiplier(x_scale / out_scale)
-    y = requantize(x.astype(np.int64) - x_zp, multiplier, shift, out_zp, lo, hi)
-    return [y.astype(ctx.outs[0].dtype)]
+    return multiplier, shift, lo, hi
 
 
 def clamp_is_identity(op: Op, ins: list[Shape | None], outs: list[Shape]) -> bool:

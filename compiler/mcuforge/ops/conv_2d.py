@@ -33,7 +33,7 @@ def conv_shape(op: Op, ins: list[Shape | None]) -> list[Shape]:
     x, w = ins[0], ins[1]
     assert x is not None and w is not None
     a = op.attrs
-    if x[3] % w[3] or w[0] % (x[3] // w[3]):
+    if w[3] < 1 or x[3] < w[3] or x[3] % w[3] or w[0] % (x[3] // w[3]):  # groups = C_in / depth
         raise ValueError(f"weights {w} (OHWI) do not divide input {x} into groups")
     return [window_output_shape(x, (w[1], w[2]), a["strides"], a["dilations"], a["pads"], w[0])]
 

@@ -15,7 +15,9 @@ Bilinear: TFLM's ResizeBilinearInteger. Each output coordinate maps to a source 
 half_pixel_centers adds scale_10/2 - 512); lo = max(pos / 1024, 0) (C division), hi =
 min(ceil(pos / 1024), in-1), frac = pos - 1024 * lo. The four neighbours are weighted by
 (1024 - frac) / frac per axis, summed in 2**20 units and divided by 2**20 rounding half away from
-zero. The float reference is TFLite's float ResizeBilinear with the same geometry.
+zero. The float reference is TFLite's float ResizeBilinear with the same geometry. int16
+(16x8): TFLite Micro has no int16 RESIZE_BILINEAR; TFLite's ResizeBilinearInteger<int16_t> is
+the same definition with int64 sums, which this follows.
 """
 
 from __future__ import annotations
@@ -155,6 +157,6 @@ RESIZE_NEAREST_NEIGHBOR = register(OpDef(
 ))
 RESIZE_BILINEAR = register(OpDef(
     kind="RESIZE_BILINEAR", shape=resize_shape, ref_float=bilinear_float, ref_int=bilinear_int,
-    macs=resize_macs, attrs=RESIZE_ATTRS, out_quant="same_as_input",
+    macs=resize_macs, attrs=RESIZE_ATTRS, out_quant="same_as_input", int16=True,
     doc="bilinear resize of H and W, TFLM's 10-bit fixed-point weights",
 ))

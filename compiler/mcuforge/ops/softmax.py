@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuforge.ops import int16_tables
-from mcuforge.ops.common import same_shape
+from mcuforge.ops.common import INT_RANGES, same_shape
 from mcuforge.ops.logistic import require_int8
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, register
 from mcuforge.reference import qmath
@@ -23,8 +23,10 @@ def softmax_float(ctx: Ctx, xs: Arrays) -> Arrays:
 
 def softmax_int(ctx: Ctx, xs: Arrays) -> Arrays:
     """TFLM's int8 Softmax: exp of (x - row max) in gemmlowp fixed point, summed, multiplied by
-    the fixed-point reciprocal of the sum; output at scale 1/256, zero point -128. int16 input
-    (16x8 mode): TFLM's SoftmaxInt16 with its interpolated tables (ops/int16_tables.py)."""
+    the fixed-point reciprocal of the sum; output at scale 1/256, zero point -128, or, for an int16
+    output (TFLM's softmax of int8 in, int16 out, as in its keyword model), the same value shifted
+    to 16 bits at scale 1/65536, zero point -32768. int16 input (16x8 mode): TFLM's SoftmaxInt16
+    with its interpolated tables (ops/int16_tables.py)."""
     if ctx.ins[0] is not None and ctx.ins[0].dtype == "int16":  # issue 11
         multiplier, shift = int16_tables.softmax_params(ctx.in_quant()[0], ctx.op.attrs["beta"])
         return [int16_tables.softmax_s16(xs[0], multiplier, shift)]
@@ -42,13 +44,16 @@ def softmax_int(ctx: Ctx, xs: Arrays) -> Arrays:
     terms = qmath.rounding_divide_by_pot(exps, ACCUM_INTEGER_BITS)
     total = np.where(used, terms, 0).sum(axis=-1, keepdims=True)
     reciprocal, bits_over_unit = qmath.get_reciprocal(total, ACCUM_INTEGER_BITS)
+    dtype = ctx.outs[0].dtype  # int16: TFLM's int8 -> int16 softmax, scale 1/65536, zp -32768
+    lo, hi = INT_RANGES[dtype]
     y = qmath.rounding_divide_by_pot(
-        qmath.saturating_rounding_doubling_high_mul(reciprocal, exps), bits_over_unit + 31 - 8
-    )
-    y = np.where(used, np.clip(y - 128, -128, 127), -128)
-    return [y.astype(np.int8)]
+        qmath.saturating_rounding_doubling_high_mul(reciprocal, exps),
+        bits_over_unit + 31 - np.iinfo(dtype).bits)
+    y = np.where(used, np.clip(y + lo, lo, hi), lo)
+    return [y.astype(dtype)]
 
 
 SOFTMAX = register(OpDef(kind="SOFTMAX", shape=same_shape, ref_float=softmax_float, ref_int=softmax_int,
                          attrs=("beta",), out_quant=(1 / 256, -128), doc="softmax over the last axis",
-                         int16=True))
+                         int16=True,
+                         same_dtype=False))  # int8 -> int16 as in TFLM's keyword model (int16-ops)

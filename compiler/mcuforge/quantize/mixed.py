@@ -41,7 +41,8 @@ def chosen_ops(graph: Graph, names: Sequence[str]) -> list[Op]:
     if bad:
         raise MfError(f"{graph.source or 'the model'}: --int16: {', '.join(bad)} has no int16 definition "
                       "(TFLite's 16x8 mode covers conv, depthwise, dense, add/sub/mul, pooling, mean, "
-                      "softmax, sigmoid, tanh and data movement)")
+                      "softmax, sigmoid, tanh, leaky relu, relu/clip, min/max, resize, batch matmul "
+                      "and data movement)")
     return ops
 
 

@@ -1,23 +1,8 @@
 /*
  * mf_elementwise_minimum_s8 - int8 elementwise minimum with 4-D broadcasting, as TFLite Micro's
- * int8 MINIMUM: inputs and output share one quantization, so the smaller code is the answer.
+ * MINIMUM (mf_minmax_body.h): the codes of one shared quantization compare directly.
  */
-#include "mf_broadcast.h"
-
-#define MF_MINIMUM_ELEMENT(p, a, b) ((void)(p), (int8_t)((a) < (b) ? (a) : (b)))
-
-mf_status mf_elementwise_minimum_s8(const mf_dims *input1_dims,
-                                  const int8_t *input1,
-                                  const mf_dims *input2_dims,
-                                  const int8_t *input2,
-                                  const mf_dims *output_dims,
-                                  int8_t *output)
-{
-    if (!mf_dims_broadcast_to(input1_dims, output_dims) ||
-        !mf_dims_broadcast_to(input2_dims, output_dims)) {
-        return MF_ARG_ERROR;
-    }
-    MF_BROADCAST_BINARY(MF_MINIMUM_ELEMENT, 0, input1_dims, input1, input2_dims, input2, output_dims,
-                        output);
-    return MF_OK;
-}
+#define MF_MM_NAME mf_elementwise_minimum_s8
+#define MF_MM_T int8_t
+#define MF_MM_CMP <
+#include "mf_minmax_body.h"

@@ -1,65 +1,12 @@
 /*
- * mf_avgpool_s16 - int16 average pooling (16x8 mode), int32 sums. Only window cells inside the input are summed and
- * counted; the mean rounds half away from zero: (sum +- count / 2) / count with C's
- * truncating division, as TFLite Micro's reference does.
+ * mf_avgpool_s16 - int16 average pooling (16x8 mode): int32 sums, rounded as mf_avgpool_s8; the
+ * body is shared with its int8/int16 twin in mf_pool_body.h.
  */
 #include "mf_s16.h"
 
-#include <stddef.h>
-
-int32_t mf_avgpool_s16_get_buffer_size(int32_t output_w, int32_t channels)
-{
-    (void)output_w;
-    (void)channels;
-    return 0;
-}
-
-mf_status mf_avgpool_s16(const mf_context *ctx,
-                        const mf_pool_params *pool_params,
-                        const mf_dims *input_dims,
-                        const int16_t *input,
-                        const mf_dims *filter_dims,
-                        const mf_dims *output_dims,
-                        int16_t *output)
-{
-    const mf_pool_params *p = pool_params;
-    (void)ctx;
-    const int32_t c = input_dims->c;
-    if (output_dims->c != c || output_dims->n != input_dims->n || p->stride.h < 1 ||
-        p->stride.w < 1 || p->padding.h < 0 || p->padding.w < 0 || filter_dims->h < 1 ||
-        filter_dims->w < 1 || !mf_activation_valid_s16(&p->activation)) {
-        return MF_ARG_ERROR;
-    }
-    const size_t in_image = (size_t)input_dims->h * input_dims->w * c;
-
-    for (int32_t b = 0; b < input_dims->n; b++) {
-        const int16_t *in = input + (size_t)b * in_image;
-        for (int32_t oy = 0; oy < output_dims->h; oy++) {
-            const int32_t y0 = oy * p->stride.h - p->padding.h;
-            const int32_t ky_start = mf_max_i32(0, -y0);
-            const int32_t ky_end = mf_min_i32(filter_dims->h, input_dims->h - y0);
-            for (int32_t ox = 0; ox < output_dims->w; ox++) {
-                const int32_t x0 = ox * p->stride.w - p->padding.w;
-                const int32_t kx_start = mf_max_i32(0, -x0);
-                const int32_t kx_end = mf_min_i32(filter_dims->w, input_dims->w - x0);
-                const int32_t count = (ky_end - ky_start) * (kx_end - kx_start);
-                /* The compiler never emits a window lying wholly in the padding. */
-                assert(count > 0);
-                for (int32_t ch = 0; ch < c; ch++) {
-                    int32_t sum = 0;
-                    for (int32_t ky = ky_start; ky < ky_end; ky++) {
-                        const int16_t *row = in + ((size_t)(y0 + ky) * input_dims->w) * c;
-                        for (int32_t kx = kx_start; kx < kx_end; kx++) {
-                            sum += row[(size_t)(x0 + kx) * c + ch];
-                        }
-                    }
-                    const int32_t avg =
-                        sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-                    *output++ =
-                        (int16_t)mf_clamp_i32(avg, p->activation.min, p->activation.max);
-                }
-            }
-        }
-    }
-    return MF_OK;
-}
+#define MF_POOL_T int16_t
+#define MF_POOL_T_MIN MF_INT16_MIN
+#define MF_POOL_ACT_VALID mf_activation_valid_s16
+#define MF_AVGPOOL_NAME mf_avgpool_s16
+#define MF_AVGPOOL_BUFFER_SIZE_NAME mf_avgpool_s16_get_buffer_size
+#include "mf_pool_body.h"

@@ -9,7 +9,7 @@
 #include "mf_fixed_point.h"
 #include "mf_s16.h"
 
-mf_status mf_softmax_s16(const mf_softmax_s16_params *softmax_params,
+mf_status mf_softmax_s16(const mf_int16_activation_params *softmax_params,
                          int32_t rows,
                          int32_t depth,
                          const int16_t *exp_lut,
@@ -17,7 +17,7 @@ mf_status mf_softmax_s16(const mf_softmax_s16_params *softmax_params,
                          const int16_t *input,
                          int16_t *output)
 {
-    const mf_softmax_s16_params p = *softmax_params;
+    const mf_int16_activation_params p = *softmax_params;
     if (rows < 0 || depth < 1 || p.input_multiplier < 0) {
         return MF_ARG_ERROR;
     }
