@@ -51,10 +51,11 @@ def import_onnx(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
     _check_input_names(path, inputs, input_shapes)
     shapes = {vi.name: _fix_input_shape(path, vi, input_shapes.get(vi.name)) for vi in inputs}
     inferred = _infer_shapes(path, model)
+    initializers = _tensor_data(path, model)
     fuse_layer_norm(model, inferred)  # area reductions: decomposed LayerNorm -> one node
     graph = Graph()
     b = Builder(graph, str(path), opset)
-    b.consts.update({t.name: numpy_helper.to_array(t) for t in model.graph.initializer})
+    b.consts.update(initializers)
     for vi in inputs:
         _add_input(b, model, vi, shapes[vi.name])
     _convert_nodes(b, model, inferred)
@@ -71,6 +72,22 @@ def import_onnx(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
 
 def _one_line(e: Exception) -> str:
     return " ".join(str(e).split())
+
+
+def _tensor_data(path: Path, model: onnx.ModelProto) -> dict[str, np.ndarray]:
+    """The initializers' values; MfError naming the first tensor (initializer, or a Constant
+    node's value) whose data does not match its declared type and shape."""
+    tensors = [("initializer", t) for t in model.graph.initializer]
+    tensors += [(f"Constant node '{n.name or n.output[0]}'", a.t) for n in model.graph.node
+                if n.op_type == "Constant" for a in n.attribute if a.name == "value"]
+    values = {}
+    for what, t in tensors:
+        try:
+            values[t.name] = numpy_helper.to_array(t)
+        except Exception as e:  # onnx raises what numpy raises on data that does not fit the shape
+            raise MfError(f"{path}: the {what} tensor '{t.name}' holds malformed data "
+                          f"({type(e).__name__}: {_one_line(e)}); re-export the model") from None
+    return {t.name: values[t.name] for t in model.graph.initializer}
 
 
 def _load(path: Path) -> onnx.ModelProto:
