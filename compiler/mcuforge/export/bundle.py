@@ -29,6 +29,12 @@ from mcuforge.version import __version__
 _IDENT = re.compile(r"\bmf_\w+")
 # A function definition's first line: a return type at column 0 (not static), the name, "(".
 _DEFINITION = re.compile(r"^(?!static\b)[A-Za-z_][\w \t*]*?\b(mf_\w+)\s*\(", re.MULTILINE)
+# A file that defines its function through a shared body (runtime_c/include/mf_*_body.h) names it
+# in a macro: `#define MF_SM_NAME mf_softmax_s8`.
+_NAMED = re.compile(r"^#define\s+MF_\w*NAME\s+(mf_\w+)", re.MULTILINE)
+_INCLUDE = re.compile(r'^#include\s+"(mf_\w+\.h)"', re.MULTILINE)
+_DECLARATIONS = {"mf_nn.h", "mf_internal.h"}  # prototypes of everything: not followed
+_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.DOTALL)
 
 
 @dataclass
@@ -98,9 +104,21 @@ def _definitions() -> dict[str, Path]:
     """Public runtime function -> the source file that defines it."""
     index: dict[str, Path] = {}
     for path in sorted((resource_dir("runtime_c") / "src").rglob("*.c")):
-        for name in _DEFINITION.findall(path.read_text()):
+        text = path.read_text()
+        for name in _DEFINITION.findall(text) + _NAMED.findall(text):
             index.setdefault(name, path)
     return index
+
+
+def _with_bodies(path: Path) -> str:
+    """A source's code, comments removed, with the shared bodies it includes (not the
+    declaration headers)."""
+    include = resource_dir("runtime_c") / "include"
+    text = path.read_text()
+    for header in _INCLUDE.findall(text):
+        if header not in _DECLARATIONS and (include / header).exists():
+            text += (include / header).read_text()
+    return _COMMENT.sub(" ", text)
 
 
 def needed_kernels(model_c: str) -> list[Path]:
@@ -113,7 +131,7 @@ def needed_kernels(model_c: str) -> list[Path]:
             path = index.get(ident)
             if path is not None and path not in needed:
                 needed.add(path)
-                todo.append(path.read_text())
+                todo.append(_with_bodies(path))
     return sorted(needed)
 
 

@@ -51,11 +51,11 @@ def import_onnx(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
     _check_input_names(path, inputs, input_shapes)
     shapes = {vi.name: _fix_input_shape(path, vi, input_shapes.get(vi.name)) for vi in inputs}
     inferred = _infer_shapes(path, model)
-    initializers = _tensor_data(path, model)
+    _tensor_data(path, model)  # malformed tensors refused before any rewrite reads them
     fuse_layer_norm(model, inferred)  # area reductions: decomposed LayerNorm -> one node
     graph = Graph()
     b = Builder(graph, str(path), opset)
-    b.consts.update(initializers)
+    b.consts.update(_tensor_data(path, model))  # with the fused nodes' own
     for vi in inputs:
         _add_input(b, model, vi, shapes[vi.name])
     _convert_nodes(b, model, inferred)
