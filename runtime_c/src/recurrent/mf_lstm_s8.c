@@ -11,11 +11,17 @@
  * Without hidden_state/cell_state (NULL) the state starts at zero in the scratch buffer on every
  * call (whole-sequence use); with them, the caller's persistent buffers (B x H int8 and int16)
  * are read and left holding the last step's state, so the next call continues the stream.
+ * The dot products use SMLAD on the DSP path and VMLADAV (sixteen int8 products, predicated
+ * tails) on the MVE path (Cortex-M55).
  */
 #include "mf_internal.h"
 
 #include <stddef.h>
 #include <string.h>
+
+#if MF_USE_MVE
+#include <arm_mve.h>
+#endif
 
 #define MF_INT16_MIN (-32768)
 #define MF_INT16_MAX 32767
@@ -85,7 +91,15 @@ static int32_t mf_dot_s8(const int8_t *a, const int8_t *b, int32_t n)
 {
     int32_t acc = 0;
     int32_t k = 0;
-#if MF_USE_DSP
+#if MF_USE_MVE
+    /* Helium: sixteen products per VMLADAVA; the last n % 16 lanes are masked by VCTP8, the
+     * zeroing loads leave them 0 and read nothing past the rows. The sum is exact in int32. */
+    for (; k < n; k += 16) {
+        const mve_pred16_t p = vctp8q((uint32_t)(n - k));
+        acc = vmladavaq_s8(acc, vldrbq_z_s8(a + k, p), vldrbq_z_s8(b + k, p));
+    }
+    return acc;
+#elif MF_USE_DSP
     /* four products per two SMLADs (the sum is exact: the offsets are in the biases) */
     for (; k + 4 <= n; k += 4) {
         const uint32_t av = mf_read_u32(a + k);
@@ -98,6 +112,44 @@ static int32_t mf_dot_s8(const int8_t *a, const int8_t *b, int32_t n)
         acc += (int32_t)a[k] * (int32_t)b[k];
     }
     return acc;
+}
+
+#if MF_USE_MVE
+/* mf_dot_s8 of x against four consecutive rows of w (row length n): one load of x per four
+ * VMLADAVAs. */
+static void mf_dot4_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t *sums)
+{
+    const int8_t *w1 = w + n;
+    const int8_t *w2 = w1 + n;
+    const int8_t *w3 = w2 + n;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (int32_t k = 0; k < n; k += 16) {
+        const mve_pred16_t p = vctp8q((uint32_t)(n - k));
+        const int8x16_t xv = vldrbq_z_s8(x + k, p);
+        a0 = vmladavaq_s8(a0, xv, vldrbq_z_s8(w + k, p));
+        a1 = vmladavaq_s8(a1, xv, vldrbq_z_s8(w1 + k, p));
+        a2 = vmladavaq_s8(a2, xv, vldrbq_z_s8(w2 + k, p));
+        a3 = vmladavaq_s8(a3, xv, vldrbq_z_s8(w3 + k, p));
+    }
+    sums[0] = a0;
+    sums[1] = a1;
+    sums[2] = a2;
+    sums[3] = a3;
+}
+#endif
+
+/* Gate g, unit j from its input and recurrent dot products (without bias): both requantized to
+ * Q3.12 and added with int16 saturation, then sigmoid (tanh for the cell gate) in Q0.15. The
+ * multipliers are >= 0 (QuantizeMultiplier's), so the one-multiply requantization applies. */
+static inline int16_t mf_gate(const mf_lstm_weights *w, int32_t g, int32_t H, int32_t j, int32_t dot_in,
+                              int32_t dot_rec)
+{
+    const int32_t acc_in = w->input_bias[g * H + j] + dot_in;
+    const int32_t acc_rec = w->recurrent_bias[g * H + j] + dot_rec;
+    const int32_t pre =
+        mf_clamp_s16(mf_clamp_s16(mf_requantize_fast(acc_in, w->multiplier[g], w->shift[g])) +
+                     mf_clamp_s16(mf_requantize_fast(acc_rec, w->multiplier[4 + g], w->shift[4 + g])));
+    return g == 2 ? mf_tanh_q15(pre, 3, 0) : mf_sigmoid_q15(pre);
 }
 
 int32_t mf_lstm_s8_get_buffer_size(int32_t batches, int32_t hidden_size)
@@ -148,14 +200,21 @@ mf_status mf_lstm_s8(const mf_context *ctx,
                 const int8_t *wg = w->input_weights + (size_t)g * (size_t)H * (size_t)I;
                 const int8_t *rg = w->recurrent_weights + (size_t)g * (size_t)H * (size_t)H;
                 int16_t *out = gates + (size_t)g * state + (size_t)b * (size_t)H;
-                for (int32_t j = 0; j < H; j++) {
-                    const int32_t acc_in = w->input_bias[g * H + j] + mf_dot_s8(x, wg + (size_t)j * I, I);
-                    const int32_t acc_rec =
-                        w->recurrent_bias[g * H + j] + mf_dot_s8(h, rg + (size_t)j * H, H);
-                    const int32_t pre = mf_clamp_s16(
-                        mf_clamp_s16(mf_requantize(acc_in, w->multiplier[g], w->shift[g])) +
-                        mf_clamp_s16(mf_requantize(acc_rec, w->multiplier[4 + g], w->shift[4 + g])));
-                    out[j] = g == 2 ? mf_tanh_q15(pre, 3, 0) : mf_sigmoid_q15(pre);
+                int32_t j = 0;
+#if MF_USE_MVE
+                for (; j + 4 <= H; j += 4) { /* four rows share each input vector */
+                    int32_t acc_in[4];
+                    int32_t acc_rec[4];
+                    mf_dot4_s8(x, wg + (size_t)j * I, I, acc_in);
+                    mf_dot4_s8(h, rg + (size_t)j * H, H, acc_rec);
+                    for (int32_t r = 0; r < 4; r++) {
+                        out[j + r] = mf_gate(w, g, H, j + r, acc_in[r], acc_rec[r]);
+                    }
+                }
+#endif
+                for (; j < H; j++) {
+                    out[j] = mf_gate(w, g, H, j, mf_dot_s8(x, wg + (size_t)j * I, I),
+                                     mf_dot_s8(h, rg + (size_t)j * H, H));
                 }
             }
             const int16_t *ig = gates + (size_t)b * (size_t)H;
@@ -166,9 +225,9 @@ mf_status mf_lstm_s8(const mf_context *ctx,
             int8_t *y = output + row * (size_t)H;
             for (int32_t j = 0; j < H; j++) {
                 const int32_t kept = mf_clamp_s16(
-                    mf_requantize((int32_t)fg[j] * c[j], w->mul_multiplier[0], w->mul_shift[0]));
+                    mf_requantize_fast((int32_t)fg[j] * c[j], w->mul_multiplier[0], w->mul_shift[0]));
                 const int32_t added = mf_clamp_s16(
-                    mf_requantize((int32_t)ig[j] * gg[j], w->mul_multiplier[1], w->mul_shift[1]));
+                    mf_requantize_fast((int32_t)ig[j] * gg[j], w->mul_multiplier[1], w->mul_shift[1]));
                 int32_t cj = mf_clamp_s16(kept + added);
                 if (p->cell_clip > 0) {
                     cj = mf_clamp_i32(cj, -p->cell_clip, p->cell_clip);
@@ -176,7 +235,7 @@ mf_status mf_lstm_s8(const mf_context *ctx,
                 c[j] = (int16_t)cj;
                 const int32_t th = mf_tanh_q15(cj, p->tanh_multiplier, p->tanh_shift);
                 const int32_t hj = p->hidden_zp +
-                                   mf_requantize(th * og[j], w->mul_multiplier[2], w->mul_shift[2]);
+                                   mf_requantize_fast(th * og[j], w->mul_multiplier[2], w->mul_shift[2]);
                 h[j] = (int8_t)mf_clamp_i32(hj, MF_INT8_MIN, MF_INT8_MAX);
                 y[j] = h[j];
             }

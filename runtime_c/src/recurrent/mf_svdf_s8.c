@@ -13,7 +13,8 @@
  * The zero points are folded on the host, exactly in integers: feature_bias[f] holds -input
  * zero point x the sum of feature row f, and bias[u] holds the layer's bias minus the state zero
  * point x the sum of unit u's time weights, so the inner loops are plain dot products (SMLAD on
- * the DSP path: four int8 or two int16 products per pair of instructions).
+ * the DSP path: four int8 or two int16 products per pair of instructions; VMLADAV on the MVE
+ * path: sixteen int8 or eight int16 products per instruction, predicated tails).
  * The state (batches x filters x memory int16, filter-major) belongs to the caller and must
  * survive between calls; the generated model keeps it outside the arena and resets it to the
  * state zero point. The sums are accumulated per unit directly, so no scratch is needed.
@@ -23,10 +24,21 @@
 #include <stddef.h>
 #include <string.h>
 
+#if MF_USE_MVE
+#include <arm_mve.h>
+#endif
+
 static int32_t mf_svdf_dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t acc)
 {
     int32_t i = 0;
-#if MF_USE_DSP
+#if MF_USE_MVE
+    /* sixteen int8 products per VMLADAVA, the tail masked by VCTP8 (zeroing loads) */
+    for (; i < n; i += 16) {
+        const mve_pred16_t p = vctp8q((uint32_t)(n - i));
+        acc = vmladavaq_s8(acc, vldrbq_z_s8(x + i, p), vldrbq_z_s8(w + i, p));
+    }
+    return acc;
+#elif MF_USE_DSP
     for (; i + 4 <= n; i += 4) {
         const uint32_t xv = mf_read_u32(x + i);
         const uint32_t wv = mf_read_u32(w + i);
@@ -43,7 +55,14 @@ static int32_t mf_svdf_dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32
 static int32_t mf_svdf_dot_s16(const int16_t *a, const int16_t *b, int32_t n, int32_t acc)
 {
     int32_t i = 0;
-#if MF_USE_DSP
+#if MF_USE_MVE
+    /* eight int16 products per VMLADAVA, the tail masked by VCTP16 */
+    for (; i < n; i += 8) {
+        const mve_pred16_t p = vctp16q((uint32_t)(n - i));
+        acc = vmladavaq_s16(acc, vldrhq_z_s16(a + i, p), vldrhq_z_s16(b + i, p));
+    }
+    return acc;
+#elif MF_USE_DSP
     for (; i + 2 <= n; i += 2) {
         acc = mf_smlad(mf_read_u32(a + i), mf_read_u32(b + i), acc);
     }
@@ -76,14 +95,14 @@ mf_status mf_svdf_s8(const mf_svdf_params *p,
         for (int32_t f = 0; f < F; f++) {
             const int32_t acc = mf_svdf_dot_s8(x, w->feature_weights + (size_t)f * (size_t)I, I,
                                                w->feature_bias[f]);
-            const int32_t v = mf_requantize(acc, p->feature_multiplier, p->feature_shift) + p->state_zp;
+            const int32_t v = mf_requantize_fast(acc, p->feature_multiplier, p->feature_shift) + p->state_zp;
             s[(size_t)f * (size_t)M + (size_t)(M - 1)] = (int16_t)mf_clamp_i32(v, -32768, 32767);
         }
         /* 3. time filter over each filter's memory, rank sum, bias, requantize */
         for (int32_t u = 0; u < units; u++) {
             const size_t first = (size_t)u * (size_t)p->rank * (size_t)M; /* filter u * rank */
             const int32_t acc = mf_svdf_dot_s16(w->time_weights + first, s + first, p->rank * M, w->bias[u]);
-            const int32_t y = mf_requantize(acc, p->output_multiplier, p->output_shift) + p->output_zp;
+            const int32_t y = mf_requantize_fast(acc, p->output_multiplier, p->output_shift) + p->output_zp;
             output[(size_t)b * (size_t)units + (size_t)u] = (int8_t)mf_clamp_i32(y, MF_INT8_MIN, MF_INT8_MAX);
         }
     }
