@@ -115,9 +115,12 @@ static int32_t mf_dot_s8(const int8_t *a, const int8_t *b, int32_t n)
 }
 
 #if MF_USE_MVE
-/* mf_dot_s8 of x against four consecutive rows of w (row length n): one load of x per four
- * VMLADAVAs. */
-static void mf_dot4_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t *sums)
+/* The MVE path works on four hidden units at a time, each lane computing what the scalar code
+ * computes for one unit (the results are bit-identical). */
+
+/* mf_dot_s8 of x against four consecutive rows of w (row length n), plus four biases: one load
+ * of x per four VMLADAVAs. */
+static int32x4_t mf_dot4_s8(const int8_t *x, const int8_t *w, int32_t n, const int32_t *bias)
 {
     const int8_t *w1 = w + n;
     const int8_t *w2 = w1 + n;
@@ -131,10 +134,65 @@ static void mf_dot4_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t *sum
         a2 = vmladavaq_s8(a2, xv, vldrbq_z_s8(w2 + k, p));
         a3 = vmladavaq_s8(a3, xv, vldrbq_z_s8(w3 + k, p));
     }
-    sums[0] = a0;
-    sums[1] = a1;
-    sums[2] = a2;
-    sums[3] = a3;
+    int32x4_t v = vdupq_n_s32(a0);
+    v = vsetq_lane_s32(a1, v, 1);
+    v = vsetq_lane_s32(a2, v, 2);
+    v = vsetq_lane_s32(a3, v, 3);
+    return vaddq_s32(v, vldrwq_s32(bias));
+}
+
+/* mf_requantize per lane: VQRDMULH is TFLite's SaturatingRoundingDoublingHighMul; the rounding
+ * right shift rounds half away from zero by taking one off negative values before VRSHL's
+ * round-half-up (saturating, as INT32_MIN then gives the same result). */
+static inline int32x4_t mf_requantize_mve(int32x4_t x, int32_t multiplier, int32_t shift)
+{
+    if (shift > 0) {
+        x = vshlq_s32(x, vdupq_n_s32(shift)); /* wraps, as mf_shift_left */
+    }
+    x = vqrdmulhq_n_s32(x, multiplier);
+    if (shift < 0) {
+        x = vrshlq_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), vdupq_n_s32(shift));
+    }
+    return x;
+}
+
+static inline int32x4_t mf_clamp_s16_mve(int32x4_t v)
+{
+    return vmaxq_s32(vminq_s32(v, vdupq_n_s32(MF_INT16_MAX)), vdupq_n_s32(MF_INT16_MIN));
+}
+
+/* mf_sigmoid_q15 per lane; the table reads are gathers. */
+static inline int32x4_t mf_sigmoid_q15_mve(int32x4_t x)
+{
+    const int32x4_t v = vmulq_n_s32(x, 3);
+    const int32x4_t a = vabsq_s32(v);
+    const int32x4_t uh = vshrq_n_s32(a, 9);
+    const uint32x4_t idx = vreinterpretq_u32_s32(vminq_s32(uh, vdupq_n_s32(254)));
+    const int32x4_t ua = vreinterpretq_s32_u32(vldrhq_gather_shifted_offset_u32(mf_sigmoid_table_u16, idx));
+    const int32x4_t ub =
+        vreinterpretq_s32_u32(vldrhq_gather_shifted_offset_u32(mf_sigmoid_table_u16 + 1, idx));
+    int32x4_t r = vaddq_s32(vshlq_n_s32(ua, 9), vmulq_s32(vandq_s32(a, vdupq_n_s32(0x1FF)), vsubq_s32(ub, ua)));
+    r = vpselq_s32(vdupq_n_s32(0x7FFF << 10), r, vcmpgeq_n_s32(uh, 255));
+    r = vpselq_s32(vsubq_s32(vdupq_n_s32((1 << 25) + (1 << 9) - 1), r), vaddq_n_s32(r, 1 << 9),
+                   vcmpltq_n_s32(v, 0));
+    return vshrq_n_s32(r, 10);
+}
+
+/* mf_tanh_q15 per lane. */
+static inline int32x4_t mf_tanh_q15_mve(int32x4_t x, int32_t multiplier, int32_t shift)
+{
+    const int32x4_t v = vrshlq_s32(vmulq_n_s32(x, multiplier), vdupq_n_s32(-shift));
+    const int32x4_t a = vabsq_s32(v);
+    const int32x4_t uh = vshrq_n_s32(a, 8);
+    const uint32x4_t idx = vreinterpretq_u32_s32(vminq_s32(uh, vdupq_n_s32(254)));
+    const int32x4_t ua = vreinterpretq_s32_u32(vldrhq_gather_shifted_offset_u32(mf_sigmoid_table_u16, idx));
+    const int32x4_t ub =
+        vreinterpretq_s32_u32(vldrhq_gather_shifted_offset_u32(mf_sigmoid_table_u16 + 1, idx));
+    int32x4_t r = vaddq_s32(vshlq_n_s32(ua, 8), vmulq_s32(vandq_s32(a, vdupq_n_s32(0xFF)), vsubq_s32(ub, ua)));
+    r = vpselq_s32(vdupq_n_s32((int32_t)(0xFFFFu << 8)), r, vcmpgeq_n_s32(uh, 255));
+    r = vpselq_s32(vsubq_s32(vdupq_n_s32((1 << 23) + (1 << 7) - 1), r), vaddq_n_s32(r, (1 << 7) - (1 << 23)),
+                   vcmpltq_n_s32(v, 0));
+    return vshrq_n_s32(r, 8);
 }
 #endif
 
@@ -202,14 +260,14 @@ mf_status mf_lstm_s8(const mf_context *ctx,
                 int16_t *out = gates + (size_t)g * state + (size_t)b * (size_t)H;
                 int32_t j = 0;
 #if MF_USE_MVE
-                for (; j + 4 <= H; j += 4) { /* four rows share each input vector */
-                    int32_t acc_in[4];
-                    int32_t acc_rec[4];
-                    mf_dot4_s8(x, wg + (size_t)j * I, I, acc_in);
-                    mf_dot4_s8(h, rg + (size_t)j * H, H, acc_rec);
-                    for (int32_t r = 0; r < 4; r++) {
-                        out[j + r] = mf_gate(w, g, H, j + r, acc_in[r], acc_rec[r]);
-                    }
+                for (; j + 4 <= H; j += 4) { /* four units: mf_gate per lane */
+                    const int32x4_t acc_in = mf_dot4_s8(x, wg + (size_t)j * I, I, w->input_bias + g * H + j);
+                    const int32x4_t acc_rec =
+                        mf_dot4_s8(h, rg + (size_t)j * H, H, w->recurrent_bias + g * H + j);
+                    const int32x4_t pre = mf_clamp_s16_mve(vaddq_s32(
+                        mf_clamp_s16_mve(mf_requantize_mve(acc_in, w->multiplier[g], w->shift[g])),
+                        mf_clamp_s16_mve(mf_requantize_mve(acc_rec, w->multiplier[4 + g], w->shift[4 + g]))));
+                    vstrhq_s32(out + j, g == 2 ? mf_tanh_q15_mve(pre, 3, 0) : mf_sigmoid_q15_mve(pre));
                 }
 #endif
                 for (; j < H; j++) {
@@ -223,7 +281,28 @@ mf_status mf_lstm_s8(const mf_context *ctx,
             const int16_t *og = gg + state;
             int16_t *c = cell + (size_t)b * (size_t)H;
             int8_t *y = output + row * (size_t)H;
-            for (int32_t j = 0; j < H; j++) {
+            int32_t j = 0;
+#if MF_USE_MVE
+            for (; j + 4 <= H; j += 4) { /* four units: the scalar loop below per lane */
+                const int32x4_t kept = mf_clamp_s16_mve(mf_requantize_mve(
+                    vmulq_s32(vldrhq_s32(fg + j), vldrhq_s32(c + j)), w->mul_multiplier[0], w->mul_shift[0]));
+                const int32x4_t added = mf_clamp_s16_mve(mf_requantize_mve(
+                    vmulq_s32(vldrhq_s32(ig + j), vldrhq_s32(gg + j)), w->mul_multiplier[1], w->mul_shift[1]));
+                int32x4_t cj = mf_clamp_s16_mve(vaddq_s32(kept, added));
+                if (p->cell_clip > 0) {
+                    cj = vmaxq_s32(vminq_s32(cj, vdupq_n_s32(p->cell_clip)), vdupq_n_s32(-p->cell_clip));
+                }
+                vstrhq_s32(c + j, cj);
+                const int32x4_t th = mf_tanh_q15_mve(cj, p->tanh_multiplier, p->tanh_shift);
+                int32x4_t hj = vaddq_n_s32(
+                    mf_requantize_mve(vmulq_s32(th, vldrhq_s32(og + j)), w->mul_multiplier[2], w->mul_shift[2]),
+                    p->hidden_zp);
+                hj = vmaxq_s32(vminq_s32(hj, vdupq_n_s32(MF_INT8_MAX)), vdupq_n_s32(MF_INT8_MIN));
+                vstrbq_s32(h + j, hj);
+                vstrbq_s32(y + j, hj);
+            }
+#endif
+            for (; j < H; j++) {
                 const int32_t kept = mf_clamp_s16(
                     mf_requantize_fast((int32_t)fg[j] * c[j], w->mul_multiplier[0], w->mul_shift[0]));
                 const int32_t added = mf_clamp_s16(
