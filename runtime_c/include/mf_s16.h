@@ -128,6 +128,30 @@ static inline void mf_dot2_s16_s8(const int16_t *x, const int8_t *w0, const int8
     *acc1 = a1;
 }
 
+#if MF_USE_MVE
+/* mf_dot_s16_s8 for four weight rows at once (four output channels, rows of n at w): one input
+ * load per four VMLALDAVAs (seq-more). */
+static inline void mf_dot4_s16_s8(const int16_t *x, const int8_t *w, int32_t n, int64_t *acc)
+{
+    const int8_t *w1 = w + n;
+    const int8_t *w2 = w1 + n;
+    const int8_t *w3 = w2 + n;
+    int64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (int32_t i = 0; i < n; i += 8) {
+        const mve_pred16_t p = vctp16q((uint32_t)(n - i));
+        const int16x8_t xv = vldrhq_z_s16(x + i, p);
+        a0 = vmlaldavaq_s16(a0, xv, vldrbq_z_s16(w + i, p));
+        a1 = vmlaldavaq_s16(a1, xv, vldrbq_z_s16(w1 + i, p));
+        a2 = vmlaldavaq_s16(a2, xv, vldrbq_z_s16(w2 + i, p));
+        a3 = vmlaldavaq_s16(a3, xv, vldrbq_z_s16(w3 + i, p));
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+#endif
+
 /* Requantize an int64 accumulator, add the output zero point, clamp to the activation range. */
 static inline int16_t mf_requantize_s64_to_s16(int64_t acc,
                                                int32_t multiplier,
@@ -165,6 +189,17 @@ static inline void mf_channels_s16(const int16_t *x,
                                    int16_t *out)
 {
     int32_t o = 0;
+#if MF_USE_MVE
+    for (; o + 4 <= channels; o += 4) { /* four channels per pass (seq-more) */
+        int64_t a[4];
+        mf_dot4_s16_s8(x, filter + (size_t)o * depth, depth, a);
+        for (int32_t r = 0; r < 4; r++) {
+            const int32_t k = per_channel ? o + r : 0;
+            out[o + r] = mf_requantize_s64_to_s16(a[r] + (bias != NULL ? bias[o + r] : 0), q->multiplier[k],
+                                                  q->shift[k], output_offset, act);
+        }
+    }
+#endif
     for (; o + 1 < channels; o += 2) {
         int64_t a0;
         int64_t a1;

@@ -4,8 +4,9 @@
  * 0, so padding adds nothing), plus the int64 bias, requantized per output channel with the
  * int64 MultiplyByQuantizedMultiplier. Each output pixel's receptive field is gathered once
  * into an int16 patch (scratch: KH * KW * C_in values, padding as 0), then one dot product per
- * output channel (mf_dot_s16_s8: SMLAD on the DSP path). A 1x1, stride 1, unpadded filter
- * needs no patch: a plain matrix multiply.
+ * output channel (mf_dot_s16_s8: SMLAD on the DSP path; on the MVE path VMLALDAV, four channels
+ * per input load); a filter row wholly inside the input is one copy. A 1x1 filter needs no
+ * patch: a plain matrix multiply.
  */
 #include "mf_s16.h"
 
@@ -101,6 +102,13 @@ mf_status mf_convolve_s16(const mf_context *ctx,
                 int16_t *dst = patch;
                 for (int32_t ky = 0; ky < kh; ky++) {
                     const int32_t y = y0 + ky * p->dilation.h;
+                    if (p->dilation.w == 1 && x0 >= 0 && x0 + kw <= input_dims->w && y >= 0 &&
+                        y < input_dims->h) { /* the row's taps are contiguous: one copy */
+                        memcpy(dst, in + ((size_t)y * input_dims->w + x0) * c_in,
+                               sizeof(int16_t) * (size_t)(kw * c_in));
+                        dst += kw * c_in;
+                        continue;
+                    }
                     for (int32_t kx = 0; kx < kw; kx++, dst += c_in) {
                         const int32_t x = x0 + kx * p->dilation.w;
                         if (y < 0 || y >= input_dims->h || x < 0 || x >= input_dims->w) {
