@@ -73,6 +73,47 @@ static int32_t mf_svdf_dot_s16(const int16_t *a, const int16_t *b, int32_t n, in
     return acc;
 }
 
+#if MF_USE_MVE
+/* Feature rows f..f+3 (length n) against x, each sum starting at its feature bias: one load of
+ * x per four VMLADAVAs. */
+static void mf_svdf_dot4_s8(const int8_t *x, const int8_t *w, int32_t n, const int32_t *bias, int32_t *sums)
+{
+    const int8_t *w1 = w + n;
+    const int8_t *w2 = w1 + n;
+    const int8_t *w3 = w2 + n;
+    int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+    for (int32_t i = 0; i < n; i += 16) {
+        const mve_pred16_t p = vctp8q((uint32_t)(n - i));
+        const int8x16_t xv = vldrbq_z_s8(x + i, p);
+        a0 = vmladavaq_s8(a0, xv, vldrbq_z_s8(w + i, p));
+        a1 = vmladavaq_s8(a1, xv, vldrbq_z_s8(w1 + i, p));
+        a2 = vmladavaq_s8(a2, xv, vldrbq_z_s8(w2 + i, p));
+        a3 = vmladavaq_s8(a3, xv, vldrbq_z_s8(w3 + i, p));
+    }
+    sums[0] = a0;
+    sums[1] = a1;
+    sums[2] = a2;
+    sums[3] = a3;
+}
+
+/* memmove(s, s + 1, n values) forward, eight values per load/store: each store ends below the
+ * next load's start, so nothing is read after it was overwritten. */
+static void mf_svdf_age_mve(int16_t *s, size_t n)
+{
+    for (size_t k = 0; k < n; k += 8) {
+        const mve_pred16_t p = vctp16q((uint32_t)(n - k));
+        vstrhq_p_s16(s + k, vldrhq_z_s16(s + k + 1, p), p);
+    }
+}
+#endif
+
+static void mf_svdf_feature(const mf_svdf_params *p, int32_t f, int32_t acc, int16_t *s)
+{
+    const int32_t M = p->memory_size;
+    const int32_t v = mf_requantize_fast(acc, p->feature_multiplier, p->feature_shift) + p->state_zp;
+    s[(size_t)f * (size_t)M + (size_t)(M - 1)] = (int16_t)mf_clamp_i32(v, -32768, 32767);
+}
+
 mf_status mf_svdf_s8(const mf_svdf_params *p,
                      const mf_svdf_weights *w,
                      const int8_t *input,
@@ -87,16 +128,28 @@ mf_status mf_svdf_s8(const mf_svdf_params *p,
     const int32_t units = F / p->rank;
     const size_t memory = (size_t)F * (size_t)M; /* state values per batch row */
     /* 1. one step older: the flat buffer moves by one; each filter's newest slot is rewritten */
+#if MF_USE_MVE
+    mf_svdf_age_mve(state, (size_t)B * memory - 1u);
+#else
     memmove(state, state + 1, ((size_t)B * memory - 1u) * sizeof(int16_t));
+#endif
     for (int32_t b = 0; b < B; b++) {
         const int8_t *x = input + (size_t)b * (size_t)I;
         int16_t *s = state + (size_t)b * memory;
         /* 2. the feature filter's response goes into the newest slot */
-        for (int32_t f = 0; f < F; f++) {
-            const int32_t acc = mf_svdf_dot_s8(x, w->feature_weights + (size_t)f * (size_t)I, I,
-                                               w->feature_bias[f]);
-            const int32_t v = mf_requantize_fast(acc, p->feature_multiplier, p->feature_shift) + p->state_zp;
-            s[(size_t)f * (size_t)M + (size_t)(M - 1)] = (int16_t)mf_clamp_i32(v, -32768, 32767);
+        int32_t f = 0;
+#if MF_USE_MVE
+        for (; f + 4 <= F; f += 4) {
+            int32_t sums[4];
+            mf_svdf_dot4_s8(x, w->feature_weights + (size_t)f * (size_t)I, I, w->feature_bias + f, sums);
+            for (int32_t r = 0; r < 4; r++) {
+                mf_svdf_feature(p, f + r, sums[r], s);
+            }
+        }
+#endif
+        for (; f < F; f++) {
+            mf_svdf_feature(p, f, mf_svdf_dot_s8(x, w->feature_weights + (size_t)f * (size_t)I, I,
+                                                 w->feature_bias[f]), s);
         }
         /* 3. time filter over each filter's memory, rank sum, bias, requantize */
         for (int32_t u = 0; u < units; u++) {
