@@ -82,6 +82,7 @@ def test_dynamic_sequence_length_is_refused_then_given(tmp_path: Path) -> None:
         import_keras(path, {})
     msg = str(e.value)
     assert "\n" not in msg and "--input-shape seq=" in msg and "dynamic" in msg
+    assert "fixed sequence length" in msg
     sample = np.random.default_rng(4).standard_normal((1, 9, 5)).astype(np.float32)
     _float_matches_keras(model, path, sample, {"seq": (1, 9, 5)})
 

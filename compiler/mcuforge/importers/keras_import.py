@@ -3,7 +3,8 @@
 TensorFlow's own converter turns the model into a float TFLite flatbuffer (no optimizations), which
 the TFLite importer then reads: one path into the IR, and TensorFlow decides what each layer means.
 Keras 3 loads the model when it can; files written by Keras 2 (the MLPerf Tiny models among them)
-fall back to the legacy `tf_keras` package.
+fall back to the legacy `tf_keras` package. Recurrent layers the converter would turn into a
+WHILE loop are rebuilt with unroll=True first (keras_recurrent.py).
 """
 
 from __future__ import annotations
@@ -35,7 +36,12 @@ def import_keras(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
         model = load_keras(path)
         if needs_unrolling(model):  # recurrent layers that would become a WHILE loop (recurrent area)
             free.extend(free_batch_inputs(model, input_shapes))
-            model = unrolled(model, fixed_shapes(model, input_shapes, path), path)
+            try:
+                shapes = fixed_shapes(model, input_shapes, path)
+            except MfError as e:
+                raise MfError(f"{e} (its recurrent layers are unrolled over a fixed sequence "
+                              "length)") from None
+            model = unrolled(model, shapes, path)
             data = keras_to_tflite(fixed_batch(model, input_shapes, path), path)
         else:
             data = keras_to_tflite(fixed_batch(model, input_shapes, path, free), path)
