@@ -60,12 +60,24 @@ def _float_matches_keras(model: Any, path: Path, x: np.ndarray, shapes: dict | N
     np.testing.assert_allclose(got.reshape(want.shape), want, atol=1e-5)
 
 
-@pytest.mark.parametrize("case", ["keras3_mixed", "keras3_backward_layer", "tf_keras_mixed"])
+def _sequential(k: Any) -> Any:
+    """A Sequential model with the generic RNN layer around cells (a stacked GRU and LSTM cell)."""
+    cells = [k.layers.GRUCell(6), k.layers.LSTMCell(5)]
+    return k.Sequential([k.Input((6, 5)), k.layers.RNN(cells, return_sequences=True),
+                         k.layers.SimpleRNN(3)])
+
+
+BUILDERS = {"mixed": lambda k, tf: _mixed(k, tf), "backward_layer": lambda k, tf: _backward_layer(k),
+            "sequential_cells": lambda k, tf: _sequential(k)}
+
+
+@pytest.mark.parametrize("case", ["keras3_mixed", "keras3_backward_layer", "keras3_sequential_cells",
+                                  "tf_keras_mixed", "tf_keras_sequential_cells"])
 def test_recurrent_layers_import_as_keras_computes(case: str, tmp_path: Path) -> None:
     keras, tf_keras = _keras()
     k = tf_keras if case.startswith("tf_keras") else keras
     k.utils.set_random_seed(1)
-    model = _backward_layer(k) if case == "keras3_backward_layer" else _mixed(k, k is tf_keras)
+    model = BUILDERS[case.split("_", 2)[-1] if k is tf_keras else case.split("_", 1)[1]](k, k is tf_keras)
     x = np.random.default_rng(2).standard_normal((1, 6, 5)).astype(np.float32)
     _float_matches_keras(model, tmp_path / (f"{case}.h5" if k is tf_keras else f"{case}.keras"), x)
 
