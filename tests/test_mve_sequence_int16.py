@@ -129,3 +129,48 @@ def test_int16_conv_depthwise_dense_bit_exact_with_tflm(board: str, tmp_path: Pa
     xs = np.random.default_rng(3).integers(-(1 << 15), 1 << 15, (3, 1, 7, 6, 9)).astype(np.int16)
     _run(_int16_cnn(), xs, board, tmp_path, CompileOptions(),
          {"mf_convolve_s16", "mf_depthwise_conv_s16", "mf_fully_connected_s16"})
+
+
+@functools.cache
+def _int16_dense_edges() -> bytes:
+    """16x8 dense layers edited where the MVE requantization hands over to the scalar code: the
+    first layer's channels 0-3 have every weight +127, so a sample of large positive inputs sums
+    past int32 there (600 x 32767 x 127); the second layer's weights are -1, 0 or 1 and its output
+    scale makes its multiplier's shift 0 (TFLite Micro computes with whatever the file says)."""
+    import flatbuffers
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
+
+    with quiet_tensorflow():
+        import tensorflow as tf
+    k = tf.keras
+    k.utils.set_random_seed(10)
+    x = k.Input((600,), batch_size=1)
+    data = _convert(k.Model(x, k.layers.Dense(6)(k.layers.Dense(8)(x))), (1, 600), int16=True)
+    m = fb.ModelT.InitFromPackedBuf(bytearray(data), 0)
+    sub = m.subgraphs[0]
+    dense = [op for op in sub.operators
+             if m.operatorCodes[op.opcodeIndex].builtinCode == fb.BuiltinOperator.FULLY_CONNECTED]
+    first, second = dense
+    weights = sub.tensors[first.inputs[1]]
+    w = np.frombuffer(bytes(m.buffers[weights.buffer].data), np.int8).reshape(weights.shape).copy()
+    w[:4] = 127
+    m.buffers[weights.buffer].data = w.tobytes()
+    weights = sub.tensors[second.inputs[1]]  # small weights: unsaturated outputs at that scale
+    w = np.random.default_rng(11).integers(-1, 2, weights.shape).astype(np.int8)
+    m.buffers[weights.buffer].data = w.tobytes()
+    x_scale = sub.tensors[second.inputs[0]].quantization.scale[0]
+    w_scale = sub.tensors[second.inputs[1]].quantization.scale[0]
+    sub.tensors[second.outputs[0]].quantization.scale = [0.7 * x_scale * w_scale]
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(m.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_int16_dense_past_the_vector_requantization_bit_exact_with_tflm(board: str, tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    xs = rng.integers(-200, 201, (3, 1, 600)).astype(np.int16)  # unsaturated second layer
+    xs[0] = 32767  # channels 0-3 of the first layer sum past int32
+    want = tflm_stream(_int16_dense_edges(), xs)
+    assert np.all(np.abs(want[1:]) < 32767)  # so the shift-0 requantization shows in the bytes
+    _run(_int16_dense_edges(), xs, board, tmp_path, CompileOptions(), {"mf_fully_connected_s16"})

@@ -85,7 +85,23 @@ static void mf_depthwise_m1_s16(const mf_dw_conv_params *p,
                     }
                 }
 #endif
-                for (int32_t ch = 0; ch < c; ch++) {
+                int32_t ch = 0;
+#if MF_USE_MVE
+                for (; ch + 4 <= c; ch += 4) { /* four channels in one vector where they fit */
+                    int64_t acc[4];
+                    for (int32_t r = 0; r < 4; r++) {
+                        acc[r] = (int64_t)sums[ch + r] + (bias != NULL ? bias[ch + r] : 0);
+                    }
+                    if (!mf_requantize4_s16_mve(acc, q, ch, 1, p->output_offset, &p->activation, output)) {
+                        for (int32_t r = 0; r < 4; r++) {
+                            output[r] = mf_requantize_s64_to_s16(acc[r], q->multiplier[ch + r], q->shift[ch + r],
+                                                                 p->output_offset, &p->activation);
+                        }
+                    }
+                    output += 4;
+                }
+#endif
+                for (; ch < c; ch++) {
                     const int64_t acc = (int64_t)sums[ch] + (bias != NULL ? bias[ch] : 0);
                     *output++ = mf_requantize_s64_to_s16(acc, q->multiplier[ch], q->shift[ch],
                                                          p->output_offset, &p->activation);
