@@ -15,6 +15,7 @@
  * tails) on the MVE path (Cortex-M55).
  */
 #include "mf_internal.h"
+#include "mf_rows_s8.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -117,29 +118,6 @@ static int32_t mf_dot_s8(const int8_t *a, const int8_t *b, int32_t n)
 #if MF_USE_MVE
 /* The MVE path works on four hidden units at a time, each lane computing what the scalar code
  * computes for one unit (the results are bit-identical). */
-
-/* mf_dot_s8 of x against four consecutive rows of w (row length n), plus four biases: one load
- * of x per four VMLADAVAs. */
-static int32x4_t mf_dot4_s8(const int8_t *x, const int8_t *w, int32_t n, const int32_t *bias)
-{
-    const int8_t *w1 = w + n;
-    const int8_t *w2 = w1 + n;
-    const int8_t *w3 = w2 + n;
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    for (int32_t k = 0; k < n; k += 16) {
-        const mve_pred16_t p = vctp8q((uint32_t)(n - k));
-        const int8x16_t xv = vldrbq_z_s8(x + k, p);
-        a0 = vmladavaq_s8(a0, xv, vldrbq_z_s8(w + k, p));
-        a1 = vmladavaq_s8(a1, xv, vldrbq_z_s8(w1 + k, p));
-        a2 = vmladavaq_s8(a2, xv, vldrbq_z_s8(w2 + k, p));
-        a3 = vmladavaq_s8(a3, xv, vldrbq_z_s8(w3 + k, p));
-    }
-    int32x4_t v = vdupq_n_s32(a0);
-    v = vsetq_lane_s32(a1, v, 1);
-    v = vsetq_lane_s32(a2, v, 2);
-    v = vsetq_lane_s32(a3, v, 3);
-    return vaddq_s32(v, vldrwq_s32(bias));
-}
 
 /* mf_requantize per lane: VQRDMULH is TFLite's SaturatingRoundingDoublingHighMul; the rounding
  * right shift rounds half away from zero by taking one off negative values before VRSHL's
@@ -261,13 +239,24 @@ mf_status mf_lstm_s8(const mf_context *ctx,
                 int32_t j = 0;
 #if MF_USE_MVE
                 for (; j + 4 <= H; j += 4) { /* four units: mf_gate per lane */
-                    const int32x4_t acc_in = mf_dot4_s8(x, wg + (size_t)j * I, I, w->input_bias + g * H + j);
-                    const int32x4_t acc_rec =
-                        mf_dot4_s8(h, rg + (size_t)j * H, H, w->recurrent_bias + g * H + j);
+                    const int32x4_t acc_in = vaddq_s32(mf_dot4_rows_s8_mve(x, wg + (size_t)j * I, I),
+                                                       vldrwq_s32(w->input_bias + g * H + j));
+                    const int32x4_t acc_rec = vaddq_s32(mf_dot4_rows_s8_mve(h, rg + (size_t)j * H, H),
+                                                        vldrwq_s32(w->recurrent_bias + g * H + j));
                     const int32x4_t pre = mf_clamp_s16_mve(vaddq_s32(
                         mf_clamp_s16_mve(mf_requantize_mve(acc_in, w->multiplier[g], w->shift[g])),
                         mf_clamp_s16_mve(mf_requantize_mve(acc_rec, w->multiplier[4 + g], w->shift[4 + g]))));
                     vstrhq_s32(out + j, g == 2 ? mf_tanh_q15_mve(pre, 3, 0) : mf_sigmoid_q15_mve(pre));
+                }
+#else
+                for (; j + 4 <= H; j += 4) { /* four rows share each input load */
+                    int32_t sums_in[4] = {0, 0, 0, 0};
+                    int32_t sums_rec[4] = {0, 0, 0, 0};
+                    mf_dot4_rows_s8(x, wg + (size_t)j * I, I, sums_in);
+                    mf_dot4_rows_s8(h, rg + (size_t)j * H, H, sums_rec);
+                    for (int32_t r = 0; r < 4; r++) {
+                        out[j + r] = mf_gate(w, g, H, j + r, sums_in[r], sums_rec[r]);
+                    }
                 }
 #endif
                 for (; j < H; j++) {

@@ -20,6 +20,7 @@
  * state zero point. The sums are accumulated per unit directly, so no scratch is needed.
  */
 #include "mf_internal.h"
+#include "mf_rows_s8.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -74,28 +75,6 @@ static int32_t mf_svdf_dot_s16(const int16_t *a, const int16_t *b, int32_t n, in
 }
 
 #if MF_USE_MVE
-/* Feature rows f..f+3 (length n) against x, each sum starting at its feature bias: one load of
- * x per four VMLADAVAs. */
-static void mf_svdf_dot4_s8(const int8_t *x, const int8_t *w, int32_t n, const int32_t *bias, int32_t *sums)
-{
-    const int8_t *w1 = w + n;
-    const int8_t *w2 = w1 + n;
-    const int8_t *w3 = w2 + n;
-    int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-    for (int32_t i = 0; i < n; i += 16) {
-        const mve_pred16_t p = vctp8q((uint32_t)(n - i));
-        const int8x16_t xv = vldrbq_z_s8(x + i, p);
-        a0 = vmladavaq_s8(a0, xv, vldrbq_z_s8(w + i, p));
-        a1 = vmladavaq_s8(a1, xv, vldrbq_z_s8(w1 + i, p));
-        a2 = vmladavaq_s8(a2, xv, vldrbq_z_s8(w2 + i, p));
-        a3 = vmladavaq_s8(a3, xv, vldrbq_z_s8(w3 + i, p));
-    }
-    sums[0] = a0;
-    sums[1] = a1;
-    sums[2] = a2;
-    sums[3] = a3;
-}
-
 /* memmove(s, s + 1, n values) forward, eight values per load/store: each store ends below the
  * next load's start, so nothing is read after it was overwritten. */
 static void mf_svdf_age_mve(int16_t *s, size_t n)
@@ -138,15 +117,14 @@ mf_status mf_svdf_s8(const mf_svdf_params *p,
         int16_t *s = state + (size_t)b * memory;
         /* 2. the feature filter's response goes into the newest slot */
         int32_t f = 0;
-#if MF_USE_MVE
-        for (; f + 4 <= F; f += 4) {
+        for (; f + 4 <= F; f += 4) { /* four feature rows share each input load */
             int32_t sums[4];
-            mf_svdf_dot4_s8(x, w->feature_weights + (size_t)f * (size_t)I, I, w->feature_bias + f, sums);
+            memcpy(sums, w->feature_bias + f, sizeof(sums));
+            mf_dot4_rows_s8(x, w->feature_weights + (size_t)f * (size_t)I, I, sums);
             for (int32_t r = 0; r < 4; r++) {
                 mf_svdf_feature(p, f + r, sums[r], s);
             }
         }
-#endif
         for (; f < F; f++) {
             mf_svdf_feature(p, f, mf_svdf_dot_s8(x, w->feature_weights + (size_t)f * (size_t)I, I,
                                                  w->feature_bias[f]), s);
