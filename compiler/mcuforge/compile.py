@@ -42,6 +42,7 @@ class CompileOptions:
     sparse: bool = False  # bitmap + nonzero values for int8 conv/dense weights where that saves bytes
     int16_layers: tuple[str, ...] = ()  # float models: layers kept at int16 activations (issue 11)
     exports: tuple[str, ...] = ()  # also write these exports into OUT/KIND/ (mcuforge.export.KINDS)
+    keep_state: bool = False  # int8 LSTMs keep their state across calls (stateful area)
 
 
 def is_float_graph(graph: Graph) -> bool:
@@ -215,6 +216,10 @@ def compile_model(
 model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> Compiled:
     opts = opts or CompileOptions()
     graph = load_model(model, opts.input_shapes)
+    if opts.keep_state:  # stateful area
+        from mcuforge.importers.tflite_recurrent import keep_state
+
+        graph = keep_state(graph)
     name = c_identifier(opts.name or Path(model).stem.split(".")[0], "model")
     int_graph, accuracy = to_int8(graph, opts)
     int_graph, encoding = encode_for(graph, int_graph, opts)

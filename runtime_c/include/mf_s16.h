@@ -7,6 +7,10 @@
 
 #include "mf_internal.h"
 
+#if MF_USE_MVE
+#include <arm_mve.h>
+#endif
+
 #define MF_INT16_MIN (-32768)
 #define MF_INT16_MAX 32767
 
@@ -46,7 +50,15 @@ static inline int64_t mf_dot_s16_s8(const int16_t *x, const int8_t *w, int32_t n
 {
     int64_t acc = 0;
     int32_t i = 0;
-#if MF_USE_DSP
+#if MF_USE_MVE
+    /* Helium (seq-more): eight products per VMLALDAVA into the int64 sum, the weights widened by
+     * the load (VLDRB.S16), the last n % 8 lanes masked by VCTP16 (zeroing loads). */
+    for (; i < n; i += 8) {
+        const mve_pred16_t p = vctp16q((uint32_t)(n - i));
+        acc = vmlaldavaq_s16(acc, vldrhq_z_s16(x + i, p), vldrbq_z_s16(w + i, p));
+    }
+    return acc;
+#elif MF_USE_DSP
     while (n - i >= 4) {
         const int32_t end = i + mf_min_i32((n - i) & ~3, 256);
         int32_t sum = 0;
@@ -81,7 +93,14 @@ static inline void mf_dot2_s16_s8(const int16_t *x, const int8_t *w0, const int8
     int64_t a0 = 0;
     int64_t a1 = 0;
     int32_t i = 0;
-#if MF_USE_DSP
+#if MF_USE_MVE
+    for (; i < n; i += 8) { /* as mf_dot_s16_s8, one input load for both rows (seq-more) */
+        const mve_pred16_t p = vctp16q((uint32_t)(n - i));
+        const int16x8_t xv = vldrhq_z_s16(x + i, p);
+        a0 = vmlaldavaq_s16(a0, xv, vldrbq_z_s16(w0 + i, p));
+        a1 = vmlaldavaq_s16(a1, xv, vldrbq_z_s16(w1 + i, p));
+    }
+#elif MF_USE_DSP
     while (n - i >= 4) {
         const int32_t end = i + mf_min_i32((n - i) & ~3, 256);
         int32_t s0 = 0;
@@ -116,6 +135,77 @@ static inline void mf_dot2_s16_s8(const int16_t *x, const int8_t *w0, const int8
     *acc0 = a0;
     *acc1 = a1;
 }
+
+#if MF_USE_MVE
+/* mf_dot_s16_s8 for four weight rows at once (four output channels, rows of n at w): one input
+ * load per four VMLALDAVAs (seq-more). */
+static inline void mf_dot4_s16_s8(const int16_t *x, const int8_t *w, int32_t n, int64_t *acc)
+{
+    const int8_t *w1 = w + n;
+    const int8_t *w2 = w1 + n;
+    const int8_t *w3 = w2 + n;
+    int64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (int32_t i = 0; i < n; i += 8) {
+        const mve_pred16_t p = vctp16q((uint32_t)(n - i));
+        const int16x8_t xv = vldrhq_z_s16(x + i, p);
+        a0 = vmlaldavaq_s16(a0, xv, vldrbq_z_s16(w + i, p));
+        a1 = vmlaldavaq_s16(a1, xv, vldrbq_z_s16(w1 + i, p));
+        a2 = vmlaldavaq_s16(a2, xv, vldrbq_z_s16(w2 + i, p));
+        a3 = vmlaldavaq_s16(a3, xv, vldrbq_z_s16(w3 + i, p));
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* mf_requantize_s64_to_s16 of four accumulators (channels k..k+3 of q, or entry 0 for all when
+ * !per_channel) in one vector when every accumulator fits in int32 and every shift is <= -2;
+ * returns 0 (nothing written) otherwise, for the scalar code to do it. With P = acc * reduced,
+ * VMULH by reduced * 2^16 gives floor(P / 2^16) exactly, and VRSHL's round-half-up shift by
+ * n = total - 16 >= 1 then gives floor((P + 2^(total-1)) / 2^total), TFLite's result: adding the
+ * integer 2^(n-1) before flooring commutes with the first floor (seq-more). */
+static inline int mf_requantize4_s16_mve(const int64_t *acc,
+                                         const mf_per_channel_quant_params *q,
+                                         int32_t k,
+                                         int per_channel,
+                                         int32_t output_offset,
+                                         const mf_activation *act,
+                                         int16_t *out)
+{
+    int32x4_t m;
+    int32x4_t shift;
+    if (per_channel) {
+        m = vldrwq_s32(q->multiplier + k);
+        shift = vldrwq_s32(q->shift + k);
+    } else {
+        m = vdupq_n_s32(q->multiplier[0]);
+        shift = vdupq_n_s32(q->shift[0]);
+    }
+    if (vmaxvq_s32(INT32_MIN, shift) > -2) {
+        return 0;
+    }
+    int32x4_t x = vdupq_n_s32(0);
+    for (int32_t r = 0; r < 4; r++) {
+        if ((uint64_t)(acc[r] + ((int64_t)1 << 31)) >> 32 != 0) {
+            return 0;
+        }
+    }
+    x = vsetq_lane_s32((int32_t)acc[0], x, 0);
+    x = vsetq_lane_s32((int32_t)acc[1], x, 1);
+    x = vsetq_lane_s32((int32_t)acc[2], x, 2);
+    x = vsetq_lane_s32((int32_t)acc[3], x, 3);
+    /* reduced = m < 0x7FFF0000 ? (m + 2^15) >> 16 : 0x7FFF (m >= 0), times 2^16 */
+    const int32x4_t reduced = vpselq_s32(vdupq_n_s32(0x7FFF), vshrq_n_s32(vaddq_n_s32(m, 1 << 15), 16),
+                                         vcmpgeq_n_s32(m, 0x7FFF0000));
+    int32x4_t v = vmulhq_s32(x, vshlq_n_s32(reduced, 16));
+    v = vrshlq_s32(v, vaddq_n_s32(shift, 1)); /* right by total - 16 = -(shift + 1) */
+    v = vaddq_n_s32(v, output_offset);
+    v = vmaxq_s32(vminq_s32(v, vdupq_n_s32(act->max)), vdupq_n_s32(act->min));
+    vstrhq_s32(out, v);
+    return 1;
+}
+#endif
 
 /* Requantize an int64 accumulator, add the output zero point, clamp to the activation range. */
 static inline int16_t mf_requantize_s64_to_s16(int64_t acc,
@@ -154,6 +244,22 @@ static inline void mf_channels_s16(const int16_t *x,
                                    int16_t *out)
 {
     int32_t o = 0;
+#if MF_USE_MVE
+    for (; o + 4 <= channels; o += 4) { /* four channels per pass (seq-more) */
+        int64_t a[4];
+        mf_dot4_s16_s8(x, filter + (size_t)o * depth, depth, a);
+        for (int32_t r = 0; r < 4; r++) {
+            a[r] += bias != NULL ? bias[o + r] : 0;
+        }
+        if (mf_requantize4_s16_mve(a, q, o, per_channel, output_offset, act, out + o)) {
+            continue;
+        }
+        for (int32_t r = 0; r < 4; r++) {
+            const int32_t k = per_channel ? o + r : 0;
+            out[o + r] = mf_requantize_s64_to_s16(a[r], q->multiplier[k], q->shift[k], output_offset, act);
+        }
+    }
+#endif
     for (; o + 1 < channels; o += 2) {
         int64_t a0;
         int64_t a1;

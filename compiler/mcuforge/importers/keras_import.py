@@ -3,7 +3,8 @@
 TensorFlow's own converter turns the model into a float TFLite flatbuffer (no optimizations), which
 the TFLite importer then reads: one path into the IR, and TensorFlow decides what each layer means.
 Keras 3 loads the model when it can; files written by Keras 2 (the MLPerf Tiny models among them)
-fall back to the legacy `tf_keras` package.
+fall back to the legacy `tf_keras` package. Recurrent layers the converter would turn into a
+WHILE loop are rebuilt with unroll=True first (keras_recurrent.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mcuforge.errors import MfError
+from mcuforge.importers.keras_recurrent import needs_unrolling, unrolled
 from mcuforge.importers.notes import note_free_batch
 from mcuforge.importers.tflite_import import import_tflite_bytes
 from mcuforge.ir.graph import Graph, Shape
@@ -32,8 +34,22 @@ def import_keras(path: Path, input_shapes: Mapping[str, Shape]) -> Graph:
     refusal = ""
     with quiet_tensorflow():  # which silences stderr: the notes are printed after it
         model = load_keras(path)
-        data = keras_to_tflite(fixed_batch(model, input_shapes, path, free), path)
+        if needs_unrolling(model):  # recurrent layers that would become a WHILE loop (recurrent area)
+            free.extend(free_batch_inputs(model, input_shapes))
+            try:
+                shapes = fixed_shapes(model, input_shapes, path)
+            except MfError as e:
+                raise MfError(f"{e} (its recurrent layers are unrolled over a fixed sequence "
+                              "length)") from None
+            model = unrolled(model, shapes, path)
+            data = keras_to_tflite(fixed_batch(model, input_shapes, path), path)
+        else:
+            data = keras_to_tflite(fixed_batch(model, input_shapes, path, free), path)
         unsupported = unsupported_tflite_ops(data, str(path))
+        if any(kind == "WHILE" for _, kind in unsupported) and needs_unrolling(model, everything=True):
+            model = unrolled(model, fixed_shapes(model, input_shapes, path), path, everything=True)
+            data = keras_to_tflite(fixed_batch(model, input_shapes, path), path)
+            unsupported = unsupported_tflite_ops(data, str(path))
         if unsupported:
             try:
                 refusal = _refusal(model, input_shapes, path, unsupported)
@@ -182,17 +198,28 @@ def fixed_batch(model: Any, input_shapes: Mapping[str, Shape], path: Path,
     into SHAPE/STRIDED_SLICE/PACK ops around every Flatten. The inputs whose free batch became 1
     are added to `free`."""
     keras = _keras_module(model)
+    inputs = [keras.Input(batch_shape=shape, name=n)
+              for n, shape in fixed_shapes(model, input_shapes, path).items()]
+    if free is not None:
+        free.extend(free_batch_inputs(model, input_shapes))
+    outputs = model(inputs if len(inputs) > 1 else inputs[0])
+    return keras.Model(inputs, outputs)
+
+
+def fixed_shapes(model: Any, input_shapes: Mapping[str, Shape], path: Path) -> dict[str, Shape]:
+    """Every input's shape by name: as given, else the declared one with batch 1; MfError for
+    unknown names, shapes that do not fit, and dynamic dimensions besides the batch."""
     names = [t.name.split(":")[0] for t in model.inputs]
     unknown = sorted(set(input_shapes) - set(names))
     if unknown:
         raise MfError(f"{path}: --input-shape names {unknown}, the model's inputs are {names}")
-    inputs = [keras.Input(batch_shape=_input_shape(path, n, t, input_shapes), name=n)
-              for n, t in zip(names, model.inputs, strict=True)]
-    if free is not None:
-        free.extend(n for n, t in zip(names, model.inputs, strict=True)
-                    if n not in input_shapes and tuple(t.shape)[:1] == (None,))
-    outputs = model(inputs if len(inputs) > 1 else inputs[0])
-    return keras.Model(inputs, outputs)
+    return {n: _input_shape(path, n, t, input_shapes) for n, t in zip(names, model.inputs, strict=True)}
+
+
+def free_batch_inputs(model: Any, input_shapes: Mapping[str, Shape]) -> list[str]:
+    """The inputs whose free batch dimension becomes 1 (none given by --input-shape)."""
+    return [t.name.split(":")[0] for t in model.inputs
+            if t.name.split(":")[0] not in input_shapes and tuple(t.shape)[:1] == (None,)]
 
 
 def _keras_module(model: Any) -> Any:

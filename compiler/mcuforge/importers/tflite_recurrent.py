@@ -17,12 +17,15 @@ WHILE (an LSTM/GRU the converter did not fuse) is refused with the setting that 
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
+from mcuforge.errors import MfError
 from mcuforge.importers.rnn_cells import Cells, step_slice
 from mcuforge.importers.tflite_ops import Converter, Node
-from mcuforge.ir.graph import Op, QuantParams, Tensor
+from mcuforge.ir.graph import Graph, Op, QuantParams, Tensor
 from mcuforge.ops.registry import infer_shapes
 
 # TFLite's input indices of UNIDIRECTIONAL_SEQUENCE_LSTM (lstm_shared.h)
@@ -82,8 +85,10 @@ def unidirectional_sequence_lstm(node: Node) -> list[Op]:
         attrs["hidden_scale"], attrs["hidden_zero_point"] = node.graph.tensors[
             node.inputs[HIDDEN_STATE]].scalar_quant()
         steps = x.shape[0] if o.timeMajor else x.shape[1]
-        if steps == 1 and all(_variable(node, i) for i in (HIDDEN_STATE, CELL_STATE)):  # stateful area
-            attrs["stateful"] = True  # streaming: one time step per call continues the sequence
+        if all(_variable(node, i) for i in (HIDDEN_STATE, CELL_STATE)):  # stateful area
+            attrs["variable_state"] = True  # what --keep-state keeps (keep_state below)
+            if steps == 1:
+                attrs["stateful"] = True  # streaming: one time step per call continues the sequence
     elif x.dtype == "float32":
         return _unrolled(node, bool(o.timeMajor), float(o.cellClip))
     else:
@@ -170,10 +175,29 @@ def _check_states(node: Node) -> None:
 
 
 def while_loop(node: Node) -> list[Op]:
-    raise node.error("control flow (WHILE) is not supported: this is an RNN/LSTM/GRU layer TF's converter "
-                     "did not fuse (Keras 3 LSTMs, or a free batch); convert a tf_keras LSTM whose Input has "
-                     "batch_size=1 with TFLiteConverter.from_keras_model (a fused "
-                     "UNIDIRECTIONAL_SEQUENCE_LSTM), or build GRU/SimpleRNN layers with unroll=True")
+    raise node.error("control flow (WHILE) is not supported: an RNN/LSTM/GRU layer TF's converter did "
+                     "not fuse (a Keras 3 layer, a tf_keras GRU/SimpleRNN, or a free batch); compile the "
+                     ".keras/.h5 file itself (mcuforge unrolls its recurrent layers), or before "
+                     "TFLiteConverter.from_keras_model set unroll=True on those layers or give a tf_keras "
+                     "LSTM's Input batch_size=1 (a fused UNIDIRECTIONAL_SEQUENCE_LSTM)")
+
+
+def keep_state(graph: Graph) -> Graph:
+    """--keep-state (CompileOptions.keep_state): every int8 LSTM whose hidden and cell state are
+    variable tensors keeps them from one call to the next whatever its number of time steps, as
+    TFLite Micro does until its interpreter is reset (several frames per call continuing one
+    stream until NAME_reset()). A new graph; MfError if no LSTM of the model has such state."""
+    g = copy.deepcopy(graph)
+    kept = [op for op in g.ops
+            if op.kind == "UNIDIRECTIONAL_SEQUENCE_LSTM" and op.attrs.get("variable_state")]
+    if not kept:
+        raise MfError(f"{graph.source}: --keep-state keeps the state of int8 LSTMs (TFLite "
+                      "UNIDIRECTIONAL_SEQUENCE_LSTM with variable state tensors, as TF's int8 converter "
+                      "writes them) and the model has none; float and ONNX recurrent layers are unrolled "
+                      "and start from zero on every call")
+    for op in kept:
+        op.attrs["stateful"] = True
+    return g
 
 
 CONVERTERS_RECURRENT: dict[str, Converter] = {

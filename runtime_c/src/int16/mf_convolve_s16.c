@@ -3,9 +3,10 @@
  * ConvPerChannel): int64 sums of x * w over the taps inside the input (the input zero point is
  * 0, so padding adds nothing), plus the int64 bias, requantized per output channel with the
  * int64 MultiplyByQuantizedMultiplier. Each output pixel's receptive field is gathered once
- * into an int16 patch (scratch: KH * KW * D values, padding as 0), then one dot product per
- * output channel (mf_dot_s16_s8: SMLAD on the DSP path). A 1x1 filter needs no patch: each
- * output pixel reads its input pixel in place.
+ * into an int16 patch (scratch: KH * KW * D values, padding as 0; a filter row wholly inside the
+ * input is one copy), then one dot product per output channel (mf_dot_s16_s8: SMLAD on the DSP
+ * path; on the MVE path VMLALDAV, four channels per input load). A 1x1 filter needs no patch:
+ * each output pixel reads its input pixel in place.
  *
  * Grouped convolution (ConvPerChannel's groups = C_in / D for a filter depth D below C_in):
  * output channel o of group g = o / (C_out / groups) reads input channels [g * D, (g + 1) * D);
@@ -59,6 +60,13 @@ static inline void mf_gather_s16(const int16_t *in,
     int16_t *dst = patch;
     for (int32_t ky = 0; ky < kh; ky++) {
         const int32_t y = y0 + ky * p->dilation.h;
+        if (d == input_dims->c && p->dilation.w == 1 && x0 >= 0 && x0 + kw <= input_dims->w && y >= 0 &&
+            y < input_dims->h) { /* the row's taps are contiguous: one copy */
+            memcpy(dst, in + ((size_t)y * input_dims->w + x0) * input_dims->c,
+                   sizeof(int16_t) * (size_t)(kw * d));
+            dst += kw * d;
+            continue;
+        }
         for (int32_t kx = 0; kx < kw; kx++, dst += d) {
             const int32_t x = x0 + kx * p->dilation.w;
             if (y < 0 || y >= input_dims->h || x < 0 || x >= input_dims->w) {

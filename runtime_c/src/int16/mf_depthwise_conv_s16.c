@@ -5,7 +5,8 @@
  * output pixel; each filter row summed in int32, the rows in int64), plus the int64 bias,
  * requantized per output channel with the int64 MultiplyByQuantizedMultiplier. With channel
  * multiplier 1 each tap adds a contiguous row of channels to int32 sums kept in the scratch
- * (4 bytes per channel).
+ * (4 bytes per channel); on the MVE path (Cortex-M55) eight channels at a time stay in vector
+ * registers over the taps.
  */
 #include "mf_s16.h"
 
@@ -50,6 +51,28 @@ static void mf_depthwise_m1_s16(const mf_dw_conv_params *p,
                 const int32_t x0 = ox * p->stride.w - p->padding.w;
                 const int32_t kx0 = x0 < 0 ? (-x0 + dw - 1) / dw : 0;
                 const int32_t kx1 = in_w - x0 <= 0 ? 0 : mf_min_i32(kw, (in_w - x0 + dw - 1) / dw);
+#if MF_USE_MVE
+                /* Helium: eight channels at a time in two int32x4 sums kept in registers over
+                 * the taps (loads widen int16 and int8 to int32), the tail masked by VCTP32 */
+                for (int32_t ch = 0; ch < c; ch += 8) {
+                    const mve_pred16_t p0 = vctp32q((uint32_t)(c - ch));
+                    const mve_pred16_t p1 = vctp32q((uint32_t)mf_max_i32(c - ch - 4, 0));
+                    int32x4_t s0 = vdupq_n_s32(0);
+                    int32x4_t s1 = vdupq_n_s32(0);
+                    for (int32_t ky = ky0; ky < ky1; ky++) {
+                        for (int32_t kx = kx0; kx < kx1; kx++) {
+                            const int16_t *px =
+                                in + ((size_t)(y0 + ky * dh) * in_w + (x0 + kx * dw)) * c + ch;
+                            const int8_t *w = filter + ((size_t)ky * kw + kx) * c + ch;
+                            s0 = vaddq_s32(s0, vmulq_s32(vldrhq_z_s32(px, p0), vldrbq_z_s32(w, p0)));
+                            s1 = vaddq_s32(s1, vmulq_s32(vldrhq_z_s32(px + 4, p1),
+                                                         vldrbq_z_s32(w + 4, p1)));
+                        }
+                    }
+                    vstrwq_p_s32(sums + ch, s0, p0);
+                    vstrwq_p_s32(sums + ch + 4, s1, p1);
+                }
+#else
                 memset(sums, 0, sizeof(int32_t) * (size_t)c);
                 for (int32_t ky = ky0; ky < ky1; ky++) {
                     for (int32_t kx = kx0; kx < kx1; kx++) {
@@ -61,7 +84,24 @@ static void mf_depthwise_m1_s16(const mf_dw_conv_params *p,
                         }
                     }
                 }
-                for (int32_t ch = 0; ch < c; ch++) {
+#endif
+                int32_t ch = 0;
+#if MF_USE_MVE
+                for (; ch + 4 <= c; ch += 4) { /* four channels in one vector where they fit */
+                    int64_t acc[4];
+                    for (int32_t r = 0; r < 4; r++) {
+                        acc[r] = (int64_t)sums[ch + r] + (bias != NULL ? bias[ch + r] : 0);
+                    }
+                    if (!mf_requantize4_s16_mve(acc, q, ch, 1, p->output_offset, &p->activation, output)) {
+                        for (int32_t r = 0; r < 4; r++) {
+                            output[r] = mf_requantize_s64_to_s16(acc[r], q->multiplier[ch + r], q->shift[ch + r],
+                                                                 p->output_offset, &p->activation);
+                        }
+                    }
+                    output += 4;
+                }
+#endif
+                for (; ch < c; ch++) {
                     const int64_t acc = (int64_t)sums[ch] + (bias != NULL ? bias[ch] : 0);
                     *output++ = mf_requantize_s64_to_s16(acc, q->multiplier[ch], q->shift[ch],
                                                          p->output_offset, &p->activation);
