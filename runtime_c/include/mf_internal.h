@@ -10,7 +10,9 @@
  * macros here, so every kernel file can put its optimized path next to the portable one
  * behind `#if MF_USE_DSP` without repeating the detection. Defining MF_PORTABLE forces the
  * portable C paths; defining MF_EMULATE_DSP turns the DSP paths on with the instructions
- * emulated in C (mf_dsp.h), which is how the host tests check the Cortex-M4 code.
+ * emulated in C (mf_dsp.h), which is how the host tests check the Cortex-M4 code. Defining
+ * MF_EMULATE_MVE does the same for the Helium paths (mf_mve.h) and the DSP paths with them,
+ * as a Cortex-M55 has both.
  */
 #ifndef MF_INTERNAL_H
 #define MF_INTERNAL_H
@@ -22,6 +24,10 @@
 
 #include "mf_nn.h"
 
+#if defined(MF_EMULATE_MVE) && !defined(MF_EMULATE_DSP)
+#define MF_EMULATE_DSP 1 /* a Cortex-M55 has the DSP extension beside MVE */
+#endif
+
 #if defined(MF_EMULATE_DSP) ||                                                              \
     (defined(__ARM_FEATURE_DSP) && (__ARM_FEATURE_DSP == 1) && !defined(MF_PORTABLE))
 #define MF_USE_DSP 1
@@ -30,8 +36,10 @@
 #define MF_USE_DSP 0
 #endif
 
-#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MF_PORTABLE)
+#if defined(MF_EMULATE_MVE) ||                                                              \
+    (defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MF_PORTABLE))
 #define MF_USE_MVE 1
+#include "mf_mve.h"
 #else
 #define MF_USE_MVE 0
 #endif

@@ -19,10 +19,6 @@
 #include <stddef.h>
 
 #if MF_USE_MVE
-#include <arm_mve.h>
-#endif
-
-#if MF_USE_MVE
 /* MVE (Helium): sixteen int8 products per VMLADAVA, summed across the vector into a scalar
  * int32 accumulator; the sum is exact (int8 x int8 x 16 fits easily), so the order of additions
  * does not matter and the result equals the portable loops. The last k % 16 inputs are one
