@@ -10,11 +10,13 @@
  * widened on the fly when there is only one row. MVE path (Cortex-M55, Helium): replaces the
  * portable mf_nn_mat_mult_s8 and is taken by the callers instead of the DSP one: 16 int8
  * products per VMLADAVA, two rows by two channels (one row: four channels) per pass, the
- * k % 16 tail one predicated step; the requantization stays the scalar one.
+ * k % 16 tail one predicated step; the four accumulators of a row are requantized as one
+ * vector (mf_mve_nn.h), the channels past n % 4 masked by a tail predicate.
  * The DSP routines are their own files beside this one: mf_nn_vec_mat_mult_s8.c (one row),
  * mf_nn_s8_to_s16_pair.c and mf_nn_mat_mult_s16_pair.c (two widened rows).
  */
 #include "mf_internal.h"
+#include "mf_mve_nn.h"
 
 #include <stddef.h>
 
@@ -24,6 +26,141 @@
  * does not matter and the result equals the portable loops. The last k % 16 inputs are one
  * predicated step: VCTP8 masks the lanes past k, the zeroing loads leave them 0 (and do not read
  * past the rows), so they add nothing. */
+
+#if MF_MVE_ASM
+/* On the Cortex-M55 the three dot-product blocks are tail-predicated low-overhead loops in
+ * inline assembly (DLSTP.8 / LETP: the last k % 16 lanes are masked by the loop itself, no
+ * separate tail step), with post-incremented loads; GCC 12 makes neither from the intrinsics.
+ * VMLADAVA needs even accumulator registers (constraint "Te"). The C twins below are what the
+ * host (MF_EMULATE_MVE) runs; they compute the same sums. */
+static inline void mf_mve_2x2_s8(const int8_t *x0,
+                                 const int8_t *x1,
+                                 const int8_t *w0,
+                                 const int8_t *w1,
+                                 int32_t k,
+                                 int32_t *a)
+{
+    int32_t a00 = a[0], a01 = a[1], a10 = a[2], a11 = a[3];
+    __asm__ volatile("dlstp.8 lr, %[k]\n"
+                     "1:\n\t"
+                     "vldrb.8 q0, [%[x0]], #16\n\t"
+                     "vldrb.8 q1, [%[x1]], #16\n\t"
+                     "vldrb.8 q2, [%[w0]], #16\n\t"
+                     "vmladava.s8 %[a00], q0, q2\n\t"
+                     "vmladava.s8 %[a10], q1, q2\n\t"
+                     "vldrb.8 q2, [%[w1]], #16\n\t"
+                     "vmladava.s8 %[a01], q0, q2\n\t"
+                     "vmladava.s8 %[a11], q1, q2\n\t"
+                     "letp lr, 1b\n"
+                     : [a00] "+Te"(a00), [a01] "+Te"(a01), [a10] "+Te"(a10), [a11] "+Te"(a11),
+                       [x0] "+r"(x0), [x1] "+r"(x1), [w0] "+r"(w0), [w1] "+r"(w1)
+                     : [k] "r"(k)
+                     : "q0", "q1", "q2", "lr", "memory");
+    a[0] = a00;
+    a[1] = a01;
+    a[2] = a10;
+    a[3] = a11;
+}
+
+static inline void mf_mve_1x4_s8(const int8_t *x, const int8_t *w, int32_t k, int32_t *a)
+{
+    const int8_t *w1 = w + k;
+    const int8_t *w2 = w1 + k;
+    const int8_t *w3 = w2 + k;
+    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    __asm__ volatile("dlstp.8 lr, %[k]\n"
+                     "1:\n\t"
+                     "vldrb.8 q0, [%[x]], #16\n\t"
+                     "vldrb.8 q1, [%[w0]], #16\n\t"
+                     "vmladava.s8 %[a0], q0, q1\n\t"
+                     "vldrb.8 q2, [%[w1]], #16\n\t"
+                     "vmladava.s8 %[a1], q0, q2\n\t"
+                     "vldrb.8 q1, [%[w2]], #16\n\t"
+                     "vmladava.s8 %[a2], q0, q1\n\t"
+                     "vldrb.8 q2, [%[w3]], #16\n\t"
+                     "vmladava.s8 %[a3], q0, q2\n\t"
+                     "letp lr, 1b\n"
+                     : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3),
+                       [x] "+r"(x), [w0] "+r"(w), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3)
+                     : [k] "r"(k)
+                     : "q0", "q1", "q2", "lr", "memory");
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+}
+
+static inline int32_t mf_mve_dot_s8(const int8_t *x, const int8_t *w, int32_t k, int32_t acc)
+{
+    __asm__ volatile("dlstp.8 lr, %[k]\n"
+                     "1:\n\t"
+                     "vldrb.8 q0, [%[x]], #16\n\t"
+                     "vldrb.8 q1, [%[w]], #16\n\t"
+                     "vmladava.s8 %[a], q0, q1\n\t"
+                     "letp lr, 1b\n"
+                     : [a] "+Te"(acc), [x] "+r"(x), [w] "+r"(w)
+                     : [k] "r"(k)
+                     : "q0", "q1", "lr", "memory");
+    return acc;
+}
+
+/* Two rows by channels o..o+3 into two vectors of four accumulators (row 0's, row 1's), the
+ * channels in lane order: a pass over the pairs (o, o+2) fills lanes 0 and 2, a pass over
+ * (o+1, o+3) lanes 1 and 3, so only four accumulators are live at a time. One VMOV per lane:
+ * QEMU 7.2 does not fill lanes as the two-register VMOV Qd[i], Qd[i-2], Rt, Rt2 specifies. */
+#define MF_MVE_QUAD_PASS(hi, lo)                                                                \
+    "movs %[a0], #0\n\t"                                                                        \
+    "movs %[a1], #0\n\t"                                                                        \
+    "movs %[a2], #0\n\t"                                                                        \
+    "movs %[a3], #0\n\t"                                                                        \
+    "dlstp.8 lr, %[k]\n"                                                                        \
+    "1:\n\t"                                                                                    \
+    "vldrb.8 q0, [%[p0]], #16\n\t"                                                              \
+    "vldrb.8 q1, [%[p1]], #16\n\t"                                                              \
+    "vldrb.8 q2, [%[wa]], #16\n\t"                                                              \
+    "vmladava.s8 %[a0], q0, q2\n\t"                                                             \
+    "vmladava.s8 %[a1], q1, q2\n\t"                                                             \
+    "vldrb.8 q2, [%[wb]], #16\n\t"                                                              \
+    "vmladava.s8 %[a2], q0, q2\n\t"                                                             \
+    "vmladava.s8 %[a3], q1, q2\n\t"                                                             \
+    "letp lr, 1b\n\t"                                                                           \
+    "vmov.32 %q[v0][" hi "], %[a2]\n\t"                                                         \
+    "vmov.32 %q[v0][" lo "], %[a0]\n\t"                                                         \
+    "vmov.32 %q[v1][" hi "], %[a3]\n\t"                                                         \
+    "vmov.32 %q[v1][" lo "], %[a1]\n"
+
+static inline void mf_mve_quad2_s8(const int8_t *x0,
+                                   const int8_t *x1,
+                                   const int8_t *w,
+                                   int32_t k,
+                                   int32x4_t *r0,
+                                   int32x4_t *r1)
+{
+    int32_t a0, a1, a2, a3;
+    int32x4_t v0, v1;
+    const int8_t *p0 = x0, *p1 = x1, *wa = w, *wb = w + 2 * k;
+    __asm__ volatile(MF_MVE_QUAD_PASS("2", "0")
+                     : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3),
+                       [p0] "+r"(p0), [p1] "+r"(p1), [wa] "+r"(wa), [wb] "+r"(wb),
+                       [v0] "=&w"(v0), [v1] "=&w"(v1)
+                     : [k] "r"(k)
+                     : "q0", "q1", "q2", "lr", "memory");
+    p0 = x0;
+    p1 = x1;
+    wa = w + k;
+    wb = wa + 2 * k;
+    __asm__ volatile(MF_MVE_QUAD_PASS("3", "1")
+                     : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3),
+                       [p0] "+r"(p0), [p1] "+r"(p1), [wa] "+r"(wa), [wb] "+r"(wb),
+                       [v0] "+&w"(v0), [v1] "+&w"(v1)
+                     : [k] "r"(k)
+                     : "q0", "q1", "q2", "lr", "memory");
+    *r0 = v0;
+    *r1 = v1;
+}
+#undef MF_MVE_QUAD_PASS
+
+#else /* !MF_MVE_ASM */
 
 /* Two rows by two channels: every input vector feeds two channels, every filter vector two
  * rows. */
@@ -117,6 +254,92 @@ static inline int32_t mf_mve_dot_s8(const int8_t *x, const int8_t *w, int32_t k,
     return acc;
 }
 
+/* Two rows by channels o..o+3 (w = channel o's row): the accumulators as two vectors. */
+static inline void mf_mve_quad2_s8(const int8_t *x0,
+                                   const int8_t *x1,
+                                   const int8_t *w,
+                                   int32_t k,
+                                   int32x4_t *r0,
+                                   int32x4_t *r1)
+{
+    int32_t a[4] = {0, 0, 0, 0};
+    int32_t b[4] = {0, 0, 0, 0};
+    mf_mve_2x2_s8(x0, x1, w, w + k, k, a);
+    mf_mve_2x2_s8(x0, x1, w + 2 * (size_t)k, w + 3 * (size_t)k, k, b);
+    *r0 = mf_mve_set4(a[0], a[1], b[0], b[1]);
+    *r1 = mf_mve_set4(a[2], a[3], b[2], b[3]);
+}
+#endif /* MF_MVE_ASM */
+
+/* One row: channels o..o+3 (those below n), requantized as one vector. */
+static inline void mf_mve_row_quad(const int8_t *x,
+                                   const int8_t *filter,
+                                   int32_t k,
+                                   int32_t n,
+                                   int32_t o,
+                                   const mf_nn_requant *rq,
+                                   int8_t *out)
+{
+    const int8_t *w = filter + (size_t)o * k;
+    int32_t a[4] = {0, 0, 0, 0};
+    if (o + 4 <= n) {
+        mf_mve_1x4_s8(x, w, k, a);
+    } else {
+        for (int32_t j = 0; j < n - o; j++) {
+            a[j] = mf_mve_dot_s8(x, w + (size_t)j * k, k, 0);
+        }
+    }
+    const mve_pred16_t p = vctp32q((uint32_t)(n - o));
+    const int32x4_t acc = vaddq_s32(mf_mve_set4(a[0], a[1], a[2], a[3]), mf_mve_bias4(rq->bias, o, p));
+    mf_mve_requant_store4(rq, acc, o, p, out + o);
+}
+
+/* Two rows: channels o..o+3 (those below n) of both, as two 2x2 blocks (or a 2x1 one), each
+ * row's four requantized as one vector. */
+static inline void mf_mve_rows_quad(const int8_t *x0,
+                                    const int8_t *x1,
+                                    const int8_t *filter,
+                                    int32_t k,
+                                    int32_t n,
+                                    int32_t o,
+                                    const mf_nn_requant *rq,
+                                    int8_t *out0,
+                                    int8_t *out1)
+{
+    int32_t a[4] = {0, 0, 0, 0};
+    int32_t b[4] = {0, 0, 0, 0};
+    const int32_t left = n - o;
+    const int8_t *w = filter + (size_t)o * k;
+    if (left >= 2) {
+        mf_mve_2x2_s8(x0, x1, w, w + k, k, a);
+    } else {
+        a[0] = mf_mve_dot_s8(x0, w, k, 0);
+        a[2] = mf_mve_dot_s8(x1, w, k, 0);
+    }
+    w += 2 * (size_t)k;
+    if (left >= 4) {
+        mf_mve_2x2_s8(x0, x1, w, w + k, k, b);
+    } else if (left == 3) {
+        b[0] = mf_mve_dot_s8(x0, w, k, 0);
+        b[2] = mf_mve_dot_s8(x1, w, k, 0);
+    }
+    const mve_pred16_t p = vctp32q((uint32_t)left);
+    const int32x4_t bias = mf_mve_bias4(rq->bias, o, p);
+    const int32x4_t r0 = vaddq_s32(mf_mve_set4(a[0], a[1], b[0], b[1]), bias);
+    const int32x4_t r1 = vaddq_s32(mf_mve_set4(a[2], a[3], b[2], b[3]), bias);
+    const int32x4_t m = mf_mve_quant4(rq->multiplier, o, rq->quant_step, p);
+    const int32x4_t s = mf_mve_quant4(rq->shift, o, rq->quant_step, p);
+    const mf_activation act = rq->activation;
+    vstrbq_p_s32(out0 + o,
+                 mf_mve_offset_clamp(mf_mve_requantize(r0, m, s), rq->output_offset, act.min,
+                                     act.max),
+                 p);
+    vstrbq_p_s32(out1 + o,
+                 mf_mve_offset_clamp(mf_mve_requantize(r1, m, s), rq->output_offset, act.min,
+                                     act.max),
+                 p);
+}
+
 void mf_nn_mat_mult_s8(const int8_t *x0,
                        const int8_t *x1,
                        const int8_t *filter,
@@ -126,44 +349,37 @@ void mf_nn_mat_mult_s8(const int8_t *x0,
                        int8_t *out)
 {
     const mf_nn_requant r = *rq; /* in locals: the output stores alias everything */
-    rq = &r;
-    int32_t o = 0;
     if (x1 == NULL) {
-        for (; o + 4 <= n; o += 4) {
-            int32_t a[4] = {mf_nn_bias(rq, o), mf_nn_bias(rq, o + 1), mf_nn_bias(rq, o + 2),
-                            mf_nn_bias(rq, o + 3)};
-            mf_mve_1x4_s8(x0, filter + (size_t)o * k, k, a);
-            out[o] = mf_nn_requant_out(rq, a[0], o);
-            out[o + 1] = mf_nn_requant_out(rq, a[1], o + 1);
-            out[o + 2] = mf_nn_requant_out(rq, a[2], o + 2);
-            out[o + 3] = mf_nn_requant_out(rq, a[3], o + 3);
+        for (int32_t o = 0; o < n; o += 4) {
+            mf_mve_row_quad(x0, filter, k, n, o, &r, out);
         }
     } else {
-        int8_t *out1 = out + n;
-        for (; o + 2 <= n; o += 2) {
-            const int8_t *w0 = filter + (size_t)o * k;
-            int32_t a[4];
-            a[0] = mf_nn_bias(rq, o);
-            a[1] = mf_nn_bias(rq, o + 1);
-            a[2] = a[0];
-            a[3] = a[1];
-            mf_mve_2x2_s8(x0, x1, w0, w0 + k, k, a);
-            out[o] = mf_nn_requant_out(rq, a[0], o);
-            out[o + 1] = mf_nn_requant_out(rq, a[1], o + 1);
-            out1[o] = mf_nn_requant_out(rq, a[2], o);
-            out1[o + 1] = mf_nn_requant_out(rq, a[3], o + 1);
+        int32_t o = 0;
+        if (r.quant_step == 1 && r.bias != NULL) { /* the usual case: whole quads unpredicated */
+            const int32x4_t zero = vdupq_n_s32(0);
+            const int8_t *w = filter;
+            for (; o + 4 <= n; o += 4) {
+                int32x4_t v0, v1;
+                mf_mve_quad2_s8(x0, x1, w, k, &v0, &v1);
+                w += 4 * (size_t)k;
+                const int32x4_t b = vldrwq_s32(r.bias + o);
+                const int32x4_t m = vldrwq_s32(r.multiplier + o);
+                const int32x4_t sh = vldrwq_s32(r.shift + o);
+                const int32x4_t left = vmaxq_s32(sh, zero);
+                const int32x4_t right = vminq_s32(sh, zero);
+                v0 = vqrdmulhq_s32(vshlq_s32(vaddq_s32(v0, b), left), m);
+                v1 = vqrdmulhq_s32(vshlq_s32(vaddq_s32(v1, b), left), m);
+                v0 = vrshlq_s32(vqaddq_s32(v0, vshrq_n_s32(vandq_s32(v0, right), 31)), right);
+                v1 = vrshlq_s32(vqaddq_s32(v1, vshrq_n_s32(vandq_s32(v1, right), 31)), right);
+                vstrbq_s32(out + o, mf_mve_offset_clamp(v0, r.output_offset, r.activation.min,
+                                                        r.activation.max));
+                vstrbq_s32(out + n + o, mf_mve_offset_clamp(v1, r.output_offset,
+                                                            r.activation.min, r.activation.max));
+            }
         }
-        if (o < n) { /* the last odd channel, both rows */
-            const int8_t *w0 = filter + (size_t)o * k;
-            const int32_t b = mf_nn_bias(rq, o);
-            out[o] = mf_nn_requant_out(rq, mf_mve_dot_s8(x0, w0, k, b), o);
-            out1[o] = mf_nn_requant_out(rq, mf_mve_dot_s8(x1, w0, k, b), o);
-            o++;
+        for (; o < n; o += 4) {
+            mf_mve_rows_quad(x0, x1, filter, k, n, o, &r, out, out + n);
         }
-    }
-    for (; o < n; o++) { /* one row: the last n % 4 channels */
-        const int8_t *w0 = filter + (size_t)o * k;
-        out[o] = mf_nn_requant_out(rq, mf_mve_dot_s8(x0, w0, k, mf_nn_bias(rq, o)), o);
     }
 }
 
