@@ -427,6 +427,18 @@ void mf_depthwise_conv_mult_s8(const mf_dw_conv_params *p,
                                const int8_t *filter,
                                const mf_dims *output_dims,
                                int8_t *output);
+#if MF_USE_MVE
+/* speed-m55: the Helium variant taken instead of both on MVE cores (any multiplier, kernel,
+ * stride, dilation; src/convolution/mf_depthwise_conv_mve_s8.c). */
+void mf_depthwise_conv_mve_s8(const mf_dw_conv_params *p,
+                              const mf_nn_requant *rq,
+                              const mf_dims *input_dims,
+                              const int8_t *input,
+                              const mf_dims *filter_dims,
+                              const int8_t *filter,
+                              const mf_dims *output_dims,
+                              int8_t *output);
+#endif
 
 /* ---- 4-bit weights (compiler/ops/packed_weights.py) ------------------------------------ */
 

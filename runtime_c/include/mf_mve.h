@@ -159,6 +159,7 @@ MF_EMU_LOAD(mf_emu_ldrb_s32, int32x4_t, int32_t, 4, 4, int8_t)
 MF_EMU_LOAD(mf_emu_ldrh_s16, int16x8_t, int16_t, 8, 2, int16_t)
 MF_EMU_LOAD(mf_emu_ldrh_s32, int32x4_t, int32_t, 4, 4, int16_t)
 MF_EMU_LOAD(mf_emu_ldrw_s32, int32x4_t, int32_t, 4, 4, int32_t)
+MF_EMU_LOAD(mf_emu_ldrw_u32, uint32x4_t, uint32_t, 4, 4, uint32_t)
 #undef MF_EMU_LOAD
 
 #define vldrbq_s8(p) mf_emu_ldrb_s8(p)
@@ -174,6 +175,7 @@ MF_EMU_LOAD(mf_emu_ldrw_s32, int32x4_t, int32_t, 4, 4, int32_t)
 #define vldrhq_z_s32(p, m) mf_emu_ldrh_s32_z(p, m)
 #define vldrwq_s32(p) mf_emu_ldrw_s32(p)
 #define vldrwq_z_s32(p, m) mf_emu_ldrw_s32_z(p, m)
+#define vldrwq_u32(p) mf_emu_ldrw_u32(p)
 
 /* ---- gathers: base + byte offset (int8 to int32 lanes), base + 4 * offset (int32) ------- */
 

@@ -31,6 +31,14 @@
 #define MF_MVE_ASM 0
 #endif
 
+/* Helpers called with constant flags (tail group or not, gather or not) are forced inline so
+ * that each call site is compiled for its flags, without tests in the tap loops. */
+#if defined(__GNUC__)
+#define MF_MVE_INLINE inline __attribute__((always_inline))
+#else
+#define MF_MVE_INLINE inline
+#endif
+
 /* acc * multiplier * 2^shift per lane, rounded as TFLite Micro does (see above). */
 static inline int32x4_t mf_mve_requantize(int32x4_t acc, int32x4_t multiplier, int32x4_t shift)
 {
