@@ -438,6 +438,18 @@ void mf_depthwise_conv_mve_s8(const mf_dw_conv_params *p,
                               const int8_t *filter,
                               const mf_dims *output_dims,
                               int8_t *output);
+/* speed-m55: mf_convolve_s8's Helium path, after its checks (src/convolution/
+ * mf_convolve_mve_s8.c): vector-built int8 patches of two pixels in `patches` (2 * KH * KW * C_in
+ * bytes of the scratch), then mf_nn_mat_mult_s8. */
+void mf_convolve_mve_s8(const mf_conv_params *p,
+                        const mf_nn_requant *rq,
+                        const mf_dims *input_dims,
+                        const int8_t *input,
+                        const mf_dims *filter_dims,
+                        const int8_t *filter,
+                        const mf_dims *output_dims,
+                        int8_t *patches,
+                        int8_t *output);
 #endif
 
 /* ---- 4-bit weights (compiler/ops/packed_weights.py) ------------------------------------ */
