@@ -172,64 +172,102 @@ static MF_MVE_INLINE void mf_dw3_pair(const int8_t *x0, const int8_t *x1, ptrdif
 #undef MF_DW3_ROW2
 
 /* One pixel, channels oc..oc+3, the taps whose bit (3 ky + kx) is set in `inside` read the
- * image at byte offset xo + ky * rs + kx * C from L->image, the others the zero point. */
+ * image at byte offset xo + ky * rs + kx * C from `image`, the others the zero point. Called
+ * with constant masks for the usual cases (whole window, left or right column outside), so
+ * that the tests fold away. */
 #define MF_DW3_TAP(bit, wr, ov, xoff)                                                         \
     do {                                                                                       \
         const int32x4_t wv = vldrbq_gather_offset_s32(wr, ov);                                  \
         if (inside & (1u << (bit))) {                                                          \
-            acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(L->image + (xoff)), wv));                \
+            acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(image + (xoff)), wv));                   \
         } else {                                                                               \
-            acc = vmlaq_n_s32(acc, wv, L->zp);                                                 \
+            acc = vmlaq_n_s32(acc, wv, zp);                                                    \
         }                                                                                      \
     } while (0)
 
-static MF_MVE_INLINE int32x4_t mf_dw3_masked(const mf_dw_layer *L, ptrdiff_t xo, uint32_t inside,
+static MF_MVE_INLINE int32x4_t mf_dw3_masked(const int8_t *image, ptrdiff_t xo, ptrdiff_t rs,
+                                             ptrdiff_t c, int32_t zp, uint32_t inside,
                                              const int8_t *w, mf_dw3_offsets o, int32x4_t acc)
 {
-    const ptrdiff_t c = L->in_c;
     const ptrdiff_t wrs = 3 * c;
-    for (int32_t ky = 0; ky < 3; ky++) {
-        MF_DW3_TAP(3 * ky, w, o.o0, xo);
-        MF_DW3_TAP(3 * ky + 1, w, o.o1, xo + c);
-        MF_DW3_TAP(3 * ky + 2, w, o.o2, xo + 2 * c);
-        xo += L->row_step;
-        w += wrs;
-    }
+    MF_DW3_TAP(0, w, o.o0, xo);
+    MF_DW3_TAP(1, w, o.o1, xo + c);
+    MF_DW3_TAP(2, w, o.o2, xo + 2 * c);
+    MF_DW3_TAP(3, w + wrs, o.o0, xo + rs);
+    MF_DW3_TAP(4, w + wrs, o.o1, xo + rs + c);
+    MF_DW3_TAP(5, w + wrs, o.o2, xo + rs + 2 * c);
+    MF_DW3_TAP(6, w + 2 * wrs, o.o0, xo + 2 * rs);
+    MF_DW3_TAP(7, w + 2 * wrs, o.o1, xo + 2 * rs + c);
+    MF_DW3_TAP(8, w + 2 * wrs, o.o2, xo + 2 * rs + 2 * c);
     return acc;
 }
 #undef MF_DW3_TAP
 
-/* The full groups (C & ~3 channels) of one pixel, or of two interior pixels (out1 != NULL). */
-static void mf_dw3_groups(const mf_dw_layer *L, const mf_nn_requant *rq, mf_dw3_offsets o,
-                          ptrdiff_t corner0, ptrdiff_t corner1, uint32_t inside, int8_t *out0,
-                          int8_t *out1)
+/* The full groups (C & ~3 channels) of two interior pixels (pair: corners corner0, corner1)
+ * or of one pixel with the taps `inside`; per-channel multipliers and a bias (the fast path's
+ * condition). Everything the loop needs is in locals: the int8 output stores may alias any
+ * memory, so fields read through pointers would be reloaded in every group. */
+static MF_MVE_INLINE void mf_dw3_groups(const mf_dw_layer *L, const mf_nn_requant *rq,
+                                        mf_dw3_offsets o, ptrdiff_t corner0, ptrdiff_t corner1,
+                                        int pair, uint32_t inside, int8_t *out0, int8_t *out1)
 {
     const int32_t c4 = L->out_c & ~3;
-    const ptrdiff_t wrs = 3 * (ptrdiff_t)L->out_c;
+    const ptrdiff_t c = L->in_c;
+    const ptrdiff_t rs = L->row_step;
+    const int32_t zp = L->zp;
+    const int8_t *image = L->image;
+    const int8_t *w = L->filter;
     const int32_t *bias = rq->bias;
     const int32_t *mult = rq->multiplier;
     const int32_t *shift = rq->shift;
-    const int32_t step = rq->quant_step;
     const int32_t off = rq->output_offset, lo = rq->activation.min, hi = rq->activation.max;
+    const int8_t *x0 = pair ? image + corner0 : image;
+    const int8_t *x1 = pair ? image + corner1 : image;
     for (int32_t oc = 0; oc < c4; oc += 4) {
-        const int32x4_t b = bias != NULL ? vldrwq_s32(bias + oc) : vdupq_n_s32(0);
-        const int8_t *w = L->filter + oc;
-        const int32_t q = oc * step;
-        if (out1 != NULL) {
+        const int32x4_t b = vldrwq_s32(bias);
+        if (pair) {
             int32x4_t a0 = b, a1 = b;
-            mf_dw3_pair(L->image + corner0 + oc, L->image + corner1 + oc, L->row_step, w, wrs, o,
-                        &a0, &a1);
-            const int32x4_t m = step ? vldrwq_s32(mult + q) : vdupq_n_s32(mult[0]);
-            const int32x4_t sh = step ? vldrwq_s32(shift + q) : vdupq_n_s32(shift[0]);
-            vstrbq_s32(out0 + oc, mf_mve_offset_clamp(mf_mve_requantize(a0, m, sh), off, lo, hi));
-            vstrbq_s32(out1 + oc, mf_mve_offset_clamp(mf_mve_requantize(a1, m, sh), off, lo, hi));
+            mf_dw3_pair(x0, x1, rs, w, 3 * c, o, &a0, &a1);
+            const int32x4_t m = vldrwq_s32(mult);
+            const int32x4_t sh = vldrwq_s32(shift);
+            vstrbq_s32(out0, mf_mve_offset_clamp(mf_mve_requantize(a0, m, sh), off, lo, hi));
+            vstrbq_s32(out1, mf_mve_offset_clamp(mf_mve_requantize(a1, m, sh), off, lo, hi));
+            x0 += 4;
+            x1 += 4;
+            out1 += 4;
         } else {
-            const int32x4_t a = mf_dw3_masked(L, corner0 + oc, inside, w, o, b);
-            const int32x4_t m = step ? vldrwq_s32(mult + q) : vdupq_n_s32(mult[0]);
-            const int32x4_t sh = step ? vldrwq_s32(shift + q) : vdupq_n_s32(shift[0]);
-            vstrbq_s32(out0 + oc, mf_mve_offset_clamp(mf_mve_requantize(a, m, sh), off, lo, hi));
+            const int32x4_t a = mf_dw3_masked(image, corner0 + oc, rs, c, zp, inside, w, o, b);
+            const int32x4_t m = vldrwq_s32(mult);
+            const int32x4_t sh = vldrwq_s32(shift);
+            vstrbq_s32(out0, mf_mve_offset_clamp(mf_mve_requantize(a, m, sh), off, lo, hi));
         }
+        out0 += 4;
+        w += 4;
+        bias += 4;
+        mult += 4;
+        shift += 4;
     }
+}
+
+/* One pixel's full groups, the usual masks as constants. */
+static void mf_dw3_single(const mf_dw_layer *L, const mf_nn_requant *rq, mf_dw3_offsets o,
+                          ptrdiff_t corner, uint32_t inside, int8_t *out)
+{
+    if (inside == 0x1FFu) {
+        mf_dw3_groups(L, rq, o, corner, 0, 0, 0x1FFu, out, NULL);
+    } else if (inside == 0x1B6u) { /* column 0 outside (left border) */
+        mf_dw3_groups(L, rq, o, corner, 0, 0, 0x1B6u, out, NULL);
+    } else if (inside == 0x0DBu) { /* column 2 outside (right border) */
+        mf_dw3_groups(L, rq, o, corner, 0, 0, 0x0DBu, out, NULL);
+    } else {
+        mf_dw3_groups(L, rq, o, corner, 0, 0, inside, out, NULL);
+    }
+}
+
+static void mf_dw3_pairs(const mf_dw_layer *L, const mf_nn_requant *rq, mf_dw3_offsets o,
+                         ptrdiff_t corner0, ptrdiff_t corner1, int8_t *out0, int8_t *out1)
+{
+    mf_dw3_groups(L, rq, o, corner0, corner1, 1, 0x1FFu, out0, out1);
 }
 
 /* Byte offsets, from an input pixel, of the input channels of output channels oc..oc+3. */
@@ -388,7 +426,7 @@ static void mf_dw3_image(const mf_dw_layer *L, const mf_dw_conv_params *p,
             const ptrdiff_t corner = ((ptrdiff_t)y0 * L->in_w + x0) * L->in_c;
             if (rows == 0x1FFu && ox >= x_lo && ox + 1 < x_hi) {
                 const ptrdiff_t corner1 = corner + (ptrdiff_t)sw * L->in_c;
-                mf_dw3_groups(L, rq, o, corner, corner1, 0x1FFu, out, out + cout);
+                mf_dw3_pairs(L, rq, o, corner, corner1, out, out + cout);
                 if (tail) {
                     mf_dw3_tail(L, rq, corner, 0x1FFu, out);
                     mf_dw3_tail(L, rq, corner1, 0x1FFu, out + cout);
@@ -401,7 +439,7 @@ static void mf_dw3_image(const mf_dw_layer *L, const mf_dw_conv_params *p,
             const int32_t kx_hi = mf_clamp_i32(L->in_w - x0, kx_lo, 3);
             const uint32_t cols = ((1u << kx_hi) - 1u) & ~((1u << kx_lo) - 1u);
             const uint32_t inside = rows & (cols * 0x49u); /* the column bits in every row */
-            mf_dw3_groups(L, rq, o, corner, 0, inside, out, NULL);
+            mf_dw3_single(L, rq, o, corner, inside, out);
             if (tail) {
                 mf_dw3_tail(L, rq, corner, inside, out);
             }
@@ -439,7 +477,8 @@ void mf_depthwise_conv_mve_s8(const mf_dw_conv_params *p,
     for (int32_t b = 0; b < input_dims->n; b++) {
         L.image = input + (size_t)b * in_image;
         int8_t *out = output + (size_t)b * out_image;
-        if (p->ch_mult == 1 && L.kh == 3 && L.kw == 3 && L.dil_w == 1) {
+        if (p->ch_mult == 1 && L.kh == 3 && L.kw == 3 && L.dil_w == 1 && r.bias != NULL &&
+            r.quant_step == 1) {
             mf_dw3_image(&L, p, &r, output_dims, out);
         } else if (p->ch_mult == 1) {
             mf_dw_image(&L, p, &r, output_dims, 0, out);
