@@ -340,6 +340,50 @@ static inline void mf_mve_rows_quad(const int8_t *x0,
                  p);
 }
 
+/* Two rows of at most 16 inputs (1x1 convolutions on few channels, first layers): both rows
+ * stay in registers and every channel is one filter load and two VMLADAV, without a loop. */
+static void mf_mve_rows_short(const int8_t *x0,
+                              const int8_t *x1,
+                              const int8_t *filter,
+                              int32_t k,
+                              int32_t n,
+                              const mf_nn_requant *rq,
+                              int8_t *out0,
+                              int8_t *out1)
+{
+    const mve_pred16_t pk = vctp8q((uint32_t)k);
+    const int8x16_t r0 = vldrbq_z_s8(x0, pk);
+    const int8x16_t r1 = vldrbq_z_s8(x1, pk);
+    const int32_t off = rq->output_offset, lo = rq->activation.min, hi = rq->activation.max;
+    const int32_t *bias = rq->bias, *mult = rq->multiplier, *shift = rq->shift;
+    const int8_t *w = filter;
+    int32_t o = 0;
+    for (; o + 4 <= n; o += 4) {
+        const int8x16_t w0 = vldrbq_z_s8(w, pk);
+        const int8x16_t w1 = vldrbq_z_s8(w + k, pk);
+        const int8x16_t w2 = vldrbq_z_s8(w + 2 * k, pk);
+        const int8x16_t w3 = vldrbq_z_s8(w + 3 * k, pk);
+        w += 4 * k;
+        int32x4_t v0 = mf_mve_set4(vmladavq_s8(r0, w0), vmladavq_s8(r0, w1), vmladavq_s8(r0, w2),
+                                   vmladavq_s8(r0, w3));
+        int32x4_t v1 = mf_mve_set4(vmladavq_s8(r1, w0), vmladavq_s8(r1, w1), vmladavq_s8(r1, w2),
+                                   vmladavq_s8(r1, w3));
+        const int32x4_t b = vldrwq_s32(bias + o);
+        const int32x4_t m = vldrwq_s32(mult + o);
+        const int32x4_t sh = vldrwq_s32(shift + o);
+        v0 = mf_mve_requantize(vaddq_s32(v0, b), m, sh);
+        v1 = mf_mve_requantize(vaddq_s32(v1, b), m, sh);
+        vstrbq_s32(out0 + o, mf_mve_offset_clamp(v0, off, lo, hi));
+        vstrbq_s32(out1 + o, mf_mve_offset_clamp(v1, off, lo, hi));
+    }
+    for (; o < n; o++) { /* the last n % 4 channels */
+        const int8x16_t wv = vldrbq_z_s8(w, pk);
+        w += k;
+        out0[o] = mf_nn_requant_out(rq, bias[o] + vmladavq_s8(r0, wv), o);
+        out1[o] = mf_nn_requant_out(rq, bias[o] + vmladavq_s8(r1, wv), o);
+    }
+}
+
 void mf_nn_mat_mult_s8(const int8_t *x0,
                        const int8_t *x1,
                        const int8_t *filter,
@@ -353,6 +397,8 @@ void mf_nn_mat_mult_s8(const int8_t *x0,
         for (int32_t o = 0; o < n; o += 4) {
             mf_mve_row_quad(x0, filter, k, n, o, &r, out);
         }
+    } else if (k <= 16 && r.quant_step == 1 && r.bias != NULL) {
+        mf_mve_rows_short(x0, x1, filter, k, n, &r, out, out + n);
     } else {
         int32_t o = 0;
         if (r.quant_step == 1 && r.bias != NULL) { /* the usual case: whole quads unpredicated */
