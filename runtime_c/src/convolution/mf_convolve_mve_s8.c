@@ -7,6 +7,8 @@
  * bytes per VLDRB/VSTRB pair with the last bytes under a tail predicate (a tail-predicated
  * DLSTP/LETP loop on the Cortex-M55), instead of library memcpy/memset calls, which cost more
  * than the copy itself on the short runs of first layers (3 input channels: 9-byte rows).
+ * First layers with 3x3 windows of at most 16 bytes per row (KW * C_in <= 16) build no patch
+ * for pixels inside the image: the window rows are loaded straight into registers.
  * Called by mf_convolve_s8 after its argument checks. Internal: see mf_internal.h.
  */
 #include "mf_internal.h"
@@ -106,6 +108,190 @@ static void mf_mve_patch(const mf_conv_params *p,
     }
 }
 
+#if MF_MVE_ASM
+/* Four channels of a first layer whose window rows are RUN bytes (a literal: the filter
+ * pointer advances by post-increment): the six window rows loaded under a VCTP predicate,
+ * then per channel three filter rows, six VMLADAV and the two sums stored (the fourth
+ * channel's last row under the predicate: it must not read past the filter). GCC keeps six
+ * vector operands in registers badly, so the whole step is one assembly block. */
+#define MF_MVE_CONV3_CH(run)                                                                   \
+    "vldrb.8 q6, [%[w]], #" run "\n\t"                                                          \
+    "vmladav.s8 %[s0], q0, q6\n\t"                                                             \
+    "vmladav.s8 %[s1], q3, q6\n\t"                                                             \
+    "vldrb.8 q6, [%[w]], #" run "\n\t"                                                          \
+    "vmladava.s8 %[s0], q1, q6\n\t"                                                            \
+    "vmladava.s8 %[s1], q4, q6\n\t"                                                            \
+    "vldrb.8 q6, [%[w]], #" run "\n\t"                                                          \
+    "vmladava.s8 %[s0], q2, q6\n\t"                                                            \
+    "vmladava.s8 %[s1], q5, q6\n\t"                                                            \
+    "str %[s0], [%[sa]], #4\n\t"                                                               \
+    "str %[s1], [%[sb]], #4\n\t"
+#define MF_MVE_CONV3_CH_LAST(run)                                                              \
+    "vldrb.8 q6, [%[w]], #" run "\n\t"                                                          \
+    "vmladav.s8 %[s0], q0, q6\n\t"                                                             \
+    "vmladav.s8 %[s1], q3, q6\n\t"                                                             \
+    "vldrb.8 q6, [%[w]], #" run "\n\t"                                                          \
+    "vmladava.s8 %[s0], q1, q6\n\t"                                                            \
+    "vmladava.s8 %[s1], q4, q6\n\t"                                                            \
+    "vpst\n\t"                                                                                  \
+    "vldrbt.8 q6, [%[w]], #" run "\n\t"                                                         \
+    "vmladava.s8 %[s0], q2, q6\n\t"                                                            \
+    "vmladava.s8 %[s1], q5, q6\n\t"                                                            \
+    "str %[s0], [%[sa]], #4\n\t"                                                               \
+    "str %[s1], [%[sb]], #4\n\t"
+#define MF_MVE_CONV3_QUAD(run)                                                                 \
+    __asm__ volatile("vctp.8 %[n]\n\t"                                                         \
+                     "vpstt\n\t"                                                               \
+                     "vldrbt.8 q0, [%[a]]\n\t"                                                 \
+                     "vldrbt.8 q3, [%[b]]\n\t"                                                 \
+                     "add %[t], %[a], %[rs]\n\t"                                               \
+                     "vpst\n\t"                                                                \
+                     "vldrbt.8 q1, [%[t]]\n\t"                                                 \
+                     "add %[t], %[t], %[rs]\n\t"                                               \
+                     "vpst\n\t"                                                                \
+                     "vldrbt.8 q2, [%[t]]\n\t"                                                 \
+                     "add %[t], %[b], %[rs]\n\t"                                               \
+                     "vpst\n\t"                                                                \
+                     "vldrbt.8 q4, [%[t]]\n\t"                                                 \
+                     "add %[t], %[t], %[rs]\n\t"                                               \
+                     "vpst\n\t"                                                                \
+                     "vldrbt.8 q5, [%[t]]\n\t" MF_MVE_CONV3_CH(run) MF_MVE_CONV3_CH(run)       \
+                         MF_MVE_CONV3_CH(run) MF_MVE_CONV3_CH_LAST(run)                        \
+                     : [w] "+r"(w), [sa] "+r"(pa), [sb] "+r"(pb), [s0] "=&Te"(s0),             \
+                       [s1] "=&Te"(s1), [t] "=&r"(t)                                           \
+                     : [n] "r"(run_n), [a] "r"(a), [b] "r"(b), [rs] "r"(row_step)              \
+                     : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "memory")
+
+/* The sums of channels o..o+3 into sa[0..3] (pixel a) and sb[0..3] (pixel b); false when
+ * RUN has no assembly variant. */
+static inline int mf_mve_conv3_quad_asm(const int8_t *a, const int8_t *b, ptrdiff_t row_step,
+                                        int32_t run, const int8_t *w, int32_t *sa, int32_t *sb)
+{
+    int32_t s0, s1;
+    const int8_t *t;
+    int32_t *pa = sa, *pb = sb;
+    const uint32_t run_n = (uint32_t)run;
+    if (run == 9) {
+        MF_MVE_CONV3_QUAD("9");
+    } else if (run == 3) {
+        MF_MVE_CONV3_QUAD("3");
+    } else {
+        return 0;
+    }
+    return 1;
+}
+#undef MF_MVE_CONV3_QUAD
+#undef MF_MVE_CONV3_CH_LAST
+
+/* mf_mve_conv3_pair for C_out % 4 == 0 and the runs with an assembly variant; false
+ * otherwise. Its own function, so that the C twin's six window registers are not live here. */
+static __attribute__((noinline)) int mf_mve_conv3_pair_asm(const int8_t *a,
+                                                           const int8_t *b,
+                                                           ptrdiff_t row_step,
+                                                           int32_t run,
+                                                           const int8_t *filter,
+                                                           int32_t n,
+                                                           const mf_nn_requant *rq,
+                                                           int8_t *out0,
+                                                           int8_t *out1)
+{
+    if ((n & 3) != 0 || (run != 9 && run != 3)) {
+        return 0;
+    }
+    const int32_t off = rq->output_offset, lo = rq->activation.min, hi = rq->activation.max;
+    const int32_t *bias = rq->bias, *mult = rq->multiplier, *shift = rq->shift;
+    const int8_t *w = filter;
+    int32_t sa[4], sb[4];
+    for (int32_t o = 0; o < n; o += 4) {
+        mf_mve_conv3_quad_asm(a, b, row_step, run, w, sa, sb);
+        w += 12 * run;
+        const int32x4_t bv = vldrwq_s32(bias + o);
+        const int32x4_t m = vldrwq_s32(mult + o);
+        const int32x4_t sh = vldrwq_s32(shift + o);
+        const int32x4_t va = mf_mve_requantize(vaddq_s32(vldrwq_s32(sa), bv), m, sh);
+        const int32x4_t vb = mf_mve_requantize(vaddq_s32(vldrwq_s32(sb), bv), m, sh);
+        vstrbq_s32(out0 + o, mf_mve_offset_clamp(va, off, lo, hi));
+        vstrbq_s32(out1 + o, mf_mve_offset_clamp(vb, off, lo, hi));
+    }
+    return 1;
+}
+#undef MF_MVE_CONV3_CH
+#endif
+
+/* ---- first layers: 3 window rows of at most 16 bytes (KW * C_in <= 16, dilation 1) -------
+ * The three rows of two pixels' windows stay in six registers (zeroing loads of `run` bytes),
+ * and every output channel is three filter loads and six VMLADAV: no patch is built. */
+static void mf_mve_conv3_pair(const int8_t *a,
+                              const int8_t *b,
+                              ptrdiff_t row_step,
+                              int32_t run,
+                              const int8_t *filter,
+                              int32_t n,
+                              const mf_nn_requant *rq,
+                              int8_t *out0,
+                              int8_t *out1)
+{
+#if MF_MVE_ASM
+    if (mf_mve_conv3_pair_asm(a, b, row_step, run, filter, n, rq, out0, out1)) {
+        return;
+    }
+#endif
+    const mve_pred16_t pr = vctp8q((uint32_t)run);
+    const int8x16_t a0 = vldrbq_z_s8(a, pr);
+    const int8x16_t a1 = vldrbq_z_s8(a + row_step, pr);
+    const int8x16_t a2 = vldrbq_z_s8(a + 2 * row_step, pr);
+    const int8x16_t b0 = vldrbq_z_s8(b, pr);
+    const int8x16_t b1 = vldrbq_z_s8(b + row_step, pr);
+    const int8x16_t b2 = vldrbq_z_s8(b + 2 * row_step, pr);
+    const int32_t off = rq->output_offset, lo = rq->activation.min, hi = rq->activation.max;
+    const int32_t *bias = rq->bias, *mult = rq->multiplier, *shift = rq->shift;
+    const int32_t k = 3 * run;
+    const int8_t *w = filter;
+    int32_t sa[4], sb[4];
+    for (int32_t o = 0; o < n; o += 4) {
+        const int32_t left = mf_min_i32(n - o, 4);
+        for (int32_t j = 0; j < left; j++) {
+            /* The filter rows read as 16 bytes (lanes past `run` meet zeros in the window rows),
+             * except in the last channel, which must not read past the filter. One filter
+             * register, reloaded: the six window rows take the others. */
+            int32_t s0, s1;
+            if (o + j + 1 < n) {
+                int8x16_t wv = vldrbq_s8(w);
+                s0 = vmladavq_s8(a0, wv);
+                s1 = vmladavq_s8(b0, wv);
+                wv = vldrbq_s8(w + run);
+                s0 = vmladavaq_s8(s0, a1, wv);
+                s1 = vmladavaq_s8(s1, b1, wv);
+                wv = vldrbq_s8(w + 2 * run);
+                s0 = vmladavaq_s8(s0, a2, wv);
+                s1 = vmladavaq_s8(s1, b2, wv);
+            } else {
+                int8x16_t wv = vldrbq_z_s8(w, pr);
+                s0 = vmladavq_s8(a0, wv);
+                s1 = vmladavq_s8(b0, wv);
+                wv = vldrbq_z_s8(w + run, pr);
+                s0 = vmladavaq_s8(s0, a1, wv);
+                s1 = vmladavaq_s8(s1, b1, wv);
+                wv = vldrbq_z_s8(w + 2 * run, pr);
+                s0 = vmladavaq_s8(s0, a2, wv);
+                s1 = vmladavaq_s8(s1, b2, wv);
+            }
+            sa[j] = s0;
+            sb[j] = s1;
+            w += k;
+        }
+        const mve_pred16_t p = vctp32q((uint32_t)left);
+        const int32x4_t bv = vldrwq_z_s32(bias + o, p);
+        const int32x4_t m = vldrwq_z_s32(mult + o, p);
+        const int32x4_t sh = vldrwq_z_s32(shift + o, p);
+        const int32x4_t va = mf_mve_requantize(vaddq_s32(vldrwq_s32(sa), bv), m, sh);
+        const int32x4_t vb = mf_mve_requantize(vaddq_s32(vldrwq_s32(sb), bv), m, sh);
+        vstrbq_p_s32(out0 + o, mf_mve_offset_clamp(va, off, lo, hi), p);
+        vstrbq_p_s32(out1 + o, mf_mve_offset_clamp(vb, off, lo, hi), p);
+    }
+}
+
+
 void mf_convolve_mve_s8(const mf_conv_params *p,
                         const mf_nn_requant *rq,
                         const mf_dims *input_dims,
@@ -122,9 +308,36 @@ void mf_convolve_mve_s8(const mf_conv_params *p,
     const int32_t pixels = output_dims->h * ow;
     const size_t in_image = (size_t)input_dims->h * input_dims->w * input_dims->c;
     const int8x16_t pad = vdupq_n_s8((int8_t)(-p->input_offset));
+    const int direct = filter_dims->h == 3 && filter_dims->w * input_dims->c <= 16 &&
+                       p->dilation.h == 1 && p->dilation.w == 1 && rq->quant_step == 1 &&
+                       rq->bias != NULL;
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;
         int32_t px = 0;
+        if (direct && (ow & 1) == 0) { /* pairs within rows */
+            const ptrdiff_t row_step = (ptrdiff_t)input_dims->w * input_dims->c;
+            const int32_t run = filter_dims->w * input_dims->c;
+            const ptrdiff_t px_step = (ptrdiff_t)p->stride.w * input_dims->c;
+            for (int32_t oy = 0; oy < output_dims->h; oy++) {
+                const int32_t y0 = oy * p->stride.h - p->padding.h;
+                const int row_in = y0 >= 0 && y0 + 3 <= input_dims->h;
+                for (int32_t ox = 0; ox < ow; ox += 2) {
+                    const int32_t x0 = ox * p->stride.w - p->padding.w;
+                    if (row_in && x0 >= 0 && x0 + p->stride.w + filter_dims->w <= input_dims->w) {
+                        const int8_t *a = in + ((ptrdiff_t)y0 * input_dims->w + x0) * input_dims->c;
+                        mf_mve_conv3_pair(a, a + px_step, row_step, run, filter, cout, rq, output,
+                                          output + cout);
+                    } else {
+                        mf_mve_patch(p, input_dims, in, filter_dims, oy, ox, pad, patches);
+                        mf_mve_patch(p, input_dims, in, filter_dims, oy, ox + 1, pad,
+                                     patches + len);
+                        mf_nn_mat_mult_s8(patches, patches + len, filter, len, cout, rq, output);
+                    }
+                    output += 2 * cout;
+                }
+            }
+            px = pixels;
+        }
         for (; px + 2 <= pixels; px += 2) {
             const int32_t q = px + 1;
             mf_mve_patch(p, input_dims, in, filter_dims, px / ow, px % ow, pad, patches);
