@@ -129,32 +129,35 @@ static inline int32_t mf_mve_dot_s8(const int8_t *x, const int8_t *w, int32_t k,
     "vmov.32 %q[v1][" hi "], %[a3]\n\t"                                                         \
     "vmov.32 %q[v1][" lo "], %[a1]\n"
 
+/* Both passes in one block; w advances to the next quad's first row. */
 static inline void mf_mve_quad2_s8(const int8_t *x0,
                                    const int8_t *x1,
-                                   const int8_t *w,
+                                   const int8_t **w,
                                    int32_t k,
                                    int32x4_t *r0,
                                    int32x4_t *r1)
 {
     int32_t a0, a1, a2, a3;
     int32x4_t v0, v1;
-    const int8_t *p0 = x0, *p1 = x1, *wa = w, *wb = w + 2 * k;
-    __asm__ volatile(MF_MVE_QUAD_PASS("2", "0")
+    const int8_t *p0, *p1, *wa, *wb;
+    const int8_t *wp = *w;
+    __asm__ volatile("mov %[p0], %[x0]\n\t"
+                     "mov %[p1], %[x1]\n\t"
+                     "mov %[wa], %[wp]\n\t"
+                     "add %[wb], %[wp], %[k], lsl #1\n\t"
+                     MF_MVE_QUAD_PASS("2", "0")
+                     "mov %[p0], %[x0]\n\t"
+                     "mov %[p1], %[x1]\n\t"
+                     "add %[wa], %[wp], %[k]\n\t"
+                     "add %[wb], %[wa], %[k], lsl #1\n\t"
+                     MF_MVE_QUAD_PASS("3", "1")
+                     "add %[wp], %[wp], %[k], lsl #2\n"
                      : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3),
-                       [p0] "+r"(p0), [p1] "+r"(p1), [wa] "+r"(wa), [wb] "+r"(wb),
-                       [v0] "=&w"(v0), [v1] "=&w"(v1)
-                     : [k] "r"(k)
+                       [p0] "=&r"(p0), [p1] "=&r"(p1), [wa] "=&r"(wa), [wb] "=&r"(wb),
+                       [v0] "=&w"(v0), [v1] "=&w"(v1), [wp] "+r"(wp)
+                     : [k] "r"(k), [x0] "r"(x0), [x1] "r"(x1)
                      : "q0", "q1", "q2", "lr", "memory");
-    p0 = x0;
-    p1 = x1;
-    wa = w + k;
-    wb = wa + 2 * k;
-    __asm__ volatile(MF_MVE_QUAD_PASS("3", "1")
-                     : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3),
-                       [p0] "+r"(p0), [p1] "+r"(p1), [wa] "+r"(wa), [wb] "+r"(wb),
-                       [v0] "+&w"(v0), [v1] "+&w"(v1)
-                     : [k] "r"(k)
-                     : "q0", "q1", "q2", "lr", "memory");
+    *w = wp;
     *r0 = v0;
     *r1 = v1;
 }
@@ -254,18 +257,21 @@ static inline int32_t mf_mve_dot_s8(const int8_t *x, const int8_t *w, int32_t k,
     return acc;
 }
 
-/* Two rows by channels o..o+3 (w = channel o's row): the accumulators as two vectors. */
+/* Two rows by channels o..o+3 (*w = channel o's row, advanced past the quad): the
+ * accumulators as two vectors. */
 static inline void mf_mve_quad2_s8(const int8_t *x0,
                                    const int8_t *x1,
-                                   const int8_t *w,
+                                   const int8_t **w,
                                    int32_t k,
                                    int32x4_t *r0,
                                    int32x4_t *r1)
 {
     int32_t a[4] = {0, 0, 0, 0};
     int32_t b[4] = {0, 0, 0, 0};
-    mf_mve_2x2_s8(x0, x1, w, w + k, k, a);
-    mf_mve_2x2_s8(x0, x1, w + 2 * (size_t)k, w + 3 * (size_t)k, k, b);
+    const int8_t *wp = *w;
+    mf_mve_2x2_s8(x0, x1, wp, wp + k, k, a);
+    mf_mve_2x2_s8(x0, x1, wp + 2 * (size_t)k, wp + 3 * (size_t)k, k, b);
+    *w = wp + 4 * (size_t)k;
     *r0 = mf_mve_set4(a[0], a[1], b[0], b[1]);
     *r1 = mf_mve_set4(a[2], a[3], b[2], b[3]);
 }
@@ -384,6 +390,39 @@ static void mf_mve_rows_short(const int8_t *x0,
     }
 }
 
+/* Two rows, the whole quads of channels (per-channel multipliers, a bias): the passes of
+ * mf_mve_quad2_s8 then both rows' requantization. Its own function, so that the loop has the
+ * registers to itself. Returns the channels done (n & ~3). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int32_t mf_mve_pair_quads(const int8_t *x0,
+                                 const int8_t *x1,
+                                 const int8_t *filter,
+                                 int32_t k,
+                                 int32_t n,
+                                 const mf_nn_requant *rq,
+                                 int8_t *out0,
+                                 int8_t *out1)
+{
+    const int32_t *bias = rq->bias, *mult = rq->multiplier, *shift = rq->shift;
+    const int32_t off = rq->output_offset, lo = rq->activation.min, hi = rq->activation.max;
+    const int8_t *w = filter;
+    const int32_t n4 = n & ~3;
+    for (int32_t o = 0; o < n4; o += 4) {
+        int32x4_t v0, v1;
+        mf_mve_quad2_s8(x0, x1, &w, k, &v0, &v1);
+        const int32x4_t b = vldrwq_s32(bias + o);
+        const int32x4_t m = vldrwq_s32(mult + o);
+        const int32x4_t sh = vldrwq_s32(shift + o);
+        v0 = mf_mve_requantize(vaddq_s32(v0, b), m, sh);
+        v1 = mf_mve_requantize(vaddq_s32(v1, b), m, sh);
+        vstrbq_s32(out0 + o, mf_mve_offset_clamp(v0, off, lo, hi));
+        vstrbq_s32(out1 + o, mf_mve_offset_clamp(v1, off, lo, hi));
+    }
+    return n4;
+}
+
 void mf_nn_mat_mult_s8(const int8_t *x0,
                        const int8_t *x1,
                        const int8_t *filter,
@@ -402,26 +441,7 @@ void mf_nn_mat_mult_s8(const int8_t *x0,
     } else {
         int32_t o = 0;
         if (r.quant_step == 1 && r.bias != NULL) { /* the usual case: whole quads unpredicated */
-            const int32x4_t zero = vdupq_n_s32(0);
-            const int8_t *w = filter;
-            for (; o + 4 <= n; o += 4) {
-                int32x4_t v0, v1;
-                mf_mve_quad2_s8(x0, x1, w, k, &v0, &v1);
-                w += 4 * (size_t)k;
-                const int32x4_t b = vldrwq_s32(r.bias + o);
-                const int32x4_t m = vldrwq_s32(r.multiplier + o);
-                const int32x4_t sh = vldrwq_s32(r.shift + o);
-                const int32x4_t left = vmaxq_s32(sh, zero);
-                const int32x4_t right = vminq_s32(sh, zero);
-                v0 = vqrdmulhq_s32(vshlq_s32(vaddq_s32(v0, b), left), m);
-                v1 = vqrdmulhq_s32(vshlq_s32(vaddq_s32(v1, b), left), m);
-                v0 = vrshlq_s32(vqaddq_s32(v0, vshrq_n_s32(vandq_s32(v0, right), 31)), right);
-                v1 = vrshlq_s32(vqaddq_s32(v1, vshrq_n_s32(vandq_s32(v1, right), 31)), right);
-                vstrbq_s32(out + o, mf_mve_offset_clamp(v0, r.output_offset, r.activation.min,
-                                                        r.activation.max));
-                vstrbq_s32(out + n + o, mf_mve_offset_clamp(v1, r.output_offset,
-                                                            r.activation.min, r.activation.max));
-            }
+            o = mf_mve_pair_quads(x0, x1, filter, k, n, &r, out, out + n);
         }
         for (; o < n; o += 4) {
             mf_mve_rows_quad(x0, x1, filter, k, n, o, &r, out, out + n);
