@@ -438,6 +438,15 @@ void mf_depthwise_conv_mve_s8(const mf_dw_conv_params *p,
                               const int8_t *filter,
                               const mf_dims *output_dims,
                               int8_t *output);
+/* speed-m55: mf_nn_mat_mult_s8 over all rows of a (rows x k) matrix in one call (1x1
+ * convolutions on MVE): rows of at most 16 inputs stay in registers across the whole layer. */
+void mf_nn_mat_mult_rows_s8(const int8_t *x,
+                            int32_t rows,
+                            const int8_t *filter,
+                            int32_t k,
+                            int32_t n,
+                            const mf_nn_requant *rq,
+                            int8_t *out);
 /* speed-m55: mf_convolve_s8's Helium path, after its checks (src/convolution/
  * mf_convolve_mve_s8.c): vector-built int8 patches of two pixels in `patches` (2 * KH * KW * C_in
  * bytes of the scratch), then mf_nn_mat_mult_s8. */

@@ -346,16 +346,51 @@ static inline void mf_mve_rows_quad(const int8_t *x0,
                  p);
 }
 
+#if MF_MVE_ASM
+/* Four channels of two rows of k <= 16 inputs: the rows loaded under VCTP (zero lanes past
+ * k), each channel one 16-byte filter load (lanes past k meet the zeros; the fourth channel's
+ * load predicated so as not to read past the filter), two VMLADAV, the sums stored. */
+#define MF_MVE_SHORT_CH                                                                        \
+    "vldrb.8 q2, [%[w]]\n\t"                                                                    \
+    "add %[w], %[w], %[k]\n\t"                                                                 \
+    "vmladav.s8 %[s0], q0, q2\n\t"                                                             \
+    "vmladav.s8 %[s1], q1, q2\n\t"                                                             \
+    "str %[s0], [%[sa]], #4\n\t"                                                               \
+    "str %[s1], [%[sb]], #4\n\t"
+
+static inline void mf_mve_short_quad_asm(const int8_t *x0, const int8_t *x1, const int8_t *w,
+                                         int32_t k, int32_t *sa, int32_t *sb)
+{
+    int32_t s0, s1;
+    __asm__ volatile("vctp.8 %[k]\n\t"
+                     "vpstt\n\t"
+                     "vldrbt.8 q0, [%[x0]]\n\t"
+                     "vldrbt.8 q1, [%[x1]]\n\t" MF_MVE_SHORT_CH MF_MVE_SHORT_CH MF_MVE_SHORT_CH
+                     "vpst\n\t"
+                     "vldrbt.8 q2, [%[w]]\n\t"
+                     "vmladav.s8 %[s0], q0, q2\n\t"
+                     "vmladav.s8 %[s1], q1, q2\n\t"
+                     "str %[s0], [%[sa]], #4\n\t"
+                     "str %[s1], [%[sb]], #4\n"
+                     : [w] "+r"(w), [sa] "+r"(sa), [sb] "+r"(sb), [s0] "=&Te"(s0),
+                       [s1] "=&Te"(s1)
+                     : [k] "r"(k), [x0] "r"(x0), [x1] "r"(x1)
+                     : "q0", "q1", "q2", "memory");
+}
+#undef MF_MVE_SHORT_CH
+#endif
+
 /* Two rows of at most 16 inputs (1x1 convolutions on few channels, first layers): both rows
  * stay in registers and every channel is one filter load and two VMLADAV, without a loop. */
-static void mf_mve_rows_short(const int8_t *x0,
-                              const int8_t *x1,
-                              const int8_t *filter,
-                              int32_t k,
-                              int32_t n,
-                              const mf_nn_requant *rq,
-                              int8_t *out0,
-                              int8_t *out1)
+/* One pair of rows for mf_mve_rows_short. */
+static inline void mf_mve_rows_short_pair(const int8_t *x0,
+                                          const int8_t *x1,
+                                          const int8_t *filter,
+                                          int32_t k,
+                                          int32_t n,
+                                          const mf_nn_requant *rq,
+                                          int8_t *out0,
+                                          int8_t *out1)
 {
     const mve_pred16_t pk = vctp8q((uint32_t)k);
     const int8x16_t r0 = vldrbq_z_s8(x0, pk);
@@ -365,15 +400,23 @@ static void mf_mve_rows_short(const int8_t *x0,
     const int8_t *w = filter;
     int32_t o = 0;
     for (; o + 4 <= n; o += 4) {
+        int32x4_t v0, v1;
+#if MF_MVE_ASM
+        int32_t sa[4], sb[4];
+        mf_mve_short_quad_asm(x0, x1, w, k, sa, sb);
+        v0 = vldrwq_s32(sa);
+        v1 = vldrwq_s32(sb);
+#else
         const int8x16_t w0 = vldrbq_z_s8(w, pk);
         const int8x16_t w1 = vldrbq_z_s8(w + k, pk);
         const int8x16_t w2 = vldrbq_z_s8(w + 2 * k, pk);
         const int8x16_t w3 = vldrbq_z_s8(w + 3 * k, pk);
+        v0 = mf_mve_set4(vmladavq_s8(r0, w0), vmladavq_s8(r0, w1), vmladavq_s8(r0, w2),
+                         vmladavq_s8(r0, w3));
+        v1 = mf_mve_set4(vmladavq_s8(r1, w0), vmladavq_s8(r1, w1), vmladavq_s8(r1, w2),
+                         vmladavq_s8(r1, w3));
+#endif
         w += 4 * k;
-        int32x4_t v0 = mf_mve_set4(vmladavq_s8(r0, w0), vmladavq_s8(r0, w1), vmladavq_s8(r0, w2),
-                                   vmladavq_s8(r0, w3));
-        int32x4_t v1 = mf_mve_set4(vmladavq_s8(r1, w0), vmladavq_s8(r1, w1), vmladavq_s8(r1, w2),
-                                   vmladavq_s8(r1, w3));
         const int32x4_t b = vldrwq_s32(bias + o);
         const int32x4_t m = vldrwq_s32(mult + o);
         const int32x4_t sh = vldrwq_s32(shift + o);
@@ -389,6 +432,30 @@ static void mf_mve_rows_short(const int8_t *x0,
         out1[o] = mf_nn_requant_out(rq, bias[o] + vmladavq_s8(r1, wv), o);
     }
 }
+
+/* `pairs` pairs of rows of at most 16 inputs, each pair (x0, x1) followed by the next. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void mf_mve_rows_short(const int8_t *x0,
+                              const int8_t *x1,
+                              const int8_t *filter,
+                              int32_t k,
+                              int32_t n,
+                              const mf_nn_requant *rq,
+                              int8_t *out0,
+                              int8_t *out1,
+                              int32_t pairs)
+{
+    for (; pairs > 0; pairs--) {
+        mf_mve_rows_short_pair(x0, x1, filter, k, n, rq, out0, out1);
+        x0 += 2 * k;
+        x1 += 2 * k;
+        out0 += 2 * n;
+        out1 += 2 * n;
+    }
+}
+
 
 /* Two rows, the whole quads of channels (per-channel multipliers, a bias): the passes of
  * mf_mve_quad2_s8 then both rows' requantization. Its own function, so that the loop has the
@@ -437,7 +504,7 @@ void mf_nn_mat_mult_s8(const int8_t *x0,
             mf_mve_row_quad(x0, filter, k, n, o, &r, out);
         }
     } else if (k <= 16 && r.quant_step == 1 && r.bias != NULL) {
-        mf_mve_rows_short(x0, x1, filter, k, n, &r, out, out + n);
+        mf_mve_rows_short(x0, x1, filter, k, n, &r, out, out + n, 1);
     } else {
         int32_t o = 0;
         if (r.quant_step == 1 && r.bias != NULL) { /* the usual case: whole quads unpredicated */
@@ -446,6 +513,30 @@ void mf_nn_mat_mult_s8(const int8_t *x0,
         for (; o < n; o += 4) {
             mf_mve_rows_quad(x0, x1, filter, k, n, o, &r, out, out + n);
         }
+    }
+}
+
+/* Every row of a (rows x k) matrix, two at a time (mf_internal.h). */
+void mf_nn_mat_mult_rows_s8(const int8_t *x,
+                            int32_t rows,
+                            const int8_t *filter,
+                            int32_t k,
+                            int32_t n,
+                            const mf_nn_requant *rq,
+                            int8_t *out)
+{
+    int32_t r = 0;
+    if (k <= 16 && rq->quant_step == 1 && rq->bias != NULL && rows >= 2) {
+        const mf_nn_requant q = *rq;
+        mf_mve_rows_short(x, x + k, filter, k, n, &q, out, out + n, rows / 2);
+        r = rows & ~1;
+    }
+    for (; r + 2 <= rows; r += 2) {
+        mf_nn_mat_mult_s8(x + (size_t)r * k, x + (size_t)(r + 1) * k, filter, k, n, rq,
+                          out + (size_t)r * n);
+    }
+    if (r < rows) {
+        mf_nn_mat_mult_s8(x + (size_t)r * k, NULL, filter, k, n, rq, out + (size_t)r * n);
     }
 }
 
