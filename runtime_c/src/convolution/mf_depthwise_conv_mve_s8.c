@@ -163,9 +163,50 @@ static MF_MVE_INLINE void mf_dw3_pair(const int8_t *x0, const int8_t *x1, ptrdif
                                       int32x4_t *acc0, int32x4_t *acc1)
 {
     int32x4_t a0 = *acc0, a1 = *acc1;
+#if MF_MVE_ASM
+    /* The same taps scheduled by hand: one temporary vector for the products, the row pointers
+     * stepped in place (GCC recomputes every tap's address and spills). */
+#define MF_DW3_ASM_ROW                                                                         \
+    "vldrb.s32 %q[wv], [%[w], %q[o0]]\n\t"                                                     \
+    "vldrb.s32 %q[t], [%[p0], %q[o0]]\n\t"                                                     \
+    "vmul.i32 %q[t], %q[t], %q[wv]\n\t"                                                        \
+    "vadd.i32 %q[a0], %q[a0], %q[t]\n\t"                                                       \
+    "vldrb.s32 %q[t], [%[p1], %q[o0]]\n\t"                                                     \
+    "vmul.i32 %q[t], %q[t], %q[wv]\n\t"                                                        \
+    "vadd.i32 %q[a1], %q[a1], %q[t]\n\t"                                                       \
+    "vldrb.s32 %q[wv], [%[w], %q[o1]]\n\t"                                                     \
+    "vldrb.s32 %q[t], [%[p0], %q[o1]]\n\t"                                                     \
+    "vmul.i32 %q[t], %q[t], %q[wv]\n\t"                                                        \
+    "vadd.i32 %q[a0], %q[a0], %q[t]\n\t"                                                       \
+    "vldrb.s32 %q[t], [%[p1], %q[o1]]\n\t"                                                     \
+    "vmul.i32 %q[t], %q[t], %q[wv]\n\t"                                                        \
+    "vadd.i32 %q[a1], %q[a1], %q[t]\n\t"                                                       \
+    "vldrb.s32 %q[wv], [%[w], %q[o2]]\n\t"                                                     \
+    "vldrb.s32 %q[t], [%[p0], %q[o2]]\n\t"                                                     \
+    "vmul.i32 %q[t], %q[t], %q[wv]\n\t"                                                        \
+    "vadd.i32 %q[a0], %q[a0], %q[t]\n\t"                                                       \
+    "vldrb.s32 %q[t], [%[p1], %q[o2]]\n\t"                                                     \
+    "vmul.i32 %q[t], %q[t], %q[wv]\n\t"                                                        \
+    "vadd.i32 %q[a1], %q[a1], %q[t]\n\t"
+    int32x4_t wv, t;
+    __asm__ volatile(MF_DW3_ASM_ROW
+                     "add %[p0], %[p0], %[rs]\n\t"
+                     "add %[p1], %[p1], %[rs]\n\t"
+                     "add %[w], %[w], %[wrs]\n\t" MF_DW3_ASM_ROW
+                     "add %[p0], %[p0], %[rs]\n\t"
+                     "add %[p1], %[p1], %[rs]\n\t"
+                     "add %[w], %[w], %[wrs]\n\t" MF_DW3_ASM_ROW
+                     : [a0] "+w"(a0), [a1] "+w"(a1), [wv] "=&w"(wv), [t] "=&w"(t),
+                       [p0] "+r"(x0), [p1] "+r"(x1), [w] "+r"(w)
+                     : [rs] "r"(rs), [wrs] "r"(wrs), [o0] "w"(o.o0), [o1] "w"(o.o1),
+                       [o2] "w"(o.o2)
+                     : "memory");
+#undef MF_DW3_ASM_ROW
+#else
     MF_DW3_ROW2(x0, x1, w);
     MF_DW3_ROW2(x0 + rs, x1 + rs, w + wrs);
     MF_DW3_ROW2(x0 + 2 * rs, x1 + 2 * rs, w + 2 * wrs);
+#endif
     *acc0 = a0;
     *acc1 = a1;
 }
