@@ -292,6 +292,93 @@ static void mf_mve_conv3_pair(const int8_t *a,
 }
 
 
+/* ---- windows inside the image read in place ------------------------------------------------
+ * The patch of a pixel whose window is inside the image is KH runs of RUN = KW * C_in bytes, RS
+ * bytes apart in the input: the dot products walk the runs where they lie instead of copying
+ * them. a[0..3] += x0.wa, x0.wb, x1.wa, x1.wb over the KH runs (the filter rows are contiguous,
+ * KH * RUN bytes). */
+static inline void mf_mve_seg_2x2(const int8_t *x0, const int8_t *x1, ptrdiff_t rs,
+                                  const int8_t *wa, const int8_t *wb, int32_t kh, int32_t run,
+                                  int32_t *a)
+{
+#if MF_MVE_ASM
+    /* Post-incremented loads advance 16 bytes per step, the last step too, so the pointers
+     * are put back by the steps' excess (16 * ceil(RUN / 16) - RUN) after each run. */
+    const int32_t over = ((run + 15) & ~15) - run;
+    const ptrdiff_t xgap = rs - run - over;
+    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    __asm__ volatile("1:\n\t"
+                     "dlstp.8 lr, %[run]\n"
+                     "2:\n\t"
+                     "vldrb.8 q0, [%[x0]], #16\n\t"
+                     "vldrb.8 q1, [%[x1]], #16\n\t"
+                     "vldrb.8 q2, [%[wa]], #16\n\t"
+                     "vmladava.s8 %[a0], q0, q2\n\t"
+                     "vmladava.s8 %[a2], q1, q2\n\t"
+                     "vldrb.8 q2, [%[wb]], #16\n\t"
+                     "vmladava.s8 %[a1], q0, q2\n\t"
+                     "vmladava.s8 %[a3], q1, q2\n\t"
+                     "letp lr, 2b\n\t"
+                     "add %[x0], %[x0], %[xgap]\n\t"
+                     "add %[x1], %[x1], %[xgap]\n\t"
+                     "sub %[wa], %[wa], %[over]\n\t"
+                     "sub %[wb], %[wb], %[over]\n\t"
+                     "subs %[kh], %[kh], #1\n\t"
+                     "bne 1b\n"
+                     : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3),
+                       [x0] "+r"(x0), [x1] "+r"(x1), [wa] "+r"(wa), [wb] "+r"(wb), [kh] "+r"(kh)
+                     : [run] "r"(run), [xgap] "r"(xgap), [over] "r"(over)
+                     : "q0", "q1", "q2", "lr", "memory", "cc");
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+#else
+    for (int32_t ky = 0; ky < kh; ky++) {
+        for (int32_t i = 0; i < run; i += 16) {
+            const mve_pred16_t m = vctp8q((uint32_t)(run - i));
+            const int8x16_t p = vldrbq_z_s8(x0 + ky * rs + i, m);
+            const int8x16_t q = vldrbq_z_s8(x1 + ky * rs + i, m);
+            const int8x16_t u = vldrbq_z_s8(wa + ky * run + i, m);
+            const int8x16_t v = vldrbq_z_s8(wb + ky * run + i, m);
+            a[0] = vmladavaq_s8(a[0], p, u);
+            a[1] = vmladavaq_s8(a[1], p, v);
+            a[2] = vmladavaq_s8(a[2], q, u);
+            a[3] = vmladavaq_s8(a[3], q, v);
+        }
+    }
+#endif
+}
+
+/* Two pixels whose windows are inside the image (corners a, b), C_out % 4 == 0 channels: four
+ * channels per step as two 2x2 passes, requantized as two vectors. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void mf_mve_seg_pair(const int8_t *a, const int8_t *b, ptrdiff_t rs, int32_t kh,
+                            int32_t run, const int8_t *filter, int32_t n,
+                            const mf_nn_requant *rq, int8_t *out0, int8_t *out1)
+{
+    const int32_t k = kh * run;
+    const int32_t off = rq->output_offset, lo = rq->activation.min, hi = rq->activation.max;
+    const int32_t *bias = rq->bias, *mult = rq->multiplier, *shift = rq->shift;
+    const int8_t *w = filter;
+    for (int32_t o = 0; o < n; o += 4) {
+        int32_t e[4] = {0, 0, 0, 0}; /* channels o and o + 2 */
+        int32_t f[4] = {0, 0, 0, 0}; /* channels o + 1 and o + 3 */
+        mf_mve_seg_2x2(a, b, rs, w, w + 2 * k, kh, run, e);
+        mf_mve_seg_2x2(a, b, rs, w + k, w + 3 * k, kh, run, f);
+        w += 4 * k;
+        const int32x4_t bv = vldrwq_s32(bias + o);
+        const int32x4_t m = vldrwq_s32(mult + o);
+        const int32x4_t sh = vldrwq_s32(shift + o);
+        const int32x4_t v0 = mf_mve_requantize(vaddq_s32(mf_mve_set4(e[0], f[0], e[1], f[1]), bv), m, sh);
+        const int32x4_t v1 = mf_mve_requantize(vaddq_s32(mf_mve_set4(e[2], f[2], e[3], f[3]), bv), m, sh);
+        vstrbq_s32(out0 + o, mf_mve_offset_clamp(v0, off, lo, hi));
+        vstrbq_s32(out1 + o, mf_mve_offset_clamp(v1, off, lo, hi));
+    }
+}
+
 void mf_convolve_mve_s8(const mf_conv_params *p,
                         const mf_nn_requant *rq,
                         const mf_dims *input_dims,
@@ -308,25 +395,32 @@ void mf_convolve_mve_s8(const mf_conv_params *p,
     const int32_t pixels = output_dims->h * ow;
     const size_t in_image = (size_t)input_dims->h * input_dims->w * input_dims->c;
     const int8x16_t pad = vdupq_n_s8((int8_t)(-p->input_offset));
-    const int direct = filter_dims->h == 3 && filter_dims->w * input_dims->c <= 16 &&
-                       p->dilation.h == 1 && p->dilation.w == 1 && rq->quant_step == 1 &&
-                       rq->bias != NULL;
+    const int32_t run = filter_dims->w * input_dims->c;
+    const int plain = p->dilation.h == 1 && p->dilation.w == 1 && rq->quant_step == 1 &&
+                      rq->bias != NULL;
+    const int first = plain && filter_dims->h == 3 && run <= 16;      /* rows in registers */
+    const int wide = plain && run > 16 && (cout & 3) == 0;           /* runs read in place */
+    const int direct = first || wide;
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;
         int32_t px = 0;
         if (direct && (ow & 1) == 0) { /* pairs within rows */
             const ptrdiff_t row_step = (ptrdiff_t)input_dims->w * input_dims->c;
-            const int32_t run = filter_dims->w * input_dims->c;
             const ptrdiff_t px_step = (ptrdiff_t)p->stride.w * input_dims->c;
             for (int32_t oy = 0; oy < output_dims->h; oy++) {
                 const int32_t y0 = oy * p->stride.h - p->padding.h;
-                const int row_in = y0 >= 0 && y0 + 3 <= input_dims->h;
+                const int row_in = y0 >= 0 && y0 + filter_dims->h <= input_dims->h;
                 for (int32_t ox = 0; ox < ow; ox += 2) {
                     const int32_t x0 = ox * p->stride.w - p->padding.w;
                     if (row_in && x0 >= 0 && x0 + p->stride.w + filter_dims->w <= input_dims->w) {
                         const int8_t *a = in + ((ptrdiff_t)y0 * input_dims->w + x0) * input_dims->c;
-                        mf_mve_conv3_pair(a, a + px_step, row_step, run, filter, cout, rq, output,
-                                          output + cout);
+                        if (first) {
+                            mf_mve_conv3_pair(a, a + px_step, row_step, run, filter, cout, rq,
+                                              output, output + cout);
+                        } else {
+                            mf_mve_seg_pair(a, a + px_step, row_step, filter_dims->h, run, filter,
+                                            cout, rq, output, output + cout);
+                        }
                     } else {
                         mf_mve_patch(p, input_dims, in, filter_dims, oy, ox, pad, patches);
                         mf_mve_patch(p, input_dims, in, filter_dims, oy, ox + 1, pad,
