@@ -136,8 +136,9 @@ def dilated_window(c: Chain, k: int, stride: int, dilation: int) -> dict:
 
 def mve_chain(seed: int, path: Path) -> Path:
     """A first layer (1-3 input channels, 3x3 stride 2) -> depthwise 5x5 with channel multiplier 2-3
-    (gathered lanes) -> depthwise 3x3 dilation 2 -> convolution 3x3 dilation 2 -> ADD -> average pool
-    3x3 stride 2 (borders) -> MEAN over H, W -> dense: the MVE paths the plain chain does not reach."""
+    (gathered lanes) -> depthwise 3x3 dilation 2 -> convolution 3x3 to 8-16 channels (windows read
+    in place) -> convolution 3x3 dilation 2 -> ADD -> average pool 3x3 stride 2 (borders) -> MEAN
+    over H, W -> dense: the MVE paths the plain chain does not reach."""
     rng = np.random.default_rng(1000 + seed)
     h, w = int(rng.integers(5, 14)), int(rng.integers(5, 14))
     c = Chain(rng, (1, h, w, int(rng.integers(1, 4))))
@@ -147,6 +148,7 @@ def mve_chain(seed: int, path: Path) -> Path:
                {**dilated_window(c, 5, int(rng.integers(1, 3)), 1), "depth_multiplier": mult})
     c.weighted("DEPTHWISE_CONV_2D", (1, 3, 3, c.channels()), 3,
                {**dilated_window(c, 3, 1, 2), "depth_multiplier": 1})
+    c.weighted("CONV_2D", (int(rng.choice([8, 12, 16])), 3, 3, c.channels()), 0, c.window(3, 1))
     skip = c.cur
     c.weighted("CONV_2D", (c.channels(), 3, 3, c.channels()), 0, dilated_window(c, 3, 1, 2))
     c.add("ADD", [c.cur, skip], {"activation": "NONE"}, c.act_quant())

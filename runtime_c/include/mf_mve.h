@@ -37,6 +37,14 @@
 
 #include <string.h>
 
+/* Out of line: every emulated intrinsic is a small loop, and inlining hundreds of them makes the
+ * sanitizer build of the kernels take minutes. */
+#if defined(__GNUC__)
+#define MF_EMU_FN static __attribute__((unused, noinline))
+#else
+#define MF_EMU_FN static
+#endif
+
 typedef struct {
     int8_t v[16];
 } int8x16_t;
@@ -60,25 +68,25 @@ typedef uint16_t mve_pred16_t;
 /* ---- predicates ------------------------------------------------------------------------- */
 
 /* The first min(n, lanes) lanes of `bytes`-byte lanes active. */
-static inline mve_pred16_t mf_emu_vctp(uint32_t n, uint32_t bytes)
+MF_EMU_FN mve_pred16_t mf_emu_vctp(uint32_t n, uint32_t bytes)
 {
     const uint32_t lanes = 16u / bytes;
     const uint32_t active = n < lanes ? n : lanes;
     return (mve_pred16_t)(active * bytes >= 16 ? 0xFFFFu : ((1u << (active * bytes)) - 1u));
 }
 
-static inline mve_pred16_t vctp8q(uint32_t n) { return mf_emu_vctp(n, 1); }
-static inline mve_pred16_t vctp16q(uint32_t n) { return mf_emu_vctp(n, 2); }
-static inline mve_pred16_t vctp32q(uint32_t n) { return mf_emu_vctp(n, 4); }
+MF_EMU_FN mve_pred16_t vctp8q(uint32_t n) { return mf_emu_vctp(n, 1); }
+MF_EMU_FN mve_pred16_t vctp16q(uint32_t n) { return mf_emu_vctp(n, 2); }
+MF_EMU_FN mve_pred16_t vctp32q(uint32_t n) { return mf_emu_vctp(n, 4); }
 
-static inline int mf_emu_on(mve_pred16_t p, int lane, int bytes)
+MF_EMU_FN int mf_emu_on(mve_pred16_t p, int lane, int bytes)
 {
     return (p >> (lane * bytes)) & 1;
 }
 
 /* ---- duplicates, lanes ------------------------------------------------------------------ */
 
-static inline int8x16_t vdupq_n_s8(int8_t a)
+MF_EMU_FN int8x16_t vdupq_n_s8(int8_t a)
 {
     int8x16_t r;
     for (int i = 0; i < 16; i++) {
@@ -87,7 +95,7 @@ static inline int8x16_t vdupq_n_s8(int8_t a)
     return r;
 }
 
-static inline int16x8_t vdupq_n_s16(int16_t a)
+MF_EMU_FN int16x8_t vdupq_n_s16(int16_t a)
 {
     int16x8_t r;
     for (int i = 0; i < 8; i++) {
@@ -96,7 +104,7 @@ static inline int16x8_t vdupq_n_s16(int16_t a)
     return r;
 }
 
-static inline int32x4_t vdupq_n_s32(int32_t a)
+MF_EMU_FN int32x4_t vdupq_n_s32(int32_t a)
 {
     int32x4_t r;
     for (int i = 0; i < 4; i++) {
@@ -105,7 +113,7 @@ static inline int32x4_t vdupq_n_s32(int32_t a)
     return r;
 }
 
-static inline uint32x4_t vdupq_n_u32(uint32_t a)
+MF_EMU_FN uint32x4_t vdupq_n_u32(uint32_t a)
 {
     uint32x4_t r;
     for (int i = 0; i < 4; i++) {
@@ -114,16 +122,16 @@ static inline uint32x4_t vdupq_n_u32(uint32_t a)
     return r;
 }
 
-static inline int32x4_t vsetq_lane_s32(int32_t a, int32x4_t b, int lane)
+MF_EMU_FN int32x4_t vsetq_lane_s32(int32_t a, int32x4_t b, int lane)
 {
     b.v[lane] = a;
     return b;
 }
 
-static inline int32_t vgetq_lane_s32(int32x4_t a, int lane) { return a.v[lane]; }
+MF_EMU_FN int32_t vgetq_lane_s32(int32x4_t a, int lane) { return a.v[lane]; }
 
 /* a, a + imm, a + 2 imm, a + 3 imm (imm 1, 2, 4 or 8). */
-static inline uint32x4_t vidupq_n_u32(uint32_t a, int imm)
+MF_EMU_FN uint32x4_t vidupq_n_u32(uint32_t a, int imm)
 {
     uint32x4_t r;
     for (int i = 0; i < 4; i++) {
@@ -135,7 +143,7 @@ static inline uint32x4_t vidupq_n_u32(uint32_t a, int imm)
 /* ---- contiguous loads: int8 to 8/16/32-bit lanes, int16, int32 -------------------------- */
 
 #define MF_EMU_LOAD(name, vtype, etype, lanes, bytes, src_t)                                 \
-    static inline vtype name(const src_t *p)                                                 \
+    MF_EMU_FN vtype name(const src_t *p)                                                 \
     {                                                                                        \
         vtype r;                                                                             \
         for (int i = 0; i < (lanes); i++) {                                                  \
@@ -143,7 +151,7 @@ static inline uint32x4_t vidupq_n_u32(uint32_t a, int imm)
         }                                                                                    \
         return r;                                                                            \
     }                                                                                        \
-    static inline vtype name##_z(const src_t *p, mve_pred16_t m)                             \
+    MF_EMU_FN vtype name##_z(const src_t *p, mve_pred16_t m)                             \
     {                                                                                        \
         vtype r;                                                                             \
         for (int i = 0; i < (lanes); i++) {                                                  \
@@ -179,7 +187,7 @@ MF_EMU_LOAD(mf_emu_ldrw_u32, uint32x4_t, uint32_t, 4, 4, uint32_t)
 
 /* ---- gathers: base + byte offset (int8 to int32 lanes), base + 4 * offset (int32) ------- */
 
-static inline int32x4_t vldrbq_gather_offset_s32(const int8_t *base, uint32x4_t offset)
+MF_EMU_FN int32x4_t vldrbq_gather_offset_s32(const int8_t *base, uint32x4_t offset)
 {
     int32x4_t r;
     for (int i = 0; i < 4; i++) {
@@ -188,7 +196,7 @@ static inline int32x4_t vldrbq_gather_offset_s32(const int8_t *base, uint32x4_t 
     return r;
 }
 
-static inline int32x4_t vldrbq_gather_offset_z_s32(const int8_t *base,
+MF_EMU_FN int32x4_t vldrbq_gather_offset_z_s32(const int8_t *base,
                                                    uint32x4_t offset,
                                                    mve_pred16_t m)
 {
@@ -199,7 +207,7 @@ static inline int32x4_t vldrbq_gather_offset_z_s32(const int8_t *base,
     return r;
 }
 
-static inline int32x4_t vldrwq_gather_shifted_offset_s32(const int32_t *base, uint32x4_t offset)
+MF_EMU_FN int32x4_t vldrwq_gather_shifted_offset_s32(const int32_t *base, uint32x4_t offset)
 {
     int32x4_t r;
     for (int i = 0; i < 4; i++) {
@@ -210,9 +218,9 @@ static inline int32x4_t vldrwq_gather_shifted_offset_s32(const int32_t *base, ui
 
 /* ---- stores: int8 lanes, 32-bit lanes narrowed to their low byte, int32 ----------------- */
 
-static inline void vstrbq_s8(int8_t *p, int8x16_t a) { memcpy(p, a.v, 16); }
+MF_EMU_FN void vstrbq_s8(int8_t *p, int8x16_t a) { memcpy(p, a.v, 16); }
 
-static inline void vstrbq_p_s8(int8_t *p, int8x16_t a, mve_pred16_t m)
+MF_EMU_FN void vstrbq_p_s8(int8_t *p, int8x16_t a, mve_pred16_t m)
 {
     for (int i = 0; i < 16; i++) {
         if (mf_emu_on(m, i, 1)) {
@@ -221,14 +229,14 @@ static inline void vstrbq_p_s8(int8_t *p, int8x16_t a, mve_pred16_t m)
     }
 }
 
-static inline void vstrbq_s16(int8_t *p, int16x8_t a)
+MF_EMU_FN void vstrbq_s16(int8_t *p, int16x8_t a)
 {
     for (int i = 0; i < 8; i++) {
         p[i] = (int8_t)(uint8_t)((uint16_t)a.v[i] & 0xFFu);
     }
 }
 
-static inline void vstrbq_p_s16(int8_t *p, int16x8_t a, mve_pred16_t m)
+MF_EMU_FN void vstrbq_p_s16(int8_t *p, int16x8_t a, mve_pred16_t m)
 {
     for (int i = 0; i < 8; i++) {
         if (mf_emu_on(m, i, 2)) {
@@ -237,14 +245,14 @@ static inline void vstrbq_p_s16(int8_t *p, int16x8_t a, mve_pred16_t m)
     }
 }
 
-static inline void vstrbq_s32(int8_t *p, int32x4_t a)
+MF_EMU_FN void vstrbq_s32(int8_t *p, int32x4_t a)
 {
     for (int i = 0; i < 4; i++) {
         p[i] = (int8_t)(uint8_t)((uint32_t)a.v[i] & 0xFFu);
     }
 }
 
-static inline void vstrbq_p_s32(int8_t *p, int32x4_t a, mve_pred16_t m)
+MF_EMU_FN void vstrbq_p_s32(int8_t *p, int32x4_t a, mve_pred16_t m)
 {
     for (int i = 0; i < 4; i++) {
         if (mf_emu_on(m, i, 4)) {
@@ -253,9 +261,9 @@ static inline void vstrbq_p_s32(int8_t *p, int32x4_t a, mve_pred16_t m)
     }
 }
 
-static inline void vstrwq_s32(int32_t *p, int32x4_t a) { memcpy(p, a.v, 16); }
+MF_EMU_FN void vstrwq_s32(int32_t *p, int32x4_t a) { memcpy(p, a.v, 16); }
 
-static inline void vstrwq_p_s32(int32_t *p, int32x4_t a, mve_pred16_t m)
+MF_EMU_FN void vstrwq_p_s32(int32_t *p, int32x4_t a, mve_pred16_t m)
 {
     for (int i = 0; i < 4; i++) {
         if (mf_emu_on(m, i, 4)) {
@@ -264,14 +272,14 @@ static inline void vstrwq_p_s32(int32_t *p, int32x4_t a, mve_pred16_t m)
     }
 }
 
-static inline void vstrbq_scatter_offset_s32(int8_t *base, uint32x4_t offset, int32x4_t a)
+MF_EMU_FN void vstrbq_scatter_offset_s32(int8_t *base, uint32x4_t offset, int32x4_t a)
 {
     for (int i = 0; i < 4; i++) {
         base[offset.v[i]] = (int8_t)(uint8_t)((uint32_t)a.v[i] & 0xFFu);
     }
 }
 
-static inline void vstrbq_scatter_offset_p_s32(int8_t *base,
+MF_EMU_FN void vstrbq_scatter_offset_p_s32(int8_t *base,
                                                uint32x4_t offset,
                                                int32x4_t a,
                                                mve_pred16_t m)
@@ -285,15 +293,15 @@ static inline void vstrbq_scatter_offset_p_s32(int8_t *base,
 
 /* ---- lane-wise arithmetic on int32 lanes ------------------------------------------------ */
 
-static inline int32_t mf_emu_wrap32(int64_t x) { return (int32_t)(uint32_t)(uint64_t)x; }
+MF_EMU_FN int32_t mf_emu_wrap32(int64_t x) { return (int32_t)(uint32_t)(uint64_t)x; }
 
-static inline int32_t mf_emu_sat32(int64_t x)
+MF_EMU_FN int32_t mf_emu_sat32(int64_t x)
 {
     return x > INT32_MAX ? INT32_MAX : (x < INT32_MIN ? INT32_MIN : (int32_t)x);
 }
 
 #define MF_EMU_BINARY_S32(name, expr)                                                         \
-    static inline int32x4_t name(int32x4_t a, int32x4_t b)                                   \
+    MF_EMU_FN int32x4_t name(int32x4_t a, int32x4_t b)                                   \
     {                                                                                        \
         int32x4_t r;                                                                         \
         for (int i = 0; i < 4; i++) {                                                        \
@@ -313,24 +321,24 @@ MF_EMU_BINARY_S32(vminq_s32, x < y ? (int32_t)x : (int32_t)y)
 MF_EMU_BINARY_S32(vandq_s32, (int32_t)((uint32_t)x & (uint32_t)y))
 #undef MF_EMU_BINARY_S32
 
-static inline int32x4_t vaddq_n_s32(int32x4_t a, int32_t b) { return vaddq_s32(a, vdupq_n_s32(b)); }
+MF_EMU_FN int32x4_t vaddq_n_s32(int32x4_t a, int32_t b) { return vaddq_s32(a, vdupq_n_s32(b)); }
 
-static inline int32x4_t vmulq_n_s32(int32x4_t a, int32_t b) { return vmulq_s32(a, vdupq_n_s32(b)); }
+MF_EMU_FN int32x4_t vmulq_n_s32(int32x4_t a, int32_t b) { return vmulq_s32(a, vdupq_n_s32(b)); }
 
 /* add + m1 * m2 (VMLA, vector by scalar). */
-static inline int32x4_t vmlaq_n_s32(int32x4_t add, int32x4_t m1, int32_t m2)
+MF_EMU_FN int32x4_t vmlaq_n_s32(int32x4_t add, int32x4_t m1, int32_t m2)
 {
     return vaddq_s32(add, vmulq_n_s32(m1, m2));
 }
 
 /* m1 * m2 + add (VMLAS: vector times vector plus scalar). */
-static inline int32x4_t vmlasq_n_s32(int32x4_t m1, int32x4_t m2, int32_t add)
+MF_EMU_FN int32x4_t vmlasq_n_s32(int32x4_t m1, int32x4_t m2, int32_t add)
 {
     return vaddq_n_s32(vmulq_s32(m1, m2), add);
 }
 
 /* Saturating rounding doubling multiply, high half: (2ab + 2^31) >> 32. */
-static inline int32_t mf_emu_qrdmulh(int32_t a, int32_t b)
+MF_EMU_FN int32_t mf_emu_qrdmulh(int32_t a, int32_t b)
 {
     if (a == INT32_MIN && b == INT32_MIN) {
         return INT32_MAX;
@@ -339,7 +347,7 @@ static inline int32_t mf_emu_qrdmulh(int32_t a, int32_t b)
     return (int32_t)((2 * ab + ((int64_t)1 << 31)) >> 32); /* arithmetic: floors */
 }
 
-static inline int32x4_t vqrdmulhq_s32(int32x4_t a, int32x4_t b)
+MF_EMU_FN int32x4_t vqrdmulhq_s32(int32x4_t a, int32x4_t b)
 {
     int32x4_t r;
     for (int i = 0; i < 4; i++) {
@@ -348,14 +356,14 @@ static inline int32x4_t vqrdmulhq_s32(int32x4_t a, int32x4_t b)
     return r;
 }
 
-static inline int32x4_t vqrdmulhq_n_s32(int32x4_t a, int32_t b)
+MF_EMU_FN int32x4_t vqrdmulhq_n_s32(int32x4_t a, int32_t b)
 {
     return vqrdmulhq_s32(a, vdupq_n_s32(b));
 }
 
 /* x shifted by the signed amount n (left when n > 0, bits past the lane lost; arithmetic right
  * when n < 0), rounding the right shifts when `rounding`. */
-static inline int32_t mf_emu_shift32(int32_t x, int32_t n, int rounding)
+MF_EMU_FN int32_t mf_emu_shift32(int32_t x, int32_t n, int rounding)
 {
     if (n >= 0) {
         return n >= 32 ? 0 : (int32_t)((uint32_t)x << n);
@@ -369,7 +377,7 @@ static inline int32_t mf_emu_shift32(int32_t x, int32_t n, int rounding)
     return (int32_t)(v >> s);
 }
 
-static inline int32x4_t mf_emu_shl_s32(int32x4_t a, int32x4_t b, int rounding)
+MF_EMU_FN int32x4_t mf_emu_shl_s32(int32x4_t a, int32x4_t b, int rounding)
 {
     int32x4_t r;
     for (int i = 0; i < 4; i++) {
@@ -378,35 +386,35 @@ static inline int32x4_t mf_emu_shl_s32(int32x4_t a, int32x4_t b, int rounding)
     return r;
 }
 
-static inline int32x4_t vshlq_s32(int32x4_t a, int32x4_t b) { return mf_emu_shl_s32(a, b, 0); }
+MF_EMU_FN int32x4_t vshlq_s32(int32x4_t a, int32x4_t b) { return mf_emu_shl_s32(a, b, 0); }
 
-static inline int32x4_t vrshlq_s32(int32x4_t a, int32x4_t b) { return mf_emu_shl_s32(a, b, 1); }
+MF_EMU_FN int32x4_t vrshlq_s32(int32x4_t a, int32x4_t b) { return mf_emu_shl_s32(a, b, 1); }
 
 /* Shift by a scalar register (its low byte, signed). */
-static inline int32x4_t vshlq_r_s32(int32x4_t a, int32_t b)
+MF_EMU_FN int32x4_t vshlq_r_s32(int32x4_t a, int32_t b)
 {
     return mf_emu_shl_s32(a, vdupq_n_s32(b), 0);
 }
 
-static inline int32x4_t vrshlq_n_s32(int32x4_t a, int32_t b)
+MF_EMU_FN int32x4_t vrshlq_n_s32(int32x4_t a, int32_t b)
 {
     return mf_emu_shl_s32(a, vdupq_n_s32(b), 1);
 }
 
 /* Immediate shifts: left by [0, 31], arithmetic right by [1, 32]. */
-static inline int32x4_t vshlq_n_s32(int32x4_t a, int imm)
+MF_EMU_FN int32x4_t vshlq_n_s32(int32x4_t a, int imm)
 {
     return mf_emu_shl_s32(a, vdupq_n_s32(imm), 0);
 }
 
-static inline int32x4_t vshrq_n_s32(int32x4_t a, int imm)
+MF_EMU_FN int32x4_t vshrq_n_s32(int32x4_t a, int imm)
 {
     return mf_emu_shl_s32(a, vdupq_n_s32(-imm), 0);
 }
 
 /* ---- across-vector sums ----------------------------------------------------------------- */
 
-static inline int32_t vmladavaq_s8(int32_t acc, int8x16_t a, int8x16_t b)
+MF_EMU_FN int32_t vmladavaq_s8(int32_t acc, int8x16_t a, int8x16_t b)
 {
     uint32_t s = (uint32_t)acc;
     for (int i = 0; i < 16; i++) {
@@ -415,9 +423,9 @@ static inline int32_t vmladavaq_s8(int32_t acc, int8x16_t a, int8x16_t b)
     return (int32_t)s;
 }
 
-static inline int32_t vmladavq_s8(int8x16_t a, int8x16_t b) { return vmladavaq_s8(0, a, b); }
+MF_EMU_FN int32_t vmladavq_s8(int8x16_t a, int8x16_t b) { return vmladavaq_s8(0, a, b); }
 
-static inline int32_t vmladavaq_s16(int32_t acc, int16x8_t a, int16x8_t b)
+MF_EMU_FN int32_t vmladavaq_s16(int32_t acc, int16x8_t a, int16x8_t b)
 {
     uint32_t s = (uint32_t)acc;
     for (int i = 0; i < 8; i++) {
@@ -426,7 +434,7 @@ static inline int32_t vmladavaq_s16(int32_t acc, int16x8_t a, int16x8_t b)
     return (int32_t)s;
 }
 
-static inline int32_t vmladavaq_s32(int32_t acc, int32x4_t a, int32x4_t b)
+MF_EMU_FN int32_t vmladavaq_s32(int32_t acc, int32x4_t a, int32x4_t b)
 {
     uint32_t s = (uint32_t)acc;
     for (int i = 0; i < 4; i++) {
@@ -435,7 +443,7 @@ static inline int32_t vmladavaq_s32(int32_t acc, int32x4_t a, int32x4_t b)
     return (int32_t)s;
 }
 
-static inline int32_t vaddvaq_s8(int32_t acc, int8x16_t a)
+MF_EMU_FN int32_t vaddvaq_s8(int32_t acc, int8x16_t a)
 {
     uint32_t s = (uint32_t)acc;
     for (int i = 0; i < 16; i++) {
@@ -444,7 +452,7 @@ static inline int32_t vaddvaq_s8(int32_t acc, int8x16_t a)
     return (int32_t)s;
 }
 
-static inline int32_t vaddvaq_s32(int32_t acc, int32x4_t a)
+MF_EMU_FN int32_t vaddvaq_s32(int32_t acc, int32x4_t a)
 {
     uint32_t s = (uint32_t)acc;
     for (int i = 0; i < 4; i++) {
@@ -453,11 +461,11 @@ static inline int32_t vaddvaq_s32(int32_t acc, int32x4_t a)
     return (int32_t)s;
 }
 
-static inline int32_t vaddvq_s32(int32x4_t a) { return vaddvaq_s32(0, a); }
+MF_EMU_FN int32_t vaddvq_s32(int32x4_t a) { return vaddvaq_s32(0, a); }
 
 /* ---- int8 lanes --------------------------------------------------------------------------- */
 
-static inline int8x16_t vmaxq_s8(int8x16_t a, int8x16_t b)
+MF_EMU_FN int8x16_t vmaxq_s8(int8x16_t a, int8x16_t b)
 {
     for (int i = 0; i < 16; i++) {
         a.v[i] = a.v[i] > b.v[i] ? a.v[i] : b.v[i];
@@ -465,7 +473,7 @@ static inline int8x16_t vmaxq_s8(int8x16_t a, int8x16_t b)
     return a;
 }
 
-static inline int8x16_t vminq_s8(int8x16_t a, int8x16_t b)
+MF_EMU_FN int8x16_t vminq_s8(int8x16_t a, int8x16_t b)
 {
     for (int i = 0; i < 16; i++) {
         a.v[i] = a.v[i] < b.v[i] ? a.v[i] : b.v[i];
@@ -475,7 +483,7 @@ static inline int8x16_t vminq_s8(int8x16_t a, int8x16_t b)
 
 /* ---- int16 lanes --------------------------------------------------------------------------- */
 
-static inline int16x8_t vaddq_s16(int16x8_t a, int16x8_t b)
+MF_EMU_FN int16x8_t vaddq_s16(int16x8_t a, int16x8_t b)
 {
     for (int i = 0; i < 8; i++) {
         a.v[i] = (int16_t)(uint16_t)((uint32_t)(uint16_t)a.v[i] + (uint16_t)b.v[i]);

@@ -31,10 +31,14 @@
 #define MF_MVE_ASM 0
 #endif
 
-/* Helpers called with constant flags (tail group or not, gather or not) are forced inline so
- * that each call site is compiled for its flags, without tests in the tap loops. */
-#if defined(__GNUC__)
+/* Helpers called with constant flags (tail group or not, gather or not, tap masks) are forced
+ * inline on the target, so that each call site is compiled for its flags without tests in the
+ * tap loops; the host emulation keeps them out of line (compile time: every emulated intrinsic
+ * is a loop, and the sanitizer build of the inlined copies takes minutes). */
+#if defined(__GNUC__) && !defined(MF_EMULATE_MVE)
 #define MF_MVE_INLINE inline __attribute__((always_inline))
+#elif defined(__GNUC__)
+#define MF_MVE_INLINE __attribute__((noinline))
 #else
 #define MF_MVE_INLINE inline
 #endif
