@@ -139,7 +139,22 @@ static void mf_mve_patch(const mf_conv_params *p,
     "vmladava.s8 %[s1], q5, q6\n\t"                                                            \
     "str %[s0], [%[sa]], #4\n\t"                                                               \
     "str %[s1], [%[sb]], #4\n\t"
-#define MF_MVE_CONV3_QUAD(run)                                                                 \
+#define MF_MVE_CONV3_CH_P(run)                                                                 \
+    "vpst\n\t"                                                                                  \
+    "vldrbt.8 q6, [%[w]], #" run "\n\t"                                                         \
+    "vmladav.s8 %[s0], q0, q6\n\t"                                                             \
+    "vmladav.s8 %[s1], q3, q6\n\t"                                                             \
+    "vpst\n\t"                                                                                  \
+    "vldrbt.8 q6, [%[w]], #" run "\n\t"                                                         \
+    "vmladava.s8 %[s0], q1, q6\n\t"                                                            \
+    "vmladava.s8 %[s1], q4, q6\n\t"                                                            \
+    "vpst\n\t"                                                                                  \
+    "vldrbt.8 q6, [%[w]], #" run "\n\t"                                                         \
+    "vmladava.s8 %[s0], q2, q6\n\t"                                                            \
+    "vmladava.s8 %[s1], q5, q6\n\t"                                                            \
+    "str %[s0], [%[sa]], #4\n\t"                                                               \
+    "str %[s1], [%[sb]], #4\n\t"
+#define MF_MVE_CONV3_QUAD(run, c0, c1, c2, c3)                                                 \
     __asm__ volatile("vctp.8 %[n]\n\t"                                                         \
                      "vpstt\n\t"                                                               \
                      "vldrbt.8 q0, [%[a]]\n\t"                                                 \
@@ -155,8 +170,7 @@ static void mf_mve_patch(const mf_conv_params *p,
                      "vldrbt.8 q4, [%[t]]\n\t"                                                 \
                      "add %[t], %[t], %[rs]\n\t"                                               \
                      "vpst\n\t"                                                                \
-                     "vldrbt.8 q5, [%[t]]\n\t" MF_MVE_CONV3_CH(run) MF_MVE_CONV3_CH(run)       \
-                         MF_MVE_CONV3_CH(run) MF_MVE_CONV3_CH_LAST(run)                        \
+                     "vldrbt.8 q5, [%[t]]\n\t" c0(run) c1(run) c2(run) c3(run)                 \
                      : [w] "+r"(w), [sa] "+r"(pa), [sb] "+r"(pb), [s0] "=&Te"(s0),             \
                        [s1] "=&Te"(s1), [t] "=&r"(t)                                           \
                      : [n] "r"(run_n), [a] "r"(a), [b] "r"(b), [rs] "r"(row_step)              \
@@ -165,16 +179,27 @@ static void mf_mve_patch(const mf_conv_params *p,
 /* The sums of channels o..o+3 into sa[0..3] (pixel a) and sb[0..3] (pixel b); false when
  * RUN has no assembly variant. */
 static inline int mf_mve_conv3_quad_asm(const int8_t *a, const int8_t *b, ptrdiff_t row_step,
-                                        int32_t run, const int8_t *w, int32_t *sa, int32_t *sb)
+                                        int32_t run, const int8_t *w, int last, int32_t *sa,
+                                        int32_t *sb)
 {
     int32_t s0, s1;
     const int8_t *t;
     int32_t *pa = sa, *pb = sb;
     const uint32_t run_n = (uint32_t)run;
-    if (run == 9) {
-        MF_MVE_CONV3_QUAD("9");
+    /* Sixteen-byte filter reads past a channel's last row land in the next quad's channels;
+     * the filter's last quad reads every row under the predicate. */
+    if (run == 9 && !last) {
+        MF_MVE_CONV3_QUAD("9", MF_MVE_CONV3_CH, MF_MVE_CONV3_CH, MF_MVE_CONV3_CH,
+                          MF_MVE_CONV3_CH_LAST);
+    } else if (run == 3 && !last) {
+        MF_MVE_CONV3_QUAD("3", MF_MVE_CONV3_CH, MF_MVE_CONV3_CH, MF_MVE_CONV3_CH,
+                          MF_MVE_CONV3_CH_LAST);
+    } else if (run == 9) {
+        MF_MVE_CONV3_QUAD("9", MF_MVE_CONV3_CH_P, MF_MVE_CONV3_CH_P, MF_MVE_CONV3_CH_P,
+                          MF_MVE_CONV3_CH_P);
     } else if (run == 3) {
-        MF_MVE_CONV3_QUAD("3");
+        MF_MVE_CONV3_QUAD("3", MF_MVE_CONV3_CH_P, MF_MVE_CONV3_CH_P, MF_MVE_CONV3_CH_P,
+                          MF_MVE_CONV3_CH_P);
     } else {
         return 0;
     }
@@ -203,7 +228,7 @@ static __attribute__((noinline)) int mf_mve_conv3_pair_asm(const int8_t *a,
     const int8_t *w = filter;
     int32_t sa[4], sb[4];
     for (int32_t o = 0; o < n; o += 4) {
-        mf_mve_conv3_quad_asm(a, b, row_step, run, w, sa, sb);
+        mf_mve_conv3_quad_asm(a, b, row_step, run, w, o + 4 == n, sa, sb);
         w += 12 * run;
         const int32x4_t bv = vldrwq_s32(bias + o);
         const int32x4_t m = vldrwq_s32(mult + o);
@@ -251,11 +276,11 @@ static void mf_mve_conv3_pair(const int8_t *a,
     for (int32_t o = 0; o < n; o += 4) {
         const int32_t left = mf_min_i32(n - o, 4);
         for (int32_t j = 0; j < left; j++) {
-            /* The filter rows read as 16 bytes (lanes past `run` meet zeros in the window rows),
-             * except in the last channel, which must not read past the filter. One filter
+            /* The filter rows read as 16 bytes (lanes past `run` meet zeros in the window rows)
+             * where those stay inside the filter, else under the predicate. One filter
              * register, reloaded: the six window rows take the others. */
             int32_t s0, s1;
-            if (o + j + 1 < n) {
+            if ((n - o - j) * k - 2 * run >= 16) { /* 16 bytes from the last row stay inside */
                 int8x16_t wv = vldrbq_s8(w);
                 s0 = vmladavq_s8(a0, wv);
                 s1 = vmladavq_s8(b0, wv);

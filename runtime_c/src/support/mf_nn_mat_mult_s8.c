@@ -348,8 +348,9 @@ static inline void mf_mve_rows_quad(const int8_t *x0,
 
 #if MF_MVE_ASM
 /* Four channels of two rows of k <= 16 inputs: the rows loaded under VCTP (zero lanes past
- * k), each channel one 16-byte filter load (lanes past k meet the zeros; the fourth channel's
- * load predicated so as not to read past the filter), two VMLADAV, the sums stored. */
+ * k), each channel one 16-byte filter load (lanes past k meet the zeros, the reads stay inside
+ * the filter when another quad follows: the caller's condition), two VMLADAV, the sums
+ * stored. */
 #define MF_MVE_SHORT_CH                                                                        \
     "vldrb.8 q2, [%[w]]\n\t"                                                                    \
     "add %[w], %[w], %[k]\n\t"                                                                 \
@@ -402,10 +403,22 @@ static inline void mf_mve_rows_short_pair(const int8_t *x0,
     for (; o + 4 <= n; o += 4) {
         int32x4_t v0, v1;
 #if MF_MVE_ASM
-        int32_t sa[4], sb[4];
-        mf_mve_short_quad_asm(x0, x1, w, k, sa, sb);
-        v0 = vldrwq_s32(sa);
-        v1 = vldrwq_s32(sb);
+        /* Unpredicated 16-byte reads stay inside the filter while another quad follows. */
+        if (o + 8 <= n) {
+            int32_t sa[4], sb[4];
+            mf_mve_short_quad_asm(x0, x1, w, k, sa, sb);
+            v0 = vldrwq_s32(sa);
+            v1 = vldrwq_s32(sb);
+        } else {
+            const int8x16_t w0 = vldrbq_z_s8(w, pk);
+            const int8x16_t w1 = vldrbq_z_s8(w + k, pk);
+            const int8x16_t w2 = vldrbq_z_s8(w + 2 * k, pk);
+            const int8x16_t w3 = vldrbq_z_s8(w + 3 * k, pk);
+            v0 = mf_mve_set4(vmladavq_s8(r0, w0), vmladavq_s8(r0, w1), vmladavq_s8(r0, w2),
+                             vmladavq_s8(r0, w3));
+            v1 = mf_mve_set4(vmladavq_s8(r1, w0), vmladavq_s8(r1, w1), vmladavq_s8(r1, w2),
+                             vmladavq_s8(r1, w3));
+        }
 #else
         const int8x16_t w0 = vldrbq_z_s8(w, pk);
         const int8x16_t w1 = vldrbq_z_s8(w + k, pk);
