@@ -246,6 +246,9 @@ static __attribute__((noinline)) int mf_mve_conv3_pair_asm(const int8_t *a,
 /* ---- first layers: 3 window rows of at most 16 bytes (KW * C_in <= 16, dilation 1) -------
  * The three rows of two pixels' windows stay in six registers (zeroing loads of `run` bytes),
  * and every output channel is three filter loads and six VMLADAV: no patch is built. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static void mf_mve_conv3_pair(const int8_t *a,
                               const int8_t *b,
                               ptrdiff_t row_step,
@@ -256,11 +259,6 @@ static void mf_mve_conv3_pair(const int8_t *a,
                               int8_t *out0,
                               int8_t *out1)
 {
-#if MF_MVE_ASM
-    if (mf_mve_conv3_pair_asm(a, b, row_step, run, filter, n, rq, out0, out1)) {
-        return;
-    }
-#endif
     const mve_pred16_t pr = vctp8q((uint32_t)run);
     const int8x16_t a0 = vldrbq_z_s8(a, pr);
     const int8x16_t a1 = vldrbq_z_s8(a + row_step, pr);
@@ -440,8 +438,14 @@ void mf_convolve_mve_s8(const mf_conv_params *p,
                     if (row_in && x0 >= 0 && x0 + p->stride.w + filter_dims->w <= input_dims->w) {
                         const int8_t *a = in + ((ptrdiff_t)y0 * input_dims->w + x0) * input_dims->c;
                         if (first) {
-                            mf_mve_conv3_pair(a, a + px_step, row_step, run, filter, cout, rq,
-                                              output, output + cout);
+#if MF_MVE_ASM
+                            if (!mf_mve_conv3_pair_asm(a, a + px_step, row_step, run, filter,
+                                                       cout, rq, output, output + cout))
+#endif
+                            {
+                                mf_mve_conv3_pair(a, a + px_step, row_step, run, filter, cout,
+                                                  rq, output, output + cout);
+                            }
                         } else {
                             mf_mve_seg_pair(a, a + px_step, row_step, filter_dims->h, run, filter,
                                             cout, rq, output, output + cout);

@@ -291,6 +291,9 @@ static MF_MVE_INLINE void mf_dw3_groups(const mf_dw_layer *L, const mf_nn_requan
 }
 
 /* One pixel's full groups, the usual masks as constants. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static void mf_dw3_single(const mf_dw_layer *L, const mf_nn_requant *rq, mf_dw3_offsets o,
                           ptrdiff_t corner, uint32_t inside, int8_t *out)
 {
@@ -305,6 +308,9 @@ static void mf_dw3_single(const mf_dw_layer *L, const mf_nn_requant *rq, mf_dw3_
     }
 }
 
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static void mf_dw3_pairs(const mf_dw_layer *L, const mf_nn_requant *rq, mf_dw3_offsets o,
                          ptrdiff_t corner0, ptrdiff_t corner1, int8_t *out0, int8_t *out1)
 {
@@ -352,8 +358,6 @@ static MF_MVE_INLINE void mf_dw_groups(const mf_dw_layer *L, const mf_nn_requant
             const int8_t *x1 = L->image + corner1;
             if (tail) {
                 mf_dw_pair(L, L->kh, L->kw, x0, x1, oc, off, gather, 1, p, &a0, &a1);
-            } else if (L->kh == 3 && L->kw == 3) { /* unrolled */
-                mf_dw_pair(L, 3, 3, x0, x1, oc, off, gather, 0, p, &a0, &a1);
             } else {
                 mf_dw_pair(L, L->kh, L->kw, x0, x1, oc, off, gather, 0, p, &a0, &a1);
             }
@@ -368,8 +372,6 @@ static MF_MVE_INLINE void mf_dw_groups(const mf_dw_layer *L, const mf_nn_requant
                                        p, bias);
             } else if (tail) {
                 a = mf_dw_masked(L, L->kh, L->kw, corner0, inside, oc, off, gather, 1, p, bias);
-            } else if (L->kh == 3 && L->kw == 3) { /* unrolled */
-                a = mf_dw_masked(L, 3, 3, corner0, inside, oc, off, gather, 0, p, bias);
             } else {
                 a = mf_dw_masked(L, L->kh, L->kw, corner0, inside, oc, off, gather, 0, p, bias);
             }
@@ -394,7 +396,10 @@ static void mf_dw_taps_inside(int32_t start, int32_t k, int32_t dil, int32_t siz
     *hi = b;
 }
 
-static MF_MVE_INLINE void mf_dw_image(const mf_dw_layer *L, const mf_dw_conv_params *p,
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void mf_dw_image(const mf_dw_layer *L, const mf_dw_conv_params *p,
                         const mf_nn_requant *rq, const mf_dims *output_dims, int gather,
                         int8_t *output)
 {
@@ -428,6 +433,9 @@ static MF_MVE_INLINE void mf_dw_image(const mf_dw_layer *L, const mf_dw_conv_par
 }
 
 /* The C % 4 channels left after the full groups of one pixel (3x3, any mask). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static void mf_dw3_tail(const mf_dw_layer *L, const mf_nn_requant *rq, ptrdiff_t corner,
                         uint32_t inside, int8_t *out)
 {
@@ -440,6 +448,9 @@ static void mf_dw3_tail(const mf_dw_layer *L, const mf_nn_requant *rq, ptrdiff_t
 
 /* 3x3 windows, channel multiplier 1, dilation 1 along x: row by row, the pixels whose windows
  * are inside the image two at a time, the others with a mask of their inside taps. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static void mf_dw3_image(const mf_dw_layer *L, const mf_dw_conv_params *p,
                          const mf_nn_requant *rq, const mf_dims *output_dims, int8_t *output)
 {
@@ -521,9 +532,7 @@ void mf_depthwise_conv_mve_s8(const mf_dw_conv_params *p,
         if (p->ch_mult == 1 && L.kh == 3 && L.kw == 3 && L.dil_w == 1 && r.bias != NULL &&
             r.quant_step == 1) {
             mf_dw3_image(&L, p, &r, output_dims, out);
-        } else if (p->ch_mult == 1) {
-            mf_dw_image(&L, p, &r, output_dims, 0, out);
-        } else {
+        } else { /* every other case: input lanes gathered (offsets (oc + l) / ch_mult) */
             mf_dw_image(&L, p, &r, output_dims, 1, out);
         }
     }

@@ -470,6 +470,33 @@ static void mf_mve_rows_short(const int8_t *x0,
 }
 
 
+/* One row (dense layers), the whole quads of channels (per-channel multipliers, a bias).
+ * Returns the channels done (n & ~3). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int32_t mf_mve_row_quads(const int8_t *x,
+                                const int8_t *filter,
+                                int32_t k,
+                                int32_t n,
+                                const mf_nn_requant *rq,
+                                int8_t *out)
+{
+    const int32_t *bias = rq->bias, *mult = rq->multiplier, *shift = rq->shift;
+    const int32_t off = rq->output_offset, lo = rq->activation.min, hi = rq->activation.max;
+    const int32_t n4 = n & ~3;
+    const int8_t *w = filter;
+    for (int32_t o = 0; o < n4; o += 4) {
+        int32_t a[4] = {0, 0, 0, 0};
+        mf_mve_1x4_s8(x, w, k, a);
+        w += 4 * (size_t)k;
+        const int32x4_t v = vaddq_s32(mf_mve_set4(a[0], a[1], a[2], a[3]), vldrwq_s32(bias + o));
+        const int32x4_t r = mf_mve_requantize(v, vldrwq_s32(mult + o), vldrwq_s32(shift + o));
+        vstrbq_s32(out + o, mf_mve_offset_clamp(r, off, lo, hi));
+    }
+    return n4;
+}
+
 /* Two rows, the whole quads of channels (per-channel multipliers, a bias): the passes of
  * mf_mve_quad2_s8 then both rows' requantization. Its own function, so that the loop has the
  * registers to itself. Returns the channels done (n & ~3). */
@@ -513,7 +540,11 @@ void mf_nn_mat_mult_s8(const int8_t *x0,
 {
     const mf_nn_requant r = *rq; /* in locals: the output stores alias everything */
     if (x1 == NULL) {
-        for (int32_t o = 0; o < n; o += 4) {
+        int32_t o = 0;
+        if (r.quant_step == 1 && r.bias != NULL) {
+            o = mf_mve_row_quads(x0, filter, k, n, &r, out);
+        }
+        for (; o < n; o += 4) {
             mf_mve_row_quad(x0, filter, k, n, o, &r, out);
         }
     } else if (k <= 16 && r.quant_step == 1 && r.bias != NULL) {
