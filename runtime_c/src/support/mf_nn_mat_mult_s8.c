@@ -278,7 +278,10 @@ static inline void mf_mve_quad2_s8(const int8_t *x0,
 #endif /* MF_MVE_ASM */
 
 /* One row: channels o..o+3 (those below n), requantized as one vector. */
-static inline void mf_mve_row_quad(const int8_t *x,
+#if defined(__GNUC__)
+__attribute__((noinline)) /* the tails: out of the callers' frames */
+#endif
+static void mf_mve_row_quad(const int8_t *x,
                                    const int8_t *filter,
                                    int32_t k,
                                    int32_t n,
@@ -302,7 +305,10 @@ static inline void mf_mve_row_quad(const int8_t *x,
 
 /* Two rows: channels o..o+3 (those below n) of both, as two 2x2 blocks (or a 2x1 one), each
  * row's four requantized as one vector. */
-static inline void mf_mve_rows_quad(const int8_t *x0,
+#if defined(__GNUC__)
+__attribute__((noinline)) /* the tails: out of the callers' frames */
+#endif
+static void mf_mve_rows_quad(const int8_t *x0,
                                     const int8_t *x1,
                                     const int8_t *filter,
                                     int32_t k,
