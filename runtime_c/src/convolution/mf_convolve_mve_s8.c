@@ -8,7 +8,9 @@
  * DLSTP/LETP loop on the Cortex-M55), instead of library memcpy/memset calls, which cost more
  * than the copy itself on the short runs of first layers (3 input channels: 9-byte rows).
  * First layers with 3x3 windows of at most 16 bytes per row (KW * C_in <= 16) build no patch
- * for pixels inside the image: the window rows are loaded straight into registers.
+ * for pixels inside the image: the window rows are loaded straight into registers. Wider
+ * windows inside the image are read in place as KH runs, and a strided 1x1 kernel multiplies
+ * the input pixels themselves.
  * Called by mf_convolve_s8 after its argument checks. Internal: see mf_internal.h.
  */
 #include "mf_internal.h"
@@ -423,7 +425,8 @@ void mf_convolve_mve_s8(const mf_conv_params *p,
                       rq->bias != NULL;
     const int first = plain && filter_dims->h == 3 && run <= 16;      /* rows in registers */
     const int wide = plain && run > 16 && (cout & 3) == 0;           /* runs read in place */
-    const int direct = first || wide;
+    const int point = plain && filter_dims->h == 1 && filter_dims->w == 1 && !wide; /* strided 1x1 */
+    const int direct = first || wide || point;
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;
         int32_t px = 0;
@@ -437,7 +440,9 @@ void mf_convolve_mve_s8(const mf_conv_params *p,
                     const int32_t x0 = ox * p->stride.w - p->padding.w;
                     if (row_in && x0 >= 0 && x0 + p->stride.w + filter_dims->w <= input_dims->w) {
                         const int8_t *a = in + ((ptrdiff_t)y0 * input_dims->w + x0) * input_dims->c;
-                        if (first) {
+                        if (point) { /* the patch is the input pixel itself */
+                            mf_nn_mat_mult_s8(a, a + px_step, filter, len, cout, rq, output);
+                        } else if (first) {
 #if MF_MVE_ASM
                             if (!mf_mve_conv3_pair_asm(a, a + px_step, row_step, run, filter,
                                                        cout, rq, output, output + cout))
