@@ -311,10 +311,17 @@ static void mf_dw3_single(const mf_dw_layer *L, const mf_nn_requant *rq, mf_dw3_
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
+/* `count` pairs of interior pixels along a row, the first at corner0 (the pixels `pstep` input
+ * bytes apart): one call per run, not per pair. */
 static void mf_dw3_pairs(const mf_dw_layer *L, const mf_nn_requant *rq, mf_dw3_offsets o,
-                         ptrdiff_t corner0, ptrdiff_t corner1, int8_t *out0, int8_t *out1)
+                         ptrdiff_t corner0, ptrdiff_t pstep, int32_t count, int8_t *out0)
 {
-    mf_dw3_groups(L, rq, o, corner0, corner1, 1, 0x1FFu, out0, out1);
+    const int32_t cout = L->out_c;
+    for (int32_t i = 0; i < count; i++) {
+        mf_dw3_groups(L, rq, o, corner0, corner0 + pstep, 1, 0x1FFu, out0, out0 + cout);
+        corner0 += 2 * pstep;
+        out0 += 2 * cout;
+    }
 }
 
 /* Byte offsets, from an input pixel, of the input channels of output channels oc..oc+3. */
@@ -478,7 +485,14 @@ static void mf_dw3_image(const mf_dw_layer *L, const mf_dw_conv_params *p,
             const ptrdiff_t corner = ((ptrdiff_t)y0 * L->in_w + x0) * L->in_c;
             if (rows == 0x1FFu && ox >= x_lo && ox + 1 < x_hi) {
                 const ptrdiff_t corner1 = corner + (ptrdiff_t)sw * L->in_c;
-                mf_dw3_pairs(L, rq, o, corner, corner1, out, out + cout);
+                if (!tail) { /* the whole run of interior pairs in one call */
+                    const int32_t pairs = (x_hi - ox) / 2;
+                    mf_dw3_pairs(L, rq, o, corner, corner1 - corner, pairs, out);
+                    ox += 2 * pairs;
+                    out += 2 * (size_t)pairs * cout;
+                    continue;
+                }
+                mf_dw3_pairs(L, rq, o, corner, corner1 - corner, 1, out);
                 if (tail) {
                     mf_dw3_tail(L, rq, corner, 0x1FFu, out);
                     mf_dw3_tail(L, rq, corner1, 0x1FFu, out + cout);
