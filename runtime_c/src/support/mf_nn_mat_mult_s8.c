@@ -385,6 +385,127 @@ static inline void mf_mve_short_quad_asm(const int8_t *x0, const int8_t *x1, con
                      : "q0", "q1", "q2", "memory");
 }
 #undef MF_MVE_SHORT_CH
+
+/* `quads` whole quads of channels of two rows of k <= 16 inputs, requantized, in one block:
+ * the rows loaded once, each channel a filter load, two VMLADAV and two lane moves, then
+ * mf_mve_nn.h's requantization of both vectors (right shift min(s, 0), left shift s - right)
+ * with the bias, multipliers and shifts post-incremented, and the output offset, activation
+ * minimum and maximum from cfg (three vectors). The rows come in r0, r1 (zero past k). The
+ * filter reads are unpredicated: the caller leaves the filter's last quad to the predicated C
+ * code. */
+#define MF_MVE_ROWQ_CH(lane)                                                                   \
+    "vldrb.8 q2, [%[w]]\n\t"                                                                    \
+    "add %[w], %[w], %[k]\n\t"                                                                 \
+    "vmladav.s8 %[s0], %q[r0], q2\n\t"                                                         \
+    "vmladav.s8 %[s1], %q[r1], q2\n\t"                                                         \
+    "vmov.32 q3[" lane "], %[s0]\n\t"                                                          \
+    "vmov.32 q4[" lane "], %[s1]\n\t"
+
+#define MF_MVE_ROWQ_CH_P(lane)                                                                 \
+    "vpst\n\t"                                                                                  \
+    "vldrbt.8 q2, [%[w]]\n\t"                                                                   \
+    "add %[w], %[w], %[k]\n\t"                                                                 \
+    "vmladav.s8 %[s0], %q[r0], q2\n\t"                                                         \
+    "vmladav.s8 %[s1], %q[r1], q2\n\t"                                                         \
+    "vmov.32 q3[" lane "], %[s0]\n\t"                                                          \
+    "vmov.32 q4[" lane "], %[s1]\n\t"
+
+static inline void mf_mve_short_quads_asm(int8x16_t r0, int8x16_t r1, const int8_t *w,
+                                          int32_t k, int32_t quads, const int32_t *bias,
+                                          const int32_t *mult, const int32_t *shift,
+                                          const int32_t *cfg, int8_t *out0, int8_t *out1)
+{
+    int32_t s0, s1;
+    __asm__ volatile("dls lr, %[quads]\n"
+                     "1:\n\t" MF_MVE_ROWQ_CH("0") MF_MVE_ROWQ_CH("1") MF_MVE_ROWQ_CH("2")
+                         MF_MVE_ROWQ_CH("3")
+                     "vldrw.u32 q5, [%[bias]], #16\n\t"
+                     "vadd.i32 q3, q3, q5\n\t"
+                     "vadd.i32 q4, q4, q5\n\t"
+                     "vldrw.u32 q5, [%[mult]], #16\n\t"
+                     "vldrw.u32 q6, [%[shift]], #16\n\t"
+                     "vmov.i32 q7, #0\n\t"
+                     "vmin.s32 q7, q6, q7\n\t"
+                     "vsub.i32 q6, q6, q7\n\t"
+                     "vshl.s32 q3, q3, q6\n\t"
+                     "vshl.s32 q4, q4, q6\n\t"
+                     "vqrdmulh.s32 q3, q3, q5\n\t"
+                     "vqrdmulh.s32 q4, q4, q5\n\t"
+                     "vand q5, q3, q7\n\t"
+                     "vshr.s32 q5, q5, #31\n\t"
+                     "vqadd.s32 q3, q3, q5\n\t"
+                     "vrshl.s32 q3, q3, q7\n\t"
+                     "vand q5, q4, q7\n\t"
+                     "vshr.s32 q5, q5, #31\n\t"
+                     "vqadd.s32 q4, q4, q5\n\t"
+                     "vrshl.s32 q4, q4, q7\n\t"
+                     "vldrw.u32 q5, [%[cfg]]\n\t"
+                     "vadd.i32 q3, q3, q5\n\t"
+                     "vadd.i32 q4, q4, q5\n\t"
+                     "vldrw.u32 q5, [%[cfg], #16]\n\t"
+                     "vldrw.u32 q6, [%[cfg], #32]\n\t"
+                     "vmax.s32 q3, q3, q5\n\t"
+                     "vmax.s32 q4, q4, q5\n\t"
+                     "vmin.s32 q3, q3, q6\n\t"
+                     "vmin.s32 q4, q4, q6\n\t"
+                     "vstrb.32 q3, [%[o0]], #4\n\t"
+                     "vstrb.32 q4, [%[o1]], #4\n\t"
+                     "le lr, 1b\n"
+                     : [w] "+r"(w), [bias] "+r"(bias), [mult] "+r"(mult), [shift] "+r"(shift),
+                       [o0] "+l"(out0), [o1] "+l"(out1), [s0] "=&Te"(s0), [s1] "=&Te"(s1)
+                     : [k] "r"(k), [quads] "r"(quads), [r0] "w"(r0), [r1] "w"(r1), [cfg] "r"(cfg)
+                     : "q2", "q3", "q4", "q5", "q6", "q7", "lr", "memory");
+}
+/* The same with every filter read under the k-lane predicate (the filter's last quad). */
+static inline void mf_mve_short_quads_asm_p(int8x16_t r0, int8x16_t r1, const int8_t *w,
+                                          int32_t k, int32_t quads, const int32_t *bias,
+                                          const int32_t *mult, const int32_t *shift,
+                                          const int32_t *cfg, int8_t *out0, int8_t *out1)
+{
+    int32_t s0, s1;
+    __asm__ volatile("vctp.8 %[k]\n\t"
+                     "dls lr, %[quads]\n"
+                     "1:\n\t" MF_MVE_ROWQ_CH_P("0") MF_MVE_ROWQ_CH_P("1") MF_MVE_ROWQ_CH_P("2")
+                         MF_MVE_ROWQ_CH_P("3")
+                     "vldrw.u32 q5, [%[bias]], #16\n\t"
+                     "vadd.i32 q3, q3, q5\n\t"
+                     "vadd.i32 q4, q4, q5\n\t"
+                     "vldrw.u32 q5, [%[mult]], #16\n\t"
+                     "vldrw.u32 q6, [%[shift]], #16\n\t"
+                     "vmov.i32 q7, #0\n\t"
+                     "vmin.s32 q7, q6, q7\n\t"
+                     "vsub.i32 q6, q6, q7\n\t"
+                     "vshl.s32 q3, q3, q6\n\t"
+                     "vshl.s32 q4, q4, q6\n\t"
+                     "vqrdmulh.s32 q3, q3, q5\n\t"
+                     "vqrdmulh.s32 q4, q4, q5\n\t"
+                     "vand q5, q3, q7\n\t"
+                     "vshr.s32 q5, q5, #31\n\t"
+                     "vqadd.s32 q3, q3, q5\n\t"
+                     "vrshl.s32 q3, q3, q7\n\t"
+                     "vand q5, q4, q7\n\t"
+                     "vshr.s32 q5, q5, #31\n\t"
+                     "vqadd.s32 q4, q4, q5\n\t"
+                     "vrshl.s32 q4, q4, q7\n\t"
+                     "vldrw.u32 q5, [%[cfg]]\n\t"
+                     "vadd.i32 q3, q3, q5\n\t"
+                     "vadd.i32 q4, q4, q5\n\t"
+                     "vldrw.u32 q5, [%[cfg], #16]\n\t"
+                     "vldrw.u32 q6, [%[cfg], #32]\n\t"
+                     "vmax.s32 q3, q3, q5\n\t"
+                     "vmax.s32 q4, q4, q5\n\t"
+                     "vmin.s32 q3, q3, q6\n\t"
+                     "vmin.s32 q4, q4, q6\n\t"
+                     "vstrb.32 q3, [%[o0]], #4\n\t"
+                     "vstrb.32 q4, [%[o1]], #4\n\t"
+                     "le lr, 1b\n"
+                     : [w] "+r"(w), [bias] "+r"(bias), [mult] "+r"(mult), [shift] "+r"(shift),
+                       [o0] "+l"(out0), [o1] "+l"(out1), [s0] "=&Te"(s0), [s1] "=&Te"(s1)
+                     : [k] "r"(k), [quads] "r"(quads), [r0] "w"(r0), [r1] "w"(r1), [cfg] "r"(cfg)
+                     : "q2", "q3", "q4", "q5", "q6", "q7", "lr", "memory");
+}
+#undef MF_MVE_ROWQ_CH
+#undef MF_MVE_ROWQ_CH_P
 #endif
 
 /* Two rows of at most 16 inputs (1x1 convolutions on few channels, first layers): both rows
@@ -396,9 +517,11 @@ static inline void mf_mve_rows_short_pair(const int8_t *x0,
                                           int32_t k,
                                           int32_t n,
                                           const mf_nn_requant *rq,
+                                          const int32_t *cfg,
                                           int8_t *out0,
                                           int8_t *out1)
 {
+    (void)cfg;
     const mve_pred16_t pk = vctp8q((uint32_t)k);
     const int8x16_t r0 = vldrbq_z_s8(x0, pk);
     const int8x16_t r1 = vldrbq_z_s8(x1, pk);
@@ -406,6 +529,20 @@ static inline void mf_mve_rows_short_pair(const int8_t *x0,
     const int32_t *bias = rq->bias, *mult = rq->multiplier, *shift = rq->shift;
     const int8_t *w = filter;
     int32_t o = 0;
+#if MF_MVE_ASM
+    if (n >= 4) { /* the quads in one block, the filter's last one with predicated reads */
+        const int32_t quads = n / 4 - 1;
+        if (quads > 0) {
+            mf_mve_short_quads_asm(r0, r1, w, k, quads, bias, mult, shift, cfg, out0, out1);
+        }
+        o = 4 * quads;
+        w += (size_t)o * k;
+        mf_mve_short_quads_asm_p(r0, r1, w, k, 1, bias + o, mult + o, shift + o, cfg, out0 + o,
+                                 out1 + o);
+        o += 4;
+        w += 4 * (size_t)k;
+    }
+#endif
     for (; o + 4 <= n; o += 4) {
         int32x4_t v0, v1;
 #if MF_MVE_ASM
@@ -466,8 +603,14 @@ static void mf_mve_rows_short(const int8_t *x0,
                               int8_t *out1,
                               int32_t pairs)
 {
+    int32_t cfg[12]; /* output offset, activation minimum and maximum, four lanes each */
+    for (int32_t l = 0; l < 4; l++) {
+        cfg[l] = rq->output_offset;
+        cfg[4 + l] = rq->activation.min;
+        cfg[8 + l] = rq->activation.max;
+    }
     for (; pairs > 0; pairs--) {
-        mf_mve_rows_short_pair(x0, x1, filter, k, n, rq, out0, out1);
+        mf_mve_rows_short_pair(x0, x1, filter, k, n, rq, cfg, out0, out1);
         x0 += 2 * k;
         x1 += 2 * k;
         out0 += 2 * n;
