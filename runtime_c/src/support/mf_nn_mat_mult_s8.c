@@ -619,6 +619,108 @@ static void mf_mve_rows_short(const int8_t *x0,
 }
 
 
+#if MF_MVE_ASM
+/* `quads` quads of channels of two rows of 16 < k <= 32 inputs, requantized, in one block:
+ * each quad reloads the rows as two vectors (the second under the k - 16 lane predicate, so
+ * zero past k), each channel is a 16-byte filter load, a predicated one for its last k - 16
+ * bytes (no read past the channel), four VMLADAV(A) and two lane moves, then the
+ * requantization of mf_mve_short_quads_asm (cfg: output offset, activation minimum, maximum). */
+#define MF_MVE_MID2_CH(lane)                                                                   \
+    "vldrb.8 q2, [%[w]]\n\t"                                                                    \
+    "vmladav.s8 %[s0], q0, q2\n\t"                                                             \
+    "vmladav.s8 %[s1], q5, q2\n\t"                                                             \
+    "vpst\n\t"                                                                                  \
+    "vldrbt.8 q2, [%[w], #16]\n\t"                                                              \
+    "add %[w], %[w], %[k]\n\t"                                                                 \
+    "vmladava.s8 %[s0], q1, q2\n\t"                                                            \
+    "vmladava.s8 %[s1], q6, q2\n\t"                                                            \
+    "vmov.32 q3[" lane "], %[s0]\n\t"                                                          \
+    "vmov.32 q4[" lane "], %[s1]\n\t"
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void mf_mve_mid2_quads_asm(const int8_t *x0, const int8_t *x1, const int8_t *w,
+                                  int32_t k, int32_t quads, const int32_t *bias,
+                                  const int32_t *mult, const int32_t *shift, const int32_t *cfg,
+                                  int8_t *out0, int8_t *out1)
+{
+    int32_t s0, s1;
+    __asm__ volatile("sub %[s0], %[k], #16\n\t"
+                     "vctp.8 %[s0]\n\t"
+                     "dls lr, %[quads]\n"
+                     "1:\n\t"
+                     "vldrb.8 q0, [%[x0]]\n\t"
+                     "vldrb.8 q5, [%[x1]]\n\t"
+                     "vpstt\n\t"
+                     "vldrbt.8 q1, [%[x0], #16]\n\t"
+                     "vldrbt.8 q6, [%[x1], #16]\n\t" MF_MVE_MID2_CH("0") MF_MVE_MID2_CH("1")
+                         MF_MVE_MID2_CH("2") MF_MVE_MID2_CH("3")
+                     "vldrw.u32 q5, [%[bias]], #16\n\t"
+                     "vadd.i32 q3, q3, q5\n\t"
+                     "vadd.i32 q4, q4, q5\n\t"
+                     "vldrw.u32 q5, [%[mult]], #16\n\t"
+                     "vldrw.u32 q6, [%[shift]], #16\n\t"
+                     "vmov.i32 q7, #0\n\t"
+                     "vmin.s32 q7, q6, q7\n\t"
+                     "vsub.i32 q6, q6, q7\n\t"
+                     "vshl.s32 q3, q3, q6\n\t"
+                     "vshl.s32 q4, q4, q6\n\t"
+                     "vqrdmulh.s32 q3, q3, q5\n\t"
+                     "vqrdmulh.s32 q4, q4, q5\n\t"
+                     "vand q5, q3, q7\n\t"
+                     "vshr.s32 q5, q5, #31\n\t"
+                     "vqadd.s32 q3, q3, q5\n\t"
+                     "vrshl.s32 q3, q3, q7\n\t"
+                     "vand q5, q4, q7\n\t"
+                     "vshr.s32 q5, q5, #31\n\t"
+                     "vqadd.s32 q4, q4, q5\n\t"
+                     "vrshl.s32 q4, q4, q7\n\t"
+                     "vldrw.u32 q5, [%[cfg]]\n\t"
+                     "vadd.i32 q3, q3, q5\n\t"
+                     "vadd.i32 q4, q4, q5\n\t"
+                     "vldrw.u32 q5, [%[cfg], #16]\n\t"
+                     "vldrw.u32 q6, [%[cfg], #32]\n\t"
+                     "vmax.s32 q3, q3, q5\n\t"
+                     "vmax.s32 q4, q4, q5\n\t"
+                     "vmin.s32 q3, q3, q6\n\t"
+                     "vmin.s32 q4, q4, q6\n\t"
+                     "vstrb.32 q3, [%[o0]], #4\n\t"
+                     "vstrb.32 q4, [%[o1]], #4\n\t"
+                     "le lr, 1b\n"
+                     : [w] "+r"(w), [bias] "+r"(bias), [mult] "+r"(mult), [shift] "+r"(shift),
+                       [o0] "+l"(out0), [o1] "+l"(out1), [s0] "=&Te"(s0), [s1] "=&Te"(s1)
+                     : [k] "r"(k), [quads] "r"(quads), [x0] "r"(x0), [x1] "r"(x1), [cfg] "r"(cfg)
+                     : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "lr", "memory");
+}
+#undef MF_MVE_MID2_CH
+
+/* The whole quads of two rows of 16 < k <= 32 inputs (its own function: the caller's frame
+ * stays small). Returns the channels done. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int32_t mf_mve_mid2_quads(const int8_t *x0,
+                                 const int8_t *x1,
+                                 const int8_t *filter,
+                                 int32_t k,
+                                 int32_t n,
+                                 const mf_nn_requant *rq,
+                                 int8_t *out0,
+                                 int8_t *out1)
+{
+    int32_t cfg[12]; /* output offset, activation minimum and maximum, four lanes each */
+    for (int32_t l = 0; l < 4; l++) {
+        cfg[l] = rq->output_offset;
+        cfg[4 + l] = rq->activation.min;
+        cfg[8 + l] = rq->activation.max;
+    }
+    mf_mve_mid2_quads_asm(x0, x1, filter, k, n / 4, rq->bias, rq->multiplier, rq->shift, cfg,
+                          out0, out1);
+    return n & ~3;
+}
+#endif
+
 /* One row (dense layers), the whole quads of channels (per-channel multipliers, a bias).
  * Returns the channels done (n & ~3). */
 #if defined(__GNUC__)
@@ -700,7 +802,12 @@ void mf_nn_mat_mult_s8(const int8_t *x0,
         mf_mve_rows_short(x0, x1, filter, k, n, &r, out, out + n, 1);
     } else {
         int32_t o = 0;
-        if (r.quant_step == 1 && r.bias != NULL) { /* the usual case: whole quads unpredicated */
+#if MF_MVE_ASM
+        if (k <= 32 && n >= 4 && r.quant_step == 1 && r.bias != NULL) { /* rows in registers */
+            o = mf_mve_mid2_quads(x0, x1, filter, k, n, &r, out, out + n);
+        }
+#endif
+        if (o == 0 && r.quant_step == 1 && r.bias != NULL) { /* whole quads unpredicated */
             o = mf_mve_pair_quads(x0, x1, filter, k, n, &r, out, out + n);
         }
         for (; o < n; o += 4) {
