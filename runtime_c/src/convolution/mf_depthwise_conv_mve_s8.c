@@ -313,10 +313,123 @@ __attribute__((noinline))
 #endif
 /* `count` pairs of interior pixels along a row, the first at corner0 (the pixels `pstep` input
  * bytes apart): one call per run, not per pair. */
+#if MF_MVE_ASM
+/* All full groups of one pair of interior pixels in one block: per group the bias as both
+ * accumulators, the nine taps of mf_dw3_pair (offset vectors in q5-q7, row pointers stepped in
+ * place and put back), and mf_mve_nn.h's requantization (cfg: output offset, activation minimum
+ * and maximum in four lanes each), both pixels stored; bias, multipliers, shifts and outputs
+ * post-incremented. */
+#define MF_DW3G_ROW                                                                            \
+    "vldrb.s32 q0, [%[w], q5]\n\t"                                                              \
+    "vldrb.s32 q1, [%[x0], q5]\n\t"                                                             \
+    "vmul.i32 q1, q1, q0\n\t"                                                                  \
+    "vadd.i32 q3, q3, q1\n\t"                                                                  \
+    "vldrb.s32 q1, [%[x1], q5]\n\t"                                                             \
+    "vmul.i32 q1, q1, q0\n\t"                                                                  \
+    "vadd.i32 q4, q4, q1\n\t"                                                                  \
+    "vldrb.s32 q0, [%[w], q6]\n\t"                                                              \
+    "vldrb.s32 q1, [%[x0], q6]\n\t"                                                             \
+    "vmul.i32 q1, q1, q0\n\t"                                                                  \
+    "vadd.i32 q3, q3, q1\n\t"                                                                  \
+    "vldrb.s32 q1, [%[x1], q6]\n\t"                                                             \
+    "vmul.i32 q1, q1, q0\n\t"                                                                  \
+    "vadd.i32 q4, q4, q1\n\t"                                                                  \
+    "vldrb.s32 q0, [%[w], q7]\n\t"                                                              \
+    "vldrb.s32 q1, [%[x0], q7]\n\t"                                                             \
+    "vmul.i32 q1, q1, q0\n\t"                                                                  \
+    "vadd.i32 q3, q3, q1\n\t"                                                                  \
+    "vldrb.s32 q1, [%[x1], q7]\n\t"                                                             \
+    "vmul.i32 q1, q1, q0\n\t"                                                                  \
+    "vadd.i32 q4, q4, q1\n\t"
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void mf_dw3_pair_groups_asm(const int8_t *x0, const int8_t *x1, ptrdiff_t rs,
+                                   const int8_t *w, ptrdiff_t wrs, int32_t groups,
+                                   const int32_t *bias, const int32_t *mult,
+                                   const int32_t *shift, const int32_t *cfg,
+                                   const mf_dw3_offsets *o, int8_t *out0, int8_t *out1)
+{
+    __asm__ volatile("vldrw.u32 q5, [%[op]]\n\t"
+                     "vldrw.u32 q6, [%[op], #16]\n\t"
+                     "vldrw.u32 q7, [%[op], #32]\n\t"
+                     "dls lr, %[groups]\n"
+                     "1:\n\t"
+                     "vldrw.u32 q3, [%[bias]], #16\n\t"
+                     "vmov q4, q3\n\t" MF_DW3G_ROW
+                     "add %[x0], %[x0], %[rs]\n\t"
+                     "add %[x1], %[x1], %[rs]\n\t"
+                     "add %[w], %[w], %[wrs]\n\t" MF_DW3G_ROW
+                     "add %[x0], %[x0], %[rs]\n\t"
+                     "add %[x1], %[x1], %[rs]\n\t"
+                     "add %[w], %[w], %[wrs]\n\t" MF_DW3G_ROW
+                     "sub %[x0], %[x0], %[rs], lsl #1\n\t"
+                     "sub %[x1], %[x1], %[rs], lsl #1\n\t"
+                     "sub %[w], %[w], %[wrs], lsl #1\n\t"
+                     "adds %[x0], %[x0], #4\n\t"
+                     "adds %[x1], %[x1], #4\n\t"
+                     "adds %[w], %[w], #4\n\t"
+                     "vldrw.u32 q0, [%[mult]], #16\n\t"
+                     "vldrw.u32 q1, [%[shift]], #16\n\t"
+                     "vmov.i32 q2, #0\n\t"
+                     "vmin.s32 q2, q1, q2\n\t"
+                     "vsub.i32 q1, q1, q2\n\t"
+                     "vshl.s32 q3, q3, q1\n\t"
+                     "vshl.s32 q4, q4, q1\n\t"
+                     "vqrdmulh.s32 q3, q3, q0\n\t"
+                     "vqrdmulh.s32 q4, q4, q0\n\t"
+                     "vand q0, q3, q2\n\t"
+                     "vshr.s32 q0, q0, #31\n\t"
+                     "vqadd.s32 q3, q3, q0\n\t"
+                     "vrshl.s32 q3, q3, q2\n\t"
+                     "vand q0, q4, q2\n\t"
+                     "vshr.s32 q0, q0, #31\n\t"
+                     "vqadd.s32 q4, q4, q0\n\t"
+                     "vrshl.s32 q4, q4, q2\n\t"
+                     "vldrw.u32 q0, [%[cfg]]\n\t"
+                     "vadd.i32 q3, q3, q0\n\t"
+                     "vadd.i32 q4, q4, q0\n\t"
+                     "vldrw.u32 q0, [%[cfg], #16]\n\t"
+                     "vldrw.u32 q1, [%[cfg], #32]\n\t"
+                     "vmax.s32 q3, q3, q0\n\t"
+                     "vmax.s32 q4, q4, q0\n\t"
+                     "vmin.s32 q3, q3, q1\n\t"
+                     "vmin.s32 q4, q4, q1\n\t"
+                     "vstrb.32 q3, [%[o0]], #4\n\t"
+                     "vstrb.32 q4, [%[o1]], #4\n\t"
+                     "le lr, 1b\n"
+                     : [x0] "+r"(x0), [x1] "+r"(x1), [w] "+r"(w), [bias] "+r"(bias),
+                       [mult] "+r"(mult), [shift] "+r"(shift), [o0] "+l"(out0), [o1] "+l"(out1)
+                     : [rs] "r"(rs), [wrs] "r"(wrs), [groups] "r"(groups), [cfg] "r"(cfg),
+                       [op] "r"(o)
+                     : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "lr", "memory", "cc");
+}
+#undef MF_DW3G_ROW
+#endif
+
 static void mf_dw3_pairs(const mf_dw_layer *L, const mf_nn_requant *rq, mf_dw3_offsets o,
                          ptrdiff_t corner0, ptrdiff_t pstep, int32_t count, int8_t *out0)
 {
     const int32_t cout = L->out_c;
+#if MF_MVE_ASM
+    if (cout >= 4) {
+        int32_t cfg[12]; /* output offset, activation minimum and maximum, four lanes each */
+        for (int32_t l = 0; l < 4; l++) {
+            cfg[l] = rq->output_offset;
+            cfg[4 + l] = rq->activation.min;
+            cfg[8 + l] = rq->activation.max;
+        }
+        for (int32_t i = 0; i < count; i++) {
+            mf_dw3_pair_groups_asm(L->image + corner0, L->image + corner0 + pstep, L->row_step,
+                                   L->filter, 3 * (ptrdiff_t)cout, cout / 4, rq->bias,
+                                   rq->multiplier, rq->shift, cfg, &o, out0, out0 + cout);
+            corner0 += 2 * pstep;
+            out0 += 2 * cout;
+        }
+        return;
+    }
+#endif
     for (int32_t i = 0; i < count; i++) {
         mf_dw3_groups(L, rq, o, corner0, corner0 + pstep, 1, 0x1FFu, out0, out0 + cout);
         corner0 += 2 * pstep;
