@@ -410,100 +410,58 @@ static inline void mf_mve_short_quad_asm(const int8_t *x0, const int8_t *x1, con
     "vmov.32 q3[" lane "], %[s0]\n\t"                                                          \
     "vmov.32 q4[" lane "], %[s1]\n\t"
 
+#define MF_MVE_ROWQ_BODY(CH)                                                                   \
+    CH("0") CH("1") CH("2") CH("3")                                                            \
+    "vldrw.u32 q5, [%[bias]], #16\n\t"                                                         \
+    "vadd.i32 q3, q3, q5\n\t"                                                                  \
+    "vadd.i32 q4, q4, q5\n\t"                                                                  \
+    "vldrw.u32 q5, [%[mult]], #16\n\t"                                                         \
+    "vldrw.u32 q6, [%[shift]], #16\n\t"                                                        \
+    "vmov.i32 q7, #0\n\t"                                                                      \
+    "vmin.s32 q7, q6, q7\n\t"                                                                  \
+    "vsub.i32 q6, q6, q7\n\t"                                                                  \
+    "vshl.s32 q3, q3, q6\n\t"                                                                  \
+    "vshl.s32 q4, q4, q6\n\t"                                                                  \
+    "vqrdmulh.s32 q3, q3, q5\n\t"                                                              \
+    "vqrdmulh.s32 q4, q4, q5\n\t"                                                              \
+    "vand q5, q3, q7\n\t"                                                                      \
+    "vshr.s32 q5, q5, #31\n\t"                                                                 \
+    "vqadd.s32 q3, q3, q5\n\t"                                                                 \
+    "vrshl.s32 q3, q3, q7\n\t"                                                                 \
+    "vand q5, q4, q7\n\t"                                                                      \
+    "vshr.s32 q5, q5, #31\n\t"                                                                 \
+    "vqadd.s32 q4, q4, q5\n\t"                                                                 \
+    "vrshl.s32 q4, q4, q7\n\t"                                                                 \
+    "vldrw.u32 q5, [%[cfg]]\n\t"                                                               \
+    "vadd.i32 q3, q3, q5\n\t"                                                                  \
+    "vadd.i32 q4, q4, q5\n\t"                                                                  \
+    "vldrw.u32 q5, [%[cfg], #16]\n\t"                                                          \
+    "vldrw.u32 q6, [%[cfg], #32]\n\t"                                                          \
+    "vmax.s32 q3, q3, q5\n\t"                                                                  \
+    "vmax.s32 q4, q4, q5\n\t"                                                                  \
+    "vmin.s32 q3, q3, q6\n\t"                                                                  \
+    "vmin.s32 q4, q4, q6\n\t"                                                                  \
+    "vstrb.32 q3, [%[o0]], #4\n\t"                                                             \
+    "vstrb.32 q4, [%[o1]], #4\n\t"
+
+/* All quads of a row pair: the filter's last quad (after the loop) with predicated reads. */
 static inline void mf_mve_short_quads_asm(int8x16_t r0, int8x16_t r1, const int8_t *w,
                                           int32_t k, int32_t quads, const int32_t *bias,
                                           const int32_t *mult, const int32_t *shift,
                                           const int32_t *cfg, int8_t *out0, int8_t *out1)
 {
     int32_t s0, s1;
-    __asm__ volatile("dls lr, %[quads]\n"
-                     "1:\n\t" MF_MVE_ROWQ_CH("0") MF_MVE_ROWQ_CH("1") MF_MVE_ROWQ_CH("2")
-                         MF_MVE_ROWQ_CH("3")
-                     "vldrw.u32 q5, [%[bias]], #16\n\t"
-                     "vadd.i32 q3, q3, q5\n\t"
-                     "vadd.i32 q4, q4, q5\n\t"
-                     "vldrw.u32 q5, [%[mult]], #16\n\t"
-                     "vldrw.u32 q6, [%[shift]], #16\n\t"
-                     "vmov.i32 q7, #0\n\t"
-                     "vmin.s32 q7, q6, q7\n\t"
-                     "vsub.i32 q6, q6, q7\n\t"
-                     "vshl.s32 q3, q3, q6\n\t"
-                     "vshl.s32 q4, q4, q6\n\t"
-                     "vqrdmulh.s32 q3, q3, q5\n\t"
-                     "vqrdmulh.s32 q4, q4, q5\n\t"
-                     "vand q5, q3, q7\n\t"
-                     "vshr.s32 q5, q5, #31\n\t"
-                     "vqadd.s32 q3, q3, q5\n\t"
-                     "vrshl.s32 q3, q3, q7\n\t"
-                     "vand q5, q4, q7\n\t"
-                     "vshr.s32 q5, q5, #31\n\t"
-                     "vqadd.s32 q4, q4, q5\n\t"
-                     "vrshl.s32 q4, q4, q7\n\t"
-                     "vldrw.u32 q5, [%[cfg]]\n\t"
-                     "vadd.i32 q3, q3, q5\n\t"
-                     "vadd.i32 q4, q4, q5\n\t"
-                     "vldrw.u32 q5, [%[cfg], #16]\n\t"
-                     "vldrw.u32 q6, [%[cfg], #32]\n\t"
-                     "vmax.s32 q3, q3, q5\n\t"
-                     "vmax.s32 q4, q4, q5\n\t"
-                     "vmin.s32 q3, q3, q6\n\t"
-                     "vmin.s32 q4, q4, q6\n\t"
-                     "vstrb.32 q3, [%[o0]], #4\n\t"
-                     "vstrb.32 q4, [%[o1]], #4\n\t"
+    __asm__ volatile("wls lr, %[quads], 2f\n"
+                     "1:\n\t" MF_MVE_ROWQ_BODY(MF_MVE_ROWQ_CH)
                      "le lr, 1b\n"
+                     "2:\n\t"
+                     "vctp.8 %[k]\n\t" MF_MVE_ROWQ_BODY(MF_MVE_ROWQ_CH_P)
                      : [w] "+r"(w), [bias] "+r"(bias), [mult] "+r"(mult), [shift] "+r"(shift),
                        [o0] "+l"(out0), [o1] "+l"(out1), [s0] "=&Te"(s0), [s1] "=&Te"(s1)
                      : [k] "r"(k), [quads] "r"(quads), [r0] "w"(r0), [r1] "w"(r1), [cfg] "r"(cfg)
                      : "q2", "q3", "q4", "q5", "q6", "q7", "lr", "memory");
 }
-/* The same with every filter read under the k-lane predicate (the filter's last quad). */
-static inline void mf_mve_short_quads_asm_p(int8x16_t r0, int8x16_t r1, const int8_t *w,
-                                          int32_t k, int32_t quads, const int32_t *bias,
-                                          const int32_t *mult, const int32_t *shift,
-                                          const int32_t *cfg, int8_t *out0, int8_t *out1)
-{
-    int32_t s0, s1;
-    __asm__ volatile("vctp.8 %[k]\n\t"
-                     "dls lr, %[quads]\n"
-                     "1:\n\t" MF_MVE_ROWQ_CH_P("0") MF_MVE_ROWQ_CH_P("1") MF_MVE_ROWQ_CH_P("2")
-                         MF_MVE_ROWQ_CH_P("3")
-                     "vldrw.u32 q5, [%[bias]], #16\n\t"
-                     "vadd.i32 q3, q3, q5\n\t"
-                     "vadd.i32 q4, q4, q5\n\t"
-                     "vldrw.u32 q5, [%[mult]], #16\n\t"
-                     "vldrw.u32 q6, [%[shift]], #16\n\t"
-                     "vmov.i32 q7, #0\n\t"
-                     "vmin.s32 q7, q6, q7\n\t"
-                     "vsub.i32 q6, q6, q7\n\t"
-                     "vshl.s32 q3, q3, q6\n\t"
-                     "vshl.s32 q4, q4, q6\n\t"
-                     "vqrdmulh.s32 q3, q3, q5\n\t"
-                     "vqrdmulh.s32 q4, q4, q5\n\t"
-                     "vand q5, q3, q7\n\t"
-                     "vshr.s32 q5, q5, #31\n\t"
-                     "vqadd.s32 q3, q3, q5\n\t"
-                     "vrshl.s32 q3, q3, q7\n\t"
-                     "vand q5, q4, q7\n\t"
-                     "vshr.s32 q5, q5, #31\n\t"
-                     "vqadd.s32 q4, q4, q5\n\t"
-                     "vrshl.s32 q4, q4, q7\n\t"
-                     "vldrw.u32 q5, [%[cfg]]\n\t"
-                     "vadd.i32 q3, q3, q5\n\t"
-                     "vadd.i32 q4, q4, q5\n\t"
-                     "vldrw.u32 q5, [%[cfg], #16]\n\t"
-                     "vldrw.u32 q6, [%[cfg], #32]\n\t"
-                     "vmax.s32 q3, q3, q5\n\t"
-                     "vmax.s32 q4, q4, q5\n\t"
-                     "vmin.s32 q3, q3, q6\n\t"
-                     "vmin.s32 q4, q4, q6\n\t"
-                     "vstrb.32 q3, [%[o0]], #4\n\t"
-                     "vstrb.32 q4, [%[o1]], #4\n\t"
-                     "le lr, 1b\n"
-                     : [w] "+r"(w), [bias] "+r"(bias), [mult] "+r"(mult), [shift] "+r"(shift),
-                       [o0] "+l"(out0), [o1] "+l"(out1), [s0] "=&Te"(s0), [s1] "=&Te"(s1)
-                     : [k] "r"(k), [quads] "r"(quads), [r0] "w"(r0), [r1] "w"(r1), [cfg] "r"(cfg)
-                     : "q2", "q3", "q4", "q5", "q6", "q7", "lr", "memory");
-}
+#undef MF_MVE_ROWQ_BODY
 #undef MF_MVE_ROWQ_CH
 #undef MF_MVE_ROWQ_CH_P
 #endif
@@ -532,13 +490,9 @@ static inline void mf_mve_rows_short_pair(const int8_t *x0,
 #if MF_MVE_ASM
     if (n >= 4) { /* the quads in one block, the filter's last one with predicated reads */
         const int32_t quads = n / 4 - 1;
-        if (quads > 0) {
-            mf_mve_short_quads_asm(r0, r1, w, k, quads, bias, mult, shift, cfg, out0, out1);
-        }
+        mf_mve_short_quads_asm(r0, r1, w, k, quads, bias, mult, shift, cfg, out0, out1);
         o = 4 * quads;
         w += (size_t)o * k;
-        mf_mve_short_quads_asm_p(r0, r1, w, k, 1, bias + o, mult + o, shift + o, cfg, out0 + o,
-                                 out1 + o);
         o += 4;
         w += 4 * (size_t)k;
     }
