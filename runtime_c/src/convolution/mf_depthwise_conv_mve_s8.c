@@ -28,6 +28,7 @@ typedef struct {
     int32_t zp; /* input zero point: what a padded cell holds */
     ptrdiff_t row_step; /* input bytes between window rows: dil_h * W * C_in */
     ptrdiff_t col_step; /* between window columns: dil_w * C_in */
+    int32_t cfg[12];    /* output offset, activation minimum and maximum, four lanes each */
 } mf_dw_layer;
 
 /* The four input values of output channels oc..oc+3 at one input pixel: contiguous for channel
@@ -294,9 +295,99 @@ static MF_MVE_INLINE void mf_dw3_groups(const mf_dw_layer *L, const mf_nn_requan
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
+#if MF_MVE_ASM
+/* All full groups of one pixel whose three window rows are inside the image, in one block: a
+ * tap inside is two gathers (offset vectors q5-q7), VMUL and VADD; a tap in an outside column
+ * (left or right border) is the weights times the zero point (VMLA by a scalar); then the
+ * requantization of mf_dw3_pair_groups_asm for one vector. The window corner may lie one column
+ * left of the image: only inside taps are read. */
+#define MF_DW3S_IN(q)                                                                          \
+    "vldrb.s32 q0, [%[w], " q "]\n\t"                                                           \
+    "vldrb.s32 q1, [%[x], " q "]\n\t"                                                           \
+    "vmul.i32 q1, q1, q0\n\t"                                                                  \
+    "vadd.i32 q3, q3, q1\n\t"
+#define MF_DW3S_OUT(q)                                                                         \
+    "vldrb.s32 q0, [%[w], " q "]\n\t"                                                           \
+    "vmla.s32 q3, q0, %[zp]\n\t"
+#define MF_DW3S_GROUPS(T0, T1, T2)                                                             \
+    __asm__ volatile("vldrw.u32 q5, [%[op]]\n\t"                                               \
+                     "vldrw.u32 q6, [%[op], #16]\n\t"                                           \
+                     "vldrw.u32 q7, [%[op], #32]\n\t"                                           \
+                     "dls lr, %[groups]\n"                                                      \
+                     "1:\n\t"                                                                   \
+                     "vldrw.u32 q3, [%[bias]], #16\n\t" T0("q5") T1("q6") T2("q7")              \
+                     "add %[x], %[x], %[rs]\n\t"                                               \
+                     "add %[w], %[w], %[wrs]\n\t" T0("q5") T1("q6") T2("q7")                    \
+                     "add %[x], %[x], %[rs]\n\t"                                               \
+                     "add %[w], %[w], %[wrs]\n\t" T0("q5") T1("q6") T2("q7")                    \
+                     "sub %[x], %[x], %[rs], lsl #1\n\t"                                       \
+                     "sub %[w], %[w], %[wrs], lsl #1\n\t"                                      \
+                     "adds %[x], %[x], #4\n\t"                                                 \
+                     "adds %[w], %[w], #4\n\t"                                                 \
+                     "vldrw.u32 q0, [%[mult]], #16\n\t"                                        \
+                     "vldrw.u32 q1, [%[shift]], #16\n\t"                                       \
+                     "vmov.i32 q2, #0\n\t"                                                     \
+                     "vmin.s32 q2, q1, q2\n\t"                                                 \
+                     "vsub.i32 q1, q1, q2\n\t"                                                 \
+                     "vshl.s32 q3, q3, q1\n\t"                                                 \
+                     "vqrdmulh.s32 q3, q3, q0\n\t"                                             \
+                     "vand q0, q3, q2\n\t"                                                     \
+                     "vshr.s32 q0, q0, #31\n\t"                                                \
+                     "vqadd.s32 q3, q3, q0\n\t"                                                \
+                     "vrshl.s32 q3, q3, q2\n\t"                                                \
+                     "vldrw.u32 q0, [%[cfg]]\n\t"                                              \
+                     "vadd.i32 q3, q3, q0\n\t"                                                 \
+                     "vldrw.u32 q0, [%[cfg], #16]\n\t"                                         \
+                     "vldrw.u32 q1, [%[cfg], #32]\n\t"                                         \
+                     "vmax.s32 q3, q3, q0\n\t"                                                 \
+                     "vmin.s32 q3, q3, q1\n\t"                                                 \
+                     "vstrb.32 q3, [%[o]], #4\n\t"                                             \
+                     "le lr, 1b\n"                                                              \
+                     : [x] "+r"(x), [w] "+r"(w), [bias] "+r"(bias), [mult] "+r"(mult),          \
+                       [shift] "+r"(shift), [o] "+l"(out)                                      \
+                     : [rs] "r"(rs), [wrs] "r"(wrs), [groups] "r"(groups), [cfg] "r"(cfg),      \
+                       [op] "r"(o), [zp] "r"(zp)                                               \
+                     : "q0", "q1", "q2", "q3", "q5", "q6", "q7", "lr", "memory", "cc")
+
+/* mask: 0x1FF (whole window), 0x1B6 (column 0 outside) or 0x0DB (column 2 outside). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void mf_dw3_single_groups_asm(const int8_t *x, ptrdiff_t rs, const int8_t *w,
+                                     ptrdiff_t wrs, int32_t groups, const int32_t *bias,
+                                     const int32_t *mult, const int32_t *shift,
+                                     const int32_t *cfg, const mf_dw3_offsets *o, int32_t zp,
+                                     uint32_t mask, int8_t *out)
+{
+    if (mask == 0x1FFu) {
+        MF_DW3S_GROUPS(MF_DW3S_IN, MF_DW3S_IN, MF_DW3S_IN);
+    } else if (mask == 0x1B6u) {
+        MF_DW3S_GROUPS(MF_DW3S_OUT, MF_DW3S_IN, MF_DW3S_IN);
+    } else {
+        MF_DW3S_GROUPS(MF_DW3S_IN, MF_DW3S_IN, MF_DW3S_OUT);
+    }
+}
+#undef MF_DW3S_GROUPS
+#undef MF_DW3S_OUT
+#undef MF_DW3S_IN
+#endif
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static void mf_dw3_single(const mf_dw_layer *L, const mf_nn_requant *rq, mf_dw3_offsets o,
                           ptrdiff_t corner, uint32_t inside, int8_t *out)
 {
+#if MF_MVE_ASM
+    if ((inside == 0x1FFu || inside == 0x1B6u || inside == 0x0DBu) && L->out_c >= 4) {
+        /* Address arithmetic in integers: the corner may be one column left of the image. */
+        const int8_t *x = (const int8_t *)((uintptr_t)L->image + (uintptr_t)corner);
+        mf_dw3_single_groups_asm(x, L->row_step, L->filter, 3 * (ptrdiff_t)L->out_c,
+                                 L->out_c / 4, rq->bias, rq->multiplier, rq->shift, L->cfg, &o,
+                                 L->zp, inside, out);
+        return;
+    }
+#endif
     if (inside == 0x1FFu) {
         mf_dw3_groups(L, rq, o, corner, 0, 0, 0x1FFu, out, NULL);
     } else if (inside == 0x1B6u) { /* column 0 outside (left border) */
@@ -408,33 +499,30 @@ static void mf_dw3_pair_groups_asm(const int8_t *x0, const int8_t *x1, ptrdiff_t
 #undef MF_DW3G_ROW
 #endif
 
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static void mf_dw3_pairs(const mf_dw_layer *L, const mf_nn_requant *rq, mf_dw3_offsets o,
                          ptrdiff_t corner0, ptrdiff_t pstep, int32_t count, int8_t *out0)
 {
     const int32_t cout = L->out_c;
 #if MF_MVE_ASM
     if (cout >= 4) {
-        int32_t cfg[12]; /* output offset, activation minimum and maximum, four lanes each */
-        for (int32_t l = 0; l < 4; l++) {
-            cfg[l] = rq->output_offset;
-            cfg[4 + l] = rq->activation.min;
-            cfg[8 + l] = rq->activation.max;
-        }
         for (int32_t i = 0; i < count; i++) {
             mf_dw3_pair_groups_asm(L->image + corner0, L->image + corner0 + pstep, L->row_step,
                                    L->filter, 3 * (ptrdiff_t)cout, cout / 4, rq->bias,
-                                   rq->multiplier, rq->shift, cfg, &o, out0, out0 + cout);
+                                   rq->multiplier, rq->shift, L->cfg, &o, out0, out0 + cout);
             corner0 += 2 * pstep;
             out0 += 2 * cout;
         }
-        return;
     }
-#endif
+#else
     for (int32_t i = 0; i < count; i++) {
         mf_dw3_groups(L, rq, o, corner0, corner0 + pstep, 1, 0x1FFu, out0, out0 + cout);
         corner0 += 2 * pstep;
         out0 += 2 * cout;
     }
+#endif
 }
 
 /* Byte offsets, from an input pixel, of the input channels of output channels oc..oc+3. */
@@ -651,6 +739,11 @@ void mf_depthwise_conv_mve_s8(const mf_dw_conv_params *p,
     L.zp = -p->input_offset;
     L.row_step = (ptrdiff_t)p->dilation.h * input_dims->w * input_dims->c;
     L.col_step = (ptrdiff_t)p->dilation.w * input_dims->c;
+    for (int32_t l = 0; l < 4; l++) {
+        L.cfg[l] = r.output_offset;
+        L.cfg[4 + l] = r.activation.min;
+        L.cfg[8 + l] = r.activation.max;
+    }
     const size_t in_image = (size_t)input_dims->h * input_dims->w * input_dims->c;
     const size_t out_image = (size_t)output_dims->h * output_dims->w * output_dims->c;
     for (int32_t b = 0; b < input_dims->n; b++) {
