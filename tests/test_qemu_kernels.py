@@ -138,7 +138,8 @@ def mve_chain(seed: int, path: Path) -> Path:
     """A first layer (1-3 input channels, 3x3 stride 2) -> depthwise 5x5 with channel multiplier 2-3
     (gathered lanes) -> depthwise 3x3 dilation 2 -> convolution 3x3 to 8-16 channels (windows read
     in place) -> convolution 3x3 dilation 2 -> ADD -> average pool 3x3 stride 2 (borders) -> MEAN
-    over H, W -> dense: the MVE paths the plain chain does not reach."""
+    over H, W -> 1x1 to 64 channels -> 1x1 from 64 channels (a row held in registers) -> dense:
+    the MVE paths the plain chain does not reach."""
     rng = np.random.default_rng(1000 + seed)
     h, w = int(rng.integers(5, 14)), int(rng.integers(5, 14))
     c = Chain(rng, (1, h, w, int(rng.integers(1, 4))))
@@ -158,6 +159,8 @@ def mve_chain(seed: int, path: Path) -> Path:
     pool = {"kernel": (3, 3), "strides": (2, 2), "pads": (top, left, bottom, right), "activation": "NONE"}
     c.add("AVERAGE_POOL_2D", [c.cur], pool, c.g.tensors[c.cur].quant)
     c.add("MEAN", [c.cur], {"axes": (1, 2), "keepdims": True}, c.act_quant())
+    c.weighted("CONV_2D", (64, 1, 1, c.channels()), 0, c.window(1, 1))
+    c.weighted("CONV_2D", (int(rng.choice([4, 8, 12, 16, 17])), 1, 1, 64), 0, c.window(1, 1))
     size = c.channels()
     c.add("RESHAPE", [c.cur], {"shape": (1, size)}, c.g.tensors[c.cur].quant)
     c.weighted("FULLY_CONNECTED", (int(rng.choice(CHANNELS)), size), 0, {"activation": "NONE"})

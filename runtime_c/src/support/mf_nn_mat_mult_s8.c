@@ -770,6 +770,66 @@ void mf_nn_mat_mult_s8(const int8_t *x0,
     }
 }
 
+#if MF_MVE_ASM
+/* One row of exactly 64 inputs (1x1 convolutions on 64 channels) held in four registers: each
+ * channel is four post-incremented filter loads (the 64 bytes exactly) and four VMLADAV(A), a
+ * lane move per channel, then the requantization of mf_mve_short_quads_asm for four channels;
+ * `quads` quads of channels. */
+#define MF_MVE_ROW64_CH(lane)                                                                  \
+    "vldrb.8 q5, [%[w]], #16\n\t"                                                               \
+    "vmladav.s8 %[s], q0, q5\n\t"                                                              \
+    "vldrb.8 q5, [%[w]], #16\n\t"                                                               \
+    "vmladava.s8 %[s], q1, q5\n\t"                                                             \
+    "vldrb.8 q5, [%[w]], #16\n\t"                                                               \
+    "vmladava.s8 %[s], q2, q5\n\t"                                                             \
+    "vldrb.8 q5, [%[w]], #16\n\t"                                                               \
+    "vmladava.s8 %[s], q3, q5\n\t"                                                             \
+    "vmov.32 q4[" lane "], %[s]\n\t"
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void mf_mve_row64_quads_asm(const int8_t *x, const int8_t *w, int32_t quads,
+                                   const int32_t *bias, const int32_t *mult,
+                                   const int32_t *shift, const int32_t *cfg, int8_t *out)
+{
+    int32_t s;
+    __asm__ volatile("vldrb.8 q0, [%[x]]\n\t"
+                     "vldrb.8 q1, [%[x], #16]\n\t"
+                     "vldrb.8 q2, [%[x], #32]\n\t"
+                     "vldrb.8 q3, [%[x], #48]\n\t"
+                     "dls lr, %[quads]\n"
+                     "1:\n\t" MF_MVE_ROW64_CH("0") MF_MVE_ROW64_CH("1") MF_MVE_ROW64_CH("2")
+                         MF_MVE_ROW64_CH("3")
+                     "vldrw.u32 q5, [%[bias]], #16\n\t"
+                     "vadd.i32 q4, q4, q5\n\t"
+                     "vldrw.u32 q5, [%[mult]], #16\n\t"
+                     "vldrw.u32 q6, [%[shift]], #16\n\t"
+                     "vmov.i32 q7, #0\n\t"
+                     "vmin.s32 q7, q6, q7\n\t"
+                     "vsub.i32 q6, q6, q7\n\t"
+                     "vshl.s32 q4, q4, q6\n\t"
+                     "vqrdmulh.s32 q4, q4, q5\n\t"
+                     "vand q5, q4, q7\n\t"
+                     "vshr.s32 q5, q5, #31\n\t"
+                     "vqadd.s32 q4, q4, q5\n\t"
+                     "vrshl.s32 q4, q4, q7\n\t"
+                     "vldrw.u32 q5, [%[cfg]]\n\t"
+                     "vadd.i32 q4, q4, q5\n\t"
+                     "vldrw.u32 q5, [%[cfg], #16]\n\t"
+                     "vldrw.u32 q6, [%[cfg], #32]\n\t"
+                     "vmax.s32 q4, q4, q5\n\t"
+                     "vmin.s32 q4, q4, q6\n\t"
+                     "vstrb.32 q4, [%[o]], #4\n\t"
+                     "le lr, 1b\n"
+                     : [w] "+r"(w), [bias] "+r"(bias), [mult] "+r"(mult), [shift] "+r"(shift),
+                       [o] "+l"(out), [s] "=&Te"(s)
+                     : [x] "r"(x), [quads] "r"(quads), [cfg] "r"(cfg)
+                     : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "lr", "memory");
+}
+#undef MF_MVE_ROW64_CH
+#endif
+
 /* Every row of a (rows x k) matrix, two at a time (mf_internal.h). */
 void mf_nn_mat_mult_rows_s8(const int8_t *x,
                             int32_t rows,
@@ -780,6 +840,21 @@ void mf_nn_mat_mult_rows_s8(const int8_t *x,
                             int8_t *out)
 {
     int32_t r = 0;
+#if MF_MVE_ASM
+    if (k == 64 && (n & 3) == 0 && rq->quant_step == 1 && rq->bias != NULL) {
+        int32_t cfg[12]; /* output offset, activation minimum and maximum, four lanes each */
+        for (int32_t l = 0; l < 4; l++) {
+            cfg[l] = rq->output_offset;
+            cfg[4 + l] = rq->activation.min;
+            cfg[8 + l] = rq->activation.max;
+        }
+        for (; r < rows; r++) {
+            mf_mve_row64_quads_asm(x + (size_t)r * k, filter, n / 4, rq->bias, rq->multiplier,
+                                   rq->shift, cfg, out + (size_t)r * n);
+        }
+        return;
+    }
+#endif
     if (k <= 16 && rq->quant_step == 1 && rq->bias != NULL && rows >= 2) {
         const mf_nn_requant q = *rq;
         mf_mve_rows_short(x, x + k, filter, k, n, &q, out, out + n, rows / 2);
