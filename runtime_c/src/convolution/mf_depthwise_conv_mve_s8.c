@@ -547,14 +547,6 @@ static MF_MVE_INLINE void mf_dw_groups(const mf_dw_layer *L, const mf_nn_requant
 {
     int32_t oc = 0;
     const int32_t cout = L->out_c;
-    uint32_t inside = 0; /* bit ky * kw + kx: tap inside the image (windows of <= 32 taps) */
-    if (out1 == NULL && L->kh * L->kw <= 32) {
-        for (int32_t ky = ky_lo; ky < ky_hi; ky++) {
-            for (int32_t kx = kx_lo; kx < kx_hi; kx++) {
-                inside |= 1u << (ky * L->kw + kx);
-            }
-        }
-    }
     for (; oc < cout; oc += 4) {
         const int tail = oc + 4 > cout;
         const mve_pred16_t p = vctp32q((uint32_t)(cout - oc));
@@ -572,17 +564,11 @@ static MF_MVE_INLINE void mf_dw_groups(const mf_dw_layer *L, const mf_nn_requant
             mf_mve_requant_store4(rq, a0, oc, p, out0 + oc);
             mf_mve_requant_store4(rq, a1, oc, p, out1 + oc);
         } else {
-            int32x4_t a;
-            if (L->kh * L->kw > 32) {
-                a = tail ? mf_dw_pixel(L, corner0, ky_lo, ky_hi, kx_lo, kx_hi, oc, off, gather, 1,
-                                       p, bias)
-                         : mf_dw_pixel(L, corner0, ky_lo, ky_hi, kx_lo, kx_hi, oc, off, gather, 0,
-                                       p, bias);
-            } else if (tail) {
-                a = mf_dw_masked(L, L->kh, L->kw, corner0, inside, oc, off, gather, 1, p, bias);
-            } else {
-                a = mf_dw_masked(L, L->kh, L->kw, corner0, inside, oc, off, gather, 0, p, bias);
-            }
+            const int32x4_t a =
+                tail ? mf_dw_pixel(L, corner0, ky_lo, ky_hi, kx_lo, kx_hi, oc, off, gather, 1, p,
+                                   bias)
+                     : mf_dw_pixel(L, corner0, ky_lo, ky_hi, kx_lo, kx_hi, oc, off, gather, 0, p,
+                                   bias);
             mf_mve_requant_store4(rq, a, oc, p, out0 + oc);
         }
     }
