@@ -118,3 +118,65 @@ def test_random_layer_chains_bit_exact_on_target(board: str, seed: int, tmp_path
     assert result.mismatches == {}, [op.kind for op in g.ops]
     kernels = {row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]}  # "(path)" off
     assert kernels >= KERNELS, kernels
+
+
+# -- speed-m55: the Helium (MVE) paths, on the Cortex-M55 ------------------------------------------
+
+MVE_KERNELS = {"mf_convolve_s8", "mf_depthwise_conv_s8", "mf_avgpool_s8", "mf_mean_s8",
+               "mf_elementwise_add_s8", "mf_fully_connected_s8"}
+
+
+def dilated_window(c: Chain, k: int, stride: int, dilation: int) -> dict:
+    _, h, w, _ = c.g.tensors[c.cur].shape
+    top, bottom = same_pads(h, k, stride, dilation)
+    left, right = same_pads(w, k, stride, dilation)
+    return {"strides": (stride, stride), "dilations": (dilation, dilation),
+            "pads": (top, left, bottom, right), "activation": str(c.rng.choice(["NONE", "RELU", "RELU6"]))}
+
+
+def mve_chain(seed: int, path: Path) -> Path:
+    """A first layer (1-3 input channels, 3x3 stride 2) -> depthwise 5x5 with channel multiplier 2-3
+    (gathered lanes) -> depthwise 3x3 dilation 2 -> convolution 3x3 to 8-16 channels (windows read
+    in place) -> convolution 3x3 dilation 2 -> ADD -> average pool 3x3 stride 2 (borders) -> MEAN
+    over H, W -> 1x1 to 64 channels -> 1x1 from 64 channels (a row held in registers) -> dense:
+    the MVE paths the plain chain does not reach."""
+    rng = np.random.default_rng(1000 + seed)
+    h, w = int(rng.integers(5, 14)), int(rng.integers(5, 14))
+    c = Chain(rng, (1, h, w, int(rng.integers(1, 4))))
+    c.weighted("CONV_2D", (int(rng.choice(CHANNELS)), 3, 3, c.channels()), 0, c.window(3, 2))
+    mult = int(rng.integers(2, 4))
+    c.weighted("DEPTHWISE_CONV_2D", (1, 5, 5, c.channels() * mult), 3,
+               {**dilated_window(c, 5, int(rng.integers(1, 3)), 1), "depth_multiplier": mult})
+    c.weighted("DEPTHWISE_CONV_2D", (1, 3, 3, c.channels()), 3,
+               {**dilated_window(c, 3, 1, 2), "depth_multiplier": 1})
+    c.weighted("CONV_2D", (int(rng.choice([8, 12, 16])), 3, 3, c.channels()), 0, c.window(3, 1))
+    skip = c.cur
+    c.weighted("CONV_2D", (c.channels(), 3, 3, c.channels()), 0, dilated_window(c, 3, 1, 2))
+    c.add("ADD", [c.cur, skip], {"activation": "NONE"}, c.act_quant())
+    _, ph, pw, _ = c.g.tensors[c.cur].shape
+    top, bottom = same_pads(ph, 3, 2, 1)
+    left, right = same_pads(pw, 3, 2, 1)
+    pool = {"kernel": (3, 3), "strides": (2, 2), "pads": (top, left, bottom, right), "activation": "NONE"}
+    c.add("AVERAGE_POOL_2D", [c.cur], pool, c.g.tensors[c.cur].quant)
+    c.add("MEAN", [c.cur], {"axes": (1, 2), "keepdims": True}, c.act_quant())
+    c.weighted("CONV_2D", (64, 1, 1, c.channels()), 0, c.window(1, 1))
+    c.weighted("CONV_2D", (int(rng.choice([4, 8, 12, 16, 17])), 1, 1, 64), 0, c.window(1, 1))
+    size = c.channels()
+    c.add("RESHAPE", [c.cur], {"shape": (1, size)}, c.g.tensors[c.cur].quant)
+    c.weighted("FULLY_CONNECTED", (int(rng.choice(CHANNELS)), size), 0, {"activation": "NONE"})
+    return c.finish(path)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_mve_paths_bit_exact_on_cortex_m55(seed: int, tmp_path: Path) -> None:
+    model = mve_chain(seed, tmp_path / f"mve{seed}.mfir")
+    from mcuforge.importers import load_model
+
+    g = load_model(model)
+    shape = (SAMPLES, *g.tensors["x"].shape[1:])
+    x = np.random.default_rng(200 + seed).integers(-128, 128, shape, dtype=np.int8)
+    result = run_on_board(model, x, "mps3-an547", out_dir=tmp_path / "fw")
+    assert result.samples == SAMPLES
+    assert result.mismatches == {}, [op.kind for op in g.ops]
+    kernels = {row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]}
+    assert kernels >= MVE_KERNELS, kernels

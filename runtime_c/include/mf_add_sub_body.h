@@ -8,6 +8,8 @@
  *   MF_AS_T         the element type (int8_t, int16_t)
  *   MF_AS_OP        + or -
  *   MF_AS_VALID(p)  whether the parameters suit the type (shift and activation ranges)
+ * and optionally MF_AS_VECTOR(p, input1_dims, input1, input2_dims, input2, output_dims, output),
+ * a vector path that returns nonzero when it computed the output (inputs of shapes it takes).
  */
 #include "mf_broadcast.h"
 
@@ -38,6 +40,11 @@ mf_status MF_AS_NAME(const mf_add_params *add_sub_params,
         !mf_dims_broadcast_to(input2_dims, output_dims)) {
         return MF_ARG_ERROR;
     }
+#ifdef MF_AS_VECTOR
+    if (MF_AS_VECTOR(p, input1_dims, input1, input2_dims, input2, output_dims, output)) {
+        return MF_OK;
+    }
+#endif
     MF_BROADCAST_BINARY_T(MF_AS_T, mf_add_sub_element, p, input1_dims, input1, input2_dims, input2,
                           output_dims, output);
     return MF_OK;

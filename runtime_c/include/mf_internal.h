@@ -10,7 +10,9 @@
  * macros here, so every kernel file can put its optimized path next to the portable one
  * behind `#if MF_USE_DSP` without repeating the detection. Defining MF_PORTABLE forces the
  * portable C paths; defining MF_EMULATE_DSP turns the DSP paths on with the instructions
- * emulated in C (mf_dsp.h), which is how the host tests check the Cortex-M4 code.
+ * emulated in C (mf_dsp.h), which is how the host tests check the Cortex-M4 code. Defining
+ * MF_EMULATE_MVE does the same for the Helium paths (mf_mve.h) and the DSP paths with them,
+ * as a Cortex-M55 has both.
  */
 #ifndef MF_INTERNAL_H
 #define MF_INTERNAL_H
@@ -22,6 +24,10 @@
 
 #include "mf_nn.h"
 
+#if defined(MF_EMULATE_MVE) && !defined(MF_EMULATE_DSP)
+#define MF_EMULATE_DSP 1 /* a Cortex-M55 has the DSP extension beside MVE */
+#endif
+
 #if defined(MF_EMULATE_DSP) ||                                                              \
     (defined(__ARM_FEATURE_DSP) && (__ARM_FEATURE_DSP == 1) && !defined(MF_PORTABLE))
 #define MF_USE_DSP 1
@@ -30,8 +36,10 @@
 #define MF_USE_DSP 0
 #endif
 
-#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MF_PORTABLE)
+#if defined(MF_EMULATE_MVE) ||                                                              \
+    (defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(MF_PORTABLE))
 #define MF_USE_MVE 1
+#include "mf_mve.h"
 #else
 #define MF_USE_MVE 0
 #endif
@@ -419,6 +427,39 @@ void mf_depthwise_conv_mult_s8(const mf_dw_conv_params *p,
                                const int8_t *filter,
                                const mf_dims *output_dims,
                                int8_t *output);
+#if MF_USE_MVE
+/* speed-m55: the Helium variant taken instead of both on MVE cores (any multiplier, kernel,
+ * stride, dilation; src/convolution/mf_depthwise_conv_mve_s8.c). */
+void mf_depthwise_conv_mve_s8(const mf_dw_conv_params *p,
+                              const mf_nn_requant *rq,
+                              const mf_dims *input_dims,
+                              const int8_t *input,
+                              const mf_dims *filter_dims,
+                              const int8_t *filter,
+                              const mf_dims *output_dims,
+                              int8_t *output);
+/* speed-m55: mf_nn_mat_mult_s8 over all rows of a (rows x k) matrix in one call (1x1
+ * convolutions on MVE): rows of at most 16 inputs stay in registers across the whole layer. */
+void mf_nn_mat_mult_rows_s8(const int8_t *x,
+                            int32_t rows,
+                            const int8_t *filter,
+                            int32_t k,
+                            int32_t n,
+                            const mf_nn_requant *rq,
+                            int8_t *out);
+/* speed-m55: mf_convolve_s8's Helium path, after its checks (src/convolution/
+ * mf_convolve_mve_s8.c): vector-built int8 patches of two pixels in `patches` (2 * KH * KW * C_in
+ * bytes of the scratch), then mf_nn_mat_mult_s8. */
+void mf_convolve_mve_s8(const mf_conv_params *p,
+                        const mf_nn_requant *rq,
+                        const mf_dims *input_dims,
+                        const int8_t *input,
+                        const mf_dims *filter_dims,
+                        const int8_t *filter,
+                        const mf_dims *output_dims,
+                        int8_t *patches,
+                        int8_t *output);
+#endif
 
 /* ---- 4-bit weights (compiler/ops/packed_weights.py) ------------------------------------ */
 

@@ -14,6 +14,10 @@
  *   MF_MEAN_NAME         mean over H and W with requantization, as TFLite Micro's
  *       QuantizedMeanOrSum: the int32 sum of offset inputs requantized once by a multiplier that
  *       already holds input_scale / output_scale / (H * W) (mcuforge.kernel_params.mean)
+ * and, for a vector path, optionally (each returns the output pointer past what it wrote):
+ *   MF_AVGPOOL_VECTOR_PIXEL(in, input_w, c, y0, x0, ky_start, ky_end, kx_start, kx_end, count,
+ *       activation, output)   one output pixel's C averages
+ *   MF_MEAN_VECTOR_IMAGE(in, count, c, params, output)   one image's C means
  */
 #include "mf_internal.h"
 
@@ -70,6 +74,11 @@ mf_status MF_AVGPOOL_NAME(const mf_context *ctx,
                 const int32_t count = (ky_end - ky_start) * (kx_end - kx_start);
                 /* The compiler never emits a window lying wholly in the padding. */
                 assert(count > 0);
+#ifdef MF_AVGPOOL_VECTOR_PIXEL
+                output = MF_AVGPOOL_VECTOR_PIXEL(in, input_dims->w, c, y0, x0, ky_start, ky_end,
+                                                 kx_start, kx_end, count, &p->activation, output);
+                continue;
+#endif
                 for (int32_t ch = 0; ch < c; ch++) {
                     int32_t sum = 0;
                     for (int32_t ky = ky_start; ky < ky_end; ky++) {
@@ -146,6 +155,10 @@ mf_status MF_MEAN_NAME(const mf_mean_params *mean_params,
     const size_t in_image = (size_t)count * c;
     for (int32_t b = 0; b < input_dims->n; b++) {
         const MF_POOL_T *in = input + (size_t)b * in_image;
+#ifdef MF_MEAN_VECTOR_IMAGE
+        output = MF_MEAN_VECTOR_IMAGE(in, count, c, p, output);
+        continue;
+#endif
         for (int32_t ch = 0; ch < c; ch++) {
             int32_t sum = 0;
             for (int32_t i = 0; i < count; i++) {

@@ -13,7 +13,7 @@
 #include "mf_internal.h"
 
 #if MF_USE_MVE
-#include <arm_mve.h>
+#include "mf_mve.h"
 #endif
 
 #if MF_USE_MVE

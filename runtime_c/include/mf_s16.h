@@ -8,7 +8,7 @@
 #include "mf_internal.h"
 
 #if MF_USE_MVE
-#include <arm_mve.h>
+#include "mf_mve.h"
 #endif
 
 #define MF_INT16_MIN (-32768)

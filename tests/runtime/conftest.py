@@ -21,7 +21,8 @@ SANITIZE = os.environ.get("MF_SANITIZE") == "1"
 @pytest.fixture(scope="session", params=sorted(VARIANTS))
 def mf(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Kernels:
     """The library in each host variant: every kernel test runs on the portable C paths and on
-    the DSP paths (instructions emulated), which are what a Cortex-M4 runs."""
+    the DSP paths (instructions emulated), which are what a Cortex-M4 runs, and on the MVE paths
+    (Helium emulated, DSP too), which are what a Cortex-M55 runs."""
     if shutil.which("gcc") is None:
         pytest.skip("gcc not found: cannot build the kernel library for the host")
     out = tmp_path_factory.mktemp(f"mf_nn_{request.param}")

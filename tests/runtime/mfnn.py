@@ -29,8 +29,10 @@ i32p = C.POINTER(C.c_int32)
 
 
 # Host builds of the library: the portable C paths, and the DSP paths (the code a Cortex-M4
-# runs) with the DSP instructions emulated in C (runtime_c/src/mf_dsp.h).
-VARIANTS = {"portable": ["-DMF_PORTABLE"], "dsp": ["-DMF_EMULATE_DSP"]}
+# runs) with the DSP instructions emulated in C (runtime_c/include/mf_dsp.h), and the MVE paths
+# (the code a Cortex-M55 runs, DSP paths included) with the Helium intrinsics emulated in C
+# (runtime_c/include/mf_mve.h).
+VARIANTS = {"portable": ["-DMF_PORTABLE"], "dsp": ["-DMF_EMULATE_DSP"], "mve": ["-DMF_EMULATE_MVE"]}
 
 
 def build_library(out_dir: Path, sanitize: bool, variant: str = "portable") -> Path:

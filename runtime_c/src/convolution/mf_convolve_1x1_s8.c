@@ -49,6 +49,10 @@ mf_status mf_convolve_1x1_s8(const mf_context *ctx,
     const mf_nn_requant rq = {
         bias, quant_params->multiplier, quant_params->shift, 1, p->output_offset, p->activation};
 
+#if MF_USE_MVE /* every row in one call (mf_nn_mat_mult_s8.c) */
+    mf_nn_mat_mult_rows_s8(input, rows, filter, cin, cout, &rq, output);
+    return MF_OK;
+#endif
     int32_t r = 0;
 #if MF_USE_DSP && !MF_USE_MVE /* MVE: the int8 rows of mf_nn_mat_mult_s8 */
     int16_t *x16 = (int16_t *)ctx->buf;

@@ -101,6 +101,11 @@ mf_status mf_convolve_s8(const mf_context *ctx,
     const mf_nn_requant rq = {
         bias, quant_params->multiplier, quant_params->shift, 1, p->output_offset, p->activation};
 
+#if MF_USE_MVE /* Helium: vector-built patches (mf_convolve_mve_s8.c) */
+    mf_convolve_mve_s8(p, &rq, input_dims, input, filter_dims, filter, output_dims,
+                       (int8_t *)ctx->buf, output);
+    return MF_OK;
+#endif
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;
         int32_t px = 0;

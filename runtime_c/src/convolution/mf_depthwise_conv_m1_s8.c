@@ -13,10 +13,6 @@
 
 #include <stddef.h>
 
-#if MF_USE_MVE
-#include <arm_mve.h>
-#endif
-
 /* The range [lo, hi) of output positions whose window along one axis is inside [0, size). */
 static void mf_interior(int32_t size,
                         int32_t out_size,

@@ -40,6 +40,10 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
     }
     const mf_nn_requant rq = {
         bias, quant_params->multiplier, quant_params->shift, 1, p->output_offset, p->activation};
+#if MF_USE_MVE /* Helium: every multiplier, kernel, stride and dilation, borders included */
+    mf_depthwise_conv_mve_s8(p, &rq, input_dims, input, filter_dims, filter, output_dims, output);
+    return MF_OK;
+#endif
     if (p->ch_mult == 1) {
         mf_depthwise_conv_m1_s8(
             p, &rq, input_dims, input, filter_dims, filter, output_dims, output);

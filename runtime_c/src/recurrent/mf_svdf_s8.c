@@ -26,7 +26,7 @@
 #include <string.h>
 
 #if MF_USE_MVE
-#include <arm_mve.h>
+#include "mf_mve.h"
 #endif
 
 static int32_t mf_svdf_dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t acc)
