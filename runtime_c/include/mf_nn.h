@@ -257,7 +257,9 @@ int32_t mf_convolve_1x1_s8_get_buffer_size(const mf_dims *input_dims, const mf_d
  *   input_dims (N, H, W, C)   filter_dims (1, KH, KW, C * ch_mult)
  *   output_dims (N, OH, OW, C * ch_mult); bias and quant arrays have C * ch_mult entries.
  *   bias[oc] = layer bias + input_offset * sum over (ky, kx) of filter[ky][kx][oc], or NULL.
- * Scratch: none (mf_depthwise_conv_s8_get_buffer_size returns 0).
+ * Scratch: mf_depthwise_conv_s8_get_buffer_size(input_dims, filter_dims, output_dims,
+ * stride.w, dilation.w) bytes (padded int16 rows of four channels, KH rows each, and their
+ * widened weights); the MVE path needs none, and without it every path runs.
  */
 mf_status mf_depthwise_conv_s8(const mf_context *ctx,
                                const mf_dw_conv_params *dw_conv_params,
@@ -271,7 +273,10 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
                                int8_t *output);
 
 int32_t mf_depthwise_conv_s8_get_buffer_size(const mf_dims *input_dims,
-                                             const mf_dims *filter_dims);
+                                             const mf_dims *filter_dims,
+                                             const mf_dims *output_dims,
+                                             int32_t stride_w,
+                                             int32_t dilation_w);
 
 /*
  * Fully connected: for each of `batches` rows of `accum_depth` inputs, what TFLite computes,

@@ -27,6 +27,7 @@ from mcuforge.kernels.common import (
     QUANT,
 )
 from mcuforge.kernels.spec import (
+    WINDOW_SCRATCH_ARGS,
     CallLike,
     Const,
     ConstStruct,
@@ -34,6 +35,7 @@ from mcuforge.kernels.spec import (
     Input,
     KernelSpec,
     Params,
+    ScratchRule,
     family,
     struct,
     window_scratch,
@@ -90,8 +92,38 @@ def convolve_1x1_s8(input_dims: Dims, filter_dims: Dims) -> int:
     return 2 * input_dims[3] * INT16_BYTES
 
 
-def depthwise_conv_s8(input_dims: Dims, filter_dims: Dims) -> int:
-    return 0
+def dw_rows_taken(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride_w: int,
+                  dilation_w: int) -> bool:
+    """Twin of mf_dw_rows_taken: the rows path, except for 3x3 layers of channel multiplier 1,
+    C % 4 == 0, dilation 1 along x, with stride 2 along x or output rows narrower than 12."""
+    c = input_dims[3]
+    m1_3x3 = (c > 0 and output_dims[3] == c and tuple(filter_dims[1:3]) == (3, 3) and dilation_w == 1
+              and c % 4 == 0)
+    return c > 0 and (not m1_3x3 or (stride_w == 1 and output_dims[2] >= 12))
+
+
+def depthwise_conv_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride_w: int,
+                      dilation_w: int) -> int:
+    """Twin of mf_depthwise_conv_s8_get_buffer_size (speed-m4, issue 12): for up to four
+    channels at a time, KH padded int16 rows of the columns the windows reach (plus one, even),
+    seven int32 of requantization per output channel of the group, their widened weights (KW
+    rounded up to even), two int32 per tap row and an output row of int32 sums per output
+    channel of the group."""
+    c, kh, kw = input_dims[3], filter_dims[1], filter_dims[2]
+    if not dw_rows_taken(input_dims, filter_dims, output_dims, stride_w, dilation_w):
+        return 0
+    groups = min(c, 4)
+    mult = output_dims[3] // c if c else 0
+    cols = ((output_dims[2] - 1) * stride_w + (kw - 1) * dilation_w + 1 + 2) & ~1
+    kw2 = (kw + 1) & ~1
+    return (8 * kh + 28 * groups * mult + INT16_BYTES * groups * mult * kh * kw2
+            + INT16_BYTES * groups * kh * cols + 4 * groups * mult * output_dims[2])
+
+
+DEPTHWISE_SCRATCH = ScratchRule((*WINDOW_SCRATCH_ARGS, ("output_dims", "const mf_dims *", "dims.output"),
+                                 ("stride_w", "int32_t", "params.stride[1]"),
+                                 ("dilation_w", "int32_t", "params.dilation[1]")),
+                                depthwise_conv_s8)
 
 
 def convolve_grouped_s8(input_dims: Dims, filter_dims: Dims) -> int:
@@ -120,15 +152,14 @@ def conv_kernel(filter_shape: tuple[int, ...], strides: tuple[int, int],
 
 
 def depthwise_path(call: CallLike) -> str:
-    """The path mf_depthwise_conv_s8 takes: interior 3x3 windows row by row (channel
-    multiplier 1, dilation 1 along x, C % 4 == 0), per-pixel tap lists (other multiplier-1
-    calls), or the plain loop (channel multiplier > 1)."""
-    p, f, x = call.params, call.dims["filter"], call.dims["input"]
-    if p["ch_mult"] != 1:
-        return "channel multiplier"
-    if f[1] == 3 and f[2] == 3 and p["dilation"][1] == 1 and x[3] % 4 == 0:
+    """The path mf_depthwise_conv_s8 takes on the portable and DSP paths: padded int16 rows of
+    four channels (any window and multiplier), or for narrow or stride-2 3x3 layers with
+    channel multiplier 1 and C % 4 == 0 the four-channel interior rows of mf_depthwise_conv_m1_s8
+    (its rule is in mf_depthwise_conv_s8.c)."""
+    p, f, x, y = call.params, call.dims["filter"], call.dims["input"], call.dims["output"]
+    if not dw_rows_taken(x, f, y, p["stride"][1], p["dilation"][1]):
         return "3x3"
-    return "taps"
+    return "rows"  # speed-m4: mf_depthwise_conv_rows_s8 (MVE builds: the 3x3/taps/multiplier paths)
 
 
 def _conv(name: str, filter_arg: ConstStruct | Const, scratch: Callable[[Dims, Dims], int],
@@ -159,7 +190,7 @@ DEPTHWISE = family(
         (CTX, Params("dw_conv_params", "const mf_dw_conv_params *", DW_CONV_PARAMS), QUANT,
          INPUT_DIMS, Input("input"), FILTER_DIMS, FILTER_S8, BIAS, OUTPUT_DIMS, OUTPUT),
         family="depthwise_conv", when="int8 weights, any channel multiplier",
-        scratch=window_scratch(depthwise_conv_s8), path=depthwise_path),
+        scratch=DEPTHWISE_SCRATCH, path=depthwise_path),
 )
 
 TRANSPOSE_CONV = family(

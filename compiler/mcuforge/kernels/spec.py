@@ -433,7 +433,7 @@ class ScratchRule:
     """The twin of the C `<kernel>_get_buffer_size`: its arguments (C name, C type, where the
     value comes from in a call: "dims.ROLE", "dims.ROLE[i]" or "params.KEY") and the formula."""
 
-    args: tuple[tuple[str, str, str], ...]
+    args: tuple[tuple[str, str, str], ...]  # "params.KEY[i]" takes element i of a pair
     size: Callable[..., int]
 
     def values(self, dims: Mapping[str, Dims], params: Mapping[str, Any]) -> list[Any]:
@@ -444,8 +444,9 @@ class ScratchRule:
                 role, _, index = key.partition("[")
                 d = tuple(dims[role])
                 out.append(d[int(index[:-1])] if index else d)
-            else:
-                out.append(params[key])
+            else:  # "params.KEY" or "params.KEY[i]" (an element of a pair such as stride)
+                name, _, index = key.partition("[")
+                out.append(params[name][int(index[:-1])] if index else params[name])
         return out
 
     def bytes(self, dims: Mapping[str, Dims], params: Mapping[str, Any]) -> int:

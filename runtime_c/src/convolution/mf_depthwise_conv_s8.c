@@ -1,20 +1,23 @@
 /*
  * mf_depthwise_conv_s8 - int8 depthwise convolution with channel multiplier and dilation: the
- * argument checks, then one of two variants, each in its own file: mf_depthwise_conv_m1_s8
- * (channel multiplier 1: 3x3 interior rows, per-pixel tap lists, DSP/MVE paths) and
- * mf_depthwise_conv_mult_s8 (multipliers above 1, plain loop). The bias comes with the input
- * offset folded in (mf_nn.h), so each tap is a plain int8 product. No scratch.
+ * argument checks, then one of the variants, each in its own file: on the portable and DSP paths
+ * mf_depthwise_conv_rows_s8 (any window and multiplier, padded int16 rows in the scratch
+ * buffer); with MVE, or without the scratch, mf_depthwise_conv_m1_s8 (channel multiplier 1:
+ * 3x3 interior rows, per-pixel tap lists, DSP/MVE paths) and mf_depthwise_conv_mult_s8
+ * (multipliers above 1, plain loop). The bias comes with the input offset folded in (mf_nn.h),
+ * so each tap is a plain int8 product.
  */
 #include "mf_internal.h"
 
 #include <stddef.h>
 
 int32_t mf_depthwise_conv_s8_get_buffer_size(const mf_dims *input_dims,
-                                             const mf_dims *filter_dims)
+                                             const mf_dims *filter_dims,
+                                             const mf_dims *output_dims,
+                                             int32_t stride_w,
+                                             int32_t dilation_w)
 {
-    (void)input_dims;
-    (void)filter_dims;
-    return 0;
+    return mf_dw_rows_bytes(input_dims, filter_dims, output_dims, stride_w, dilation_w);
 }
 
 mf_status mf_depthwise_conv_s8(const mf_context *ctx,
@@ -29,7 +32,6 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
                                int8_t *output)
 {
     const mf_dw_conv_params *p = dw_conv_params;
-    (void)ctx;
     const int32_t cin = input_dims->c;
     const int32_t cout = output_dims->c;
     if (p->ch_mult < 1 || cout != cin * p->ch_mult || filter_dims->c != cout ||
@@ -40,6 +42,19 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
     }
     const mf_nn_requant rq = {
         bias, quant_params->multiplier, quant_params->shift, 1, p->output_offset, p->activation};
+#if !MF_USE_MVE
+    /* Portable and DSP: padded int16 rows, any window (mf_depthwise_conv_rows_s8.c), where
+     * mf_dw_rows_taken says so (narrow or stride-2 3x3 layers keep mf_depthwise_conv_m1_s8). */
+    if (mf_dw_rows_taken(input_dims, filter_dims, output_dims, p->stride.w, p->dilation.w) &&
+        ctx != NULL && ctx->buf != NULL &&
+        ctx->size >= mf_dw_rows_bytes(input_dims, filter_dims, output_dims, p->stride.w,
+                                      p->dilation.w)) {
+        assert(((uintptr_t)ctx->buf & 3u) == 0);
+        mf_depthwise_conv_rows_s8(p, &rq, input_dims, input, filter_dims, filter, output_dims,
+                                  output, ctx->buf);
+        return MF_OK;
+    }
+#endif
     if (p->ch_mult == 1) {
         mf_depthwise_conv_m1_s8(
             p, &rq, input_dims, input, filter_dims, filter, output_dims, output);
