@@ -159,3 +159,34 @@ def test_depthwise_conv_rows(mf: Kernels, seed: int) -> None:
     status, y = mf.depthwise(call, x, wt)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.parametrize("seed", cases(40))
+def test_convolve_one_input_channel(mf: Kernels, seed: int) -> None:
+    """speed-m4 (issue 12): CONV_2D on one input channel takes the depthwise rows path
+    (multiplier = C_out, the filter read as OHWI): wide rows, kernels up to 10x8, any stride
+    and dilation."""
+    rng = np.random.default_rng(9000 + seed)
+    n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 20)), int(rng.integers(8, 40))
+    cout = int(rng.choice((*CHANNELS, 32)))
+    while True:
+        geo = window(rng, (h, w))
+        if seed % 2:
+            geo["kernel"] = (int(rng.integers(1, 11)), int(rng.integers(1, 9)))
+            geo["pads"] = tuple(int(rng.integers(0, geo["kernel"][i % 2])) for i in range(4))
+        k, dil, pads = geo["kernel"], geo["dilations"], geo["pads"]
+        if all((h, w)[i] + pads[i] + pads[i + 2] >= (k[i] - 1) * dil[i] + 1 for i in range(2)):
+            break
+    k = geo.pop("kernel")
+    one = OneOp("CONV_2D", geo)
+    xq = act_quant(rng)
+    x = act_data(rng, (n, h, w, 1))
+    wt, wq = weights(rng, (cout, *k, 1), axis=0)
+    one.input(x, xq)
+    one.input(wt, wq, const=True)
+    if rng.random() < 0.8:
+        one.input(*bias(rng, float(xq.scale[0]), wq.scale), const=True)
+    call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()), k[0] * k[1]))
+    status, y = mf.conv(call, x, wt)
+    assert status == MF_OK
+    np.testing.assert_array_equal(y, expected)

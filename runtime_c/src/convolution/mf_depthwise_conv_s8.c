@@ -50,8 +50,8 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
         ctx->size >= mf_dw_rows_bytes(input_dims, filter_dims, output_dims, p->stride.w,
                                       p->dilation.w)) {
         assert(((uintptr_t)ctx->buf & 3u) == 0);
-        mf_depthwise_conv_rows_s8(p, &rq, input_dims, input, filter_dims, filter, output_dims,
-                                  output, ctx->buf);
+        mf_depthwise_conv_rows_s8(p, &rq, input_dims, input, filter_dims, filter, cout, 1,
+                                  output_dims, output, ctx->buf);
         return MF_OK;
     }
 #endif
