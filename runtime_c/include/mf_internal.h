@@ -498,8 +498,6 @@ void mf_depthwise_conv_rows_s8(const mf_dw_conv_params *p,
                                const int8_t *input,
                                const mf_dims *filter_dims,
                                const int8_t *filter,
-                               int32_t tap_step, /* filter[tap * tap_step + oc * oc_step] */
-                               int32_t oc_step,
                                const mf_dims *output_dims,
                                int8_t *output,
                                void *scratch);

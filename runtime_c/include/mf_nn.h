@@ -215,8 +215,7 @@ typedef struct {
  *   bias        C_out int32 values, the input offset folded in (see the top), or NULL for 0
  *   output_dims (N, OH, OW, C_out)    quant_params: C_out multipliers and shifts
  * Padded cells contribute nothing (they hold the input zero point, -input_offset).
- * Scratch: mf_convolve_s8_get_buffer_size(input_dims, filter_dims, output_dims, stride.w,
- * dilation.w) bytes in ctx (one input channel: the depthwise rows of mf_depthwise_conv_s8).
+ * Scratch: mf_convolve_s8_get_buffer_size(input_dims, filter_dims) bytes in ctx.
  */
 mf_status mf_convolve_s8(const mf_context *ctx,
                          const mf_conv_params *conv_params,
@@ -231,11 +230,7 @@ mf_status mf_convolve_s8(const mf_context *ctx,
 
 /* Scratch bytes for mf_convolve_s8: two im2col patches of KH * KW * C_in int16 values, plus
  * their 2 * KH * KW * C_in int8 staging when C_in % 4 != 0. */
-int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims,
-                                       const mf_dims *filter_dims,
-                                       const mf_dims *output_dims,
-                                       int32_t stride_w,
-                                       int32_t dilation_w);
+int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims);
 
 /*
  * 1x1 convolution with stride 1 and no padding: a (N*H*W, C_in) x (C_out, C_in)^T matrix

@@ -28,14 +28,13 @@ def test_buffer_sizes_match(mf: Kernels) -> None:
         ind = (int(rng.integers(1, 3)), int(rng.integers(1, 64)), int(rng.integers(1, 64)),
                int(rng.choice((*CHANNELS, 32, 64, 255))))
         fd = (int(rng.choice(CHANNELS)), int(rng.integers(1, 8)), int(rng.integers(1, 8)), ind[3])
-        assert mf.buffer_size("mf_convolve_1x1_s8", ind, fd) == runtime_buffers.convolve_1x1_s8(ind, fd)
-        # speed-m4: the depthwise rows (and a 1-channel conv) also depend on the output width,
-        # stride and dilation
+        for kernel in ("convolve_s8", "convolve_1x1_s8"):
+            assert mf.buffer_size(f"mf_{kernel}", ind, fd) == getattr(runtime_buffers, kernel)(ind, fd)
+        # speed-m4: the depthwise rows also depend on the output width, stride and dilation
         od = (ind[0], int(rng.integers(1, 64)), int(rng.integers(1, 64)), ind[3] * int(rng.integers(1, 4)))
         sw, dw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
-        for kernel in ("convolve_s8", "depthwise_conv_s8"):
-            assert (mf.buffer_size(f"mf_{kernel}", ind, fd, od, sw, dw)
-                    == getattr(runtime_buffers, kernel)(ind, fd, od, sw, dw))
+        assert (mf.buffer_size("mf_depthwise_conv_s8", ind, fd, od, sw, dw)
+                == runtime_buffers.depthwise_conv_s8(ind, fd, od, sw, dw))
         a, b = int(rng.integers(1, 2048)), int(rng.integers(1, 512))
         assert mf.buffer_size("mf_fully_connected_s8", a, b) == runtime_buffers.fully_connected_s8(a, b)
         assert mf.buffer_size("mf_avgpool_s8", a, b) == runtime_buffers.avgpool_s8(a, b)

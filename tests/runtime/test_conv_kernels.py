@@ -163,9 +163,8 @@ def test_depthwise_conv_rows(mf: Kernels, seed: int) -> None:
 
 @pytest.mark.parametrize("seed", cases(40))
 def test_convolve_one_input_channel(mf: Kernels, seed: int) -> None:
-    """speed-m4 (issue 12): CONV_2D on one input channel takes the depthwise rows path
-    (multiplier = C_out, the filter read as OHWI): wide rows, kernels up to 10x8, any stride
-    and dilation."""
+    """speed-m4 (issue 12): CONV_2D on one input channel (first layers of speech and grayscale
+    models): wide rows, kernels up to 10x8, any stride and dilation."""
     rng = np.random.default_rng(9000 + seed)
     n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 20)), int(rng.integers(8, 40))
     cout = int(rng.choice((*CHANNELS, 32)))

@@ -70,17 +70,11 @@ FILTER_SPARSE = ConstStruct("filter", "const mf_sparse_filter *", SPARSE_FILTER,
 # -- scratch rules, the twins of the C *_get_buffer_size ------------------------------------------
 
 
-def convolve_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride_w: int,
-                dilation_w: int) -> int:
+def convolve_s8(input_dims: Dims, filter_dims: Dims) -> int:
     """Two im2col patches of KH * KW * C_in int16 values (two output pixels per pass), and
-    when C_in % 4 != 0 the two int8 patches they are widened from; with one input channel and
-    output rows of 12 or more (speed-m4, issue 12) at least the depthwise rows
-    (depthwise_conv_s8, multiplier C_out)."""
+    when C_in % 4 != 0 the two int8 patches they are widened from."""
     length = filter_dims[1] * filter_dims[2] * input_dims[3]
-    patches = 2 * length * INT16_BYTES + (2 * length if input_dims[3] % 4 else 0)
-    if input_dims[3] != 1 or output_dims[2] < 12:  # twin of mf_conv_rows_taken
-        return patches
-    return max(patches, depthwise_conv_s8(input_dims, filter_dims, output_dims, stride_w, dilation_w))
+    return 2 * length * INT16_BYTES + (2 * length if input_dims[3] % 4 else 0)
 
 
 def convolve_s4(input_dims: Dims, filter_dims: Dims) -> int:
@@ -130,7 +124,6 @@ DEPTHWISE_SCRATCH = ScratchRule((*WINDOW_SCRATCH_ARGS, ("output_dims", "const mf
                                  ("stride_w", "int32_t", "params.stride[1]"),
                                  ("dilation_w", "int32_t", "params.dilation[1]")),
                                 depthwise_conv_s8)
-CONVOLVE_SCRATCH = ScratchRule(DEPTHWISE_SCRATCH.args, convolve_s8)
 
 
 def convolve_grouped_s8(input_dims: Dims, filter_dims: Dims) -> int:
@@ -169,20 +162,18 @@ def depthwise_path(call: CallLike) -> str:
     return "rows"  # speed-m4: mf_depthwise_conv_rows_s8 (MVE builds: the 3x3/taps/multiplier paths)
 
 
-def _conv(name: str, filter_arg: ConstStruct | Const, scratch: Callable[[Dims, Dims], int] | ScratchRule,
+def _conv(name: str, filter_arg: ConstStruct | Const, scratch: Callable[[Dims, Dims], int],
           when: str) -> KernelSpec:
     return KernelSpec(
         name,
         (CTX, Params("conv_params", "const mf_conv_params *", CONV_PARAMS), QUANT, INPUT_DIMS,
          Input("input"), FILTER_DIMS, filter_arg, BIAS, OUTPUT_DIMS, OUTPUT),
-        family="convolution", when=when,
-        scratch=scratch if isinstance(scratch, ScratchRule) else window_scratch(scratch))
+        family="convolution", when=when, scratch=window_scratch(scratch))
 
 
 CONVOLUTION = family(
     "convolution", "convolution",
-    _conv("mf_convolve_s8", FILTER_S8, CONVOLVE_SCRATCH,
-          "int8 weights, any window, stride, dilation, padding"),
+    _conv("mf_convolve_s8", FILTER_S8, convolve_s8, "int8 weights, any window, stride, dilation, padding"),
     _conv("mf_convolve_1x1_s8", FILTER_S8, convolve_1x1_s8,
           "int8 weights, 1x1 filter, stride 1, no padding"),
     _conv("mf_convolve_s4", FILTER_S4, convolve_s4, "weight_encoding int4"),

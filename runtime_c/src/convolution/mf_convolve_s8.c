@@ -17,36 +17,13 @@
 
 #include <stddef.h>
 
-/* The im2col patches' bytes. */
-static int32_t mf_conv_patch_bytes(const mf_dims *input_dims, const mf_dims *filter_dims)
+int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims)
 {
     /* The DSP path: two patches of KH * KW * C_in int16 values, widened and interleaved; when
      * C_in % 4 != 0 they are first gathered as int8 behind them (2 * len bytes more). The
      * portable and MVE paths use the first 2 * len bytes. */
     const int32_t len = filter_dims->h * filter_dims->w * input_dims->c;
     return 2 * len * (int32_t)sizeof(int16_t) + ((input_dims->c & 3) != 0 ? 2 * len : 0);
-}
-
-/* speed-m4 (issue 12): one input channel and output rows of 12 or more take the depthwise rows
- * path (portable and DSP; the MVE path keeps the patches), whose scratch is taken when larger.
- * Narrower rows keep the patches: the rows' per-row set-up no longer pays. */
-static int mf_conv_rows_taken(const mf_dims *input_dims, const mf_dims *output_dims)
-{
-    return input_dims->c == 1 && output_dims->w >= 12;
-}
-
-int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims,
-                                       const mf_dims *filter_dims,
-                                       const mf_dims *output_dims,
-                                       int32_t stride_w,
-                                       int32_t dilation_w)
-{
-    const int32_t patches = mf_conv_patch_bytes(input_dims, filter_dims);
-    if (!mf_conv_rows_taken(input_dims, output_dims)) {
-        return patches;
-    }
-    const int32_t rows = mf_dw_rows_bytes(input_dims, filter_dims, output_dims, stride_w, dilation_w);
-    return rows > patches ? rows : patches;
 }
 
 #if MF_USE_DSP && !MF_USE_MVE /* MVE: the int8 rows of mf_nn_mat_mult_s8 */
@@ -111,7 +88,7 @@ mf_status mf_convolve_s8(const mf_context *ctx,
         !mf_activation_valid(&p->activation)) {
         return MF_ARG_ERROR;
     }
-    const int32_t needed = mf_conv_patch_bytes(input_dims, filter_dims);
+    const int32_t needed = mf_convolve_s8_get_buffer_size(input_dims, filter_dims);
     if (ctx == NULL || ctx->buf == NULL || ctx->size < needed) {
         return MF_NO_SCRATCH;
     }
@@ -123,18 +100,6 @@ mf_status mf_convolve_s8(const mf_context *ctx,
     const size_t in_image = (size_t)input_dims->h * input_dims->w * input_dims->c;
     const mf_nn_requant rq = {
         bias, quant_params->multiplier, quant_params->shift, 1, p->output_offset, p->activation};
-#if !MF_USE_MVE
-    /* One input channel: a depthwise layer whose multiplier is the output depth. */
-    if (mf_conv_rows_taken(input_dims, output_dims) &&
-        ctx->size >= mf_dw_rows_bytes(input_dims, filter_dims, output_dims, p->stride.w,
-                                      p->dilation.w)) {
-        const mf_dw_conv_params dp = {p->input_offset, p->output_offset, cout,     p->stride,
-                                      p->padding,      p->dilation,      p->activation};
-        mf_depthwise_conv_rows_s8(&dp, &rq, input_dims, input, filter_dims, filter, 1,
-                                  filter_dims->h * filter_dims->w, output_dims, output, ctx->buf);
-        return MF_OK;
-    }
-#endif
 
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;

@@ -10,8 +10,7 @@
  * on a DSP core two neighbouring taps of a row are one SMLAD (one unaligned word of the int16
  * row by a widened weight pair), portable C multiplies tap by tap. The output is written with
  * the stride of the channel count. Called by mf_depthwise_conv_s8 when the scratch holds
- * mf_dw_rows_bytes(), and by mf_convolve_s8 for one input channel (a depthwise layer whose
- * multiplier is the output depth, the filter read as OHWI); internal: see mf_internal.h.
+ * mf_dw_rows_bytes(); internal: see mf_internal.h.
  */
 #include "mf_internal.h"
 
@@ -305,8 +304,6 @@ void mf_depthwise_conv_rows_s8(const mf_dw_conv_params *p,
                                const int8_t *input,
                                const mf_dims *filter_dims,
                                const int8_t *filter,
-                               int32_t tap_step,
-                               int32_t oc_step,
                                const mf_dims *output_dims,
                                int8_t *output,
                                void *scratch)
@@ -351,9 +348,7 @@ void mf_depthwise_conv_rows_s8(const mf_dw_conv_params *p,
                 for (int32_t ky = 0; ky < kh; ky++) {
                     for (int32_t kx = 0; kx < kw2; kx++) {
                         wd[ky * kw2 + kx] =
-                            kx < kw ? filter[((size_t)ky * kw + kx) * tap_step +
-                                           (size_t)(oc0 + j) * oc_step]
-                                    : 0;
+                            kx < kw ? filter[((size_t)ky * kw + kx) * cout + oc0 + j] : 0;
                     }
                 }
                 mf_dw_rq_init(&rqt[j], rq->multiplier[oc0 + j], rq->shift[oc0 + j],

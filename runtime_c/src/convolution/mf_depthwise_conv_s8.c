@@ -32,6 +32,7 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
                                int8_t *output)
 {
     const mf_dw_conv_params *p = dw_conv_params;
+    (void)ctx; /* MVE builds */
     const int32_t cin = input_dims->c;
     const int32_t cout = output_dims->c;
     if (p->ch_mult < 1 || cout != cin * p->ch_mult || filter_dims->c != cout ||
@@ -50,8 +51,8 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
         ctx->size >= mf_dw_rows_bytes(input_dims, filter_dims, output_dims, p->stride.w,
                                       p->dilation.w)) {
         assert(((uintptr_t)ctx->buf & 3u) == 0);
-        mf_depthwise_conv_rows_s8(p, &rq, input_dims, input, filter_dims, filter, cout, 1,
-                                  output_dims, output, ctx->buf);
+        mf_depthwise_conv_rows_s8(p, &rq, input_dims, input, filter_dims, filter, output_dims,
+                                  output, ctx->buf);
         return MF_OK;
     }
 #endif
