@@ -258,8 +258,10 @@ int32_t mf_convolve_1x1_s8_get_buffer_size(const mf_dims *input_dims, const mf_d
  *   output_dims (N, OH, OW, C * ch_mult); bias and quant arrays have C * ch_mult entries.
  *   bias[oc] = layer bias + input_offset * sum over (ky, kx) of filter[ky][kx][oc], or NULL.
  * Scratch: mf_depthwise_conv_s8_get_buffer_size(input_dims, filter_dims, output_dims,
- * stride.w, dilation.w) bytes (padded int16 rows of four channels, KH rows each, and their
- * widened weights); the MVE path needs none, and without it every path runs.
+ * stride.h, stride.w, dilation.h, dilation.w) bytes (padded int16 rows of four channels, the
+ * rows a pass of up to four output rows reads, their widened weights and the pass's sums; 0
+ * for the shapes the four-channel 3x3 path keeps); the MVE path needs none, and without it the
+ * other paths run.
  */
 mf_status mf_depthwise_conv_s8(const mf_context *ctx,
                                const mf_dw_conv_params *dw_conv_params,
@@ -275,7 +277,9 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
 int32_t mf_depthwise_conv_s8_get_buffer_size(const mf_dims *input_dims,
                                              const mf_dims *filter_dims,
                                              const mf_dims *output_dims,
+                                             int32_t stride_h,
                                              int32_t stride_w,
+                                             int32_t dilation_h,
                                              int32_t dilation_w);
 
 /*

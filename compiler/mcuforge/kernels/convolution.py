@@ -102,26 +102,33 @@ def dw_rows_taken(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride
     return c > 0 and (not m1_3x3 or (stride_w == 1 and output_dims[2] >= 12))
 
 
-def depthwise_conv_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride_w: int,
-                      dilation_w: int) -> int:
+def depthwise_conv_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride_h: int, stride_w: int,
+                      dilation_h: int, dilation_w: int) -> int:
     """Twin of mf_depthwise_conv_s8_get_buffer_size (speed-m4, issue 12): for up to four
-    channels at a time, KH padded int16 rows of the columns the windows reach (plus one, even),
-    seven int32 of requantization per output channel of the group, their widened weights (KW
-    rounded up to even), two int32 per tap row and an output row of int32 sums per output
-    channel of the group."""
+    channels at a time (n output channels), a pass of t output rows (about 12 outputs per
+    channel, at most 4 rows) reads a ring of r input rows, each padded to the columns the
+    windows reach (plus one, even) in int16; plus the ring's row numbers and the pass's row
+    offsets (int32), seven int32 of requantization and the widened weights (KW rounded up to
+    even) per output channel, and the pass's int32 sums."""
     c, kh, kw = input_dims[3], filter_dims[1], filter_dims[2]
-    if not dw_rows_taken(input_dims, filter_dims, output_dims, stride_w, dilation_w):
+    if not dw_rows_taken(input_dims, filter_dims, output_dims, stride_w, dilation_w) or stride_h < 1 \
+            or dilation_h < 1:
         return 0
     groups = min(c, 4)
-    mult = output_dims[3] // c if c else 0
+    n = groups * (output_dims[3] // c)
     cols = ((output_dims[2] - 1) * stride_w + (kw - 1) * dilation_w + 1 + 2) & ~1
     kw2 = (kw + 1) & ~1
-    return (8 * kh + 28 * groups * mult + INT16_BYTES * groups * mult * kh * kw2
-            + INT16_BYTES * groups * kh * cols + 4 * groups * mult * output_dims[2])
+    ow = max(output_dims[2], 1)
+    t = min(max(output_dims[1], 1), min(max(-(-12 // ow), 1), 4))
+    r = (t - 1) * stride_h + (kh - 1) * dilation_h + 1
+    return (4 * r + 4 * t * kh + 28 * n + INT16_BYTES * n * kh * kw2 + INT16_BYTES * groups * r * cols
+            + 4 * n * t * output_dims[2])
 
 
 DEPTHWISE_SCRATCH = ScratchRule((*WINDOW_SCRATCH_ARGS, ("output_dims", "const mf_dims *", "dims.output"),
+                                 ("stride_h", "int32_t", "params.stride[0]"),
                                  ("stride_w", "int32_t", "params.stride[1]"),
+                                 ("dilation_h", "int32_t", "params.dilation[0]"),
                                  ("dilation_w", "int32_t", "params.dilation[1]")),
                                 depthwise_conv_s8)
 

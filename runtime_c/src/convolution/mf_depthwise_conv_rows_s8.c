@@ -50,23 +50,43 @@ int mf_dw_rows_taken(const mf_dims *input_dims,
     return c > 0 && (!m1_3x3 || (stride_w == 1 && output_dims->w >= 12));
 }
 
+/* Output rows per pass: enough for about 12 outputs per channel (the set-up of a channel's
+ * rows then pays), at most 4 and at most the output height. */
+static int32_t mf_dw_rows_per_pass(const mf_dims *output_dims)
+{
+    const int32_t ow = output_dims->w > 0 ? output_dims->w : 1;
+    const int32_t t = mf_clamp_i32((12 + ow - 1) / ow, 1, 4);
+    return mf_clamp_i32(output_dims->h, 1, t);
+}
+
+/* Ring rows: every input row that `t` consecutive output rows read. */
+static int32_t mf_dw_ring_rows(int32_t t, int32_t stride_h, int32_t kh, int32_t dil_h)
+{
+    return (t - 1) * stride_h + (kh - 1) * dil_h + 1;
+}
+
 int32_t mf_dw_rows_bytes(const mf_dims *input_dims,
                          const mf_dims *filter_dims,
                          const mf_dims *output_dims,
+                         int32_t stride_h,
                          int32_t stride_w,
+                         int32_t dilation_h,
                          int32_t dilation_w)
 {
-    if (!mf_dw_rows_taken(input_dims, filter_dims, output_dims, stride_w, dilation_w)) {
+    if (!mf_dw_rows_taken(input_dims, filter_dims, output_dims, stride_w, dilation_w) ||
+        stride_h < 1 || dilation_h < 1) {
         return 0;
     }
     const int32_t c = input_dims->c;
     const int32_t g = c < 4 ? c : 4;
-    const int32_t mult = c > 0 ? output_dims->c / c : 0;
+    const int32_t n = g * (output_dims->c / c);
     const int32_t kh = filter_dims->h;
     const int32_t kw2 = (filter_dims->w + 1) & ~1;
     const int32_t cols = mf_dw_rows_cols(output_dims->w, filter_dims->w, stride_w, dilation_w);
-    return 8 * kh + (int32_t)sizeof(int32_t) * 7 * g * mult + 2 * g * mult * kh * kw2 +
-           2 * g * kh * cols + 4 * g * mult * output_dims->w;
+    const int32_t t = mf_dw_rows_per_pass(output_dims);
+    const int32_t r = mf_dw_ring_rows(t, stride_h, filter_dims->h, dilation_h);
+    return 4 * r + 4 * t * kh + (int32_t)sizeof(int32_t) * 7 * n + 2 * n * kh * kw2 +
+           2 * g * r * cols + 4 * n * t * output_dims->w;
 }
 
 /* The accumulators of one output channel along one output row: acc[i] = bias + the window of
@@ -151,24 +171,32 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
     }
 }
 
-/* The sums of every output channel of a group along one output row (`n` channels: channel j's
- * padded rows at planes + (j / mult) * plane, its weights at w16 + j * kh * kw2, its sums at
- * acc + j * count). One function per window kind, so each row loop is compiled on its own. */
+/* The sums of every output channel of a group along `rows_n` output rows (g input channels by
+ * mult: channel j's padded rows at planes + (j / mult) * plane, its weights at w16 + j * kh *
+ * kw2, its sums at acc + j * rows_n * count, row t's tap rows at row_off + t * kh). One function
+ * per window kind, so each row loop is compiled on its own. */
 #define MF_DW_ACC_GROUP(NAME, KHV, KWV, KW2V, SWV, DWV, KIND, SWC)                                \
     MF_NOINLINE void NAME(const int16_t *planes, int32_t plane, const int32_t *row_off,            \
-                          const int16_t *w16, int32_t n, int32_t mult, int32_t kh, int32_t kw,    \
-                          int32_t sw, int32_t dw, int32_t count, const int32_t *bias,             \
-                          int32_t *acc)                                                            \
+                          int32_t rows_n, const int16_t *w16, int32_t g, int32_t mult,             \
+                          int32_t kh, int32_t kw, int32_t sw, int32_t dw, int32_t count,           \
+                          const int32_t *bias, int32_t *acc)                                       \
     {                                                                                              \
         const int32_t kw2 = (kw + 1) & ~1;                                                         \
         (void)kh;                                                                                  \
         (void)sw;                                                                                  \
         (void)dw;                                                                                  \
         (void)kw2;                                                                                 \
-        for (int32_t j = 0; j < n; j++) {                                                          \
-            mf_dw_acc_row(planes + (size_t)(j / mult) * plane, row_off,                            \
-                          w16 + (size_t)j * (KHV) * (KW2V), KHV, KWV, KW2V, SWV, DWV, count,      \
-                          bias != NULL ? bias[j] : 0, acc + (size_t)j * count, KIND, SWC);         \
+        for (int32_t c = 0; c < g; c++) {                                                          \
+            const int16_t *base = planes + (size_t)c * plane;                                      \
+            for (int32_t m = 0; m < mult; m++) {                                                   \
+                const int32_t b = bias != NULL ? *bias++ : 0;                                      \
+                for (int32_t t = 0; t < rows_n; t++) {                                             \
+                    mf_dw_acc_row(base, row_off + t * (KHV), w16, KHV, KWV, KW2V, SWV, DWV,        \
+                                  count, b, acc, KIND, SWC);                                       \
+                    acc += count;                                                                  \
+                }                                                                                  \
+                w16 += (KHV) * (KW2V);                                                             \
+            }                                                                                      \
         }                                                                                          \
     }
 
@@ -279,7 +307,7 @@ MF_NOINLINE void mf_dw_fill_row(const int8_t *in,
         xa = mf_clamp_i32(-pad_w, 0, w);
         xb = mf_clamp_i32(cols - pad_w, xa, w);
     }
-    const int8_t *src = in + ((size_t)iy * w + (size_t)xa) * c + c0;
+    const int8_t *src = xb > xa ? in + ((size_t)iy * w + (size_t)xa) * c + c0 : in;
     for (int32_t j = 0; j < g; j++) {
         int16_t *d = dst + (size_t)j * plane;
         int32_t k = 0;
@@ -315,24 +343,25 @@ void mf_depthwise_conv_rows_s8(const mf_dw_conv_params *p,
     const int32_t kw = filter_dims->w;
     const int32_t kw2 = (kw + 1) & ~1;
     const int32_t sw = p->stride.w;
-    const int32_t dh = p->dilation.h;
     const int32_t dw = p->dilation.w;
     const int32_t oh = output_dims->h;
     const int32_t ow = output_dims->w;
     const int32_t cols = mf_dw_rows_cols(ow, kw, sw, dw);
     const int32_t gmax = cin < 4 ? cin : 4;
+    const int32_t tmax = mf_dw_rows_per_pass(output_dims);
+    const int32_t ring = mf_dw_ring_rows(tmax, p->stride.h, kh, p->dilation.h);
     const int16_t zp = (int16_t)(-p->input_offset);
     const size_t in_image = (size_t)input_dims->h * input_dims->w * cin;
     const size_t out_image = (size_t)oh * ow * cout;
-    /* Scratch (mf_dw_rows_bytes): the input row in each slot and the slot of each tap row
-     * (int32, KH each), the group's requantization, widened weights, padded rows, and one
-     * output row of sums per output channel of the group. */
+    /* Scratch (mf_dw_rows_bytes): the input row in each ring slot, the slot of each tap row of
+     * each output row of a pass (int32), the group's requantization, widened weights, padded
+     * rows (a ring per channel), and the sums of a pass per output channel of the group. */
     int32_t *slot_row = (int32_t *)scratch;
-    int32_t *row_off = slot_row + kh;
-    mf_dw_rq *rqt = (mf_dw_rq *)(void *)(row_off + kh);
+    int32_t *row_off = slot_row + ring;
+    mf_dw_rq *rqt = (mf_dw_rq *)(void *)(row_off + tmax * kh);
     int16_t *w16 = (int16_t *)(void *)(rqt + gmax * mult);
     int16_t *planes = w16 + (size_t)gmax * mult * kh * kw2;
-    const int32_t plane = kh * cols; /* halfwords per channel */
+    const int32_t plane = ring * cols; /* halfwords per channel */
     int32_t *acc = (int32_t *)(void *)(planes + (size_t)gmax * plane);
 
     for (int32_t b = 0; b < input_dims->n; b++) {
@@ -355,34 +384,37 @@ void mf_depthwise_conv_rows_s8(const mf_dw_conv_params *p,
                               rq->output_offset);
             }
             const int32_t *bias = rq->bias != NULL ? rq->bias + oc0 : NULL;
-            for (int32_t k = 0; k < kh; k++) {
+            for (int32_t k = 0; k < ring; k++) {
                 slot_row[k] = INT32_MIN;
             }
-            for (int32_t oy = 0; oy < oh; oy++) {
-                const int32_t y0 = oy * p->stride.h - p->padding.h;
-                for (int32_t ky = 0; ky < kh; ky++) {
-                    const int32_t iy = y0 + ky * dh;
-                    /* Dilation 1: a ring (rows y0 .. y0 + KH - 1 differ mod KH), each input
-                     * row copied once; otherwise one slot per tap row. */
-                    const int32_t slot = dh == 1 ? ((iy % kh) + kh) % kh : ky;
-                    if (slot_row[slot] != iy) {
-                        mf_dw_fill_row(in, input_dims, iy, c0, g, p->padding.w, cols, zp,
-                                       planes + (size_t)slot * cols, plane);
-                        slot_row[slot] = iy;
+            for (int32_t oy = 0; oy < oh; oy += tmax) {
+                const int32_t rows_n = oh - oy < tmax ? oh - oy : tmax;
+                for (int32_t t = 0; t < rows_n; t++) {
+                    const int32_t y0 = (oy + t) * p->stride.h - p->padding.h;
+                    for (int32_t ky = 0; ky < kh; ky++) {
+                        /* The rows one pass reads differ mod `ring`: each is copied once
+                         * while it stays in the ring. */
+                        const int32_t iy = y0 + ky * p->dilation.h;
+                        const int32_t slot = ((iy % ring) + ring) % ring;
+                        if (slot_row[slot] != iy) {
+                            mf_dw_fill_row(in, input_dims, iy, c0, g, p->padding.w, cols, zp,
+                                           planes + (size_t)slot * cols, plane);
+                            slot_row[slot] = iy;
+                        }
+                        row_off[t * kh + ky] = slot * cols;
                     }
-                    row_off[ky] = slot * cols;
                 }
                 if (kh == 3 && kw == 3 && dw == 1 && sw == 1) {
-                    mf_dw_acc_3x3_s1(planes, plane, row_off, w16, n, mult, kh, kw, sw, dw, ow,
-                                     bias, acc);
+                    mf_dw_acc_3x3_s1(planes, plane, row_off, rows_n, w16, g, mult, kh, kw, sw, dw,
+                                     ow, bias, acc);
                 } else if (dw == 1) {
-                    mf_dw_acc_pairs(planes, plane, row_off, w16, n, mult, kh, kw, sw, dw, ow,
-                                    bias, acc);
+                    mf_dw_acc_pairs(planes, plane, row_off, rows_n, w16, g, mult, kh, kw, sw, dw,
+                                    ow, bias, acc);
                 } else {
-                    mf_dw_acc_dilated(planes, plane, row_off, w16, n, mult, kh, kw, sw, dw, ow,
-                                      bias, acc);
+                    mf_dw_acc_dilated(planes, plane, row_off, rows_n, w16, g, mult, kh, kw, sw,
+                                      dw, ow, bias, acc);
                 }
-                mf_dw_requant_group(acc, rqt, n, ow, rq->output_offset, &rq->activation,
+                mf_dw_requant_group(acc, rqt, n, rows_n * ow, rq->output_offset, &rq->activation,
                                     out_b + (size_t)oy * ow * cout + oc0, cout);
             }
         }

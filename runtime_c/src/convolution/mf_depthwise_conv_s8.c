@@ -14,10 +14,13 @@
 int32_t mf_depthwise_conv_s8_get_buffer_size(const mf_dims *input_dims,
                                              const mf_dims *filter_dims,
                                              const mf_dims *output_dims,
+                                             int32_t stride_h,
                                              int32_t stride_w,
+                                             int32_t dilation_h,
                                              int32_t dilation_w)
 {
-    return mf_dw_rows_bytes(input_dims, filter_dims, output_dims, stride_w, dilation_w);
+    return mf_dw_rows_bytes(input_dims, filter_dims, output_dims, stride_h, stride_w, dilation_h,
+                            dilation_w);
 }
 
 mf_status mf_depthwise_conv_s8(const mf_context *ctx,
@@ -48,8 +51,8 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
      * mf_dw_rows_taken says so (narrow or stride-2 3x3 layers keep mf_depthwise_conv_m1_s8). */
     if (mf_dw_rows_taken(input_dims, filter_dims, output_dims, p->stride.w, p->dilation.w) &&
         ctx != NULL && ctx->buf != NULL &&
-        ctx->size >= mf_dw_rows_bytes(input_dims, filter_dims, output_dims, p->stride.w,
-                                      p->dilation.w)) {
+        ctx->size >= mf_dw_rows_bytes(input_dims, filter_dims, output_dims, p->stride.h,
+                                      p->stride.w, p->dilation.h, p->dilation.w)) {
         assert(((uintptr_t)ctx->buf & 3u) == 0);
         mf_depthwise_conv_rows_s8(p, &rq, input_dims, input, filter_dims, filter, output_dims,
                                   output, ctx->buf);
