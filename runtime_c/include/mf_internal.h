@@ -481,7 +481,8 @@ void mf_depthwise_conv_mult_s8(const mf_dw_conv_params *p,
 
 /* speed-m4 (issue 12): the portable/DSP depthwise variant (mf_depthwise_conv_rows_s8.c): padded
  * int16 rows of up to four channels in `scratch`, which holds mf_dw_rows_bytes() (0 where
- * mf_dw_rows_taken() is false: narrow or stride-2 3x3 layers of multiplier 1, C % 4 == 0). */
+ * mf_dw_rows_taken() is false: 3x3 layers of multiplier 1, C % 4 == 0, with output rows
+ * narrower than 4, or narrower than 12 at a stride along x above 1). */
 int mf_dw_rows_taken(const mf_dims *input_dims,
                      const mf_dims *filter_dims,
                      const mf_dims *output_dims,

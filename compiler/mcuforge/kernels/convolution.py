@@ -95,11 +95,13 @@ def convolve_1x1_s8(input_dims: Dims, filter_dims: Dims) -> int:
 def dw_rows_taken(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride_w: int,
                   dilation_w: int) -> bool:
     """Twin of mf_dw_rows_taken: the rows path, except for 3x3 layers of channel multiplier 1,
-    C % 4 == 0, dilation 1 along x, with stride 2 along x or output rows narrower than 12."""
+    C % 4 == 0, dilation 1 along x, with output rows narrower than 4, or narrower than 12 at a
+    stride along x above 1."""
     c = input_dims[3]
     m1_3x3 = (c > 0 and output_dims[3] == c and tuple(filter_dims[1:3]) == (3, 3) and dilation_w == 1
               and c % 4 == 0)
-    return c > 0 and (not m1_3x3 or (stride_w == 1 and output_dims[2] >= 12))
+    ow = output_dims[2]
+    return c > 0 and not (m1_3x3 and (ow < 4 or (stride_w != 1 and ow < 12)))
 
 
 def depthwise_conv_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride_h: int, stride_w: int,

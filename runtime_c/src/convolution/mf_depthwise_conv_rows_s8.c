@@ -26,6 +26,14 @@
 #define MF_NOINLINE static
 #endif
 
+/* Four bytes from any address, little-endian (memcpy: one LDR on Armv7-M). */
+static inline uint32_t mf_read_u32_any(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
 /* Columns of a padded row: every column a window reaches, plus one (the SMLAD pair of an odd
  * kernel width reads one cell past the last tap, with weight 0), rounded up to even. */
 static int32_t mf_dw_rows_cols(int32_t out_w, int32_t kw, int32_t stride_w, int32_t dil_w)
@@ -41,13 +49,14 @@ int mf_dw_rows_taken(const mf_dims *input_dims,
                      int32_t dilation_w)
 {
     /* Where the four-channel 3x3 path of mf_depthwise_conv_m1_s8 measures faster on a
-     * Cortex-M4 (channel multiplier 1, C % 4 == 0, dilation 1 along x, and stride 2 along x or
-     * output rows narrower than 12: the per-row set-up of the rows path no longer pays), it
-     * keeps it. */
+     * Cortex-M4 (channel multiplier 1, C % 4 == 0, dilation 1 along x, and output rows
+     * narrower than 4, or narrower than 12 at a stride along x above 1: the rows path's set-up
+     * per channel and its row copies no longer pay), it keeps it. */
     const int32_t c = input_dims->c;
     const int m1_3x3 = c > 0 && output_dims->c == c && filter_dims->h == 3 &&
                        filter_dims->w == 3 && dilation_w == 1 && (c & 3) == 0;
-    return c > 0 && (!m1_3x3 || (stride_w == 1 && output_dims->w >= 12));
+    const int32_t ow = output_dims->w;
+    return c > 0 && !(m1_3x3 && (ow < 4 || (stride_w != 1 && ow < 12)));
 }
 
 /* Output rows per pass: enough for about 12 outputs per channel (the set-up of a channel's
@@ -96,6 +105,7 @@ int32_t mf_dw_rows_bytes(const mf_dims *input_dims,
  * 1. SW: the stride along x when it is 1 or 2 (0: `sw`), so the pointer steps are constants. */
 MF_INLINE void mf_dw_acc_row(const int16_t *base,
                              const int32_t *row_off,
+                             int32_t rows_n,
                              const int16_t *w16,
                              int32_t kh,
                              int32_t kw,
@@ -110,64 +120,71 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
 {
     const int32_t step = SW != 0 ? SW : sw;
     if (KIND == 3) {
-        const int16_t *r0 = base + row_off[0], *r1 = base + row_off[1], *r2 = base + row_off[2];
 #if MF_USE_DSP
         const uint32_t w0 = mf_read_u32(w16), w1 = mf_read_u32(w16 + kw2),
                        w2 = mf_read_u32(w16 + 2 * kw2);
         /* The third column of rows 0 and 1 as one pair, row 2's alone. */
         const uint32_t v01 = (uint16_t)w16[2] | ((uint32_t)(uint16_t)w16[kw2 + 2] << 16);
         const int32_t v2 = w16[2 * kw2 + 2];
-        for (int32_t i = 0; i < count; i++) {
-            int32_t a = mf_smlad(mf_read_u32(r0), w0, bias);
-            a = mf_smlad(mf_read_u32(r1), w1, a);
-            a = mf_smlad(mf_read_u32(r2), w2, a);
-            const uint32_t x01 = (uint16_t)r0[2] | ((uint32_t)(uint16_t)r1[2] << 16);
-            a = mf_smlad(x01, v01, a) + r2[2] * v2;
-            acc[i] = a;
-            r0 += step;
-            r1 += step;
-            r2 += step;
-        }
 #else
         const int32_t w00 = w16[0], w01 = w16[1], w02 = w16[2];
         const int32_t w10 = w16[kw2], w11 = w16[kw2 + 1], w12 = w16[kw2 + 2];
         const int32_t w20 = w16[2 * kw2], w21 = w16[2 * kw2 + 1], w22 = w16[2 * kw2 + 2];
-        for (int32_t i = 0; i < count; i++) {
-            int32_t a = bias + r0[0] * w00 + r0[1] * w01 + r0[2] * w02;
-            a += r1[0] * w10 + r1[1] * w11 + r1[2] * w12;
-            a += r2[0] * w20 + r2[1] * w21 + r2[2] * w22;
-            acc[i] = a;
-            r0 += step;
-            r1 += step;
-            r2 += step;
-        }
 #endif
+        for (int32_t t = 0; t < rows_n; t++, row_off += 3) {
+            const int16_t *r0 = base + row_off[0], *r1 = base + row_off[1],
+                          *r2 = base + row_off[2];
+            int32_t *const end = acc + count;
+#if MF_USE_DSP
+            while (acc != end) {
+                int32_t a = mf_smlad(mf_read_u32(r0), w0, bias);
+                a = mf_smlad(mf_read_u32(r1), w1, a);
+                a = mf_smlad(mf_read_u32(r2), w2, a);
+                const uint32_t x01 = (uint16_t)r0[2] | ((uint32_t)(uint16_t)r1[2] << 16);
+                *acc++ = mf_smlad(x01, v01, a) + r2[2] * v2;
+                r0 += step;
+                r1 += step;
+                r2 += step;
+            }
+#else
+            while (acc != end) {
+                int32_t a = bias + r0[0] * w00 + r0[1] * w01 + r0[2] * w02;
+                a += r1[0] * w10 + r1[1] * w11 + r1[2] * w12;
+                *acc++ = a + r2[0] * w20 + r2[1] * w21 + r2[2] * w22;
+                r0 += step;
+                r1 += step;
+                r2 += step;
+            }
+#endif
+        }
         return;
     }
-    for (int32_t i = 0; i < count; i++) {
-        int32_t a = bias;
-        const int32_t x = i * step;
-        const int16_t *w = w16;
-        for (int32_t ky = 0; ky < kh; ky++) {
-            const int16_t *r = base + row_off[ky] + x;
-            if (KIND == 2) {
+    for (int32_t t = 0; t < rows_n; t++, row_off += kh) {
+        for (int32_t i = 0; i < count; i++) {
+            int32_t a = bias;
+            const int32_t x = i * step;
+            const int16_t *w = w16;
+            for (int32_t ky = 0; ky < kh; ky++) {
+                const int16_t *r = base + row_off[ky] + x;
+                if (KIND == 2) {
 #if MF_USE_DSP
-                for (int32_t kx = 0; kx < kw; kx += 2) {
-                    a = mf_smlad(mf_read_u32(r + kx), mf_read_u32(w + kx), a);
-                }
+                    for (int32_t kx = 0; kx < kw; kx += 2) {
+                        a = mf_smlad(mf_read_u32(r + kx), mf_read_u32(w + kx), a);
+                    }
 #else
-                for (int32_t kx = 0; kx < kw; kx++) {
-                    a += r[kx] * w[kx];
-                }
+                    for (int32_t kx = 0; kx < kw; kx++) {
+                        a += r[kx] * w[kx];
+                    }
 #endif
-            } else {
-                for (int32_t kx = 0; kx < kw; kx++) {
-                    a += r[kx * dw] * w[kx];
+                } else {
+                    for (int32_t kx = 0; kx < kw; kx++) {
+                        a += r[kx * dw] * w[kx];
+                    }
                 }
+                w += kw2;
             }
-            w += kw2;
+            *acc++ = a;
         }
-        acc[i] = a;
     }
 }
 
@@ -190,17 +207,16 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
             const int16_t *base = planes + (size_t)c * plane;                                      \
             for (int32_t m = 0; m < mult; m++) {                                                   \
                 const int32_t b = bias != NULL ? *bias++ : 0;                                      \
-                for (int32_t t = 0; t < rows_n; t++) {                                             \
-                    mf_dw_acc_row(base, row_off + t * (KHV), w16, KHV, KWV, KW2V, SWV, DWV,        \
-                                  count, b, acc, KIND, SWC);                                       \
-                    acc += count;                                                                  \
-                }                                                                                  \
+                mf_dw_acc_row(base, row_off, rows_n, w16, KHV, KWV, KW2V, SWV, DWV, count, b, acc, \
+                              KIND, SWC);                                                          \
+                acc += rows_n * count;                                                             \
                 w16 += (KHV) * (KW2V);                                                             \
             }                                                                                      \
         }                                                                                          \
     }
 
 MF_DW_ACC_GROUP(mf_dw_acc_3x3_s1, 3, 3, 4, 1, 1, 3, 1)
+MF_DW_ACC_GROUP(mf_dw_acc_3x3_s2, 3, 3, 4, 2, 1, 3, 2)
 MF_DW_ACC_GROUP(mf_dw_acc_pairs, kh, kw, kw2, sw, 1, 2, 0)
 MF_DW_ACC_GROUP(mf_dw_acc_dilated, kh, kw, kw2, sw, dw, 1, 0)
 
@@ -308,6 +324,29 @@ MF_NOINLINE void mf_dw_fill_row(const int8_t *in,
         xb = mf_clamp_i32(cols - pad_w, xa, w);
     }
     const int8_t *src = xb > xa ? in + ((size_t)iy * w + (size_t)xa) * c + c0 : in;
+    if (g == 4) {
+        /* Four channels at once: one word of input bytes per column (unaligned loads are
+         * allowed where these paths run), its bytes sign-extended into the four rows. */
+        int16_t *d0 = dst, *d1 = dst + plane, *d2 = dst + 2 * plane, *d3 = dst + 3 * plane;
+        const int32_t a = xb > xa ? pad_w + xa : cols;
+        int32_t k = 0;
+        for (; k < a; k++) {
+            d0[k] = d1[k] = d2[k] = d3[k] = zp;
+        }
+        const int8_t *s = src;
+        for (int32_t x = xa; x < xb; x++, k++) {
+            const uint32_t v = mf_read_u32_any(s);
+            d0[k] = (int8_t)(uint8_t)v;
+            d1[k] = (int8_t)(uint8_t)(v >> 8);
+            d2[k] = (int8_t)(uint8_t)(v >> 16);
+            d3[k] = (int8_t)(uint8_t)(v >> 24);
+            s += c;
+        }
+        for (; k < cols; k++) {
+            d0[k] = d1[k] = d2[k] = d3[k] = zp;
+        }
+        return;
+    }
     for (int32_t j = 0; j < g; j++) {
         int16_t *d = dst + (size_t)j * plane;
         int32_t k = 0;
@@ -406,6 +445,9 @@ void mf_depthwise_conv_rows_s8(const mf_dw_conv_params *p,
                 }
                 if (kh == 3 && kw == 3 && dw == 1 && sw == 1) {
                     mf_dw_acc_3x3_s1(planes, plane, row_off, rows_n, w16, g, mult, kh, kw, sw, dw,
+                                     ow, bias, acc);
+                } else if (kh == 3 && kw == 3 && dw == 1 && sw == 2) {
+                    mf_dw_acc_3x3_s2(planes, plane, row_off, rows_n, w16, g, mult, kh, kw, sw, dw,
                                      ow, bias, acc);
                 } else if (dw == 1) {
                     mf_dw_acc_pairs(planes, plane, row_off, rows_n, w16, g, mult, kh, kw, sw, dw,

@@ -48,7 +48,8 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
         bias, quant_params->multiplier, quant_params->shift, 1, p->output_offset, p->activation};
 #if !MF_USE_MVE
     /* Portable and DSP: padded int16 rows, any window (mf_depthwise_conv_rows_s8.c), where
-     * mf_dw_rows_taken says so (narrow or stride-2 3x3 layers keep mf_depthwise_conv_m1_s8). */
+     * mf_dw_rows_taken says so (very narrow, or narrow strided, 3x3 layers keep
+     * mf_depthwise_conv_m1_s8). */
     if (mf_dw_rows_taken(input_dims, filter_dims, output_dims, p->stride.w, p->dilation.w) &&
         ctx != NULL && ctx->buf != NULL &&
         ctx->size >= mf_dw_rows_bytes(input_dims, filter_dims, output_dims, p->stride.h,
