@@ -479,32 +479,6 @@ void mf_depthwise_conv_mult_s8(const mf_dw_conv_params *p,
                                const mf_dims *output_dims,
                                int8_t *output);
 
-/* speed-m4 (issue 12): the portable/DSP depthwise variant (mf_depthwise_conv_rows_s8.c): padded
- * int16 rows of up to four channels in `scratch`, which holds mf_dw_rows_bytes() (0 where
- * mf_dw_rows_taken() is false: 3x3 layers of multiplier 1, C % 4 == 0, with output rows
- * narrower than 4, or narrower than 12 at a stride along x above 1). */
-int mf_dw_rows_taken(const mf_dims *input_dims,
-                     const mf_dims *filter_dims,
-                     const mf_dims *output_dims,
-                     int32_t stride_w,
-                     int32_t dilation_w);
-int32_t mf_dw_rows_bytes(const mf_dims *input_dims,
-                         const mf_dims *filter_dims,
-                         const mf_dims *output_dims,
-                         int32_t stride_h,
-                         int32_t stride_w,
-                         int32_t dilation_h,
-                         int32_t dilation_w);
-void mf_depthwise_conv_rows_s8(const mf_dw_conv_params *p,
-                               const mf_nn_requant *rq,
-                               const mf_dims *input_dims,
-                               const int8_t *input,
-                               const mf_dims *filter_dims,
-                               const int8_t *filter,
-                               const mf_dims *output_dims,
-                               int8_t *output,
-                               void *scratch);
-
 /* ---- 4-bit weights (compiler/ops/packed_weights.py) ------------------------------------ */
 
 /* Nibble i of a packed array: element 2k is the low nibble of byte k, 2k+1 the high one. */

@@ -257,11 +257,7 @@ int32_t mf_convolve_1x1_s8_get_buffer_size(const mf_dims *input_dims, const mf_d
  *   input_dims (N, H, W, C)   filter_dims (1, KH, KW, C * ch_mult)
  *   output_dims (N, OH, OW, C * ch_mult); bias and quant arrays have C * ch_mult entries.
  *   bias[oc] = layer bias + input_offset * sum over (ky, kx) of filter[ky][kx][oc], or NULL.
- * Scratch: mf_depthwise_conv_s8_get_buffer_size(input_dims, filter_dims, output_dims,
- * stride.h, stride.w, dilation.h, dilation.w) bytes (padded int16 rows of four channels, the
- * rows a pass of up to four output rows reads, their widened weights and the pass's sums; 0
- * for the shapes the four-channel 3x3 path keeps); the MVE path needs none, and without it the
- * other paths run.
+ * Scratch: none (mf_depthwise_conv_s8_get_buffer_size returns 0).
  */
 mf_status mf_depthwise_conv_s8(const mf_context *ctx,
                                const mf_dw_conv_params *dw_conv_params,
@@ -275,12 +271,37 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
                                int8_t *output);
 
 int32_t mf_depthwise_conv_s8_get_buffer_size(const mf_dims *input_dims,
-                                             const mf_dims *filter_dims,
-                                             const mf_dims *output_dims,
-                                             int32_t stride_h,
-                                             int32_t stride_w,
-                                             int32_t dilation_h,
-                                             int32_t dilation_w);
+                                             const mf_dims *filter_dims);
+
+/* speed-m4 (issue 12) */
+/*
+ * Depthwise 2-D convolution, same arguments and results as mf_depthwise_conv_s8, on padded int16
+ * rows (portable and DSP paths: up to four channels at a time, each input row copied once into
+ * the scratch with the zero point around it, then each output channel along up to four output
+ * rows with its widened weights; SMLAD tap pairs on a DSP core). The compiler picks it per layer
+ * where it is faster than mf_depthwise_conv_s8's paths on a Cortex-M4; MVE builds, and calls
+ * with too little scratch, run mf_depthwise_conv_s8.
+ * Scratch: mf_depthwise_conv_rows_s8_get_buffer_size(input_dims, filter_dims, output_dims,
+ * stride.h, stride.w, dilation.h, dilation.w) bytes.
+ */
+mf_status mf_depthwise_conv_rows_s8(const mf_context *ctx,
+                                    const mf_dw_conv_params *dw_conv_params,
+                                    const mf_per_channel_quant_params *quant_params,
+                                    const mf_dims *input_dims,
+                                    const int8_t *input,
+                                    const mf_dims *filter_dims,
+                                    const int8_t *filter,
+                                    const int32_t *bias,
+                                    const mf_dims *output_dims,
+                                    int8_t *output);
+
+int32_t mf_depthwise_conv_rows_s8_get_buffer_size(const mf_dims *input_dims,
+                                                  const mf_dims *filter_dims,
+                                                  const mf_dims *output_dims,
+                                                  int32_t stride_h,
+                                                  int32_t stride_w,
+                                                  int32_t dilation_h,
+                                                  int32_t dilation_w);
 
 /*
  * Fully connected: for each of `batches` rows of `accum_depth` inputs, what TFLite computes,

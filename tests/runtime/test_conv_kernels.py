@@ -159,6 +159,11 @@ def test_depthwise_conv_rows(mf: Kernels, seed: int) -> None:
     status, y = mf.depthwise(call, x, wt)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
+    # Both depthwise kernels take every shape (the compiler picks one per layer).
+    for kernel in ("mf_depthwise_conv_s8", "mf_depthwise_conv_rows_s8"):
+        status, y = mf.depthwise(replace(call, kernel=kernel), x, wt)
+        assert status == MF_OK
+        np.testing.assert_array_equal(y, expected)
 
 
 @pytest.mark.parametrize("seed", cases(40))

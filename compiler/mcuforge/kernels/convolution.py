@@ -94,7 +94,8 @@ def convolve_1x1_s8(input_dims: Dims, filter_dims: Dims) -> int:
 
 def dw_rows_taken(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride_w: int,
                   dilation_w: int) -> bool:
-    """Twin of mf_dw_rows_taken: the rows path, except for 3x3 layers of channel multiplier 1,
+    """Whether DEPTHWISE_CONV_2D takes mf_depthwise_conv_rows_s8 (measured on a Cortex-M4):
+    always, except for 3x3 layers of channel multiplier 1,
     C % 4 == 0, dilation 1 along x, with output rows narrower than 4, or narrower than 12 at a
     stride along x above 1."""
     c = input_dims[3]
@@ -104,17 +105,20 @@ def dw_rows_taken(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride
     return c > 0 and not (m1_3x3 and (ow < 4 or (stride_w != 1 and ow < 12)))
 
 
-def depthwise_conv_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride_h: int, stride_w: int,
-                      dilation_h: int, dilation_w: int) -> int:
-    """Twin of mf_depthwise_conv_s8_get_buffer_size (speed-m4, issue 12): for up to four
+def depthwise_conv_s8(input_dims: Dims, filter_dims: Dims) -> int:
+    return 0
+
+
+def depthwise_conv_rows_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride_h: int,
+                           stride_w: int, dilation_h: int, dilation_w: int) -> int:
+    """Twin of mf_depthwise_conv_rows_s8_get_buffer_size (speed-m4, issue 12): for up to four
     channels at a time (n output channels), a pass of t output rows (about 12 outputs per
     channel, at most 4 rows) reads a ring of r input rows, each padded to the columns the
     windows reach (plus one, even) in int16; plus the ring's row numbers and the pass's row
     offsets (int32), seven int32 of requantization and the widened weights (KW rounded up to
     even) per output channel, and the pass's int32 sums."""
     c, kh, kw = input_dims[3], filter_dims[1], filter_dims[2]
-    if not dw_rows_taken(input_dims, filter_dims, output_dims, stride_w, dilation_w) or stride_h < 1 \
-            or dilation_h < 1:
+    if c < 1 or stride_h < 1 or dilation_h < 1:
         return 0
     groups = min(c, 4)
     n = groups * (output_dims[3] // c)
@@ -132,7 +136,7 @@ DEPTHWISE_SCRATCH = ScratchRule((*WINDOW_SCRATCH_ARGS, ("output_dims", "const mf
                                  ("stride_w", "int32_t", "params.stride[1]"),
                                  ("dilation_h", "int32_t", "params.dilation[0]"),
                                  ("dilation_w", "int32_t", "params.dilation[1]")),
-                                depthwise_conv_s8)
+                                depthwise_conv_rows_s8)
 
 
 def convolve_grouped_s8(input_dims: Dims, filter_dims: Dims) -> int:
@@ -161,14 +165,15 @@ def conv_kernel(filter_shape: tuple[int, ...], strides: tuple[int, int],
 
 
 def depthwise_path(call: CallLike) -> str:
-    """The path mf_depthwise_conv_s8 takes on the portable and DSP paths: padded int16 rows of
-    four channels (any window and multiplier), or for narrow or stride-2 3x3 layers with
-    channel multiplier 1 and C % 4 == 0 the four-channel interior rows of mf_depthwise_conv_m1_s8
-    (its rule is in mf_depthwise_conv_s8.c)."""
-    p, f, x, y = call.params, call.dims["filter"], call.dims["input"], call.dims["output"]
-    if not dw_rows_taken(x, f, y, p["stride"][1], p["dilation"][1]):
+    """The path mf_depthwise_conv_s8 takes: interior 3x3 windows row by row (channel
+    multiplier 1, dilation 1 along x, C % 4 == 0), per-pixel tap lists (other multiplier-1
+    calls), or the plain loop (channel multiplier > 1)."""
+    p, f, x = call.params, call.dims["filter"], call.dims["input"]
+    if p["ch_mult"] != 1:
+        return "channel multiplier"
+    if f[1] == 3 and f[2] == 3 and p["dilation"][1] == 1 and x[3] % 4 == 0:
         return "3x3"
-    return "rows"  # speed-m4: mf_depthwise_conv_rows_s8 (MVE builds: the 3x3/taps/multiplier paths)
+    return "taps"
 
 
 def _conv(name: str, filter_arg: ConstStruct | Const, scratch: Callable[[Dims, Dims], int],
@@ -199,7 +204,14 @@ DEPTHWISE = family(
         (CTX, Params("dw_conv_params", "const mf_dw_conv_params *", DW_CONV_PARAMS), QUANT,
          INPUT_DIMS, Input("input"), FILTER_DIMS, FILTER_S8, BIAS, OUTPUT_DIMS, OUTPUT),
         family="depthwise_conv", when="int8 weights, any channel multiplier",
-        scratch=DEPTHWISE_SCRATCH, path=depthwise_path),
+        scratch=window_scratch(depthwise_conv_s8), path=depthwise_path),
+    # speed-m4 (issue 12): picked per layer where dw_rows_taken
+    KernelSpec(
+        "mf_depthwise_conv_rows_s8",
+        (CTX, Params("dw_conv_params", "const mf_dw_conv_params *", DW_CONV_PARAMS), QUANT,
+         INPUT_DIMS, Input("input"), FILTER_DIMS, FILTER_S8, BIAS, OUTPUT_DIMS, OUTPUT),
+        family="depthwise_conv", when="int8 weights, any channel multiplier, where dw_rows_taken",
+        scratch=DEPTHWISE_SCRATCH),
 )
 
 TRANSPOSE_CONV = family(

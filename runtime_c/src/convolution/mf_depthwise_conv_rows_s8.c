@@ -1,5 +1,5 @@
 /*
- * mf_depthwise_conv_rows_s8 - the depthwise variant of the portable and DSP paths (speed-m4,
+ * mf_depthwise_conv_rows_s8 - the depthwise kernel of the portable and DSP paths (speed-m4,
  * issue 12): any kernel size, stride, dilation and channel multiplier. Channels are taken in
  * groups of up to four; for a group, each input row the windows need is copied once into an
  * int16 row per channel (a ring of KH rows in the scratch buffer), padded on both sides and
@@ -9,8 +9,9 @@
  * its weights (widened once per group) and its requantization constants (mf_rq1) held fixed:
  * on a DSP core two neighbouring taps of a row are one SMLAD (one unaligned word of the int16
  * row by a widened weight pair), portable C multiplies tap by tap. The output is written with
- * the stride of the channel count. Called by mf_depthwise_conv_s8 when the scratch holds
- * mf_dw_rows_bytes(); internal: see mf_internal.h.
+ * the stride of the channel count. A kernel of its own, picked by the compiler per layer
+ * (kernels/convolution.py, dw_rows_taken) so that a model links only the depthwise code it runs;
+ * MVE builds, and calls without the scratch, go to mf_depthwise_conv_s8.
  */
 #include "mf_internal.h"
 
@@ -42,22 +43,6 @@ static int32_t mf_dw_rows_cols(int32_t out_w, int32_t kw, int32_t stride_w, int3
     return (reach + 2) & ~1;
 }
 
-int mf_dw_rows_taken(const mf_dims *input_dims,
-                     const mf_dims *filter_dims,
-                     const mf_dims *output_dims,
-                     int32_t stride_w,
-                     int32_t dilation_w)
-{
-    /* Where the four-channel 3x3 path of mf_depthwise_conv_m1_s8 measures faster on a
-     * Cortex-M4 (channel multiplier 1, C % 4 == 0, dilation 1 along x, and output rows
-     * narrower than 4, or narrower than 12 at a stride along x above 1: the rows path's set-up
-     * per channel and its row copies no longer pay), it keeps it. */
-    const int32_t c = input_dims->c;
-    const int m1_3x3 = c > 0 && output_dims->c == c && filter_dims->h == 3 &&
-                       filter_dims->w == 3 && dilation_w == 1 && (c & 3) == 0;
-    const int32_t ow = output_dims->w;
-    return c > 0 && !(m1_3x3 && (ow < 4 || (stride_w != 1 && ow < 12)));
-}
 
 /* Output rows per pass: enough for about 12 outputs per channel (the set-up of a channel's
  * rows then pays), at most 4 and at most the output height. */
@@ -74,7 +59,7 @@ static int32_t mf_dw_ring_rows(int32_t t, int32_t stride_h, int32_t kh, int32_t 
     return (t - 1) * stride_h + (kh - 1) * dil_h + 1;
 }
 
-int32_t mf_dw_rows_bytes(const mf_dims *input_dims,
+int32_t mf_depthwise_conv_rows_s8_get_buffer_size(const mf_dims *input_dims,
                          const mf_dims *filter_dims,
                          const mf_dims *output_dims,
                          int32_t stride_h,
@@ -82,8 +67,7 @@ int32_t mf_dw_rows_bytes(const mf_dims *input_dims,
                          int32_t dilation_h,
                          int32_t dilation_w)
 {
-    if (!mf_dw_rows_taken(input_dims, filter_dims, output_dims, stride_w, dilation_w) ||
-        stride_h < 1 || dilation_h < 1) {
+    if (input_dims->c < 1 || stride_h < 1 || dilation_h < 1) {
         return 0;
     }
     const int32_t c = input_dims->c;
@@ -365,7 +349,7 @@ MF_NOINLINE void mf_dw_fill_row(const int8_t *in,
     }
 }
 
-void mf_depthwise_conv_rows_s8(const mf_dw_conv_params *p,
+static void mf_dw_rows_run(const mf_dw_conv_params *p,
                                const mf_nn_requant *rq,
                                const mf_dims *input_dims,
                                const int8_t *input,
@@ -461,4 +445,41 @@ void mf_depthwise_conv_rows_s8(const mf_dw_conv_params *p,
             }
         }
     }
+}
+
+mf_status mf_depthwise_conv_rows_s8(const mf_context *ctx,
+                                    const mf_dw_conv_params *dw_conv_params,
+                                    const mf_per_channel_quant_params *quant_params,
+                                    const mf_dims *input_dims,
+                                    const int8_t *input,
+                                    const mf_dims *filter_dims,
+                                    const int8_t *filter,
+                                    const int32_t *bias,
+                                    const mf_dims *output_dims,
+                                    int8_t *output)
+{
+    const mf_dw_conv_params *p = dw_conv_params;
+#if !MF_USE_MVE
+    const int32_t cin = input_dims->c;
+    if (p->ch_mult >= 1 && cin >= 1 && output_dims->c == cin * p->ch_mult &&
+        filter_dims->c == output_dims->c && filter_dims->n == 1 &&
+        output_dims->n == input_dims->n && p->stride.h >= 1 && p->stride.w >= 1 &&
+        p->dilation.h >= 1 && p->dilation.w >= 1 && p->padding.h >= 0 && p->padding.w >= 0 &&
+        mf_activation_valid(&p->activation) && ctx != NULL && ctx->buf != NULL &&
+        ctx->size >= mf_depthwise_conv_rows_s8_get_buffer_size(input_dims, filter_dims,
+                                                                output_dims, p->stride.h,
+                                                                p->stride.w, p->dilation.h,
+                                                                p->dilation.w)) {
+        assert(((uintptr_t)ctx->buf & 3u) == 0);
+        const mf_nn_requant rq = {bias,          quant_params->multiplier, quant_params->shift, 1,
+                                  p->output_offset, p->activation};
+        mf_dw_rows_run(p, &rq, input_dims, input, filter_dims, filter, output_dims, output,
+                       ctx->buf);
+        return MF_OK;
+    }
+#endif
+    /* MVE builds (their paths are mf_depthwise_conv_s8's), bad arguments (its checks report
+     * them) or too little scratch: the general kernel. */
+    return mf_depthwise_conv_s8(ctx, p, quant_params, input_dims, input, filter_dims, filter, bias,
+                                output_dims, output);
 }

@@ -1,26 +1,20 @@
 /*
  * mf_depthwise_conv_s8 - int8 depthwise convolution with channel multiplier and dilation: the
- * argument checks, then one of the variants, each in its own file: on the portable and DSP paths
- * mf_depthwise_conv_rows_s8 (any window and multiplier, padded int16 rows in the scratch
- * buffer); with MVE, or without the scratch, mf_depthwise_conv_m1_s8 (channel multiplier 1:
- * 3x3 interior rows, per-pixel tap lists, DSP/MVE paths) and mf_depthwise_conv_mult_s8
- * (multipliers above 1, plain loop). The bias comes with the input offset folded in (mf_nn.h),
- * so each tap is a plain int8 product.
+ * argument checks, then one of two variants, each in its own file: mf_depthwise_conv_m1_s8
+ * (channel multiplier 1: 3x3 interior rows, per-pixel tap lists, DSP/MVE paths) and
+ * mf_depthwise_conv_mult_s8 (multipliers above 1, plain loop). The bias comes with the input
+ * offset folded in (mf_nn.h), so each tap is a plain int8 product. No scratch.
  */
 #include "mf_internal.h"
 
 #include <stddef.h>
 
 int32_t mf_depthwise_conv_s8_get_buffer_size(const mf_dims *input_dims,
-                                             const mf_dims *filter_dims,
-                                             const mf_dims *output_dims,
-                                             int32_t stride_h,
-                                             int32_t stride_w,
-                                             int32_t dilation_h,
-                                             int32_t dilation_w)
+                                             const mf_dims *filter_dims)
 {
-    return mf_dw_rows_bytes(input_dims, filter_dims, output_dims, stride_h, stride_w, dilation_h,
-                            dilation_w);
+    (void)input_dims;
+    (void)filter_dims;
+    return 0;
 }
 
 mf_status mf_depthwise_conv_s8(const mf_context *ctx,
@@ -35,7 +29,7 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
                                int8_t *output)
 {
     const mf_dw_conv_params *p = dw_conv_params;
-    (void)ctx; /* MVE builds */
+    (void)ctx;
     const int32_t cin = input_dims->c;
     const int32_t cout = output_dims->c;
     if (p->ch_mult < 1 || cout != cin * p->ch_mult || filter_dims->c != cout ||
@@ -46,20 +40,6 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
     }
     const mf_nn_requant rq = {
         bias, quant_params->multiplier, quant_params->shift, 1, p->output_offset, p->activation};
-#if !MF_USE_MVE
-    /* Portable and DSP: padded int16 rows, any window (mf_depthwise_conv_rows_s8.c), where
-     * mf_dw_rows_taken says so (very narrow, or narrow strided, 3x3 layers keep
-     * mf_depthwise_conv_m1_s8). */
-    if (mf_dw_rows_taken(input_dims, filter_dims, output_dims, p->stride.w, p->dilation.w) &&
-        ctx != NULL && ctx->buf != NULL &&
-        ctx->size >= mf_dw_rows_bytes(input_dims, filter_dims, output_dims, p->stride.h,
-                                      p->stride.w, p->dilation.h, p->dilation.w)) {
-        assert(((uintptr_t)ctx->buf & 3u) == 0);
-        mf_depthwise_conv_rows_s8(p, &rq, input_dims, input, filter_dims, filter, output_dims,
-                                  output, ctx->buf);
-        return MF_OK;
-    }
-#endif
     if (p->ch_mult == 1) {
         mf_depthwise_conv_m1_s8(
             p, &rq, input_dims, input, filter_dims, filter, output_dims, output);

@@ -69,7 +69,7 @@ int kws_run(void)
         static const mf_dims filter_dims = { .n = 1, .h = 3, .w = 3, .c = 64 };
         static const mf_dims output_dims = { .n = 1, .h = 25, .w = 5, .c = 64 };
         const mf_context ctx = { arena + 16000, 824 };
-        MF_CHECK(mf_depthwise_conv_s8(&ctx, &params, &quant, &input_dims, arena + 0, &filter_dims, kws_op1_filter, kws_op1_bias, &output_dims, arena + 8000));
+        MF_CHECK(mf_depthwise_conv_rows_s8(&ctx, &params, &quant, &input_dims, arena + 0, &filter_dims, kws_op1_filter, kws_op1_bias, &output_dims, arena + 8000));
     }
     MF_LAYER_END(1);
 #undef MF_STEP
@@ -106,7 +106,7 @@ int kws_run(void)
         static const mf_dims filter_dims = { .n = 1, .h = 3, .w = 3, .c = 64 };
         static const mf_dims output_dims = { .n = 1, .h = 25, .w = 5, .c = 64 };
         const mf_context ctx = { arena + 16000, 824 };
-        MF_CHECK(mf_depthwise_conv_s8(&ctx, &params, &quant, &input_dims, arena + 0, &filter_dims, kws_op3_filter, kws_op3_bias, &output_dims, arena + 8000));
+        MF_CHECK(mf_depthwise_conv_rows_s8(&ctx, &params, &quant, &input_dims, arena + 0, &filter_dims, kws_op3_filter, kws_op3_bias, &output_dims, arena + 8000));
     }
     MF_LAYER_END(3);
 #undef MF_STEP
@@ -143,7 +143,7 @@ int kws_run(void)
         static const mf_dims filter_dims = { .n = 1, .h = 3, .w = 3, .c = 64 };
         static const mf_dims output_dims = { .n = 1, .h = 25, .w = 5, .c = 64 };
         const mf_context ctx = { arena + 16000, 824 };
-        MF_CHECK(mf_depthwise_conv_s8(&ctx, &params, &quant, &input_dims, arena + 0, &filter_dims, kws_op5_filter, kws_op5_bias, &output_dims, arena + 8000));
+        MF_CHECK(mf_depthwise_conv_rows_s8(&ctx, &params, &quant, &input_dims, arena + 0, &filter_dims, kws_op5_filter, kws_op5_bias, &output_dims, arena + 8000));
     }
     MF_LAYER_END(5);
 #undef MF_STEP
@@ -180,7 +180,7 @@ int kws_run(void)
         static const mf_dims filter_dims = { .n = 1, .h = 3, .w = 3, .c = 64 };
         static const mf_dims output_dims = { .n = 1, .h = 25, .w = 5, .c = 64 };
         const mf_context ctx = { arena + 16000, 824 };
-        MF_CHECK(mf_depthwise_conv_s8(&ctx, &params, &quant, &input_dims, arena + 0, &filter_dims, kws_op7_filter, kws_op7_bias, &output_dims, arena + 8000));
+        MF_CHECK(mf_depthwise_conv_rows_s8(&ctx, &params, &quant, &input_dims, arena + 0, &filter_dims, kws_op7_filter, kws_op7_bias, &output_dims, arena + 8000));
     }
     MF_LAYER_END(7);
 #undef MF_STEP
