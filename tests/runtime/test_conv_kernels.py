@@ -154,8 +154,11 @@ def test_depthwise_conv_rows(mf: Kernels, seed: int) -> None:
     one.input(wt, wq, const=True)
     if rng.random() < 0.8:
         one.input(*bias(rng, float(xq.scale[0]), wq.scale), const=True)
-    call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()),
-                                              k[0] * k[1]))
+    oq = out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()), k[0] * k[1])
+    if seed % 7 == 3:  # multipliers above 1/2 (shift >= 0) and tiny ones: the generic requantization
+        scale = float(xq.scale[0]) * float(wq.scale.mean()) * float(rng.choice((0.3, 1e7)))
+        oq = QuantParams(np.float32(scale), int(rng.integers(-128, 128)))
+    call, expected = one.finish(oq)
     status, y = mf.depthwise(call, x, wt)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)

@@ -115,7 +115,7 @@ def depthwise_conv_rows_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dim
     channels at a time (n output channels), a pass of t output rows (about 12 outputs per
     channel, at most 4 rows) reads a ring of r input rows, each padded to the columns the
     windows reach (plus one, even) in int16; plus the ring's row numbers and the pass's row
-    offsets (int32), seven int32 of requantization and the widened weights (KW rounded up to
+    offsets (int32), four int32 of requantization and the widened weights (KW rounded up to
     even) per output channel, and the pass's int32 sums."""
     c, kh, kw = input_dims[3], filter_dims[1], filter_dims[2]
     if c < 1 or stride_h < 1 or dilation_h < 1:
@@ -127,7 +127,7 @@ def depthwise_conv_rows_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dim
     ow = max(output_dims[2], 1)
     t = min(max(output_dims[1], 1), min(max(-(-12 // ow), 1), 4))
     r = (t - 1) * stride_h + (kh - 1) * dilation_h + 1
-    return (4 * r + 4 * t * kh + 28 * n + INT16_BYTES * n * kh * kw2 + INT16_BYTES * groups * r * cols
+    return (4 * r + 4 * t * kh + 16 * n + INT16_BYTES * n * kh * kw2 + INT16_BYTES * groups * r * cols
             + 4 * n * t * output_dims[2])
 
 

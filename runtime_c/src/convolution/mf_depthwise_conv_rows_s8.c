@@ -11,7 +11,7 @@
  * row by a widened weight pair), portable C multiplies tap by tap. The output is written with
  * the stride of the channel count. A kernel of its own, picked by the compiler per layer
  * (kernels/convolution.py, dw_rows_taken) so that a model links only the depthwise code it runs;
- * MVE builds, and calls without the scratch, go to mf_depthwise_conv_s8.
+ * MVE builds go to mf_depthwise_conv_s8.
  */
 #include "mf_internal.h"
 
@@ -78,7 +78,7 @@ int32_t mf_depthwise_conv_rows_s8_get_buffer_size(const mf_dims *input_dims,
     const int32_t cols = mf_dw_rows_cols(output_dims->w, filter_dims->w, stride_w, dilation_w);
     const int32_t t = mf_dw_rows_per_pass(output_dims);
     const int32_t r = mf_dw_ring_rows(t, stride_h, filter_dims->h, dilation_h);
-    return 4 * r + 4 * t * kh + (int32_t)sizeof(int32_t) * 7 * n + 2 * n * kh * kw2 +
+    return 4 * r + 4 * t * kh + (int32_t)sizeof(mf_rq1) * n + 2 * n * kh * kw2 +
            2 * g * r * cols + 4 * n * t * output_dims->w;
 }
 
@@ -152,7 +152,7 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
                 const int16_t *r = base + row_off[ky] + x;
                 if (KIND == 2) {
 #if MF_USE_DSP
-                    for (int32_t kx = 0; kx < kw; kx += 2) {
+                    for (int32_t kx = 0; kx < kw2; kx += 2) { /* the pad weight is 0 */
                         a = mf_smlad(mf_read_u32(r + kx), mf_read_u32(w + kx), a);
                     }
 #else
@@ -202,6 +202,7 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
 MF_DW_ACC_GROUP(mf_dw_acc_3x3_s1, 3, 3, 4, 1, 1, 3, 1)
 MF_DW_ACC_GROUP(mf_dw_acc_3x3_s2, 3, 3, 4, 2, 1, 3, 2)
 MF_DW_ACC_GROUP(mf_dw_acc_pairs, kh, kw, kw2, sw, 1, 2, 0)
+MF_DW_ACC_GROUP(mf_dw_acc_pairs8, kh, kw, 8, sw, 1, 2, 0) /* KW 7 or 8: the pairs unrolled */
 MF_DW_ACC_GROUP(mf_dw_acc_dilated, kh, kw, kw2, sw, dw, 1, 0)
 
 /* acc[0 .. count) requantized into out, out + step, ...: FAST with the channel's mf_rq1 and the
@@ -233,15 +234,11 @@ MF_INLINE void mf_dw_requant_run(const int32_t *acc,
 }
 
 /* Channel j's requantization, prepared once per group: mf_rq1 with the output offset folded in
- * (kind 1), or the generic form (kind 0). */
-typedef struct {
-    mf_rq1 q;
-    int32_t fast;
-    int32_t mult;
-    int32_t shift;
-} mf_dw_rq;
+ * (its low word always has bit 30 set), or for the rare generic form klo = 0 with the channel's
+ * multiplier in m and its shift in r1. */
+typedef mf_rq1 mf_dw_rq;
 
-static void mf_dw_rq_init(mf_dw_rq *t, int32_t mult, int32_t shift, int32_t off)
+MF_NOINLINE void mf_dw_rq_init(mf_dw_rq *t, int32_t mult, int32_t shift, int32_t off)
 {
     mf_rq1 q = {0, 0, 0, 0};
     /* The output offset joins the rounding constant when the sum stays below 2^63: with
@@ -253,10 +250,13 @@ static void mf_dw_rq_init(mf_dw_rq *t, int32_t mult, int32_t shift, int32_t off)
         q.khi = (uint32_t)(k >> 32);
         q.klo = (uint32_t)k;
     }
-    t->q = q;
-    t->fast = fast;
-    t->mult = mult;
-    t->shift = shift;
+    if (!fast) {
+        q.m = mult;
+        q.r1 = shift;
+        q.klo = 0;
+        q.khi = 0;
+    }
+    *t = q;
 }
 
 /* The sums of `n` channels (acc + j * count) requantized into out + j (pixel stride `step`). */
@@ -274,13 +274,13 @@ MF_NOINLINE void mf_dw_requant_group(const int32_t *acc,
     for (int32_t j = 0; j < n; j++) {
         const mf_dw_rq *t = rqt + j;
         const int32_t *a = acc + (size_t)j * count;
-        if (!t->fast) { /* a left shift or a tiny multiplier: rare */
-            mf_dw_requant_run(a, count, &t->q, t->mult, t->shift, off, lo, hi, out + j, step, 0,
+        if (t->klo == 0) { /* a left shift or a tiny multiplier: rare */
+            mf_dw_requant_run(a, count, t, t->m, t->r1, off, lo, hi, out + j, step, 0,
                               1);
         } else if (clamp) {
-            mf_dw_requant_run(a, count, &t->q, 0, 0, 0, lo, hi, out + j, step, 1, 1);
+            mf_dw_requant_run(a, count, t, 0, 0, 0, lo, hi, out + j, step, 1, 1);
         } else {
-            mf_dw_requant_run(a, count, &t->q, 0, 0, 0, lo, hi, out + j, step, 1, 0);
+            mf_dw_requant_run(a, count, t, 0, 0, 0, lo, hi, out + j, step, 1, 0);
         }
     }
 }
@@ -427,19 +427,19 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
                         row_off[t * kh + ky] = slot * cols;
                     }
                 }
+#define MF_DW_ACC_ARGS planes, plane, row_off, rows_n, w16, g, mult, kh, kw, sw, dw, ow, bias, acc
                 if (kh == 3 && kw == 3 && dw == 1 && sw == 1) {
-                    mf_dw_acc_3x3_s1(planes, plane, row_off, rows_n, w16, g, mult, kh, kw, sw, dw,
-                                     ow, bias, acc);
+                    mf_dw_acc_3x3_s1(MF_DW_ACC_ARGS);
                 } else if (kh == 3 && kw == 3 && dw == 1 && sw == 2) {
-                    mf_dw_acc_3x3_s2(planes, plane, row_off, rows_n, w16, g, mult, kh, kw, sw, dw,
-                                     ow, bias, acc);
+                    mf_dw_acc_3x3_s2(MF_DW_ACC_ARGS);
+                } else if (dw == 1 && kw2 == 8) {
+                    mf_dw_acc_pairs8(MF_DW_ACC_ARGS);
                 } else if (dw == 1) {
-                    mf_dw_acc_pairs(planes, plane, row_off, rows_n, w16, g, mult, kh, kw, sw, dw,
-                                    ow, bias, acc);
+                    mf_dw_acc_pairs(MF_DW_ACC_ARGS);
                 } else {
-                    mf_dw_acc_dilated(planes, plane, row_off, rows_n, w16, g, mult, kh, kw, sw,
-                                      dw, ow, bias, acc);
+                    mf_dw_acc_dilated(MF_DW_ACC_ARGS);
                 }
+#undef MF_DW_ACC_ARGS
                 mf_dw_requant_group(acc, rqt, n, rows_n * ow, rq->output_offset, &rq->activation,
                                     out_b + (size_t)oy * ow * cout + oc0, cout);
             }
@@ -461,11 +461,14 @@ mf_status mf_depthwise_conv_rows_s8(const mf_context *ctx,
     const mf_dw_conv_params *p = dw_conv_params;
 #if !MF_USE_MVE
     const int32_t cin = input_dims->c;
-    if (p->ch_mult >= 1 && cin >= 1 && output_dims->c == cin * p->ch_mult &&
-        filter_dims->c == output_dims->c && filter_dims->n == 1 &&
-        output_dims->n == input_dims->n && p->stride.h >= 1 && p->stride.w >= 1 &&
-        p->dilation.h >= 1 && p->dilation.w >= 1 && p->padding.h >= 0 && p->padding.w >= 0 &&
-        mf_activation_valid(&p->activation) && ctx != NULL && ctx->buf != NULL &&
+    if (p->ch_mult < 1 || cin < 1 || output_dims->c != cin * p->ch_mult ||
+        filter_dims->c != output_dims->c || filter_dims->n != 1 ||
+        output_dims->n != input_dims->n || p->stride.h < 1 || p->stride.w < 1 ||
+        p->dilation.h < 1 || p->dilation.w < 1 || p->padding.h < 0 || p->padding.w < 0 ||
+        !mf_activation_valid(&p->activation)) {
+        return MF_ARG_ERROR;
+    }
+    if (ctx != NULL && ctx->buf != NULL &&
         ctx->size >= mf_depthwise_conv_rows_s8_get_buffer_size(input_dims, filter_dims,
                                                                 output_dims, p->stride.h,
                                                                 p->stride.w, p->dilation.h,
@@ -477,9 +480,10 @@ mf_status mf_depthwise_conv_rows_s8(const mf_context *ctx,
                        ctx->buf);
         return MF_OK;
     }
-#endif
-    /* MVE builds (their paths are mf_depthwise_conv_s8's), bad arguments (its checks report
-     * them) or too little scratch: the general kernel. */
+    return MF_NO_SCRATCH;
+#else
+    /* MVE builds: mf_depthwise_conv_s8's paths. */
     return mf_depthwise_conv_s8(ctx, p, quant_params, input_dims, input, filter_dims, filter, bias,
                                 output_dims, output);
+#endif
 }
