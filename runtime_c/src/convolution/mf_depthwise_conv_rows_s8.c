@@ -82,6 +82,8 @@ int32_t mf_depthwise_conv_rows_s8_get_buffer_size(const mf_dims *input_dims,
            2 * g * r * cols + 4 * n * t * output_dims->w;
 }
 
+#if !MF_USE_MVE /* MVE builds run mf_depthwise_conv_s8's paths */
+
 /* The accumulators of one output channel along one output row: acc[i] = bias + the window of
  * output pixel i (base + row_off[ky] is the padded row of tap row ky of the channel, column 0
  * the first window's left edge; w16 the channel's widened weights, KW2 per tap row). KIND: 3 =
@@ -446,6 +448,8 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
         }
     }
 }
+
+#endif /* !MF_USE_MVE */
 
 mf_status mf_depthwise_conv_rows_s8(const mf_context *ctx,
                                     const mf_dw_conv_params *dw_conv_params,
