@@ -86,9 +86,10 @@ class Chain:
 
 def random_chain(seed: int, path: Path) -> Path:
     """1x1 conv -> 3x3 depthwise (stride 1) -> 3x3 depthwise (stride 2, multiplier) -> 3x3 conv
-    -> ADD with the conv's input -> flatten -> dense: every optimized kernel path once."""
+    -> ADD with the conv's input -> KxK depthwise (multiplier 1, 2 or 8) -> flatten -> dense:
+    every optimized kernel path once."""
     rng = np.random.default_rng(seed)
-    h, w = int(rng.integers(3, 12)), int(rng.integers(3, 12))
+    h, w = int(rng.integers(3, 12)), int(rng.integers(3, 18))  # w >= 12: the depthwise rows path
     c = Chain(rng, (1, h, w, int(rng.choice(CHANNELS))))
     c.weighted("CONV_2D", (int(rng.choice(CHANNELS)), 1, 1, c.channels()), 0, c.window(1, 1))
     c.weighted("DEPTHWISE_CONV_2D", (1, 3, 3, c.channels()), 3, {**c.window(3, 1), "depth_multiplier": 1})
@@ -98,6 +99,10 @@ def random_chain(seed: int, path: Path) -> Path:
     skip = c.cur
     c.weighted("CONV_2D", (c.channels(), 3, 3, c.channels()), 0, c.window(3, 1))
     c.add("ADD", [c.cur, skip], {"activation": "NONE"}, c.act_quant())
+    # speed-m4 (issue 12): a depthwise of another window size and multiplier (the rows path)
+    k, m2 = int(rng.integers(1, 6)), int(rng.choice((1, 2, 8)))
+    c.weighted("DEPTHWISE_CONV_2D", (1, k, k, c.channels() * m2), 3,
+               {**c.window(k, 1), "depth_multiplier": m2})
     size = int(np.prod(c.g.tensors[c.cur].shape))
     c.add("RESHAPE", [c.cur], {"shape": (1, size)}, c.g.tensors[c.cur].quant)
     c.weighted("FULLY_CONNECTED", (int(rng.choice(CHANNELS)), size), 0, {"activation": "NONE"})
@@ -117,6 +122,8 @@ def test_random_layer_chains_bit_exact_on_target(board: str, seed: int, tmp_path
     assert result.samples == SAMPLES
     assert result.mismatches == {}, [op.kind for op in g.ops]
     kernels = {row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]}  # "(path)" off
+    # speed-m4: a depthwise layer takes mf_depthwise_conv_s8 or mf_depthwise_conv_rows_s8
+    kernels |= {"mf_depthwise_conv_s8"} if "mf_depthwise_conv_rows_s8" in kernels else set()
     assert kernels >= KERNELS, kernels
 
 

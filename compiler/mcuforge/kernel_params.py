@@ -22,7 +22,7 @@ import numpy as np
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Tensor
 from mcuforge.kernels import SPECS, check_call
-from mcuforge.kernels.convolution import conv_kernel, transpose_phases
+from mcuforge.kernels.convolution import conv_kernel, dw_rows_taken, transpose_phases
 from mcuforge.kernels.fully_connected import fc_kernel
 from mcuforge.ops import div as div_op  # elementwise-ops
 from mcuforge.ops import elementwise, packed_weights, resize
@@ -165,7 +165,10 @@ def depthwise_conv_2d(ctx: Ctx) -> KernelCall:
     _fold_input_offset(ctx, arrays, params["input_offset"], w.data.sum(axis=(0, 1, 2), dtype=np.int64))
     dims = {"input": dims4(_tensor(ctx, 0).shape), "filter": dims4(w.shape),
             "output": dims4(ctx.outs[0].shape)}
-    return KernelCall("mf_depthwise_conv_s8", params, arrays, dims)
+    # speed-m4 (issue 12): the rows kernel where it measures faster
+    rows = dw_rows_taken(dims["input"], dims["filter"], dims["output"], params["stride"][1],
+                         params["dilation"][1])
+    return KernelCall("mf_depthwise_conv_rows_s8" if rows else "mf_depthwise_conv_s8", params, arrays, dims)
 
 
 def fully_connected(ctx: Ctx) -> KernelCall:

@@ -139,6 +139,65 @@ static inline int32_t mf_requantize_fast(int32_t acc, int32_t multiplier, int32_
     return (int32_t)(prod >> 32) >> r1;
 }
 
+/* ---- speed-m4 (issue 12): requantization with per-channel constants hoisted -------------
+ * mf_requantize_fast for one channel whose shift is negative (r = -shift >= 1), the constants
+ * prepared once per channel: result = (acc * m + K - [acc < 0] * 2^31) >> (31 + r) with
+ * K = 2^30 + 2^(30 + r), the same sum mf_requantize_fast forms (2^(r-1) - [acc < 0]) * 2^31 +
+ * 2^30, so bit-exact with it; on a Cortex-M the body is AND, SUBS, SBC, SMLAL, ASR. */
+typedef struct {
+    int32_t m;
+    int32_t r1;   /* r - 1, in [0, 30] */
+    uint32_t klo; /* K's low and high words */
+    uint32_t khi;
+} mf_rq1;
+
+/* Whether (m, shift) takes mf_rq1_apply; the rare shift >= 0 keeps mf_requantize_fast. */
+static inline int mf_rq1_init(mf_rq1 *q, int32_t m, int32_t shift)
+{
+    if (shift >= 0 || shift < -31) {
+        return 0;
+    }
+    const uint32_t t = 1u << (-shift - 1);
+    q->m = m;
+    q->r1 = -shift - 1;
+    q->khi = t >> 1;
+    q->klo = (t << 31) | 0x40000000u;
+    return 1;
+}
+
+static inline int32_t mf_rq1_apply(const mf_rq1 *q, int32_t acc)
+{
+#if defined(__arm__) && defined(__ARM_ARCH_ISA_THUMB) && (__ARM_ARCH_ISA_THUMB == 2) &&           \
+    !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__)
+    /* Armv7-M and later: the 64-bit constant minus the sign bit, then one SMLAL. */
+    uint32_t t, lo, hi;
+    __asm__("and %[t], %[acc], #0x80000000\n\t"
+            "subs %[lo], %[klo], %[t]\n\t"
+            "sbc %[hi], %[khi], #0\n\t"
+            "smlal %[lo], %[hi], %[acc], %[m]\n\t"
+            : [t] "=&r"(t), [lo] "=&r"(lo), [hi] "=&r"(hi)
+            : [acc] "r"(acc), [klo] "r"(q->klo), [khi] "r"(q->khi), [m] "r"(q->m)
+            : "cc");
+    (void)lo;
+    return (int32_t)hi >> q->r1;
+#else
+    const uint64_t k = (((uint64_t)q->khi << 32) | q->klo) - ((uint32_t)acc & 0x80000000u);
+    const uint64_t prod = k + (uint64_t)((int64_t)acc * q->m);
+    return (int32_t)(uint32_t)(prod >> 32) >> q->r1;
+#endif
+}
+
+/* x saturated to int8 (one SSAT on Armv7-M and later). */
+static inline int32_t mf_sat_s8(int32_t x)
+{
+#if defined(__ARM_FEATURE_SAT) && !defined(MF_EMULATE_DSP)
+    return __builtin_arm_ssat(x, 8);
+#else
+    return x < -128 ? -128 : (x > 127 ? 127 : x);
+#endif
+}
+/* ---- end speed-m4 ---------------------------------------------------------------------- */
+
 /* Requantize a 32-bit accumulator and place it in the output range. */
 static inline int8_t mf_requantize_to_s8(int32_t acc,
                                          int32_t multiplier,

@@ -273,6 +273,36 @@ mf_status mf_depthwise_conv_s8(const mf_context *ctx,
 int32_t mf_depthwise_conv_s8_get_buffer_size(const mf_dims *input_dims,
                                              const mf_dims *filter_dims);
 
+/* speed-m4 (issue 12) */
+/*
+ * Depthwise 2-D convolution, same arguments and results as mf_depthwise_conv_s8, on padded int16
+ * rows (portable and DSP paths: up to four channels at a time, each input row copied once into
+ * the scratch with the zero point around it, then each output channel along up to four output
+ * rows with its widened weights; SMLAD tap pairs on a DSP core). The compiler picks it per layer
+ * where it is faster than mf_depthwise_conv_s8's paths on a Cortex-M4; MVE builds, and calls
+ * with too little scratch, run mf_depthwise_conv_s8.
+ * Scratch: mf_depthwise_conv_rows_s8_get_buffer_size(input_dims, filter_dims, output_dims,
+ * stride.h, stride.w, dilation.h, dilation.w) bytes.
+ */
+mf_status mf_depthwise_conv_rows_s8(const mf_context *ctx,
+                                    const mf_dw_conv_params *dw_conv_params,
+                                    const mf_per_channel_quant_params *quant_params,
+                                    const mf_dims *input_dims,
+                                    const int8_t *input,
+                                    const mf_dims *filter_dims,
+                                    const int8_t *filter,
+                                    const int32_t *bias,
+                                    const mf_dims *output_dims,
+                                    int8_t *output);
+
+int32_t mf_depthwise_conv_rows_s8_get_buffer_size(const mf_dims *input_dims,
+                                                  const mf_dims *filter_dims,
+                                                  const mf_dims *output_dims,
+                                                  int32_t stride_h,
+                                                  int32_t stride_w,
+                                                  int32_t dilation_h,
+                                                  int32_t dilation_w);
+
 /*
  * Fully connected: for each of `batches` rows of `accum_depth` inputs, what TFLite computes,
  * out[o] = requant(sum_i (x[i] + input_offset) * (w[o, i] + filter_offset) + layer_bias[o]),

@@ -17,6 +17,7 @@ from oneop import CHANNELS
 
 from mcuforge import runtime_buffers
 from mcuforge.kernels import SPECS
+from mcuforge.kernels.convolution import depthwise_conv_rows_s8
 
 HERE = Path(__file__).resolve().parent
 ARM_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2"]
@@ -30,6 +31,11 @@ def test_buffer_sizes_match(mf: Kernels) -> None:
         fd = (int(rng.choice(CHANNELS)), int(rng.integers(1, 8)), int(rng.integers(1, 8)), ind[3])
         for kernel in ("convolve_s8", "convolve_1x1_s8", "depthwise_conv_s8"):
             assert mf.buffer_size(f"mf_{kernel}", ind, fd) == getattr(runtime_buffers, kernel)(ind, fd)
+        # speed-m4: the depthwise rows kernel also depends on the output width, stride and dilation
+        od = (ind[0], int(rng.integers(1, 64)), int(rng.integers(1, 64)), ind[3] * int(rng.integers(1, 4)))
+        sh, sw, dh, dw = (int(v) for v in rng.integers(1, 4, 4))
+        assert (mf.buffer_size("mf_depthwise_conv_rows_s8", ind, fd, od, sh, sw, dh, dw)
+                == depthwise_conv_rows_s8(ind, fd, od, sh, sw, dh, dw))
         a, b = int(rng.integers(1, 2048)), int(rng.integers(1, 512))
         assert mf.buffer_size("mf_fully_connected_s8", a, b) == runtime_buffers.fully_connected_s8(a, b)
         assert mf.buffer_size("mf_avgpool_s8", a, b) == runtime_buffers.avgpool_s8(a, b)
@@ -47,7 +53,9 @@ def test_every_spec_scratch_rule_matches_its_c_twin(mf: Kernels) -> None:
         fd = (int(rng.choice(CHANNELS)), int(rng.integers(1, 8)), int(rng.integers(1, 8)), ind[3])
         od = (ind[0], int(rng.integers(1, 64)), int(rng.integers(1, 64)), fd[0])
         dims = {"input": ind, "filter": fd, "output": od}
-        params = {"accum_depth": int(rng.integers(1, 2048)), "output_depth": int(rng.integers(1, 512))}
+        params = {"accum_depth": int(rng.integers(1, 2048)), "output_depth": int(rng.integers(1, 512)),
+                  "stride": (int(rng.integers(1, 4)), int(rng.integers(1, 4))),
+                  "dilation": (int(rng.integers(1, 4)), int(rng.integers(1, 4)))}
         # attention (issue 11): mf_batch_matmul_s8's operands and adjoint flags
         dims.update(lhs=ind, rhs=(1, ind[1], int(rng.integers(1, 64)), int(rng.integers(1, 64))))
         params.update(adj_x=int(rng.integers(0, 2)), adj_y=int(rng.integers(0, 2)))

@@ -125,3 +125,75 @@ def test_fully_connected_asymmetric_weights(mf: Kernels, seed: int) -> None:
     status, y = mf.fully_connected(call, x, wt, expected.shape)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.parametrize("seed", cases(60))
+def test_depthwise_conv_rows(mf: Kernels, seed: int) -> None:
+    """speed-m4 (issue 12): shapes that take mf_depthwise_conv_rows_s8, around its widths:
+    output rows of 12 and more (3x3, multiplier 1, C % 4 == 0), channel groups of 1-4 and 5-9,
+    channel multipliers up to 8 (a speech model's 1-channel first layer), kernels up to 10x8,
+    odd and even widths (SMLAD pairs), strides and dilations up to 3."""
+    rng = np.random.default_rng(7000 + seed)
+    n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 20)), int(rng.integers(10, 30))
+    c = int(rng.choice((1, 2, 3, 4, 5, 8, 9, 12)))
+    mult = int(rng.choice((1, 1, 2, 3, 8)))
+    while True:
+        k = (int(rng.integers(1, 11)), int(rng.integers(1, 9))) if seed % 3 else (3, 3)
+        strides = (int(rng.integers(1, 4)), int(rng.integers(1, 4))) if seed % 2 else (1, 1)
+        dil = (int(rng.integers(1, 4)), int(rng.integers(1, 4))) if seed % 5 == 0 else (1, 1)
+        pads = tuple(int(rng.integers(0, k[i % 2])) for i in range(4))
+        eff = [(k[i] - 1) * dil[i] + 1 for i in range(2)]
+        if all((h, w)[i] + pads[i] + pads[i + 2] >= eff[i] for i in range(2)):
+            break
+    geo = {"strides": strides, "dilations": dil, "pads": pads, "activation": str(rng.choice(ACTIVATIONS))}
+    one = OneOp("DEPTHWISE_CONV_2D", {**geo, "depth_multiplier": mult})
+    xq = act_quant(rng)
+    x = act_data(rng, (n, h, w, c))
+    wt, wq = weights(rng, (1, *k, c * mult), axis=3)
+    one.input(x, xq)
+    one.input(wt, wq, const=True)
+    if rng.random() < 0.8:
+        one.input(*bias(rng, float(xq.scale[0]), wq.scale), const=True)
+    oq = out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()), k[0] * k[1])
+    if seed % 7 == 3:  # multipliers above 1/2 (shift >= 0) and tiny ones: the generic requantization
+        scale = float(xq.scale[0]) * float(wq.scale.mean()) * float(rng.choice((0.3, 1e7)))
+        oq = QuantParams(np.float32(scale), int(rng.integers(-128, 128)))
+    call, expected = one.finish(oq)
+    status, y = mf.depthwise(call, x, wt)
+    assert status == MF_OK
+    np.testing.assert_array_equal(y, expected)
+    # Both depthwise kernels take every shape (the compiler picks one per layer).
+    for kernel in ("mf_depthwise_conv_s8", "mf_depthwise_conv_rows_s8"):
+        status, y = mf.depthwise(replace(call, kernel=kernel), x, wt)
+        assert status == MF_OK
+        np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.parametrize("seed", cases(40))
+def test_convolve_one_input_channel(mf: Kernels, seed: int) -> None:
+    """speed-m4 (issue 12): CONV_2D on one input channel (first layers of speech and grayscale
+    models): wide rows, kernels up to 10x8, any stride and dilation."""
+    rng = np.random.default_rng(9000 + seed)
+    n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 20)), int(rng.integers(8, 40))
+    cout = int(rng.choice((*CHANNELS, 32)))
+    while True:
+        geo = window(rng, (h, w))
+        if seed % 2:
+            geo["kernel"] = (int(rng.integers(1, 11)), int(rng.integers(1, 9)))
+            geo["pads"] = tuple(int(rng.integers(0, geo["kernel"][i % 2])) for i in range(4))
+        k, dil, pads = geo["kernel"], geo["dilations"], geo["pads"]
+        if all((h, w)[i] + pads[i] + pads[i + 2] >= (k[i] - 1) * dil[i] + 1 for i in range(2)):
+            break
+    k = geo.pop("kernel")
+    one = OneOp("CONV_2D", geo)
+    xq = act_quant(rng)
+    x = act_data(rng, (n, h, w, 1))
+    wt, wq = weights(rng, (cout, *k, 1), axis=0)
+    one.input(x, xq)
+    one.input(wt, wq, const=True)
+    if rng.random() < 0.8:
+        one.input(*bias(rng, float(xq.scale[0]), wq.scale), const=True)
+    call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()), k[0] * k[1]))
+    status, y = mf.conv(call, x, wt)
+    assert status == MF_OK
+    np.testing.assert_array_equal(y, expected)

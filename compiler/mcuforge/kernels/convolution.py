@@ -94,8 +94,51 @@ def convolve_1x1_s8(input_dims: Dims, filter_dims: Dims) -> int:
     return 2 * input_dims[3] * INT16_BYTES
 
 
+def dw_rows_taken(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride_w: int,
+                  dilation_w: int) -> bool:
+    """Whether DEPTHWISE_CONV_2D takes mf_depthwise_conv_rows_s8 (measured on a Cortex-M4):
+    always, except for 3x3 layers of channel multiplier 1,
+    C % 4 == 0, dilation 1 along x, with output rows narrower than 4, or narrower than 12 at a
+    stride along x above 1."""
+    c = input_dims[3]
+    m1_3x3 = (c > 0 and output_dims[3] == c and tuple(filter_dims[1:3]) == (3, 3) and dilation_w == 1
+              and c % 4 == 0)
+    ow = output_dims[2]
+    return c > 0 and not (m1_3x3 and (ow < 4 or (stride_w != 1 and ow < 12)))
+
+
 def depthwise_conv_s8(input_dims: Dims, filter_dims: Dims) -> int:
     return 0
+
+
+def depthwise_conv_rows_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride_h: int,
+                           stride_w: int, dilation_h: int, dilation_w: int) -> int:
+    """Twin of mf_depthwise_conv_rows_s8_get_buffer_size (speed-m4, issue 12): for up to four
+    channels at a time (n output channels), a pass of t output rows (about 12 outputs per
+    channel, at most 4 rows) reads a ring of r input rows, each padded to the columns the
+    windows reach (plus one, even) in int16; plus the ring's row numbers and the pass's row
+    offsets (int32), four int32 of requantization and the widened weights (KW rounded up to
+    even) per output channel, and the pass's int32 sums."""
+    c, kh, kw = input_dims[3], filter_dims[1], filter_dims[2]
+    if c < 1 or stride_h < 1 or dilation_h < 1:
+        return 0
+    groups = min(c, 4)
+    n = groups * (output_dims[3] // c)
+    cols = ((output_dims[2] - 1) * stride_w + (kw - 1) * dilation_w + 1 + 2) & ~1
+    kw2 = (kw + 1) & ~1
+    ow = max(output_dims[2], 1)
+    t = min(max(output_dims[1], 1), min(max(-(-12 // ow), 1), 4))
+    r = (t - 1) * stride_h + (kh - 1) * dilation_h + 1
+    return (4 * r + 4 * t * kh + 16 * n + INT16_BYTES * n * kh * kw2 + INT16_BYTES * groups * r * cols
+            + 4 * n * t * output_dims[2])
+
+
+DEPTHWISE_SCRATCH = ScratchRule((*WINDOW_SCRATCH_ARGS, ("output_dims", "const mf_dims *", "dims.output"),
+                                 ("stride_h", "int32_t", "params.stride[0]"),
+                                 ("stride_w", "int32_t", "params.stride[1]"),
+                                 ("dilation_h", "int32_t", "params.dilation[0]"),
+                                 ("dilation_w", "int32_t", "params.dilation[1]")),
+                                depthwise_conv_rows_s8)
 
 
 def convolve_grouped_s8(input_dims: Dims, filter_dims: Dims) -> int:
@@ -164,6 +207,13 @@ DEPTHWISE = family(
          INPUT_DIMS, Input("input"), FILTER_DIMS, FILTER_S8, BIAS, OUTPUT_DIMS, OUTPUT),
         family="depthwise_conv", when="int8 weights, any channel multiplier",
         scratch=window_scratch(depthwise_conv_s8), path=depthwise_path),
+    # speed-m4 (issue 12): picked per layer where dw_rows_taken
+    KernelSpec(
+        "mf_depthwise_conv_rows_s8",
+        (CTX, Params("dw_conv_params", "const mf_dw_conv_params *", DW_CONV_PARAMS), QUANT,
+         INPUT_DIMS, Input("input"), FILTER_DIMS, FILTER_S8, BIAS, OUTPUT_DIMS, OUTPUT),
+        family="depthwise_conv", when="int8 weights, any channel multiplier, where dw_rows_taken",
+        scratch=DEPTHWISE_SCRATCH),
 )
 
 def transpose_taps(kernel: int, stride: int) -> list[int]:

@@ -871,6 +871,36 @@ void mf_nn_mat_mult_rows_s8(const int8_t *x,
 
 #else /* !MF_USE_MVE */
 
+/* Two accumulators of channel o (two rows) into *p0 and *p1: the channel's constants prepared
+ * once (mf_rq1), and with an int8-range activation SSAT as the whole clamp (speed-m4). */
+static inline void mf_pt_requant2(const mf_nn_requant *rq,
+                                  int32_t o,
+                                  int32_t a0,
+                                  int32_t a1,
+                                  int8_t *p0,
+                                  int8_t *p1,
+                                  int full_range)
+{
+    const int32_t q = o * rq->quant_step;
+    const int32_t m = rq->multiplier[q], sh = rq->shift[q], off = rq->output_offset;
+    mf_rq1 c = {0, 0, 0, 0};
+    int32_t v0, v1;
+    if (mf_rq1_init(&c, m, sh)) {
+        v0 = mf_rq1_apply(&c, a0) + off;
+        v1 = mf_rq1_apply(&c, a1) + off;
+    } else {
+        v0 = mf_requantize_fast(a0, m, sh) + off;
+        v1 = mf_requantize_fast(a1, m, sh) + off;
+    }
+    if (full_range) {
+        *p0 = (int8_t)mf_sat_s8(v0);
+        *p1 = (int8_t)mf_sat_s8(v1);
+    } else {
+        *p0 = (int8_t)mf_clamp_i32(v0, rq->activation.min, rq->activation.max);
+        *p1 = (int8_t)mf_clamp_i32(v1, rq->activation.min, rq->activation.max);
+    }
+}
+
 /* One row by four channels. */
 static void mf_mat_mult_1x4_s8(const int8_t *x,
                                const int8_t *w,
@@ -909,6 +939,7 @@ void mf_nn_mat_mult_s8(const int8_t *x0,
 {
     const mf_nn_requant r = *rq; /* in locals: the output stores alias everything */
     rq = &r;
+    const int full_range = r.activation.min <= MF_INT8_MIN && r.activation.max >= MF_INT8_MAX;
     int32_t o = 0;
     if (x1 == NULL) {
         for (; o + 4 <= n; o += 4) {
@@ -942,10 +973,8 @@ void mf_nn_mat_mult_s8(const int8_t *x0,
                 a10 += x1[i] * w0[i];
                 a11 += x1[i] * w1[i];
             }
-            out[o] = mf_nn_requant_out(rq, a00, o);
-            out[o + 1] = mf_nn_requant_out(rq, a01, o + 1);
-            out1[o] = mf_nn_requant_out(rq, a10, o);
-            out1[o + 1] = mf_nn_requant_out(rq, a11, o + 1);
+            mf_pt_requant2(rq, o, a00, a10, out + o, out1 + o, full_range);
+            mf_pt_requant2(rq, o + 1, a01, a11, out + o + 1, out1 + o + 1, full_range);
         }
         if (o < n) { /* the last odd channel, both rows */
             const int8_t *w0 = filter + (size_t)o * k;

@@ -1,0 +1,493 @@
+/*
+ * mf_depthwise_conv_rows_s8 - the depthwise kernel of the portable and DSP paths (speed-m4,
+ * issue 12): any kernel size, stride, dilation and channel multiplier. Channels are taken in
+ * groups of up to four; for a group, each input row the windows need is copied once into an
+ * int16 row per channel (a ring of KH rows in the scratch buffer), padded on both sides and
+ * above/below the image with the input zero point, which the folded bias cancels (a padded cell
+ * contributes nothing, as TFLite's skipped taps). Every output pixel then reads whole window
+ * rows without a bounds check, and each output channel is computed along an output row with
+ * its weights (widened once per group) and its requantization constants (mf_rq1) held fixed:
+ * on a DSP core two neighbouring taps of a row are one SMLAD (one unaligned word of the int16
+ * row by a widened weight pair), portable C multiplies tap by tap. The output is written with
+ * the stride of the channel count. A kernel of its own, picked by the compiler per layer
+ * (kernels/convolution.py, dw_rows_taken) so that a model links only the depthwise code it runs;
+ * MVE builds go to mf_depthwise_conv_s8.
+ */
+#include "mf_internal.h"
+
+#include <stddef.h>
+
+/* The row loops stay separate functions (few live values each, nothing spilled); their bodies
+ * are specialized by constant arguments. */
+#if defined(__GNUC__)
+#define MF_INLINE static inline __attribute__((always_inline))
+#define MF_NOINLINE static __attribute__((noinline))
+#else
+#define MF_INLINE static inline
+#define MF_NOINLINE static
+#endif
+
+/* Four bytes from any address, little-endian (memcpy: one LDR on Armv7-M). */
+static inline uint32_t mf_read_u32_any(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Columns of a padded row: every column a window reaches, plus one (the SMLAD pair of an odd
+ * kernel width reads one cell past the last tap, with weight 0), rounded up to even. */
+static int32_t mf_dw_rows_cols(int32_t out_w, int32_t kw, int32_t stride_w, int32_t dil_w)
+{
+    const int32_t reach = (out_w - 1) * stride_w + (kw - 1) * dil_w + 1;
+    return (reach + 2) & ~1;
+}
+
+
+/* Output rows per pass: enough for about 12 outputs per channel (the set-up of a channel's
+ * rows then pays), at most 4 and at most the output height. */
+static int32_t mf_dw_rows_per_pass(const mf_dims *output_dims)
+{
+    const int32_t ow = output_dims->w > 0 ? output_dims->w : 1;
+    const int32_t t = mf_clamp_i32((12 + ow - 1) / ow, 1, 4);
+    return mf_clamp_i32(output_dims->h, 1, t);
+}
+
+/* Ring rows: every input row that `t` consecutive output rows read. */
+static int32_t mf_dw_ring_rows(int32_t t, int32_t stride_h, int32_t kh, int32_t dil_h)
+{
+    return (t - 1) * stride_h + (kh - 1) * dil_h + 1;
+}
+
+int32_t mf_depthwise_conv_rows_s8_get_buffer_size(const mf_dims *input_dims,
+                         const mf_dims *filter_dims,
+                         const mf_dims *output_dims,
+                         int32_t stride_h,
+                         int32_t stride_w,
+                         int32_t dilation_h,
+                         int32_t dilation_w)
+{
+    if (input_dims->c < 1 || stride_h < 1 || dilation_h < 1) {
+        return 0;
+    }
+    const int32_t c = input_dims->c;
+    const int32_t g = c < 4 ? c : 4;
+    const int32_t n = g * (output_dims->c / c);
+    const int32_t kh = filter_dims->h;
+    const int32_t kw2 = (filter_dims->w + 1) & ~1;
+    const int32_t cols = mf_dw_rows_cols(output_dims->w, filter_dims->w, stride_w, dilation_w);
+    const int32_t t = mf_dw_rows_per_pass(output_dims);
+    const int32_t r = mf_dw_ring_rows(t, stride_h, filter_dims->h, dilation_h);
+    return 4 * r + 4 * t * kh + (int32_t)sizeof(mf_rq1) * n + 2 * n * kh * kw2 +
+           2 * g * r * cols + 4 * n * t * output_dims->w;
+}
+
+#if !MF_USE_MVE /* MVE builds run mf_depthwise_conv_s8's paths */
+
+/* The accumulators of one output channel along one output row: acc[i] = bias + the window of
+ * output pixel i (base + row_off[ky] is the padded row of tap row ky of the channel, column 0
+ * the first window's left edge; w16 the channel's widened weights, KW2 per tap row). KIND: 3 =
+ * 3x3 with dilation 1, 2 = any width with dilation 1 (tap pairs), 1 = dilation along x above
+ * 1. SW: the stride along x when it is 1 or 2 (0: `sw`), so the pointer steps are constants. */
+MF_INLINE void mf_dw_acc_row(const int16_t *base,
+                             const int32_t *row_off,
+                             int32_t rows_n,
+                             const int16_t *w16,
+                             int32_t kh,
+                             int32_t kw,
+                             int32_t kw2,
+                             int32_t sw,
+                             int32_t dw,
+                             int32_t count,
+                             int32_t bias,
+                             int32_t *acc,
+                             const int KIND,
+                             const int SW)
+{
+    const int32_t step = SW != 0 ? SW : sw;
+    if (KIND == 3) {
+#if MF_USE_DSP
+        const uint32_t w0 = mf_read_u32(w16), w1 = mf_read_u32(w16 + kw2),
+                       w2 = mf_read_u32(w16 + 2 * kw2);
+        /* The third column of rows 0 and 1 as one pair, row 2's alone. */
+        const uint32_t v01 = (uint16_t)w16[2] | ((uint32_t)(uint16_t)w16[kw2 + 2] << 16);
+        const int32_t v2 = w16[2 * kw2 + 2];
+#else
+        const int32_t w00 = w16[0], w01 = w16[1], w02 = w16[2];
+        const int32_t w10 = w16[kw2], w11 = w16[kw2 + 1], w12 = w16[kw2 + 2];
+        const int32_t w20 = w16[2 * kw2], w21 = w16[2 * kw2 + 1], w22 = w16[2 * kw2 + 2];
+#endif
+        for (int32_t t = 0; t < rows_n; t++, row_off += 3) {
+            const int16_t *r0 = base + row_off[0], *r1 = base + row_off[1],
+                          *r2 = base + row_off[2];
+            int32_t *const end = acc + count;
+#if MF_USE_DSP
+            while (acc != end) {
+                int32_t a = mf_smlad(mf_read_u32(r0), w0, bias);
+                a = mf_smlad(mf_read_u32(r1), w1, a);
+                a = mf_smlad(mf_read_u32(r2), w2, a);
+                const uint32_t x01 = (uint16_t)r0[2] | ((uint32_t)(uint16_t)r1[2] << 16);
+                *acc++ = mf_smlad(x01, v01, a) + r2[2] * v2;
+                r0 += step;
+                r1 += step;
+                r2 += step;
+            }
+#else
+            while (acc != end) {
+                int32_t a = bias + r0[0] * w00 + r0[1] * w01 + r0[2] * w02;
+                a += r1[0] * w10 + r1[1] * w11 + r1[2] * w12;
+                *acc++ = a + r2[0] * w20 + r2[1] * w21 + r2[2] * w22;
+                r0 += step;
+                r1 += step;
+                r2 += step;
+            }
+#endif
+        }
+        return;
+    }
+    for (int32_t t = 0; t < rows_n; t++, row_off += kh) {
+        for (int32_t i = 0; i < count; i++) {
+            int32_t a = bias;
+            const int32_t x = i * step;
+            const int16_t *w = w16;
+            for (int32_t ky = 0; ky < kh; ky++) {
+                const int16_t *r = base + row_off[ky] + x;
+                if (KIND == 2) {
+#if MF_USE_DSP
+                    for (int32_t kx = 0; kx < kw2; kx += 2) { /* the pad weight is 0 */
+                        a = mf_smlad(mf_read_u32(r + kx), mf_read_u32(w + kx), a);
+                    }
+#else
+                    for (int32_t kx = 0; kx < kw; kx++) {
+                        a += r[kx] * w[kx];
+                    }
+#endif
+                } else {
+                    for (int32_t kx = 0; kx < kw; kx++) {
+                        a += r[kx * dw] * w[kx];
+                    }
+                }
+                w += kw2;
+            }
+            *acc++ = a;
+        }
+    }
+}
+
+/* The sums of every output channel of a group along `rows_n` output rows (g input channels by
+ * mult: channel j's padded rows at planes + (j / mult) * plane, its weights at w16 + j * kh *
+ * kw2, its sums at acc + j * rows_n * count, row t's tap rows at row_off + t * kh). One function
+ * per window kind, so each row loop is compiled on its own. */
+#define MF_DW_ACC_GROUP(NAME, KHV, KWV, KW2V, SWV, DWV, KIND, SWC)                                \
+    MF_NOINLINE void NAME(const int16_t *planes, int32_t plane, const int32_t *row_off,            \
+                          int32_t rows_n, const int16_t *w16, int32_t g, int32_t mult,             \
+                          int32_t kh, int32_t kw, int32_t sw, int32_t dw, int32_t count,           \
+                          const int32_t *bias, int32_t *acc)                                       \
+    {                                                                                              \
+        const int32_t kw2 = (kw + 1) & ~1;                                                         \
+        (void)kh;                                                                                  \
+        (void)sw;                                                                                  \
+        (void)dw;                                                                                  \
+        (void)kw2;                                                                                 \
+        for (int32_t c = 0; c < g; c++) {                                                          \
+            const int16_t *base = planes + (size_t)c * plane;                                      \
+            for (int32_t m = 0; m < mult; m++) {                                                   \
+                const int32_t b = bias != NULL ? *bias++ : 0;                                      \
+                mf_dw_acc_row(base, row_off, rows_n, w16, KHV, KWV, KW2V, SWV, DWV, count, b, acc, \
+                              KIND, SWC);                                                          \
+                acc += rows_n * count;                                                             \
+                w16 += (KHV) * (KW2V);                                                             \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+MF_DW_ACC_GROUP(mf_dw_acc_3x3_s1, 3, 3, 4, 1, 1, 3, 1)
+MF_DW_ACC_GROUP(mf_dw_acc_3x3_s2, 3, 3, 4, 2, 1, 3, 2)
+MF_DW_ACC_GROUP(mf_dw_acc_pairs, kh, kw, kw2, sw, 1, 2, 0)
+MF_DW_ACC_GROUP(mf_dw_acc_pairs8, kh, kw, 8, sw, 1, 2, 0) /* KW 7 or 8: the pairs unrolled */
+MF_DW_ACC_GROUP(mf_dw_acc_dilated, kh, kw, kw2, sw, dw, 1, 0)
+
+/* acc[0 .. count) requantized into out, out + step, ...: FAST with the channel's mf_rq1 and the
+ * output offset folded into its constant, CLAMP when the activation is narrower than int8. */
+MF_INLINE void mf_dw_requant_run(const int32_t *acc,
+                                 int32_t count,
+                                 const mf_rq1 *rq1,
+                                 int32_t mult,
+                                 int32_t shift,
+                                 int32_t off,
+                                 int32_t lo,
+                                 int32_t hi,
+                                 int8_t *out,
+                                 int32_t step,
+                                 const int FAST,
+                                 const int CLAMP)
+{
+    const mf_rq1 q = *rq1;
+    for (int32_t i = 0; i < count; i++) {
+        int32_t v = FAST ? mf_rq1_apply(&q, acc[i])
+                         : mf_requantize_fast(acc[i], mult, shift) + off;
+        v = mf_sat_s8(v);
+        if (CLAMP) {
+            v = v < lo ? lo : (v > hi ? hi : v);
+        }
+        *out = (int8_t)v;
+        out += step;
+    }
+}
+
+/* Channel j's requantization, prepared once per group: mf_rq1 with the output offset folded in
+ * (its low word always has bit 30 set), or for the rare generic form klo = 0 with the channel's
+ * multiplier in m and its shift in r1. */
+typedef mf_rq1 mf_dw_rq;
+
+MF_NOINLINE void mf_dw_rq_init(mf_dw_rq *t, int32_t mult, int32_t shift, int32_t off)
+{
+    mf_rq1 q = {0, 0, 0, 0};
+    /* The output offset joins the rounding constant when the sum stays below 2^63: with
+     * r <= 22, |acc * m| < 2^62, K < 2^53 and |off| * 2^(31 + r) <= 2^60. */
+    const int fast = mf_rq1_init(&q, mult, shift) && q.r1 <= 21;
+    if (fast) {
+        const uint64_t k = (((uint64_t)q.khi << 32) | q.klo) +
+                           (uint64_t)((int64_t)off * ((int64_t)1 << (32 + q.r1)));
+        q.khi = (uint32_t)(k >> 32);
+        q.klo = (uint32_t)k;
+    }
+    if (!fast) {
+        q.m = mult;
+        q.r1 = shift;
+        q.klo = 0;
+        q.khi = 0;
+    }
+    *t = q;
+}
+
+/* The sums of `n` channels (acc + j * count) requantized into out + j (pixel stride `step`). */
+MF_NOINLINE void mf_dw_requant_group(const int32_t *acc,
+                                     const mf_dw_rq *rqt,
+                                     int32_t n,
+                                     int32_t count,
+                                     int32_t off,
+                                     const mf_activation *act,
+                                     int8_t *out,
+                                     int32_t step)
+{
+    const int32_t lo = act->min, hi = act->max;
+    const int clamp = lo > MF_INT8_MIN || hi < MF_INT8_MAX;
+    for (int32_t j = 0; j < n; j++) {
+        const mf_dw_rq *t = rqt + j;
+        const int32_t *a = acc + (size_t)j * count;
+        if (t->klo == 0) { /* a left shift or a tiny multiplier: rare */
+            mf_dw_requant_run(a, count, t, t->m, t->r1, off, lo, hi, out + j, step, 0,
+                              1);
+        } else if (clamp) {
+            mf_dw_requant_run(a, count, t, 0, 0, 0, lo, hi, out + j, step, 1, 1);
+        } else {
+            mf_dw_requant_run(a, count, t, 0, 0, 0, lo, hi, out + j, step, 1, 0);
+        }
+    }
+}
+
+/* Input row iy of channels c0 .. c0 + g - 1 into their padded rows (row k of channel j at
+ * planes + (j * kh) * cols ... , i.e. `dst` for channel 0 and `plane` halfwords between
+ * channels): columns outside the image and whole rows outside it hold the zero point. */
+MF_NOINLINE void mf_dw_fill_row(const int8_t *in,
+                           const mf_dims *input_dims,
+                           int32_t iy,
+                           int32_t c0,
+                           int32_t g,
+                           int32_t pad_w,
+                           int32_t cols,
+                           int16_t zp,
+                           int16_t *dst,
+                           int32_t plane)
+{
+    const int32_t w = input_dims->w;
+    const int32_t c = input_dims->c;
+    /* Image columns [xa, xb) land in row columns [pad_w + xa, pad_w + xb). */
+    int32_t xa = 0, xb = 0;
+    if (iy >= 0 && iy < input_dims->h) {
+        xa = mf_clamp_i32(-pad_w, 0, w);
+        xb = mf_clamp_i32(cols - pad_w, xa, w);
+    }
+    const int8_t *src = xb > xa ? in + ((size_t)iy * w + (size_t)xa) * c + c0 : in;
+    if (g == 4) {
+        /* Four channels at once: one word of input bytes per column (unaligned loads are
+         * allowed where these paths run), its bytes sign-extended into the four rows. */
+        int16_t *d0 = dst, *d1 = dst + plane, *d2 = dst + 2 * plane, *d3 = dst + 3 * plane;
+        const int32_t a = xb > xa ? pad_w + xa : cols;
+        int32_t k = 0;
+        for (; k < a; k++) {
+            d0[k] = d1[k] = d2[k] = d3[k] = zp;
+        }
+        const int8_t *s = src;
+        for (int32_t x = xa; x < xb; x++, k++) {
+            const uint32_t v = mf_read_u32_any(s);
+            d0[k] = (int8_t)(uint8_t)v;
+            d1[k] = (int8_t)(uint8_t)(v >> 8);
+            d2[k] = (int8_t)(uint8_t)(v >> 16);
+            d3[k] = (int8_t)(uint8_t)(v >> 24);
+            s += c;
+        }
+        for (; k < cols; k++) {
+            d0[k] = d1[k] = d2[k] = d3[k] = zp;
+        }
+        return;
+    }
+    for (int32_t j = 0; j < g; j++) {
+        int16_t *d = dst + (size_t)j * plane;
+        int32_t k = 0;
+        const int32_t a = xb > xa ? pad_w + xa : cols;
+        for (; k < a; k++) {
+            d[k] = zp;
+        }
+        const int8_t *s = src + j;
+        for (int32_t x = xa; x < xb; x++) {
+            d[k++] = *s;
+            s += c;
+        }
+        for (; k < cols; k++) {
+            d[k] = zp;
+        }
+    }
+}
+
+static void mf_dw_rows_run(const mf_dw_conv_params *p,
+                               const mf_nn_requant *rq,
+                               const mf_dims *input_dims,
+                               const int8_t *input,
+                               const mf_dims *filter_dims,
+                               const int8_t *filter,
+                               const mf_dims *output_dims,
+                               int8_t *output,
+                               void *scratch)
+{
+    const int32_t cin = input_dims->c;
+    const int32_t mult = p->ch_mult;
+    const int32_t cout = output_dims->c;
+    const int32_t kh = filter_dims->h;
+    const int32_t kw = filter_dims->w;
+    const int32_t kw2 = (kw + 1) & ~1;
+    const int32_t sw = p->stride.w;
+    const int32_t dw = p->dilation.w;
+    const int32_t oh = output_dims->h;
+    const int32_t ow = output_dims->w;
+    const int32_t cols = mf_dw_rows_cols(ow, kw, sw, dw);
+    const int32_t gmax = cin < 4 ? cin : 4;
+    const int32_t tmax = mf_dw_rows_per_pass(output_dims);
+    const int32_t ring = mf_dw_ring_rows(tmax, p->stride.h, kh, p->dilation.h);
+    const int16_t zp = (int16_t)(-p->input_offset);
+    const size_t in_image = (size_t)input_dims->h * input_dims->w * cin;
+    const size_t out_image = (size_t)oh * ow * cout;
+    /* Scratch (mf_dw_rows_bytes): the input row in each ring slot, the slot of each tap row of
+     * each output row of a pass (int32), the group's requantization, widened weights, padded
+     * rows (a ring per channel), and the sums of a pass per output channel of the group. */
+    int32_t *slot_row = (int32_t *)scratch;
+    int32_t *row_off = slot_row + ring;
+    mf_dw_rq *rqt = (mf_dw_rq *)(void *)(row_off + tmax * kh);
+    int16_t *w16 = (int16_t *)(void *)(rqt + gmax * mult);
+    int16_t *planes = w16 + (size_t)gmax * mult * kh * kw2;
+    const int32_t plane = ring * cols; /* halfwords per channel */
+    int32_t *acc = (int32_t *)(void *)(planes + (size_t)gmax * plane);
+
+    for (int32_t b = 0; b < input_dims->n; b++) {
+        const int8_t *in = input + (size_t)b * in_image;
+        int8_t *out_b = output + (size_t)b * out_image;
+        for (int32_t c0 = 0; c0 < cin; c0 += 4) {
+            const int32_t g = cin - c0 < 4 ? cin - c0 : 4;
+            const int32_t n = g * mult; /* output channels c0 * mult .. + n, contiguous */
+            const int32_t oc0 = c0 * mult;
+            /* The group's weights, widened, each row padded to an even width with 0. */
+            for (int32_t j = 0; j < n; j++) {
+                int16_t *wd = w16 + (size_t)j * kh * kw2;
+                for (int32_t ky = 0; ky < kh; ky++) {
+                    for (int32_t kx = 0; kx < kw2; kx++) {
+                        wd[ky * kw2 + kx] =
+                            kx < kw ? filter[((size_t)ky * kw + kx) * cout + oc0 + j] : 0;
+                    }
+                }
+                mf_dw_rq_init(&rqt[j], rq->multiplier[oc0 + j], rq->shift[oc0 + j],
+                              rq->output_offset);
+            }
+            const int32_t *bias = rq->bias != NULL ? rq->bias + oc0 : NULL;
+            for (int32_t k = 0; k < ring; k++) {
+                slot_row[k] = INT32_MIN;
+            }
+            for (int32_t oy = 0; oy < oh; oy += tmax) {
+                const int32_t rows_n = oh - oy < tmax ? oh - oy : tmax;
+                for (int32_t t = 0; t < rows_n; t++) {
+                    const int32_t y0 = (oy + t) * p->stride.h - p->padding.h;
+                    for (int32_t ky = 0; ky < kh; ky++) {
+                        /* The rows one pass reads differ mod `ring`: each is copied once
+                         * while it stays in the ring. */
+                        const int32_t iy = y0 + ky * p->dilation.h;
+                        const int32_t slot = ((iy % ring) + ring) % ring;
+                        if (slot_row[slot] != iy) {
+                            mf_dw_fill_row(in, input_dims, iy, c0, g, p->padding.w, cols, zp,
+                                           planes + (size_t)slot * cols, plane);
+                            slot_row[slot] = iy;
+                        }
+                        row_off[t * kh + ky] = slot * cols;
+                    }
+                }
+#define MF_DW_ACC_ARGS planes, plane, row_off, rows_n, w16, g, mult, kh, kw, sw, dw, ow, bias, acc
+                if (kh == 3 && kw == 3 && dw == 1 && sw == 1) {
+                    mf_dw_acc_3x3_s1(MF_DW_ACC_ARGS);
+                } else if (kh == 3 && kw == 3 && dw == 1 && sw == 2) {
+                    mf_dw_acc_3x3_s2(MF_DW_ACC_ARGS);
+                } else if (dw == 1 && kw2 == 8) {
+                    mf_dw_acc_pairs8(MF_DW_ACC_ARGS);
+                } else if (dw == 1) {
+                    mf_dw_acc_pairs(MF_DW_ACC_ARGS);
+                } else {
+                    mf_dw_acc_dilated(MF_DW_ACC_ARGS);
+                }
+#undef MF_DW_ACC_ARGS
+                mf_dw_requant_group(acc, rqt, n, rows_n * ow, rq->output_offset, &rq->activation,
+                                    out_b + (size_t)oy * ow * cout + oc0, cout);
+            }
+        }
+    }
+}
+
+#endif /* !MF_USE_MVE */
+
+mf_status mf_depthwise_conv_rows_s8(const mf_context *ctx,
+                                    const mf_dw_conv_params *dw_conv_params,
+                                    const mf_per_channel_quant_params *quant_params,
+                                    const mf_dims *input_dims,
+                                    const int8_t *input,
+                                    const mf_dims *filter_dims,
+                                    const int8_t *filter,
+                                    const int32_t *bias,
+                                    const mf_dims *output_dims,
+                                    int8_t *output)
+{
+    const mf_dw_conv_params *p = dw_conv_params;
+#if !MF_USE_MVE
+    const int32_t cin = input_dims->c;
+    if (p->ch_mult < 1 || cin < 1 || output_dims->c != cin * p->ch_mult ||
+        filter_dims->c != output_dims->c || filter_dims->n != 1 ||
+        output_dims->n != input_dims->n || p->stride.h < 1 || p->stride.w < 1 ||
+        p->dilation.h < 1 || p->dilation.w < 1 || p->padding.h < 0 || p->padding.w < 0 ||
+        !mf_activation_valid(&p->activation)) {
+        return MF_ARG_ERROR;
+    }
+    if (ctx != NULL && ctx->buf != NULL &&
+        ctx->size >= mf_depthwise_conv_rows_s8_get_buffer_size(input_dims, filter_dims,
+                                                                output_dims, p->stride.h,
+                                                                p->stride.w, p->dilation.h,
+                                                                p->dilation.w)) {
+        assert(((uintptr_t)ctx->buf & 3u) == 0);
+        const mf_nn_requant rq = {bias,          quant_params->multiplier, quant_params->shift, 1,
+                                  p->output_offset, p->activation};
+        mf_dw_rows_run(p, &rq, input_dims, input, filter_dims, filter, output_dims, output,
+                       ctx->buf);
+        return MF_OK;
+    }
+    return MF_NO_SCRATCH;
+#else
+    /* MVE builds: mf_depthwise_conv_s8's paths. */
+    return mf_depthwise_conv_s8(ctx, p, quant_params, input_dims, input, filter_dims, filter, bias,
+                                output_dims, output);
+#endif
+}
