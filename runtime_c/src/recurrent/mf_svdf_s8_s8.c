@@ -9,7 +9,8 @@
  * modulo 2^8, as the tflite-micro interpreter does. The zero points are folded into
  * feature_bias and bias on the host exactly as for mf_svdf_s8. The state (batches x filters x
  * memory int8, filter-major) belongs to the caller and must survive between calls.
- * Both inner loops are int8 dot products (SMLAD on the DSP path: four products per pair).
+ * Both inner loops are int8 dot products (SMLAD on the DSP path: four products per pair); the
+ * requantizations use mf_requantize_fast (QuantizeMultiplier's multipliers are never negative).
  */
 #include "mf_internal.h"
 
@@ -42,7 +43,9 @@ mf_status mf_svdf_s8_s8(const mf_svdf_params *p,
     const int32_t B = p->batches, I = p->input_size, F = p->num_filters, M = p->memory_size;
     if (B < 1 || I < 1 || F < 1 || M < 1 || p->rank < 1 || F % p->rank != 0 ||
         p->output_zp < MF_INT8_MIN || p->output_zp > MF_INT8_MAX ||
-        p->state_zp < MF_INT8_MIN || p->state_zp > MF_INT8_MAX || state == NULL) {
+        p->state_zp < MF_INT8_MIN || p->state_zp > MF_INT8_MAX || state == NULL ||
+        p->feature_multiplier < 0 || p->output_multiplier < 0 || p->feature_shift < -31 ||
+        p->feature_shift > 31 || p->output_shift < -31 || p->output_shift > 31) {
         return MF_ARG_ERROR;
     }
     const int32_t units = F / p->rank;
@@ -55,7 +58,7 @@ mf_status mf_svdf_s8_s8(const mf_svdf_params *p,
         for (int32_t f = 0; f < F; f++) {
             const int32_t acc = mf_svdf8_dot(x, w->feature_weights + (size_t)f * (size_t)I, I,
                                              w->feature_bias[f]);
-            const int32_t v = mf_clamp_i32(mf_requantize(acc, p->feature_multiplier, p->feature_shift),
+            const int32_t v = mf_clamp_i32(mf_requantize_fast(acc, p->feature_multiplier, p->feature_shift),
                                            MF_INT8_MIN, MF_INT8_MAX) + p->state_zp;
             /* TFLite Micro adds the zero point after the clamp and stores the sum narrowed to
              * int8, wrapping (its issue #2721); the same, without implementation-defined casts */
@@ -64,7 +67,7 @@ mf_status mf_svdf_s8_s8(const mf_svdf_params *p,
         for (int32_t u = 0; u < units; u++) {
             const size_t first = (size_t)u * (size_t)p->rank * (size_t)M; /* filter u * rank */
             const int32_t acc = mf_svdf8_dot(w->time_weights + first, s + first, p->rank * M, w->bias[u]);
-            const int32_t y = mf_requantize(acc, p->output_multiplier, p->output_shift) + p->output_zp;
+            const int32_t y = mf_requantize_fast(acc, p->output_multiplier, p->output_shift) + p->output_zp;
             output[(size_t)b * (size_t)units + (size_t)u] = (int8_t)mf_clamp_i32(y, MF_INT8_MIN, MF_INT8_MAX);
         }
     }
