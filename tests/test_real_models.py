@@ -94,3 +94,84 @@ def test_tflm_model_is_bit_exact_with_tflm(path: Path, tmp_path: Path) -> None:
     assert not result.mismatches
     want = tflm_stream(data, xs)
     np.testing.assert_array_equal(next(iter(result.raw.values())).reshape(want.shape), want)
+
+
+# -- micro_speech: its one-channel depthwise convolution runs as the convolution it equals ------
+
+
+def _one_channel_depthwise(channels: int, rng: np.random.Generator) -> object:
+    """An int8 DEPTHWISE_CONV_2D graph (per-channel weights, bias, stride 2, uneven padding) over
+    `channels` input channels with depth multiplier 5."""
+    from mcuforge.ir.graph import Graph, Op, QuantParams, Tensor
+    from mcuforge.ops.registry import infer_shapes
+
+    g = Graph()
+    g.add_tensor(Tensor("x", (1, 11, 9, channels), "int8", None, QuantParams(0.05, -3)))
+    g.inputs = ["x"]
+    m = 5 * channels
+    w_scale = rng.uniform(0.002, 0.02, m).astype(np.float32)
+    w = g.add_const("w", rng.integers(-127, 128, (1, 3, 4, m)).astype(np.int8),
+                    QuantParams(w_scale, np.zeros(m), 3))
+    b = g.add_const("b", rng.integers(-3000, 3000, m).astype(np.int32),
+                    QuantParams(w_scale * np.float32(0.05), np.zeros(m), 0))
+    attrs = {"strides": (2, 2), "dilations": (1, 1), "pads": (1, 2, 1, 1), "activation": "RELU",
+             "depth_multiplier": 5}
+    op = Op("DEPTHWISE_CONV_2D", "dw", ["x", w, b], ["y"], attrs)
+    shape = infer_shapes(op, [g.tensors[n].shape for n in op.inputs])[0]
+    g.add_tensor(Tensor("y", shape, "int8", None, QuantParams(0.3, -20)))
+    g.add_op(op)
+    g.outputs = ["y"]
+    return g
+
+
+def test_one_channel_depthwise_becomes_conv_with_the_same_bytes() -> None:
+    import copy
+
+    from mcuforge.passes.depthwise_as_conv import depthwise_one_channel_as_conv
+    from mcuforge.reference import run
+
+    rng = np.random.default_rng(11)
+    for channels, kind in ((1, "CONV_2D"), (3, "DEPTHWISE_CONV_2D")):  # only one channel changes
+        g = _one_channel_depthwise(channels, rng)
+        x = rng.integers(-128, 128, g.tensors["x"].shape).astype(np.int8)  # type: ignore[attr-defined]
+        before = run(g, {"x": x})["y"]
+        rewritten = depthwise_one_channel_as_conv(copy.deepcopy(g))
+        assert [op.kind for op in rewritten.ops] == [kind]
+        np.testing.assert_array_equal(run(rewritten, {"x": x})["y"], before)
+        assert len(np.unique(before)) > 10  # not saturated
+
+
+@pytest.mark.slow
+def test_micro_speech_form_runs_its_depthwise_as_conv_bit_exact_with_tflm(tmp_path: Path) -> None:
+    """micro_speech's tiny_conv (TFLite Micro examples/micro_speech): int8 (1, 1960) -> reshape
+    (49, 40, 1) -> DepthwiseConv2D 10x8, depth multiplier 8, stride 2, ReLU -> Dense(4) ->
+    softmax, converted by TF at its defaults with int8 I/O. The depthwise layer compiles to
+    mf_convolve_s8 and every byte of its output equals TFLite Micro's."""
+    import os
+
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    import tensorflow as tf
+    import tf_keras as k
+
+    k.utils.set_random_seed(0)
+    x = k.Input((1960,), batch_size=1)
+    h = k.layers.Reshape((49, 40, 1))(x)
+    h = k.layers.DepthwiseConv2D((10, 8), strides=2, padding="same", depth_multiplier=8,
+                                 activation="relu")(h)
+    model = k.Model(x, h)  # the depthwise output itself: 25 x 20 x 8 values to compare
+    rep = np.random.default_rng(0).uniform(0, 26, (16, 1, 1960)).astype(np.float32)
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = lambda: ([s] for s in rep)
+    conv.inference_input_type = conv.inference_output_type = tf.int8
+    path = tmp_path / "micro_speech_form.tflite"
+    path.write_bytes(conv.convert())
+    xs = np.random.default_rng(1).integers(-128, 128, (3, 1, 1960)).astype(np.int8)
+    result = run_model(path, xs[:, 0], CompileOptions(), out_dir=tmp_path / "build")
+    assert not result.mismatches
+    kernels = [s.call.kernel for s in result.compiled.program.steps if s.call is not None]
+    assert "mf_convolve_s8" in kernels and not any("depthwise" in k for k in kernels), kernels
+    want = np.stack([tflm_stream(path.read_bytes(), xs[i:i + 1])[0] for i in range(len(xs))])
+    got = next(iter(result.raw.values()))
+    assert len(np.unique(want)) > 10
+    np.testing.assert_array_equal(got.reshape(want.shape), want)
