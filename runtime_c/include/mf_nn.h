@@ -1063,6 +1063,21 @@ mf_status mf_requantize_s32(const mf_requantize_params *requantize_params,
                             const void *input,
                             int32_t *output);
 
+/* -- real models (TFLite Micro's seanet integration tests): TRANSPOSE_CONV in 16x8 mode */
+
+/* Transposed convolution, int16 activations (zero point 0), int8 OHWI weights, int64 bias:
+ * output pixel (y * stride - padding + k) receives input pixel y through tap k; padding is the
+ * top/left crop. No scratch. */
+mf_status mf_transpose_conv_s16(const mf_conv_params *conv_params,
+                                const mf_per_channel_quant_params *quant_params,
+                                const mf_dims *input_dims,
+                                const int16_t *input,
+                                const mf_dims *filter_dims,
+                                const int8_t *filter,
+                                const int64_t *bias,
+                                const mf_dims *output_dims,
+                                int16_t *output);
+
 /* The input scaling of the int16 table kernels (SOFTMAX, LOGISTIC, TANH): x * input_multiplier,
  * rounded and shifted right by input_left_shift. */
 typedef struct {
