@@ -101,3 +101,35 @@ def test_requantize_to_int32(mf: Kernels, src: str, seed: int) -> None:
     status, y = mf.invoke(call, [x], shape, "int32")
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.parametrize("seed", cases(40))
+def test_transpose_conv_s16(mf: Kernels, seed: int) -> None:
+    """TRANSPOSE_CONV in 16x8 mode (TFLite Micro's seanet layers): strides 1-3, crops, output
+    sizes beyond the last tap (bias-only cells), int64 biases, every activation."""
+    from oneop import ACTIVATIONS, weights
+    from test_int16_kernels import bias64, data16, out_q16, q16
+
+    rng = np.random.default_rng(93000 + seed)
+    n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 7)), int(rng.integers(1, 7))
+    cin, cout = int(rng.choice(CHANNELS)), int(rng.choice(CHANNELS))
+    k = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
+    s = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    crop = (int(rng.integers(0, k[0])), int(rng.integers(0, k[1])))
+    out_hw = tuple(max(1, (d - 1) * st + kk - c - int(rng.integers(0, kk)) + int(rng.integers(0, 2)))
+                   for d, st, kk, c in zip((h, w), s, k, crop))
+    one = OneOp("TRANSPOSE_CONV", {"strides": s, "padding": crop, "output_hw": out_hw,
+                                   "activation": str(rng.choice(ACTIVATIONS))})
+    xq = q16(rng)
+    x = data16(rng, (n, h, w, cin))
+    wt, wq = weights(rng, (cout, *k, cin), axis=0)
+    one.input(x, xq)
+    one.input(wt, wq, const=True)
+    if rng.random() < 0.8:
+        one.input(*bias64(rng, float(xq.scale[0]), wq.scale), const=True)
+    depth = -(-k[0] // s[0]) * -(-k[1] // s[1]) * cin
+    call, expected = one.finish(out_q16(rng, float(xq.scale[0]), float(wq.scale.mean()), depth), "int16")
+    assert call.kernel == "mf_transpose_conv_s16"
+    status, y = mf.invoke(call, [x, wt], call.dims["output"], "int16")
+    assert status == MF_OK and y.dtype == np.int16
+    np.testing.assert_array_equal(y.reshape(expected.shape), expected)
