@@ -175,3 +175,64 @@ def test_micro_speech_form_runs_its_depthwise_as_conv_bit_exact_with_tflm(tmp_pa
     got = next(iter(result.raw.values()))
     assert len(np.unique(want)) > 10
     np.testing.assert_array_equal(got.reshape(want.shape), want)
+
+
+# -- seanet: TRANSPOSE_CONV in 16x8 mode ---------------------------------------------------------
+
+
+def _seanet_tconv_16x8(path: Path) -> None:
+    """A SEANet-like upsampling block as TF converts it in 16x8 mode (TFLite Micro's
+    integration_tests/seanet/transpose_conv layers): int16 (1, 16, 6) -> Conv1D -> LeakyReLU ->
+    Conv1DTranspose(stride 2, non-zero bias) -> int16."""
+    import os
+
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    import tensorflow as tf
+    import tf_keras as k
+
+    k.utils.set_random_seed(0)
+    x = k.Input((16, 6), batch_size=1)
+    h = k.layers.LeakyReLU(0.2)(k.layers.Conv1D(8, 3, padding="same")(x))
+    y = k.layers.Conv1DTranspose(5, 4, strides=2, padding="same",
+                                 bias_initializer=k.initializers.RandomNormal(0, 0.5))(h)
+    rep = np.random.default_rng(0).normal(0, 1, (32, 1, 16, 6)).astype(np.float32)
+    conv = tf.lite.TFLiteConverter.from_keras_model(k.Model(x, y))
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = lambda: ([s] for s in rep)
+    mode_16x8 = tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+    conv.target_spec.supported_ops = [mode_16x8]
+    conv.inference_input_type = conv.inference_output_type = tf.int16
+    path.write_bytes(conv.convert())
+
+
+def _tflm_each(data: bytes, xs: np.ndarray) -> np.ndarray:
+    return np.stack([tflm_stream(data, xs[i:i + 1])[0] for i in range(len(xs))])
+
+
+@pytest.mark.slow
+def test_seanet_transpose_conv_16x8_is_bit_exact_with_tflm(tmp_path: Path) -> None:
+    path = tmp_path / "seanet_tconv.tflite"
+    _seanet_tconv_16x8(path)
+    xs = np.random.default_rng(3).integers(-20000, 20000, (4, 1, 16, 6)).astype(np.int16)
+    result = run_model(path, xs[:, 0], CompileOptions(), out_dir=tmp_path / "build")
+    assert not result.mismatches
+    kernels = [s.call.kernel for s in result.compiled.program.steps if s.call is not None]
+    assert "mf_transpose_conv_s16" in kernels, kernels
+    want = _tflm_each(path.read_bytes(), xs)
+    got = next(iter(result.raw.values()))
+    assert got.dtype == np.int16 and len(np.unique(want)) > 20
+    np.testing.assert_array_equal(got.reshape(want.shape), want)
+
+
+@pytest.mark.slow
+@pytest.mark.qemu
+def test_seanet_transpose_conv_16x8_on_mps2_an386(tmp_path: Path) -> None:
+    from mcuforge.runner import run_on_board
+
+    path = tmp_path / "seanet_tconv.tflite"
+    _seanet_tconv_16x8(path)
+    xs = np.random.default_rng(4).integers(-20000, 20000, (3, 1, 16, 6)).astype(np.int16)
+    result = run_on_board(path, xs[:, 0], "mps2-an386", CompileOptions(), out_dir=tmp_path / "fw")
+    assert not result.mismatches and result.samples == 3
+    want = _tflm_each(path.read_bytes(), xs)
+    np.testing.assert_array_equal(next(iter(result.raw.values())).reshape(want.shape), want)
