@@ -92,11 +92,14 @@ def _svdf_float(stream: np.ndarray, wf: np.ndarray, wt: np.ndarray, bias: np.nda
 
 def svdf_model(layers: tuple[Layer, ...] = (Layer(16, 2), Layer(8, 1)), inputs: int = 490,
                classes: int = 4, seed: int = 0, softmax: bool = True, activation: int = 0,
-               batches: int = 1, bias: bool = True, int16_io: bool = False) -> bytes:
+               batches: int = 1, bias: bool = True, int16_io: bool = False, state8: bool = False,
+               int32_out: bool = False) -> bytes:
     """A keyword-model-like int8 SVDF model as TFLite flatbuffer bytes (see the module doc).
     `activation`: the SVDF's fused activation code (TFLite Micro's int8 kernel ignores it).
     `int16_io`: int16 input through QUANTIZE and an int16 softmax output, as TFLite Micro's
-    keyword_scrambled_8bit has them (its benchmark feeds int16 and registers SOFTMAX int8->int16)."""
+    keyword_scrambled_8bit has them (its benchmark feeds int16 and registers SOFTMAX int8->int16).
+    `state8`: int8 time weights and int8 state with a non-zero zero point, and `int32_out` a
+    QUANTIZE of the int16 softmax to int32, as keyword_scrambled_8bit has both (with int16_io)."""
     rng = np.random.default_rng(seed)
     b = _Builder()
     x_scale, x_zp = 0.05, -7
@@ -111,10 +114,16 @@ def svdf_model(layers: tuple[Layer, ...] = (Layer(16, 2), Layer(8, 1)), inputs: 
         filters = layer.units * layer.rank
         wf_q = rng.integers(-127, 128, (filters, size)).astype(np.int8)
         wf_scale = 0.5 / (127 * np.sqrt(size))
-        wt_q = rng.integers(-20000, 20001, (filters, layer.memory)).astype(np.int16)
-        wt_scale = 1.0 / (20000 * np.sqrt(layer.memory * layer.rank))
+        wt_max = 127 if state8 else 20000
+        wt_q = rng.integers(-wt_max, wt_max + 1, (filters, layer.memory))
+        wt_q = wt_q.astype(np.int8 if state8 else np.int16)
+        wt_scale = 1.0 / (wt_max * np.sqrt(layer.memory * layer.rank))
         feats, _ = _svdf_float(stream, wf_q * wf_scale, wt_q * wt_scale, np.zeros(layer.units), layer.rank)
-        state_scale = float(np.abs(feats).max()) / 16000
+        # int8 state: a range slightly short of the responses' with an off-centre zero point,
+        # so a few stored responses saturate and some wrap (TFLite Micro adds the zero point
+        # after its clamp), as a converter's state encoding may
+        state_scale = float(np.abs(feats).max()) / (110 if state8 else 16000)
+        state_zp = int(rng.integers(-60, 61)) if state8 else 0
         bias_real = rng.normal(0, 0.2, layer.units) * float(np.abs(feats).max())
         bias_scale = float(np.float32(state_scale) * np.float32(wt_scale))
         bias_q = np.round(bias_real / bias_scale).astype(np.int32)
@@ -126,12 +135,13 @@ def svdf_model(layers: tuple[Layer, ...] = (Layer(16, 2), Layer(8, 1)), inputs: 
         ins = [current,
                b.tensor(f"svdf{k}/weights_feature", (filters, size), fb.TensorType.INT8,
                         _quant(wf_scale, 0), wf_q),
-               b.tensor(f"svdf{k}/weights_time", (filters, layer.memory), fb.TensorType.INT16,
-                        _quant(wt_scale, 0), wt_q),
+               b.tensor(f"svdf{k}/weights_time", (filters, layer.memory),
+                        fb.TensorType.INT8 if state8 else fb.TensorType.INT16, _quant(wt_scale, 0), wt_q),
                b.tensor(f"svdf{k}/bias", (layer.units,), fb.TensorType.INT32, _quant(bias_scale, 0),
                         bias_q) if bias else -1,
-               b.tensor(f"svdf{k}/state", (batches, filters * layer.memory), fb.TensorType.INT16,
-                        _quant(state_scale, 0), variable=True)]
+               b.tensor(f"svdf{k}/state", (batches, filters * layer.memory),
+                        fb.TensorType.INT8 if state8 else fb.TensorType.INT16, _quant(state_scale, state_zp),
+                        variable=True)]
         out = b.tensor(f"svdf{k}/output", (batches, layer.units), fb.TensorType.INT8,
                        _quant(out_scale, out_zp))
         opts = fb.SVDFOptionsT()
@@ -160,6 +170,11 @@ def svdf_model(layers: tuple[Layer, ...] = (Layer(16, 2), Layer(8, 1)), inputs: 
     sm = fb.SoftmaxOptionsT()
     sm.beta = 1.0
     b.op(fb.BuiltinOperator.SOFTMAX, [logits_t], [probs], fb.BuiltinOptions.SoftmaxOptions, sm)
+    if int32_out:  # keyword_scrambled_8bit's last op: the int16 probabilities requantized to int32
+        wide_out = b.tensor("output_int32", (batches, classes), fb.TensorType.INT32, _quant(1 / 32767, 0))
+        b.op(fb.BuiltinOperator.QUANTIZE, [probs], [wide_out], fb.BuiltinOptions.QuantizeOptions,
+             fb.QuantizeOptionsT())
+        probs = wide_out
     return b.finish([1 if int16_io else 0], [probs])
 
 

@@ -155,4 +155,4 @@ def test_fused_activation_names() -> None:
 
 
 def test_pipeline_lists_every_pass_once() -> None:
-    assert len(PIPELINE) == len(set(PIPELINE)) == 9
+    assert len(PIPELINE) == len(set(PIPELINE)) == 10  # + depthwise_one_channel_as_conv (real models)

@@ -26,7 +26,8 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
                  "compress.kmeans")),  # data-free weight storage after quantization
     ("plan", ("plan",)),
     ("codegen", ("codegen", "kernels", "kernel_params", "runtime_buffers", "kernel_params_reduce",
-                 "kernel_params_s16")),  # int16: kernel_params_s16
+                 "kernel_params_s16",  # int16: kernel_params_s16
+                 "kernel_params_real")),  # real models: kernel_params_real
     ("artifact", ("artifact",)),  # the compiled artifact: a plain record
     ("firmware", ("firmware", "build")),  # firmware and host builds, QEMU runs
     ("export", ("export",)),  # --export: Arduino / Zephyr / PlatformIO / CMake library folders

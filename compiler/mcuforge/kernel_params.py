@@ -529,15 +529,18 @@ def svdf(ctx: Ctx) -> KernelCall:
     params = {"batches": batches, "input_size": inputs, "num_filters": filters, "memory_size": memory,
               "rank": rank, "state_zp": state_zp, "output_zp": ctx.out_quant()[1],
               "feature_multiplier": m1, "feature_shift": s1, "output_multiplier": m2, "output_shift": s2}
+    state8 = ctx.op.attrs.get("state_dtype") == "int8"  # TFLite Micro's int8-state variant
     arrays = {"feature_weights": wf.data.astype(np.int8), "feature_bias": feature_bias.astype(np.int32),
-              "time_weights": wt.data.astype(np.int16), "bias": unit_bias.astype(np.int32)}
-    return KernelCall("mf_svdf_s8", params, arrays)
+              "time_weights": wt.data.astype(np.int8 if state8 else np.int16),
+              "bias": unit_bias.astype(np.int32)}
+    return KernelCall("mf_svdf_s8_s8" if state8 else "mf_svdf_s8", params, arrays)
 
 
 def _lut_kinds() -> dict[str, Callable[[Ctx], KernelCall]]:
     return {kind: lut for kind, opdef in REGISTRY.items() if opdef.lut}
 
 
+from mcuforge import kernel_params_real as real_models  # noqa: E402  real models: QUANTIZE to int32
 from mcuforge import kernel_params_reduce as reduction  # noqa: E402  (it uses KernelCall)
 from mcuforge import kernel_params_s16  # noqa: E402  int16 activations (issue 11)
 
@@ -584,6 +587,9 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
 def kernel_call(ctx: Ctx) -> KernelCall:
     """The C binding of an int8 op, or of an op with int16 activations (16x8 mode, through
     kernel_params_s16); ValueError naming the op when no kernel can run it."""
+    real = real_models.binding(ctx)  # real models area: QUANTIZE to int32
+    if real is not None:
+        return _checked(ctx, real)
     if kernel_params_s16.is_int16(ctx):  # int16 activations (issue 11)
         s16 = kernel_params_s16.BINDINGS_S16.get(ctx.op.kind)
         if s16 is None:

@@ -104,6 +104,15 @@ def conv_2d(ctx: Ctx) -> Any:
     return _call("mf_convolve_s16", params, arrays, _window_dims(ctx))
 
 
+def transpose_conv(ctx: Ctx) -> Any:
+    """TRANSPOSE_CONV (real models area: TFLite Micro's seanet integration tests): OHWI weights as
+    they are, the top/left crop as padding; mf_transpose_conv_s16 gathers each output pixel."""
+    w, a = _tensor(ctx, 1), ctx.op.attrs
+    params, arrays = _weighted(ctx, w.shape[0])
+    params.update(stride=tuple(a["strides"]), padding=tuple(a["padding"]), dilation=(1, 1))
+    return _call("mf_transpose_conv_s16", params, arrays, _window_dims(ctx))
+
+
 def depthwise_conv_2d(ctx: Ctx) -> Any:
     w, a = _tensor(ctx, 1), ctx.op.attrs
     params, arrays = _weighted(ctx, w.shape[3])
@@ -430,6 +439,8 @@ BINDINGS_S16: dict[str, Callable[[Ctx], Any]] = {
     "MINIMUM": minimum_maximum,
     "RESIZE_BILINEAR": resize_bilinear,
     "BATCH_MATMUL": batch_matmul,
+    # real models: TFLite Micro's seanet TRANSPOSE_CONV layers
+    "TRANSPOSE_CONV": transpose_conv,
 }
 """Op kind -> its int16 C binding (RESHAPE and other aliases need none)."""
 

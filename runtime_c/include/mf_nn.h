@@ -948,6 +948,25 @@ mf_status mf_svdf_s8(const mf_svdf_params *svdf_params,
                      int16_t *state,
                      int8_t *output);
 
+/* -- real models (TFLite Micro's keyword_scrambled_8bit): SVDF with int8 time weights and state */
+
+/*
+ * SVDF with int8 time weights and an int8 memory (TFLite Micro's EvalInt8SvdfReference): as
+ * mf_svdf_s8, with `state` batches x num_filters x memory_size int8 and state_zp in [-128, 127].
+ */
+typedef struct {
+    const int8_t *feature_weights; /* (num_filters, input_size) */
+    const int32_t *feature_bias;   /* (num_filters): -input zero point x row sum */
+    const int8_t *time_weights;    /* (num_filters, memory_size) */
+    const int32_t *bias;           /* (num_filters / rank): bias - state_zp x unit's time weight sum */
+} mf_svdf_s8_weights;
+
+mf_status mf_svdf_s8_s8(const mf_svdf_params *svdf_params,
+                        const mf_svdf_s8_weights *weights,
+                        const int8_t *input,
+                        int8_t *state,
+                        int8_t *output);
+
 /* ---------------------------------------------------------------------------------------
  * int16 activations (issue 11: TFLite's 16x8 mode). Activations are int16 with zero point 0
  * (input_offset and output_offset are 0), weights int8 symmetric, biases int64; activation
@@ -1064,6 +1083,30 @@ mf_status mf_requantize_s16(const mf_requantize_params *requantize_params,
                             int32_t size,
                             const void *input,
                             void *output);
+
+/* -- real models (TFLite Micro's keyword_scrambled_8bit): QUANTIZE to an int32 output */
+
+/* Requantization from int8 or int16 (input_bits 8 or 16) to int32 (output_bits 32), as TFLite
+ * Micro's Requantize; the output zero point is added in 64 bits and saturated to int32. */
+mf_status mf_requantize_s32(const mf_requantize_params *requantize_params,
+                            int32_t size,
+                            const void *input,
+                            int32_t *output);
+
+/* -- real models (TFLite Micro's seanet integration tests): TRANSPOSE_CONV in 16x8 mode */
+
+/* Transposed convolution, int16 activations (zero point 0), int8 OHWI weights, int64 bias:
+ * output pixel (y * stride - padding + k) receives input pixel y through tap k; padding is the
+ * top/left crop. No scratch. */
+mf_status mf_transpose_conv_s16(const mf_conv_params *conv_params,
+                                const mf_per_channel_quant_params *quant_params,
+                                const mf_dims *input_dims,
+                                const int16_t *input,
+                                const mf_dims *filter_dims,
+                                const int8_t *filter,
+                                const int64_t *bias,
+                                const mf_dims *output_dims,
+                                int16_t *output);
 
 /* The input scaling of the int16 table kernels (SOFTMAX, LOGISTIC, TANH): x * input_multiplier,
  * rounded and shifted right by input_left_shift. */

@@ -131,11 +131,11 @@ def s8(a: np.ndarray) -> C._Pointer:
 
 
 def data_pointer(a: np.ndarray) -> C._Pointer | C.c_void_p:
-    """An activation array as the C argument: int8 * for int8, void * for int16 (whose kernels
-    take int16_t *; ctypes passes the address either way)."""
+    """An activation array as the C argument: int8 * for int8, void * for int16 and int32 (whose
+    kernels take int16_t * / int32_t *; ctypes passes the address either way)."""
     if a.dtype == np.int8:
         return s8(a)
-    assert a.dtype == np.int16 and a.flags.c_contiguous, a.dtype
+    assert a.dtype in (np.int16, np.int32) and a.flags.c_contiguous, a.dtype
     return C.c_void_p(a.ctypes.data)
 
 

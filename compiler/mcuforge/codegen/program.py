@@ -72,6 +72,7 @@ class Program:
 
 def check_bindable(graph: Graph) -> None:
     from mcuforge.kernel_params import BINDINGS
+    from mcuforge.kernel_params_real import int32_output
     from mcuforge.kernel_params_s16 import BINDINGS_S16, is_int16
 
     int16 = {id(op) for op in graph.ops if is_int16(Ctx.of(graph, op))}  # 16x8 mode (issue 11)
@@ -81,7 +82,8 @@ def check_bindable(graph: Graph) -> None:
             and id(op) in int16]
     not_int8 = [op for op in graph.ops for t in graph.op_outputs(op)
                 if t.dtype not in ("int8", "int16")
-                and lookup(op.kind).out_quant != "none"]  # "none": index outputs
+                and lookup(op.kind).out_quant != "none"  # "none": index outputs
+                and not int32_output(Ctx.of(graph, op))]  # requantized to int32 (real models)
     if missing:
         listing = ", ".join(f"{op.kind} '{c_text(op.name)}'" for op in missing)
         raise MfError(f"no int8 C kernel for: {listing}")

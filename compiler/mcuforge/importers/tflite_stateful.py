@@ -1,7 +1,8 @@
 """TFLite builtins with persistent state into IR ops (stateful area).
 
-SVDF: the int8 form TFLite Micro runs (int8 input, feature weights and output, int16 time
-weights and int16 activation state, int32 bias) becomes the IR op SVDF; its activation state,
+SVDF: the int8 forms TFLite Micro runs (int8 input, feature weights and output, int32 bias;
+int16 time weights and activation state as TF's converter writes them, or int8 ones as in
+TFLite Micro's keyword_scrambled_8bit) become the IR op SVDF; its activation state,
 a variable input tensor in the file, becomes the op's persistent state (ops/svdf.py), so the IR
 op keeps only x, the two weights and the bias. The hybrid form (float input, int8 weights) and
 the float form are refused with the converter settings that give the int8 form.
@@ -42,9 +43,10 @@ def svdf(node: Node) -> list[Op]:
         raise node.error(f"{form} is not supported, only the int8 form TFLite Micro runs: {INT8_HINT}")
     if x.dtype != "int8" or wf.dtype != "int8":
         raise node.error(f"input/weights_feature types {x.dtype}/{wf.dtype} are not supported (int8)")
-    if wt.dtype != "int16" or state.dtype != "int16":
+    if (wt.dtype, state.dtype) not in (("int16", "int16"), ("int8", "int8")):
         raise node.error(f"weights_time/state types {wt.dtype}/{state.dtype} are not supported, only "
-                         "int16/int16 (TF's int8 conversion); int8 time weights and state are not")
+                         "int16/int16 (TF's int8 conversion) or int8/int8 (TFLite Micro's "
+                         "keyword_scrambled_8bit), as TFLite Micro runs them")
     if wf.data is None or wt.data is None:
         raise node.error("weights_feature and weights_time must be constants")
     for t in (x, wf, wt, state):
@@ -66,6 +68,8 @@ def svdf(node: Node) -> list[Op]:
     if bias and g.tensors[bias].dtype != "int32":
         raise node.error(f"bias type {g.tensors[bias].dtype} is not supported (int32)")
     attrs = {"rank": rank, "state_scale": state_scale, "state_zero_point": state_zp}
+    if state.dtype == "int8":
+        attrs["state_dtype"] = "int8"  # int8 time weights and state (TFLite Micro's int8 variant)
     return [node.op("SVDF", attrs, [node.inputs[INPUT], node.inputs[WEIGHTS_FEATURE],
                                     node.inputs[WEIGHTS_TIME], bias])]
 

@@ -281,9 +281,10 @@ def _pointer(pointers: list[str], index: int, s: StepLike, select: str, offset: 
 
 
 def _typed(text: str, ctype: str) -> str:
-    """An arena pointer (int8_t *) as the argument's element type: int16 (issue 11) goes through
-    void * so that the C compiles without a cast warning; int8 and void * need no cast."""
-    if "int16_t" not in ctype:
+    """An arena pointer (int8_t *) as the argument's element type: int16 (issue 11) and int32
+    (mf_requantize_s32's output) go through void * so that the C compiles without a cast
+    warning; int8 and void * need no cast."""
+    if "int16_t" not in ctype and "int32_t" not in ctype:
         return text
     return f"({ctype})({'const ' if ctype.startswith('const') else ''}void *)({text})"
 

@@ -2,7 +2,8 @@
 
 Inputs: x (B, I); weights_feature (F, I), F = units x rank filters; weights_time (F, M), M the
 memory size; optional bias (U,), U = F / rank. Output (B, U). Attrs: rank, and for the integer
-form state_scale and state_zero_point (the encoding of TFLite's int16 activation-state tensor).
+form state_scale and state_zero_point (the encoding of TFLite's activation-state tensor) and
+optional state_dtype ("int16" when absent, or "int8": int8 time weights and state).
 
 The op keeps a persistent activation state (B, F, M) (TFLite's variable input tensor, shaped
 (B, F*M) there, filter-major): every call shifts each filter's memory one step to the left, puts
@@ -11,10 +12,14 @@ weights and the `rank` filters of each unit are summed (plus the bias). The stat
 one call to the next (`OpDef.state`); it starts at the state's zero point (TFLite Micro's reset).
 
 Integer form (int8 x, weights_feature and output, int16 weights_time and state, int32 bias at
-state scale x time scale), after TFLite Micro's integer SVDF (kernels/svdf_common.cc, the int16
-state case): the feature dot products sum (x - x_zp) * w in int32, are requantized with
-x_scale * feature_scale / state_scale (float32 arithmetic, then TFLite's multiplier), get the
-state zero point added and saturate to int16; the time dot products sum w_t * (s - s_zp) in
+state scale x time scale; or, attr state_dtype="int8", int8 weights_time and state), after TFLite
+Micro's integer SVDF (kernels/svdf_common.cc, EvalIntegerSvdfReference, whose template type is
+the time weights' and state's): the feature dot products sum (x - x_zp) * w in int32, are
+requantized with x_scale * feature_scale / state_scale (float32 arithmetic, then TFLite's
+multiplier), saturate to the state type, then get the state zero point added and are stored
+narrowed to the state type, wrapping modulo 2^8 or 2^16 where the sum leaves it (as the
+tflite-micro interpreter does: TFLite Micro issue #2721, the fix in PR #3627 not merged; with
+TF's int16 state, zero point 0, nothing wraps); the time dot products sum w_t * (s - s_zp) in
 int32, the rank sums and bias add in int32, and the result is requantized with
 state_scale * time_scale / output_scale to int8. TFLite Micro's integer SVDF applies no fused
 activation (it only saturates to int8), so neither does this one.
@@ -28,7 +33,6 @@ from mcuforge.ir.graph import Op, Shape
 from mcuforge.ops.registry import Arrays, Ctx, OpDef, StateBuffer, op_state, register
 from mcuforge.reference import qmath
 
-INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1
 STATE = "activation_state"
 
 
@@ -54,7 +58,7 @@ def svdf_shape(op: Op, ins: list[Shape | None]) -> list[Shape]:
 
 def svdf_state(op: Op, ins: list[Shape | None]) -> list[StateBuffer]:
     batches, _, filters, memory, _ = svdf_dims(op, ins)
-    dtype = "int16" if "state_scale" in op.attrs else "float32"
+    dtype = str(op.attrs.get("state_dtype", "int16")) if "state_scale" in op.attrs else "float32"
     return [StateBuffer(STATE, dtype, (batches, filters, memory), int(op.attrs.get("state_zero_point", 0)))]
 
 
@@ -94,6 +98,13 @@ def multipliers(ctx: Ctx) -> tuple[tuple[int, int], tuple[int, int]]:
     return qmath.quantize_multiplier(first), qmath.quantize_multiplier(second)
 
 
+def wrap(v: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Integers narrowed to `dtype` modulo 2^bits, as a C store into int8_t / int16_t does."""
+    info = np.iinfo(dtype)
+    span = int(info.max) - int(info.min) + 1
+    return ((np.asarray(v, np.int64) - info.min) % span + info.min).astype(dtype)
+
+
 def svdf_int(ctx: Ctx, xs: Arrays) -> Arrays:
     """TFLite Micro's integer SVDF (see the module docstring)."""
     (m1, s1), (m2, s2) = multipliers(ctx)
@@ -103,8 +114,9 @@ def svdf_int(ctx: Ctx, xs: Arrays) -> Arrays:
     x = np.asarray(xs[0], np.int64) - x_zp
     wf, wt = np.asarray(xs[1], np.int64), np.asarray(xs[2], np.int64)
     state = op_state(ctx)[STATE]
-    feature = qmath.multiply_by_quantized_multiplier(x @ wf.T, m1, s1) + state_zp
-    _shift_in(state, np.clip(feature, INT16_MIN, INT16_MAX).astype(np.int16))
+    info = np.iinfo(state.dtype)  # int16, or int8 for the int8-state variant
+    feature = np.clip(qmath.multiply_by_quantized_multiplier(x @ wf.T, m1, s1), info.min, info.max)
+    _shift_in(state, wrap(feature + state_zp, state.dtype))
     acc = _time_and_rank(ctx, state.astype(np.int64) - state_zp, wt)
     if len(xs) > 3 and xs[3] is not None:
         acc = acc + np.asarray(xs[3], np.int64)

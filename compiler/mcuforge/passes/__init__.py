@@ -11,6 +11,7 @@ from collections.abc import Callable
 from mcuforge.ir.graph import Graph
 from mcuforge.ir.verify import verify
 from mcuforge.passes.dead_code import remove_dead_code
+from mcuforge.passes.depthwise_as_conv import depthwise_one_channel_as_conv
 from mcuforge.passes.fold_batch_norm import fold_batch_norm
 from mcuforge.passes.fold_constants import fold_constants
 from mcuforge.passes.fold_float_island import fold_float_island
@@ -32,6 +33,7 @@ PIPELINE: list[Pass] = [
     remove_dead_code,
     fold_float_island,  # elementwise-ops
     fuse_unary_pattern,  # elementwise-ops
+    depthwise_one_channel_as_conv,  # real models: micro_speech's one-channel depthwise
 ]
 
 

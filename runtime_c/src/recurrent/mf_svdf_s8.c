@@ -5,8 +5,9 @@
  * weights and activation state, int32 bias). Each call:
  *   1. ages the memory: every filter's M slots move one step toward the oldest;
  *   2. fills the newest slot of each filter with its feature response to the input, the int32
- *      sum of (x - input zero point) * w requantized to the state's scale, plus the state's
- *      zero point, saturated to int16;
+ *      sum of (x - input zero point) * w requantized to the state's scale and saturated to
+ *      int16, plus the state's zero point, stored modulo 2^16 (TFLite Micro adds the zero point
+ *      after its clamp; with TF's int16 state, zero point 0, nothing wraps);
  *   3. for each unit, sums over its `rank` filters the dot product of the filter's memory
  *      (minus the state zero point) with its time weights, adds the bias and requantizes to
  *      int8 at the output's encoding. No fused activation, as in TFLite Micro.
@@ -89,8 +90,11 @@ static void mf_svdf_age_mve(int16_t *s, size_t n)
 static void mf_svdf_feature(const mf_svdf_params *p, int32_t f, int32_t acc, int16_t *s)
 {
     const int32_t M = p->memory_size;
-    const int32_t v = mf_requantize_fast(acc, p->feature_multiplier, p->feature_shift) + p->state_zp;
-    s[(size_t)f * (size_t)M + (size_t)(M - 1)] = (int16_t)mf_clamp_i32(v, -32768, 32767);
+    const int32_t v =
+        mf_clamp_i32(mf_requantize_fast(acc, p->feature_multiplier, p->feature_shift), -32768, 32767) +
+        p->state_zp;
+    /* zero point after the clamp, stored modulo 2^16, as TFLite Micro (its issue #2721) */
+    s[(size_t)f * (size_t)M + (size_t)(M - 1)] = (int16_t)(((v + 32768) & 0xFFFF) - 32768);
 }
 
 mf_status mf_svdf_s8(const mf_svdf_params *p,
