@@ -183,6 +183,9 @@ def fully_connected(ctx: Ctx) -> KernelCall:
                   output_depth=int(w.shape[0]))
     if ctx.op.attrs.get("weight_encoding"):
         _packed(ctx, w, params, arrays)
+        if ctx.op.attrs["weight_encoding"] == "b1":  # 1-bit weights (issue 16): offset in the bias
+            assert w.data is not None
+            _fold_input_offset(ctx, arrays, params["input_offset"], w.data.sum(axis=1, dtype=np.int64))
     else:  # sum (x + off) * (w + f_off) = sum x * w + f_off * sum x + off * (sum w + depth * f_off)
         assert w.data is not None
         sums = w.data.sum(axis=1, dtype=np.int64) + int(w.shape[1]) * params["filter_offset"]

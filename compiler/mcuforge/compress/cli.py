@@ -1,7 +1,7 @@
 """`mcuforge compress` and the compression flags of `mcuforge compile`.
 
     mcuforge compress MODEL --train X.npy Y.npy --eval X.npy Y.npy [--prune-structured 0.3]
-        [--prune 0.7] [--cluster 16 | --int4] [--lowrank 0.9 | --lowrank-target 0.3]
+        [--prune 0.7] [--cluster 16 | --int4 | --binary] [--lowrank 0.9 | --lowrank-target 0.3]
         [--distill-from TEACHER] [--sparse | --no-sparse] -o compressed.keras
 
 prints a table per step (parameters, weights flash, MACs, arena, top-1 of the int8 C), which
@@ -50,6 +50,11 @@ def add_compress_flags(p: argparse.ArgumentParser, with_eval: bool) -> None:
                    "layer, stored as 4-bit indices + int8 codebook")
     g.add_argument("--codebook-per-channel", action="store_true", help="one codebook per output channel")
     g.add_argument("--int4", action="store_true", help="symmetric per-channel int4 weights, two per byte")
+    g.add_argument("--binary", action="store_true",
+                   help="1-bit weights (b1: sign * per-channel mean |W|, 8 per byte) in the hidden "
+                   "conv/dense layers; trained with a straight-through estimator when --train is given")
+    g.add_argument("--binary-edges", action="store_true",
+                   help="--binary: binarize the first and last weighted layers too (default: kept int8)")
     g.add_argument("--lowrank", type=float, metavar="ENERGY", help="SVD of Dense/1x1 conv keeping this "
                    "fraction of the singular-value energy")
     g.add_argument("--lowrank-target", type=float, metavar="FRACTION", help="SVD of Dense/1x1 conv with the "
@@ -58,7 +63,14 @@ def add_compress_flags(p: argparse.ArgumentParser, with_eval: bool) -> None:
                    help="store int8 conv/dense weights as a bitmap + nonzero values where that saves "
                    "flash (default: on with --prune); layers where it does not pay stay dense")
     g.add_argument("--distill-from", metavar="TEACHER", help="teacher model for knowledge distillation")
-    g.add_argument("--epochs", type=int, default=8, help="recovery epochs after each step (default 8)")
+    g.add_argument("--epochs", type=int, default=8,
+                   help="recovery epochs after each step, at most (default 8; early stopping may use fewer)")
+    g.add_argument("--validation", type=float, default=0.1, metavar="FRACTION",
+                   help="fraction of --train held out for early stopping of recovery (default 0.1; 0: off)")
+    g.add_argument("--patience", type=int, default=3,
+                   help="recovery stops after this many epochs without a better held-out top-1 (default 3)")
+    g.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
+                   help="recovery learning rate: cosine decay to 5%% (default) or constant")
     g.add_argument("--temperature", type=float, default=4.0, help="distillation temperature T")
     g.add_argument("--alpha", type=float, default=0.5, help="distillation: weight of the label loss")
 
@@ -82,6 +94,8 @@ def compress_options(args: argparse.Namespace) -> CompressOptions:
         prune_structured=args.prune_structured, structured_norm=args.structured_norm,
         global_threshold=args.global_threshold, prune=args.prune, prune_steps=args.prune_steps,
         cluster=args.cluster, codebook_per_channel=args.codebook_per_channel, int4=args.int4,
+        binary=args.binary, binary_edges=args.binary_edges, validation=args.validation,
+        patience=args.patience, schedule=args.schedule,
         lowrank=args.lowrank, lowrank_target=args.lowrank_target, sparse=args.sparse,
         distill_from=args.distill_from, epochs=args.epochs,
         temperature=args.temperature, alpha=args.alpha, progress=True,
@@ -90,7 +104,8 @@ def compress_options(args: argparse.Namespace) -> CompressOptions:
 
 def _keras_steps(args: argparse.Namespace) -> bool:
     keras_level = (args.prune_structured, args.prune, args.lowrank, args.lowrank_target, args.distill_from)
-    return any(v is not None for v in keras_level) or (args.cluster is not None and args.train is not None)
+    trained = args.cluster is not None or args.binary
+    return any(v is not None for v in keras_level) or (trained and args.train is not None)
 
 
 def run_compress(args: argparse.Namespace, output: Path) -> Any:
@@ -111,9 +126,12 @@ def run_compress(args: argparse.Namespace, output: Path) -> Any:
     report = {"rows": [asdict(r) for r in result.rows], "notes": result.notes, "weights": result.weights,
               "entropy": [asdict(e) for e in result.entropy],
               "model": str(saved), "plot": str(png) if png else None,
-              "accuracy_recovered": train is not None}
+              "accuracy_recovered": train is not None, "recovery_epochs": result.epochs}
     Path(f"{stem}_report.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"compressed model written to {saved}; compile it with weights {result.weights}"
+    if result.epochs:
+        print("recovery epochs kept: " + ", ".join(f"{k} {v}" for k, v in result.epochs.items()))
+    edges = " (--binary-edges)" if result.weights == "b1" and args.binary_edges else ""
+    print(f"compressed model written to {saved}; compile it with weights {result.weights}{edges}"
           + (f"; plot {png}" if png else ""))
     return result, saved
 
@@ -187,9 +205,9 @@ def add_compress_subcommand(sub: Any) -> None:
 def prepare_compile(args: argparse.Namespace, opts: CompileOptions) -> tuple[str, CompileOptions]:
     """The model `compile` should compile and its options, after the Keras-level compression
     steps the flags ask for (into a temporary .keras file)."""
-    weights = "cb4" if args.cluster else "int4" if args.int4 else "int8"
+    weights = "cb4" if args.cluster else "int4" if args.int4 else "b1" if args.binary else "int8"
     sparse = args.sparse if args.sparse is not None else args.prune is not None
-    opts = replace(opts, weights=weights, clusters=args.cluster or 16,
+    opts = replace(opts, weights=weights, clusters=args.cluster or 16, binary_edges=args.binary_edges,
                    codebook_per_channel=args.codebook_per_channel, sparse=sparse)
     if not _keras_steps(args):
         return args.model, opts
