@@ -28,8 +28,9 @@ from .keras_graph import kind, weighted_layers
 def binarize_kernel(kernel: np.ndarray) -> np.ndarray:
     """alpha_c * sign(kernel), channels on the last axis (Keras layout), sign(0) = +1."""
     k = np.asarray(kernel)
-    alpha = np.abs(k.reshape(-1, k.shape[-1])).mean(axis=0)
-    return (np.where(k >= 0, 1.0, -1.0) * alpha).astype(k.dtype)
+    # float64 mean: on an already binarized kernel it gives alpha back exactly (idempotent)
+    alpha = np.abs(k.reshape(-1, k.shape[-1]).astype(np.float64)).mean(axis=0).astype(k.dtype)
+    return np.where(k >= 0, alpha, -alpha).astype(k.dtype)
 
 
 def binary_layers(model: Any, edges: bool = False) -> tuple[list[Any], list[str]]:
