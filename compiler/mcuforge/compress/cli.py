@@ -72,7 +72,8 @@ def add_compress_flags(p: argparse.ArgumentParser, with_eval: bool) -> None:
     g.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
                    help="recovery learning rate: cosine decay to 5%% (default) or constant")
     g.add_argument("--temperature", type=float, default=4.0, help="distillation temperature T")
-    g.add_argument("--alpha", type=float, default=0.5, help="distillation: weight of the label loss")
+    g.add_argument("--alpha", type=float, default=0.3,
+                   help="distillation: weight of the label loss (default 0.3; the rest on the teacher)")
 
 
 def _load_pair(pair: list[str] | None, what: str) -> tuple[np.ndarray, np.ndarray] | None:

@@ -14,8 +14,10 @@ binarizes the kernels there, compress/binary.py).
 Recovery defaults (issue 16): the learning rate follows a cosine decay over the planned steps
 (Loshchilov & Hutter's SGDR without restarts) down to 5% of its start, and with `validation`
 > 0 that fraction of the training samples is held out: after every epoch the student's top-1
-on it is measured (ties go to the lower cross-entropy), training stops after `patience` epochs
-without improvement, and the
+on it is measured (the training loss, distillation term included, as Keras' EarlyStopping
+monitors val_loss: the held-out top-1 of a model that already fits its data saturates near 100%
+and cannot tell epochs apart, while the match to the teacher's soft outputs still can), training
+stops after `patience` epochs without improvement, and the
 weights of the best epoch are restored (early stopping, Prechelt 1998). The returned losses
 say how many epochs ran and which one was kept (`Losses.best_epoch`).
 """
@@ -52,10 +54,12 @@ class Losses(list[float]):
 
     best_epoch: int = 0  # 1-based epoch whose weights were kept (the last one without validation)
     val_accuracy: list[float]  # held-out top-1 after each epoch (empty without validation)
+    val_loss: list[float]  # held-out training loss after each epoch, the early-stopping criterion
 
     def __init__(self) -> None:
         super().__init__()
         self.val_accuracy = []
+        self.val_loss = []
 
 
 def _logits(model: Any, x: Any, training: bool) -> Any:
@@ -85,6 +89,8 @@ def train_student(student: Any, x: np.ndarray, y: np.ndarray, teacher: Any | Non
     rng = np.random.default_rng(cfg.seed)
     x, y, x_val, y_val = _split(x, np.asarray(y).astype(np.int64), cfg.validation, rng)
     soft = tf.nn.softmax(predict_logits(teacher, x) / t) if teacher is not None else None
+    soft_val = np.asarray(tf.nn.softmax(predict_logits(teacher, x_val) / t)) \
+        if teacher is not None and len(x_val) else None
     steps_per_epoch = -(-len(x) // cfg.batch_size)
     lr: Any = cfg.learning_rate
     if cfg.schedule == "cosine":
@@ -112,14 +118,18 @@ def train_student(student: Any, x: np.ndarray, y: np.ndarray, teacher: Any | Non
         return loss
 
     def held_out() -> tuple[float, float]:
-        """Top-1 and cross-entropy on the held-out samples (the model as trained: binarized)."""
+        """Top-1 and the training loss on the held-out samples (the model as trained: binarized)."""
         if before_batch is not None:
             before_batch()
         logits = predict_logits(student, x_val)
         if after_batch is not None:
             after_batch()
-        ce = float(np.mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y_val, logits)))
-        return float(np.mean(logits.argmax(axis=1) == y_val)), ce
+        loss = alpha * float(np.mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y_val, logits)))
+        if soft_val is not None:
+            log_q = np.asarray(tf.nn.log_softmax(logits / t))
+            kl = np.sum(soft_val * (np.log(np.clip(soft_val, EPS, 1.0)) - log_q), axis=1).mean()
+            loss += (1.0 - alpha) * t * t * float(kl)
+        return float(np.mean(logits.argmax(axis=1) == y_val)), loss
 
     history = Losses()
     best: tuple[float, float, list[np.ndarray]] | None = None
@@ -150,7 +160,8 @@ def train_student(student: Any, x: np.ndarray, y: np.ndarray, teacher: Any | Non
             continue
         acc, ce = held_out()
         history.val_accuracy.append(acc)
-        if best is None or (acc, -ce) > (best[0], -best[1]):  # top-1, ties to the lower loss
+        history.val_loss.append(ce)
+        if best is None or ce < best[1]:
             best, stale, kept = (acc, ce, student.get_weights()), 0, epoch + 1
         else:
             stale += 1

@@ -30,6 +30,7 @@ from . import prune as magnitude
 from .binary import BinaryState, binary_layers
 from .distill import DistillConfig, Losses, accuracy, train_student
 from .entropy import EntropyRow, entropy_report
+from .fold import fold_batch_norm
 from .keras_graph import keras_module
 from .lowrank import factorize
 from .measure import Row, measure
@@ -60,7 +61,7 @@ class CompressOptions:
     patience: int = 3  # epochs without a better held-out top-1 before recovery stops
     schedule: str = "cosine"  # learning rate: cosine decay over the recovery, or "constant"
     temperature: float = 4.0
-    alpha: float = 0.5
+    alpha: float = 0.3  # weight of the label loss; 0.7 on the teacher's soft outputs
     learning_rate: float = 1e-3
     seed: int = 0
     progress: bool = False
@@ -176,10 +177,11 @@ def compress(model: Any, opts: CompressOptions, train: Data | None = None, eval_
         record(current, "prune", note=no_data)
     weights = "int8"
     if opts.cluster:
+        current, folded = fold_batch_norm(current)  # so the compiled codebooks stay exact
         state = clustering.cluster_weights(current, opts.cluster, opts.codebook_per_channel)
         recover(current, "cluster", lambda: clustering.snap_to_centroids(current, state))
         distinct = clustering.distinct_values(current)
-        notes["cluster"] = [f"{k}: {v} distinct weights" for k, v in distinct.items()]
+        notes["cluster"] = [f"{k}: {v} distinct weights" for k, v in distinct.items()] + folded
         weights = "cb4"
         record(current, "cluster", weights, note=no_data)
     if opts.int4:
@@ -207,7 +209,8 @@ def recovery_line(losses: Losses, cfg: DistillConfig) -> str:
     line = f"{len(losses)} of at most {cfg.epochs} epochs ({cfg.schedule} learning rate)"
     if losses.val_accuracy:
         best = losses.val_accuracy[losses.best_epoch - 1]
-        line += f", kept epoch {losses.best_epoch} (held-out top-1 {100 * best:.1f}%)"
+        loss = losses.val_loss[losses.best_epoch - 1]
+        line += f", kept epoch {losses.best_epoch} (held-out loss {loss:.3f}, top-1 {100 * best:.1f}%)"
     return line
 
 
