@@ -74,8 +74,27 @@ def edge_layers(graph: Graph) -> set[str]:
     return {weighted[0], weighted[-1]} if weighted else set()
 
 
+def encode_layers(graph: Graph, formats: dict[str, str], floats: FloatWeights | None = None,
+                  clusters: int = 16) -> tuple[Graph, list[EncodingNote]]:
+    """Mixed precision: each named op (IR op name) in the weight format `formats` gives it
+    ("int8", "int4", "cb4" or "b1"); other ops keep int8. A b1 op named here is binarized even
+    when it is the first or last weighted layer (the caller chose it)."""
+    unknown = set(formats) - {op.name for op in graph.ops}
+    if unknown:
+        raise MfError("per-layer weight formats name ops the graph does not have: "
+                      f"{', '.join(sorted(unknown))}")
+    g, notes = graph, []
+    for enc in pw.ENCODINGS:
+        names = {n for n, f in formats.items() if f == enc}
+        if names:
+            g, step = encode_weights(g, enc, floats, clusters, binary_edges=True, only=names)
+            notes += [n for n in step if n.op in names]
+    return g, notes
+
+
 def encode_weights(graph: Graph, encoding: str, floats: FloatWeights | None = None, clusters: int = 16,
-                   per_channel: bool = False, binary_edges: bool = False) -> tuple[Graph, list[EncodingNote]]:
+                   per_channel: bool = False, binary_edges: bool = False,
+                   only: set[str] | None = None) -> tuple[Graph, list[EncodingNote]]:
     if encoding not in pw.ENCODINGS:
         raise MfError(f"unknown weight encoding '{encoding}'; choose one of {', '.join(pw.ENCODINGS)}")
     if not 2 <= clusters <= pw.CODEBOOK_SIZE:
@@ -84,6 +103,8 @@ def encode_weights(graph: Graph, encoding: str, floats: FloatWeights | None = No
     notes = []
     edges = edge_layers(g) if encoding == "b1" and not binary_edges else set()
     for op in g.ops:
+        if only is not None and op.name not in only:
+            continue
         packable = encoding in lookup(op.kind).weight_formats and not is_grouped(g, op)
         if packable and op.name in edges:
             n = g.tensors[op.inputs[1]].size
