@@ -201,6 +201,48 @@ def add_compress_subcommand(sub: Any) -> None:
     add_compress_flags(p, with_eval=True)
     p.add_argument("-o", "--output", required=True, help="compressed model (.keras)")
     p.set_defaults(func=cmd_compress)
+    add_fit_subcommand(sub)
+
+
+def add_fit_subcommand(sub: Any) -> None:
+    """`mcuforge fit` (issue 16): per-layer weight formats that meet a RAM / flash budget."""
+    p = sub.add_parser("fit", help="choose per-layer weight formats (int8/int4/cb4/b1) to meet a RAM and "
+                       "flash budget, measured on the compiled C")
+    p.add_argument("model", help="Keras model (.keras / .h5 / SavedModel)")
+    p.add_argument("--board", help="budget: the board's RAM and flash (firmware measured for it)")
+    p.add_argument("--ram", type=int, metavar="BYTES", help="RAM budget: arena + stack")
+    p.add_argument("--flash", type=int, metavar="BYTES", help="flash budget: weights, tables and code")
+    p.add_argument("--max-drop", type=float, metavar="POINTS", help="largest top-1 drop accepted (points)")
+    p.add_argument("--train", nargs=2, metavar=("X.npy", "Y.npy"), help="data for recovery training")
+    p.add_argument("--eval", nargs=2, metavar=("X.npy", "Y.npy"), help="labelled data for top-1")
+    p.add_argument("--calib", help="calibration samples .npy (default: the first 200 training samples)")
+    p.add_argument("--epochs", type=int, default=8, help="recovery epochs, at most (default 8)")
+    p.add_argument("-o", "--output", required=True, help="output folder: model, C, fit_report.json")
+    p.set_defaults(func=cmd_fit)
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from mcuforge.compress.fit import budget_of, fit, write_report
+
+    check_keras_model(args.model)
+    budget = budget_of(args.board, args.ram, args.flash)
+    train = _load_pair(args.train, "train")
+    eval_data = _load_pair(args.eval, "eval")
+    if args.calib:
+        calib = np.load(args.calib)
+    elif train is not None or eval_data is not None:
+        calib = (train if train is not None else eval_data)[0][:200]  # type: ignore[index]
+    else:
+        raise MfError("fit needs --train or --eval data (calibration samples for quantization)")
+    out = Path(args.output)
+    result = fit(args.model, budget, out / "work", calib, train, eval_data, args.max_drop, args.epochs)
+    for row in result.plan:
+        print(f"  {row['layer'] or row['op'][:40]:<24} {row['kind']:<16} {row['weights']:>8,} weights  "
+              f"{row['format']}")
+    write_report(result, budget, out / "fit_report.json")
+    print(result.answer)
+    print(f"model {result.model_path}, C {result.c_dir}, report {out / 'fit_report.json'}")
+    return 0 if result.fits else 1
 
 
 def prepare_compile(args: argparse.Namespace, opts: CompileOptions) -> tuple[str, CompileOptions]:

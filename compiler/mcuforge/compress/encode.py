@@ -74,18 +74,37 @@ def edge_layers(graph: Graph) -> set[str]:
     return {weighted[0], weighted[-1]} if weighted else set()
 
 
+def weighted_op_names(graph: Graph) -> list[str]:
+    """Names of the ops with constant weights at input 1 a packed format may take, in graph
+    order: what "#i" keys of `encode_layers` count (names of converted models can change from
+    one conversion to the next; positions do not)."""
+    return [op.name for op in graph.ops if any(e in lookup(op.kind).weight_formats for e in pw.ENCODINGS)
+            and g_const(graph, op)]
+
+
+def g_const(graph: Graph, op: Op) -> bool:
+    return len(op.inputs) > 1 and bool(op.inputs[1]) and graph.tensors[op.inputs[1]].is_const
+
+
 def encode_layers(graph: Graph, formats: dict[str, str], floats: FloatWeights | None = None,
                   clusters: int = 16) -> tuple[Graph, list[EncodingNote]]:
-    """Mixed precision: each named op (IR op name) in the weight format `formats` gives it
-    ("int8", "int4", "cb4" or "b1"); other ops keep int8. A b1 op named here is binarized even
-    when it is the first or last weighted layer (the caller chose it)."""
-    unknown = set(formats) - {op.name for op in graph.ops}
-    if unknown:
-        raise MfError("per-layer weight formats name ops the graph does not have: "
-                      f"{', '.join(sorted(unknown))}")
+    """Mixed precision: each op named in `formats` (by IR op name, or "#i" for the i-th op of
+    `weighted_op_names`) takes the weight format given ("int8", "int4", "cb4" or "b1"); other
+    ops keep int8. A b1 op named here is binarized even when it is the first or last weighted
+    layer (the caller chose it)."""
+    order = weighted_op_names(graph)
+    named: dict[str, str] = {}
+    for key, enc in formats.items():
+        if key.startswith("#") and key[1:].isdigit() and int(key[1:]) < len(order):
+            named[order[int(key[1:])]] = enc
+        elif key in {op.name for op in graph.ops}:
+            named[key] = enc
+        else:
+            raise MfError(f"per-layer weight formats: no weighted op '{key}' (the graph has {len(order)}: "
+                          "name them by op name or as #0..#N-1)")
     g, notes = graph, []
     for enc in pw.ENCODINGS:
-        names = {n for n, f in formats.items() if f == enc}
+        names = {n for n, f in named.items() if f == enc}
         if names:
             g, step = encode_weights(g, enc, floats, clusters, binary_edges=True, only=names)
             notes += [n for n in step if n.op in names]
