@@ -133,11 +133,11 @@ def fit(model: Any, budget: Budget, work: Path, calib: np.ndarray, train: Data |
         return FitResult(False, answer, [], steps, base)
     sens: dict[str, dict[str, float]] = {}
     if budget.flash is not None and base.flash > budget.flash:
-        sens = sensitivity(path, ops, work, calib, eval_data, base, progress)
+        sens = sensitivity(path, ops, work, calib, eval_data, compiled, progress)
     current = base
     formats: dict[str, str] = {}
     while budget.flash is not None and current.flash > budget.flash:
-        move = best_move(ops, formats, sens, base.accuracy)
+        move = best_move(ops, formats, sens)
         if move is None:
             break
         formats[move[0]] = move[1]
@@ -174,12 +174,14 @@ def fit(model: Any, budget: Budget, work: Path, calib: np.ndarray, train: Data |
 
 
 def sensitivity(path: Path, ops: list[tuple[str, str, int]], work: Path, calib: np.ndarray,
-                eval_data: Data | None, base: Any, progress: bool) -> dict[str, dict[str, float]]:
-    """Top-1 of the int8 C with one op re-encoded, per op and format (data-free)."""
+                eval_data: Data | None, base: Compiled, progress: bool) -> dict[str, dict[str, float]]:
+    """Top-1 of the int8 C with one op re-encoded, per op and format (data-free), on up to 300
+    eval samples; "int8" of every op is the unchanged model's top-1 on the same samples."""
     from tqdm import tqdm
 
-    out: dict[str, dict[str, float]] = {}
     sub = None if eval_data is None else (eval_data[0][:300], eval_data[1][:300])
+    ref = int8_accuracy(base, *sub) if sub is not None else 0.0
+    out: dict[str, dict[str, float]] = {op: {"int8": ref} for op, _, _ in ops}
     jobs = [(op, f) for op, _, _ in ops for f in FORMATS]
     for i, (op, f) in enumerate(tqdm(jobs, desc="sensitivity", disable=not progress)):
         opts = CompileOptions(name="model", calib=calib, layer_weights={op: f})
@@ -189,20 +191,20 @@ def sensitivity(path: Path, ops: list[tuple[str, str, int]], work: Path, calib: 
     return out
 
 
-def best_move(ops: list[tuple[str, str, int]], formats: dict[str, str], sens: dict[str, dict[str, float]],
-              base_acc: float | None) -> tuple[str, str] | None:
-    """The (op, format) that loses the least top-1 per weight byte saved, among formats smaller
-    than the op's current one."""
+def best_move(ops: list[tuple[str, str, int]], formats: dict[str, str],
+              sens: dict[str, dict[str, float]]) -> tuple[str, str] | None:
+    """The (op, format) that loses the least top-1 (measured alone, `sensitivity`) per weight
+    byte saved, among formats smaller than the op's current one."""
     best, best_score = None, np.inf
     for op, _, n in ops:
         cur = formats.get(op, "int8")
+        acc = sens.get(op, {})
         for f in FORMATS:
             saved = n * (BYTES_PER_WEIGHT[cur] - BYTES_PER_WEIGHT[f])
             if saved <= 0:
                 continue
-            drop = max(0.0, (base_acc or 0.0) - sens.get(op, {}).get(f, 0.0)) + 1e-4
-            prev = max(0.0, (base_acc or 0.0) - sens.get(op, {}).get(cur, base_acc or 0.0))
-            score = (drop - prev if drop > prev else 1e-4) / saved
+            loss = max(0.0, acc.get(cur, 0.0) - acc.get(f, 0.0))  # top-1 lost going cur -> f
+            score = (loss + 1e-4) / saved
             if score < best_score:
                 best, best_score = (op, f), score
     return best
