@@ -5,41 +5,31 @@
  * A b1 weight is +1 or -1: bit k of the packed stream (bit k % 8 of byte k / 8, least
  * significant first) is set for +1 and clear for -1; rows follow each other bit after bit, so
  * a row may start mid-byte (compiler/mcuforge/ops/packed_weights.py, pack_b1). No weight is
- * ever multiplied: the dot product adds the inputs whose bit is set and subtracts the others.
+ * ever multiplied.
  *
- * Portable path: sum_k x[k] * s[k] = 2 * (sum of x[k] over set bits) - sum_k x[k]; the caller
- * passes the total of x once per patch (convolution) or input row (dense), so each weight
- * costs a mask and an add. Bits are read a 32-bit word (32 weights) at a time once a row's
- * bits are byte-aligned, then a byte at a time, and bit by bit in the unaligned head and tail.
- * DSP path (MF_USE_DSP): each nibble of 4 weights indexes a 16-entry table of +-1 halfword
- * pairs and two SMLADs multiply-accumulate them with four inputs (the head and tail bits as in
- * the portable path).
+ * The kernels work on u = x + 128, the int8 inputs as unsigned bytes (x ^ 0x80), so that
+ *     sum_k s_k * (x_k + input_offset) = 2 * S - T + (input_offset - 128) * sum_k s_k
+ * where S is the sum of u over the set bits and T the sum of u over the row. The last term does
+ * not depend on the input (padded cells hold u = 128 - input_offset, i.e. x + input_offset = 0):
+ * the compiler folds it into the bias. T is computed once per patch (convolution) or input row
+ * (dense); S costs, per weight, a mask and an add in portable C, with 32 weights per loaded
+ * word once a row's bits are byte-aligned; on a DSP core (MF_USE_DSP) each nibble of bits
+ * selects a byte mask from a 16-entry table and one USADA8 adds the four selected bytes.
  */
 #ifndef MF_BINARY_H
 #define MF_BINARY_H
 
 #include "mf_internal.h"
 
-/* The halfword of a +-1 weight, and two of them (bits i and j of nibble n) in one word. */
-#define MF_B1_HALF(n, i) ((((n) >> (i)) & 1u) ? 0x0001u : 0xFFFFu)
-#define MF_B1_PAIR(n, i, j) (MF_B1_HALF(n, i) | (MF_B1_HALF(n, j) << 16))
-/* Table rows: int16 inputs take weights (0, 1) and (2, 3); int8 inputs, widened by SXTB16 into
- * bytes (0, 2) and (1, 3), take those pairs. */
-#define MF_B1_ROWS_S16(n) {MF_B1_PAIR(n, 0, 1), MF_B1_PAIR(n, 2, 3)}
-#define MF_B1_ROWS_S8(n) {MF_B1_PAIR(n, 0, 2), MF_B1_PAIR(n, 1, 3)}
-#define MF_B1_TABLE(ROWS)                                                                          \
-    {ROWS(0u), ROWS(1u), ROWS(2u), ROWS(3u), ROWS(4u), ROWS(5u), ROWS(6u), ROWS(7u),               \
-     ROWS(8u), ROWS(9u), ROWS(10u), ROWS(11u), ROWS(12u), ROWS(13u), ROWS(14u), ROWS(15u)}
-
 /* 0 for a clear bit j of `bits`, all ones for a set one. */
 #define MF_B1_MASK(bits, j) (-(int32_t)(((bits) >> (j)) & 1u))
 
-/* Sum of x[j] over the set bits j of the low 8 bits of `bits` (int16 or int8 x). */
-#define MF_B1_SET8(x, bits)                                                                        \
-    (((int32_t)(x)[0] & MF_B1_MASK(bits, 0)) + ((int32_t)(x)[1] & MF_B1_MASK(bits, 1)) +           \
-     ((int32_t)(x)[2] & MF_B1_MASK(bits, 2)) + ((int32_t)(x)[3] & MF_B1_MASK(bits, 3)) +           \
-     ((int32_t)(x)[4] & MF_B1_MASK(bits, 4)) + ((int32_t)(x)[5] & MF_B1_MASK(bits, 5)) +           \
-     ((int32_t)(x)[6] & MF_B1_MASK(bits, 6)) + ((int32_t)(x)[7] & MF_B1_MASK(bits, 7)))
+/* u[j] ^ fb (fb: 0, or 0x80 to read int8 bytes as x + 128) and over the set bits of `bits`. */
+#define MF_B1_AT(u, j, bits) ((int32_t)((u)[j] ^ fb) & MF_B1_MASK(bits, j))
+/* Sum of u[j] ^ fb over the set bits j of the low 8 bits of `bits`. */
+#define MF_B1_SET8(u, bits)                                                                        \
+    (MF_B1_AT(u, 0, bits) + MF_B1_AT(u, 1, bits) + MF_B1_AT(u, 2, bits) + MF_B1_AT(u, 3, bits) +   \
+     MF_B1_AT(u, 4, bits) + MF_B1_AT(u, 5, bits) + MF_B1_AT(u, 6, bits) + MF_B1_AT(u, 7, bits))
 
 /* Four bytes of the bit stream as a word, byte 0 lowest (any alignment, any byte order). */
 static inline uint32_t mf_b1_word(const uint8_t *p)
@@ -47,119 +37,94 @@ static inline uint32_t mf_b1_word(const uint8_t *p)
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
-/*
- * The body of a b1 inner product over len weights from bit `first` of `packed`, for inputs x
- * of type T (int16_t: a convolution patch; int8_t: a dense input row); `total` is sum_k x[k]
- * over the same len inputs. DSP_BYTE(k, b) multiply-accumulates the 8 weights of bit byte b
- * with x[k..k+7] into `sum`.
- */
 #if MF_USE_DSP
-#define MF_B1_MIDDLE(DSP_BYTE)                                                                     \
-    for (; k + 32 <= len; k += 32, p += 4) {                                                       \
-        const uint32_t w = mf_b1_word(p);                                                          \
-        DSP_BYTE(k, w & 0xFFu);                                                                    \
-        DSP_BYTE(k + 8, (w >> 8) & 0xFFu);                                                         \
-        DSP_BYTE(k + 16, (w >> 16) & 0xFFu);                                                       \
-        DSP_BYTE(k + 24, w >> 24);                                                                 \
-    }                                                                                              \
-    for (; k + 8 <= len; k += 8) {                                                                 \
-        const uint32_t b = *p++;                                                                   \
-        DSP_BYTE(k, b);                                                                            \
-    }                                                                                              \
-    (void)total;
-#define MF_B1_RESULT (sum + 2 * set - edge_total)
-#else
-#define MF_B1_MIDDLE(DSP_BYTE)                                                                     \
-    for (; k + 32 <= len; k += 32, p += 4) {                                                       \
-        const uint32_t w = mf_b1_word(p);                                                          \
-        set += MF_B1_SET8(x + k, w) + MF_B1_SET8(x + k + 8, w >> 8) +                              \
-               MF_B1_SET8(x + k + 16, w >> 16) + MF_B1_SET8(x + k + 24, w >> 24);                  \
-    }                                                                                              \
-    for (; k + 8 <= len; k += 8) {                                                                 \
-        const uint32_t b = *p++;                                                                   \
-        set += MF_B1_SET8(x + k, b);                                                               \
-    }                                                                                              \
-    (void)sum;                                                                                     \
-    (void)edge_total;
-#define MF_B1_RESULT (2 * set - total)
-#endif
-
-#define MF_B1_DOT(DSP_BYTE)                                                                        \
-    const uint8_t *p = packed + (first >> 3);                                                      \
-    const int32_t shift = first & 7;                                                               \
-    int32_t k = 0;                                                                                 \
-    int32_t set = 0;        /* x over set bits: everywhere (portable), head and tail (DSP) */      \
-    int32_t sum = 0;        /* DSP: the signed sum of the byte-aligned middle */                   \
-    int32_t edge_total = 0; /* DSP: sum of x over the head and tail */                             \
-    if (shift != 0) {                                                                              \
-        const uint32_t bits = (uint32_t)*p++ >> shift;                                             \
-        const int32_t n = len < 8 - shift ? len : 8 - shift;                                       \
-        for (; k < n; k++) {                                                                       \
-            set += (int32_t)x[k] & MF_B1_MASK(bits, k);                                            \
-            edge_total += x[k];                                                                    \
-        }                                                                                          \
-    }                                                                                              \
-    MF_B1_MIDDLE(DSP_BYTE)                                                                         \
-    if (k < len) {                                                                                 \
-        const uint32_t bits = *p;                                                                  \
-        for (int32_t j = 0; k < len; k++, j++) {                                                   \
-            set += (int32_t)x[k] & MF_B1_MASK(bits, j);                                            \
-            edge_total += x[k];                                                                    \
-        }                                                                                          \
-    }                                                                                              \
-    return MF_B1_RESULT;
-
-#if MF_USE_DSP
-/* Four int16 inputs at x + k (two words) against one nibble's +-1 pairs. */
-#define MF_B1_NIBBLE_S16(k, n)                                                                     \
-    sum = mf_smlad(mf_read_u32(x + (k)), table[(n)][0], sum);                                       \
-    sum = mf_smlad(mf_read_u32(x + (k) + 2), table[(n)][1], sum)
-#define MF_B1_BYTE_S16(k, b)                                                                       \
-    do {                                                                                           \
-        MF_B1_NIBBLE_S16(k, (b) & 15u);                                                            \
-        MF_B1_NIBBLE_S16((k) + 4, (b) >> 4);                                                       \
-    } while (0)
-/* Four int8 inputs at x + k (one word), widened by SXTB16, against one nibble's pairs. */
-#define MF_B1_NIBBLE_S8(k, n)                                                                      \
-    do {                                                                                           \
-        const uint32_t xw = mf_read_u32(x + (k));                                                  \
-        sum = mf_smlad(mf_sxtb16(xw), table[(n)][0], sum);                                          \
-        sum = mf_smlad(mf_sxtb16_ror8(xw), table[(n)][1], sum);                                     \
-    } while (0)
-#define MF_B1_BYTE_S8(k, b)                                                                        \
-    do {                                                                                           \
-        MF_B1_NIBBLE_S8(k, (b) & 15u);                                                             \
-        MF_B1_NIBBLE_S8((k) + 4, (b) >> 4);                                                        \
-    } while (0)
-#else
-#define MF_B1_BYTE_S16(k, b)
-#define MF_B1_BYTE_S8(k, b)
-#endif
-
-/* sum_k x[k] * s[k] over len b1 weights from bit `first`; total = sum_k x[k]. */
-static inline int32_t mf_dot_s16_b1(const int16_t *x,
-                                    const uint8_t *packed,
-                                    int32_t first,
-                                    int32_t len,
-                                    int32_t total)
+#if defined(MF_EMULATE_DSP)
+/* acc + the sum of the four unsigned bytes of x (USADA8 against 0). */
+static inline uint32_t mf_b1_usada8(uint32_t x, uint32_t acc)
 {
-#if MF_USE_DSP
-    static const uint32_t table[16][2] = MF_B1_TABLE(MF_B1_ROWS_S16);
-#endif
-    MF_B1_DOT(MF_B1_BYTE_S16)
+    return acc + (x & 0xFFu) + ((x >> 8) & 0xFFu) + ((x >> 16) & 0xFFu) + (x >> 24);
 }
+#else
+static inline uint32_t mf_b1_usada8(uint32_t x, uint32_t acc) { return __usada8(x, 0u, acc); }
+#endif
+/* Byte j of entry n is 0xFF when bit j of nibble n is set. */
+#define MF_B1_BYTES(n)                                                                             \
+    (((n) & 1u ? 0xFFu : 0u) | ((n) & 2u ? 0xFF00u : 0u) | ((n) & 4u ? 0xFF0000u : 0u) |           \
+     ((n) & 8u ? 0xFF000000u : 0u))
+/* S over 8 bytes u[k..k+7] for the bit byte b (u: the bytes as stored, as unsigned). */
+#define MF_B1_BYTE(k, b)                                                                           \
+    do {                                                                                           \
+        set = mf_b1_usada8((mf_read_u32(u + (k)) ^ flip) & masks[(b) & 15u], set);                 \
+        set = mf_b1_usada8((mf_read_u32(u + (k) + 4) ^ flip) & masks[(b) >> 4], set);              \
+    } while (0)
+#else
+#define MF_B1_BYTE(k, b) (set += (uint32_t)MF_B1_SET8(u + (k), b))
+#endif
 
-/* The same over int8 inputs (a dense layer's row; the input offset is in the bias). */
-static inline int32_t mf_dot_s8_b1(const int8_t *x,
+/* The sum of u[k] ^ flip over the set bits among len weights from bit `first` of `packed`; flip
+ * is 0 (u already unsigned) or 0x80808080 (u holds int8 x: each byte read as x + 128). */
+static inline int32_t mf_b1_set_u8(const uint8_t *u,
+                                   uint32_t flip,
                                    const uint8_t *packed,
                                    int32_t first,
-                                   int32_t len,
-                                   int32_t total)
+                                   int32_t len)
 {
+    const uint32_t fb = flip & 0xFFu;
 #if MF_USE_DSP
-    static const uint32_t table[16][2] = MF_B1_TABLE(MF_B1_ROWS_S8);
+    static const uint32_t masks[16] = {
+        MF_B1_BYTES(0u),  MF_B1_BYTES(1u),  MF_B1_BYTES(2u),  MF_B1_BYTES(3u),
+        MF_B1_BYTES(4u),  MF_B1_BYTES(5u),  MF_B1_BYTES(6u),  MF_B1_BYTES(7u),
+        MF_B1_BYTES(8u),  MF_B1_BYTES(9u),  MF_B1_BYTES(10u), MF_B1_BYTES(11u),
+        MF_B1_BYTES(12u), MF_B1_BYTES(13u), MF_B1_BYTES(14u), MF_B1_BYTES(15u)};
 #endif
-    MF_B1_DOT(MF_B1_BYTE_S8)
+    const uint8_t *p = packed + (first >> 3);
+    const int32_t shift = first & 7;
+    int32_t k = 0;
+    uint32_t set = 0;
+    if (shift != 0) {
+        const uint32_t bits = (uint32_t)*p++ >> shift;
+        const int32_t n = len < 8 - shift ? len : 8 - shift;
+        for (; k < n; k++) {
+            set += (uint32_t)MF_B1_AT(u, k, bits);
+        }
+    }
+    for (; k + 32 <= len; k += 32, p += 4) {
+        const uint32_t w = mf_b1_word(p);
+        MF_B1_BYTE(k, w & 0xFFu);
+        MF_B1_BYTE(k + 8, (w >> 8) & 0xFFu);
+        MF_B1_BYTE(k + 16, (w >> 16) & 0xFFu);
+        MF_B1_BYTE(k + 24, w >> 24);
+    }
+    for (; k + 8 <= len; k += 8) {
+        const uint32_t b = *p++;
+        MF_B1_BYTE(k, b);
+    }
+    if (k < len) {
+        const uint32_t bits = *p;
+        for (int32_t j = 0; k < len; k++, j++) {
+            set += (uint32_t)((int32_t)(u[k] ^ fb) & MF_B1_MASK(bits, j));
+        }
+    }
+    return (int32_t)set;
+}
+
+/* The sum of len bytes u[k] ^ flip (as for mf_b1_set_u8). */
+static inline int32_t mf_b1_total_u8(const uint8_t *u, uint32_t flip, int32_t len)
+{
+    const uint32_t fb = flip & 0xFFu;
+    int32_t k = 0;
+    uint32_t total = 0;
+#if MF_USE_DSP
+    for (; k + 4 <= len; k += 4) {
+        total = mf_b1_usada8(mf_read_u32(u + k) ^ flip, total);
+    }
+#else
+    (void)flip;
+#endif
+    for (; k < len; k++) {
+        total += u[k] ^ fb;
+    }
+    return (int32_t)total;
 }
 
 #endif /* MF_BINARY_H */

@@ -433,8 +433,10 @@ int32_t mf_fully_connected_sparse_s8_get_buffer_size(int32_t accum_depth, int32_
 
 /*
  * mf_convolve_s8 with 1-bit weights (filter_dims (C_out, KH, KW, C_in) bits, packed as above).
- * Takes the layer's own bias. Scratch: mf_convolve_b1_get_buffer_size(input_dims, filter_dims)
- * bytes (one int16 patch).
+ * The bias comes with (input_offset - 128) * (sum of each row's +-1 weights) folded in, as the
+ * kernels sum x + 128 (runtime_c/include/mf_binary.h); conv_params->input_offset gives the value
+ * of padded cells. Scratch: mf_convolve_b1_get_buffer_size(input_dims, filter_dims) bytes (one
+ * patch of KH * KW * C_in bytes).
  */
 mf_status mf_convolve_b1(const mf_context *ctx,
                          const mf_conv_params *conv_params,
@@ -450,9 +452,9 @@ mf_status mf_convolve_b1(const mf_context *ctx,
 int32_t mf_convolve_b1_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims);
 
 /*
- * mf_fully_connected_s8 with 1-bit (output_depth, accum_depth) weights packed as above. As for
- * mf_fully_connected_s8, the bias has the input offset folded in (bias + input_offset * row sum
- * of the +-1 weights); fc_params->filter_offset must be 0. Scratch: none.
+ * mf_fully_connected_s8 with 1-bit (output_depth, accum_depth) weights packed as above. The bias
+ * comes with (input_offset - 128) * (sum of each row's +-1 weights) folded in (as for
+ * mf_convolve_b1); fc_params->filter_offset must be 0. Scratch: none.
  */
 mf_status mf_fully_connected_b1(const mf_context *ctx,
                                 const mf_fc_params *fc_params,

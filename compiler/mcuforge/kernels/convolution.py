@@ -83,7 +83,11 @@ def convolve_s4(input_dims: Dims, filter_dims: Dims) -> int:
 
 convolve_cb4 = convolve_s4
 convolve_sparse_s8 = convolve_s4
-convolve_b1 = convolve_s4  # 1-bit weights (issue 16)
+
+
+def convolve_b1(input_dims: Dims, filter_dims: Dims) -> int:
+    """1-bit weights (issue 16): one patch of KH * KW * C_in unsigned bytes (x + 128)."""
+    return filter_dims[1] * filter_dims[2] * input_dims[3]
 
 
 def convolve_1x1_s8(input_dims: Dims, filter_dims: Dims) -> int:

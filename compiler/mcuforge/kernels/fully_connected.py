@@ -58,5 +58,5 @@ FULLY_CONNECTED = family(
     _fc("mf_fully_connected_cb4", FILTER_CB4, "weight_encoding cb4"),
     _fc("mf_fully_connected_sparse_s8", FILTER_SPARSE, "weight_encoding sparse"),
     # 1-bit weights (issue 16)
-    _fc("mf_fully_connected_b1", FILTER_S4, "weight_encoding b1 (input offset folded into the bias)"),
+    _fc("mf_fully_connected_b1", FILTER_S4, "weight_encoding b1 (offset term folded into the bias)"),
 )
