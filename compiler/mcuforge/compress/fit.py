@@ -102,15 +102,23 @@ def packable_ops(compiled: Compiled) -> list[tuple[str, str, int]]:
 
 
 def keras_names(model: Any, compiled: Compiled) -> dict[str, str]:
-    """"#i" op key -> Keras layer of the conv / dense ops, matched in order with equal weight
-    counts (the importer keeps the layers' order)."""
-    layers = [la for la in weighted_layers(model) if type(la).__name__ != "DepthwiseConv2D"]
+    """"#i" op key -> Keras layer of the conv / dense ops: matched by weight shape (Keras
+    (KH, KW, I, O) / (I, O) against the IR's OHWI / (O, I)), layers of equal shape in order (both
+    orders are topological). Ops left unmatched have no layer to train."""
+    pool: dict[tuple[int, ...], list[str]] = {}
+    for layer in weighted_layers(model):
+        if type(layer).__name__ == "DepthwiseConv2D":
+            continue
+        k = layer.get_weights()[0].shape
+        pool.setdefault((k[-1], *k[:-1]), []).append(layer.name)
     g = compiled.graph
     by_name = {op.name: op for op in g.ops}
     out = {}
-    for i, (name, layer) in enumerate(zip(weighted_op_names(g), layers, strict=False)):
-        if int(np.prod(layer.get_weights()[0].shape)) == g.tensors[by_name[name].inputs[1]].size:
-            out[f"#{i}"] = layer.name
+    for i, name in enumerate(weighted_op_names(g)):
+        # IR OHWI / (O, I) is the Keras kernel with its last axis (O) moved first
+        candidates = pool.get(tuple(g.tensors[by_name[name].inputs[1]].shape))
+        if candidates:
+            out[f"#{i}"] = candidates.pop(0)
     return out
 
 
@@ -136,8 +144,11 @@ def fit(model: Any, budget: Budget, work: Path, calib: np.ndarray, train: Data |
         sens = sensitivity(path, ops, work, calib, eval_data, compiled, progress)
     current = base
     formats: dict[str, str] = {}
+    names = keras_names(original, compiled)
+    # 1-bit is only usable where the layer can be trained binarized (data-free b1 loses too much)
+    allowed = {op: (FORMATS if op in names and train is not None else ("int4", "cb4")) for op, _, _ in ops}
     while budget.flash is not None and current.flash > budget.flash:
-        move = best_move(ops, formats, sens)
+        move = best_move(ops, formats, sens, allowed)
         if move is None:
             break
         formats[move[0]] = move[1]
@@ -145,7 +156,6 @@ def fit(model: Any, budget: Budget, work: Path, calib: np.ndarray, train: Data |
                              f"{_short(move[0])} -> {move[1]}")
         steps.append(current)
         say(f"step {len(steps) - 1}: {current.step}: flash {current.flash:,} B")
-    names = keras_names(original, compiled)
     final_model, final_path = original, path
     if train is not None and any(f in ("cb4", "b1") for f in formats.values()):
         final_model = recover(copy_model(original), original, formats, names, train, epochs, progress)
@@ -165,7 +175,7 @@ def fit(model: Any, budget: Budget, work: Path, calib: np.ndarray, train: Data |
     else:
         answer = f"fits: flash {final.flash:,} B (budget {_b(budget.flash)}), RAM {final.ram:,} B " \
                  f"(budget {_b(budget.ram)})" + ("" if drop is None else f", top-1 {_pct(final.accuracy)} "
-                                                 f"({drop:+.2f} points from int8)".replace("+-", "-"))
+                                                 f"({-drop:+.2f} points vs int8 {_pct(base.accuracy)})")
         if max_drop is not None and drop is not None and drop > max_drop:
             answer += f"; the drop exceeds --max-drop {max_drop}"
             fits = False
@@ -191,15 +201,15 @@ def sensitivity(path: Path, ops: list[tuple[str, str, int]], work: Path, calib: 
     return out
 
 
-def best_move(ops: list[tuple[str, str, int]], formats: dict[str, str],
-              sens: dict[str, dict[str, float]]) -> tuple[str, str] | None:
+def best_move(ops: list[tuple[str, str, int]], formats: dict[str, str], sens: dict[str, dict[str, float]],
+              allowed: dict[str, tuple[str, ...]] | None = None) -> tuple[str, str] | None:
     """The (op, format) that loses the least top-1 (measured alone, `sensitivity`) per weight
     byte saved, among formats smaller than the op's current one."""
     best, best_score = None, np.inf
     for op, _, n in ops:
         cur = formats.get(op, "int8")
         acc = sens.get(op, {})
-        for f in FORMATS:
+        for f in (allowed or {}).get(op, FORMATS):
             saved = n * (BYTES_PER_WEIGHT[cur] - BYTES_PER_WEIGHT[f])
             if saved <= 0:
                 continue
