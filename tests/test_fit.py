@@ -84,7 +84,8 @@ def test_fit_names_the_short_budget(model_path: Path, data: dict, tmp_path: Path
     flash = fit(model_path, Budget(ram=None, flash=4_000), tmp_path / "f", data["x"][:100], None,
                 (data["xt"][:50], data["yt"][:50]), progress=False)
     assert not flash.fits and f"flash is short by {flash.final.flash - 4_000:,} B" in flash.answer
-    assert all(row["format"] == "b1" for row in flash.plan)  # everything at its smallest first
+    # everything at its smallest first: 4 bits, as 1-bit layers need --train to be trained binarized
+    assert all(row["format"] in ("int4", "cb4") for row in flash.plan)
 
 
 def test_cli_fit_writes_the_plan(model_path: Path, data: dict, tmp_path: Path,
