@@ -31,6 +31,7 @@ import numpy as np
 
 from mcuforge.compile import Compiled, CompileOptions, compile_model
 from mcuforge.errors import MfError
+from mcuforge.ops.conv_2d import is_grouped
 
 from .binary import BinaryState
 from .distill import DistillConfig, train_student
@@ -95,9 +96,8 @@ def packable_ops(compiled: Compiled) -> list[tuple[str, str, int]]:
     out = []
     for i, name in enumerate(weighted_op_names(g)):
         op = by_name[name]
-        w = g.tensors[op.inputs[1]]
-        if op.kind != "CONV_2D" or w.shape[-1] == g.tensors[op.inputs[0]].shape[-1]:  # not grouped
-            out.append((f"#{i}", op.kind, int(w.size)))
+        if not is_grouped(g, op):  # no packed grouped-convolution kernel
+            out.append((f"#{i}", op.kind, int(g.tensors[op.inputs[1]].size)))
     return out
 
 
