@@ -36,7 +36,9 @@ class CompileOptions:
     board: str = "host"  # or a board under boards/: also write and build a firmware project
     profile: bool = False  # firmware: per-layer counts through the MF_LAYER_BEGIN/END hooks
     force: bool = False  # firmware: write it even if it does not fit the board's memory
-    weights: str = "int8"  # "int4" / "cb4": 4-bit weight storage (mcuforge.compress.encode)
+    weights: str = "int8"  # "int4" / "cb4": 4-bit, "b1": 1-bit weight storage (mcuforge.compress.encode)
+    binary_edges: bool = False  # "b1": binarize the first and last weighted layers too
+    layer_weights: dict[str, str] | None = None  # mixed precision: IR op name -> int8/int4/cb4/b1 (fit)
     clusters: int = 16  # codebook entries for "cb4"
     codebook_per_channel: bool = False  # one codebook per output channel instead of per layer
     sparse: bool = False  # bitmap + nonzero values for int8 conv/dense weights where that saves bytes
@@ -190,14 +192,18 @@ def lowered(graph: Graph, name: str, alignment: int = 16) -> Program:
 
 
 def encode_for(graph: Graph, int_graph: Graph, opts: CompileOptions) -> tuple[Graph, list[dict]]:
-    """4-bit weight storage when opts.weights asks for it, from the float weights when the model
+    """4-bit or 1-bit weight storage when opts.weights asks for it, from the float weights when the model
     is float; a note per weighted layer (what it got, bytes, why it kept int8)."""
-    if opts.weights == "int8":
+    if opts.weights == "int8" and not opts.layer_weights:
         return int_graph, []
-    from mcuforge.compress.encode import encode_weights, float_weights
+    from mcuforge.compress.encode import encode_layers, encode_weights, float_weights
 
     floats = float_weights(optimize(graph)) if is_float_graph(graph) else None
-    g, notes = encode_weights(int_graph, opts.weights, floats, opts.clusters, opts.codebook_per_channel)
+    if opts.layer_weights:
+        g, notes = encode_layers(int_graph, opts.layer_weights, floats, opts.clusters)
+        return g, [asdict(n) for n in notes]
+    g, notes = encode_weights(int_graph, opts.weights, floats, opts.clusters, opts.codebook_per_channel,
+                              opts.binary_edges)
     return g, [asdict(n) for n in notes]
 
 

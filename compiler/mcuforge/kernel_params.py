@@ -126,6 +126,8 @@ def conv_2d(ctx: Ctx) -> KernelCall:
     kernel = conv_kernel(w.shape, tuple(a["strides"]), tuple(a["pads"]), a.get("weight_encoding"), depth)
     if a.get("weight_encoding"):
         _packed(ctx, w, params, arrays)
+        if a["weight_encoding"] == "b1":  # 1-bit weights (issue 16): offset in the bias
+            _fold_b1_offset(ctx, w, params, arrays)
     else:
         assert w.data is not None
         _fold_input_offset(ctx, arrays, params["input_offset"], w.data.sum(axis=(1, 2, 3), dtype=np.int64))
@@ -152,6 +154,14 @@ def _packed(ctx: Ctx, w: Tensor, params: dict[str, Any], arrays: dict[str, np.nd
     if book is not None:
         arrays["codebook"] = book.reshape(-1)
         params["codebook_per_channel"] = int(book.ndim == 2)
+
+
+def _fold_b1_offset(ctx: Ctx, w: Tensor, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """The b1 kernels (runtime_c/include/mf_binary.h) sum u = x + 128 over each row's set bits:
+    sum s * (x + off) = 2 * S(u) - T(u) + (off - 128) * sum s, and the last term goes into the bias."""
+    assert w.data is not None
+    rows = w.data.reshape(w.shape[0], -1).sum(axis=1, dtype=np.int64)
+    _fold_input_offset(ctx, arrays, params["input_offset"] - 128, rows)
 
 
 def depthwise_conv_2d(ctx: Ctx) -> KernelCall:
@@ -186,6 +196,8 @@ def fully_connected(ctx: Ctx) -> KernelCall:
                   output_depth=int(w.shape[0]))
     if ctx.op.attrs.get("weight_encoding"):
         _packed(ctx, w, params, arrays)
+        if ctx.op.attrs["weight_encoding"] == "b1":  # 1-bit weights (issue 16): offset in the bias
+            _fold_b1_offset(ctx, w, params, arrays)
     else:  # sum (x + off) * (w + f_off) = sum x * w + f_off * sum x + off * (sum w + depth * f_off)
         assert w.data is not None
         sums = w.data.sum(axis=1, dtype=np.int64) + int(w.shape[1]) * params["filter_offset"]

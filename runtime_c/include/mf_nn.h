@@ -454,6 +454,52 @@ mf_status mf_fully_connected_sparse_s8(const mf_context *ctx,
 
 int32_t mf_fully_connected_sparse_s8_get_buffer_size(int32_t accum_depth, int32_t output_depth);
 
+/* -- 1-bit weights (issue 16) ----------------------------------------------------------------
+ * b1: every weight is +1 or -1 (BinaryConnect / BWN: the per-channel scale alpha_c is in the
+ * requantization), one bit per weight, bit k of the filter at bit k % 8 of byte k / 8 (least
+ * significant first), set for +1, clear for -1, in OHWI / (O, I) order across row boundaries
+ * ((count + 7) / 8 bytes; compiler/mcuforge/ops/packed_weights.py pack_b1). The kernels add the
+ * inputs of set bits and subtract the others. */
+
+/*
+ * mf_convolve_s8 with 1-bit weights (filter_dims (C_out, KH, KW, C_in) bits, packed as above).
+ * The bias comes with (input_offset - 128) * (sum of each row's +-1 weights) folded in, as the
+ * kernels sum x + 128 (runtime_c/include/mf_binary.h); conv_params->input_offset gives the value
+ * of padded cells. Scratch: mf_convolve_b1_get_buffer_size(input_dims, filter_dims) bytes (one
+ * patch of KH * KW * C_in bytes).
+ */
+mf_status mf_convolve_b1(const mf_context *ctx,
+                         const mf_conv_params *conv_params,
+                         const mf_per_channel_quant_params *quant_params,
+                         const mf_dims *input_dims,
+                         const int8_t *input,
+                         const mf_dims *filter_dims,
+                         const uint8_t *packed_filter,
+                         const int32_t *bias,
+                         const mf_dims *output_dims,
+                         int8_t *output);
+
+int32_t mf_convolve_b1_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims);
+
+/*
+ * mf_fully_connected_s8 with 1-bit (output_depth, accum_depth) weights packed as above. The bias
+ * comes with (input_offset - 128) * (sum of each row's +-1 weights) folded in (as for
+ * mf_convolve_b1); fc_params->filter_offset must be 0. Scratch: none.
+ */
+mf_status mf_fully_connected_b1(const mf_context *ctx,
+                                const mf_fc_params *fc_params,
+                                const mf_per_channel_quant_params *quant_params,
+                                int32_t batches,
+                                int32_t accum_depth,
+                                int32_t output_depth,
+                                const int8_t *input,
+                                const uint8_t *packed_filter,
+                                const int32_t *bias,
+                                int8_t *output);
+
+int32_t mf_fully_connected_b1_get_buffer_size(int32_t accum_depth, int32_t output_depth);
+/* -- end 1-bit weights -- */
+
 /* ---------------------------------------------------------------------------------------
  * Pooling and reductions
  * ------------------------------------------------------------------------------------- */

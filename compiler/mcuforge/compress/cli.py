@@ -1,7 +1,7 @@
 """`mcuforge compress` and the compression flags of `mcuforge compile`.
 
     mcuforge compress MODEL --train X.npy Y.npy --eval X.npy Y.npy [--prune-structured 0.3]
-        [--prune 0.7] [--cluster 16 | --int4] [--lowrank 0.9 | --lowrank-target 0.3]
+        [--prune 0.7] [--cluster 16 | --int4 | --binary] [--lowrank 0.9 | --lowrank-target 0.3]
         [--distill-from TEACHER] [--sparse | --no-sparse] -o compressed.keras
 
 prints a table per step (parameters, weights flash, MACs, arena, top-1 of the int8 C), which
@@ -50,6 +50,11 @@ def add_compress_flags(p: argparse.ArgumentParser, with_eval: bool) -> None:
                    "layer, stored as 4-bit indices + int8 codebook")
     g.add_argument("--codebook-per-channel", action="store_true", help="one codebook per output channel")
     g.add_argument("--int4", action="store_true", help="symmetric per-channel int4 weights, two per byte")
+    g.add_argument("--binary", action="store_true",
+                   help="1-bit weights (b1: sign * per-channel mean |W|, 8 per byte) in the hidden "
+                   "conv/dense layers; trained with a straight-through estimator when --train is given")
+    g.add_argument("--binary-edges", action="store_true",
+                   help="--binary: binarize the first and last weighted layers too (default: kept int8)")
     g.add_argument("--lowrank", type=float, metavar="ENERGY", help="SVD of Dense/1x1 conv keeping this "
                    "fraction of the singular-value energy")
     g.add_argument("--lowrank-target", type=float, metavar="FRACTION", help="SVD of Dense/1x1 conv with the "
@@ -58,9 +63,17 @@ def add_compress_flags(p: argparse.ArgumentParser, with_eval: bool) -> None:
                    help="store int8 conv/dense weights as a bitmap + nonzero values where that saves "
                    "flash (default: on with --prune); layers where it does not pay stay dense")
     g.add_argument("--distill-from", metavar="TEACHER", help="teacher model for knowledge distillation")
-    g.add_argument("--epochs", type=int, default=8, help="recovery epochs after each step (default 8)")
+    g.add_argument("--epochs", type=int, default=8,
+                   help="recovery epochs after each step, at most (default 8; early stopping may use fewer)")
+    g.add_argument("--validation", type=float, default=0.1, metavar="FRACTION",
+                   help="fraction of --train held out for early stopping of recovery (default 0.1; 0: off)")
+    g.add_argument("--patience", type=int, default=3,
+                   help="recovery stops after this many epochs without a better held-out top-1 (default 3)")
+    g.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
+                   help="recovery learning rate: cosine decay to 5%% (default) or constant")
     g.add_argument("--temperature", type=float, default=4.0, help="distillation temperature T")
-    g.add_argument("--alpha", type=float, default=0.5, help="distillation: weight of the label loss")
+    g.add_argument("--alpha", type=float, default=0.3,
+                   help="distillation: weight of the label loss (default 0.3; the rest on the teacher)")
 
 
 def _load_pair(pair: list[str] | None, what: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -82,6 +95,8 @@ def compress_options(args: argparse.Namespace) -> CompressOptions:
         prune_structured=args.prune_structured, structured_norm=args.structured_norm,
         global_threshold=args.global_threshold, prune=args.prune, prune_steps=args.prune_steps,
         cluster=args.cluster, codebook_per_channel=args.codebook_per_channel, int4=args.int4,
+        binary=args.binary, binary_edges=args.binary_edges, validation=args.validation,
+        patience=args.patience, schedule=args.schedule,
         lowrank=args.lowrank, lowrank_target=args.lowrank_target, sparse=args.sparse,
         distill_from=args.distill_from, epochs=args.epochs,
         temperature=args.temperature, alpha=args.alpha, progress=True,
@@ -90,7 +105,8 @@ def compress_options(args: argparse.Namespace) -> CompressOptions:
 
 def _keras_steps(args: argparse.Namespace) -> bool:
     keras_level = (args.prune_structured, args.prune, args.lowrank, args.lowrank_target, args.distill_from)
-    return any(v is not None for v in keras_level) or (args.cluster is not None and args.train is not None)
+    trained = args.cluster is not None or args.binary
+    return any(v is not None for v in keras_level) or (trained and args.train is not None)
 
 
 def run_compress(args: argparse.Namespace, output: Path) -> Any:
@@ -111,9 +127,12 @@ def run_compress(args: argparse.Namespace, output: Path) -> Any:
     report = {"rows": [asdict(r) for r in result.rows], "notes": result.notes, "weights": result.weights,
               "entropy": [asdict(e) for e in result.entropy],
               "model": str(saved), "plot": str(png) if png else None,
-              "accuracy_recovered": train is not None}
+              "accuracy_recovered": train is not None, "recovery_epochs": result.epochs}
     Path(f"{stem}_report.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"compressed model written to {saved}; compile it with weights {result.weights}"
+    if result.epochs:
+        print("recovery epochs kept: " + ", ".join(f"{k} {v}" for k, v in result.epochs.items()))
+    edges = " (--binary-edges)" if result.weights == "b1" and args.binary_edges else ""
+    print(f"compressed model written to {saved}; compile it with weights {result.weights}{edges}"
           + (f"; plot {png}" if png else ""))
     return result, saved
 
@@ -182,14 +201,56 @@ def add_compress_subcommand(sub: Any) -> None:
     add_compress_flags(p, with_eval=True)
     p.add_argument("-o", "--output", required=True, help="compressed model (.keras)")
     p.set_defaults(func=cmd_compress)
+    add_fit_subcommand(sub)
+
+
+def add_fit_subcommand(sub: Any) -> None:
+    """`mcuforge fit` (issue 16): per-layer weight formats that meet a RAM / flash budget."""
+    p = sub.add_parser("fit", help="choose per-layer weight formats (int8/int4/cb4/b1) to meet a RAM and "
+                       "flash budget, measured on the compiled C")
+    p.add_argument("model", help="Keras model (.keras / .h5 / SavedModel)")
+    p.add_argument("--board", help="budget: the board's RAM and flash (firmware measured for it)")
+    p.add_argument("--ram", type=int, metavar="BYTES", help="RAM budget: arena + stack")
+    p.add_argument("--flash", type=int, metavar="BYTES", help="flash budget: weights, tables and code")
+    p.add_argument("--max-drop", type=float, metavar="POINTS", help="largest top-1 drop accepted (points)")
+    p.add_argument("--train", nargs=2, metavar=("X.npy", "Y.npy"), help="data for recovery training")
+    p.add_argument("--eval", nargs=2, metavar=("X.npy", "Y.npy"), help="labelled data for top-1")
+    p.add_argument("--calib", help="calibration samples .npy (default: the first 200 training samples)")
+    p.add_argument("--epochs", type=int, default=8, help="recovery epochs, at most (default 8)")
+    p.add_argument("-o", "--output", required=True, help="output folder: model, C, fit_report.json")
+    p.set_defaults(func=cmd_fit)
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from mcuforge.compress.fit import budget_of, fit, write_report
+
+    check_keras_model(args.model)
+    budget = budget_of(args.board, args.ram, args.flash)
+    train = _load_pair(args.train, "train")
+    eval_data = _load_pair(args.eval, "eval")
+    if args.calib:
+        calib = np.load(args.calib)
+    elif train is not None or eval_data is not None:
+        calib = (train if train is not None else eval_data)[0][:200]  # type: ignore[index]
+    else:
+        raise MfError("fit needs --train or --eval data (calibration samples for quantization)")
+    out = Path(args.output)
+    result = fit(args.model, budget, out / "work", calib, train, eval_data, args.max_drop, args.epochs)
+    for row in result.plan:
+        print(f"  {row['layer'] or row['op'][:40]:<24} {row['kind']:<16} {row['weights']:>8,} weights  "
+              f"{row['format']}")
+    write_report(result, budget, out / "fit_report.json")
+    print(result.answer)
+    print(f"model {result.model_path}, C {result.c_dir}, report {out / 'fit_report.json'}")
+    return 0 if result.fits else 1
 
 
 def prepare_compile(args: argparse.Namespace, opts: CompileOptions) -> tuple[str, CompileOptions]:
     """The model `compile` should compile and its options, after the Keras-level compression
     steps the flags ask for (into a temporary .keras file)."""
-    weights = "cb4" if args.cluster else "int4" if args.int4 else "int8"
+    weights = "cb4" if args.cluster else "int4" if args.int4 else "b1" if args.binary else "int8"
     sparse = args.sparse if args.sparse is not None else args.prune is not None
-    opts = replace(opts, weights=weights, clusters=args.cluster or 16,
+    opts = replace(opts, weights=weights, clusters=args.cluster or 16, binary_edges=args.binary_edges,
                    codebook_per_channel=args.codebook_per_channel, sparse=sparse)
     if not _keras_steps(args):
         return args.model, opts

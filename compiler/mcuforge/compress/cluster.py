@@ -28,11 +28,15 @@ class Clusters:
     zero: dict[str, int]  # per layer, the cluster id of pruned (exactly zero) weights, or -1
 
 
-def cluster_weights(model: Any, k: int = 16, per_channel: bool = False) -> Clusters:
-    """Cluster the model's kernels in place. Weights that are exactly zero (pruned) keep a
-    cluster of their own pinned at 0, so pruning survives clustering."""
+def cluster_weights(model: Any, k: int = 16, per_channel: bool = False,
+                    names: set[str] | None = None) -> Clusters:
+    """Cluster the model's kernels in place (only the layers in `names` when given). Weights
+    that are exactly zero (pruned) keep a cluster of their own pinned at 0, so pruning survives
+    clustering."""
     assign, zero = {}, {}
     for layer in weighted_layers(model):
+        if names is not None and layer.name not in names:
+            continue
         w = layer.get_weights()
         kernel = np.asarray(w[0], dtype=np.float64)
         zero[layer.name] = -1

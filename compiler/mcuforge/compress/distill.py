@@ -8,7 +8,18 @@ probabilities as logits: softmax(log p / T) equals softmax(logits / T) up to the
 a softmax ignores.
 
 `after_batch` runs after every optimizer step: pruning re-applies its masks there, clustering
-pulls weights back to their centroids.
+pulls weights back to their centroids; `before_batch` runs before every step (1-bit training
+binarizes the kernels there, compress/binary.py).
+
+Recovery defaults (issue 16): the learning rate follows a cosine decay over the planned steps
+(Loshchilov & Hutter's SGDR without restarts) down to 5% of its start, and with `validation`
+> 0 that fraction of the training samples is held out: after every epoch the student's top-1
+on it is measured (the training loss, distillation term included, as Keras' EarlyStopping
+monitors val_loss: the held-out top-1 of a model that already fits its data saturates near 100%
+and cannot tell epochs apart, while the match to the teacher's soft outputs still can), training
+stops after `patience` epochs without improvement, and the
+weights of the best epoch are restored (early stopping, Prechelt 1998). The returned losses
+say how many epochs ran and which one was kept (`Losses.best_epoch`).
 """
 
 from __future__ import annotations
@@ -26,13 +37,29 @@ EPS = 1e-7
 
 @dataclass
 class DistillConfig:
-    epochs: int = 10
+    epochs: int = 10  # at most; fewer when early stopping ends training
     temperature: float = 4.0
     alpha: float = 0.5  # weight of the hard-label cross-entropy
     batch_size: int = 32
     learning_rate: float = 1e-3
     seed: int = 0
     progress: bool = False
+    schedule: str = "constant"  # or "cosine": decay to 5% of learning_rate over the planned steps
+    validation: float = 0.0  # fraction of the samples held out for early stopping (0: none)
+    patience: int = 3  # epochs without a better held-out top-1 before stopping
+
+
+class Losses(list[float]):
+    """Mean training loss of each epoch run, plus what early stopping saw and kept."""
+
+    best_epoch: int = 0  # 1-based epoch whose weights were kept (the last one without validation)
+    val_accuracy: list[float]  # held-out top-1 after each epoch (empty without validation)
+    val_loss: list[float]  # held-out training loss after each epoch, the early-stopping criterion
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.val_accuracy = []
+        self.val_loss = []
 
 
 def _logits(model: Any, x: Any, training: bool) -> Any:
@@ -49,8 +76,9 @@ def predict_logits(model: Any, x: np.ndarray, batch_size: int = 256) -> np.ndarr
 
 def train_student(student: Any, x: np.ndarray, y: np.ndarray, teacher: Any | None = None,
                   config: DistillConfig | None = None,
-                  after_batch: Callable[[], None] | None = None) -> list[float]:
-    """Train `student` in place; returns the mean loss of each epoch."""
+                  after_batch: Callable[[], None] | None = None,
+                  before_batch: Callable[[], None] | None = None) -> Losses:
+    """Train `student` in place; returns the mean loss of each epoch run (`Losses`)."""
     import tensorflow as tf
 
     cfg = config or DistillConfig()
@@ -58,11 +86,19 @@ def train_student(student: Any, x: np.ndarray, y: np.ndarray, teacher: Any | Non
     keras.utils.set_random_seed(cfg.seed)
     alpha = 1.0 if teacher is None else cfg.alpha
     t = float(cfg.temperature)
-    soft = tf.nn.softmax(predict_logits(teacher, x) / t) if teacher is not None else None
-    opt = keras.optimizers.Adam(learning_rate=cfg.learning_rate)
     rng = np.random.default_rng(cfg.seed)
+    x, y, x_val, y_val = _split(x, np.asarray(y).astype(np.int64), cfg.validation, rng)
+    soft = tf.nn.softmax(predict_logits(teacher, x) / t) if teacher is not None else None
+    soft_val = np.asarray(tf.nn.softmax(predict_logits(teacher, x_val) / t)) \
+        if teacher is not None and len(x_val) else None
+    steps_per_epoch = -(-len(x) // cfg.batch_size)
+    lr: Any = cfg.learning_rate
+    if cfg.schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, max(1, cfg.epochs * steps_per_epoch),
+                                                    alpha=0.05)
+    opt = keras.optimizers.Adam(learning_rate=lr)
     x_t = tf.constant(x)
-    y_t = tf.constant(np.asarray(y).astype(np.int64))
+    y_t = tf.constant(y)
 
     @tf.function
     def step(idx: Any) -> Any:
@@ -81,7 +117,23 @@ def train_student(student: Any, x: np.ndarray, y: np.ndarray, teacher: Any | Non
         opt.apply_gradients(zip(grads, student.trainable_variables))
         return loss
 
-    history = []
+    def held_out() -> tuple[float, float]:
+        """Top-1 and the training loss on the held-out samples (the model as trained: binarized)."""
+        if before_batch is not None:
+            before_batch()
+        logits = predict_logits(student, x_val)
+        if after_batch is not None:
+            after_batch()
+        loss = alpha * float(np.mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y_val, logits)))
+        if soft_val is not None:
+            log_q = np.asarray(tf.nn.log_softmax(logits / t))
+            kl = np.sum(soft_val * (np.log(np.clip(soft_val, EPS, 1.0)) - log_q), axis=1).mean()
+            loss += (1.0 - alpha) * t * t * float(kl)
+        return float(np.mean(logits.argmax(axis=1) == y_val)), loss
+
+    history = Losses()
+    best: tuple[float, float, list[np.ndarray]] | None = None
+    stale = kept = 0
     for epoch in range(cfg.epochs):
         order = rng.permutation(len(x))
         batches = [order[i:i + cfg.batch_size] for i in range(0, len(x), cfg.batch_size)]
@@ -92,6 +144,8 @@ def train_student(student: Any, x: np.ndarray, y: np.ndarray, teacher: Any | Non
             bar = tqdm(total=len(batches), desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False)
         losses = []
         for b in batches:
+            if before_batch is not None:
+                before_batch()
             losses.append(float(step(tf.constant(b))))
             if after_batch is not None:
                 after_batch()
@@ -101,7 +155,33 @@ def train_student(student: Any, x: np.ndarray, y: np.ndarray, teacher: Any | Non
         if bar is not None:
             bar.close()
         history.append(float(np.mean(losses)))
+        history.best_epoch = epoch + 1
+        if len(x_val) == 0:
+            continue
+        acc, ce = held_out()
+        history.val_accuracy.append(acc)
+        history.val_loss.append(ce)
+        if best is None or ce < best[1]:
+            best, stale, kept = (acc, ce, student.get_weights()), 0, epoch + 1
+        else:
+            stale += 1
+            if stale >= cfg.patience:
+                break
+    if best is not None:
+        student.set_weights(best[2])
+        history.best_epoch = kept
     return history
+
+
+def _split(x: np.ndarray, y: np.ndarray, fraction: float,
+           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x, y) minus a held-out `fraction` (at least 10 samples, or none when too few), and it."""
+    n_val = round(len(x) * fraction) if fraction > 0 else 0
+    if n_val < 10 or len(x) - n_val < 10:
+        return x, y, x[:0], y[:0]
+    order = rng.permutation(len(x))
+    val, keep = order[:n_val], np.sort(order[n_val:])
+    return x[keep], y[keep], x[val], y[val]
 
 
 def accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float:

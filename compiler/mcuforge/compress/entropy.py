@@ -56,7 +56,7 @@ def entropy_report(graph: Graph) -> list[EntropyRow]:
             stored = pw.packed_bytes(w.size, "cb4", book.shape[0] if book.ndim == 2 else 1)
         else:
             symbols = w
-            stored = pw.packed_bytes(w.size, "int4") if enc == "int4" else \
+            stored = pw.packed_bytes(w.size, enc) if enc in ("int4", "b1") else \
                 pw.sparse_bytes(w) if enc == "sparse" else w.size
         rows.append(EntropyRow(op.name, op.kind, int(w.size), stored, (huffman_bits(symbols) + 7) // 8))
     return rows

@@ -50,12 +50,13 @@ def save(model: Any, path: Path) -> Path:
 
 def measure(model: Any, step: str, work: Path, calib: np.ndarray, weights: str = "int8",
             eval_data: tuple[np.ndarray, np.ndarray] | None = None, float_accuracy: float | None = None,
-            codebook_per_channel: bool = False, note: str = "", sparse: bool = False) -> tuple[Row, Compiled]:
+            codebook_per_channel: bool = False, note: str = "", sparse: bool = False,
+            binary_edges: bool = False) -> tuple[Row, Compiled]:
     """Compile `model` as `step` and measure it. `sparse`: int8 conv/dense weights take the sparse
     format where it saves bytes; the row's note then says what went sparse and what stayed dense."""
     path = save(model, work / f"{step}.keras")
     opts = CompileOptions(name="model", calib=calib, weights=weights,
-                          codebook_per_channel=codebook_per_channel, sparse=sparse)
+                          codebook_per_channel=codebook_per_channel, sparse=sparse, binary_edges=binary_edges)
     compiled = compile_model(path, work / f"{step}_c", opts)
     rep = compiled.report
     acc = int8_accuracy(compiled, *eval_data) if eval_data is not None else None

@@ -4,8 +4,8 @@ weight formats (int4, 4-bit codebook, sparse) and depthwise convolution.
 Variants of CONV_2D, chosen at compile time by `conv_kernel`:
   - mf_convolve_1x1_s8: 1x1 filter, stride 1, no padding (a matrix multiply, no im2col);
   - mf_convolve_s8: any other int8 convolution;
-  - mf_convolve_s4 / mf_convolve_cb4 / mf_convolve_sparse_s8: weights stored as int4, 4-bit
-    codebook indices or bitmap + nonzero values (`weight_encoding` of the op);
+  - mf_convolve_s4 / mf_convolve_cb4 / mf_convolve_sparse_s8 / mf_convolve_b1: weights stored
+    as int4, 4-bit codebook indices, bitmap + nonzero values or sign bits (`weight_encoding`);
   - mf_convolve_grouped_s8: filter depth below the input depth (TFLite's grouped CONV_2D), int8
     weights only.
 DEPTHWISE_CONV_2D has one function whose code path follows from the call's values
@@ -89,6 +89,11 @@ convolve_cb4 = convolve_s4
 convolve_sparse_s8 = convolve_s4
 
 
+def convolve_b1(input_dims: Dims, filter_dims: Dims) -> int:
+    """1-bit weights (issue 16): one patch of KH * KW * C_in unsigned bytes (x + 128)."""
+    return filter_dims[1] * filter_dims[2] * input_dims[3]
+
+
 def convolve_1x1_s8(input_dims: Dims, filter_dims: Dims) -> int:
     """Two pixel rows of C_in int16 values (the DSP path widens them there)."""
     return 2 * input_dims[3] * INT16_BYTES
@@ -148,7 +153,8 @@ def convolve_grouped_s8(input_dims: Dims, filter_dims: Dims) -> int:
 
 # -- variants -------------------------------------------------------------------------------------
 
-ENCODED_SUFFIX = {"int4": "s4", "cb4": "cb4", "sparse": "sparse_s8"}
+ENCODED_SUFFIX = {"int4": "s4", "cb4": "cb4", "sparse": "sparse_s8",
+                  "b1": "b1"}  # 1-bit weights (issue 16)
 
 
 def conv_kernel(filter_shape: tuple[int, ...], strides: tuple[int, int],
@@ -195,6 +201,8 @@ CONVOLUTION = family(
     _conv("mf_convolve_s4", FILTER_S4, convolve_s4, "weight_encoding int4"),
     _conv("mf_convolve_cb4", FILTER_CB4, convolve_cb4, "weight_encoding cb4"),
     _conv("mf_convolve_sparse_s8", FILTER_SPARSE, convolve_sparse_s8, "weight_encoding sparse"),
+    # 1-bit weights (issue 16)
+    _conv("mf_convolve_b1", FILTER_S4, convolve_b1, "weight_encoding b1"),
     _conv("mf_convolve_grouped_s8", FILTER_S8, convolve_grouped_s8,
           "int8 weights, filter depth below the input depth (groups)"),
 )

@@ -1,8 +1,8 @@
 """Fully connected layers (runtime_c/src/fully_connected/), one C function per weight format.
 
 Variants of FULLY_CONNECTED, chosen at compile time by `fc_kernel`: mf_fully_connected_s8 for
-int8 weights, _s4 / _cb4 / _sparse_s8 for the op's `weight_encoding` (int4, 4-bit codebook,
-bitmap + nonzero values). No variant needs scratch (their *_get_buffer_size return 0).
+int8 weights, _s4 / _cb4 / _sparse_s8 / _b1 for the op's `weight_encoding` (int4, 4-bit codebook,
+bitmap + nonzero values, sign bits). No variant needs scratch (their *_get_buffer_size return 0).
 """
 
 from __future__ import annotations
@@ -57,4 +57,6 @@ FULLY_CONNECTED = family(
     _fc("mf_fully_connected_s4", FILTER_S4, "weight_encoding int4"),
     _fc("mf_fully_connected_cb4", FILTER_CB4, "weight_encoding cb4"),
     _fc("mf_fully_connected_sparse_s8", FILTER_SPARSE, "weight_encoding sparse"),
+    # 1-bit weights (issue 16)
+    _fc("mf_fully_connected_b1", FILTER_S4, "weight_encoding b1 (offset term folded into the bias)"),
 )

@@ -109,5 +109,5 @@ CONV_2D = register(OpDef(
     num_inputs=(2, 3), attrs=WINDOW_ATTRS, weight_axes={1: 0}, bias_input=2,
     int16=True, doc="2-D convolution, NHWC x OHWI",
     fused_activation=True, absorbs_pad=True, folds_batch_norm=True,
-    weight_formats=frozenset({"int4", "cb4", "sparse"}),
+    weight_formats=frozenset({"int4", "cb4", "sparse", "b1"}),
 ))

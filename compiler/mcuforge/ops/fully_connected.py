@@ -45,5 +45,5 @@ FULLY_CONNECTED = register(OpDef(
     kind="FULLY_CONNECTED", shape=fc_shape, ref_float=fc_float, ref_int=fc_int, macs=fc_macs,
     num_inputs=(2, 3), attrs=("activation",), weight_axes={1: 0}, bias_input=2,
     int16=True, doc="dense layer over the last axis",
-    fused_activation=True, folds_batch_norm=True, weight_formats=frozenset({"int4", "cb4", "sparse"}),
+    fused_activation=True, folds_batch_norm=True, weight_formats=frozenset({"int4", "cb4", "sparse", "b1"}),
 ))

@@ -20,13 +20,24 @@ row length makes the next row start mid-byte. An odd total leaves the last high 
   in the same order. Flash: C_out * ceil(K / 8) + nnz bytes against C_out * K dense, so the
   format pays from about 1/8 zeros; a zero mask byte lets the kernel skip 8 weights at once.
   The kernels walk rows in order, so no per-row offsets are stored.
+
+- "b1": 1-bit weights (BinaryConnect, Courbariaux et al. 2015; BWN, Rastegari et al. 2016):
+  every weight is +1 or -1, held in the IR as int8 +-1 with the layer's per-output-channel
+  scale alpha_c (the mean |W| of that channel's float weights), so the float weight is
+  alpha_c * sign(W) and the integer reference needs nothing new. Packed 8 weights per byte,
+  least significant bit first, bit set for +1 and clear for -1 (sign(0) = +1 is decided when
+  the float weights are binarized, compress/encode.py); the bits walk the tensor row-major
+  across row boundaries like the nibble formats, so element k is bit k % 8 of byte k // 8
+  and a row length that is not a multiple of 8 makes the next row start mid-byte; the unused
+  high bits of the last byte are 0. Flash: ceil(C_out * K / 8) bytes. The mf_*_b1 kernels
+  add or subtract each input, 32 weights per loaded word where a row's bits are byte-aligned.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-ENCODINGS = ("int4", "cb4")
+ENCODINGS = ("int4", "cb4", "b1")
 INT4_MIN, INT4_MAX = -7, 7  # symmetric: -8 is never produced
 CODEBOOK_SIZE = 16
 
@@ -98,6 +109,22 @@ def full_codebook(values: np.ndarray) -> np.ndarray:
     return np.concatenate([u, np.full(CODEBOOK_SIZE - u.size, u[-1], dtype=np.int8)])
 
 
+def pack_b1(w: np.ndarray) -> np.ndarray:
+    """int8 weights, each +1 or -1, as sign bits: 8 per byte, LSB first, bit set for +1."""
+    flat = np.asarray(w).reshape(-1)
+    if flat.size and not np.all(np.abs(flat.astype(np.int16)) == 1):
+        bad = flat[np.abs(flat.astype(np.int16)) != 1][0]
+        raise ValueError(f"1-bit (b1) weights must be +1 or -1, got {int(bad)}")
+    return np.packbits(flat > 0, bitorder="little")
+
+
+def unpack_b1(packed: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The inverse of pack_b1: int8 +-1 values of `shape`."""
+    n = int(np.prod(shape, dtype=np.int64))
+    bits = np.unpackbits(np.asarray(packed, dtype=np.uint8), count=n, bitorder="little")
+    return (2 * bits.astype(np.int8) - 1).astype(np.int8).reshape(shape)
+
+
 def packed_filter(w: np.ndarray, attrs: dict) -> tuple[np.ndarray, np.ndarray | None]:
     """(packed bytes, codebook or None) of an op's int8 weights under its weight_encoding."""
     enc = attrs.get("weight_encoding")
@@ -106,11 +133,15 @@ def packed_filter(w: np.ndarray, attrs: dict) -> tuple[np.ndarray, np.ndarray | 
     if enc == "cb4":
         book = np.asarray(attrs["codebook"], dtype=np.int8)
         return pack_cb4(w, book), book
+    if enc == "b1":
+        return pack_b1(w), None
     raise ValueError(f"unknown weight encoding {enc!r}; known: {', '.join(ENCODINGS)}")
 
 
 def packed_bytes(w_size: int, enc: str, codebook_rows: int = 1) -> int:
     """Flash bytes of `w_size` weights under an encoding (codebook included)."""
+    if enc == "b1":
+        return (w_size + 7) // 8
     nibbles = (w_size + 1) // 2
     return nibbles + (CODEBOOK_SIZE * codebook_rows if enc == "cb4" else 0)
 

@@ -72,7 +72,7 @@ MacRule = Callable[[Op, list[Shape | None], list[Shape]], int]
 # reinterpretation of it); the encodings of input and output are checked separately.
 IdentityRule = Callable[[Op, list[Shape | None], list[Shape]], bool]
 # Packed weight storages a weighted op's kernels can take (mcuforge.ops.packed_weights).
-WEIGHT_FORMATS = ("int4", "cb4", "sparse")
+WEIGHT_FORMATS = ("int4", "cb4", "sparse", "b1")  # b1: 1-bit weights (issue 16)
 
 
 def no_macs(op: Op, ins: list[Shape | None], outs: list[Shape]) -> int:
@@ -125,7 +125,7 @@ class OpDef:
     # from `ref_int` (kernel_params), so the op needs no kernel of its own.
     lut: bool = False
     # `weight_formats`: packed storages of weight input 1 that its kernels take (WEIGHT_FORMATS);
-    # compress.encode ("int4", "cb4") and compress.sparse ("sparse") only pack these ops.
+    # compress.encode ("int4", "cb4", "b1") and compress.sparse ("sparse") only pack these ops.
     weight_formats: frozenset[str] = frozenset()
     # `state` (stateful area): the persistent buffers an op instance keeps between inferences
     # (SVDF's memory, a TFLite LSTM's hidden and cell state); [] or None: none. The reference
