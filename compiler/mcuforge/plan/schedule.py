@@ -21,13 +21,12 @@ the driver keeps whichever order the planner gives the smaller arena.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from functools import cache
 
 from mcuforge.ir.graph import Graph
 from mcuforge.ops.registry import lookup
 from mcuforge.plan.planner import align_up
 
-MAX_STATES = 200_000
+MAX_STATES = 5_000  # a few hundred for chains with short branches; beyond, the search is not worth its time
 MAX_OPS = 400  # the search recurses once per op
 
 
@@ -67,52 +66,52 @@ def min_peak_order(graph: Graph, scratch: Mapping[int, int], alignment: int,
             {root.get(t, t) for op in graph.ops for t in op.outputs} | set(graph.inputs)}
     writes = [[root.get(t, t) for t in op.outputs if root.get(t, t) == t] for op in graph.ops]  # new buffers
     full = (1 << n) - 1
-    states = 0
-
-    def live(done: int) -> int:
-        total = sum(size[b] for b in set(graph.inputs) if readers.get(b, 0) & ~done or b in keep)
-        for i in range(n):
-            if done >> i & 1:
-                total += sum(size[b] for b in writes[i] if readers.get(b, 0) & ~done or b in keep)
-        return total
-
     protected = set(graph.inputs) | keep
+    ins = [{root.get(t, t) for t in op.inputs if t and not graph.tensors[t].is_const} for op in graph.ops]
+    extra = [align_up(scratch.get(i, 0), alignment) for i in range(n)]
+    memo: dict[int, tuple[int, int]] = {}
 
     def reuses(done: int, i: int) -> bool:
         """Whether op i (in place) can write over an input buffer that dies with it."""
         if i not in in_place or len(writes[i]) != 1:
             return False
         out = writes[i][0]
-        ins = {root.get(t, t) for t in graph.ops[i].inputs if t and not graph.tensors[t].is_const}
         return any(size.get(b) == size[out] and b not in protected and readers[b] & ~(done | 1 << i) == 0
-                   for b in ins)
+                   for b in ins[i])
 
-    @cache
-    def best(done: int) -> tuple[int, int]:
-        """(peak from `done` to the end, the op to run next)."""
-        nonlocal states
-        states += 1
-        if states > MAX_STATES:
+    def after(done: int, i: int, live: int) -> int:
+        """The live bytes once op i has run from `done` (whose live bytes are `live`): its outputs
+        that are read later or kept come in, the inputs it read last go."""
+        now = done | 1 << i
+        live += sum(size[b] for b in writes[i] if readers.get(b, 0) & ~now or b in keep)
+        return live - sum(size[b] for b in ins[i] if b not in keep and readers[b] & ~now == 0)
+
+    def best(done: int, live: int) -> tuple[int, int]:
+        """(peak from `done`, whose live bytes are `live`, to the end; the op to run next)."""
+        if done in memo:
+            return memo[done]
+        if len(memo) >= MAX_STATES:
             raise TooManyOrders
-        if done == full:
-            return 0, -1
-        base = live(done)
-        result = (1 << 62, -1)
-        for i in range(n):
-            if not done >> i & 1 and deps[i] & ~done == 0:
-                new = 0 if reuses(done, i) else sum(size[b] for b in writes[i])
-                step = base + new + align_up(scratch.get(i, 0), alignment)
-                peak = max(step, best(done | 1 << i)[0])
-                result = min(result, (peak, i))
+        result = (0, -1)
+        if done != full:
+            result = (1 << 62, -1)
+            for i in range(n):
+                if not done >> i & 1 and deps[i] & ~done == 0:
+                    new = 0 if reuses(done, i) else sum(size[b] for b in writes[i])
+                    step = live + new + extra[i]
+                    peak = max(step, best(done | 1 << i, after(done, i, live))[0])
+                    result = min(result, (peak, i))
+        memo[done] = result
         return result
 
+    start = sum(size[b] for b in set(graph.inputs) if readers.get(b, 0) or b in keep)
     try:
-        peak, _ = best(0)
+        peak, _ = best(0, start)
     except TooManyOrders:
         return None
     order, done = [], 0
     while done != full:
-        i = best(done)[1]
+        i = memo[done][1]
         order.append(i)
         done |= 1 << i
     return order, peak
