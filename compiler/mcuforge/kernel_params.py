@@ -599,9 +599,9 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
 def kernel_call(ctx: Ctx) -> KernelCall:
     """The C binding of an int8 op, or of an op with int16 activations (16x8 mode, through
     kernel_params_s16); ValueError naming the op when no kernel can run it."""
-    real = real_models.binding(ctx)  # real models area: QUANTIZE to int32
-    if real is not None:
-        return _checked(ctx, real)
+    by_types = real_models.binding(ctx)  # the table keyed by kind and data types comes first
+    if by_types is not None:
+        return _checked(ctx, by_types)
     if kernel_params_s16.is_int16(ctx):  # int16 activations (issue 11)
         s16 = kernel_params_s16.BINDINGS_S16.get(ctx.op.kind)
         if s16 is None:

@@ -1,6 +1,8 @@
 """Bindings that TFLite Micro's own example models need beyond the int8 and int16 tables (real
 models area): QUANTIZE from int8 or int16 to an int32 output, as keyword_scrambled_8bit ends
-(its int16 softmax requantized to int32). kernel_params.kernel_call asks `binding` first."""
+(its int16 softmax requantized to int32). The table `BINDINGS_BY_TYPES` is keyed by the op kind and
+its data types (first input, output): kernel_params.kernel_call looks an op up there before the
+int16 and int8 tables, which are keyed by kind alone."""
 
 from __future__ import annotations
 
@@ -11,14 +13,6 @@ from mcuforge.ops.registry import Ctx
 from mcuforge.reference import qmath
 
 BITS = {"int8": 8, "int16": 16}
-INT32_OUTPUT_KINDS = frozenset({"QUANTIZE"})  # ops whose int32 output the C runtime computes
-
-
-def int32_output(ctx: Ctx) -> bool:
-    """Whether the op is a requantization from int8 or int16 to int32."""
-    x = ctx.ins[0] if ctx.ins else None
-    return (ctx.op.kind in INT32_OUTPUT_KINDS and x is not None and x.dtype in BITS
-            and ctx.outs[0].dtype == "int32")
 
 
 def quantize_to_int32(ctx: Ctx) -> Any:
@@ -35,6 +29,27 @@ def quantize_to_int32(ctx: Ctx) -> Any:
     return KernelCall("mf_requantize_s32", params, {}, {})
 
 
+BINDINGS_BY_TYPES: dict[tuple[str, str, str], Callable[[Ctx], Any]] = {
+    ("QUANTIZE", "int8", "int32"): quantize_to_int32,
+    ("QUANTIZE", "int16", "int32"): quantize_to_int32,
+}
+
+
+def type_key(ctx: Ctx) -> tuple[str, str, str] | None:
+    """(kind, first input dtype, output dtype), the key of BINDINGS_BY_TYPES; None without both."""
+    x = ctx.ins[0] if ctx.ins else None
+    if x is None or not ctx.outs:
+        return None
+    return ctx.op.kind, x.dtype, ctx.outs[0].dtype
+
+
 def binding(ctx: Ctx) -> Callable[[Ctx], Any] | None:
-    """This module's binding of the op, or None (the op is bound by the other tables)."""
-    return quantize_to_int32 if int32_output(ctx) else None
+    """The op's entry in BINDINGS_BY_TYPES, or None (the op is bound by the other tables)."""
+    key = type_key(ctx)
+    return None if key is None else BINDINGS_BY_TYPES.get(key)
+
+
+def int32_output(ctx: Ctx) -> bool:
+    """Whether the op is a requantization from int8 or int16 to int32 (bound here)."""
+    key = type_key(ctx)
+    return key is not None and key[2] == "int32" and key in BINDINGS_BY_TYPES
