@@ -78,6 +78,12 @@ def test_bench_runs_the_example_on_m4_and_m0plus_code(tmp_path: Path) -> None:
     assert sum(x["instructions"] for x in m4["layers"]) == pytest.approx(m4["instructions"][0], rel=0.05)
     assert {x["class"] for x in m4["layers"]} >= {"first conv (1-3 channels)", "conv 3x3", "dense"}
     assert "## Top 5 layers" in (tmp_path / "results.md").read_text()
+    # the Cortex-M4 gets a cycle estimate over the same instructions; M0+ code has no cycle model
+    est = m4["cycles_estimate"]
+    assert est["trace_instructions"] == pytest.approx(m4["instructions"][0], rel=0.01)
+    assert est["cycles"] == sum(est["cycles_by_class"].values()) > est["trace_instructions"]
+    assert est["cycles_by_class"]["load_store"] > 0 and est["cycles_by_class"]["multiply"] > 0
+    assert m0["cycles_estimate"] is None
 
 
 def test_unknown_model_set_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,6 +1,8 @@
 """Running one benchmark model: compile it, build its firmware for each board, run it under QEMU
 (`-icount shift=0`: one instruction per virtual nanosecond, read from the board's counter around
 the inference and around each layer), check the outputs bit-exact against the integer reference.
+On the Cortex-M3 and M4 also estimate the inference's cycles from an execution trace
+(mcuforge.firmware.cycles), for comparison with silicon cycle counts.
 
 Layers are put in classes (`layer_class`) so instructions per MAC can be compared across models
 and with issue 12's per-layer targets."""
@@ -13,8 +15,11 @@ import numpy as np
 
 from mcuforge.bench.models import BenchModel
 from mcuforge.compile import compile_model
+from mcuforge.errors import MfError
 from mcuforge.firmware import make_firmware
-from mcuforge.firmware.boards import load_board
+from mcuforge.firmware.boards import Board, load_board
+from mcuforge.firmware.cycles import MODELS as CYCLE_MODELS
+from mcuforge.firmware.cycles import estimate_cycles
 from mcuforge.firmware.qemu import outputs_array, run_qemu
 from mcuforge.firmware.run import default_inputs, to_instructions
 from mcuforge.ir.graph import Graph, Op
@@ -104,9 +109,25 @@ def bench_model(model: BenchModel, boards: list[str], samples: int, work: Path) 
             "text_bytes": sections.get(".text", 0), "rodata_bytes": sections.get(".rodata", 0),
             "data_bytes": sections.get(".data", 0), "bss_bytes": sections.get(".bss", 0),
             "stack_estimate_bytes": fw.stack_bytes, "test_vector_bytes": fw.test_vector_bytes,
+            "cycles_estimate": _cycles(fw.elf, board, f"{compiled.name}_invoke", instr[0]),
             "layers": [{"index": i, "kind": ops[i]["kind"], "class": layer_class(graph, graph.ops[i]),
                         "name": ops[i]["name"], "kernel": ops[i]["kernel"], "macs": ops[i]["macs"],
                         "instructions": n}
                        for i, n in sorted(layers.items())],
         }
     return row
+
+
+def _cycles(elf: Path, board: Board, entry: str, instructions: int) -> dict | None:
+    """The cycle estimate of the first inference (mcuforge.firmware.cycles) on a core with a cycle
+    model, else None; its walked instruction count must agree with -icount's within a counter tick
+    per layer (it counts the same code), or the estimate is refused."""
+    if board.cpu not in CYCLE_MODELS:
+        return None
+    est = estimate_cycles(elf, board, entry)
+    if abs(est.instructions - instructions) > 0.01 * instructions:
+        raise MfError(f"{elf.name}: the cycle trace walked {est.instructions:,} instructions, -icount "
+                      f"counted {instructions:,}")
+    return {"core": est.core, "cycles": est.cycles, "cpi": round(est.cpi, 4),
+            "trace_instructions": est.instructions, "cycles_by_class": est.by_class}
+

@@ -67,6 +67,12 @@ def targets(rows: list[dict], boards: list[str]) -> list[str]:
                 cycles = XCUBE_M4_CYCLES[r["key"]]
                 body.append([r["model"], b, f"{n:,}", f"X-CUBE-AI {cycles:,.0f} cycles", f"{n / cycles:.2f}",
                              "< 1.00", "met" if n < cycles else f"missed by {n / cycles:.2f}x"])
+                est = r["boards"][b].get("cycles_estimate")
+                if est:
+                    c = est["cycles"]
+                    body.append([r["model"], b, f"{c:,} cycles (est.)", f"X-CUBE-AI {cycles:,.0f} cycles",
+                                 f"{c / cycles:.2f}", "< 1.00",
+                                 "met" if c < cycles else f"missed by {c / cycles:.2f}x"])
     head = ["model", "board", "mcuforge instr", "reference", "ratio", "target", ""]
     return _table(head, body) if body else []
 
@@ -81,12 +87,14 @@ def board_table(rows: list[dict], board: str) -> list[str]:
         tflm_mac = f"{a.instructions / r['macs']:.2f}" if a and a.instructions and r["macs"] else ""
         ratio = _ratio(r, board)
         per_mac = f"{d['instructions_per_mac']:.2f}" if r["macs"] else ""
-        body.append([r["model"], f"{r['macs']:,}", f"{n:,}", per_mac, tflm_n,
+        est = d.get("cycles_estimate")
+        body.append([r["model"], f"{r['macs']:,}", f"{n:,}", per_mac,
+                     f"{est['cycles']:,} ({est['cpi']:.2f})" if est else "", tflm_n,
                      tflm_mac, f"{ratio:.2f}" if ratio else "", f"{r['arena_bytes']:,}",
                      f"{a.arena:,}" if a and a.arena else "", f"{d['stack_estimate_bytes']:,}",
                      f"{d['flash_bytes']:,}", f"{r['weights_bytes']:,}"])
-    return _table(["model", "MACs", "instr", "instr/MAC", "TFLM instr", "TFLM instr/MAC", "ratio", "arena",
-                   "TFLM arena", "stack", "flash", "weights"], body)
+    return _table(["model", "MACs", "instr", "instr/MAC", "cycles est. (CPI)", "TFLM instr", "TFLM instr/MAC",
+                   "ratio", "arena", "TFLM arena", "stack", "flash", "weights"], body)
 
 
 def layer_classes(rows: list[dict], board: str) -> list[str]:
@@ -152,7 +160,10 @@ def markdown(rows: list[dict], boards: list[str]) -> str:
            "one counter tick (40 instructions at 25 MHz). Flash = .text + .rodata + .data of the ELF "
            "(harness, runtime, model, weights and one embedded test vector); stack = the static estimate "
            "from the compiler's stack-usage files. TFLM = TensorFlow Lite Micro + CMSIS-NN measured the "
-           f"same way: {method() or 'no reference file (../shared/models/tflm_reference.json) found'}.", "",
+           f"same way: {method() or 'no reference file (../shared/models/tflm_reference.json) found'}. "
+           "Cycles (est.), Cortex-M3/M4 only: the inference's executed instructions from a QEMU trace "
+           "weighted by the core's documented timings with zero-wait-state memory "
+           "(mcuforge.firmware.cycles), CPI = cycles per instruction.", "",
            "## All boards", "", *summary(rows, boards), ""]
     t = targets(rows, boards)
     if t:
