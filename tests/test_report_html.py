@@ -3,6 +3,7 @@ text escaped, and rendered by a real browser (headless Chromium) without console
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -16,6 +17,7 @@ from onnx import TensorProto, helper
 
 from mcuforge.cli import main
 from mcuforge.compile import CompileOptions, compile_model
+from mcuforge.report_html import rebuild_html
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "compiler" / "mcuforge" / "examples" / "digits_cnn.onnx"
 VOID = {"meta", "br", "img", "input", "hr", "link", "rect"}
@@ -80,6 +82,20 @@ def test_model_text_is_escaped(tmp_path: Path) -> None:
     compile_model(path, tmp_path / "out", CompileOptions(calib="random"))
     page = (tmp_path / "out" / "report.html").read_text()
     assert "<script" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;" in page
+    _parsed(page)
+
+
+def test_validation_that_agrees_exactly_renders(tmp_path: Path) -> None:
+    """validate stores an exact agreement's infinite SQNR as null (JSON has no inf): the page says so."""
+    compile_model(EXAMPLE, tmp_path, CompileOptions(calib="random"))
+    report = json.loads((tmp_path / "report.json").read_text())
+    report["validation"] = {"samples": 2, "reference": "onnxruntime", "target": "host", "data": "x.npy",
+                            "outputs": [
+        {"name": "y", "max_abs_error": 0.0, "mean_abs_error": 0.0, "rmse": 0.0, "sqnr_db": None,
+         "cosine": 1.0, "top1_agreement": 1.0}]}
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    page = rebuild_html(tmp_path).read_text()
+    assert "inf (exact)" in page
     _parsed(page)
 
 

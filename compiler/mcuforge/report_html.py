@@ -205,7 +205,7 @@ def validation(r: dict) -> str:
         return ""
     head = ["output", "max |err|", "mean |err|", "RMSE", "SQNR dB", "cosine", "top-1 agreement"]
     rows = [[_e(o["name"]), f"{o['max_abs_error']:.4g}", f"{o['mean_abs_error']:.4g}", f"{o['rmse']:.4g}",
-             f"{o['sqnr_db']:.2f}", f"{o['cosine']:.5f}",
+             "inf (exact)" if o["sqnr_db"] is None else f"{o['sqnr_db']:.2f}", f"{o['cosine']:.5f}",
              "" if o["top1_agreement"] is None else f"{o['top1_agreement']:.2%}"] for o in v["outputs"]]
     acc = ""
     if v.get("float_accuracy") is not None:
