@@ -231,3 +231,33 @@ def test_chained_float_ops_need_calib(tmp_path: Path) -> None:
     x = rng.uniform(-2, 2, (16, 8)).astype(np.float32)
     got = _int8_outputs(path, x, calib)
     assert sqnr_db(ort_outputs(path, x), got) >= 30
+
+
+def test_float_calibration_of_an_int8_input_model(tmp_path: Path) -> None:
+    """A model whose input is already int8 (TF's converter with int8 input; here an ONNX graph
+    input feeding a DequantizeLinear) and a float island behind it: --calib takes real values,
+    quantized with the input's own scale before the graph runs on them."""
+    from mcuforge.compile import to_int8
+    from mcuforge.quantize.accuracy import dequantize
+    from mcuforge.reference import run
+
+    nodes = [helper.make_node("DequantizeLinear", ["xq", "sx", "zx"], ["xd"], "x_dq"),
+             helper.make_node("Sub", ["one", "xd"], ["d"], "one_minus"),
+             helper.make_node("Tanh", ["d"], ["t"], "squash"),
+             helper.make_node("QuantizeLinear", ["t", "sy", "zy"], ["y"], "y_q")]
+    inits = {"sx": np.array(0.02, np.float32), "zx": np.array(3, np.int8), "one": np.array(1.0, np.float32),
+             "sy": np.array(0.01, np.float32), "zy": np.array(-5, np.int8)}
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("xq", onnx.TensorProto.INT8, [1, 8])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.INT8, [1, 8])],
+        [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    path = tmp_path / "int8_input.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    rng = np.random.default_rng(3)
+    calib = rng.uniform(-2, 2, (64, 8)).astype(np.float32)
+    int_graph, _ = to_int8(load_model(path), CompileOptions(calib=calib))
+    (name,), (out,) = int_graph.inputs, int_graph.outputs
+    q = rng.integers(-97, 104, (16, 1, 8), dtype=np.int8)  # real values inside the calibrated [-2, 2]
+    got = np.concatenate([dequantize(int_graph, out, run(int_graph, {name: s})[out]) for s in q])
+    want = np.tanh(1.0 - 0.02 * (q.reshape(16, 8).astype(np.float32) - 3))
+    np.testing.assert_allclose(got.reshape(16, 8), want, atol=0.05)

@@ -82,6 +82,24 @@ def test_keras_h5_through_keras(tmp_path: Path) -> None:
     assert v.outputs[0].cosine > 0.99 and v.outputs[0].sqnr_db > 15
 
 
+@pytest.mark.slow
+def test_float_op_the_reference_kernels_lack_runs_in_the_builtin_kernels(tmp_path: Path) -> None:
+    """TFLite's reference kernels (BUILTIN_REF) have no float ELU: validate falls back to TFLite's
+    builtin kernels and says so."""
+    import tensorflow as tf
+    import tf_keras as keras
+
+    m = keras.Sequential([keras.layers.Input((12,)), keras.layers.Dense(8), keras.layers.ELU(),
+                          keras.layers.Dense(3)])
+    path = tmp_path / "elu.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(m).convert())
+    rng = np.random.default_rng(4)
+    x, calib = (rng.normal(0, 1, (n, 12)).astype(np.float32) for n in (8, 64))
+    v = validate(path, x, None, _opts(calib))
+    assert v.reference == "TensorFlow Lite interpreter, builtin kernels" and v.bit_exact
+    assert v.outputs[0].sqnr_db > 20
+
+
 def _opts(calib: np.ndarray) -> CompileOptions:
     return CompileOptions(calib=calib)
 

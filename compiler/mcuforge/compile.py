@@ -96,10 +96,10 @@ def calibrate_islands(graph: Graph, calib: object, method: str = "minmax", param
     op has no integer form)."""
     from mcuforge.importers.qdq_islands import close_islands
     from mcuforge.ir.quant_scheme import activation_params
-    from mcuforge.quantize.calibration import collect_stats, load_calibration
+    from mcuforge.quantize.calibration import as_graph_input, collect_stats, load_calibration
     from mcuforge.quantize.ranges import DEFAULT_PARAM, METHODS, NEEDS_HISTOGRAM
 
-    samples = load_calibration(graph, calib)  # type: ignore[arg-type]
+    samples = [as_graph_input(graph, s) for s in load_calibration(graph, calib)]  # type: ignore[arg-type]
     stats = collect_stats(graph, samples, histograms=method in NEEDS_HISTOGRAM, progress=progress)
     choose, p = METHODS[method], DEFAULT_PARAM[method] if param is None else param
 

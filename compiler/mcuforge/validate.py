@@ -146,14 +146,8 @@ def _onnx(model: Path, x: np.ndarray) -> list[np.ndarray]:
 def _tflite(model: Path, x: np.ndarray, stateful: bool) -> tuple[str, list[np.ndarray]]:
     """An integer model in TFLite Micro's interpreter (the int8 oracle), or where it cannot run the
     model in TFLite's reference kernels (BUILTIN_REF, which may round differently); a float model
-    in TFLite's reference kernels."""
-    from mcuforge.importers.keras_import import quiet_tensorflow
-
-    with quiet_tensorflow():
-        import tensorflow as tf
-
-        ref = tf.lite.experimental.OpResolverType.BUILTIN_REF
-        interp = tf.lite.Interpreter(model_path=str(model), experimental_op_resolver_type=ref)
+    in TFLite's reference kernels; where those lack an op (float ELU), TFLite's builtin kernels."""
+    interp, kernels = _interpreter(model, "reference kernels")
     detail = interp.get_input_details()
     if len(detail) != 1:
         raise MfError(f"{model}: validate takes one input array; the model has {len(detail)} inputs")
@@ -163,9 +157,11 @@ def _tflite(model: Path, x: np.ndarray, stateful: bool) -> tuple[str, list[np.nd
             return "TensorFlow Lite Micro interpreter", _tflm(model, x, detail[0], outs, stateful)
         except (RuntimeError, ValueError):  # an op TFLite Micro lacks: TFLite's kernels instead
             pass
-    if tuple(detail[0]["shape"][1:]) != x.shape[1:] or detail[0]["shape"][0] != 1:
-        interp.resize_tensor_input(detail[0]["index"], [1, *x.shape[1:]])
-    interp.allocate_tensors()
+    try:
+        _allocate(interp, detail[0], x.shape)
+    except (RuntimeError, ValueError):  # an op the reference kernels lack
+        interp, kernels = _interpreter(model, "builtin kernels")
+        _allocate(interp, detail[0], x.shape)
     first = interp.get_input_details()[0]
     results: list[list[np.ndarray]] = [[] for _ in outs]
     for i in range(len(x)):
@@ -175,7 +171,31 @@ def _tflite(model: Path, x: np.ndarray, stateful: bool) -> tuple[str, list[np.nd
         interp.invoke()
         for k, o in enumerate(outs):
             results[k].append(_from_type(interp.get_tensor(o["index"]), o))
-    return "TensorFlow Lite interpreter, reference kernels", [np.concatenate(r) for r in results]
+    return f"TensorFlow Lite interpreter, {kernels}", [np.concatenate(r) for r in results]
+
+
+def _interpreter(model: Path, kernels: str) -> tuple[Any, str]:
+    """TFLite's interpreter with its reference kernels (BUILTIN_REF), or its builtin kernels when
+    asked or when the reference kernels lack an op of the model (float ELU)."""
+    from mcuforge.importers.keras_import import quiet_tensorflow
+
+    with quiet_tensorflow():
+        import tensorflow as tf
+
+        if kernels == "reference kernels":
+            ref = tf.lite.experimental.OpResolverType.BUILTIN_REF
+            try:
+                return tf.lite.Interpreter(model_path=str(model), experimental_op_resolver_type=ref), kernels
+            except (RuntimeError, ValueError):
+                pass
+        return tf.lite.Interpreter(model_path=str(model)), "builtin kernels"
+
+
+def _allocate(interp: Any, detail: dict, shape: tuple[int, ...]) -> None:
+    """Batch 1 with the samples' shape (a free or different batch resized), tensors allocated."""
+    if tuple(detail["shape"][1:]) != shape[1:] or detail["shape"][0] != 1:
+        interp.resize_tensor_input(detail["index"], [1, *shape[1:]])
+    interp.allocate_tensors()
 
 
 def _tflm(model: Path, x: np.ndarray, detail: dict, outs: list[dict], stateful: bool) -> list[np.ndarray]:

@@ -19,6 +19,7 @@ import numpy as np
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Graph
 from mcuforge.ir.layout import require_batch_one, to_ir_layout
+from mcuforge.ops.quantize import affine_quantize
 from mcuforge.reference.interpreter import run
 
 HIST_BINS = 2048
@@ -74,6 +75,19 @@ def load_calibration(graph: Graph, data: str | Path | np.ndarray | Mapping[str, 
         raise MfError(f"{what}: arrays have different sample counts: {counts}")
     n = next(iter(counts.values()))
     return [{name: to_ir_sample(graph, name, a[i]) for name, a in arrays.items()} for i in range(n)]
+
+
+def as_graph_input(graph: Graph, sample: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A calibration sample fed to the graph as it is: real values quantized with the scale of an
+    integer input (a TF model converted with int8 input), integer values taken as they are."""
+    out = {}
+    for name, x in sample.items():
+        t = graph.tensors[name]
+        if t.dtype != "float32" and t.quant is not None and np.issubdtype(x.dtype, np.floating):
+            out[name] = affine_quantize(x, t.quant, t.dtype)
+        else:
+            out[name] = x.astype(t.dtype) if t.dtype != "float32" else x
+    return out
 
 
 def load_labels(data: str | Path | np.ndarray, count: int) -> np.ndarray:
