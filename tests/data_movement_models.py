@@ -149,6 +149,13 @@ def shuffle5d(x: Any) -> Any:
     return _L().DepthwiseConv2D(3)(y)
 
 
+def mirror_pad(x: Any) -> Any:
+    y = _L().Conv2D(4, 1)(x)
+    r = _lambda(lambda t: tf().pad(t, [[0, 0], [2, 1], [1, 3], [0, 0]], mode="REFLECT"))(y)
+    s = _lambda(lambda t: tf().pad(t, [[0, 0], [1, 2], [3, 1], [0, 0]], mode="SYMMETRIC"))(y)
+    return _L().Conv2D(3, 3)(_L().Concatenate()([r, s]))
+
+
 S2B = frozenset({"SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"})
 KERAS: dict[str, KerasCase] = {
     "flatten_cnn": KerasCase((12, 12, 3), flatten_cnn, "tflm", frozenset({"SHAPE", "STRIDED_SLICE", "PACK"})),
@@ -166,6 +173,7 @@ KERAS: dict[str, KerasCase] = {
     "space_batch": KerasCase((6, 5, 3), space_batch, "builtin_ref", S2B),
     "broadcast": KerasCase((5, 6, 3), broadcast, "tflm", frozenset({"BROADCAST_TO"})),
     "shuffle5d": KerasCase((5, 4, 3), shuffle5d, "tflm", frozenset({"TRANSPOSE"})),
+    "mirror_pad": KerasCase((6, 5, 3), mirror_pad, "tflm", frozenset({"MIRROR_PAD"})),
 }
 
 
@@ -263,7 +271,18 @@ def torch_modules() -> dict[str, tuple[Any, tuple[int, ...], frozenset[str]]]:
             y = y.view(n, 3, c // 3, h, w).transpose(1, 2).reshape(n, c, h, w)
             return self.dw(y)
 
+    class BorderPads(nn.Module):  # Pad modes reflect, edge (replicate) and, from opset 19, wrap
+        def __init__(self) -> None:
+            super().__init__()
+            self.reflect = nn.Conv2d(3, 4, 3, padding=2, padding_mode="reflect")
+            self.edge = nn.Conv2d(4, 4, 3, padding=1, padding_mode="replicate")
+
+        def forward(self, x: Any) -> Any:
+            y = torch.relu(self.reflect(x))
+            return self.edge(torch.nn.functional.pad(y, (1, 0, 2, 1), mode="reflect"))
+
     return {
+        "border_pads": (BorderPads(), (1, 3, 7, 6), frozenset({"Pad"})),
         "slice_split": (SliceSplit(), (1, 3, 8, 10), frozenset({"Slice", "Split"})),
         "gather_head": (GatherHead(), (1, 3, 6, 6), frozenset({"Gather"})),
         "tile_expand": (TileExpand(), (1, 3, 5, 4), frozenset({"Tile", "Expand"})),

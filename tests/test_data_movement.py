@@ -221,7 +221,7 @@ def check_onnx(path: Path, shape: tuple[int, ...], tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("dynamic", [False, True], ids=["static", "dynamic_batch"])
 @pytest.mark.parametrize("name", ["slice_split", "gather_head", "tile_expand", "pixel_shuffle",
-                                  "channel_shuffle"])
+                                  "channel_shuffle", "border_pads"])
 def test_torch_model(name: str, dynamic: bool, tmp_path: Path) -> None:
     import onnx
 

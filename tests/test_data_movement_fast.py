@@ -85,6 +85,12 @@ PLANS = [
     ("TRANSPOSE", {"perm": (0, 1, 2, 4, 3)}, [(1, 4, 3, 2, 5)], 1),
     ("TRANSPOSE", {"perm": (2, 0, 5, 1, 4, 3)}, [(2, 3, 2, 1, 4, 3)], 1),
     ("CONCATENATION", {"axis": 3, "activation": "NONE"}, [(1, 2, 3, 2, 4), (1, 2, 3, 1, 4)], 1),
+    *[("MIRROR_PAD", {"pads": pads, "mode": mode}, [shape], 1)
+      for mode, pads, shape in [("REFLECT", ((0, 0), (2, 1), (3, 4), (0, 0)), (1, 4, 5, 3)),
+                                ("SYMMETRIC", ((0, 0), (4, 0), (1, 2), (0, 1)), (1, 4, 2, 3)),
+                                ("EDGE", ((0, 0), (5, 2), (0, 3), (0, 0)), (1, 1, 3, 2)),
+                                ("WRAP", ((1, 0), (2, 3), (3, 3), (0, 0)), (2, 3, 3, 2)),
+                                ("REFLECT", ((1, 2),), (4,))]],
 ]
 
 
@@ -96,6 +102,13 @@ def test_copy_plan_equals_reference(kind: str, attrs: dict, shapes: list, output
     got = run_copies(copies, xs, [g.tensors[o].size for o in op.outputs])
     for name, y in zip(op.outputs, got, strict=True):
         np.testing.assert_array_equal(y.reshape(g.tensors[name].shape), want[name])
+
+
+@pytest.mark.parametrize(("mode", "pad", "limit"), [("REFLECT", 4, 3), ("SYMMETRIC", 5, 4), ("WRAP", 5, 4)])
+def test_mirror_pad_beyond_the_mode_is_one_line(mode: str, pad: int, limit: int) -> None:
+    with pytest.raises(ValueError, match=rf"pads \(0, {pad}\) on axis 1 of 4 elements; {mode} takes 0 to "
+                                         rf"{limit} on each side"):
+        _graph("MIRROR_PAD", {"pads": ((0, 0), (0, pad)), "mode": mode}, [(2, 4)])
 
 
 def test_int32_shape_arithmetic_folds() -> None:

@@ -586,6 +586,7 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "TILE": strided_copy,
     "BROADCAST_TO": strided_copy,
     "GATHER": strided_copy,
+    "MIRROR_PAD": strided_copy,  # reflect / symmetric / edge / wrap padding
     # elementwise-ops
     "MAXIMUM": minimum_maximum,
     "MINIMUM": minimum_maximum,

@@ -431,6 +431,7 @@ BINDINGS_S16: dict[str, Callable[[Ctx], Any]] = {
     "TILE": byte_copies,
     "BROADCAST_TO": byte_copies,
     "GATHER": byte_copies,
+    "MIRROR_PAD": byte_copies,
     "RESIZE_NEAREST_NEIGHBOR": resize_nearest_neighbor,
     # int16-ops: the remaining 16x8 ops
     "LEAKY_RELU": leaky_relu,

@@ -3,19 +3,21 @@
 A copy moves `shape` elements: the one at index (i_0, ..., i_{r-1}) goes from input element
 in_offset + sum i_k * in_stride[k] to output element out_offset + sum i_k * out_stride[k]
 (element units; the input is the step's input `input`, the output its output `output`). Slices,
-splits, gathers, tiles, broadcasts, and concatenations or transposes of rank above 4 all come
+splits, gathers, tiles, broadcasts, mirror pads, and concatenations or transposes of rank above 4 all come
 down to one or a few copies; `simplify` drops unit axes and merges axes that are contiguous on
 both sides, so most copies have rank 1 to 3 and a long innermost memcpy.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
 from mcuforge.ops import data_movement
 from mcuforge.ops.concatenation import CONCATENATION
+from mcuforge.ops.pad import MIRROR_PAD
 from mcuforge.ops.registry import Ctx
 from mcuforge.ops.transpose import TRANSPOSE
 
@@ -163,10 +165,38 @@ def gather(ctx: Ctx) -> list[Copy]:
     return copies
 
 
+def _mirror_segments(mode: str, d: int, lo: int, hi: int) -> list[tuple[int, int, int, int]]:
+    """One axis of a MIRROR_PAD as (output start, length, input start, input step) segments: the
+    before border, the input itself, the after border (ops/pad.py defines the modes)."""
+    before = {"REFLECT": (lo, -1), "SYMMETRIC": (lo - 1, -1), "EDGE": (0, 0), "WRAP": (d - lo, 1)}[mode]
+    after = {"REFLECT": (d - 2, -1), "SYMMETRIC": (d - 1, -1), "EDGE": (d - 1, 0), "WRAP": (0, 1)}[mode]
+    segments = [(0, lo, *before), (lo, d, 0, 1), (lo + d, hi, *after)]
+    return [s for s in segments if s[1] > 0]
+
+
+def mirror_pad(ctx: Ctx) -> list[Copy]:
+    """One copy per block of the padded output (up to 3 per padded axis, multiplied): each axis of
+    a block reads the input forwards, backwards (a mirror) or not at all (an edge repeated)."""
+    x = ctx.ins[0]
+    assert x is not None
+    mode = ctx.op.attrs["mode"]
+    in_strides, out_strides = dense_strides(x.shape), dense_strides(ctx.outs[0].shape)
+    axes = [_mirror_segments(mode, int(d), int(lo), int(hi))
+            for d, (lo, hi) in zip(x.shape, ctx.op.attrs["pads"], strict=True)]
+    copies = []
+    for block in itertools.product(*axes):
+        copies.append(make_copy(
+            0, 0, sum(s[2] * st for s, st in zip(block, in_strides, strict=True)),
+            sum(s[0] * st for s, st in zip(block, out_strides, strict=True)), tuple(s[1] for s in block),
+            tuple(s[3] * st for s, st in zip(block, in_strides, strict=True)), out_strides))
+    return copies
+
+
 PLANNERS = {
     data_movement.STRIDED_SLICE.kind: strided_slice, data_movement.SPLIT.kind: split,
     CONCATENATION.kind: concatenation, TRANSPOSE.kind: transpose, data_movement.TILE.kind: tile,
     data_movement.BROADCAST_TO.kind: broadcast_to, data_movement.GATHER.kind: gather,
+    MIRROR_PAD.kind: mirror_pad,
 }
 
 

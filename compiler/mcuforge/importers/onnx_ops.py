@@ -172,13 +172,17 @@ def Concat(b: Builder, *xs: Operand, axis: int) -> Value:
     return b.emit("CONCATENATION", names, {"axis": ir_axis, "activation": "NONE"}, first.perm)
 
 
+# ONNX Pad's modes -> the IR: PAD for "constant", MIRROR_PAD's modes for the others.
+ONNX_PAD_MODES = {"constant": "CONSTANT", "reflect": "REFLECT", "edge": "EDGE", "wrap": "WRAP"}
+
+
 def Pad(
     b: Builder, x: Operand, pads_in: Operand = None, value_in: Operand = None, axes_in: Operand = None,
     *, mode: str = "constant", pads: Ints | None = None, value: float = 0.0,
 ) -> Value:
     v = b.runtime(x)
-    if mode != "constant":
-        raise b.fail(f"mode '{mode}' is not supported, only 'constant'")
+    if mode not in ONNX_PAD_MODES:
+        raise b.fail(f"mode '{mode}' is not supported; the modes are {', '.join(ONNX_PAD_MODES)}")
     if pads_in is not None:
         pads = [int(p) for p in b.need_const(pads_in, "pads")]
     if value_in is not None:
@@ -191,6 +195,8 @@ def Pad(
     if min(min(p) for p in per_axis.values()) < 0:
         raise b.fail(f"negative pads {list(pads)} (cropping) are not supported")
     ir_pads = [list(per_axis[p]) for p in v.perm]
+    if mode != "constant":  # the borders come from the tensor itself
+        return b.emit("MIRROR_PAD", [v.name], {"pads": ir_pads, "mode": ONNX_PAD_MODES[mode]}, v.perm)
     return b.emit("PAD", [v.name], {"pads": ir_pads, "value": value}, v.perm)
 
 

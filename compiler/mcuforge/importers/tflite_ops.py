@@ -208,6 +208,15 @@ def pad(node: Node) -> list[Op]:
     return [node.op("PAD", {"pads": pads, "value": value}, node.inputs[:1])]
 
 
+def mirror_pad(node: Node) -> list[Op]:
+    """TFLite MIRROR_PAD: MirrorPadOptions.mode 0 = REFLECT, 1 = SYMMETRIC."""
+    pads = tuple((int(lo), int(hi)) for lo, hi in node.const(1).reshape(-1, 2))
+    mode = {0: "REFLECT", 1: "SYMMETRIC"}.get(int(node.opts.mode) if node.opts else 0)
+    if mode is None:
+        raise node.error(f"mirror pad mode {node.opts.mode} is unknown (0 REFLECT, 1 SYMMETRIC)")
+    return [node.op("MIRROR_PAD", {"pads": pads, "mode": mode}, node.inputs[:1])]
+
+
 def _real(t: Tensor) -> float:
     assert t.data is not None
     v = float(t.data.reshape(-1)[0])
@@ -361,6 +370,7 @@ CONVERTERS: dict[str, Converter] = {
     "CONCATENATION": concatenation,
     "PAD": pad,
     "PADV2": pad,
+    "MIRROR_PAD": mirror_pad,
     "TRANSPOSE": transpose,
     "QUANTIZE": _plain("QUANTIZE"),
     "DEQUANTIZE": dequantize,

@@ -32,12 +32,12 @@ DATA_MOVEMENT = family(
                family="data_movement", when="CONCATENATION"),
     KernelSpec("mf_transpose_s8", (INPUT_DIMS, Input("input"), ParamArray("perm"), OUTPUT),
                family="data_movement", when="TRANSPOSE"),
-    # tflite-import: STRIDED_SLICE, SPLIT, TILE, BROADCAST_TO, GATHER; one call per entry of
+    # tflite-import: STRIDED_SLICE, SPLIT, TILE, BROADCAST_TO, GATHER, MIRROR_PAD; one call per entry of
     # params["copies"], reading input[input] + in_offset, writing output[output] + out_offset
     KernelSpec("mf_strided_copy_s8",
                (Params("copy_params", "const mf_copy_params *", COPY_PARAMS, var="copy", positional=True),
                 Input("input", select="input", offset="in_offset"),
                 Output(select="output", offset="out_offset")),
-               family="data_movement", when="STRIDED_SLICE, SPLIT, TILE, BROADCAST_TO, GATHER",
+               family="data_movement", when="STRIDED_SLICE, SPLIT, TILE, BROADCAST_TO, GATHER, MIRROR_PAD",
                each="copies"),
 )
