@@ -1,5 +1,6 @@
 """The fuzzer's data-movement ops: resize (nearest, bilinear), depth-to-space and space-to-depth,
-slices and crops, splits into branches, and transposes.
+slices and crops, splits into branches, transposes, and mirrored or edge padding (tf.pad
+REFLECT/SYMMETRIC, ONNX Pad reflect/edge, torch reflect/replicate).
 
 Keras has no layer for a block move, a strided slice or a split: the tflite front end builds
 them with a `Lambda` over TensorFlow ops (what such a user writes), which TF's converter turns
@@ -311,7 +312,54 @@ def _torch_perm(perm: Sequence[int]) -> list[int]:
     return [0, *(_nchw_axis(3, q) for q in out)]
 
 
+# -- mirrored and edge padding (constant padding is core.py's "pad") -------------------------------
+
+# mode -> (TF's tf.pad mode, ONNX Pad mode, torch F.pad mode); None where that front end has none
+PAD_MODES = {"reflect": ("REFLECT", "reflect", "reflect"), "symmetric": ("SYMMETRIC", None, None),
+             "edge": (None, "edge", "replicate")}
+PAD_LIMIT = {"reflect": lambda n: min(3, n - 1), "symmetric": lambda n: min(3, n), "edge": lambda n: 3}
+
+
+def _pad_draw(rng: np.random.Generator, shapes: Sequence[Shape], fe: str) -> Params | None:
+    if not rank3(shapes):
+        return None
+    column = {"tflite": 0, "onnx": 1, "qdq": 1, "torch": 2}[fe]
+    mode = str(rng.choice([m for m, v in PAD_MODES.items() if v[column] is not None]))
+    p: Params = {"mode": mode}
+    for axis, n in zip("hw", shapes[0][:2], strict=True):
+        limit = PAD_LIMIT[mode](n)
+        p[axis] = [int(rng.integers(0, limit + 1)), int(rng.integers(0, limit + 1))]
+    if p["h"] == p["w"] == [0, 0]:
+        return None
+    return p
+
+
+def _pad_infer(p: Params, shapes: Sequence[Shape]) -> Shape | None:
+    if not rank3(shapes):
+        return None
+    h, w, c = shapes[0]
+    return h + sum(p["h"]), w + sum(p["w"]), c
+
+
+def _pad_keras(k: Any, p: Params, xs: list, w: Weights) -> Any:
+    pads = [[0, 0], p["h"], p["w"], [0, 0]]
+    return k.layers.Lambda(lambda t: _tf().pad(t, pads, mode=PAD_MODES[p["mode"]][0]))(xs[0])
+
+
+def _pad_onnx(b: Any, p: Params, xs: list[str], w: Weights) -> str:
+    (h0, h1), (w0, w1) = p["h"], p["w"]
+    pads = b.const(np.array([0, 0, h0, w0, 0, 0, h1, w1], np.int64))  # NCHW begins, then ends
+    return b.node("Pad", [xs[0], pads], mode=PAD_MODES[p["mode"]][1])
+
+
+def _pad_torch(F: Any, p: Params, xs: list, w: dict) -> Any:
+    (h0, h1), (w0, w1) = p["h"], p["w"]
+    return F.pad(xs[0], (w0, w1, h0, h1), mode=PAD_MODES[p["mode"]][2])
+
+
 GENS: tuple[OpGen, ...] = (
+    OpGen("mirror_pad", 1, _pad_draw, _pad_infer, _pad_keras, _pad_onnx, _pad_torch, weight=0.8,
+          frontends=frozenset(("tflite", "onnx", "torch", "qdq"))),  # Keras 3 has no mirror-pad layer
     OpGen("resize", 1, _resize_draw, _resize_infer, _resize_keras, _resize_onnx, _resize_torch, weight=2.4),
     OpGen("depth_to_space", 1, _d2s_draw, _d2s_infer,
           lambda k, p, xs, w: k.layers.Lambda(lambda t: _tf().nn.depth_to_space(t, p["bs"]))(xs[0]),
