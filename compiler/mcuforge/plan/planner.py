@@ -236,7 +236,8 @@ def verify_plan(plan: MemoryPlan) -> None:
             ov = declared.get(frozenset((a.name, b.name)))
             if ov is None:
                 raise PlanError(
-                    f"buffers {a.name} [{a_lo}, {a_hi}) and {b.name} at {b_lo} overlap while both live"
+                    f"buffers {a.name} [{a_lo}, {a_hi}) and {b.name} at {b_lo} overlap while both live, "
+                    "and no overlap of an output over its input is declared between them"
                 )
             _check_overlap(plan, ov)
 
