@@ -266,7 +266,7 @@ def test_verifier_rejects_an_undeclared_overlap() -> None:
     plan = plan_with_overlaps(bufs, 16, "best-fit", ovs)
     assert plan.overlaps
     bad = replace(plan, overlaps=plan.overlaps[1:])
-    with pytest.raises(MfError, match="overlap while both live, and no overlap .* is declared") as e:
+    with pytest.raises(MfError, match=r"overlap while both live, and no overlap .* is declared") as e:
         verify_plan(bad)
     assert "\n" not in str(e.value)
 
