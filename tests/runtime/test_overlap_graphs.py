@@ -31,7 +31,8 @@ class Builder:
         out = f"t{self.n}"
         op = Op(kind, f"op{self.n}", inputs, [out], attrs)
         shape = infer_shapes(op, [self.g.tensors[n].shape for n in inputs])[0]
-        q = out_quant or QuantParams(np.float32(self.rng.uniform(0.02, 0.2)), int(self.rng.integers(-100, 100)))
+        q = out_quant or QuantParams(np.float32(self.rng.uniform(0.02, 0.2)),
+                                     int(self.rng.integers(-100, 100)))
         self.g.add_tensor(Tensor(out, shape, "int8", None, q))
         self.g.add_op(op)
         return out
@@ -108,7 +109,8 @@ def run_in_arena(mf: Kernels, graph: Graph, feeds: dict[str, np.ndarray], overla
             if offsets[op.outputs[0]] != offsets[op.inputs[0]]:
                 view(op.outputs[0])[...] = view(op.inputs[0]).reshape(graph.tensors[op.outputs[0]].shape)
             continue
-        xs = [graph.tensors[n].data if graph.tensors[n].is_const else view(n) if n else None for n in op.inputs]
+        xs = [None if not n else graph.tensors[n].data if graph.tensors[n].is_const else view(n)
+              for n in op.inputs]
         assert mf.invoke_outputs(step.call, xs, [view(op.outputs[0])]) == MF_OK, op.name
     assert (arena[program.plan.arena_bytes:] == 0x5A).all()
     return ({n: view(n).copy() for n in graph.outputs}, program.plan.arena_bytes,
