@@ -272,7 +272,7 @@ def plan_memory(buffers: Sequence[Buffer], alignment: int = 16, algorithm: str =
 
 
 def plan_with_overlaps(buffers: Sequence[Buffer], alignment: int = 16, algorithm: str = "best-fit",
-                       candidates: Sequence[Overlap] = (), max_plans: int = 120) -> MemoryPlan:
+                       candidates: Sequence[Overlap] = (), max_plans: int = 64) -> MemoryPlan:
     """The plan of the overlaps that pay. An overlap chain shifts every later output further
     down, so taking all of them can cost more than it saves, and a chain of equal layers only
     shrinks the arena when all of them overlap; so three greedy searches, the smallest arena
