@@ -78,3 +78,20 @@ def test_no_arena_grows_with_overlaps(tmp_path: Path) -> None:
         assert compiled.program.plan.arena_no_overlap_bytes == report["arena_no_overlap_bytes"]
         checked += 1
     assert checked >= 4
+
+
+def test_no_overlap_switch(tmp_path: Path) -> None:
+    """`mcuforge compile --no-overlap` plans without overlaps; the default takes them."""
+    from mcuforge.cli import main
+
+    model = mlperf_model("kws_dscnn_int8.tflite")
+    reports = {}
+    for flag in ([], ["--no-overlap"]):
+        out = tmp_path / ("off" if flag else "on")
+        assert main(["compile", str(model), "-o", str(out), *flag]) == 0
+        reports[bool(flag)] = json.loads((out / "report.json").read_text())
+    on, off = reports[False], reports[True]
+    assert on["overlaps"] and not off["overlaps"]
+    assert on["arena_no_overlap_bytes"] == off["arena_bytes"] == off["arena_no_overlap_bytes"]
+    assert on["arena_bytes"] < off["arena_bytes"]
+    assert {o["pattern"] for o in on["overlaps"]} == {"1x1-pixels", "depthwise-channel-rows"}
