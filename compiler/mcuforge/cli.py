@@ -82,7 +82,8 @@ def _compile_options(args: argparse.Namespace) -> CompileOptions:
                           param=args.percentile, bias_correction=args.bias_correction,
                           eval_data=tuple(args.eval) if args.eval else None,
                           board=args.board, profile=args.profile, force=args.force,
-                          int16_layers=args.int16, keep_state=getattr(args, "keep_state", False))
+                          int16_layers=args.int16, keep_state=getattr(args, "keep_state", False),
+                          overlap=not getattr(args, "no_overlap", False))  # issue 13
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -298,6 +299,9 @@ def _add_compile_args(p: argparse.ArgumentParser) -> None:
     _add_quantize_args(p)
     p.add_argument("--name", help="C name of the model (default: from the file name)")
     p.add_argument("--alignment", type=int, default=16, help="arena alignment in bytes (default 16)")
+    p.add_argument("--no-overlap", action="store_true",  # issue 13
+                   help="never place a layer's output over the input it replaces (default: where the "
+                   "kernel's access pattern allows it and the arena shrinks)")
     p.add_argument("--keep-state", action="store_true",  # stateful area
                    help="int8 LSTMs keep their hidden and cell state from one call to the next until "
                    "NAME_reset(), as TFLite Micro's variable tensors (default: only an LSTM fed one time "

@@ -17,7 +17,8 @@ from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
 from mcuforge.ops.registry import lookup
 from mcuforge.passes import optimize
 from mcuforge.passes.fold_float_island import fold_float_island
-from mcuforge.plan import plan_memory
+from mcuforge.plan import MemoryPlan, plan_memory
+from mcuforge.plan.planner import align_up
 from mcuforge.quantize import DEFAULT_METHOD, AccuracyReport, CalibData, Labels, QuantOptions, quantize
 from mcuforge.report_html import write_report
 
@@ -45,6 +46,7 @@ class CompileOptions:
     int16_layers: tuple[str, ...] = ()  # float models: layers kept at int16 activations (issue 11)
     exports: tuple[str, ...] = ()  # also write these exports into OUT/KIND/ (mcuforge.export.KINDS)
     keep_state: bool = False  # int8 LSTMs keep their state across calls (stateful area)
+    overlap: bool = True  # outputs over the inputs they replace where that shrinks the arena (issue 13)
 
 
 def is_float_graph(graph: Graph) -> bool:
@@ -180,10 +182,10 @@ def check_compiles(graph: Graph) -> list[str]:
     return notes
 
 
-def lowered(graph: Graph, name: str, alignment: int = 16) -> Program:
+def lowered(graph: Graph, name: str, alignment: int = 16, overlap: bool = True) -> Program:
     """`lower`, with the model file named in its refusals (a kernel that cannot take a shape)."""
     try:
-        return lower(graph, name, alignment)
+        return lower(graph, name, alignment, overlap=overlap)
     except MfError as e:
         source = graph.source or ""
         if source and not str(e).startswith(source):
@@ -230,7 +232,7 @@ model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> C
     int_graph, accuracy = to_int8(graph, opts)
     int_graph, encoding = encode_for(graph, int_graph, opts)
     int_graph, sparse = sparse_for(int_graph, opts)
-    program = lowered(int_graph, name, opts.alignment)
+    program = lowered(int_graph, name, opts.alignment, opts.overlap)
     out = Path(out_dir)
     files = render(int_graph, program, name, out, str(model))
     report = build_report(int_graph, program, name, str(model), accuracy)
@@ -258,7 +260,7 @@ def int16_cost(graph: Graph, opts: CompileOptions, name: str, program: Program,
     it): arena and weight bytes, the output's SQNR and top-1 agreement on the calibration set,
     top-1 accuracy on --eval data."""
     base_graph, base = to_int8(graph, replace(opts, int16_layers=(), progress=False))
-    base_program = lowered(base_graph, name, opts.alignment)
+    base_program = lowered(base_graph, name, opts.alignment, opts.overlap)
 
     def summary(acc: AccuracyReport | None, prog: Program, g: Graph) -> dict:
         out_sqnr = {e.tensor: round(e.sqnr_db, 2) for e in (acc.layers if acc else [])}
@@ -299,6 +301,9 @@ def build_report(graph: Graph, program: Program, name: str, source: str,
         "arena_bytes": plan.arena_bytes,
         "arena_lower_bound_bytes": plan.lower_bound_bytes,
         "arena_greedy_bytes": greedy.arena_bytes,
+        # issue 13: the arena with no output over its input, and each overlap taken
+        "arena_no_overlap_bytes": plan.arena_no_overlap_bytes,
+        "overlaps": _overlaps(plan, graph),
         "arena_ratio_to_lower_bound": round(plan.ratio, 4),
         # the smallest peak of live bytes over every op order (None: too many orders to search)
         "best_order_peak_bytes": program.best_order_peak,
@@ -313,6 +318,23 @@ def build_report(graph: Graph, program: Program, name: str, source: str,
                      "last": b.last, "tensors": list(b.tensors)} for b in plan.buffers],
         "accuracy": accuracy.to_json() if accuracy else None,
     }
+
+
+def _overlaps(plan: MemoryPlan, graph: Graph) -> list[dict]:
+    """Each output placed over its input (issue 13): the op, both buffers, the shift (input
+    offset - output offset), the bytes they share, the bytes saved against side by side, and the
+    access pattern that allows it."""
+    size = {b.name: b.size for b in plan.buffers}
+    out = []
+    for ov in plan.overlaps:
+        lo_in, lo_out = plan.offsets[ov.input], plan.offsets[ov.output]
+        shared = max(0, min(lo_in + size[ov.input], lo_out + size[ov.output]) - max(lo_in, lo_out))
+        saved = (align_up(size[ov.input], plan.alignment) + align_up(size[ov.output], plan.alignment)
+                 - ov.span(plan.alignment))
+        out.append({"op": ov.op, "op_name": graph.ops[ov.op].name, "input": ov.input, "output": ov.output,
+                    "shift_bytes": lo_in - lo_out, "shared_bytes": shared, "saved_bytes": saved,
+                    "pattern": ov.stream.pattern})
+    return out
 
 
 # What a kernel call's constant arrays hold, by role name (kernel_params): anything else is a table.

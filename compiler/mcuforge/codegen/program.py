@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mcuforge.codegen.overlap import overlap_candidates
 from mcuforge.codegen.sanitize import c_text
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Graph, Op
 from mcuforge.kernel_params import IN_PLACE_KERNELS, KernelCall, dims4, kernel_call
 from mcuforge.ops.registry import Ctx, lookup, state_buffers
-from mcuforge.plan import MemoryPlan, buffers_for_graph, plan_memory
+from mcuforge.plan import MemoryPlan, buffers_for_graph
+from mcuforge.plan.planner import plan_with_overlaps
 from mcuforge.plan.schedule import min_peak_order
 from mcuforge.runtime_buffers import scratch_bytes
 
@@ -97,10 +99,12 @@ def check_bindable(graph: Graph) -> None:
                       "runtime runs int8 and int16 graphs (quantize the model with --calib)")
 
 
-def lower(graph: Graph, prefix: str, alignment: int = 16, algorithm: str = "best-fit") -> Program:
+def lower(graph: Graph, prefix: str, alignment: int = 16, algorithm: str = "best-fit",
+          overlap: bool = True) -> Program:
     """The program of an int8/int16 graph: a kernel call per op, the memory plan, the constants.
     Where another order of the ops (plan.schedule) gives a smaller arena, `graph.ops` is put in
-    that order first: the same values, fewer live bytes."""
+    that order first: the same values, fewer live bytes. `overlap`: outputs may overlap the
+    input they replace where the kernel's access pattern allows and the arena shrinks (issue 13)."""
     check_bindable(graph)
     calls: dict[int, KernelCall] = {}
     for i, op in enumerate(graph.ops):
@@ -110,7 +114,7 @@ def lower(graph: Graph, prefix: str, alignment: int = 16, algorithm: str = "best
             calls[i] = kernel_call(Ctx.of(graph, op))
         except ValueError as e:
             raise MfError(str(e)) from None
-    calls, plan, best_peak = _scheduled(graph, calls, alignment, algorithm)
+    calls, plan, best_peak = _scheduled(graph, calls, alignment, algorithm, overlap)
     scratch = _scratch(calls)
     offsets = plan.offset_of_tensor()
     scratch_off = {b.first: plan.offsets[b.name] for b in plan.buffers if b.name.startswith("scratch:")}
@@ -130,17 +134,20 @@ def _scratch(calls: dict[int, KernelCall]) -> dict[int, int]:
     return {i: scratch_bytes(c.kernel, c.dims, c.params) for i, c in calls.items()}
 
 
-def _plan(graph: Graph, calls: dict[int, KernelCall], alignment: int, algorithm: str) -> MemoryPlan:
+def _plan(graph: Graph, calls: dict[int, KernelCall], alignment: int, algorithm: str,
+          overlap: bool = True) -> MemoryPlan:
     in_place = {i for i, call in calls.items() if call.kernel in IN_PLACE_KERNELS}
-    return plan_memory(buffers_for_graph(graph, _scratch(calls), in_place), alignment, algorithm)
+    buffers = buffers_for_graph(graph, _scratch(calls), in_place)
+    candidates = overlap_candidates(graph, calls, buffers, alignment) if overlap else []
+    return plan_with_overlaps(buffers, alignment, algorithm, candidates)
 
 
-def _scheduled(graph: Graph, calls: dict[int, KernelCall], alignment: int, algorithm: str
-               ) -> tuple[dict[int, KernelCall], MemoryPlan, int | None]:
+def _scheduled(graph: Graph, calls: dict[int, KernelCall], alignment: int, algorithm: str,
+               overlap: bool = True) -> tuple[dict[int, KernelCall], MemoryPlan, int | None]:
     """The calls and plan of the op order with the smaller arena: the graph's own, or the order
     of the smallest peak over all orders (min_peak_order), which is also returned (None when the
     graph has too many orders to search)."""
-    plan = _plan(graph, calls, alignment, algorithm)
+    plan = _plan(graph, calls, alignment, algorithm, overlap)
     in_place = {i for i, call in calls.items() if call.kernel in IN_PLACE_KERNELS}
     found = min_peak_order(graph, _scratch(calls), alignment, in_place)
     if found is None:
@@ -151,7 +158,7 @@ def _scheduled(graph: Graph, calls: dict[int, KernelCall], alignment: int, algor
     ops = list(graph.ops)
     graph.ops[:] = [ops[i] for i in order]
     moved = {new: calls[old] for new, old in enumerate(order) if old in calls}
-    other = _plan(graph, moved, alignment, algorithm)
+    other = _plan(graph, moved, alignment, algorithm, overlap)
     if other.arena_bytes < plan.arena_bytes:
         return moved, other, peak
     graph.ops[:] = ops

@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define KWS_ARENA_SIZE 16784
+#define KWS_ARENA_SIZE 11072
 #define KWS_NUM_INPUTS 1
 #define KWS_NUM_OUTPUTS 1
 
