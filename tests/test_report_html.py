@@ -17,7 +17,7 @@ from onnx import TensorProto, helper
 
 from mcuforge.cli import main
 from mcuforge.compile import CompileOptions, compile_model
-from mcuforge.report_html import rebuild_html
+from mcuforge.report_html import peak, rebuild_html
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "compiler" / "mcuforge" / "examples" / "digits_cnn.onnx"
 VOID = {"meta", "br", "img", "input", "hr", "link", "rect"}
@@ -70,6 +70,21 @@ def test_compile_writes_a_balanced_page_with_every_section(tmp_path: Path) -> No
     assert f"arena {report['arena_bytes']:,} B" in page
     # the layer table's flash column adds up to the weights
     assert sum(sum(op["const_bytes"].values()) for op in report["ops"]) == report["weights_bytes"]
+
+
+def test_overlapped_buffers_count_once_at_the_peak(tmp_path: Path) -> None:
+    """KWS's outputs are written over their inputs: the page's peak counts shared bytes once
+    (never above the arena) and lists each overlap with its pattern and saving."""
+    compiled = compile_model(mlperf_model("kws_dscnn_int8.tflite"), tmp_path)
+    report = compiled.report
+    assert report["overlaps"] and report["arena_bytes"] < report["arena_no_overlap_bytes"]
+    i, live = peak(report)
+    summed = sum(b["bytes"] for b in report["buffers"] if b["first"] <= i <= b["last"])
+    assert live <= report["arena_bytes"] < summed  # summing sizes would count shared bytes twice
+    page = (tmp_path / "report.html").read_text()
+    _parsed(page)
+    assert "saved bytes" in page and f"{report['arena_no_overlap_bytes']:,} B without" in page
+    assert page.count(report["overlaps"][0]["pattern"]) >= 1
 
 
 def test_model_text_is_escaped(tmp_path: Path) -> None:

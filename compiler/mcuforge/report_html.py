@@ -103,12 +103,39 @@ def layers(r: dict) -> str:
     return note + _table(head, rows, left=frozenset({1, 2, 3, 4, 5}))
 
 
+def _covered(spans: list[tuple[int, int]]) -> int:
+    """Bytes covered by the union of [start, end) spans (an output over its input counts once)."""
+    total, reach = 0, 0
+    for start, end in sorted(spans):
+        start = max(start, reach)
+        if end > start:
+            total += end - start
+        reach = max(reach, end)
+    return total
+
+
 def peak(r: dict) -> tuple[int, int]:
-    """(op index, live arena bytes) where the live buffers' sizes add up the most."""
+    """(op index, live arena bytes) where the live buffers cover the most arena bytes."""
     n = max(len(r["ops"]), 1)
-    live = [sum(b["bytes"] for b in r.get("buffers", []) if b["first"] <= i <= b["last"]) for i in range(n)]
+    live = [_covered([(b["offset"], b["offset"] + b["bytes"]) for b in r.get("buffers", [])
+                      if b["first"] <= i <= b["last"]]) for i in range(n)]
     i = max(range(n), key=live.__getitem__)
     return i, live[i]
+
+
+def overlaps(r: dict) -> str:
+    """The outputs placed over the inputs they replace (issue 13), and what each saves."""
+    pairs = r.get("overlaps") or []
+    if not pairs:
+        return ""
+    rows = [[str(o["op"]), _e(o["op_name"][:60]), _e(o["pattern"]), _n(o["shift_bytes"]),
+             _n(o["shared_bytes"]), _n(o["saved_bytes"])] for o in pairs]
+    return (f'<p class="note">Outputs written over the inputs they replace, each shifted down by the bytes '
+            f'the kernel\'s access pattern needs so that no input byte is overwritten before it is read '
+            f'(verified on every compile): arena {r["arena_bytes"]:,} B, '
+            f'{r.get("arena_no_overlap_bytes", 0):,} B without (--no-overlap).</p>'
+            + _table(["op", "name", "pattern", "shift", "shared bytes", "saved bytes"], rows,
+                     left=frozenset({1, 2})))
 
 
 def timeline(r: dict) -> str:
@@ -130,7 +157,7 @@ def timeline(r: dict) -> str:
         tip = f'{b["name"]}: {b["bytes"]:,} B at {b["offset"]:,}, ops {b["first"]}-{b["last"]}'
         color = COLORS[k % len(COLORS)]
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{color}" '
-                     f'stroke="#fff" stroke-width="0.5"><title>{_e(tip)}</title></rect>')
+                     f'fill-opacity="0.8" stroke="#fff" stroke-width="0.5"><title>{_e(tip)}</title></rect>')
     for frac in (0, 0.25, 0.5, 0.75, 1):
         y = top + frac * arena * sy
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{int(frac * arena):,}</text>')
@@ -147,7 +174,7 @@ def timeline(r: dict) -> str:
             f'({_e(r["ops"][i_peak]["kind"]) if r["ops"] else ""}); arena {r["arena_bytes"]:,} B, lower '
             f'bound {r["arena_lower_bound_bytes"]:,} B.</p>' + "".join(parts)
             + "<p>What is live at the peak:</p>"
-            + _table(["buffer", "bytes", "offset", "ops"], cause, left=frozenset({0})))
+            + _table(["buffer", "bytes", "offset", "ops"], cause, left=frozenset({0})) + overlaps(r))
 
 
 def flash(r: dict) -> str:
