@@ -518,6 +518,15 @@ void mf_convolve_mve_s8(const mf_conv_params *p,
                         const mf_dims *output_dims,
                         int8_t *patches,
                         int8_t *output);
+/* speed-m55: mf_transpose_conv_s8's output-channel loop on MVE cores (src/convolution/
+ * mf_transpose_conv_mve_s8.c): all c_out outputs of one pixel from its int16 patch of `len`
+ * values and the phase block (c_out rows of `len` weights, full quads stored (0, 2, 1, 3)). */
+void mf_transpose_conv_mve_pixel(const int16_t *patch,
+                                 const int8_t *block,
+                                 int32_t len,
+                                 int32_t c_out,
+                                 const mf_nn_requant *rq,
+                                 int8_t *out);
 #endif
 
 /* ---- 4-bit weights (compiler/ops/packed_weights.py) ------------------------------------ */
