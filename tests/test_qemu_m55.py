@@ -1,0 +1,54 @@
+"""speed-m55 (issue 12) under QEMU on mps3-an547 (Cortex-M55, Helium): a chain with the Helium
+transposed-convolution channel loop (output channels around the 4-lane edges, tails) and the
+depthwise layers the compile chooses for the M55 (mf_depthwise_conv_s8 instead of the rows
+kernel, mcuforge.kernels.target), byte for byte against the integer reference."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_qemu_kernels import SAMPLES, Chain
+
+from mcuforge.runner import run_on_board
+
+pytestmark = [
+    pytest.mark.qemu,
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed"),
+    pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm not installed"),
+]
+
+
+def m55_chain(seed: int, path: Path) -> Path:
+    """depthwise 3x3 (chosen for the M55) -> transposed convolution (stride 2, kernel 3-4, 1-9 output
+    channels: whole groups of four and tails) -> transposed convolution (stride 1-2, 4-17 channels)."""
+    rng = np.random.default_rng(5500 + seed)
+    c = Chain(rng, (1, int(rng.integers(3, 8)), int(rng.integers(3, 8)), int(rng.choice([4, 8, 16, 5]))))
+    c.weighted("DEPTHWISE_CONV_2D", (1, 3, 3, c.channels()), 3, {**c.window(3, 1), "depth_multiplier": 1})
+    for stride, outs in ((2, (1, 2, 3, 4, 5, 6, 7, 8, 9)), (int(rng.integers(1, 3)), (4, 5, 8, 12, 16, 17))):
+        _, h, w, _ = c.g.tensors[c.cur].shape
+        k = int(rng.integers(2, 5))
+        pad = int(rng.integers(0, k))
+        out_hw = ((h - 1) * stride + k - pad, (w - 1) * stride + k - pad)
+        c.weighted("TRANSPOSE_CONV", (int(rng.choice(outs)), k, k, c.channels()), 0,
+                   {"strides": (stride, stride), "padding": (pad, pad), "output_hw": out_hw,
+                    "activation": str(rng.choice(["NONE", "RELU"]))})
+    return c.finish(path)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_m55_kernels_bit_exact(seed: int, tmp_path: Path) -> None:
+    model = m55_chain(seed, tmp_path / f"m55_{seed}.mfir")
+    from mcuforge.importers import load_model
+
+    g = load_model(model)
+    x = np.random.default_rng(300 + seed).integers(-128, 128, (SAMPLES, *g.tensors["x"].shape[1:]),
+                                                   dtype=np.int8)
+    result = run_on_board(model, x, "mps3-an547", out_dir=tmp_path / "fw")
+    assert result.mismatches == {}, [op.kind for op in g.ops]
+    assert result.compiled.report["kernel_target"] == "mve"
+    kernels = [row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]]
+    assert kernels == ["mf_depthwise_conv_s8", "mf_transpose_conv_s8", "mf_transpose_conv_s8"], kernels
