@@ -16,7 +16,7 @@ from mcuforge.kernels.target import for_target, kernel_target
 def test_m55_depthwise_choice(mf: Kernels, seed: int) -> None:
     rng = np.random.default_rng(7700 + seed)
     n, h, w = 1, int(rng.integers(1, 12)), int(rng.integers(1, 12))
-    c = int(rng.choice((1, 3, 4, 5, 8, 12, 15, 16, 17, 20, 32, 33)))
+    c = int(rng.choice((1, 3, 4, 5, 8, 12, 15, 16, 17, 20, 32, 33, 40, 64)))
     mult = int(rng.choice((1, 1, 1, 2)))
     k = (3, 3) if seed % 3 else (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
     s = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
