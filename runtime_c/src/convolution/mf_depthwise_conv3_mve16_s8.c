@@ -37,73 +37,49 @@ typedef struct {
     int32_t offset, act_min, act_max;
 } mf_dw16_layer;
 
-/* Tap (ky, kx) of the group: weights at w + ky * 3C + kx * C, input at row ky's pointer + (kx -
- * lo) * C when the tap is inside, else the zero point. */
-#define MF_DW16_TAP(ky, kx, xr, ox)                                                            \
-    do {                                                                                       \
-        const int16x8_t wv = vldrbq_gather_offset_s16(w##ky, o##kx);                           \
-        const int16x8_t xv = ((rows >> (ky)) & 1u) && (kx) >= lo && (kx) < hi                  \
-                                 ? vldrbq_gather_offset_s16((xr) + g, ox)                      \
-                                 : zpv;                                                        \
-        ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));                                           \
-        ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));                                           \
-    } while (0)
-
-/* The offsets of input tap kx: (kx - lo) * C + lane (only taps inside use them). */
-#define MF_DW16_XO(kx) ((kx) - lo == 0 ? o0 : (kx) - lo == 1 ? o1 : o2)
-
-/* One pixel, every group of eight channels. r[ky]: window row ky's input at column x0 + lo
- * (channel 0), for the rows whose bit is set in `rows`; taps kx in [lo, hi) are inside. */
-static MF_MVE_INLINE void mf_dw16_pixel(const mf_dw16_layer *L,
-                                        const int8_t *r0,
-                                        const int8_t *r1,
-                                        const int8_t *r2,
-                                        uint32_t rows,
-                                        int32_t lo,
-                                        int32_t hi,
-                                        int8_t *out)
+/* One pixel, every group of eight channels: the intrinsics (the host, and on the target the
+ * masks the assembly does not take), loops kept compact. r0..r2: window row ky's input at
+ * column x0 + lo (channel 0), for the rows whose bit is set in `rows`; taps kx in [lo, hi)
+ * inside, the others read the zero point. */
+static void mf_dw16_pixel(const mf_dw16_layer *L,
+                          const int8_t *r0,
+                          const int8_t *r1,
+                          const int8_t *r2,
+                          uint32_t rows,
+                          int32_t lo,
+                          int32_t hi,
+                          int8_t *out)
 {
     const int32_t c = L->c;
-    const uint16x8_t o0 = vidupq_n_u16(0, 1);
-    const uint16x8_t o1 = vidupq_n_u16((uint32_t)c, 1);
-    const uint16x8_t o2 = vidupq_n_u16(2u * (uint32_t)c, 1);
+    const int8_t *rp[3] = {r0, r1, r2};
+    const uint16x8_t lanes = vidupq_n_u16(0, 1);
     const uint32x4_t even = vidupq_n_u32(0, 2);
     const int16x8_t zpv = vdupq_n_s16((int16_t)L->zp);
-    const int32_t *bias = L->bias, *mult = L->mult, *shift = L->shift;
-    const int8_t *w0 = L->filter;
-    const int8_t *w1 = w0 + 3 * c;
-    const int8_t *w2 = w0 + 6 * c;
-    const int16_t offset = (int16_t)L->offset, amin = (int16_t)L->act_min, amax = (int16_t)L->act_max;
     for (int32_t g = 0; g < c; g += 8) {
-        int32x4_t ae = vldrwq_gather_shifted_offset_s32(bias, even);
-        int32x4_t ao = vldrwq_gather_shifted_offset_s32(bias + 1, even);
-        MF_DW16_TAP(0, 0, r0, MF_DW16_XO(0));
-        MF_DW16_TAP(0, 1, r0, MF_DW16_XO(1));
-        MF_DW16_TAP(0, 2, r0, MF_DW16_XO(2));
-        MF_DW16_TAP(1, 0, r1, MF_DW16_XO(0));
-        MF_DW16_TAP(1, 1, r1, MF_DW16_XO(1));
-        MF_DW16_TAP(1, 2, r1, MF_DW16_XO(2));
-        MF_DW16_TAP(2, 0, r2, MF_DW16_XO(0));
-        MF_DW16_TAP(2, 1, r2, MF_DW16_XO(1));
-        MF_DW16_TAP(2, 2, r2, MF_DW16_XO(2));
-        const int32x4_t e = mf_mve_requantize(ae, vldrwq_gather_shifted_offset_s32(mult, even),
-                                              vldrwq_gather_shifted_offset_s32(shift, even));
-        const int32x4_t o = mf_mve_requantize(ao, vldrwq_gather_shifted_offset_s32(mult + 1, even),
-                                              vldrwq_gather_shifted_offset_s32(shift + 1, even));
+        int32x4_t ae = vldrwq_gather_shifted_offset_s32(L->bias + g, even);
+        int32x4_t ao = vldrwq_gather_shifted_offset_s32(L->bias + g + 1, even);
+        for (int32_t t = 0; t < 9; t++) {
+            const int32_t ky = t / 3, kx = t % 3;
+            const int16x8_t wv = vldrbq_gather_offset_s16(L->filter + t * c + g, lanes);
+            const int16x8_t xv = ((rows >> ky) & 1u) && kx >= lo && kx < hi
+                                     ? vldrbq_gather_offset_s16(rp[ky] + (kx - lo) * c + g, lanes)
+                                     : zpv;
+            ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
+            ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
+        }
+        const int32x4_t e =
+            mf_mve_requantize(ae, vldrwq_gather_shifted_offset_s32(L->mult + g, even),
+                              vldrwq_gather_shifted_offset_s32(L->shift + g, even));
+        const int32x4_t o =
+            mf_mve_requantize(ao, vldrwq_gather_shifted_offset_s32(L->mult + g + 1, even),
+                              vldrwq_gather_shifted_offset_s32(L->shift + g + 1, even));
         int16x8_t v = vqmovntq_s32(vqmovnbq_s32(zpv, e), o);
-        v = vminq_s16(vmaxq_s16(vqaddq_s16(v, vdupq_n_s16(offset)), vdupq_n_s16(amin)),
-                      vdupq_n_s16(amax));
+        v = vminq_s16(vmaxq_s16(vqaddq_s16(v, vdupq_n_s16((int16_t)L->offset)),
+                                vdupq_n_s16((int16_t)L->act_min)),
+                      vdupq_n_s16((int16_t)L->act_max));
         vstrbq_s16(out + g, v);
-        w0 += 8;
-        w1 += 8;
-        w2 += 8;
-        bias += 8;
-        mult += 8;
-        shift += 8;
     }
 }
-#undef MF_DW16_TAP
-#undef MF_DW16_XO
 
 #if MF_MVE_ASM
 /* The Cortex-M55 build of mf_dw16_pixel for the three rows inside, in one hand-scheduled block
@@ -148,9 +124,9 @@ static MF_MVE_INLINE void mf_dw16_pixel(const mf_dw16_layer *L,
                      "vldrw.u32 q3, [%[bias], q2, uxtw #2]\n\t"                                 \
                      "vldrw.u32 q2, [%[k], #16]\n\t"                                            \
                      "vldrw.u32 q4, [%[bias], q2, uxtw #2]\n\t"                                 \
-                     "vldrh.u16 q5, [%[k], #32]\n\t"                                            \
-                     "vldrh.u16 q6, [%[k], #48]\n\t"                                            \
-                     "vldrh.u16 q7, [%[k], #64]\n\t" ROW("x0")                                \
+                     "vldrh.u16 q5, [%[t]]\n\t"                                                 \
+                     "vldrh.u16 q6, [%[t], #16]\n\t"                                            \
+                     "vldrh.u16 q7, [%[t], #32]\n\t" ROW("x0")                                \
                      "add %[w], %[w], r12\n\t" ROW("x1")                                     \
                      "add %[w], %[w], r12\n\t" ROW("x2")                                     \
                      "sub %[w], %[w], r12, lsl #1\n\t"                                      \
@@ -179,14 +155,16 @@ static MF_MVE_INLINE void mf_dw16_pixel(const mf_dw16_layer *L,
                      "le lr, 1b\n"                                                              \
                      : [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [w] "+r"(w),                \
                        [bias] "+r"(bias), [mult] "+r"(mult), [shift] "+r"(shift), [o] "+l"(out) \
-                     : [k] "r"(k)                                                               \
+                     : [k] "r"(k), [t] "r"(t)                                                   \
                      : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "r12", "lr", "memory", "cc")
 #define MF_DW16_ROW_ALL(x) MF_DW16_IN(x, "q5", "q5") MF_DW16_IN(x, "q6", "q6") MF_DW16_IN(x, "q7", "q7")
-#define MF_DW16_ROW_LEFT(x) MF_DW16_OUT(x, "q5") MF_DW16_IN(x, "q6", "q5") MF_DW16_IN(x, "q7", "q6")
-#define MF_DW16_ROW_RIGHT(x) MF_DW16_IN(x, "q5", "q5") MF_DW16_IN(x, "q6", "q6") MF_DW16_OUT(x, "q7")
+/* one column outside: its weights at offsets q5 times the zero point, the others at q6 and q7
+ * in the weights and the input alike (left border: the row pointers one column left of the
+ * image, never read there; offsets (0, C, 2C); right border: offsets (2C, 0, C)) */
+#define MF_DW16_ROW_BORDER(x) MF_DW16_OUT(x, "q5") MF_DW16_IN(x, "q6", "q6") MF_DW16_IN(x, "q7", "q7")
 
 /* One pixel, every group: mask 0 whole window, 1 column 0 outside, 2 column 2 outside; window
- * rows at x0, x1, x2. */
+ * rows at x0, x1, x2 (mask 1: one column left of the first inside tap). */
 __attribute__((noinline)) static void mf_dw16_pixel_asm(const int8_t *x0, const int8_t *x1,
                                                          const int8_t *x2, int8_t *out,
                                                          const mf_dw16_layer *L,
@@ -194,12 +172,11 @@ __attribute__((noinline)) static void mf_dw16_pixel_asm(const int8_t *x0, const 
 {
     const int8_t *w = L->filter;
     const int32_t *bias = L->bias, *mult = L->mult, *shift = L->shift;
+    const uint32_t *t = k + (mask == 2 ? 38 : 8); /* the three offset vectors */
     if (mask == 0) {
         MF_DW16_GROUPS(MF_DW16_ROW_ALL);
-    } else if (mask == 1) {
-        MF_DW16_GROUPS(MF_DW16_ROW_LEFT);
     } else {
-        MF_DW16_GROUPS(MF_DW16_ROW_RIGHT);
+        MF_DW16_GROUPS(MF_DW16_ROW_BORDER);
     }
 }
 
@@ -208,6 +185,11 @@ static void mf_dw16_run_asm(const mf_dw16_layer *L, const uint32_t *k, const int
                             const int8_t *r1, const int8_t *r2, ptrdiff_t step, int32_t n,
                             int mask, int8_t *dst)
 {
+    if (mask == 1) { /* addresses only: the taps read are C bytes on */
+        r0 = (const int8_t *)((uintptr_t)r0 - (uintptr_t)L->c);
+        r1 = (const int8_t *)((uintptr_t)r1 - (uintptr_t)L->c);
+        r2 = (const int8_t *)((uintptr_t)r2 - (uintptr_t)L->c);
+    }
     for (int32_t i = 0; i < n; i++) {
         mf_dw16_pixel_asm(r0, r1, r2, dst, L, k, mask);
         r0 += step;
@@ -221,8 +203,7 @@ static void mf_dw16_run_asm(const mf_dw16_layer *L, const uint32_t *k, const int
 #undef MF_DW16_REQ
 #undef MF_DW16_GROUPS
 #undef MF_DW16_ROW_ALL
-#undef MF_DW16_ROW_LEFT
-#undef MF_DW16_ROW_RIGHT
+#undef MF_DW16_ROW_BORDER
 #endif /* MF_MVE_ASM */
 
 /* n pixels of one output row whose three window rows are inside (or the zero-point row), taps
@@ -245,18 +226,9 @@ static void mf_dw16_run(const mf_dw16_layer *L, const uint32_t *k, const int8_t 
     (void)k;
 #endif
     for (int32_t i = 0; i < n; i++) {
-        mf_dw16_pixel(L, r0 + i * step, r1 + i * step, r2 + i * step, 7u, lo, hi, out + i * L->c);
+        mf_dw16_pixel(L, r0 + i * step, r1 + i * step, r2 + i * step, 7u, lo, hi,
+                           out + i * L->c);
     }
-}
-
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static void mf_dw16_edge_pixel(const mf_dw16_layer *L, const int8_t *r0, const int8_t *r1,
-                               const int8_t *r2, uint32_t rows, int32_t lo, int32_t hi,
-                               int8_t *out)
-{
-    mf_dw16_pixel(L, r0, r1, r2, rows, lo, hi, out);
 }
 
 void mf_depthwise_conv3_mve16_s8(const mf_dw_conv_params *p,
@@ -283,8 +255,8 @@ void mf_depthwise_conv3_mve16_s8(const mf_dw_conv_params *p,
     /* mf_dw16_groups_asm's block: lane indices, tap offsets, zero point, output offset and
      * activation bounds */
     union {
-        uint32_t u32[38];
-        uint16_t u16[76];
+        uint32_t u32[50];
+        uint16_t u16[100];
     } k;
     for (int32_t l = 0; l < 4; l++) {
         k.u32[l] = 2u * (uint32_t)l;
@@ -300,6 +272,9 @@ void mf_depthwise_conv3_mve16_s8(const mf_dw_conv_params *p,
         k.u16[48 + l] = (uint16_t)(int16_t)L.offset;
         k.u16[56 + l] = (uint16_t)(int16_t)L.act_min;
         k.u16[64 + l] = (uint16_t)(int16_t)L.act_max;
+        k.u16[76 + l] = (uint16_t)(2 * c + l); /* right border: offsets (2C, 0, C) + lane */
+        k.u16[84 + l] = (uint16_t)l;
+        k.u16[92 + l] = (uint16_t)(c + l);
     }
     /* MF_DW16_ZROW zero-point bytes: a window row outside the image, for C <= MF_DW16_ZROW / 3
      * (a row's taps read at most 3C bytes from its pointer) */
@@ -343,7 +318,7 @@ void mf_depthwise_conv3_mve16_s8(const mf_dw_conv_params *p,
                 mf_dw16_run(&L, k.u32, r[0], r[1], r[2], (ptrdiff_t)p->stride.w * c, n, lo, hi,
                             out);
             } else {
-                mf_dw16_edge_pixel(&L, r[0], r[1], r[2], in, lo, hi, out);
+                mf_dw16_pixel(&L, r[0], r[1], r[2], in, lo, hi, out);
             }
             ox += n;
             out += (size_t)n * c;
