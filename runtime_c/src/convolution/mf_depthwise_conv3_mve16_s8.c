@@ -84,7 +84,8 @@ static void mf_dw16_pixel(const mf_dw16_layer *L,
 #if MF_MVE_ASM
 /* The Cortex-M55 build of mf_dw16_pixel for the three rows inside, in one hand-scheduled block
  * (GCC spills the offset vectors of the intrinsic version to the stack on every tap). q5-q7:
- * the byte offsets kx * C + lane; q3 / q4: the even / odd channel sums; a tap inside is two
+ * the byte offsets kx * C + lane, loaded once per pixel (the requantization uses q0-q4 only);
+ * q3 / q4: the even / odd channel sums; a tap inside is two
  * gathers, VMULLB, VMULLT and two VADDs, a tap in an outside column (left or right border)
  * takes the zero-point vector instead of the input gather. `k` (the layer block): even and odd
  * lane indices (u32), the three offset vectors, zero point, output offset, activation minimum
@@ -118,15 +119,16 @@ static void mf_dw16_pixel(const mf_dw16_layer *L,
 #define MF_DW16_GROUPS(ROW)                                                                    \
     __asm__ volatile("ldr lr, [%[k], #144]\n\t"                                               \
                      "ldr r12, [%[k], #148]\n\t"                                              \
+                     "vldrh.u16 q5, [%[t]]\n\t"                                                 \
+                     "vldrh.u16 q6, [%[t], #16]\n\t"                                            \
+                     "vldrh.u16 q7, [%[t], #32]\n\t"                                            \
                      "dls lr, lr\n"                                                            \
                      "1:\n\t"                                                                   \
                      "vldrw.u32 q2, [%[k]]\n\t"                                                 \
                      "vldrw.u32 q3, [%[bias], q2, uxtw #2]\n\t"                                 \
                      "vldrw.u32 q2, [%[k], #16]\n\t"                                            \
                      "vldrw.u32 q4, [%[bias], q2, uxtw #2]\n\t"                                 \
-                     "vldrh.u16 q5, [%[t]]\n\t"                                                 \
-                     "vldrh.u16 q6, [%[t], #16]\n\t"                                            \
-                     "vldrh.u16 q7, [%[t], #32]\n\t" ROW("x0")                                \
+                     ROW("x0")                                \
                      "add %[w], %[w], r12\n\t" ROW("x1")                                     \
                      "add %[w], %[w], r12\n\t" ROW("x2")                                     \
                      "sub %[w], %[w], r12, lsl #1\n\t"                                      \
@@ -284,6 +286,9 @@ void mf_depthwise_conv3_mve16_s8(const mf_dw_conv_params *p,
         memset(zbuf, L.zp, (size_t)(3 * c));
         zrow = zbuf;
     }
+    /* output columns below x_hi have their window's right column inside the image */
+    const int32_t last = in_w - 3 + p->padding.w;
+    const int32_t x_hi = last < 0 ? 0 : mf_min_i32(last / p->stride.w + 1, ow);
     for (int32_t oy = 0; oy < output_dims->h; oy++) {
         const int32_t y0 = oy * p->stride.h - p->padding.h;
         uint32_t rows = 0;
@@ -304,16 +309,8 @@ void mf_depthwise_conv3_mve16_s8(const mf_dw_conv_params *p,
                     r[ky] = image + (ptrdiff_t)(y0 + ky) * rs + (ptrdiff_t)(x0 + lo) * c;
                 }
             }
-            int32_t n = 1;
-            if (in == 7u) { /* the run of pixels with the same taps along x */
-                while (ox + n < ow) {
-                    const int32_t xn = (ox + n) * p->stride.w - p->padding.w;
-                    if (mf_clamp_i32(-xn, 0, 3) != lo || mf_clamp_i32(in_w - xn, lo, 3) != hi) {
-                        break;
-                    }
-                    n++;
-                }
-            }
+            /* the interior of a row (whole windows) as one run, up to x_hi */
+            const int32_t n = in == 7u && lo == 0 && hi == 3 && x_hi > ox ? x_hi - ox : 1;
             if (lo < hi && (in == 7u || zrow != NULL)) {
                 mf_dw16_run(&L, k.u32, r[0], r[1], r[2], (ptrdiff_t)p->stride.w * c, n, lo, hi,
                             out);
