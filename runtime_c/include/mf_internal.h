@@ -520,7 +520,11 @@ void mf_convolve_mve_s8(const mf_conv_params *p,
                         int8_t *output);
 /* speed-m55: 3x3 depthwise, channel multiplier 1, dilation 1, C % 8 == 0, with a bias and
  * per-channel multipliers: eight channels per vector in int16 lanes, VMULLB/VMULLT (src/
- * convolution/mf_depthwise_conv3_mve16_s8.c); one batch image. */
+ * convolution/mf_depthwise_conv3_mve16_s8.c); one batch image, where _takes says so (32 <= C
+ * <= 128, at most one padded column on either side). */
+int mf_depthwise_conv3_mve16_takes(const mf_dw_conv_params *p,
+                                   const mf_dims *input_dims,
+                                   const mf_dims *output_dims);
 void mf_depthwise_conv3_mve16_s8(const mf_dw_conv_params *p,
                                  const mf_nn_requant *rq,
                                  const mf_dims *input_dims,

@@ -37,6 +37,7 @@ typedef struct {
     int32_t offset, act_min, act_max;
 } mf_dw16_layer;
 
+#if !MF_MVE_ASM
 /* One pixel, every group of eight channels: the intrinsics (the host, and on the target the
  * masks the assembly does not take), loops kept compact. r0..r2: window row ky's input at
  * column x0 + lo (channel 0), for the rows whose bit is set in `rows`; taps kx in [lo, hi)
@@ -80,6 +81,7 @@ static void mf_dw16_pixel(const mf_dw16_layer *L,
         vstrbq_s16(out + g, v);
     }
 }
+#endif /* !MF_MVE_ASM */
 
 #if MF_MVE_ASM
 /* The Cortex-M55 build of mf_dw16_pixel for the three rows inside, in one hand-scheduled block
@@ -208,10 +210,10 @@ static void mf_dw16_run_asm(const mf_dw16_layer *L, const uint32_t *k, const int
 #undef MF_DW16_ROW_BORDER
 #endif /* MF_MVE_ASM */
 
-/* n pixels of one output row whose three window rows are inside (or the zero-point row), taps
- * [lo, hi) inside along x, window rows at r0, r1, r2 stepping `step` bytes per pixel: the
- * whole window and the left or right column outside in assembly on the target; other masks
- * (narrow images) and the host with the intrinsics. `k`: mf_dw16_run_asm's layer block. */
+/* n pixels of one output row (window rows inside or the zero-point row), taps [lo, hi) inside
+ * along x (the whole window, or the left or right column outside: mf_depthwise_conv3_mve16_takes),
+ * window rows at r0, r1, r2 stepping `step` bytes per pixel: in assembly on the target, with the
+ * intrinsics on the host. `k`: mf_dw16_run_asm's layer block. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
@@ -220,17 +222,25 @@ static void mf_dw16_run(const mf_dw16_layer *L, const uint32_t *k, const int8_t 
                         int32_t hi, int8_t *out)
 {
 #if MF_MVE_ASM
-    if ((hi == 3 && lo <= 1) || (lo == 0 && hi == 2)) {
-        mf_dw16_run_asm(L, k, r0, r1, r2, step, n, hi == 3 ? lo : 2, out);
-        return;
-    }
+    mf_dw16_run_asm(L, k, r0, r1, r2, step, n, hi == 3 ? lo : 2, out);
 #else
     (void)k;
-#endif
     for (int32_t i = 0; i < n; i++) {
-        mf_dw16_pixel(L, r0 + i * step, r1 + i * step, r2 + i * step, 7u, lo, hi,
-                           out + i * L->c);
+        mf_dw16_pixel(L, r0 + i * step, r1 + i * step, r2 + i * step, 7u, lo, hi, out + i * L->c);
     }
+#endif
+}
+
+int mf_depthwise_conv3_mve16_takes(const mf_dw_conv_params *p,
+                                   const mf_dims *input_dims,
+                                   const mf_dims *output_dims)
+{
+    const int32_t c = input_dims->c;
+    /* every window has its left or right column inside at least, the other two too: padding of
+     * at most one column on the left, the last window's right column at most one past the image */
+    return c % 8 == 0 && c >= 32 && 3 * c <= MF_DW16_ZROW && input_dims->w >= 2 &&
+           p->padding.w <= 1 &&
+           (output_dims->w - 1) * p->stride.w - p->padding.w <= input_dims->w - 2;
 }
 
 void mf_depthwise_conv3_mve16_s8(const mf_dw_conv_params *p,
@@ -278,14 +288,9 @@ void mf_depthwise_conv3_mve16_s8(const mf_dw_conv_params *p,
         k.u16[84 + l] = (uint16_t)l;
         k.u16[92 + l] = (uint16_t)(c + l);
     }
-    /* MF_DW16_ZROW zero-point bytes: a window row outside the image, for C <= MF_DW16_ZROW / 3
-     * (a row's taps read at most 3C bytes from its pointer) */
-    int8_t zbuf[MF_DW16_ZROW];
-    const int8_t *zrow = NULL;
-    if (3 * c <= MF_DW16_ZROW) {
-        memset(zbuf, L.zp, (size_t)(3 * c));
-        zrow = zbuf;
-    }
+    /* a window row outside the image: 3C zero-point bytes (C <= 128, _takes) */
+    int8_t zrow[MF_DW16_ZROW];
+    memset(zrow, L.zp, (size_t)(3 * c));
     /* output columns below x_hi have their window's right column inside the image */
     const int32_t last = in_w - 3 + p->padding.w;
     const int32_t x_hi = last < 0 ? 0 : mf_min_i32(last / p->stride.w + 1, ow);
@@ -300,7 +305,7 @@ void mf_depthwise_conv3_mve16_s8(const mf_dw_conv_params *p,
             const int32_t x0 = ox * p->stride.w - p->padding.w;
             const int32_t lo = mf_clamp_i32(-x0, 0, 3);
             const int32_t hi = mf_clamp_i32(in_w - x0, lo, 3);
-            const uint32_t in = lo < hi ? rows : 0u;
+            const uint32_t in = rows;
             /* window row ky at column x0 + lo, formed only for rows inside; rows outside read
              * the zero-point row when there is one */
             const int8_t *r[3] = {zrow, zrow, zrow};
@@ -311,12 +316,7 @@ void mf_depthwise_conv3_mve16_s8(const mf_dw_conv_params *p,
             }
             /* the interior of a row (whole windows) as one run, up to x_hi */
             const int32_t n = in == 7u && lo == 0 && hi == 3 && x_hi > ox ? x_hi - ox : 1;
-            if (lo < hi && (in == 7u || zrow != NULL)) {
-                mf_dw16_run(&L, k.u32, r[0], r[1], r[2], (ptrdiff_t)p->stride.w * c, n, lo, hi,
-                            out);
-            } else {
-                mf_dw16_pixel(&L, r[0], r[1], r[2], in, lo, hi, out);
-            }
+            mf_dw16_run(&L, k.u32, r[0], r[1], r[2], (ptrdiff_t)p->stride.w * c, n, lo, hi, out);
             ox += n;
             out += (size_t)n * c;
         }

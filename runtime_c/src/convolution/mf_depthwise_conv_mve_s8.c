@@ -736,7 +736,8 @@ void mf_depthwise_conv_mve_s8(const mf_dw_conv_params *p,
         L.image = input + (size_t)b * in_image;
         int8_t *out = output + (size_t)b * out_image;
         if (p->ch_mult == 1 && L.kh == 3 && L.kw == 3 && L.dil_w == 1 && L.dil_h == 1 &&
-            r.bias != NULL && r.quant_step == 1 && L.in_c % 8 == 0 && L.in_c >= 32) {
+            r.bias != NULL && r.quant_step == 1 &&
+            mf_depthwise_conv3_mve16_takes(p, input_dims, output_dims)) {
             /* speed-m55: eight channels per vector (mf_depthwise_conv3_mve16_s8.c); below 32
              * channels the per-pixel work of the four-lane paths costs less (VWW: C = 8, 16) */
             mf_depthwise_conv3_mve16_s8(p, &r, input_dims, L.image, filter, output_dims, out);
