@@ -179,8 +179,8 @@ def depthwise_conv_2d(ctx: Ctx) -> KernelCall:
     # speed-m4 (issue 12): the rows kernel where it measures faster
     rows = dw_rows_taken(dims["input"], dims["filter"], dims["output"], params["stride"][1],
                          params["dilation"][1])
-    kernel = "mf_depthwise_conv_rows_s8" if rows else "mf_depthwise_conv_s8"
-    return KernelCall(for_target(kernel), params, arrays, dims)  # speed-m55: by core family
+    call = KernelCall("mf_depthwise_conv_rows_s8" if rows else "mf_depthwise_conv_s8", params, arrays, dims)
+    return replace(call, kernel=for_target(call.kernel, call))  # speed-m55: by core family
 
 
 def fully_connected(ctx: Ctx) -> KernelCall:

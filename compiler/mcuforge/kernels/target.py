@@ -12,19 +12,37 @@ around lowering; host tests built with -DMF_EMULATE_MVE select the M55 choices t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 FAMILIES = ("host", "portable", "dsp", "mve")
 
-# kernel a binding picks -> {core family: the kernel that family runs instead}
-CHOICES: dict[str, dict[str, str]] = {
+
+def dw3x3_mve_takes(call: Any) -> bool:
+    """Twin of mf_depthwise_conv3x3_s8's shape condition (mf_depthwise_conv3_mve16_takes): 3x3,
+    channel multiplier 1, dilation 1, C % 8 == 0 and 32 <= C <= 128, input width >= 2, at most
+    one padded column left, the last window's right column at most one past the image."""
+    p, f, x, y = call.params, call.dims["filter"], call.dims["input"], call.dims["output"]
+    c, in_w, ow = x[3], x[2], y[2]
+    sw, pw = p["stride"][1], p["padding"][1]
+    return (tuple(f[1:3]) == (3, 3) and p["ch_mult"] == 1 and tuple(p["dilation"]) == (1, 1)
+            and c % 8 == 0 and 32 <= c <= 128 and in_w >= 2 and pw <= 1
+            and (ow - 1) * sw - pw <= in_w - 2 and "bias" in call.arrays)
+
+
+Choice = tuple[str, Callable[[Any], bool] | None]  # kernel, and the calls it takes (None: all)
+
+# kernel a binding picks -> {core family: the first choice whose condition the call meets}
+CHOICES: dict[str, dict[str, tuple[Choice, ...]]] = {
     # MVE builds of the rows kernel hand over to mf_depthwise_conv_s8's Helium paths, which take
     # every shape without scratch: calling them directly drops the rows kernel's scratch (the
-    # int16 row ring and widened weights) and its code from M55 images.
-    "mf_depthwise_conv_rows_s8": {"mve": "mf_depthwise_conv_s8"},
+    # int16 row ring and widened weights); mf_depthwise_conv3x3_s8 (eight channels per vector)
+    # where the shape allows, which links none of mf_depthwise_conv_s8's other paths.
+    "mf_depthwise_conv_rows_s8": {"mve": (("mf_depthwise_conv3x3_s8", dw3x3_mve_takes),
+                                          ("mf_depthwise_conv_s8", None))},
+    "mf_depthwise_conv_s8": {"mve": (("mf_depthwise_conv3x3_s8", dw3x3_mve_takes),)},
 }
 
 _TARGET: ContextVar[str] = ContextVar("mcuforge_kernel_target", default="host")
@@ -54,6 +72,11 @@ def kernel_target(family: str) -> Iterator[None]:
         _TARGET.reset(token)
 
 
-def for_target(kernel: str, family: str | None = None) -> str:
-    """The kernel `family` (default: the current target) runs where a binding picked `kernel`."""
-    return CHOICES.get(kernel, {}).get(family or current_target(), kernel)
+def for_target(kernel: str, call: Any = None, family: str | None = None) -> str:
+    """The kernel `family` (default: the current target) runs where a binding picked `kernel`
+    for `call` (a KernelCall: its dims, params and arrays; None meets only unconditional
+    choices)."""
+    for other, when in CHOICES.get(kernel, {}).get(family or current_target(), ()):
+        if when is None or (call is not None and when(call)):
+            return other
+    return kernel
