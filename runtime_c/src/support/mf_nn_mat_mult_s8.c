@@ -901,11 +901,14 @@ void mf_nn_mat_mult_s8(const int8_t *x0,
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void mf_mve_row64_quads_asm(const int8_t *x, const int8_t *w, int32_t quads,
-                                   const int32_t *bias, const int32_t *mult,
-                                   const int32_t *shift, const int32_t *cfg, int8_t *out)
+static void mf_mve_row64_quads_asm(const int8_t *x, int32_t rows, const int8_t *filter,
+                                   int32_t quads, const int32_t *bias0, const int32_t *mult0,
+                                   const int32_t *shift0, const int32_t *cfg, int8_t *out)
 {
     int32_t s;
+    for (int32_t r = 0; r < rows; r++, x += 64) { /* speed-m55: every row in one call */
+    const int8_t *w = filter;
+    const int32_t *bias = bias0, *mult = mult0, *shift = shift0;
     __asm__ volatile("vldrb.8 q0, [%[x]]\n\t"
                      "vldrb.8 q1, [%[x], #16]\n\t"
                      "vldrb.8 q2, [%[x], #32]\n\t"
@@ -938,6 +941,7 @@ static void mf_mve_row64_quads_asm(const int8_t *x, const int8_t *w, int32_t qua
                        [o] "+l"(out), [s] "=&Te"(s)
                      : [x] "r"(x), [quads] "r"(quads), [cfg] "r"(cfg)
                      : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "lr", "memory");
+    }
 }
 #undef MF_MVE_ROW64_CH
 #endif
@@ -960,10 +964,8 @@ void mf_nn_mat_mult_rows_s8(const int8_t *x,
             cfg[4 + l] = rq->activation.min;
             cfg[8 + l] = rq->activation.max;
         }
-        for (; r < rows; r++) {
-            mf_mve_row64_quads_asm(x + (size_t)r * k, filter, n / 4, rq->bias, rq->multiplier,
-                                   rq->shift, cfg, out + (size_t)r * n);
-        }
+        mf_mve_row64_quads_asm(x, rows, filter, n / 4, rq->bias, rq->multiplier, rq->shift, cfg,
+                               out);
         return;
     }
 #endif
