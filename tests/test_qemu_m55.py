@@ -56,3 +56,32 @@ def test_m55_kernels_bit_exact(seed: int, tmp_path: Path) -> None:
     kernels = [row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]]
     assert kernels[2:] == ["mf_transpose_conv_s8"] * 2, kernels
     assert set(kernels[:2]) <= {"mf_depthwise_conv_s8", "mf_depthwise_conv3x3_s8"}, kernels
+
+
+def first_layer_chain(seed: int, path: Path) -> Path:
+    """KWS-like first layers: a 10x4 (or 3x4 on 3 channels) convolution, k = 40 or 36 (two rows of
+    32 < k <= 48 inputs held in registers), 4-20 output channels (whole quads and tails), stride
+    1-2, then a global average pool (int16 sums of at most 255 values, int32 above)."""
+    rng = np.random.default_rng(5600 + seed)
+    cin, kh = (1, 10) if seed % 2 == 0 else (3, 3)
+    c = Chain(rng, (1, int(rng.integers(10, 40)), int(rng.integers(4, 12)), cin))
+    stride = int(rng.integers(1, 3))
+    c.weighted("CONV_2D", (int(rng.choice([4, 8, 12, 16, 20, 6])), kh, 4, cin), 0,
+               {"strides": (stride, stride), "dilations": (1, 1),
+                "pads": (kh // 2, 1, kh - 1 - kh // 2, 2), "activation": str(rng.choice(["NONE", "RELU"]))})
+    _, h, w, _ = c.g.tensors[c.cur].shape
+    c.add("AVERAGE_POOL_2D", [c.cur], {"kernel": (h, w), "strides": (1, 1), "pads": (0, 0, 0, 0),
+                                       "activation": "NONE"}, c.g.tensors[c.cur].quant)
+    return c.finish(path)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_m55_first_layers_bit_exact(seed: int, tmp_path: Path) -> None:
+    model = first_layer_chain(seed, tmp_path / f"first_{seed}.mfir")
+    from mcuforge.importers import load_model
+
+    g = load_model(model)
+    x = np.random.default_rng(400 + seed).integers(-128, 128, (SAMPLES, *g.tensors["x"].shape[1:]),
+                                                   dtype=np.int8)
+    result = run_on_board(model, x, "mps3-an547", out_dir=tmp_path / "fw")
+    assert result.mismatches == {}, [op.kind for op in g.ops]

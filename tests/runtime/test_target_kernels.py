@@ -9,6 +9,7 @@ import pytest
 from mfnn import MF_OK, Kernels
 from oneop import ACTIVATIONS, OneOp, act_data, act_quant, bias, cases, out_quant_for, weights
 
+from mcuforge.ir.graph import QuantParams
 from mcuforge.kernels.target import for_target, kernel_target
 
 
@@ -37,5 +38,26 @@ def test_m55_depthwise_choice(mf: Kernels, seed: int) -> None:
     assert call.kernel == for_target(call.kernel, call, "mve")
     assert call.kernel in ("mf_depthwise_conv_s8", "mf_depthwise_conv3x3_s8")
     status, y = mf.depthwise(call, x, wt)
+    assert status == MF_OK
+    np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.parametrize("seed", cases(12))
+def test_global_average_pool_around_255_taps(mf: Kernels, seed: int) -> None:
+    """The MVE average pool sums windows of at most 255 values in int16 lanes (eight channels a
+    vector) and larger ones in int32: windows of 240-300 values, channels around 8."""
+    rng = np.random.default_rng(7900 + seed)
+    h = int(rng.integers(15, 21))
+    w = int(rng.integers(15, 16))
+    c = int(rng.choice((1, 7, 8, 9, 16, 17, 64)))
+    one = OneOp("AVERAGE_POOL_2D", {"kernel": (h, w), "strides": (1, 1), "pads": (0, 0, 0, 0),
+                                    "activation": str(rng.choice(ACTIVATIONS))})
+    q = act_quant(rng)
+    x = act_data(rng, (1, h, w, c))
+    if seed % 2:
+        x = np.full_like(x, -128 if seed % 4 == 1 else 127)  # sums at the int16 edge
+    one.input(x, q)
+    call, expected = one.finish(QuantParams(q.scale, q.zero_point))
+    status, y = mf.pool(call, x)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
