@@ -61,7 +61,8 @@ def test_m55_kernels_bit_exact(seed: int, tmp_path: Path) -> None:
 def first_layer_chain(seed: int, path: Path) -> Path:
     """KWS-like first layers: a 10x4 (or 3x4 on 3 channels) convolution, k = 40 or 36 (two rows of
     32 < k <= 48 inputs held in registers), 4-20 output channels (whole quads and tails), stride
-    1-2, then a global average pool (int16 sums of at most 255 values, int32 above)."""
+    1-2, a 1x1 to one channel (rows' dot products four at a time), then a global average pool
+    (int16 sums of at most 255 values, int32 above)."""
     rng = np.random.default_rng(5600 + seed)
     cin, kh = (1, 10) if seed % 2 == 0 else (3, 3)
     c = Chain(rng, (1, int(rng.integers(10, 40)), int(rng.integers(4, 12)), cin))
@@ -69,6 +70,7 @@ def first_layer_chain(seed: int, path: Path) -> Path:
     c.weighted("CONV_2D", (int(rng.choice([4, 8, 12, 16, 20, 6])), kh, 4, cin), 0,
                {"strides": (stride, stride), "dilations": (1, 1),
                 "pads": (kh // 2, 1, kh - 1 - kh // 2, 2), "activation": str(rng.choice(["NONE", "RELU"]))})
+    c.weighted("CONV_2D", (1, 1, 1, c.channels()), 0, c.window(1, 1))  # one output channel
     _, h, w, _ = c.g.tensors[c.cur].shape
     c.add("AVERAGE_POOL_2D", [c.cur], {"kernel": (h, w), "strides": (1, 1), "pads": (0, 0, 0, 0),
                                        "activation": "NONE"}, c.g.tensors[c.cur].quant)

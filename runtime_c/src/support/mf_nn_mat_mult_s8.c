@@ -946,6 +946,33 @@ static void mf_mve_row64_quads_asm(const int8_t *x, int32_t rows, const int8_t *
 #undef MF_MVE_ROW64_CH
 #endif
 
+/* speed-m55: one output channel (U-Net's last 1x1): each row one dot product, four rows'
+ * sums requantized as one vector and stored together (the outputs of consecutive rows are
+ * consecutive bytes). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void mf_mve_rows_one_channel(const int8_t *x,
+                                    int32_t rows,
+                                    const int8_t *filter,
+                                    int32_t k,
+                                    const mf_nn_requant *rq,
+                                    int8_t *out)
+{
+    const int32_t b = rq->bias != NULL ? rq->bias[0] : 0;
+    const int32_t m = rq->multiplier[0], sh = rq->shift[0];
+    const int32_t off = rq->output_offset, lo = rq->activation.min, hi = rq->activation.max;
+    for (int32_t r = 0; r < rows; r += 4) {
+        int32_t a[4] = {b, b, b, b};
+        const int32_t n = mf_min_i32(rows - r, 4);
+        for (int32_t l = 0; l < n; l++) {
+            a[l] = mf_mve_dot_s8(x + (size_t)(r + l) * k, filter, k, b);
+        }
+        const int32x4_t v = mf_mve_requantize_n(mf_mve_set4(a[0], a[1], a[2], a[3]), m, sh);
+        vstrbq_p_s32(out + r, mf_mve_offset_clamp(v, off, lo, hi), vctp32q((uint32_t)n));
+    }
+}
+
 /* Every row of a (rows x k) matrix, two at a time (mf_internal.h). */
 void mf_nn_mat_mult_rows_s8(const int8_t *x,
                             int32_t rows,
@@ -956,6 +983,10 @@ void mf_nn_mat_mult_rows_s8(const int8_t *x,
                             int8_t *out)
 {
     int32_t r = 0;
+    if (n == 1) { /* speed-m55 */
+        mf_mve_rows_one_channel(x, rows, filter, k, rq, out);
+        return;
+    }
 #if MF_MVE_ASM
     if (k == 64 && (n & 3) == 0 && rq->quant_step == 1 && rq->bias != NULL) {
         int32_t cfg[12]; /* output offset, activation minimum and maximum, four lanes each */
