@@ -962,11 +962,15 @@ static void mf_mve_rows_one_channel(const int8_t *x,
     const int32_t b = rq->bias != NULL ? rq->bias[0] : 0;
     const int32_t m = rq->multiplier[0], sh = rq->shift[0];
     const int32_t off = rq->output_offset, lo = rq->activation.min, hi = rq->activation.max;
+    const mve_pred16_t m16 = vctp8q((uint32_t)k);
+    const int8x16_t w16 = vldrbq_z_s8(filter, m16); /* k <= 16: the filter in one register */
     for (int32_t r = 0; r < rows; r += 4) {
         int32_t a[4] = {b, b, b, b};
         const int32_t n = mf_min_i32(rows - r, 4);
         for (int32_t l = 0; l < n; l++) {
-            a[l] = mf_mve_dot_s8(x + (size_t)(r + l) * k, filter, k, b);
+            const int8_t *xr = x + (size_t)(r + l) * k;
+            a[l] = k <= 16 ? vmladavaq_s8(b, vldrbq_z_s8(xr, m16), w16)
+                           : mf_mve_dot_s8(xr, filter, k, b);
         }
         const int32x4_t v = mf_mve_requantize_n(mf_mve_set4(a[0], a[1], a[2], a[3]), m, sh);
         vstrbq_p_s32(out + r, mf_mve_offset_clamp(v, off, lo, hi), vctp32q((uint32_t)n));
