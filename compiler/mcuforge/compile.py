@@ -13,6 +13,7 @@ from mcuforge.importers import load_model
 from mcuforge.ir.graph import Graph, Op, QuantParams, Shape
 from mcuforge.ir.verify import verify
 from mcuforge.kernels import kernel_label
+from mcuforge.kernels.target import current_target, family_of, kernel_target
 from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
 from mcuforge.ops.registry import lookup
 from mcuforge.passes import optimize
@@ -220,6 +221,16 @@ def sparse_for(int_graph: Graph, opts: CompileOptions) -> tuple[Graph, list[dict
     return g, [{**asdict(n), "sparsity": round(n.sparsity, 4), "note": n.line()} for n in notes]
 
 
+def target_family(board: str) -> str:
+    """The core family kernels are chosen for (mcuforge.kernels.target): the board's, or the
+    current one (default "host") for a host build."""
+    if board == "host":
+        return current_target()
+    from mcuforge.firmware.boards import load_board
+
+    return family_of(load_board(board).features)
+
+
 def compile_model(
 model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> Compiled:
     opts = opts or CompileOptions()
@@ -232,10 +243,13 @@ model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> C
     int_graph, accuracy = to_int8(graph, opts)
     int_graph, encoding = encode_for(graph, int_graph, opts)
     int_graph, sparse = sparse_for(int_graph, opts)
-    program = lowered(int_graph, name, opts.alignment, opts.overlap)
+    family = target_family(opts.board)
+    with kernel_target(family):  # speed-m55: kernels chosen for the board's core family
+        program = lowered(int_graph, name, opts.alignment, opts.overlap)
     out = Path(out_dir)
     files = render(int_graph, program, name, out, str(model))
     report = build_report(int_graph, program, name, str(model), accuracy)
+    report["kernel_target"] = family
     report["weight_encoding"] = encoding
     report["sparse"] = sparse
     if opts.int16_layers:
@@ -260,7 +274,8 @@ def int16_cost(graph: Graph, opts: CompileOptions, name: str, program: Program,
     it): arena and weight bytes, the output's SQNR and top-1 agreement on the calibration set,
     top-1 accuracy on --eval data."""
     base_graph, base = to_int8(graph, replace(opts, int16_layers=(), progress=False))
-    base_program = lowered(base_graph, name, opts.alignment, opts.overlap)
+    with kernel_target(target_family(opts.board)):
+        base_program = lowered(base_graph, name, opts.alignment, opts.overlap)
 
     def summary(acc: AccuracyReport | None, prog: Program, g: Graph) -> dict:
         out_sqnr = {e.tensor: round(e.sqnr_db, 2) for e in (acc.layers if acc else [])}

@@ -24,6 +24,7 @@ from mcuforge.ir.graph import Tensor
 from mcuforge.kernels import SPECS, check_call
 from mcuforge.kernels.convolution import conv_kernel, dw_rows_taken, transpose_phases
 from mcuforge.kernels.fully_connected import fc_kernel
+from mcuforge.kernels.target import for_target  # speed-m55: kernel choice by core family
 from mcuforge.ops import div as div_op  # elementwise-ops
 from mcuforge.ops import elementwise, packed_weights, resize
 from mcuforge.ops import log_softmax as log_softmax_op  # elementwise-ops
@@ -178,7 +179,8 @@ def depthwise_conv_2d(ctx: Ctx) -> KernelCall:
     # speed-m4 (issue 12): the rows kernel where it measures faster
     rows = dw_rows_taken(dims["input"], dims["filter"], dims["output"], params["stride"][1],
                          params["dilation"][1])
-    return KernelCall("mf_depthwise_conv_rows_s8" if rows else "mf_depthwise_conv_s8", params, arrays, dims)
+    call = KernelCall("mf_depthwise_conv_rows_s8" if rows else "mf_depthwise_conv_s8", params, arrays, dims)
+    return replace(call, kernel=for_target(call.kernel, call))  # speed-m55: by core family
 
 
 def fully_connected(ctx: Ctx) -> KernelCall:

@@ -518,6 +518,29 @@ void mf_convolve_mve_s8(const mf_conv_params *p,
                         const mf_dims *output_dims,
                         int8_t *patches,
                         int8_t *output);
+/* speed-m55: 3x3 depthwise, channel multiplier 1, dilation 1, C % 8 == 0, with a bias and
+ * per-channel multipliers: eight channels per vector in int16 lanes, VMULLB/VMULLT (src/
+ * convolution/mf_depthwise_conv3_mve16_s8.c); one batch image, where _takes says so (32 <= C
+ * <= 128, at most one padded column on either side). */
+int mf_depthwise_conv3_mve16_takes(const mf_dw_conv_params *p,
+                                   const mf_dims *input_dims,
+                                   const mf_dims *output_dims);
+void mf_depthwise_conv3_mve16_s8(const mf_dw_conv_params *p,
+                                 const mf_nn_requant *rq,
+                                 const mf_dims *input_dims,
+                                 const int8_t *image,
+                                 const int8_t *filter,
+                                 const mf_dims *output_dims,
+                                 int8_t *output);
+/* speed-m55: mf_transpose_conv_s8's output-channel loop on MVE cores (src/convolution/
+ * mf_transpose_conv_mve_s8.c): all c_out outputs of one pixel from its int16 patch of `len`
+ * values and the phase block (c_out rows of `len` weights, full quads stored (0, 2, 1, 3)). */
+void mf_transpose_conv_mve_pixel(const int16_t *patch,
+                                 const int8_t *block,
+                                 int32_t len,
+                                 int32_t c_out,
+                                 const mf_nn_requant *rq,
+                                 int8_t *out);
 #endif
 
 /* ---- 4-bit weights (compiler/ops/packed_weights.py) ------------------------------------ */

@@ -602,6 +602,93 @@ MF_EMU_FN void vstrhq_p_s16(int16_t *p, int16x8_t a, mve_pred16_t m)
     }
 }
 
+/* ---- speed-m55 (issue 12): int16 lanes for the depthwise 3x3 of mf_depthwise_conv3_mve16_s8.c -- */
+
+/* a, a + imm, ... (eight 16-bit lanes, imm 1, 2, 4 or 8). */
+MF_EMU_FN uint16x8_t vidupq_n_u16(uint32_t a, int imm)
+{
+    uint16x8_t r;
+    for (int i = 0; i < 8; i++) {
+        r.v[i] = (uint16_t)(a + (uint32_t)(i * imm));
+    }
+    return r;
+}
+
+/* Lane i: base[offset[i]] sign-extended (byte offsets). */
+MF_EMU_FN int16x8_t vldrbq_gather_offset_s16(const int8_t *base, uint16x8_t offset)
+{
+    int16x8_t r;
+    for (int i = 0; i < 8; i++) {
+        r.v[i] = base[offset.v[i]];
+    }
+    return r;
+}
+
+/* VMULLB / VMULLT: the products of the even (bottom) or odd (top) int16 lanes as int32. */
+MF_EMU_FN int32x4_t vmullbq_int_s16(int16x8_t a, int16x8_t b)
+{
+    int32x4_t r;
+    for (int i = 0; i < 4; i++) {
+        r.v[i] = (int32_t)a.v[2 * i] * b.v[2 * i];
+    }
+    return r;
+}
+
+MF_EMU_FN int32x4_t vmulltq_int_s16(int16x8_t a, int16x8_t b)
+{
+    int32x4_t r;
+    for (int i = 0; i < 4; i++) {
+        r.v[i] = (int32_t)a.v[2 * i + 1] * b.v[2 * i + 1];
+    }
+    return r;
+}
+
+MF_EMU_FN int16_t mf_emu_sat16(int32_t x)
+{
+    return (int16_t)(x > INT16_MAX ? INT16_MAX : x < INT16_MIN ? INT16_MIN : x);
+}
+
+/* VQMOVNB / VQMOVNT: b saturated to int16 into the even (bottom) or odd (top) lanes of a. */
+MF_EMU_FN int16x8_t vqmovnbq_s32(int16x8_t a, int32x4_t b)
+{
+    for (int i = 0; i < 4; i++) {
+        a.v[2 * i] = mf_emu_sat16(b.v[i]);
+    }
+    return a;
+}
+
+MF_EMU_FN int16x8_t vqmovntq_s32(int16x8_t a, int32x4_t b)
+{
+    for (int i = 0; i < 4; i++) {
+        a.v[2 * i + 1] = mf_emu_sat16(b.v[i]);
+    }
+    return a;
+}
+
+MF_EMU_FN int16x8_t vqaddq_s16(int16x8_t a, int16x8_t b)
+{
+    for (int i = 0; i < 8; i++) {
+        a.v[i] = mf_emu_sat16((int32_t)a.v[i] + b.v[i]);
+    }
+    return a;
+}
+
+MF_EMU_FN int16x8_t vmaxq_s16(int16x8_t a, int16x8_t b)
+{
+    for (int i = 0; i < 8; i++) {
+        a.v[i] = a.v[i] > b.v[i] ? a.v[i] : b.v[i];
+    }
+    return a;
+}
+
+MF_EMU_FN int16x8_t vminq_s16(int16x8_t a, int16x8_t b)
+{
+    for (int i = 0; i < 8; i++) {
+        a.v[i] = a.v[i] < b.v[i] ? a.v[i] : b.v[i];
+    }
+    return a;
+}
+
 #endif /* MF_EMULATE_MVE */
 
 #endif /* MF_MVE_H */

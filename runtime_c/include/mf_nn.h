@@ -274,6 +274,29 @@ int32_t mf_depthwise_conv_s8_get_buffer_size(const mf_dims *input_dims,
                                              const mf_dims *filter_dims);
 
 /* speed-m4 (issue 12) */
+/* speed-m55 (issue 12) */
+/*
+ * Depthwise 3x3 convolution, same arguments and results as mf_depthwise_conv_s8, chosen by the
+ * compiler for Cortex-M55 (MVE) targets where the shape allows it (channel multiplier 1,
+ * dilation 1, a bias, C % 8 == 0 and 32 <= C <= 128, input width >= 2, at most one padded column
+ * left and right: mcuforge.kernels.target): eight channels per Helium vector, without linking
+ * mf_depthwise_conv_s8's other paths. MVE builds return MF_ARG_ERROR outside those shapes;
+ * other builds run mf_depthwise_conv_s8. No scratch.
+ */
+mf_status mf_depthwise_conv3x3_s8(const mf_context *ctx,
+                                  const mf_dw_conv_params *dw_conv_params,
+                                  const mf_per_channel_quant_params *quant_params,
+                                  const mf_dims *input_dims,
+                                  const int8_t *input,
+                                  const mf_dims *filter_dims,
+                                  const int8_t *filter,
+                                  const int32_t *bias,
+                                  const mf_dims *output_dims,
+                                  int8_t *output);
+
+int32_t mf_depthwise_conv3x3_s8_get_buffer_size(const mf_dims *input_dims,
+                                                const mf_dims *filter_dims);
+
 /*
  * Depthwise 2-D convolution, same arguments and results as mf_depthwise_conv_s8, on padded int16
  * rows (portable and DSP paths: up to four channels at a time, each input row copied once into

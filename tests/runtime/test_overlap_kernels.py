@@ -19,6 +19,7 @@ from oneop import ACTIVATIONS, OneOp, act_data, act_quant, bias, cases, out_quan
 from mcuforge.ir.graph import QuantParams
 from mcuforge.kernel_params import KernelCall
 from mcuforge.kernels.access import stream_for
+from mcuforge.kernels.target import dw3x3_mve_takes
 
 GUARD = 64
 
@@ -108,6 +109,36 @@ def test_depthwise_overlapped(mf: Kernels, seed: int) -> None:
         np.testing.assert_array_equal(got[0], expected)
         ran += 1
     assert ran >= 1
+
+
+@pytest.mark.parametrize("seed", cases(12))
+def test_m55_depthwise_3x3_overlapped(mf: Kernels, seed: int) -> None:
+    """mf_depthwise_conv3x3_s8 (the M55's choice: eight channels a vector on MVE builds) over its
+    input at the declared shift, on the shapes it takes (dw3x3_mve_takes)."""
+    rng = np.random.default_rng(16000 + seed)
+    while True:  # a shape the M55 kernel takes (the compiler chooses it only for those)
+        n, h, w = int(rng.integers(1, 3)), int(rng.integers(2, 9)), int(rng.integers(2, 9))
+        c = int(rng.choice((32, 40, 64, 128)))
+        stride = int(rng.integers(1, 3))
+        top, left = int(rng.integers(0, 2)), int(rng.integers(0, 2))
+        if h + 2 * top < 3 or w + 2 * left < 3:
+            continue
+        geo = {"strides": (stride, stride), "dilations": (1, 1), "pads": (top, left, top, left),
+               "activation": str(rng.choice(ACTIVATIONS))}
+        one = OneOp("DEPTHWISE_CONV_2D", {**geo, "depth_multiplier": 1})
+        xq = act_quant(rng)
+        x = act_data(rng, (n, h, w, c))
+        wt, wq = weights(rng, (1, 3, 3, c), axis=3)
+        one.input(x, xq)
+        one.input(wt, wq, const=True)
+        one.input(*bias(rng, float(xq.scale[0]), wq.scale), const=True)
+        call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()), 9))
+        call = replace(call, kernel="mf_depthwise_conv3x3_s8")
+        if dw3x3_mve_takes(call):
+            break
+    got = run_overlapped(mf, call, x, [wt], expected.shape)
+    assert got is not None
+    np.testing.assert_array_equal(got[0], expected)
 
 
 @pytest.mark.parametrize("kind", ["AVERAGE_POOL_2D", "MAX_POOL_2D"])

@@ -21,6 +21,9 @@ paths, and the contract kept with the speed work (output pixels written in incre
   that group has already copied into its ring once the window rows of the pixel's output row are
   in (the window-rows front bounds that): `window_rows` with step = C. Multiplier above 1, or a
   top padding beyond the window's reach (rows written before any is copied): none.
+* mf_depthwise_conv3x3_s8 (the M55's choice, kernels/target.py): pixel by pixel, every group of
+  eight channels of a pixel before the next (mf_depthwise_conv3_mve16_s8.c); other builds run
+  mf_depthwise_conv_s8: `window_rows`, block 2.
 * mf_avgpool_s8, mf_maxpool_s8: pixel by pixel, channels inside (mf_pool_body.h; MVE: groups of four
   channels per pixel): `window_rows`, block 2.
 """
@@ -67,6 +70,7 @@ ACCESS: dict[str, Rule] = {
     "mf_convolve_s8": _windows("conv-rows"),
     "mf_depthwise_conv_s8": _windows("depthwise-rows"),
     "mf_depthwise_conv_rows_s8": _windows("depthwise-channel-rows", step_channels=True),
+    "mf_depthwise_conv3x3_s8": _windows("depthwise-rows"),
     "mf_avgpool_s8": _windows("pool-rows"),
     "mf_maxpool_s8": _windows("pool-rows"),
 }

@@ -222,6 +222,13 @@ DEPTHWISE = family(
          INPUT_DIMS, Input("input"), FILTER_DIMS, FILTER_S8, BIAS, OUTPUT_DIMS, OUTPUT),
         family="depthwise_conv", when="int8 weights, any channel multiplier, where dw_rows_taken",
         scratch=DEPTHWISE_SCRATCH),
+    # speed-m55 (issue 12): chosen for MVE targets by mcuforge.kernels.target
+    KernelSpec(
+        "mf_depthwise_conv3x3_s8",
+        (CTX, Params("dw_conv_params", "const mf_dw_conv_params *", DW_CONV_PARAMS), QUANT,
+         INPUT_DIMS, Input("input"), FILTER_DIMS, FILTER_S8, BIAS, OUTPUT_DIMS, OUTPUT),
+        family="depthwise_conv", when="MVE targets: 3x3, multiplier 1, 32 <= C <= 128, C % 8 == 0",
+        scratch=window_scratch(depthwise_conv_s8)),
 )
 
 def transpose_taps(kernel: int, stride: int) -> list[int]:

@@ -81,6 +81,21 @@ static void mf_mve_patch(const mf_conv_params *p,
         kx_lo = mf_clamp_i32(-x0, 0, kw);
         kx_hi = mf_clamp_i32(input_dims->w - x0, kx_lo, kw);
     }
+    const int32_t kh = filter_dims->h;
+    if (p->dilation.h == 1 && p->dilation.w == 1 && run <= 16 && kx_lo == 0 && kx_hi == kw &&
+        y0 >= 0 && y0 + kh <= input_dims->h) {
+        /* speed-m55: a window inside the image with rows of at most 16 bytes (first layers, KWS's
+         * 10x4 on one channel): one predicated load and store per row */
+        const mve_pred16_t m = vctp8q((uint32_t)run);
+        const ptrdiff_t rs = (ptrdiff_t)input_dims->w * cin;
+        const int8_t *src = in + ((ptrdiff_t)y0 * input_dims->w + x0) * cin;
+        for (int32_t ky = 0; ky < kh; ky++) {
+            vstrbq_p_s8(patch, vldrbq_z_s8(src, m), m);
+            src += rs;
+            patch += run;
+        }
+        return;
+    }
     for (int32_t ky = 0; ky < filter_dims->h; ky++) {
         const int32_t iy = y0 + ky * p->dilation.h;
         if (iy < 0 || iy >= input_dims->h) {

@@ -735,8 +735,14 @@ void mf_depthwise_conv_mve_s8(const mf_dw_conv_params *p,
     for (int32_t b = 0; b < input_dims->n; b++) {
         L.image = input + (size_t)b * in_image;
         int8_t *out = output + (size_t)b * out_image;
-        if (p->ch_mult == 1 && L.kh == 3 && L.kw == 3 && L.dil_w == 1 && r.bias != NULL &&
-            r.quant_step == 1) {
+        if (p->ch_mult == 1 && L.kh == 3 && L.kw == 3 && L.dil_w == 1 && L.dil_h == 1 &&
+            r.bias != NULL && r.quant_step == 1 &&
+            mf_depthwise_conv3_mve16_takes(p, input_dims, output_dims)) {
+            /* speed-m55: eight channels per vector (mf_depthwise_conv3_mve16_s8.c); below 32
+             * channels the per-pixel work of the four-lane paths costs less (VWW: C = 8, 16) */
+            mf_depthwise_conv3_mve16_s8(p, &r, input_dims, L.image, filter, output_dims, out);
+        } else if (p->ch_mult == 1 && L.kh == 3 && L.kw == 3 && L.dil_w == 1 && r.bias != NULL &&
+                   r.quant_step == 1) {
             mf_dw3_image(&L, p, &r, output_dims, out);
         } else { /* every other case: input lanes gathered (offsets (oc + l) / ch_mult) */
             mf_dw_image(&L, p, &r, output_dims, 1, out);

@@ -90,6 +90,10 @@ mf_status mf_transpose_conv_s8(const mf_context *ctx,
     const size_t in_image = (size_t)input_dims->h * input_dims->w * c_in;
     const size_t in_row = (size_t)input_dims->w * c_in;
     const size_t chan = (size_t)c_out * c_in; /* bytes of one tap over every channel */
+#if MF_USE_MVE
+    const mf_nn_requant rq = {bias, quant_params->multiplier, quant_params->shift, 1,
+                              p->output_offset, p->activation};
+#endif
 
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;
@@ -127,6 +131,10 @@ mf_status mf_transpose_conv_s8(const mf_context *ctx,
                         }
                     }
                 }
+#if MF_USE_MVE
+                mf_transpose_conv_mve_pixel(patch, block, len, c_out, &rq, output);
+                output += c_out;
+#else
                 for (int32_t oc = 0; oc < c_out; oc++) {
                     const int32_t acc =
                         mf_transpose_dot(patch, block + (size_t)oc * len, len, bias != NULL ? bias[oc] : 0);
@@ -134,6 +142,7 @@ mf_status mf_transpose_conv_s8(const mf_context *ctx,
                                                     quant_params->shift[oc], p->output_offset,
                                                     &p->activation);
                 }
+#endif
                 cols_before += (size_t)nx;
                 if (++px == sw) {
                     px = 0;

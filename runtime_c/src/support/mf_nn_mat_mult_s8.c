@@ -675,6 +675,115 @@ static int32_t mf_mve_mid2_quads(const int8_t *x0,
 }
 #endif
 
+#if MF_MVE_ASM
+/* speed-m55: `quads` quads of channels of two rows of 32 < k <= 48 inputs, requantized, in one
+ * block (KWS's first layer: k = 40): each quad loads both rows as three vectors each (the third
+ * under the k - 32 lane predicate, so zero past k), each channel is two 16-byte filter loads and
+ * a predicated one for its last k - 32 bytes, six VMLADAV(A), a lane move of row 0's sum and a
+ * store of row 1's (no vector register left: cfg[12..15]), then both rows requantized as in
+ * mf_mve_mid2_quads_asm. */
+#define MF_MVE_MID3_CH(lane, ofs)                                                              \
+    "vldrb.8 q3, [%[w]]\n\t"                                                                    \
+    "vmladav.s8 %[s0], q0, q3\n\t"                                                             \
+    "vmladav.s8 %[s1], q5, q3\n\t"                                                             \
+    "vldrb.8 q3, [%[w], #16]\n\t"                                                               \
+    "vmladava.s8 %[s0], q1, q3\n\t"                                                            \
+    "vmladava.s8 %[s1], q6, q3\n\t"                                                            \
+    "vpst\n\t"                                                                                  \
+    "vldrbt.8 q3, [%[w], #32]\n\t"                                                              \
+    "add %[w], %[w], %[k]\n\t"                                                                 \
+    "vmladava.s8 %[s0], q2, q3\n\t"                                                            \
+    "vmladava.s8 %[s1], q7, q3\n\t"                                                            \
+    "vmov.32 q4[" lane "], %[s0]\n\t"                                                          \
+    "str %[s1], [%[cfg], #" ofs "]\n\t"
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void mf_mve_mid3_quads_asm(const int8_t *x0, const int8_t *x1, const int8_t *w,
+                                  int32_t k, int32_t quads, const int32_t *bias,
+                                  const int32_t *mult, const int32_t *shift, int32_t *cfg,
+                                  int8_t *out0, int8_t *out1)
+{
+    int32_t s0, s1;
+    __asm__ volatile("sub %[s0], %[k], #32\n\t"
+                     "vctp.8 %[s0]\n\t"
+                     "dls lr, %[quads]\n"
+                     "1:\n\t"
+                     "vldrb.8 q0, [%[x0]]\n\t"
+                     "vldrb.8 q1, [%[x0], #16]\n\t"
+                     "vldrb.8 q5, [%[x1]]\n\t"
+                     "vldrb.8 q6, [%[x1], #16]\n\t"
+                     "vpstt\n\t"
+                     "vldrbt.8 q2, [%[x0], #32]\n\t"
+                     "vldrbt.8 q7, [%[x1], #32]\n\t" MF_MVE_MID3_CH("0", "48")
+                         MF_MVE_MID3_CH("1", "52") MF_MVE_MID3_CH("2", "56")
+                             MF_MVE_MID3_CH("3", "60")
+                     "vldrw.u32 q3, [%[cfg], #48]\n\t"
+                     "vldrw.u32 q5, [%[bias]], #16\n\t"
+                     "vadd.i32 q4, q4, q5\n\t"
+                     "vadd.i32 q3, q3, q5\n\t"
+                     "vldrw.u32 q5, [%[mult]], #16\n\t"
+                     "vldrw.u32 q6, [%[shift]], #16\n\t"
+                     "vmov.i32 q7, #0\n\t"
+                     "vmin.s32 q7, q6, q7\n\t"
+                     "vsub.i32 q6, q6, q7\n\t"
+                     "vshl.s32 q4, q4, q6\n\t"
+                     "vshl.s32 q3, q3, q6\n\t"
+                     "vqrdmulh.s32 q4, q4, q5\n\t"
+                     "vqrdmulh.s32 q3, q3, q5\n\t"
+                     "vand q5, q4, q7\n\t"
+                     "vshr.s32 q5, q5, #31\n\t"
+                     "vqadd.s32 q4, q4, q5\n\t"
+                     "vrshl.s32 q4, q4, q7\n\t"
+                     "vand q5, q3, q7\n\t"
+                     "vshr.s32 q5, q5, #31\n\t"
+                     "vqadd.s32 q3, q3, q5\n\t"
+                     "vrshl.s32 q3, q3, q7\n\t"
+                     "vldrw.u32 q5, [%[cfg]]\n\t"
+                     "vadd.i32 q4, q4, q5\n\t"
+                     "vadd.i32 q3, q3, q5\n\t"
+                     "vldrw.u32 q5, [%[cfg], #16]\n\t"
+                     "vldrw.u32 q6, [%[cfg], #32]\n\t"
+                     "vmax.s32 q4, q4, q5\n\t"
+                     "vmax.s32 q3, q3, q5\n\t"
+                     "vmin.s32 q4, q4, q6\n\t"
+                     "vmin.s32 q3, q3, q6\n\t"
+                     "vstrb.32 q4, [%[o0]], #4\n\t"
+                     "vstrb.32 q3, [%[o1]], #4\n\t"
+                     "le lr, 1b\n"
+                     : [w] "+r"(w), [bias] "+r"(bias), [mult] "+r"(mult), [shift] "+r"(shift),
+                       [o0] "+l"(out0), [o1] "+l"(out1), [s0] "=&Te"(s0), [s1] "=&Te"(s1)
+                     : [k] "r"(k), [quads] "r"(quads), [x0] "r"(x0), [x1] "r"(x1), [cfg] "r"(cfg)
+                     : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "lr", "memory");
+}
+#undef MF_MVE_MID3_CH
+
+/* The whole quads of two rows of 32 < k <= 48 inputs. Returns the channels done. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int32_t mf_mve_mid3_quads(const int8_t *x0,
+                                 const int8_t *x1,
+                                 const int8_t *filter,
+                                 int32_t k,
+                                 int32_t n,
+                                 const mf_nn_requant *rq,
+                                 int8_t *out0,
+                                 int8_t *out1)
+{
+    int32_t cfg[16]; /* output offset, activation minimum and maximum (four lanes each), row 1 */
+    for (int32_t l = 0; l < 4; l++) {
+        cfg[l] = rq->output_offset;
+        cfg[4 + l] = rq->activation.min;
+        cfg[8 + l] = rq->activation.max;
+    }
+    mf_mve_mid3_quads_asm(x0, x1, filter, k, n / 4, rq->bias, rq->multiplier, rq->shift, cfg,
+                          out0, out1);
+    return n & ~3;
+}
+#endif
+
 /* One row (dense layers), the whole quads of channels (per-channel multipliers, a bias).
  * Returns the channels done (n & ~3). */
 #if defined(__GNUC__)
@@ -760,6 +869,9 @@ void mf_nn_mat_mult_s8(const int8_t *x0,
         if (k <= 32 && n >= 4 && r.quant_step == 1 && r.bias != NULL) { /* rows in registers */
             o = mf_mve_mid2_quads(x0, x1, filter, k, n, &r, out, out + n);
         }
+        if (k > 32 && k <= 48 && n >= 4 && r.quant_step == 1 && r.bias != NULL) { /* speed-m55 */
+            o = mf_mve_mid3_quads(x0, x1, filter, k, n, &r, out, out + n);
+        }
 #endif
         if (o == 0 && r.quant_step == 1 && r.bias != NULL) { /* whole quads unpredicated */
             o = mf_mve_pair_quads(x0, x1, filter, k, n, &r, out, out + n);
@@ -789,11 +901,14 @@ void mf_nn_mat_mult_s8(const int8_t *x0,
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void mf_mve_row64_quads_asm(const int8_t *x, const int8_t *w, int32_t quads,
-                                   const int32_t *bias, const int32_t *mult,
-                                   const int32_t *shift, const int32_t *cfg, int8_t *out)
+static void mf_mve_row64_quads_asm(const int8_t *x, int32_t rows, const int8_t *filter,
+                                   int32_t quads, const int32_t *bias0, const int32_t *mult0,
+                                   const int32_t *shift0, const int32_t *cfg, int8_t *out)
 {
     int32_t s;
+    for (int32_t r = 0; r < rows; r++, x += 64) { /* speed-m55: every row in one call */
+    const int8_t *w = filter;
+    const int32_t *bias = bias0, *mult = mult0, *shift = shift0;
     __asm__ volatile("vldrb.8 q0, [%[x]]\n\t"
                      "vldrb.8 q1, [%[x], #16]\n\t"
                      "vldrb.8 q2, [%[x], #32]\n\t"
@@ -826,9 +941,41 @@ static void mf_mve_row64_quads_asm(const int8_t *x, const int8_t *w, int32_t qua
                        [o] "+l"(out), [s] "=&Te"(s)
                      : [x] "r"(x), [quads] "r"(quads), [cfg] "r"(cfg)
                      : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "lr", "memory");
+    }
 }
 #undef MF_MVE_ROW64_CH
 #endif
+
+/* speed-m55: one output channel (U-Net's last 1x1): each row one dot product, four rows'
+ * sums requantized as one vector and stored together (the outputs of consecutive rows are
+ * consecutive bytes). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void mf_mve_rows_one_channel(const int8_t *x,
+                                    int32_t rows,
+                                    const int8_t *filter,
+                                    int32_t k,
+                                    const mf_nn_requant *rq,
+                                    int8_t *out)
+{
+    const int32_t b = rq->bias != NULL ? rq->bias[0] : 0;
+    const int32_t m = rq->multiplier[0], sh = rq->shift[0];
+    const int32_t off = rq->output_offset, lo = rq->activation.min, hi = rq->activation.max;
+    const mve_pred16_t m16 = vctp8q((uint32_t)k);
+    const int8x16_t w16 = vldrbq_z_s8(filter, m16); /* k <= 16: the filter in one register */
+    for (int32_t r = 0; r < rows; r += 4) {
+        int32_t a[4] = {b, b, b, b};
+        const int32_t n = mf_min_i32(rows - r, 4);
+        for (int32_t l = 0; l < n; l++) {
+            const int8_t *xr = x + (size_t)(r + l) * k;
+            a[l] = k <= 16 ? vmladavaq_s8(b, vldrbq_z_s8(xr, m16), w16)
+                           : mf_mve_dot_s8(xr, filter, k, b);
+        }
+        const int32x4_t v = mf_mve_requantize_n(mf_mve_set4(a[0], a[1], a[2], a[3]), m, sh);
+        vstrbq_p_s32(out + r, mf_mve_offset_clamp(v, off, lo, hi), vctp32q((uint32_t)n));
+    }
+}
 
 /* Every row of a (rows x k) matrix, two at a time (mf_internal.h). */
 void mf_nn_mat_mult_rows_s8(const int8_t *x,
@@ -840,6 +987,10 @@ void mf_nn_mat_mult_rows_s8(const int8_t *x,
                             int8_t *out)
 {
     int32_t r = 0;
+    if (n == 1) { /* speed-m55 */
+        mf_mve_rows_one_channel(x, rows, filter, k, rq, out);
+        return;
+    }
 #if MF_MVE_ASM
     if (k == 64 && (n & 3) == 0 && rq->quant_step == 1 && rq->bias != NULL) {
         int32_t cfg[12]; /* output offset, activation minimum and maximum, four lanes each */
@@ -848,10 +999,8 @@ void mf_nn_mat_mult_rows_s8(const int8_t *x,
             cfg[4 + l] = rq->activation.min;
             cfg[8 + l] = rq->activation.max;
         }
-        for (; r < rows; r++) {
-            mf_mve_row64_quads_asm(x + (size_t)r * k, filter, n / 4, rq->bias, rq->multiplier,
-                                   rq->shift, cfg, out + (size_t)r * n);
-        }
+        mf_mve_row64_quads_asm(x, rows, filter, n / 4, rq->bias, rq->multiplier, rq->shift, cfg,
+                               out);
         return;
     }
 #endif
