@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mcuforge.codegen.overlap import overlap_candidates
+from mcuforge.codegen.overlap import overlap_candidates, overlap_spans
 from mcuforge.codegen.sanitize import c_text
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Graph, Op
@@ -149,7 +149,8 @@ def _scheduled(graph: Graph, calls: dict[int, KernelCall], alignment: int, algor
     graph has too many orders to search)."""
     plan = _plan(graph, calls, alignment, algorithm, overlap)
     in_place = {i for i, call in calls.items() if call.kernel in IN_PLACE_KERNELS}
-    found = min_peak_order(graph, _scratch(calls), alignment, in_place)
+    spans = overlap_spans(graph, calls, alignment) if overlap else {}
+    found = min_peak_order(graph, _scratch(calls), alignment, in_place, spans)
     if found is None:
         return calls, plan, None
     order, peak = found
