@@ -100,3 +100,4 @@ def test_ic_resnet8_on_qemu_bit_exact_within_5_percent(board: str) -> None:
     for name in on.raw:
         assert (on.raw[name] == off.raw[name]).all()
     assert on.instructions[0] <= 1.05 * off.instructions[0]
+    assert on.compiled.report["arena_bytes"] <= IC_TARGET < off.compiled.report["arena_bytes"]
