@@ -83,7 +83,8 @@ def _compile_options(args: argparse.Namespace) -> CompileOptions:
                           eval_data=tuple(args.eval) if args.eval else None,
                           board=args.board, profile=args.profile, force=args.force,
                           int16_layers=args.int16, keep_state=getattr(args, "keep_state", False),
-                          overlap=not getattr(args, "no_overlap", False))  # issue 13
+                          overlap=not getattr(args, "no_overlap", False),  # issue 13
+                          residual_rows=not getattr(args, "no_residual_rows", False))  # ic area
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -302,6 +303,9 @@ def _add_compile_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-overlap", action="store_true",  # issue 13
                    help="never place a layer's output over the input it replaces (default: where the "
                    "kernel's access pattern allows it and the arena shrinks)")
+    p.add_argument("--no-residual-rows", action="store_true",  # ic area (issue 13)
+                   help="never compute a conv -> conv -> add residual block row by row (default: where "
+                   "that shrinks the arena)")
     p.add_argument("--keep-state", action="store_true",  # stateful area
                    help="int8 LSTMs keep their hidden and cell state from one call to the next until "
                    "NAME_reset(), as TFLite Micro's variable tensors (default: only an LSTM fed one time "

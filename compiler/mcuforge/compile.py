@@ -48,6 +48,7 @@ class CompileOptions:
     exports: tuple[str, ...] = ()  # also write these exports into OUT/KIND/ (mcuforge.export.KINDS)
     keep_state: bool = False  # int8 LSTMs keep their state across calls (stateful area)
     overlap: bool = True  # outputs over the inputs they replace where that shrinks the arena (issue 13)
+    residual_rows: bool = True  # ic area: residual blocks row by row where that shrinks the arena (issue 13)
 
 
 def is_float_graph(graph: Graph) -> bool:
@@ -183,10 +184,11 @@ def check_compiles(graph: Graph) -> list[str]:
     return notes
 
 
-def lowered(graph: Graph, name: str, alignment: int = 16, overlap: bool = True) -> Program:
+def lowered(graph: Graph, name: str, alignment: int = 16, overlap: bool = True,
+            residual_rows: bool = True) -> Program:
     """`lower`, with the model file named in its refusals (a kernel that cannot take a shape)."""
     try:
-        return lower(graph, name, alignment, overlap=overlap)
+        return lower(graph, name, alignment, overlap=overlap, residual_rows=residual_rows)
     except MfError as e:
         source = graph.source or ""
         if source and not str(e).startswith(source):
@@ -245,7 +247,7 @@ model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> C
     int_graph, sparse = sparse_for(int_graph, opts)
     family = target_family(opts.board)
     with kernel_target(family):  # speed-m55: kernels chosen for the board's core family
-        program = lowered(int_graph, name, opts.alignment, opts.overlap)
+        program = lowered(int_graph, name, opts.alignment, opts.overlap, opts.residual_rows)
     out = Path(out_dir)
     files = render(int_graph, program, name, out, str(model))
     report = build_report(int_graph, program, name, str(model), accuracy)
@@ -275,7 +277,7 @@ def int16_cost(graph: Graph, opts: CompileOptions, name: str, program: Program,
     top-1 accuracy on --eval data."""
     base_graph, base = to_int8(graph, replace(opts, int16_layers=(), progress=False))
     with kernel_target(target_family(opts.board)):
-        base_program = lowered(base_graph, name, opts.alignment, opts.overlap)
+        base_program = lowered(base_graph, name, opts.alignment, opts.overlap, opts.residual_rows)
 
     def summary(acc: AccuracyReport | None, prog: Program, g: Graph) -> dict:
         out_sqnr = {e.tensor: round(e.sqnr_db, 2) for e in (acc.layers if acc else [])}
@@ -319,6 +321,8 @@ def build_report(graph: Graph, program: Program, name: str, source: str,
         # issue 13: the arena with no output over its input, and each overlap taken
         "arena_no_overlap_bytes": plan.arena_no_overlap_bytes,
         "overlaps": _overlaps(plan, graph),
+        # ic area (issue 13): residual blocks computed row by row (op, the ops fused, arena before/after)
+        "residual_rows": program.residual_rows,
         "arena_ratio_to_lower_bound": round(plan.ratio, 4),
         # the smallest peak of live bytes over every op order (None: too many orders to search)
         "best_order_peak_bytes": program.best_order_peak,

@@ -558,6 +558,37 @@ from mcuforge import kernel_params_real as real_models  # noqa: E402  real model
 from mcuforge import kernel_params_reduce as reduction  # noqa: E402  (it uses KernelCall)
 from mcuforge import kernel_params_s16  # noqa: E402  int16 activations (issue 11)
 
+# -- ic area (issue 13): a residual block row by row --------------------------------------------
+
+
+def residual_rows(ctx: Ctx) -> KernelCall:
+    """RESIDUAL_ROWS (ops/residual_rows.py): the values of its two CONV_2D calls and its ADD call,
+    as those bindings compute them, in one mf_residual_rows_s8 call (prefix a_ / b_ for the
+    convolutions; the add's fields as mf_add_params names them)."""
+    block = ctx.attr("block")
+    subs = [Ctx(op, [block.tensors[n] if n else None for n in op.inputs],
+                [block.tensors[n] for n in op.outputs]) for op in block.ops]
+    call_a, call_b, call_add = conv_2d(subs[0]), conv_2d(subs[1]), add(subs[2])
+    params: dict[str, Any] = dict(call_add.params)
+    arrays: dict[str, np.ndarray] = {}
+    for tag, call, sub in (("a", call_a, subs[0]), ("b", call_b, subs[1])):
+        if call.kernel not in ("mf_convolve_s8", "mf_convolve_1x1_s8"):
+            raise ValueError(f"RESIDUAL_ROWS '{ctx.op.name}': conv {tag} runs {call.kernel}, "
+                             "not int8 weights")
+        w = _tensor(sub, 1)
+        assert w.data is not None
+        p = call.params
+        params.update({f"{tag}_input_offset": p["input_offset"], f"{tag}_output_offset": p["output_offset"],
+                       f"{tag}_pad_h": p["padding"][0], f"{tag}_pad_w": p["padding"][1],
+                       f"{tag}_act_min": p["act_min"], f"{tag}_act_max": p["act_max"]})
+        arrays.update({f"filter_{tag}": w.data.astype(np.int8), f"bias_{tag}": call.arrays["bias"],
+                       f"multiplier_{tag}": call.arrays["multiplier"], f"shift_{tag}": call.arrays["shift"]})
+    params["shortcut_first"] = int(block.add.inputs[0] == block.x)
+    dims = {"input": call_a.dims["input"], "filter_a": call_a.dims["filter"],
+            "filter_b": call_b.dims["filter"], "output": dims4(ctx.outs[0].shape)}
+    return KernelCall("mf_residual_rows_s8", params, arrays, dims)
+
+
 BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "CONV_2D": conv_2d,
     "DEPTHWISE_CONV_2D": depthwise_conv_2d,
@@ -595,6 +626,8 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
     "DIV": div,
     "L2_NORMALIZATION": l2_normalization,
     "LOG_SOFTMAX": log_softmax,
+    # ic area (issue 13): a residual block row by row
+    "RESIDUAL_ROWS": residual_rows,
 }
 """Op kind -> its C binding. RESHAPE has none: generated code aliases the buffer."""
 

@@ -1265,6 +1265,59 @@ mf_status mf_softmax_s8_s16(const mf_softmax_params *softmax_params,
                             const int8_t *input,
                             int16_t *output);
 
+/* ---------------------------------------------------------------------------------------
+ * ic area (issue 13): a residual block computed row by row
+ * ------------------------------------------------------------------------------------- */
+
+/* The two convolutions of mf_residual_rows_s8 (stride 1, dilation 1; top/left padding, the
+ * bottom/right padding following from output dims equal to the input's H and W) and the order
+ * of the add's operands. */
+typedef struct {
+    int32_t a_input_offset, a_output_offset;
+    int32_t a_pad_h, a_pad_w;
+    int32_t a_act_min, a_act_max;
+    int32_t b_input_offset, b_output_offset;
+    int32_t b_pad_h, b_pad_w;
+    int32_t b_act_min, b_act_max;
+    int32_t shortcut_first; /* 1: the add's input1 is the block input x, else conv B's output */
+} mf_residual_rows_params;
+
+/*
+ * y = add(conv_b(conv_a(x)), x) (or add(x, conv_b(...)) when shortcut_first), computed one output
+ * row at a time: the conv-A rows that conv-B row r needs are kept in a buffer of KH_b rows in
+ * scratch, conv-B row r goes to a scratch row, then the add of that row with x's row r is written
+ * to output row r. Each piece is a call of mf_convolve_s8 (on a band of rows, with the band's top
+ * padding) or mf_elementwise_add_s8 on one row, so the results are theirs bit for bit.
+ *   input_dims (N, H, W, C)   filter_a_dims (CM, KH_a, KW_a, C)   filter_b_dims (C, KH_b, KW_b, CM)
+ *   output_dims = input_dims; biases with the input offsets folded in, as for mf_convolve_s8.
+ * output may be input (in place): output row r is written after conv-A row r + b_pad_h, the last
+ * that reads input row r when a_pad_h <= b_pad_h (MF_ARG_ERROR otherwise), as are paddings of a
+ * filter's size or more.
+ * Scratch: mf_residual_rows_s8_get_buffer_size(input_dims, filter_a_dims, filter_b_dims) bytes.
+ */
+mf_status mf_residual_rows_s8(const mf_context *ctx,
+                              const mf_residual_rows_params *rows_params,
+                              const mf_add_params *add_params,
+                              const mf_per_channel_quant_params *quant_a,
+                              const mf_per_channel_quant_params *quant_b,
+                              const mf_dims *input_dims,
+                              const int8_t *input,
+                              const mf_dims *filter_a_dims,
+                              const int8_t *filter_a,
+                              const int32_t *bias_a,
+                              const mf_dims *filter_b_dims,
+                              const int8_t *filter_b,
+                              const int32_t *bias_b,
+                              const mf_dims *output_dims,
+                              int8_t *output);
+
+/* Scratch bytes of mf_residual_rows_s8: KH_b rows of W x CM int8 (conv A's rows), one row of
+ * W x C int8 (conv B's), each rounded up to 4 bytes, then the larger scratch of its two
+ * mf_convolve_s8 calls. */
+int32_t mf_residual_rows_s8_get_buffer_size(const mf_dims *input_dims,
+                                            const mf_dims *filter_a_dims,
+                                            const mf_dims *filter_b_dims);
+
 #ifdef __cplusplus
 }
 #endif

@@ -61,6 +61,8 @@ def test_every_spec_scratch_rule_matches_its_c_twin(mf: Kernels) -> None:
         params.update(adj_x=int(rng.integers(0, 2)), adj_y=int(rng.integers(0, 2)))
         # recurrent (issue 11): mf_lstm_s8's batch and hidden size
         params.update(batches=int(rng.integers(1, 9)), hidden_size=int(rng.integers(1, 129)))
+        # ic area (issue 13): mf_residual_rows_s8's two filters (A: C -> CM, B: CM -> C)
+        dims.update(filter_a=fd, filter_b=(ind[3], int(rng.integers(1, 8)), int(rng.integers(1, 8)), fd[0]))
         for name, rule in rules.items():
             assert mf.buffer_size(name, *rule.values(dims, params)) == rule.bytes(dims, params), name
 

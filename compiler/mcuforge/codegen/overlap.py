@@ -47,4 +47,29 @@ def overlap_candidates(graph: Graph, calls: Mapping[int, KernelCall], buffers: S
     return found
 
 
-__all__ = ["overlap_candidates"]
+def overlap_spans(graph: Graph, calls: Mapping[int, KernelCall], alignment: int) -> dict[int, int]:
+    """Op index -> the aligned bytes of its output laid over its first data input at the smallest
+    safe shift, for every op whose kernel declares an access pattern (kernels.access) and whose
+    int8 input and output are whole buffers: what plan.schedule counts where that input dies at
+    the op in the order it tries. Whether the input dies there, and whether it is protected (a
+    caller's input, a graph output), is the schedule's to decide per order; overlap_candidates
+    then re-checks everything on the chosen order."""
+    spans = {}
+    for i, op in enumerate(graph.ops):
+        call = calls.get(i)
+        if call is None or len(op.outputs) != 1 or not op.inputs or not op.inputs[0]:
+            continue
+        src, dst = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+        if src.is_const or src.dtype != "int8" or dst.dtype != "int8":
+            continue
+        stream = stream_for(call.kernel, call.dims, call.params)
+        if stream is None or stream.in_bytes != src.nbytes or stream.out_bytes != dst.nbytes:
+            continue
+        shift = stream.min_shift(alignment)
+        span = max(shift + align_up(stream.in_bytes, alignment), align_up(stream.out_bytes, alignment))
+        if span < align_up(src.nbytes, alignment) + align_up(dst.nbytes, alignment):
+            spans[i] = span
+    return spans
+
+
+__all__ = ["overlap_candidates", "overlap_spans"]

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mcuforge.codegen.overlap import overlap_candidates
+from mcuforge.codegen.overlap import overlap_candidates, overlap_spans
+from mcuforge.codegen.residual_rows import find_blocks, fuse_where_smaller
 from mcuforge.codegen.sanitize import c_text
 from mcuforge.errors import MfError
 from mcuforge.ir.graph import Graph, Op
@@ -70,6 +71,7 @@ class Program:
     state: list[StateSlot] = field(default_factory=list)
     state_bytes: int = 0  # the state buffer's size (0: a stateless model)
     best_order_peak: int | None = None  # live bytes of the op order with the smallest peak (plan.schedule)
+    residual_rows: list[dict] = field(default_factory=list)  # ic area: blocks fused (codegen.residual_rows)
 
 
 def check_bindable(graph: Graph) -> None:
@@ -100,20 +102,19 @@ def check_bindable(graph: Graph) -> None:
 
 
 def lower(graph: Graph, prefix: str, alignment: int = 16, algorithm: str = "best-fit",
-          overlap: bool = True) -> Program:
+          overlap: bool = True, residual_rows: bool = True) -> Program:
     """The program of an int8/int16 graph: a kernel call per op, the memory plan, the constants.
     Where another order of the ops (plan.schedule) gives a smaller arena, `graph.ops` is put in
     that order first: the same values, fewer live bytes. `overlap`: outputs may overlap the
-    input they replace where the kernel's access pattern allows and the arena shrinks (issue 13)."""
+    input they replace where the kernel's access pattern allows and the arena shrinks (issue 13).
+    `residual_rows`: conv -> conv -> add residual blocks become one RESIDUAL_ROWS op computed row
+    by row (codegen.residual_rows) where that shrinks the arena; `graph` is changed accordingly."""
     check_bindable(graph)
-    calls: dict[int, KernelCall] = {}
-    for i, op in enumerate(graph.ops):
-        if lookup(op.kind).alias:
-            continue
-        try:
-            calls[i] = kernel_call(Ctx.of(graph, op))
-        except ValueError as e:
-            raise MfError(str(e)) from None
+    fused: list[dict] = []
+    if residual_rows and find_blocks(graph):  # ic area (issue 13)
+        fused = fuse_where_smaller(
+            graph, lambda g: _scheduled(g, _calls(g), alignment, algorithm, overlap)[1].arena_bytes)
+    calls = _calls(graph)
     calls, plan, best_peak = _scheduled(graph, calls, alignment, algorithm, overlap)
     scratch = _scratch(calls)
     offsets = plan.offset_of_tensor()
@@ -127,7 +128,20 @@ def lower(graph: Graph, prefix: str, alignment: int = 16, algorithm: str = "best
         steps.append(step)
     slots = _state_slots(graph, steps, alignment)
     state_bytes = max((s.offset + s.nbytes for s in slots), default=0)
-    return Program(steps, list(consts.values()), plan, offsets, slots, state_bytes, best_peak)
+    return Program(steps, list(consts.values()), plan, offsets, slots, state_bytes, best_peak, fused)
+
+
+def _calls(graph: Graph) -> dict[int, KernelCall]:
+    """The kernel call of every op that is not an alias, by op index."""
+    calls: dict[int, KernelCall] = {}
+    for i, op in enumerate(graph.ops):
+        if lookup(op.kind).alias:
+            continue
+        try:
+            calls[i] = kernel_call(Ctx.of(graph, op))
+        except ValueError as e:
+            raise MfError(str(e)) from None
+    return calls
 
 
 def _scratch(calls: dict[int, KernelCall]) -> dict[int, int]:
@@ -149,7 +163,8 @@ def _scheduled(graph: Graph, calls: dict[int, KernelCall], alignment: int, algor
     graph has too many orders to search)."""
     plan = _plan(graph, calls, alignment, algorithm, overlap)
     in_place = {i for i, call in calls.items() if call.kernel in IN_PLACE_KERNELS}
-    found = min_peak_order(graph, _scratch(calls), alignment, in_place)
+    spans = overlap_spans(graph, calls, alignment) if overlap else {}
+    found = min_peak_order(graph, _scratch(calls), alignment, in_place, spans)
     if found is None:
         return calls, plan, None
     order, peak = found

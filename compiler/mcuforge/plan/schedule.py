@@ -13,7 +13,11 @@ skip, a residual shortcut, an inception block) the order decides which tensors a
   max(cost of o from S, peak(S + o)).
 
 Tensors are counted in their own buffers (an alias op's output shares its input's, an in-place
-kernel's output the input it overwrites), each rounded up to the arena alignment. Graphs whose
+kernel's output the input it overwrites), each rounded up to the arena alignment. An op whose
+output may overlap its first data input (`overlap_span`: the kernel's access pattern allows it,
+codegen.overlap) counts the pair's span instead of both buffers when that input dies at the op in
+the order searched, so the search prefers orders that make such an op its input's last reader
+(a residual block's shortcut 1x1 convolution before its strided convolution). Graphs whose
 order space is larger than `MAX_STATES` sets keep their order. The result is only a candidate:
 the driver keeps whichever order the planner gives the smaller arena.
 """
@@ -35,11 +39,14 @@ class TooManyOrders(Exception):
 
 
 def min_peak_order(graph: Graph, scratch: Mapping[int, int], alignment: int,
-                   in_place: Collection[int] = ()) -> tuple[list[int], int] | None:
+                   in_place: Collection[int] = (),
+                   overlap_span: Mapping[int, int] | None = None) -> tuple[list[int], int] | None:
     """(op indices in the order of the smallest peak, that peak in bytes), or None when the graph
     has too many ops or orders to search. `scratch[i]` is op i's scratch bytes; an op in
     `in_place` writes its output over an input of its size that no later op reads (as
-    plan.buffers.alias_root lets it), which then costs no new bytes."""
+    plan.buffers.alias_root lets it), which then costs no new bytes. `overlap_span[i]` (aligned
+    bytes) is the span of op i's output laid over its first data input at the smallest safe shift,
+    counted instead of both buffers when that input dies at op i."""
     n = len(graph.ops)
     if n > MAX_OPS:
         return None
@@ -69,6 +76,9 @@ def min_peak_order(graph: Graph, scratch: Mapping[int, int], alignment: int,
     protected = set(graph.inputs) | keep
     ins = [{root.get(t, t) for t in op.inputs if t and not graph.tensors[t].is_const} for op in graph.ops]
     extra = [align_up(scratch.get(i, 0), alignment) for i in range(n)]
+    spans = dict(overlap_span or {})
+    first_in = [next((root.get(t, t) for t in op.inputs[:1] if t and not graph.tensors[t].is_const), None)
+                for op in graph.ops]
     memo: dict[int, tuple[int, int]] = {}
 
     def reuses(done: int, i: int) -> bool:
@@ -78,6 +88,15 @@ def min_peak_order(graph: Graph, scratch: Mapping[int, int], alignment: int,
         out = writes[i][0]
         return any(size.get(b) == size[out] and b not in protected and readers[b] & ~(done | 1 << i) == 0
                    for b in ins[i])
+
+    def overlapped(done: int, i: int) -> int | None:
+        """The new bytes of op i when its output may overlap its first input, which dies here."""
+        b = first_in[i]
+        if i not in spans or b is None or len(writes[i]) != 1 or b in protected or b == writes[i][0]:
+            return None
+        if readers[b] & ~(done | 1 << i):
+            return None
+        return max(spans[i] - size[b], 0)
 
     def after(done: int, i: int, live: int) -> int:
         """The live bytes once op i has run from `done` (whose live bytes are `live`): its outputs
@@ -98,6 +117,9 @@ def min_peak_order(graph: Graph, scratch: Mapping[int, int], alignment: int,
             for i in range(n):
                 if not done >> i & 1 and deps[i] & ~done == 0:
                     new = 0 if reuses(done, i) else sum(size[b] for b in writes[i])
+                    shared = overlapped(done, i)
+                    if shared is not None:
+                        new = min(new, shared)
                     step = live + new + extra[i]
                     peak = max(step, best(done | 1 << i, after(done, i, live))[0])
                     result = min(result, (peak, i))
