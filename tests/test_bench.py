@@ -84,6 +84,9 @@ def test_bench_runs_the_example_on_m4_and_m0plus_code(tmp_path: Path) -> None:
     assert est["cycles"] == sum(est["cycles_by_class"].values()) > est["trace_instructions"]
     assert est["cycles_by_class"]["load_store"] > 0 and est["cycles_by_class"]["multiply"] > 0
     assert m0["cycles_estimate"] is None
+    # compiled once per core family (kernels/target.py): the M4's DSP choices, portable C for M0+
+    assert (m4["kernel_target"], m0["kernel_target"]) == ("dsp", "portable")
+    assert m4["arena_bytes"] == rows[0]["arena_bytes"]
 
 
 def test_unknown_model_set_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mcuforge.artifact import Compiled
 from mcuforge.bench.models import BenchModel
 from mcuforge.compile import compile_model
 from mcuforge.errors import MfError
@@ -23,6 +24,7 @@ from mcuforge.firmware.cycles import estimate_cycles
 from mcuforge.firmware.qemu import outputs_array, run_qemu
 from mcuforge.firmware.run import default_inputs, to_instructions
 from mcuforge.ir.graph import Graph, Op
+from mcuforge.kernels.target import family_of, kernel_target
 from mcuforge.ops.conv_2d import CONV_2D
 from mcuforge.ops.depthwise_conv_2d import DEPTHWISE_CONV_2D
 from mcuforge.ops.fully_connected import FULLY_CONNECTED
@@ -79,25 +81,32 @@ def _inputs(model: BenchModel, graph: Graph, samples: int) -> dict[str, np.ndarr
 
 def bench_model(model: BenchModel, boards: list[str], samples: int, work: Path) -> dict:
     """A results row: the compile report's figures and, per board, instructions per sample,
-    instructions per MAC, flash, stack and every layer's instructions."""
-    folder = work / model.label.replace("/", "_").split()[0]
-    compiled = compile_model(model.path, folder, model.opts)
-    report, graph = compiled.report, compiled.graph
-    inputs = _inputs(model, graph, samples) or default_inputs(compiled, samples, seed=1)
+    instructions per MAC, arena, flash, stack and every layer's instructions. The model is
+    compiled once per core family of the boards (mcuforge.kernels.target: the M55 gets its own
+    kernel choices, hence its own arena and flash); row-level figures are the first board's."""
+    families = {name: family_of(load_board(name).features) for name in boards}
+    builds: dict[str, Compiled] = {}
+    for family in dict.fromkeys(families.values()):
+        with kernel_target(family):
+            builds[family] = compile_model(model.path, work / family / _folder(model), model.opts)
+    first = builds[families[boards[0]]]
+    report, graph = first.report, first.graph
+    inputs = _inputs(model, graph, samples) or default_inputs(first, samples, seed=1)
     row: dict = {"model": model.label, "group": model.group, "source": str(model.path), "key": model.key,
                  "macs": report["macs"], "arena_bytes": report["arena_bytes"],
                  "weights_bytes": report["weights_bytes"], "boards": {}, "time_steps": time_steps(graph),
                  "state_bytes": report.get("state_bytes", 0)}
-    ops = report["ops"]
     for name in boards:
         board = load_board(name)
+        compiled = builds[families[name]]
+        ops, folder, g = compiled.report["ops"], compiled.files[f"{compiled.name}.c"].parent, compiled.graph
         _, fw = make_firmware(compiled, board, inputs, folder, profile=True)
         run = run_qemu(fw.elf, board)
         out = outputs_array(run, sum(graph.tensors[o].nbytes for o in graph.outputs))
         sizes = np.cumsum([graph.tensors[o].nbytes for o in graph.outputs])[:-1]
         c_out = {o: s.reshape(len(out), *graph.tensors[o].shape[1:])
                  for o, s in zip(graph.outputs, np.split(out, sizes, axis=1))}
-        mismatches = compare_with_reference(graph, inputs, c_out)
+        mismatches = compare_with_reference(g, inputs, c_out)
         instr = [to_instructions(t, board) for t in run.ticks]
         layers = {i: to_instructions(t, board) for i, t in run.layer_ticks[0].items()}
         sections = fw.sections
@@ -105,17 +114,22 @@ def bench_model(model: BenchModel, boards: list[str], samples: int, work: Path) 
             "instructions": instr, "instructions_per_mac": instr[0] / max(report["macs"], 1),
             "instructions_per_step": [n / row["time_steps"] for n in instr] if row["time_steps"] else None,
             "resolution_instructions": board.ns_per_tick, "bit_exact": not mismatches,
+            "kernel_target": families[name], "arena_bytes": compiled.report["arena_bytes"],
             "flash_bytes": sum(sections.get(s, 0) for s in (".text", ".rodata", ".data")),
             "text_bytes": sections.get(".text", 0), "rodata_bytes": sections.get(".rodata", 0),
             "data_bytes": sections.get(".data", 0), "bss_bytes": sections.get(".bss", 0),
             "stack_estimate_bytes": fw.stack_bytes, "test_vector_bytes": fw.test_vector_bytes,
             "cycles_estimate": _cycles(fw.elf, board, f"{compiled.name}_invoke", instr[0]),
-            "layers": [{"index": i, "kind": ops[i]["kind"], "class": layer_class(graph, graph.ops[i]),
+            "layers": [{"index": i, "kind": ops[i]["kind"], "class": layer_class(g, g.ops[i]),
                         "name": ops[i]["name"], "kernel": ops[i]["kernel"], "macs": ops[i]["macs"],
                         "instructions": n}
                        for i, n in sorted(layers.items())],
         }
     return row
+
+
+def _folder(model: BenchModel) -> str:
+    return model.label.replace("/", "_").split()[0]
 
 
 def _cycles(elf: Path, board: Board, entry: str, instructions: int) -> dict | None:

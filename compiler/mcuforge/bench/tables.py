@@ -90,7 +90,7 @@ def board_table(rows: list[dict], board: str) -> list[str]:
         est = d.get("cycles_estimate")
         body.append([r["model"], f"{r['macs']:,}", f"{n:,}", per_mac,
                      f"{est['cycles']:,} ({est['cpi']:.2f})" if est else "", tflm_n,
-                     tflm_mac, f"{ratio:.2f}" if ratio else "", f"{r['arena_bytes']:,}",
+                     tflm_mac, f"{ratio:.2f}" if ratio else "", f"{d.get('arena_bytes', r['arena_bytes']):,}",
                      f"{a.arena:,}" if a and a.arena else "", f"{d['stack_estimate_bytes']:,}",
                      f"{d['flash_bytes']:,}", f"{r['weights_bytes']:,}"])
     return _table(["model", "MACs", "instr", "instr/MAC", "cycles est. (CPI)", "TFLM instr", "TFLM instr/MAC",
