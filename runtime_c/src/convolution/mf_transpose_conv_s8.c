@@ -46,6 +46,103 @@ static inline int32_t mf_transpose_dot(const int16_t *patch, const int8_t *f, in
     return acc;
 }
 
+/* Two output channels over one patch: *a0 += patch . f0, *a1 += patch . f1 (rows of `len`, full
+ * quads stored (0, 2, 1, 3)); every patch load serves both channels. */
+static inline void mf_transpose_dot2(const int16_t *patch,
+                                     const int8_t *f0,
+                                     const int8_t *f1,
+                                     int32_t len,
+                                     int32_t *a0,
+                                     int32_t *a1)
+{
+    const int32_t quads = len & ~3;
+    int32_t acc0 = *a0;
+    int32_t acc1 = *a1;
+    int32_t q = 0;
+#if MF_USE_DSP
+    for (; q < quads; q += 4) {
+        const uint32_t p01 = mf_read_u32(patch + q);
+        const uint32_t p23 = mf_read_u32(patch + q + 2);
+        const uint32_t w0 = mf_read_u32(f0 + q);
+        const uint32_t w1 = mf_read_u32(f1 + q);
+        acc0 = mf_smlad(p01, mf_sxtb16(w0), acc0);
+        acc1 = mf_smlad(p01, mf_sxtb16(w1), acc1);
+        acc0 = mf_smlad(p23, mf_sxtb16_ror8(w0), acc0);
+        acc1 = mf_smlad(p23, mf_sxtb16_ror8(w1), acc1);
+    }
+    if (len - q >= 2) {
+        /* a pair: the two weights of each row as halfwords 0 and 1 */
+        const uint32_t pp = mf_read_u32(patch + q);
+        const uint32_t w0 = (uint32_t)(uint8_t)f0[q] | ((uint32_t)(uint8_t)f0[q + 1] << 16);
+        const uint32_t w1 = (uint32_t)(uint8_t)f1[q] | ((uint32_t)(uint8_t)f1[q + 1] << 16);
+        acc0 = mf_smlad(pp, mf_sxtb16(w0), acc0);
+        acc1 = mf_smlad(pp, mf_sxtb16(w1), acc1);
+        q += 2;
+    }
+#else
+    for (; q < quads; q += 4) {
+        const int32_t x0 = patch[q];
+        const int32_t x1 = patch[q + 1];
+        const int32_t x2 = patch[q + 2];
+        const int32_t x3 = patch[q + 3];
+        acc0 += x0 * f0[q] + x1 * f0[q + 2] + x2 * f0[q + 1] + x3 * f0[q + 3];
+        acc1 += x0 * f1[q] + x1 * f1[q + 2] + x2 * f1[q + 1] + x3 * f1[q + 3];
+    }
+#endif
+    for (; q < len; q++) {
+        acc0 += patch[q] * f0[q];
+        acc1 += patch[q] * f1[q];
+    }
+    *a0 = acc0;
+    *a1 = acc1;
+}
+
+/* What the output channels of every pixel share: kept in one struct so that the pixel loop below
+ * runs in a function of its own with the registers to itself. */
+typedef struct {
+    const int32_t *bias; /* NULL: zero */
+    const int32_t *mult;
+    const int32_t *shift;
+    int32_t c_out;
+    int32_t out_off;
+    int32_t act_min;
+    int32_t act_max;
+} mf_transpose_out;
+
+static inline int8_t mf_transpose_requant(const mf_transpose_out *o, int32_t acc, int32_t oc)
+{
+    const int32_t v = mf_requantize_fast(acc, o->mult[oc], o->shift[oc]) + o->out_off;
+    return (int8_t)mf_clamp_i32(v, o->act_min, o->act_max);
+}
+
+/* Every output channel of one pixel: out[oc] = requant(bias[oc] + patch . row oc of block), two
+ * channels per pass. Not inlined: the caller's loop nest would otherwise spill these registers. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void mf_transpose_pixel(const mf_transpose_out *o,
+                               const int16_t *patch,
+                               const int8_t *block,
+                               int32_t len,
+                               int8_t *out)
+{
+    const int32_t c_out = o->c_out;
+    int32_t oc = 0;
+    for (; oc + 2 <= c_out; oc += 2) {
+        const int8_t *f0 = block + (size_t)oc * len;
+        int32_t a0 = o->bias != NULL ? o->bias[oc] : 0;
+        int32_t a1 = o->bias != NULL ? o->bias[oc + 1] : 0;
+        mf_transpose_dot2(patch, f0, f0 + len, len, &a0, &a1);
+        out[oc] = mf_transpose_requant(o, a0, oc);
+        out[oc + 1] = mf_transpose_requant(o, a1, oc + 1);
+    }
+    if (oc < c_out) {
+        const int32_t acc =
+            mf_transpose_dot(patch, block + (size_t)oc * len, len, o->bias != NULL ? o->bias[oc] : 0);
+        out[oc] = mf_transpose_requant(o, acc, oc);
+    }
+}
+
 int32_t mf_transpose_conv_s8_get_buffer_size(const mf_dims *input_dims,
                                              const mf_dims *filter_dims,
                                              int32_t stride_h,
@@ -90,6 +187,8 @@ mf_status mf_transpose_conv_s8(const mf_context *ctx,
     const size_t in_image = (size_t)input_dims->h * input_dims->w * c_in;
     const size_t in_row = (size_t)input_dims->w * c_in;
     const size_t chan = (size_t)c_out * c_in; /* bytes of one tap over every channel */
+    const mf_transpose_out ochan = {bias, quant_params->multiplier, quant_params->shift, c_out,
+                                    p->output_offset, p->activation.min, p->activation.max};
 
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;
@@ -118,7 +217,10 @@ mf_status mf_transpose_conv_s8(const mf_context *ctx,
                     for (int32_t i = 0; i < nx; i++, dst += c_in) {
                         const int32_t ix = ix0 - i;
                         if (iy < 0 || iy >= input_dims->h || ix < 0 || ix >= input_dims->w) {
-                            memset(dst, 0, (size_t)c_in * sizeof(int16_t));
+                            for (int32_t c = 0; c < c_in; c++) {
+                                MF_OPAQUE(dst); /* a loop, not a call to memset */
+                                dst[c] = 0;
+                            }
                             continue;
                         }
                         const int8_t *v = in + (size_t)iy * in_row + (size_t)ix * c_in;
@@ -127,13 +229,8 @@ mf_status mf_transpose_conv_s8(const mf_context *ctx,
                         }
                     }
                 }
-                for (int32_t oc = 0; oc < c_out; oc++) {
-                    const int32_t acc =
-                        mf_transpose_dot(patch, block + (size_t)oc * len, len, bias != NULL ? bias[oc] : 0);
-                    *output++ = mf_requantize_to_s8(acc, quant_params->multiplier[oc],
-                                                    quant_params->shift[oc], p->output_offset,
-                                                    &p->activation);
-                }
+                mf_transpose_pixel(&ochan, patch, block, len, output);
+                output += c_out;
                 cols_before += (size_t)nx;
                 if (++px == sw) {
                     px = 0;
