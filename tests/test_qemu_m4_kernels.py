@@ -53,4 +53,4 @@ def test_narrow_paths_bit_exact_on_target(board: str, seed: int, tmp_path: Path)
     assert result.samples == 2
     assert result.mismatches == {}, [op.kind for op in g.ops]
     kernels = {row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]}
-    assert kernels >= {"mf_transpose_conv_s8", "mf_convolve_1x1_s8"}, kernels
+    assert kernels >= {"mf_transpose_conv_s8", "mf_convolve_1x1_one_s8"}, kernels

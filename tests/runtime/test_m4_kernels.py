@@ -4,6 +4,8 @@ straddling each path's block widths (4-byte quads, row and channel pairs)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from mfnn import MF_OK, Kernels
@@ -31,7 +33,11 @@ def test_pointwise_one_output_channel(mf: Kernels, seed: int) -> None:
     if seed % 7 == 3:  # an output scale below the product scale: a left shift, the rare branch
         out_q = QuantParams(np.float32(float(xq.scale[0]) * float(wq.scale[0]) * 0.3), out_q.zero_point)
     call, expected = one.finish(out_q)
-    assert call.kernel == "mf_convolve_1x1_s8"
+    assert call.kernel == "mf_convolve_1x1_one_s8"
     status, y = mf.conv(call, x, wt)
+    assert status == MF_OK
+    np.testing.assert_array_equal(y, expected)
+    # the general 1x1 kernel agrees (it is also what the new one hands a left shift to)
+    status, y = mf.conv(replace(call, kernel="mf_convolve_1x1_s8"), x, wt)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
