@@ -138,16 +138,21 @@ void mf_nn_mat_mult_s16_pair(const int16_t *x,
             r01 = mf_requantize_fast(a[1], m1, s1);
             r11 = mf_requantize_fast(a[3], m1, s1);
         }
+        if (full_range) { /* the activation is int8's range: SSAT is the whole clamp */
+            out[o] = (int8_t)mf_ssat8(r00 + off);
+            out[o + 1] = (int8_t)mf_ssat8(r01 + off);
+            out1[o] = (int8_t)mf_ssat8(r10 + off);
+            out1[o + 1] = (int8_t)mf_ssat8(r11 + off);
+            continue;
+        }
         /* speed-m4: the four outputs packed into one word (row 0's two channels low, row 1's
-         * high), clamped to the activation four bytes at a time when it is narrower than
-         * int8, and stored as two halfwords (out[o], out[o + 1] and out1[o], out1[o + 1]). */
+         * high), clamped to the activation four bytes at a time, and stored as two halfwords
+         * (out[o], out[o + 1] and out1[o], out1[o + 1]). */
         uint32_t v = (uint8_t)mf_ssat8(r00 + off);
         v |= (uint32_t)(uint8_t)mf_ssat8(r01 + off) << 8;
         v |= (uint32_t)(uint8_t)mf_ssat8(r10 + off) << 16;
         v |= (uint32_t)mf_ssat8(r11 + off) << 24;
-        if (!full_range) {
-            v = mf_min_s8x4(mf_max_s8x4(v, lo), hi);
-        }
+        v = mf_min_s8x4(mf_max_s8x4(v, lo), hi);
         const uint16_t v0 = (uint16_t)v;
         const uint16_t v1 = (uint16_t)(v >> 16);
         memcpy(out + o, &v0, sizeof v0);
