@@ -70,12 +70,13 @@ static void mf_patch_quads_s16(const mf_conv_params *p,
 }
 #endif
 
-#if MF_USE_DSP && !MF_USE_MVE
+#if !MF_USE_MVE
 /* ---- speed-m4 (issue 12): the patch of a pixel whose window lies inside the image -----------
  * mf_im2col_s8 for that common case (dilation 1 along x): each window row is one run of
  * KW * C_in bytes, copied a word at a time with no bounds checks; returns 0 (nothing written)
- * when the window reaches outside, for mf_im2col_s8 to handle. For C_in % 4 != 0 (the first
- * layers with 1-3 channels), whose generic gather spends most of its time per row. */
+ * when the window reaches outside, for mf_im2col_s8 to handle. The DSP path takes it for
+ * C_in % 4 != 0 (the first layers with 1-3 channels: the generic gather spends most of its time
+ * per row), the portable path for every pixel. */
 static inline int mf_im2col_inside_s8(const mf_conv_params *p,
                                       const mf_dims *input_dims,
                                       const int8_t *in,
@@ -97,7 +98,7 @@ static inline int mf_im2col_inside_s8(const mf_conv_params *p,
     for (int32_t ky = 0; ky < kh; ky++) {
         int32_t i = 0;
         for (; i + 4 <= run; i += 4) {
-            mf_write_u32(patch + i, mf_read_u32(src + i));
+            memcpy(patch + i, src + i, 4); /* one LDR and one STR where unaligned access is allowed */
         }
         for (; i < run; i++) {
             patch[i] = src[i];
@@ -179,8 +180,18 @@ mf_status mf_convolve_s8(const mf_context *ctx,
         int8_t *patches = (int8_t *)ctx->buf;
         for (; px + 2 <= pixels; px += 2) {
             const int32_t q = px + 1;
+#if !MF_USE_MVE
+            if (!mf_im2col_inside_s8(p, input_dims, in, filter_dims, px / ow, px % ow, patches)) {
+                mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, patches);
+            }
+            if (!mf_im2col_inside_s8(p, input_dims, in, filter_dims, q / ow, q % ow,
+                                     patches + len)) {
+                mf_im2col_s8(p, input_dims, in, filter_dims, q / ow, q % ow, patches + len);
+            }
+#else
             mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, patches);
             mf_im2col_s8(p, input_dims, in, filter_dims, q / ow, q % ow, patches + len);
+#endif
             mf_nn_mat_mult_s8(patches, patches + len, filter, len, cout, &rq, output);
             output += 2 * cout;
         }
