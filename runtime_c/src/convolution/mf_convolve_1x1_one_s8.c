@@ -105,7 +105,8 @@ mf_status mf_convolve_1x1_one_s8(const mf_context *ctx,
         p->stride.w == 1 && p->padding.h == 0 && p->padding.w == 0 &&
         output_dims->n == input_dims->n && output_dims->h == input_dims->h &&
         output_dims->w == input_dims->w && mf_activation_valid(&p->activation) && ctx != NULL &&
-        ctx->buf != NULL && ctx->size >= mf_convolve_1x1_one_s8_get_buffer_size(input_dims, filter_dims)) {
+        ctx->buf != NULL &&
+        ctx->size >= mf_convolve_1x1_one_s8_get_buffer_size(input_dims, filter_dims)) {
         assert(((uintptr_t)ctx->buf & 3u) == 0);
         const int32_t rows = input_dims->n * input_dims->h * input_dims->w;
         const mf_nn_requant rq = {

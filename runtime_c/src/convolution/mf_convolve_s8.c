@@ -77,7 +77,10 @@ static void mf_patch_quads_s16(const mf_conv_params *p,
  * when the window reaches outside, for mf_im2col_s8 to handle. The DSP path takes it for
  * C_in % 4 != 0 (the first layers with 1-3 channels: the generic gather spends most of its time
  * per row), the portable path for every pixel. */
-static inline int mf_im2col_inside_s8(const mf_conv_params *p,
+#if defined(__GNUC__)
+__attribute__((noinline)) /* one copy: every call site inlining it cost 0.5 KB of flash */
+#endif
+static int mf_im2col_inside_s8(const mf_conv_params *p,
                                       const mf_dims *input_dims,
                                       const int8_t *in,
                                       const mf_dims *filter_dims,
@@ -146,6 +149,9 @@ mf_status mf_convolve_s8(const mf_context *ctx,
                        (int8_t *)ctx->buf, output);
     return MF_OK;
 #endif
+#if !MF_USE_MVE
+    const int runs = p->dilation.w == 1; /* window rows are runs of bytes: mf_im2col_inside_s8 */
+#endif
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;
         int32_t px = 0;
@@ -158,10 +164,11 @@ mf_status mf_convolve_s8(const mf_context *ctx,
                 mf_patch_quads_s16(p, input_dims, in, filter_dims, px / ow, px % ow, rows);
                 mf_patch_quads_s16(p, input_dims, in, filter_dims, q / ow, q % ow, rows + 4);
             } else {
-                if (!mf_im2col_inside_s8(p, input_dims, in, filter_dims, px / ow, px % ow, staged)) {
+                if (!runs ||
+                    !mf_im2col_inside_s8(p, input_dims, in, filter_dims, px / ow, px % ow, staged)) {
                     mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, staged);
                 }
-                if (!mf_im2col_inside_s8(p, input_dims, in, filter_dims, q / ow, q % ow,
+                if (!runs || !mf_im2col_inside_s8(p, input_dims, in, filter_dims, q / ow, q % ow,
                                          staged + len)) {
                     mf_im2col_s8(p, input_dims, in, filter_dims, q / ow, q % ow, staged + len);
                 }
@@ -181,10 +188,11 @@ mf_status mf_convolve_s8(const mf_context *ctx,
         for (; px + 2 <= pixels; px += 2) {
             const int32_t q = px + 1;
 #if !MF_USE_MVE
-            if (!mf_im2col_inside_s8(p, input_dims, in, filter_dims, px / ow, px % ow, patches)) {
+            if (!runs ||
+                !mf_im2col_inside_s8(p, input_dims, in, filter_dims, px / ow, px % ow, patches)) {
                 mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, patches);
             }
-            if (!mf_im2col_inside_s8(p, input_dims, in, filter_dims, q / ow, q % ow,
+            if (!runs || !mf_im2col_inside_s8(p, input_dims, in, filter_dims, q / ow, q % ow,
                                      patches + len)) {
                 mf_im2col_s8(p, input_dims, in, filter_dims, q / ow, q % ow, patches + len);
             }
