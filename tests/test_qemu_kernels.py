@@ -124,6 +124,8 @@ def test_random_layer_chains_bit_exact_on_target(board: str, seed: int, tmp_path
     kernels = {row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]}  # "(path)" off
     # speed-m4: a depthwise layer takes mf_depthwise_conv_s8 or mf_depthwise_conv_rows_s8
     kernels |= {"mf_depthwise_conv_s8"} if "mf_depthwise_conv_rows_s8" in kernels else set()
+    # speed-m4: a 1x1 to one output channel takes mf_convolve_1x1_one_s8
+    kernels |= {"mf_convolve_1x1_s8"} if "mf_convolve_1x1_one_s8" in kernels else set()
     assert kernels >= KERNELS, kernels
 
 
@@ -188,4 +190,6 @@ def test_mve_paths_bit_exact_on_cortex_m55(seed: int, tmp_path: Path) -> None:
     kernels = {row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]}
     # mf_depthwise_conv_rows_s8 hands MVE builds to mf_depthwise_conv_s8's Helium paths
     kernels |= {"mf_depthwise_conv_s8"} if "mf_depthwise_conv_rows_s8" in kernels else set()
+    # speed-m4: a 1x1 to one output channel takes mf_convolve_1x1_one_s8
+    kernels |= {"mf_convolve_1x1_s8"} if "mf_convolve_1x1_one_s8" in kernels else set()
     assert kernels >= MVE_KERNELS, kernels

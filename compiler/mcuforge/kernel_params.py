@@ -572,7 +572,7 @@ def residual_rows(ctx: Ctx) -> KernelCall:
     params: dict[str, Any] = dict(call_add.params)
     arrays: dict[str, np.ndarray] = {}
     for tag, call, sub in (("a", call_a, subs[0]), ("b", call_b, subs[1])):
-        if call.kernel not in ("mf_convolve_s8", "mf_convolve_1x1_s8"):
+        if call.kernel not in ("mf_convolve_s8", "mf_convolve_1x1_s8", "mf_convolve_1x1_one_s8"):
             raise ValueError(f"RESIDUAL_ROWS '{ctx.op.name}': conv {tag} runs {call.kernel}, "
                              "not int8 weights")
         w = _tensor(sub, 1)

@@ -252,6 +252,27 @@ mf_status mf_convolve_1x1_s8(const mf_context *ctx,
 
 int32_t mf_convolve_1x1_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims);
 
+/* ---- speed-m4 (issue 12) ---- */
+/*
+ * 1x1 convolution to one output channel (C_out == 1): the arguments and scratch of
+ * mf_convolve_1x1_s8, which it hands anything else to (and a non-negative shift, and the whole
+ * layer in Helium builds).
+ * Scratch: mf_convolve_1x1_one_s8_get_buffer_size() bytes, as mf_convolve_1x1_s8.
+ */
+mf_status mf_convolve_1x1_one_s8(const mf_context *ctx,
+                                 const mf_conv_params *conv_params,
+                                 const mf_per_channel_quant_params *quant_params,
+                                 const mf_dims *input_dims,
+                                 const int8_t *input,
+                                 const mf_dims *filter_dims,
+                                 const int8_t *filter,
+                                 const int32_t *bias,
+                                 const mf_dims *output_dims,
+                                 int8_t *output);
+
+int32_t mf_convolve_1x1_one_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims);
+/* ---- end speed-m4 ---- */
+
 /*
  * Depthwise 2-D convolution with channel multiplier and dilation.
  *   input_dims (N, H, W, C)   filter_dims (1, KH, KW, C * ch_mult)

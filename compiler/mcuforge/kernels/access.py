@@ -9,6 +9,8 @@ paths, and the contract kept with the speed work (output pixels written in incre
 * mf_convolve_1x1_s8: pixel rows two at a time (portable, DSP widened into scratch first) or by
   mf_nn_mat_mult_rows_s8 (MVE: one or two rows per pass): `pixelwise`,
   block 4 (the contract; the kernels take 2).
+* mf_convolve_1x1_one_s8 (one output channel): two pixel rows per pass, the filter widened into
+  scratch once (MVE builds hand over to mf_convolve_1x1_s8): `pixelwise`, block 4.
 * mf_fully_connected_s8: batch rows, one or two at a time: `pixelwise`, block 4.
 * mf_convolve_s8: im2col of two output pixels (portable, DSP) or patches / windows read in place
   (MVE), the pixels in row-major order: `window_rows`, block 2.
@@ -66,6 +68,7 @@ def _windows(name: str, step_channels: bool = False) -> Rule:
 
 ACCESS: dict[str, Rule] = {
     "mf_convolve_1x1_s8": _pixels,
+    "mf_convolve_1x1_one_s8": _pixels,
     "mf_fully_connected_s8": _fc_rows,
     "mf_convolve_s8": _windows("conv-rows"),
     "mf_depthwise_conv_s8": _windows("depthwise-rows"),

@@ -3,6 +3,7 @@ weight formats (int4, 4-bit codebook, sparse) and depthwise convolution.
 
 Variants of CONV_2D, chosen at compile time by `conv_kernel`:
   - mf_convolve_1x1_s8: 1x1 filter, stride 1, no padding (a matrix multiply, no im2col);
+  - mf_convolve_1x1_one_s8: the same to one output channel (a head: one dot product per pixel);
   - mf_convolve_s8: any other int8 convolution;
   - mf_convolve_s4 / mf_convolve_cb4 / mf_convolve_sparse_s8 / mf_convolve_b1: weights stored
     as int4, 4-bit codebook indices, bitmap + nonzero values or sign bits (`weight_encoding`);
@@ -169,6 +170,8 @@ def conv_kernel(filter_shape: tuple[int, ...], strides: tuple[int, int],
     if encoding:
         return "mf_convolve_" + ENCODED_SUFFIX[encoding]
     pointwise = tuple(filter_shape[1:3]) == (1, 1) and tuple(strides) == (1, 1) and not any(pads)
+    if pointwise and filter_shape[0] == 1:  # speed-m4 (issue 12): one output channel
+        return "mf_convolve_1x1_one_s8"
     return "mf_convolve_1x1_s8" if pointwise else "mf_convolve_s8"
 
 
@@ -198,6 +201,9 @@ CONVOLUTION = family(
     _conv("mf_convolve_s8", FILTER_S8, convolve_s8, "int8 weights, any window, stride, dilation, padding"),
     _conv("mf_convolve_1x1_s8", FILTER_S8, convolve_1x1_s8,
           "int8 weights, 1x1 filter, stride 1, no padding"),
+    # speed-m4 (issue 12)
+    _conv("mf_convolve_1x1_one_s8", FILTER_S8, convolve_1x1_s8,
+          "int8 weights, 1x1 filter, stride 1, no padding, one output channel"),
     _conv("mf_convolve_s4", FILTER_S4, convolve_s4, "weight_encoding int4"),
     _conv("mf_convolve_cb4", FILTER_CB4, convolve_cb4, "weight_encoding cb4"),
     _conv("mf_convolve_sparse_s8", FILTER_SPARSE, convolve_sparse_s8, "weight_encoding sparse"),

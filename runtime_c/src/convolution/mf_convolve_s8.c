@@ -70,6 +70,49 @@ static void mf_patch_quads_s16(const mf_conv_params *p,
 }
 #endif
 
+#if !MF_USE_MVE
+/* ---- speed-m4 (issue 12): the patch of a pixel whose window lies inside the image -----------
+ * mf_im2col_s8 for that common case (dilation 1 along x): each window row is one run of
+ * KW * C_in bytes, copied a word at a time with no bounds checks; returns 0 (nothing written)
+ * when the window reaches outside, for mf_im2col_s8 to handle. The DSP path takes it for
+ * C_in % 4 != 0 (the first layers with 1-3 channels: the generic gather spends most of its time
+ * per row), the portable path for every pixel. */
+#if defined(__GNUC__)
+__attribute__((noinline)) /* one copy: every call site inlining it cost 0.5 KB of flash */
+#endif
+static int mf_im2col_inside_s8(const mf_conv_params *p,
+                                      const mf_dims *input_dims,
+                                      const int8_t *in,
+                                      const mf_dims *filter_dims,
+                                      int32_t out_y,
+                                      int32_t out_x,
+                                      int8_t *patch)
+{
+    const int32_t y0 = out_y * p->stride.h - p->padding.h;
+    const int32_t x0 = out_x * p->stride.w - p->padding.w;
+    const int32_t kh = filter_dims->h;
+    if (p->dilation.w != 1 || y0 < 0 || x0 < 0 || x0 + filter_dims->w > input_dims->w ||
+        y0 + (kh - 1) * p->dilation.h >= input_dims->h) {
+        return 0;
+    }
+    const int32_t run = filter_dims->w * input_dims->c;
+    const size_t row_step = (size_t)p->dilation.h * input_dims->w * input_dims->c;
+    const int8_t *src = in + ((size_t)y0 * input_dims->w + (size_t)x0) * input_dims->c;
+    for (int32_t ky = 0; ky < kh; ky++) {
+        int32_t i = 0;
+        for (; i + 4 <= run; i += 4) {
+            memcpy(patch + i, src + i, 4); /* one LDR and one STR where unaligned access is allowed */
+        }
+        for (; i < run; i++) {
+            patch[i] = src[i];
+        }
+        patch += run;
+        src += row_step;
+    }
+    return 1;
+}
+#endif
+
 mf_status mf_convolve_s8(const mf_context *ctx,
                          const mf_conv_params *conv_params,
                          const mf_per_channel_quant_params *quant_params,
@@ -106,6 +149,9 @@ mf_status mf_convolve_s8(const mf_context *ctx,
                        (int8_t *)ctx->buf, output);
     return MF_OK;
 #endif
+#if !MF_USE_MVE
+    const int runs = p->dilation.w == 1; /* window rows are runs of bytes: mf_im2col_inside_s8 */
+#endif
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;
         int32_t px = 0;
@@ -118,8 +164,14 @@ mf_status mf_convolve_s8(const mf_context *ctx,
                 mf_patch_quads_s16(p, input_dims, in, filter_dims, px / ow, px % ow, rows);
                 mf_patch_quads_s16(p, input_dims, in, filter_dims, q / ow, q % ow, rows + 4);
             } else {
-                mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, staged);
-                mf_im2col_s8(p, input_dims, in, filter_dims, q / ow, q % ow, staged + len);
+                if (!runs ||
+                    !mf_im2col_inside_s8(p, input_dims, in, filter_dims, px / ow, px % ow, staged)) {
+                    mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, staged);
+                }
+                if (!runs || !mf_im2col_inside_s8(p, input_dims, in, filter_dims, q / ow, q % ow,
+                                         staged + len)) {
+                    mf_im2col_s8(p, input_dims, in, filter_dims, q / ow, q % ow, staged + len);
+                }
                 mf_nn_s8_to_s16_pair(staged, staged + len, rows, len);
             }
             mf_nn_mat_mult_s16_pair(rows, filter, len, cout, &rq, output);
@@ -135,8 +187,19 @@ mf_status mf_convolve_s8(const mf_context *ctx,
         int8_t *patches = (int8_t *)ctx->buf;
         for (; px + 2 <= pixels; px += 2) {
             const int32_t q = px + 1;
+#if !MF_USE_MVE
+            if (!runs ||
+                !mf_im2col_inside_s8(p, input_dims, in, filter_dims, px / ow, px % ow, patches)) {
+                mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, patches);
+            }
+            if (!runs || !mf_im2col_inside_s8(p, input_dims, in, filter_dims, q / ow, q % ow,
+                                     patches + len)) {
+                mf_im2col_s8(p, input_dims, in, filter_dims, q / ow, q % ow, patches + len);
+            }
+#else
             mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, patches);
             mf_im2col_s8(p, input_dims, in, filter_dims, q / ow, q % ow, patches + len);
+#endif
             mf_nn_mat_mult_s8(patches, patches + len, filter, len, cout, &rq, output);
             output += 2 * cout;
         }
