@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 
 from mcuforge.cli import main
-from mcuforge.compile import CompileOptions
-from mcuforge.compress.fit import Budget, fit, write_report
+from mcuforge.compress.fit import Budget, compile_options, fit, write_report
 from mcuforge.compress.measure import save
 from mcuforge.compress.plot import pareto_front
 from mcuforge.runner import run_model
@@ -72,9 +71,7 @@ def test_fit_meets_a_flash_budget_bit_exact(model_path: Path, data: dict, tmp_pa
     assert png is not None and png.read_bytes()[:4] == b"\x89PNG"
     report = json.loads((tmp_path / "fit_report.json").read_text())
     assert report["final"]["flash"] == final.flash and len(report["steps"]) == len(result.steps)
-    layer_weights = {k: v for k, v in formats.items() if v not in ("int8", "sp")}
-    opts = CompileOptions(calib=data["x"][:200], layer_weights=layer_weights, int16_layers=tuple(final.int16),
-                          sparse="sp" in formats.values())
+    opts = compile_options(result, data["x"][:200])
     run = run_model(result.model_path, data["xt"][:20], opts, out_dir=tmp_path / "c")
     assert run.mismatches == {}
     if shutil.which("qemu-system-arm"):

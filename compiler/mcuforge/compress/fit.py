@@ -59,7 +59,8 @@ BYTES_PER_WEIGHT = {"int8": 1.0, "int4": 0.5, "cb4": 0.5, "sp": 0.125 + 0.3, "b1
 SPARSITY = 0.7  # the "sp" format: fraction of a layer's weights zeroed (smallest magnitude)
 PRUNE_LEVELS = (0.0, 0.25, 0.5)
 MAX_INT16 = 2  # int16 layers tried at most
-EVAL_SAMPLES = 500
+EVAL_SAMPLES = 500  # every candidate's top-1 on (at most) these many eval samples
+SENS_SAMPLES = 200  # output noise (sensitivity, int16) on the first these many
 Data = tuple[np.ndarray, np.ndarray]
 
 
@@ -166,13 +167,15 @@ class Search:
     """State shared by the levels: data, budget, the original model, every candidate measured."""
 
     def __init__(self, original: Any, budget: Budget, work: Path, calib: np.ndarray, train: Data | None,
-                 eval_data: Data | None, epochs: int, progress: bool) -> None:
+                 eval_data: Data | None, epochs: int, progress: bool,
+                 noise_samples: int = SENS_SAMPLES) -> None:
         self.original, self.budget, self.work, self.calib = original, budget, work, calib
         self.train, self.eval, self.epochs, self.progress = train, eval_data, epochs, progress
         self.steps: list[Candidate] = []
-        # every candidate's top-1 on the same samples (at most EVAL_SAMPLES), noise on the first 200
+        # every candidate's top-1 on the same samples
         self.sub = None if eval_data is None else (eval_data[0][:EVAL_SAMPLES], eval_data[1][:EVAL_SAMPLES])
         self.bar: Any = None
+        self.noise_samples = noise_samples
 
     def say(self, msg: str) -> None:
         if not self.progress:
@@ -218,14 +221,17 @@ class Search:
 
 def fit(model: Any, budget: Budget, work: Path, calib: np.ndarray, train: Data | None,
         eval_data: Data | None, max_drop: float | None = None, epochs: int = 8,
-        progress: bool = True, levels: tuple[float, ...] = PRUNE_LEVELS) -> FitResult:
+        progress: bool = True, levels: tuple[float, ...] = PRUNE_LEVELS,
+        noise_samples: int = SENS_SAMPLES) -> FitResult:
+    """The search (module docstring). `work`: its folder (every candidate's C); `calib`: samples
+    for quantization; `noise_samples`: eval samples the sensitivities are measured on."""
     from tqdm import tqdm
 
     from .pipeline import copy_model, load
 
     original = load(model)
     work.mkdir(parents=True, exist_ok=True)
-    s = Search(original, budget, work, calib, train, eval_data, epochs, progress)
+    s = Search(original, budget, work, calib, train, eval_data, epochs, progress, noise_samples)
     float_acc = accuracy(original, *eval_data) if eval_data is not None else None
     path = save(original, work / "original.keras")
     v0 = Variants(path, calib)
@@ -375,7 +381,7 @@ def sensitivity(s: Search, v: Variants, model: Any, ops: list[tuple[str, str, in
                 allowed: dict[str, tuple[str, ...]], names: dict[str, str],
                 level: float) -> dict[str, dict[str, float]]:
     """Output noise (1 / SQNR vs the int8 model) with one op changed, per op and format."""
-    x = s.sub[0][:200] if s.sub is not None else s.calib[:200]
+    x = s.sub[0][:s.noise_samples] if s.sub is not None else s.calib[:s.noise_samples]
     ref = outputs(v.compile({}, s.work / "sens_ref"), x)
     out: dict[str, dict[str, float]] = {op: {"int8": 0.0} for op, _, _ in ops}
     for op, _, _ in ops:
@@ -418,7 +424,7 @@ def spend_on_int16(s: Search, v: Variants, model: Any, formats: dict[str, str], 
     """int16 activations on the int8-weight ops whose outputs they bring closest to the float
     model's, while the candidate still fits and its top-1 does not fall."""
     assert s.sub is not None
-    x = s.sub[0][:200]
+    x = s.sub[0][:s.noise_samples]
     ref = predict_logits(model, x)  # float
     names = op_names(compiled)
     by_name = {op.name: op for op in compiled.graph.ops}
@@ -496,6 +502,16 @@ def plan_rows(ops: list[tuple[str, str, int]], formats: dict[str, str], names: d
              "int16_activations": op in int16,
              "sensitivity_noise": {k: round(v, 6) for k, v in sens.get(op, {}).items()}}
             for op, kind, n in ops]
+
+
+def compile_options(result: FitResult, calib: np.ndarray, **kw: Any) -> Any:
+    """The CompileOptions that compile `result.model_path` as the search measured it."""
+    from mcuforge.compile import CompileOptions
+
+    formats = {row["op"]: row["format"] for row in result.plan}
+    packed = {k: v for k, v in formats.items() if v in PACKED}
+    return CompileOptions(calib=calib, layer_weights=packed or None,
+                          int16_layers=tuple(result.final.int16), sparse="sp" in formats.values(), **kw)
 
 
 def write_report(result: FitResult, budget: Budget, path: Path) -> Path | None:
