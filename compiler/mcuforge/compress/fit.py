@@ -51,14 +51,14 @@ from .distill import DistillConfig, accuracy, predict_logits, train_student
 from .encode import weighted_op_names
 from .keras_graph import weighted_layers
 from .measure import save
-from .variants import Variants, noise, outputs
+from .variants import SPARSITY, Variants, magnitude_mask, noise, outputs
 
 FORMATS = ("int4", "cb4", "sp", "b1")
 PACKED = ("int4", "cb4", "b1")  # compile-time weight formats (layer_weights)
-BYTES_PER_WEIGHT = {"int8": 1.0, "int4": 0.5, "cb4": 0.5, "sp": 0.125 + 0.3, "b1": 0.125}
-SPARSITY = 0.7  # the "sp" format: fraction of a layer's weights zeroed (smallest magnitude)
+BYTES_PER_WEIGHT = {"int8": 1.0, "int4": 0.5, "cb4": 0.5, "sp": 0.125 + (1 - SPARSITY), "b1": 0.125}
 PRUNE_LEVELS = (0.0, 0.25, 0.5)
 MAX_INT16 = 2  # int16 layers tried at most
+RECOVERY_LR = 2e-3  # as compress's default recovery (cosine decay from it)
 EVAL_SAMPLES = 500  # every candidate's top-1 on (at most) these many eval samples
 SENS_SAMPLES = 200  # output noise (sensitivity, int16) on the first these many
 Data = tuple[np.ndarray, np.ndarray]
@@ -187,14 +187,11 @@ class Search:
 
     def measure(self, v: Variants, formats: dict[str, str], step: str, prune: float,
                 int16: tuple[str, ...] = (), recovered: bool = False,
-                sparse_model: Path | None = None) -> tuple[Candidate, Compiled]:
+                ) -> tuple[Candidate, Compiled]:
         from mcuforge.firmware.run import make_firmware
 
         self.work.mkdir(parents=True, exist_ok=True)
-        vv = Variants(sparse_model, self.calib) if sparse_model is not None else v
-        packed = {k: f for k, f in formats.items() if f in PACKED}
-        compiled = vv.compile(packed, self.work / f"c{len(self.steps)}", int16, sparse=any(
-            f == "sp" for f in formats.values()))
+        compiled = v.compile(formats, self.work / f"c{len(self.steps)}", int16)
         _, fw = make_firmware(compiled, self.budget.board)
         data = self.sub
         acc = None
@@ -213,7 +210,8 @@ class Search:
 
     def distill(self, model: Any, hooks: tuple[Any, Any] = (None, None)) -> Any:
         assert self.train is not None
-        cfg = DistillConfig(epochs=self.epochs, alpha=0.3, schedule="cosine", validation=0.1, patience=3)
+        cfg = DistillConfig(epochs=self.epochs, alpha=0.3, schedule="cosine", validation=0.1, patience=3,
+                            learning_rate=RECOVERY_LR)
         train_student(model, *self.train, teacher=self.original, config=cfg, before_batch=hooks[0],
                       after_batch=hooks[1])
         return model
@@ -334,47 +332,22 @@ def fit_level(s: Search, level: float, path: Path | None, copy_model: Any,
                 break
             formats[move[0]] = move[1]
             step = f"p{level:g} {names.get(move[0], move[0])} -> {move[1]}"
-            sparse = _sparse_model(s, model, formats, names, level)
-            current, compiled = s.measure(v, formats, step, level, sparse_model=sparse)
+            current, compiled = s.measure(v, formats, step, level)
     final_model, final_path = model, path
     if s.train is not None and any(f in ("cb4", "b1", "sp") for f in formats.values()):
         final_model = recover(copy_model(model), s.original, formats, names, s.train, s.epochs, False)
         final_path = save(final_model, s.work / f"fitted{level:g}.keras")
     vf = Variants(final_path, s.calib)
-    sparse = final_path if any(f == "sp" for f in formats.values()) else None
     step = f"p{level:g} recovered" if final_path != path else f"p{level:g} final"
-    final, final_c = s.measure(vf, formats, step, level, recovered=True, sparse_model=sparse)
+    final, final_c = s.measure(vf, formats, step, level, recovered=True)
     int16: tuple[str, ...] = ()
     if final.fits(b) and s.sub is not None:
-        int16, final, final_c = spend_on_int16(s, vf, model, formats, final, final_c, level, sparse)
+        int16, final, final_c = spend_on_int16(s, vf, final_model, formats, final, final_c, level)
     s.say(f"  pruning {level:g}: {_formats_line(final)}; flash {final.flash:,} B, RAM {final.ram:,} B, "
           f"top-1 {_pct(final.accuracy)}")
     plan = plan_rows(ops, formats, names, sens, {op: n for op, n in op_names(final_c).items()
                                                    if n in int16}, channels)
     return final, final_path, final_c, plan, sens
-
-
-def _sparse_model(s: Search, model: Any, formats: dict[str, str], names: dict[str, str],
-                  level: float) -> Path | None:
-    """The model with the "sp" layers' smallest weights zeroed (data-free), saved; None if none."""
-    sp = [names[op] for op, f in formats.items() if f == "sp"]
-    if not sp:
-        return None
-    from .pipeline import copy_model
-
-    m = copy_model(model)
-    for name in sp:
-        layer = m.get_layer(name)
-        w = layer.get_weights()
-        w[0] = np.where(_mask(w[0]), w[0], 0.0).astype(w[0].dtype)
-        layer.set_weights(w)
-    return save(m, s.work / f"sparse{level:g}_{len(s.steps)}.keras")
-
-
-def _mask(kernel: np.ndarray) -> np.ndarray:
-    k = np.abs(kernel)
-    threshold = np.quantile(k, SPARSITY)
-    return k > threshold
 
 
 def sensitivity(s: Search, v: Variants, model: Any, ops: list[tuple[str, str, int]],
@@ -386,12 +359,7 @@ def sensitivity(s: Search, v: Variants, model: Any, ops: list[tuple[str, str, in
     out: dict[str, dict[str, float]] = {op: {"int8": 0.0} for op, _, _ in ops}
     for op, _, _ in ops:
         for f in allowed[op]:
-            if f == "sp":
-                p = _sparse_model(s, model, {op: "sp"}, names, level)
-                assert p is not None
-                compiled = Variants(p, s.calib).compile({}, s.work / "sens")
-            else:
-                compiled = v.compile({op: f}, s.work / "sens")
+            compiled = v.compile({op: f}, s.work / "sens")
             out[op][f] = noise(outputs(compiled, x), ref)
             if s.bar is not None:
                 s.bar.set_postfix_str(f"sensitivity {names.get(op, op)} {f}")
@@ -420,7 +388,7 @@ def best_move(ops: list[tuple[str, str, int]], formats: dict[str, str], sens: di
 
 def spend_on_int16(s: Search, v: Variants, model: Any, formats: dict[str, str], final: Candidate,
                    compiled: Compiled, level: float,
-                   sparse: Path | None) -> tuple[tuple[str, ...], Candidate, Compiled]:
+                   ) -> tuple[tuple[str, ...], Candidate, Compiled]:
     """int16 activations on the int8-weight ops whose outputs they bring closest to the float
     model's, while the candidate still fits and its top-1 does not fall."""
     assert s.sub is not None
@@ -428,15 +396,13 @@ def spend_on_int16(s: Search, v: Variants, model: Any, formats: dict[str, str], 
     ref = predict_logits(model, x)  # float
     names = op_names(compiled)
     by_name = {op.name: op for op in compiled.graph.ops}
-    vv = Variants(sparse, s.calib) if sparse is not None else v
-    packed = {k: f for k, f in formats.items() if f in PACKED}
     base_noise = noise(outputs(compiled, x), ref)
     gains = []
     for key, name in names.items():
         if key in formats or not lookup(by_name[name].kind).int16:
             continue
         try:
-            c = vv.compile(packed, s.work / "int16", (name,))
+            c = v.compile(formats, s.work / "int16", (name,))
         except MfError:
             continue
         gains.append((base_noise - noise(outputs(c, x), ref), name))
@@ -445,7 +411,7 @@ def spend_on_int16(s: Search, v: Variants, model: Any, formats: dict[str, str], 
         if gain <= 0:
             break
         cand, c = s.measure(v, formats, f"p{level:g} +int16 {name[-30:]}", level, (*chosen, name),
-                            recovered=True, sparse_model=sparse)
+                            recovered=True)
         if cand.fits(s.budget) and (cand.accuracy or 0.0) >= (final.accuracy or 0.0):
             chosen, final, compiled = (*chosen, name), cand, c
     return chosen, final, compiled
@@ -468,7 +434,7 @@ def recover(model: Any, teacher: Any, formats: dict[str, str], names: dict[str, 
     masks = {}
     for n in sp:
         w = model.get_layer(n).get_weights()
-        masks[n] = _mask(w[0])
+        masks[n] = magnitude_mask(w[0])
         model.get_layer(n).set_weights([np.where(masks[n], w[0], 0.0).astype(w[0].dtype), *w[1:]])
 
     def before() -> None:
@@ -485,7 +451,7 @@ def recover(model: Any, teacher: Any, formats: dict[str, str], names: dict[str, 
             kernel.assign(kernel * m.astype(np.float32))
 
     cfg = DistillConfig(epochs=epochs, alpha=0.3, schedule="cosine", validation=0.1, patience=3,
-                        progress=progress)
+                        progress=progress, learning_rate=RECOVERY_LR)
     train_student(model, *train, teacher=teacher, config=cfg, before_batch=before, after_batch=after)
     if binary is not None:
         binary.finalize()

@@ -35,22 +35,49 @@ class Variants:
         return CompileOptions(name=self.name, calib=self.calib, int16_layers=tuple(sorted(int16)),
                               layer_weights={k: v for k, v in formats.items() if v != "int8"} or None)
 
-    def compile(self, formats: dict[str, str], out: Path, int16: tuple[str, ...] = (),
-                sparse: bool = False) -> Compiled:
-        """`formats`: "#i" op key -> int4 / cb4 / b1; `sparse`: zero-heavy int8 layers stored sparse."""
-        opts = self.options(formats, int16)
+    def compile(self, formats: dict[str, str], out: Path, int16: tuple[str, ...] = ()) -> Compiled:
+        """`formats`: "#i" op key -> int4 / cb4 / b1, or "sp": the op's SPARSITY smallest int8
+        weights zeroed (data-free; a no-op on weights trained sparse) and, like every zero-heavy
+        int8 layer then, stored as bitmap + nonzero values."""
+        packed = {k: v for k, v in formats.items() if v != "sp"}
+        sp = [k for k, v in formats.items() if v == "sp"]
+        opts = self.options(packed, int16)
         key = opts.int16_layers
         if key not in self._int:
             self._int[key] = to_int8(copy.deepcopy(self.graph), opts)
         int_graph, accuracy = self._int[key]
-        g, encoding = encode_for(copy.deepcopy(self.graph), copy.deepcopy(int_graph), opts)
-        g, sparse_notes = sparse_for(g, replace(opts, sparse=sparse))
+        int_graph = copy.deepcopy(int_graph)
+        if sp:
+            sparsify(int_graph, sp)
+        g, encoding = encode_for(copy.deepcopy(self.graph), int_graph, opts)
+        g, sparse_notes = sparse_for(g, replace(opts, sparse=bool(sp)))
         program = lowered(g, self.name, opts.alignment)
         files = render(g, program, self.name, Path(out), str(self.path))
         report = build_report(g, program, self.name, str(self.path), accuracy)  # type: ignore[arg-type]
         report["weight_encoding"] = encoding
         report["sparse"] = sparse_notes
         return Compiled(self.name, g, program, accuracy, report, files)  # type: ignore[arg-type]
+
+
+SPARSITY = 0.7  # the "sp" format: fraction of a layer's weights zeroed
+
+
+def magnitude_mask(w: np.ndarray, sparsity: float = SPARSITY) -> np.ndarray:
+    """True where a weight is kept: above the `sparsity` quantile of |w| (zeros never kept)."""
+    a = np.abs(w.astype(np.float64))
+    return a > np.quantile(a, sparsity)
+
+
+def sparsify(graph: Graph, keys: list[str]) -> None:
+    """Zero the smallest SPARSITY of the int8 weights of the ops keyed "#i" (weighted op order)."""
+    from mcuforge.compress.encode import weighted_op_names
+
+    names = weighted_op_names(graph)
+    by_name = {op.name: op for op in graph.ops}
+    for key in keys:
+        t = graph.tensors[by_name[names[int(key[1:])]].inputs[1]]
+        assert t.data is not None
+        t.data = np.where(magnitude_mask(t.data), t.data, 0).astype(t.data.dtype)
 
 
 def outputs(compiled: Compiled, x: np.ndarray) -> np.ndarray:
