@@ -70,7 +70,7 @@ def digits_case():
     return m, (x, y), (xt, yt)
 
 
-def resnet8_case(n_train: int = 800, n_eval: int = 150):
+def resnet8_case(n_train: int = 800, n_eval: int = 110):
     from mcuforge.compress.pipeline import load
 
     path = SHARED / "models" / "mlperf_tiny" / "ic_resnet8.h5"
@@ -81,17 +81,23 @@ def resnet8_case(n_train: int = 800, n_eval: int = 150):
     rng = np.random.default_rng(0)
 
     def to32(a: np.ndarray) -> np.ndarray:
-        big = np.kron(a[..., 0], np.ones((4, 4), np.float32))[..., None]  # (N, 32, 32, 1)
-        tint = rng.uniform(0.3, 1.0, size=(len(a), 1, 1, 3)).astype(np.float32)
-        back = rng.uniform(0.0, 0.4, size=(len(a), 1, 1, 3)).astype(np.float32)
-        img = back + big * tint + rng.normal(0, 0.05, size=(len(a), 32, 32, 3)).astype(np.float32)
-        return np.clip(img, 0, 1).astype(np.float32)
+        """A digit (upscaled 4x, a random colour) over a smooth random colour background, noise
+        added, 0..255 as the model was trained on CIFAR-10's raw pixel values."""
+        n = len(a)
+        digit = np.kron(a[..., 0], np.ones((4, 4), np.float32))[..., None]  # (N, 32, 32, 1)
+        back = np.kron(rng.uniform(0, 1, size=(n, 4, 4, 3)), np.ones((1, 8, 8, 1))).astype(np.float32)
+        fg = rng.uniform(0, 1, size=(n, 1, 1, 3)).astype(np.float32)
+        img = back * (1 - digit) + digit * fg + rng.normal(0, 0.05, size=(n, 32, 32, 3)).astype(np.float32)
+        return (255 * np.clip(img, 0, 1)).astype(np.float32)
 
     x, xt = to32(x8[:n_train]), to32(xt8[:n_eval])
     y = np.argmax(model.predict(x, verbose=0), axis=1)
     yt = np.argmax(model.predict(xt, verbose=0), axis=1)
     print(f"resnet8 labels from the float model: train classes {np.bincount(y, minlength=10).tolist()}")
-    return model, (x, y), (xt, yt)
+    # labels of one class are too few to learn from: keep the classes with >= 2% of the samples
+    common = np.bincount(y, minlength=10) >= 0.02 * len(y)
+    keep, keep_t = common[y], common[yt]
+    return model, (x[keep], y[keep]), (xt[keep_t], yt[keep_t])
 
 
 def kws_data(n: int, rng: np.random.Generator, templates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -100,7 +106,7 @@ def kws_data(n: int, rng: np.random.Generator, templates: np.ndarray) -> tuple[n
     for i, c in enumerate(y):
         shift = int(rng.integers(-6, 7))
         x[i, ..., 0] = np.roll(templates[c], shift, axis=0) * rng.uniform(0.7, 1.3)
-    x += rng.normal(0, 0.35, size=x.shape).astype(np.float32)
+    x += rng.normal(0, 1.6, size=x.shape).astype(np.float32)  # a matched filter gets about 99%
     return x, y
 
 
@@ -140,7 +146,7 @@ CASES = {
     # name: (build, budget factory from the int8 baseline (flash, ram, macs), fit kwargs)
     "digits": (digits_case, lambda f, r, m: {"flash": 20_000, "ram": 4_096}, {}),
     "resnet8": (resnet8_case, lambda f, r, m: {"flash": int(0.55 * f), "macs": int(0.75 * m)},
-                {"epochs": 4, "noise_samples": 48}),
+                {"epochs": 4, "noise_samples": 32}),
     "kws": (kws_case, lambda f, r, m: {"flash": int(0.8 * f), "ram": int(0.8 * r)}, {"epochs": 6,
                                                                                      "noise_samples": 100}),
 }
@@ -164,7 +170,7 @@ def run_case(name: str, out: Path) -> dict:
     build, budget_of, kwargs = CASES[name]
     t0 = time.time()
     model, train, eval_data = build()
-    calib = train[0][:200]
+    calib = train[0][:64 if name == "resnet8" else 200]  # ResNet-8 calibrates slowly
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
     flash, ram, macs = baseline(model, calib, folder / "base")

@@ -57,7 +57,8 @@ FORMATS = ("int4", "cb4", "sp", "b1")
 PACKED = ("int4", "cb4", "b1")  # compile-time weight formats (layer_weights)
 BYTES_PER_WEIGHT = {"int8": 1.0, "int4": 0.5, "cb4": 0.5, "sp": 0.125 + (1 - SPARSITY), "b1": 0.125}
 PRUNE_LEVELS = (0.0, 0.25, 0.5)
-MAX_INT16 = 2  # int16 layers tried at most
+MAX_INT16 = 2  # int16 layers kept at most
+INT16_TRIES = 4  # ops whose int16 activations are measured
 RECOVERY_LR = 2e-3  # as compress's default recovery (cosine decay from it)
 EVAL_SAMPLES = 500  # every candidate's top-1 on (at most) these many eval samples
 SENS_SAMPLES = 200  # output noise (sensitivity, int16) on the first these many
@@ -176,6 +177,7 @@ class Search:
         self.sub = None if eval_data is None else (eval_data[0][:EVAL_SAMPLES], eval_data[1][:EVAL_SAMPLES])
         self.bar: Any = None
         self.noise_samples = noise_samples
+        self.sens: dict[str, dict[str, float]] = {}  # the current level's
 
     def say(self, msg: str) -> None:
         if not self.progress:
@@ -323,9 +325,10 @@ def fit_level(s: Search, level: float, path: Path | None, copy_model: Any,
         allowed[op] = tuple(fs)
     formats: dict[str, str] = {}
     sens: dict[str, dict[str, float]] = {}
+    s.sens = {}
     current = start
     if {"flash", "weights"} & current.short(b).keys():
-        sens = sensitivity(s, v, model, ops, allowed, names, level)
+        sens = s.sens = sensitivity(s, v, model, ops, allowed, names, level)
         while {"flash", "weights"} & current.short(b).keys():
             move = best_move(ops, formats, sens, allowed)
             if move is None:
@@ -398,9 +401,15 @@ def spend_on_int16(s: Search, v: Variants, model: Any, formats: dict[str, str], 
     by_name = {op.name: op for op in compiled.graph.ops}
     base_noise = noise(outputs(compiled, x), ref)
     gains = []
-    for key, name in names.items():
-        if key in formats or not lookup(by_name[name].kind).int16:
+    tried = 0
+    # the ops most sensitive to weight noise first (a quantized graph per try: at most INT16_TRIES)
+    order = sorted(names, key=lambda k: -max((v for f, v in s.sens.get(k, {}).items() if f != "int8"),
+                                             default=0.0))
+    for key in order:
+        name = names[key]
+        if key in formats or not lookup(by_name[name].kind).int16 or tried >= INT16_TRIES:
             continue
+        tried += 1
         try:
             c = v.compile(formats, s.work / "int16", (name,))
         except MfError:
