@@ -221,6 +221,9 @@ def add_fit_subcommand(sub: Any) -> None:
     p.add_argument("--eval", nargs=2, metavar=("X.npy", "Y.npy"), help="labelled data for top-1")
     p.add_argument("--calib", help="calibration samples .npy (default: the first 200 training samples)")
     p.add_argument("--epochs", type=int, default=8, help="recovery epochs, at most (default 8)")
+    p.add_argument("--learning-rate", type=float, default=2e-3,
+                   help="recovery: start of the cosine learning rate (default 2e-3; lower it for inputs "
+                   "far from unit scale, e.g. raw 0..255 pixels)")
     p.add_argument("-o", "--output", required=True, help="output folder: model, C, fit_report.json")
     p.set_defaults(func=cmd_fit)
 
@@ -240,7 +243,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     else:
         raise MfError("fit needs --train or --eval data (calibration samples for quantization)")
     out = Path(args.output)
-    result = fit(args.model, budget, out / "work", calib, train, eval_data, args.max_drop, args.epochs)
+    result = fit(args.model, budget, out / "work", calib, train, eval_data, args.max_drop, args.epochs,
+                 learning_rate=args.learning_rate)
     print_plan(result)
     png = write_report(result, budget, out / "fit_report.json")
     print(result.answer)

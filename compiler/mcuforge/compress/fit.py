@@ -169,7 +169,7 @@ class Search:
 
     def __init__(self, original: Any, budget: Budget, work: Path, calib: np.ndarray, train: Data | None,
                  eval_data: Data | None, epochs: int, progress: bool,
-                 noise_samples: int = SENS_SAMPLES) -> None:
+                 noise_samples: int = SENS_SAMPLES, learning_rate: float = RECOVERY_LR) -> None:
         self.original, self.budget, self.work, self.calib = original, budget, work, calib
         self.train, self.eval, self.epochs, self.progress = train, eval_data, epochs, progress
         self.steps: list[Candidate] = []
@@ -177,6 +177,7 @@ class Search:
         self.sub = None if eval_data is None else (eval_data[0][:EVAL_SAMPLES], eval_data[1][:EVAL_SAMPLES])
         self.bar: Any = None
         self.noise_samples = noise_samples
+        self.learning_rate = learning_rate
         self.sens: dict[str, dict[str, float]] = {}  # the current level's
 
     def say(self, msg: str) -> None:
@@ -213,7 +214,7 @@ class Search:
     def distill(self, model: Any, hooks: tuple[Any, Any] = (None, None)) -> Any:
         assert self.train is not None
         cfg = DistillConfig(epochs=self.epochs, alpha=0.3, schedule="cosine", validation=0.1, patience=3,
-                            learning_rate=RECOVERY_LR)
+                            learning_rate=self.learning_rate)
         train_student(model, *self.train, teacher=self.original, config=cfg, before_batch=hooks[0],
                       after_batch=hooks[1])
         return model
@@ -222,16 +223,18 @@ class Search:
 def fit(model: Any, budget: Budget, work: Path, calib: np.ndarray, train: Data | None,
         eval_data: Data | None, max_drop: float | None = None, epochs: int = 8,
         progress: bool = True, levels: tuple[float, ...] = PRUNE_LEVELS,
-        noise_samples: int = SENS_SAMPLES) -> FitResult:
+        noise_samples: int = SENS_SAMPLES, learning_rate: float = RECOVERY_LR) -> FitResult:
     """The search (module docstring). `work`: its folder (every candidate's C); `calib`: samples
-    for quantization; `noise_samples`: eval samples the sensitivities are measured on."""
+    for quantization; `noise_samples`: eval samples the sensitivities are measured on;
+    `learning_rate`: where recovery's cosine schedule starts (lower it for unnormalized inputs)."""
     from tqdm import tqdm
 
     from .pipeline import copy_model, load
 
     original = load(model)
     work.mkdir(parents=True, exist_ok=True)
-    s = Search(original, budget, work, calib, train, eval_data, epochs, progress, noise_samples)
+    s = Search(original, budget, work, calib, train, eval_data, epochs, progress, noise_samples,
+               learning_rate)
     float_acc = accuracy(original, *eval_data) if eval_data is not None else None
     path = save(original, work / "original.keras")
     v0 = Variants(path, calib)
@@ -338,7 +341,8 @@ def fit_level(s: Search, level: float, path: Path | None, copy_model: Any,
             current, compiled = s.measure(v, formats, step, level)
     final_model, final_path = model, path
     if s.train is not None and any(f in ("cb4", "b1", "sp") for f in formats.values()):
-        final_model = recover(copy_model(model), s.original, formats, names, s.train, s.epochs, False)
+        final_model = recover(copy_model(model), s.original, formats, names, s.train, s.epochs, False,
+                              s.learning_rate)
         final_path = save(final_model, s.work / f"fitted{level:g}.keras")
     vf = Variants(final_path, s.calib)
     step = f"p{level:g} recovered" if final_path != path else f"p{level:g} final"
@@ -427,7 +431,7 @@ def spend_on_int16(s: Search, v: Variants, model: Any, formats: dict[str, str], 
 
 
 def recover(model: Any, teacher: Any, formats: dict[str, str], names: dict[str, str], train: Data,
-            epochs: int, progress: bool) -> Any:
+            epochs: int, progress: bool, learning_rate: float = RECOVERY_LR) -> Any:
     """Cluster the cb4 layers, train the b1 layers binarized and the sp layers under their
     magnitude masks, distilling from `teacher`."""
     from . import cluster as clustering
@@ -460,7 +464,7 @@ def recover(model: Any, teacher: Any, formats: dict[str, str], names: dict[str, 
             kernel.assign(kernel * m.astype(np.float32))
 
     cfg = DistillConfig(epochs=epochs, alpha=0.3, schedule="cosine", validation=0.1, patience=3,
-                        progress=progress, learning_rate=RECOVERY_LR)
+                        progress=progress, learning_rate=learning_rate)
     train_student(model, *train, teacher=teacher, config=cfg, before_batch=before, after_batch=after)
     if binary is not None:
         binary.finalize()
