@@ -92,3 +92,21 @@ def test_residual_cnn_default_recovery_within_one_point(trained, digits: dict, t
     assert all(1 <= e <= opts.epochs for e in result.epochs.values())
     assert any("folded into" in line for line in result.notes["cluster"])
     assert all("kept epoch" in lines[0] for step, lines in result.notes.items() if step.endswith("recovery"))
+
+
+def test_fit_residual_cnn_at_one_twelfth_within_one_point(trained, digits: dict, tmp_path: Path) -> None:
+    """`fit` on the issue's residual CNN: compiled constants at most 1/12 of the float32 weight
+    bytes, top-1 of the int8 C within 1 point of the float model."""
+    from mcuforge.compress.distill import accuracy
+    from mcuforge.compress.fit import Budget, fit
+
+    f32 = 4 * trained.count_params()
+    budget = Budget(ram=None, flash=None, weights=f32 // 12)
+    result = fit(trained, budget, tmp_path / "fit", digits["x"][:200], (digits["x"], digits["y"]),
+                 (digits["xt"], digits["yt"]), progress=False)
+    float_acc = accuracy(trained, digits["xt"], digits["yt"])
+    assert result.fits, result.answer
+    assert result.final.weights <= f32 / 12
+    assert result.final.accuracy >= float_acc - 0.01, (result.final.accuracy, float_acc, result.answer)
+    formats = [row["format"] for row in result.plan]
+    assert formats[0] != "b1" and formats[-1] != "b1"  # first / last layers keep at least 4 bits

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from mcuforge.cli import main
-from mcuforge.compile import CompileOptions
-from mcuforge.compress.fit import Budget, fit
+from mcuforge.compress.fit import Budget, compile_options, fit, write_report
 from mcuforge.compress.measure import save
+from mcuforge.compress.plot import pareto_front
 from mcuforge.runner import run_model
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -60,14 +60,18 @@ def test_fit_meets_a_flash_budget_bit_exact(model_path: Path, data: dict, tmp_pa
     assert result.answer.startswith("fits:")
     assert final.accuracy >= base.accuracy - 0.02
     formats = {row["op"]: row["format"] for row in result.plan}
-    assert any(f in ("cb4", "b1") for f in formats.values()), formats
-    assert result.model_path.name == "fitted.keras"  # recovery trained the cb4 / b1 layers
+    assert any(f in ("cb4", "b1", "sp") for f in formats.values()), formats
+    assert formats["#0"] != "b1" and formats["#3"] != "b1"  # first and last layers keep >= 4 bits
+    assert result.model_path.name.startswith("fitted")  # recovery trained the cb4 / b1 / sp layers
     assert {row["layer"] for row in result.plan} == {"c1", "c2", "d1", "out"}
     # every greedy step was measured, and flash only went down
-    flashes = [s.flash for s in result.steps[:-1]]
-    assert flashes == sorted(flashes, reverse=True)
-    layer_weights = {k: v for k, v in formats.items() if v != "int8"}
-    opts = CompileOptions(calib=data["x"][:200], layer_weights=layer_weights)
+    flashes = [s.flash for s in result.steps if "->" in s.step and s.prune == result.final.prune]
+    assert flashes == sorted(flashes, reverse=True) and flashes
+    png = write_report(result, budget, tmp_path / "fit_report.json")
+    assert png is not None and png.read_bytes()[:4] == b"\x89PNG"
+    report = json.loads((tmp_path / "fit_report.json").read_text())
+    assert report["final"]["flash"] == final.flash and len(report["steps"]) == len(result.steps)
+    opts = compile_options(result, data["x"][:200])
     run = run_model(result.model_path, data["xt"][:20], opts, out_dir=tmp_path / "c")
     assert run.mismatches == {}
     if shutil.which("qemu-system-arm"):
@@ -98,3 +102,37 @@ def test_cli_fit_writes_the_plan(model_path: Path, data: dict, tmp_path: Path,
     report = json.loads((tmp_path / "out" / "fit_report.json").read_text())
     assert not report["fits"] and "RAM is short by" in report["answer"]
     assert "RAM is short by" in capsys.readouterr().out
+
+
+def test_fit_meets_a_macs_budget_by_pruning(model_path: Path, data: dict, tmp_path: Path) -> None:
+    """Weight formats do not change MACs: only structured pruning (with recovery) reaches it."""
+    from mcuforge.compress.fit import PRUNE_LEVELS
+
+    first = fit(model_path, Budget(ram=None, flash=None, macs=10**9), tmp_path / "b", data["x"][:100], None,
+                (data["xt"][:50], data["yt"][:50]), progress=False)
+    macs = first.base.macs
+    budget = Budget(ram=None, flash=None, macs=int(0.7 * macs))
+    result = fit(model_path, budget, tmp_path / "m", data["x"][:100], (data["x"][:600], data["y"][:600]),
+                 (data["xt"][:100], data["yt"][:100]), max_drop=5.0, epochs=2, progress=False)
+    assert result.fits, result.answer
+    assert result.final.macs <= budget.macs < macs and result.final.prune in PRUNE_LEVELS[1:]
+    pruned = next(c for c in result.steps if c.step == f"pruned {result.final.prune:g}")
+    assert pruned.ram < result.base.ram  # pruned channels: smaller activations too
+    assert any(row["channels"] != "kept" for row in result.plan)
+
+
+def test_fit_names_the_closest_candidate(model_path: Path, data: dict, tmp_path: Path) -> None:
+    budget = Budget(ram=None, flash=4_000, macs=1_000)
+    r = fit(model_path, budget, tmp_path / "n", data["x"][:100], None, (data["xt"][:50], data["yt"][:50]),
+            progress=False)
+    assert not r.fits and r.answer.startswith("does not fit:")
+    closest = min(r.steps, key=lambda c: c.distance(budget))
+    assert r.final is closest or r.final.distance(budget) == closest.distance(budget)
+    assert f"flash is short by {r.final.flash - 4_000:,} B" in r.answer
+    assert f"MACs is short by {r.final.macs - 1_000:,}" in r.answer
+    assert f"closest candidate: {r.final.step}" in r.answer and f"flash {r.final.flash:,} B" in r.answer
+
+
+def test_pareto_front() -> None:
+    pts = [(10.0, 90.0), (5.0, 80.0), (12.0, 85.0), (5.0, 70.0), (20.0, 95.0)]
+    assert pareto_front(pts) == [1, 0, 4]

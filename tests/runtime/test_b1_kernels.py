@@ -8,38 +8,16 @@ mid-byte and have unaligned heads and tails; every case runs on the portable and
 
 from __future__ import annotations
 
-import ctypes as C
-
 import numpy as np
 import pytest
-from mfnn import (
-    MF_ARG_ERROR,
-    MF_OK,
-    Context,
-    ConvParams,
-    FcParams,
-    Kernels,
-    Tile,
-    activation,
-    dims,
-    out_array,
-    quant,
-    s8,
-    s32,
-)
+from mfnn import MF_ARG_ERROR, MF_OK, Kernels
 from oneop import ACTIVATIONS, OneOp, act_data, act_quant, bias, cases, out_quant_for
+from packedop import conv_call, conv_geometry, fc_call, u8
 
 from mcuforge.ir.graph import QuantParams
 from mcuforge.ops import packed_weights as pw
-from mcuforge.runtime_buffers import scratch_bytes
 
-u8p = C.POINTER(C.c_uint8)
 EDGE_DEPTHS = (1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 39, 40, 63, 64, 65, 97)
-
-
-def u8(a: np.ndarray) -> C._Pointer:
-    assert a.dtype == np.uint8 and a.flags.c_contiguous
-    return a.ctypes.data_as(u8p)
 
 
 def signs(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[np.ndarray, QuantParams]:
@@ -69,13 +47,9 @@ def test_b1_packing_is_lsb_first_and_set_for_plus_one() -> None:
 @pytest.mark.parametrize("seed", cases(80))
 def test_convolve_b1(mf: Kernels, seed: int) -> None:
     rng = np.random.default_rng(9100 + seed)
-    n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 7)), int(rng.integers(1, 7))
+    g = conv_geometry(rng, max_hw=7)
+    n, h, w, k, pads, strides = g["n"], g["h"], g["w"], g["k"], g["pads"], g["strides"]
     cin, cout = int(rng.choice(EDGE_DEPTHS)), int(rng.choice((1, 2, 3, 5, 8, 9)))
-    k = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
-    pads = tuple(int(rng.integers(0, k[i % 2])) for i in range(4))
-    strides = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
-    if h + pads[0] + pads[2] < k[0] or w + pads[1] + pads[3] < k[1]:
-        pads = (k[0], k[1], k[0], k[1])
     wt, wq = signs(rng, (cout, *k, cin))
     one = OneOp("CONV_2D", {"strides": strides, "dilations": (1, 1), "pads": pads,
                             "activation": str(rng.choice(ACTIVATIONS)), "weight_encoding": "b1"})
@@ -90,19 +64,7 @@ def test_convolve_b1(mf: Kernels, seed: int) -> None:
     assert call.kernel == "mf_convolve_b1"
     assert call.arrays["filter"].size == (wt.size + 7) // 8
     np.testing.assert_array_equal(pw.unpack_b1(call.arrays["filter"], wt.shape), wt)
-    p, d = call.params, call.dims
-    cp = ConvParams(p["input_offset"], p["output_offset"], Tile(*p["stride"]), Tile(*p["padding"]),
-                    Tile(*p["dilation"]), activation(p))
-    size = scratch_bytes(call.kernel, d, p)
-    assert size == mf.lib[f"{call.kernel}_get_buffer_size"](C.byref(dims(d["input"])),
-                                                            C.byref(dims(d["filter"])))
-    buf = np.zeros(max(size, 4) // 4 + 1, dtype=np.int32)
-    ctx = Context(buf.ctypes.data_as(C.c_void_p), size)
-    y = out_array(d["output"])
-    status = mf.lib[call.kernel](
-        C.byref(ctx), C.byref(cp), C.byref(quant(call)), C.byref(dims(d["input"])), s8(x),
-        C.byref(dims(d["filter"])), u8(call.arrays["filter"]), s32(call.arrays.get("bias")),
-        C.byref(dims(d["output"])), s8(y))
+    status, y = conv_call(mf, call, x, u8(call.arrays["filter"]))
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
 
@@ -123,13 +85,8 @@ def test_fully_connected_b1(mf: Kernels, seed: int) -> None:
         one.input(*bias(rng, float(xq.scale[0]), wq.scale), const=True)
     call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()), depth))
     assert call.kernel == "mf_fully_connected_b1"
-    p = call.params
-    fp = FcParams(p["input_offset"], p["filter_offset"], p["output_offset"], p["per_channel"],
-                  activation(p))
-    y = out_array(expected.shape)
-    args = [None, C.byref(fp), C.byref(quant(call)), p["batches"], p["accum_depth"], p["output_depth"],
-            s8(x), u8(call.arrays["filter"]), s32(call.arrays.get("bias")), s8(y)]
-    assert mf.lib[call.kernel](*args) == MF_OK
+    status, y, fp, args = fc_call(mf, call, x, u8(call.arrays["filter"]), expected.shape)
+    assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
     fp.filter_offset = 1  # 1-bit weights are symmetric
     assert mf.lib[call.kernel](*args) == MF_ARG_ERROR

@@ -11,38 +11,17 @@ import ctypes as C
 
 import numpy as np
 import pytest
-from mfnn import (
-    MF_ARG_ERROR,
-    MF_OK,
-    Context,
-    ConvParams,
-    FcParams,
-    Kernels,
-    Tile,
-    activation,
-    dims,
-    out_array,
-    quant,
-    s8,
-    s32,
-)
+from mfnn import MF_ARG_ERROR, MF_OK, Kernels, s8
 from oneop import ACTIVATIONS, CHANNELS, OneOp, act_data, act_quant, bias, cases, out_quant_for
+from packedop import conv_call, conv_geometry, fc_call, u8, u8p
 
 from mcuforge.ir.graph import QuantParams
 from mcuforge.kernel_params import KernelCall
 from mcuforge.ops import packed_weights as pw
-from mcuforge.runtime_buffers import scratch_bytes
-
-u8p = C.POINTER(C.c_uint8)
 
 
 class Cb4Filter(C.Structure):
     _fields_ = [("indices", u8p), ("codebook", C.POINTER(C.c_int8)), ("per_channel", C.c_int32)]
-
-
-def u8(a: np.ndarray) -> C._Pointer:
-    assert a.dtype == np.uint8 and a.flags.c_contiguous
-    return a.ctypes.data_as(u8p)
 
 
 def filter_arg(call: KernelCall) -> tuple[object, Cb4Filter | None]:
@@ -99,13 +78,9 @@ def test_codebook_packing_round_trips(per_channel: bool) -> None:
 def test_convolve_4bit(mf: Kernels, seed: int) -> None:
     rng = np.random.default_rng(7000 + seed)
     enc = ("int4", "cb4")[seed % 2]
-    n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 9)), int(rng.integers(1, 9))
+    g = conv_geometry(rng)
+    n, h, w, k, pads, strides = g["n"], g["h"], g["w"], g["k"], g["pads"], g["strides"]
     cin, cout = int(rng.choice(CHANNELS)), int(rng.choice(CHANNELS))
-    k = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
-    pads = tuple(int(rng.integers(0, k[i % 2])) for i in range(4))
-    strides = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
-    if h + pads[0] + pads[2] < k[0] or w + pads[1] + pads[3] < k[1]:
-        pads = (k[0], k[1], k[0], k[1])
     wt, wq, attrs = weights4(rng, (cout, *k, cin), enc, seed % 4 == 1)
     one = OneOp("CONV_2D", {"strides": strides, "dilations": (1, 1), "pads": pads,
                             "activation": str(rng.choice(ACTIVATIONS)), **attrs})
@@ -119,20 +94,8 @@ def test_convolve_4bit(mf: Kernels, seed: int) -> None:
                                               k[0] * k[1] * cin))
     assert call.kernel == ("mf_convolve_s4" if enc == "int4" else "mf_convolve_cb4")
     assert call.arrays["filter"].size == (wt.size + 1) // 2
-    p, d = call.params, call.dims
-    cp = ConvParams(p["input_offset"], p["output_offset"], Tile(*p["stride"]), Tile(*p["padding"]),
-                    Tile(*p["dilation"]), activation(p))
-    size = scratch_bytes(call.kernel, d, p)
-    assert size == mf.lib[f"{call.kernel}_get_buffer_size"](C.byref(dims(d["input"])),
-                                                            C.byref(dims(d["filter"])))
-    buf = np.zeros(max(size, 4) // 4 + 1, dtype=np.int32)  # 4-byte aligned, size rounded up
-    ctx = Context(buf.ctypes.data_as(C.c_void_p), size)
     farg, _keep = filter_arg(call)
-    y = out_array(d["output"])
-    status = mf.lib[call.kernel](
-        C.byref(ctx), C.byref(cp), C.byref(quant(call)), C.byref(dims(d["input"])), s8(x),
-        C.byref(dims(d["filter"])), farg, s32(call.arrays.get("bias")), C.byref(dims(d["output"])),
-        s8(y))
+    status, y = conv_call(mf, call, x, farg)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
 
@@ -154,14 +117,9 @@ def test_fully_connected_4bit(mf: Kernels, seed: int) -> None:
         one.input(*bias(rng, float(xq.scale[0]), wq.scale), const=True)
     call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), 8 * float(wq.scale.mean()), depth))
     assert call.kernel == ("mf_fully_connected_s4" if enc == "int4" else "mf_fully_connected_cb4")
-    p = call.params
-    fp = FcParams(p["input_offset"], p["filter_offset"], p["output_offset"], p["per_channel"],
-                  activation(p))
     farg, _keep = filter_arg(call)
-    y = out_array(expected.shape)
-    args = [None, C.byref(fp), C.byref(quant(call)), p["batches"], p["accum_depth"], p["output_depth"],
-            s8(x), farg, s32(call.arrays.get("bias")), s8(y)]
-    assert mf.lib[call.kernel](*args) == MF_OK
+    status, y, fp, args = fc_call(mf, call, x, farg, expected.shape)
+    assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
     fp.filter_offset = 1  # 4-bit weights are symmetric
     assert mf.lib[call.kernel](*args) == MF_ARG_ERROR

@@ -9,28 +9,13 @@ import ctypes as C
 
 import numpy as np
 import pytest
-from mfnn import (
-    MF_ARG_ERROR,
-    MF_NO_SCRATCH,
-    MF_OK,
-    Context,
-    ConvParams,
-    FcParams,
-    Kernels,
-    Tile,
-    activation,
-    dims,
-    out_array,
-    quant,
-    s8,
-    s32,
-)
+from mfnn import MF_ARG_ERROR, MF_NO_SCRATCH, MF_OK, Kernels, s8
 from oneop import ACTIVATIONS, CHANNELS, OneOp, act_data, act_quant, bias, cases, out_quant_for
+from packedop import conv_call, conv_geometry, fc_call
 
 from mcuforge.ir.graph import QuantParams
 from mcuforge.kernel_params import KernelCall
 from mcuforge.ops import packed_weights as pw
-from mcuforge.runtime_buffers import scratch_bytes
 
 SPARSITIES = (0.0, 0.5, 0.7, 0.9, 0.97, 1.0)
 
@@ -82,14 +67,10 @@ def test_sparse_packing_is_least_significant_bit_first() -> None:
 @pytest.mark.parametrize("seed", cases(60))
 def test_convolve_sparse(mf: Kernels, seed: int) -> None:
     rng = np.random.default_rng(9000 + seed)
-    n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 9)), int(rng.integers(1, 9))
-    cin, cout = int(rng.choice(CHANNELS)), int(rng.choice(CHANNELS))
-    k = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
-    pads = tuple(int(rng.integers(0, k[i % 2])) for i in range(4))
-    strides = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
     dil = (1, 1) if seed % 3 else (2, 1)
-    if h + pads[0] + pads[2] < dil[0] * (k[0] - 1) + 1 or w + pads[1] + pads[3] < k[1]:
-        pads = (dil[0] * k[0], k[1], dil[0] * k[0], k[1])
+    g = conv_geometry(rng, dilations=dil)
+    n, h, w, k, pads, strides = g["n"], g["h"], g["w"], g["k"], g["pads"], g["strides"]
+    cin, cout = int(rng.choice(CHANNELS)), int(rng.choice(CHANNELS))
     wt, wq = sparse_weights(rng, (cout, *k, cin), SPARSITIES[seed % len(SPARSITIES)])
     one = OneOp("CONV_2D", {"strides": strides, "dilations": dil, "pads": pads,
                             "activation": str(rng.choice(ACTIVATIONS)), "weight_encoding": "sparse"})
@@ -103,26 +84,11 @@ def test_convolve_sparse(mf: Kernels, seed: int) -> None:
                                               k[0] * k[1] * cin))
     assert call.kernel == "mf_convolve_sparse_s8"
     assert call.arrays["mask"].size + call.arrays["filter"].size == pw.sparse_bytes(wt)
-    p, d = call.params, call.dims
-    cp = ConvParams(p["input_offset"], p["output_offset"], Tile(*p["stride"]), Tile(*p["padding"]),
-                    Tile(*p["dilation"]), activation(p))
-    size = scratch_bytes(call.kernel, d, p)
-    fn = mf.lib["mf_convolve_sparse_s8_get_buffer_size"]
-    fn.restype = C.c_int32
-    assert size == fn(C.byref(dims(d["input"])), C.byref(dims(d["filter"])))
-    buf = np.zeros(max(size, 4) // 4 + 1, dtype=np.int32)
     f = filter_arg(call)
-    y = out_array(d["output"])
-
-    def conv(ctx: Context) -> int:
-        return mf.lib[call.kernel](
-            C.byref(ctx), C.byref(cp), C.byref(quant(call)), C.byref(dims(d["input"])), s8(x),
-            C.byref(dims(d["filter"])), C.byref(f), s32(call.arrays.get("bias")),
-            C.byref(dims(d["output"])), s8(y))
-
-    assert conv(Context(buf.ctypes.data_as(C.c_void_p), size)) == MF_OK
+    status, y = conv_call(mf, call, x, C.byref(f))
+    assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
-    assert conv(Context(buf.ctypes.data_as(C.c_void_p), size - 1)) == MF_NO_SCRATCH
+    assert conv_call(mf, call, x, C.byref(f), scratch_delta=-1)[0] == MF_NO_SCRATCH
 
 
 @pytest.mark.parametrize("seed", cases(60))
@@ -142,14 +108,9 @@ def test_fully_connected_sparse(mf: Kernels, seed: int) -> None:
         one.input(*bias(rng, float(xq.scale[0]), np.broadcast_to(wq.scale, (units,))), const=True)
     call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), 60 * float(np.mean(wq.scale)), depth))
     assert call.kernel == "mf_fully_connected_sparse_s8"
-    p = call.params
-    fp = FcParams(p["input_offset"], p["filter_offset"], p["output_offset"], p["per_channel"],
-                  activation(p))
     f = filter_arg(call)
-    y = out_array(expected.shape)
-    args = [None, C.byref(fp), C.byref(quant(call)), p["batches"], p["accum_depth"], p["output_depth"],
-            s8(x), C.byref(f), s32(call.arrays.get("bias")), s8(y)]
-    assert mf.lib[call.kernel](*args) == MF_OK
+    status, y, fp, args = fc_call(mf, call, x, C.byref(f), expected.shape)
+    assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
     fp.filter_offset = 1  # sparse weights are symmetric
     assert mf.lib[call.kernel](*args) == MF_ARG_ERROR

@@ -206,26 +206,34 @@ def add_compress_subcommand(sub: Any) -> None:
 
 def add_fit_subcommand(sub: Any) -> None:
     """`mcuforge fit` (issue 16): per-layer weight formats that meet a RAM / flash budget."""
-    p = sub.add_parser("fit", help="choose per-layer weight formats (int8/int4/cb4/b1) to meet a RAM and "
-                       "flash budget, measured on the compiled C")
+    p = sub.add_parser("fit", help="choose per-layer pruning, weight formats (int8/int4/cb4/sparse/b1) and "
+                       "int16 activations to meet a RAM / flash / MACs budget, measured on the compiled C")
     p.add_argument("model", help="Keras model (.keras / .h5 / SavedModel)")
     p.add_argument("--board", help="budget: the board's RAM and flash (firmware measured for it)")
     p.add_argument("--ram", type=int, metavar="BYTES", help="RAM budget: arena + stack")
     p.add_argument("--flash", type=int, metavar="BYTES", help="flash budget: weights, tables and code")
+    p.add_argument("--macs", type=int, metavar="N", help="budget of multiply-accumulates per inference "
+                   "(structured pruning is what reduces them)")
+    p.add_argument("--weights", type=int, metavar="BYTES", help="budget of the compiled constants' bytes "
+                   "(weights, biases, requantization tables), without code")
     p.add_argument("--max-drop", type=float, metavar="POINTS", help="largest top-1 drop accepted (points)")
     p.add_argument("--train", nargs=2, metavar=("X.npy", "Y.npy"), help="data for recovery training")
     p.add_argument("--eval", nargs=2, metavar=("X.npy", "Y.npy"), help="labelled data for top-1")
     p.add_argument("--calib", help="calibration samples .npy (default: the first 200 training samples)")
     p.add_argument("--epochs", type=int, default=8, help="recovery epochs, at most (default 8)")
+    p.add_argument("--learning-rate", type=float, default=2e-3,
+                   help="recovery: start of the cosine learning rate (default 2e-3; lower it for inputs "
+                   "far from unit scale, e.g. raw 0..255 pixels)")
     p.add_argument("-o", "--output", required=True, help="output folder: model, C, fit_report.json")
     p.set_defaults(func=cmd_fit)
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    from mcuforge.compress.fit import budget_of, fit, write_report
+    from mcuforge.compress.fit import budget_of, fit, tf_threads, write_report
 
     check_keras_model(args.model)
-    budget = budget_of(args.board, args.ram, args.flash)
+    tf_threads()
+    budget = budget_of(args.board, args.ram, args.flash, args.macs, args.weights)
     train = _load_pair(args.train, "train")
     eval_data = _load_pair(args.eval, "eval")
     if args.calib:
@@ -235,14 +243,37 @@ def cmd_fit(args: argparse.Namespace) -> int:
     else:
         raise MfError("fit needs --train or --eval data (calibration samples for quantization)")
     out = Path(args.output)
-    result = fit(args.model, budget, out / "work", calib, train, eval_data, args.max_drop, args.epochs)
-    for row in result.plan:
-        print(f"  {row['layer'] or row['op'][:40]:<24} {row['kind']:<16} {row['weights']:>8,} weights  "
-              f"{row['format']}")
-    write_report(result, budget, out / "fit_report.json")
+    result = fit(args.model, budget, out / "work", calib, train, eval_data, args.max_drop, args.epochs,
+                 learning_rate=args.learning_rate)
+    print_plan(result)
+    png = write_report(result, budget, out / "fit_report.json")
     print(result.answer)
-    print(f"model {result.model_path}, C {result.c_dir}, report {out / 'fit_report.json'}")
+    print(f"model {result.model_path}, C {result.c_dir}, report {out / 'fit_report.json'}"
+          + (f", plot {png}" if png else ""))
     return 0 if result.fits else 1
+
+
+def print_plan(result: Any) -> None:
+    """The chosen configuration per layer, then every candidate measured (the search's steps)."""
+    from rich.table import Table
+
+    from mcuforge.report import make_console
+
+    console = make_console()
+    table = Table(title="fit: chosen configuration per layer", title_justify="left")
+    for col in ("layer", "kind", "weights", "format", "channels", "int16 act."):
+        table.add_column(col, justify="right" if col == "weights" else "left")
+    for row in result.plan:
+        table.add_row(row["layer"] or row["op"][:40], row["kind"], f"{row['weights']:,}", row["format"],
+                      row["channels"], "yes" if row["int16_activations"] else "")
+    console.print(table)
+    steps = Table(title="fit: candidates measured on the compiled firmware", title_justify="left")
+    for col in ("step", "flash B", "RAM B", "weights B", "MACs", "top-1"):
+        steps.add_column(col, justify="left" if col == "step" else "right")
+    for c in result.steps:
+        steps.add_row(c.step, f"{c.flash:,}", f"{c.ram:,}", f"{c.weights:,}", f"{c.macs:,}",
+                      "n/a" if c.accuracy is None else f"{100 * c.accuracy:.2f}%")
+    console.print(steps)
 
 
 def prepare_compile(args: argparse.Namespace, opts: CompileOptions) -> tuple[str, CompileOptions]:

@@ -62,7 +62,7 @@ class CompressOptions:
     schedule: str = "cosine"  # learning rate: cosine decay over the recovery, or "constant"
     temperature: float = 4.0
     alpha: float = 0.3  # weight of the label loss; 0.7 on the teacher's soft outputs
-    learning_rate: float = 1e-3
+    learning_rate: float = 2e-3  # cosine start (1e-3 left a 0.5-pruned CNN still improving at epoch 8)
     seed: int = 0
     progress: bool = False
 
