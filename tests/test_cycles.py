@@ -82,3 +82,37 @@ def test_walk_counts_the_invoke_call_with_taken_branches() -> None:
 def test_walk_without_a_complete_call_is_refused() -> None:
     with pytest.raises(MfError, match="no complete call of other_invoke"):
         walk(LOG.splitlines(), "other_invoke", M4)
+
+
+REWOUND = """\
+IN: net_invoke
+0x00000200:  b510       push     {r4, lr}
+0x00000202:  6808       ldr      r0, [r1]
+0x00000204:  3001       adds     r0, #1
+0x00000206:  bd10       pop      {r4, pc}
+
+Trace 0: 0x7f0000000200 [00000000/00000200/00000110/ff000000] net_invoke
+cpu_io_recompile: rewound execution of TB to 00000202
+IN: net_invoke
+0x00000202:  6808       ldr      r0, [r1]
+
+Trace 0: 0x7f0000000300 [00000000/00000202/00000110/ff038201] net_invoke
+IN: net_invoke
+0x00000204:  3001       adds     r0, #1
+0x00000206:  bd10       pop      {r4, pc}
+
+Trace 0: 0x7f0000000400 [00000000/00000204/00000110/ff000000] net_invoke
+IN: main
+0x00000104:  e7fe       b        #0x104
+
+Trace 0: 0x7f0000000500 [00000000/00000104/00000110/ff000000] main
+"""
+
+
+def test_a_block_rewound_at_an_io_access_counts_up_to_it() -> None:
+    """Under -icount QEMU stops a block at an I/O access (a counter read) and runs that access in
+    a block of its own: the first block's tail must not count twice."""
+    est = walk(REWOUND.splitlines(), "net_invoke", M4)
+    assert est.instructions == 4  # push, ldr, adds, pop: each once
+    # push 3; ldr 2 (alone in its block); adds 1; pop {r4, pc} 3 + refill 2
+    assert est.cycles == 3 + 2 + 1 + 3 + 2

@@ -50,6 +50,7 @@ _IT = re.compile(r"^it[te]{0,3}$")
 _VFP_SINGLE = re.compile(r"^v(?:ldr|str)$")
 _VFP_MULTIPLE = re.compile(r"^v(?:ldm|stm|push|pop)(?:ia|db)?$")
 _IN_LINE = re.compile(r"^0x([0-9a-f]+):\s+((?:[0-9a-f]{4} ?)+)\s+(\S+)\s*(.*)$")
+_REWIND = re.compile(r"^cpu_io_recompile: rewound execution of TB to ([0-9a-f]+)")
 _TRACE = re.compile(r"^Trace \d+: (0x[0-9a-f]+) \[[0-9a-f]+/([0-9a-f]+)/[0-9a-f]+/[0-9a-f]+\] (\S*)")
 PIPELINE_REFILL = 2
 
@@ -177,13 +178,19 @@ class _BlockCost:
     end_class: str | None  # the class charged P when the block ends in a taken branch, or None
 
 
+def _cycles_of(block: list[Instruction], model: CycleModel) -> list[tuple[str, int]]:
+    """(class, cycles) of each instruction of a block, in order (a load pipelined behind one)."""
+    out, previous_single = [], False
+    for ins in block:
+        out.append(classify(ins, model, previous_single))
+        previous_single = _single(ins.mnemonic)
+    return out
+
+
 def _cost(block: list[Instruction], model: CycleModel) -> _BlockCost:
     by_class: Counter[str] = Counter()
-    previous_single = False
-    for ins in block:
-        kind, cycles = classify(ins, model, previous_single)
+    for kind, cycles in _cycles_of(block, model):
         by_class[kind] += cycles
-        previous_single = _single(ins.mnemonic)
     end = block[-1]
     kind, _ = classify(end, model, False)
     end_class = "branch" if kind == "branch" else kind if _writes_pc(end) else None
@@ -192,9 +199,14 @@ def _cost(block: list[Instruction], model: CycleModel) -> _BlockCost:
 
 def walk(log_lines: Iterable[str], entry: str, model: CycleModel) -> CycleEstimate:
     """Weights the blocks executed from the first block of function `entry` to the next block of
-    `main` (the inference); `log_lines`: the lines of a `-d in_asm,exec,nochain` log."""
+    `main` (the inference); `log_lines`: the lines of a `-d in_asm,exec,nochain` log. A block
+    that QEMU rewinds at an I/O access (under -icount: the per-layer counter reads) counts only
+    up to that instruction, which runs again in a block of its own."""
     costs: dict[str, _BlockCost] = {}  # QEMU's block pointer -> its cost
+    listed: dict[str, list[Instruction]] = {}  # QEMU's block pointer -> its instructions
     pending: dict[int, list[Instruction]] = {}  # just translated, not yet seen executing
+    undone: Counter[str] = Counter()  # cycles by class of block tails cut short by a rewind
+    undone_instructions = 0
     runs: Counter[str] = Counter()  # block pointer -> executions inside the inference
     taken: Counter[str] = Counter()  # block pointer -> executions that left by a taken branch
     inside, done = False, False
@@ -202,6 +214,16 @@ def walk(log_lines: Iterable[str], entry: str, model: CycleModel) -> CycleEstima
     last: _BlockCost | None = None  # the block executed before, to decide its end branch
     last_pointer = ""
     for line in log_lines:
+        rewind = _REWIND.match(line)
+        if rewind:  # the last block stopped before an I/O access and goes on in a new block
+            if inside and last is not None:
+                block = listed[last_pointer]
+                cut = next(i for i, ins in enumerate(block) if ins.address == int(rewind.group(1), 16))
+                for kind, cycles in _cycles_of(block, model)[cut:]:
+                    undone[kind] += cycles
+                undone_instructions += len(block) - cut
+            last = None
+            continue
         if line.startswith("IN:"):
             current = []
             continue
@@ -218,7 +240,8 @@ def walk(log_lines: Iterable[str], entry: str, model: CycleModel) -> CycleEstima
             continue
         pointer, pc, function = m.group(1), int(m.group(2), 16), m.group(3)
         if pc in pending:
-            costs[pointer] = _cost(pending.pop(pc), model)
+            listed[pointer] = pending.pop(pc)
+            costs[pointer] = _cost(listed[pointer], model)
         if last is not None and last.end_class is not None and pc != last.fall_through:
             taken[last_pointer] += 1
         last = None
@@ -235,8 +258,8 @@ def walk(log_lines: Iterable[str], entry: str, model: CycleModel) -> CycleEstima
         last, last_pointer = costs[pointer], pointer
     if not done:
         raise MfError(f"cycle trace: no complete call of {entry} found")
-    by_class: Counter[str] = Counter()
-    instructions = 0
+    by_class: Counter[str] = Counter({kind: -cycles for kind, cycles in undone.items()})
+    instructions = -undone_instructions
     for pointer, n in runs.items():
         cost = costs[pointer]
         instructions += n * cost.instructions
