@@ -2,7 +2,8 @@
 microbit machine (nRF51822, Cortex-M0) emulate the chips with their own peripherals, so the
 register-level console (STM32 USART1, nRF51 UART0), the SysTick counter and the startup code run
 as on the real parts. The digits example and the KWS model (on both, the nRF51822's 16 KB of RAM
-included) run bit-exactly with instruction counts. Marked `qemu`; skipped without the Arm toolchain or QEMU."""
+included) run bit-exactly with instruction counts. Marked `qemu`; skipped without the Arm
+toolchain or QEMU."""
 
 from __future__ import annotations
 
