@@ -137,7 +137,7 @@ def test_sanitized_suite(tmp_path: Path) -> None:
            "MF_RUNTIME_CASES": os.environ.get("MF_SANITIZE_CASES", "1")}
     cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-s", "-p", "no:cacheprovider",
            f"--basetemp={tmp_path / 'inner'}", str(HERE), "-k", "not cortex_m4 and not cmake"]
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1500)
     tail = result.stderr[:4000] + "\n" + result.stdout[-3000:]
     assert result.returncode == 0, tail
     assert " passed" in result.stdout, tail
