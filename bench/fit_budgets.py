@@ -33,32 +33,10 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import numpy as np
 
+from mcuforge.compress.reference_models import digits_split as digits
+from mcuforge.compress.reference_models import residual_cnn
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
-
-def digits() -> tuple[np.ndarray, ...]:
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    x = (d.images / 16.0).astype(np.float32)[..., None]
-    return x[:1400], d.target[:1400], x[1400:], d.target[1400:]
-
-
-def residual_cnn():
-    import keras
-
-    L = keras.layers
-
-    def cbr(h, filters: int, name: str, stride: int = 1, relu: bool = True):
-        h = L.BatchNormalization()(L.Conv2D(filters, 3, strides=stride, padding="same", name=name)(h))
-        return L.ReLU()(h) if relu else h
-
-    i = keras.Input((8, 8, 1))
-    h = cbr(i, 16, "stem")
-    h = L.ReLU()(L.Add()([h, cbr(cbr(h, 16, "s1a"), 16, "s1b", relu=False)]))
-    skip = L.BatchNormalization()(L.Conv2D(32, 1, strides=2, name="s2skip")(h))
-    h = L.ReLU()(L.Add()([skip, cbr(cbr(h, 32, "s2a", 2), 32, "s2b", relu=False)]))
-    return keras.Model(i, L.Dense(10, name="head")(L.GlobalAveragePooling2D()(h)))
 
 
 def digits_case():

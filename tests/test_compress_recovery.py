@@ -17,6 +17,7 @@ import pytest
 from mcuforge.compress.distill import DistillConfig, train_student
 from mcuforge.compress.fold import fold_batch_norm
 from mcuforge.compress.pipeline import CompressOptions, compress
+from mcuforge.compress.reference_models import digits_split, residual_cnn
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 pytestmark = pytest.mark.slow
@@ -24,28 +25,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def digits() -> dict[str, np.ndarray]:
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    x = (d.images / 16.0).astype(np.float32)[..., None]
-    return {"x": x[:1400], "y": d.target[:1400], "xt": x[1400:], "yt": d.target[1400:]}
-
-
-def residual_cnn():
-    import keras
-
-    L = keras.layers
-
-    def cbr(h, filters: int, name: str, stride: int = 1, relu: bool = True):
-        h = L.BatchNormalization()(L.Conv2D(filters, 3, strides=stride, padding="same", name=name)(h))
-        return L.ReLU()(h) if relu else h
-
-    i = keras.Input((8, 8, 1))
-    h = cbr(i, 16, "stem")
-    h = L.ReLU()(L.Add()([h, cbr(cbr(h, 16, "s1a"), 16, "s1b", relu=False)]))
-    skip = L.BatchNormalization()(L.Conv2D(32, 1, strides=2, name="s2skip")(h))
-    h = L.ReLU()(L.Add()([skip, cbr(cbr(h, 32, "s2a", 2), 32, "s2b", relu=False)]))
-    return keras.Model(i, L.Dense(10, name="head")(L.GlobalAveragePooling2D()(h)))
+    x, y, xt, yt = digits_split()
+    return {"x": x, "y": y, "xt": xt, "yt": yt}
 
 
 @pytest.fixture(scope="module")
