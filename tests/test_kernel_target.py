@@ -3,6 +3,8 @@ families of the boards, and a binding choosing for the M55 inside kernel_target.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -87,3 +89,19 @@ def test_m55_depthwise_3x3_choice(c: int, w: int, pads: int, stride: int, taken:
     with kernel_target("mve"):
         call = depthwise_conv_2d(Ctx(op, [x, wt], [y]))
     assert (call.kernel == "mf_depthwise_conv3x3_s8") == taken, call.kernel
+
+
+def test_compile_options_choose_the_family(tmp_path: Path) -> None:
+    """CompileOptions.kernel_target picks the family without a board (what run_on_board and the
+    benchmark do for a host-built model they then link for a board); the report names it."""
+    from model_paths import mlperf_model
+
+    from mcuforge.compile import CompileOptions, compile_model
+
+    path = mlperf_model("kws_dscnn_int8.tflite")
+    m55 = compile_model(path, tmp_path / "mve", CompileOptions(kernel_target="mve"))
+    host = compile_model(path, tmp_path / "host", CompileOptions())
+    assert (m55.report["kernel_target"], host.report["kernel_target"]) == ("mve", "host")
+    kernels = {op["kernel"] for op in m55.report["ops"]}
+    assert "mf_depthwise_conv3x3_s8" in kernels and "mf_depthwise_conv_rows_s8" not in kernels
+    assert "mf_depthwise_conv_rows_s8" in {op["kernel"] for op in host.report["ops"]}

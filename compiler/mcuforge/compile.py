@@ -49,6 +49,7 @@ class CompileOptions:
     keep_state: bool = False  # int8 LSTMs keep their state across calls (stateful area)
     overlap: bool = True  # outputs over the inputs they replace where that shrinks the arena (issue 13)
     residual_rows: bool = True  # ic area: residual blocks row by row where that shrinks the arena (issue 13)
+    kernel_target: str | None = None  # core family of the kernels (kernels/target.py); None: the board's
 
 
 def is_float_graph(graph: Graph) -> bool:
@@ -233,6 +234,13 @@ def target_family(board: str) -> str:
     return family_of(load_board(board).features)
 
 
+def lowered_for(graph: Graph, name: str, opts: CompileOptions, family: str) -> Program:
+    """`lowered` with the options' layout switches, kernels chosen for core `family`
+    (mcuforge.kernels.target)."""
+    with kernel_target(family):
+        return lowered(graph, name, opts.alignment, opts.overlap, opts.residual_rows)
+
+
 def compile_model(
 model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> Compiled:
     opts = opts or CompileOptions()
@@ -245,9 +253,8 @@ model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> C
     int_graph, accuracy = to_int8(graph, opts)
     int_graph, encoding = encode_for(graph, int_graph, opts)
     int_graph, sparse = sparse_for(int_graph, opts)
-    family = target_family(opts.board)
-    with kernel_target(family):  # speed-m55: kernels chosen for the board's core family
-        program = lowered(int_graph, name, opts.alignment, opts.overlap, opts.residual_rows)
+    family = opts.kernel_target or target_family(opts.board)
+    program = lowered_for(int_graph, name, opts, family)
     out = Path(out_dir)
     files = render(int_graph, program, name, out, str(model))
     report = build_report(int_graph, program, name, str(model), accuracy)
@@ -255,7 +262,7 @@ model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> C
     report["weight_encoding"] = encoding
     report["sparse"] = sparse
     if opts.int16_layers:
-        report["int16_layers"] = int16_cost(graph, opts, name, program, accuracy)
+        report["int16_layers"] = int16_cost(graph, opts, name, program, accuracy, family)
     compiled = Compiled(name, int_graph, program, accuracy, report, files)
     if opts.board != "host":
         from mcuforge.firmware import make_firmware
@@ -271,13 +278,12 @@ model: str | Path, out_dir: str | Path, opts: CompileOptions | None = None) -> C
 
 
 def int16_cost(graph: Graph, opts: CompileOptions, name: str, program: Program,
-               accuracy: AccuracyReport | None) -> dict:
+               accuracy: AccuracyReport | None, family: str) -> dict:
     """What --int16 LAYER,... costs and gains against the all-int8 graph (quantized again without
     it): arena and weight bytes, the output's SQNR and top-1 agreement on the calibration set,
     top-1 accuracy on --eval data."""
     base_graph, base = to_int8(graph, replace(opts, int16_layers=(), progress=False))
-    with kernel_target(target_family(opts.board)):
-        base_program = lowered(base_graph, name, opts.alignment, opts.overlap, opts.residual_rows)
+    base_program = lowered_for(base_graph, name, opts, family)
 
     def summary(acc: AccuracyReport | None, prog: Program, g: Graph) -> dict:
         out_sqnr = {e.tensor: round(e.sqnr_db, 2) for e in (acc.layers if acc else [])}

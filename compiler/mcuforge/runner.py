@@ -20,7 +20,7 @@ from mcuforge.firmware.qemu import outputs_array, require_qemu, run_qemu
 from mcuforge.firmware.run import make_firmware, to_instructions
 from mcuforge.ir.graph import Graph
 from mcuforge.ir.layout import from_ir_layout, require_batch_one, to_ir_layout
-from mcuforge.kernels.target import family_of, kernel_target
+from mcuforge.kernels.target import family_of
 from mcuforge.ops.quantize import affine_quantize
 from mcuforge.quantize.accuracy import dequantize
 from mcuforge.reference.interpreter import new_state, run
@@ -170,11 +170,11 @@ def run_on_board(model: str | Path, inputs: str | Path | np.ndarray | dict[str, 
                       "its firmware, which runs on the board itself")
     require_toolchain()
     require_qemu()
-    opts = dataclasses.replace(opts or CompileOptions(), board=HOST)
+    # built here for the board (make_firmware below), with the kernels of its core family
+    opts = dataclasses.replace(opts or CompileOptions(), board=HOST, kernel_target=family_of(b.features))
     with tempfile.TemporaryDirectory(prefix="mcuforge-fw-") as tmp:
         folder = Path(out_dir) if out_dir else Path(tmp)
-        with kernel_target(family_of(b.features)):  # speed-m55: kernels chosen for the board's core
-            compiled = compile_model(model, folder, opts)
+        compiled = compile_model(model, folder, opts)
         g = compiled.graph
         q = quantized_inputs(g, load_samples(inputs, g))
         _, fw = make_firmware(compiled, b, q, folder, profile=profile)

@@ -9,6 +9,7 @@ and with issue 12's per-layer targets."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from mcuforge.firmware.cycles import estimate_cycles
 from mcuforge.firmware.qemu import outputs_array, run_qemu
 from mcuforge.firmware.run import default_inputs, to_instructions
 from mcuforge.ir.graph import Graph, Op
-from mcuforge.kernels.target import family_of, kernel_target
+from mcuforge.kernels.target import family_of
 from mcuforge.ops.conv_2d import CONV_2D
 from mcuforge.ops.depthwise_conv_2d import DEPTHWISE_CONV_2D
 from mcuforge.ops.fully_connected import FULLY_CONNECTED
@@ -87,8 +88,8 @@ def bench_model(model: BenchModel, boards: list[str], samples: int, work: Path) 
     families = {name: family_of(load_board(name).features) for name in boards}
     builds: dict[str, Compiled] = {}
     for family in dict.fromkeys(families.values()):
-        with kernel_target(family):
-            builds[family] = compile_model(model.path, work / family / _folder(model), model.opts)
+        opts = replace(model.opts, kernel_target=family)
+        builds[family] = compile_model(model.path, work / family / _folder(model), opts)
     first = builds[families[boards[0]]]
     report, graph = first.report, first.graph
     inputs = _inputs(model, graph, samples) or default_inputs(first, samples, seed=1)
