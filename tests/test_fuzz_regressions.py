@@ -71,14 +71,16 @@ def test_qdq_batch_norm_after_a_conv_is_refused_then_compiles_with_calibration(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("frontend", ["torchscript", "torch"])
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
-def test_rnn_whole_sequence_output_of_a_torch_export_is_decoded(kind: str) -> None:
+def test_rnn_whole_sequence_output_of_a_torch_export_is_decoded(kind: str, frontend: str) -> None:
     # torch.onnx writes batch-first nn.LSTM / nn.GRU outputs as ONNX's time-major Y, Squeeze and a
     # Transpose back to (N, T, H); the Transpose stays a layout, so the IR output is (T, 1, H).
     # Decoding the C's output bytes assumed the batch leads the IR shape and crashed (a reshape
     # of T * H values into (1, H)).
+    # Found with the TorchScript exporter; the dynamo exporter's graph of the same module too.
     spec = ModelSpec(5, (6, 8), [Node(kind, (0,), {"units": 4, "seq": True, "_w": 0})], "fixed")
-    outcome = check(spec, "torch")
+    outcome = check(spec, frontend)
     assert outcome.status == "ok", outcome
 
 
@@ -101,7 +103,8 @@ def test_nan_calibration_values_are_refused_in_one_line() -> None:
 
 
 @pytest.mark.slow
-def test_a_reduction_that_drops_an_axis_before_a_1d_conv_imports() -> None:
+@pytest.mark.parametrize("frontend", ["torchscript", "torch"])
+def test_a_reduction_that_drops_an_axis_before_a_1d_conv_imports(frontend: str) -> None:
     # ReduceSum over C (keepdims=0) then a 1-D Conv: the ONNX importer's search for a conv below
     # the input followed the Transposes of the lower-rank tensor and indexed past its permutation,
     # refusing a valid model as "not a valid onnx model (IndexError ...)" (fuzz seed 3300, 51).
@@ -110,5 +113,5 @@ def test_a_reduction_that_drops_an_axis_before_a_1d_conv_imports() -> None:
         {"op": "pool1d", "inputs": [1], "params": {"kind": "max", "k": 3, "s": 3, "_w": 5}},
         {"op": "conv1d", "inputs": [2], "params": {"k": 1, "s": 2, "d": 1, "pad": "same", "filters": 2,
                                                   "act": "relu6", "_w": 6}}]})
-    outcome = check(spec, "torch")
+    outcome = check(spec, frontend)
     assert outcome.status == "ok", outcome

@@ -246,8 +246,11 @@ def _add_fuzz_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--index", type=int, help="regenerate and check only model INDEX of --seed")
     p.add_argument("--jobs", type=int, help="worker processes (default: the number of cores)")
     p.add_argument("--board", default="host", help="host, or a QEMU board (e.g. mps2-an386)")
-    p.add_argument("--frontend", default="all", choices=["tflite", "keras", "onnx", "torch", "qdq", "all"],
-                   help="how models are exported (default all: in turn per model)")
+    p.add_argument("--frontend", default="all",
+                   choices=["tflite", "keras", "onnx", "torch", "torchscript", "qdq", "all"],
+                   help="how models are exported (default all: tflite, keras, onnx and torch in turn "
+                        "per model; torch is torch.onnx.export's default dynamo exporter, torchscript "
+                        "its TorchScript one)")
     p.add_argument("--no-minimize", action="store_true", help="write failures without minimizing them")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("-o", "--output", required=True, help="folder for failures and results.json")

@@ -5,12 +5,16 @@ tflite: Keras model -> `tf.lite.TFLiteConverter.from_keras_model` at its default
 keras: the same Keras model saved as .keras (mcuforge quantizes it with the calibration data).
 onnx: the graph written directly with `onnx.helper` (float, opset 17; free batch = a symbolic dim).
 qdq: that graph quantized by onnxruntime's `quantize_static` at its defaults (QDQ, int8).
-torch: a module running the graph, exported with `torch.onnx.export` (float, dynamic batch axis
-when the spec's batch is free). TensorFlow and torch are imported only when used.
+torch: a module running the graph, exported with `torch.onnx.export` at its default (the dynamo
+exporter, float, opset 18; a dynamic batch axis when the spec's batch is free).
+torchscript: the same module through the TorchScript exporter (`dynamo=False`, opset 17).
+TensorFlow and torch are imported only when used.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 from pathlib import Path
 from typing import Any
@@ -22,7 +26,8 @@ from mcuforge.fuzz.ops import OPS
 from mcuforge.fuzz.spec import ModelSpec, Shape
 
 CALIB_SAMPLES = 32
-SUFFIX = {"tflite": ".tflite", "keras": ".keras", "onnx": ".onnx", "torch": ".onnx", "qdq": ".onnx"}
+SUFFIX = {"tflite": ".tflite", "keras": ".keras", "onnx": ".onnx", "torch": ".onnx", "torchscript": ".onnx",
+          "qdq": ".onnx"}
 
 
 class ExportError(Exception):
@@ -45,7 +50,7 @@ def from_nchw(x: np.ndarray) -> np.ndarray:
 
 def model_layout(frontend: str, x: np.ndarray) -> np.ndarray:
     """Samples in the exported model's own input layout."""
-    return to_nchw(x) if frontend in ("onnx", "torch", "qdq") else x
+    return to_nchw(x) if frontend in ("onnx", "torch", "torchscript", "qdq") else x
 
 
 def _checked_shapes(spec: ModelSpec) -> list[Shape]:
@@ -146,7 +151,10 @@ def onnx_model(spec: ModelSpec) -> Any:
 # -- torch ------------------------------------------------------------------------------------------
 
 
-def torch_export(spec: ModelSpec, path: Path) -> None:
+def torch_export(spec: ModelSpec, path: Path, dynamo: bool = True) -> None:
+    """The spec as a torch module through `torch.onnx.export`: the dynamo exporter (torch 2.13's
+    default, opset 18) or, with dynamo=False, the TorchScript one (opset 17). A free batch is a
+    dynamic axis named N."""
     import torch
 
     shapes = _checked_shapes(spec)
@@ -168,9 +176,9 @@ def torch_export(spec: ModelSpec, path: Path) -> None:
 
     x = torch.from_numpy(to_nchw(calib_data(spec, 1)))
     dynamic = {"input": {0: "N"}, "output": {0: "N"}} if spec.batch == "free" else None
-    with torch.no_grad():
+    with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):  # dynamo's progress lines
         torch.onnx.export(Net().eval(), (x,), str(path), input_names=["input"], output_names=["output"],
-                          dynamic_axes=dynamic, opset_version=17, dynamo=False)
+                          dynamic_axes=dynamic, opset_version=18 if dynamo else 17, dynamo=dynamo)
 
 
 def qdq_export(spec: ModelSpec, path: Path) -> None:
@@ -217,7 +225,7 @@ def export(spec: ModelSpec, frontend: str, folder: Path) -> Path:
         elif frontend == "qdq":
             qdq_export(spec, path)
         else:
-            torch_export(spec, path)
+            torch_export(spec, path, dynamo=frontend == "torch")
     except ExportError:
         raise
     except Exception as e:  # the front end's own failure: an invalid spec for it

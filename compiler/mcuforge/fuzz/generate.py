@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mcuforge.fuzz.ops import OPS, Weights
+from mcuforge.fuzz.ops import OPS, Weights, dialect
 from mcuforge.fuzz.spec import ModelSpec, Node, Shape
 
 MAX_ELEMENTS = 4096  # per tensor: keeps models small and runs fast
@@ -39,7 +39,9 @@ def shapes_of(spec: ModelSpec) -> list[Shape] | None:
 
 
 def generate(seed: int, frontend: str) -> ModelSpec:
-    """A random model for `frontend` (ops it cannot express are never drawn)."""
+    """A random model for `frontend` (ops it cannot express are never drawn; an extra front end
+    draws the ops of its dialect, e.g. torchscript those of torch)."""
+    frontend = dialect(frontend)
     rng = np.random.default_rng(seed)
     kind = rng.random()
     if kind < 0.72:  # a feature map (H, W, C)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from mcuforge.fuzz.ops.base import EXTRA_FRONTENDS, FRONTENDS, OpGen, Params, Weights
+from mcuforge.fuzz.ops.base import EXTRA_FRONTENDS, FRONTENDS, OpGen, Params, Weights, dialect
 
 
 def _collect() -> dict[str, OpGen]:
@@ -23,4 +23,4 @@ def _collect() -> dict[str, OpGen]:
 
 OPS: dict[str, OpGen] = _collect()
 
-__all__ = ["EXTRA_FRONTENDS", "FRONTENDS", "OPS", "OpGen", "Params", "Weights"]
+__all__ = ["EXTRA_FRONTENDS", "FRONTENDS", "OPS", "OpGen", "Params", "Weights", "dialect"]

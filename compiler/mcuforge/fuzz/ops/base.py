@@ -29,7 +29,14 @@ Params = dict[str, Any]
 Weights = dict[str, np.ndarray]
 CHANNELS = (1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17)
 FRONTENDS = ("tflite", "keras", "onnx", "torch")  # what --frontend all rotates through
-EXTRA_FRONTENDS = ("qdq",)  # chosen explicitly (--frontend qdq); draws ONNX's ops
+# chosen explicitly (--frontend qdq / torchscript): qdq draws ONNX's ops, torchscript torch's
+EXTRA_FRONTENDS = ("qdq", "torchscript")
+DIALECT = {"torchscript": "torch"}  # an extra front end -> the one whose ops and params it shares
+
+
+def dialect(frontend: str) -> str:
+    """The front end whose ops and parameters `frontend` draws (itself, or DIALECT's)."""
+    return DIALECT.get(frontend, frontend)
 
 
 @dataclass(frozen=True)
