@@ -295,6 +295,7 @@ def test_fixed_seed_sample_has_no_mismatch_or_crash(tmp_path: Path,
     records = json.loads((tmp_path / "results.json").read_text())["models"]
     bad = [r for r in records if r["status"] in ("mismatch", "crash")
            and r.get("reason") != KNOWN_TFLM_DISAGREEMENTS.get(r["index"])]
-    assert status == 0 and not bad, (capsys.readouterr().out[-3000:], bad)
+    known = any(r["status"] == "mismatch" and r["index"] in KNOWN_TFLM_DISAGREEMENTS for r in records)
+    assert status == (1 if known else 0) and not bad, (capsys.readouterr().out[-3000:], bad)
     assert len(records) == SAMPLE_COUNT
     assert sum(r["status"] == "ok" for r in records) >= SAMPLE_COUNT * 3 // 4, records
