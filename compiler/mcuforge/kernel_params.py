@@ -23,6 +23,7 @@ from mcuforge.errors import MfError
 from mcuforge.ir.graph import Tensor
 from mcuforge.kernels import SPECS, check_call
 from mcuforge.kernels.convolution import conv_kernel, dw_rows_taken, transpose_phases
+from mcuforge.kernels.dsp_i4 import retarget as dsp_i4_retarget  # m4pw: DSP 1x1 and dense
 from mcuforge.kernels.fully_connected import fc_kernel
 from mcuforge.kernels.target import for_target  # speed-m55: kernel choice by core family
 from mcuforge.ops import div as div_op  # elementwise-ops
@@ -134,7 +135,8 @@ def conv_2d(ctx: Ctx) -> KernelCall:
         _fold_input_offset(ctx, arrays, params["input_offset"], w.data.sum(axis=(1, 2, 3), dtype=np.int64))
     dims = {"input": dims4(_tensor(ctx, 0).shape), "filter": dims4(w.shape),
             "output": dims4(ctx.outs[0].shape)}
-    return KernelCall(kernel, params, arrays, dims)
+    call = KernelCall(kernel, params, arrays, dims)
+    return dsp_i4_retarget(call, w.data) if kernel == "mf_convolve_1x1_s8" else call  # m4pw
 
 
 def _packed(ctx: Ctx, w: Tensor, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -204,7 +206,8 @@ def fully_connected(ctx: Ctx) -> KernelCall:
         assert w.data is not None
         sums = w.data.sum(axis=1, dtype=np.int64) + int(w.shape[1]) * params["filter_offset"]
         _fold_input_offset(ctx, arrays, params["input_offset"], sums)
-    return KernelCall(fc_kernel(ctx.op.attrs.get("weight_encoding")), params, arrays)
+    call = KernelCall(fc_kernel(ctx.op.attrs.get("weight_encoding")), params, arrays)
+    return dsp_i4_retarget(call, w.data) if call.kernel == "mf_fully_connected_s8" else call  # m4pw
 
 
 # -- pooling and reductions ----------------------------------------------------------------------

@@ -32,6 +32,11 @@ def dw3x3_mve_takes(call: Any) -> bool:
             and (ow - 1) * sw - pw <= in_w - 2 and "bias" in call.arrays)
 
 
+def fc_i4_takes(call: Any) -> bool:
+    """mf_fully_connected_i4_s8 takes symmetric weights only (filter_offset 0; m4pw)."""
+    return int(call.params.get("filter_offset", 0)) == 0
+
+
 Choice = tuple[str, Callable[[Any], bool] | None]  # kernel, and the calls it takes (None: all)
 
 # kernel a binding picks -> {core family: the first choice whose condition the call meets}
@@ -43,6 +48,10 @@ CHOICES: dict[str, dict[str, tuple[Choice, ...]]] = {
     "mf_depthwise_conv_rows_s8": {"mve": (("mf_depthwise_conv3x3_s8", dw3x3_mve_takes),
                                           ("mf_depthwise_conv_s8", None))},
     "mf_depthwise_conv_s8": {"mve": (("mf_depthwise_conv3x3_s8", dw3x3_mve_takes),)},
+    # m4pw (issue 12): DSP cores run 1x1 convolutions and symmetric dense layers with the filter
+    # in the i4 layout (kernels/dsp_i4.py packs it; the bindings swap through dsp_i4.retarget)
+    "mf_convolve_1x1_s8": {"dsp": (("mf_convolve_1x1_i4_s8", None),)},
+    "mf_fully_connected_s8": {"dsp": (("mf_fully_connected_i4_s8", fc_i4_takes),)},
 }
 
 _TARGET: ContextVar[str] = ContextVar("mcuforge_kernel_target", default="host")

@@ -1,0 +1,378 @@
+/*
+ * mf_nn_i4_rows_s8 - rows of k int8 inputs times n output channels whose weights come in the
+ * "i4" layout (m4pw, issue 12): the kernel behind mf_convolve_1x1_i4_s8 and
+ * mf_fully_connected_i4_s8, chosen for Cortex-M4/M7/M33 (kernels/target.py). Internal: see
+ * mf_internal.h, which gives the layout.
+ *
+ * The trick: a halfword h = (w_a + 128) + 256 * w_b holds two channels' weights for one input
+ * and is a valid int16 (w_a + 128 in [0, 255], w_b in [-128, 127]). SMLAD of x against the raw
+ * halfwords sums P = sum x * h; SXTB16 ROR 8 of the same word gives the w_b halfwords, and SMLAD
+ * sums B = sum x * w_b. Then sum x * w_a = P - 256 * B - 128 * sum x, modulo 2^32 (every step
+ * wraps as SMLAD does, and the true result fits int32). One load, one SXTB16 and two SMLADs make
+ * four multiply-accumulates per row, against one load, two SXTB16s and two SMLADs for plain int8
+ * weights. Bias and the -128 * sum x term start the accumulators.
+ *
+ * DSP path: two rows widened into the scratch (mf_nn_s8_to_s16_pair's order: quads of inputs
+ * (0, 2) and (1, 3), the order the layout keeps) by one channel pair; a single row (the last odd
+ * row, and fully-connected rows) by four channels straight from the int8 row. The Cortex-M inner
+ * loops are inline assembly beside their C twins (the twins run on the host with the DSP
+ * instructions emulated, and at -O0). Portable path: the layout decoded weight by weight.
+ */
+#include "mf_internal.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* Weight (o, i) of the i4 layout with k4 = k rounded up to 4 (mf_internal.h). */
+static inline int32_t mf_i4_weight(const int8_t *packed, int32_t k4, int32_t o, int32_t i)
+{
+    const int32_t s = i & 3;
+    const int32_t word = (s & 1) * 2 + ((o >> 1) & 1);
+    const size_t at = (size_t)(o >> 2) * 4u * (size_t)k4 + (size_t)(i >> 2) * 16u +
+                      (size_t)word * 4u + (size_t)(s >> 1) * 2u + (size_t)(o & 1);
+    const uint8_t b = (uint8_t)packed[at];
+    return (o & 1) ? (int32_t)(int8_t)b : (int32_t)b - 128;
+}
+
+#if MF_USE_DSP
+
+/* Row sums of the widened pair buffer are taken while widening: x16 holds quads (row 0 inputs
+ * 0, 2 | 1, 3, row 1 inputs 0, 2 | 1, 3), the last partial quad zero-padded. */
+static void mf_i4_widen_pair(const int8_t *r0, const int8_t *r1, int32_t k, int16_t *x16,
+                             int32_t *sum0, int32_t *sum1)
+{
+    int32_t s0 = 0, s1 = 0;
+    int32_t i = 0;
+    for (; i + 4 <= k; i += 4) {
+        const uint32_t v0 = mf_read_u32(r0 + i);
+        const uint32_t v1 = mf_read_u32(r1 + i);
+        const uint32_t l0 = mf_sxtb16(v0), h0 = mf_sxtb16_ror8(v0);
+        const uint32_t l1 = mf_sxtb16(v1), h1 = mf_sxtb16_ror8(v1);
+        mf_write_u32(x16, l0);
+        mf_write_u32(x16 + 2, h0);
+        mf_write_u32(x16 + 4, l1);
+        mf_write_u32(x16 + 6, h1);
+        s0 = mf_smlad(l0, 0x00010001u, mf_smlad(h0, 0x00010001u, s0));
+        s1 = mf_smlad(l1, 0x00010001u, mf_smlad(h1, 0x00010001u, s1));
+        x16 += 8;
+    }
+    if (i < k) {
+        int8_t q0[4] = {0, 0, 0, 0}, q1[4] = {0, 0, 0, 0};
+        for (int32_t j = 0; i + j < k; j++) {
+            q0[j] = r0[i + j];
+            q1[j] = r1[i + j];
+            s0 += q0[j];
+            s1 += q1[j];
+        }
+        const uint32_t v0 = mf_read_u32(q0), v1 = mf_read_u32(q1);
+        mf_write_u32(x16, mf_sxtb16(v0));
+        mf_write_u32(x16 + 2, mf_sxtb16_ror8(v0));
+        mf_write_u32(x16 + 4, mf_sxtb16(v1));
+        mf_write_u32(x16 + 6, mf_sxtb16_ror8(v1));
+    }
+    *sum0 = s0;
+    *sum1 = s1;
+}
+
+/* a[0..3] = P0, P1, B0, B1 of one channel pair and two rows over `quads` quads: x the widened
+ * pair (8 halfwords a quad), w the pair's first lo word in its group (words at w + 16j and
+ * w + 16j + 8). */
+#if !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__) && defined(__ARM_ARCH) /* -O0: C */
+static __attribute__((noinline)) void mf_i4_mac_2x2(const int16_t *x, const int8_t *w,
+                                                    int32_t quads, int32_t *a)
+{
+    register uint32_t x0 __asm__("r8");
+    register uint32_t x1 __asm__("r9");
+    register uint32_t x2 __asm__("r10");
+    register uint32_t x3 __asm__("r11");
+    if (quads <= 0) {
+        return;
+    }
+    int32_t p0 = a[0], p1 = a[1], b0 = a[2], b1 = a[3];
+    uint32_t wl, wh;
+#define MF_I4_BODY_2X2                                                                        \
+    "ldr %[wh], [%[w], #8]\n\t"                                                               \
+    "ldr %[wl], [%[w]], #16\n\t"                                                              \
+    "ldmia %[x]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                                           \
+    "smlad %[p0], %[wl], %[x0], %[p0]\n\t"                                                    \
+    "smlad %[p1], %[wl], %[x2], %[p1]\n\t"                                                    \
+    "sxtb16 %[wl], %[wl], ror #8\n\t"                                                         \
+    "smlad %[b0], %[wl], %[x0], %[b0]\n\t"                                                    \
+    "smlad %[b1], %[wl], %[x2], %[b1]\n\t"                                                    \
+    "smlad %[p0], %[wh], %[x1], %[p0]\n\t"                                                    \
+    "smlad %[p1], %[wh], %[x3], %[p1]\n\t"                                                    \
+    "sxtb16 %[wh], %[wh], ror #8\n\t"                                                         \
+    "smlad %[b0], %[wh], %[x1], %[b0]\n\t"                                                    \
+    "smlad %[b1], %[wh], %[x3], %[b1]\n\t"
+    __asm__ volatile("tst %[n], #1\n\t"
+                     "beq 2f\n\t" MF_I4_BODY_2X2 "subs %[n], %[n], #1\n\t"
+                     "beq 3f\n\t"
+                     "2:\n\t" MF_I4_BODY_2X2 MF_I4_BODY_2X2 "subs %[n], %[n], #2\n\t"
+                     "bne 2b\n\t"
+                     "3:\n\t"
+                     : [p0] "+r"(p0), [p1] "+r"(p1), [b0] "+r"(b0), [b1] "+r"(b1), [x] "+r"(x),
+                       [w] "+r"(w), [n] "+r"(quads), [wl] "=&r"(wl), [wh] "=&r"(wh),
+                       [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3)
+                     :
+                     : "cc", "memory");
+#undef MF_I4_BODY_2X2
+    a[0] = p0;
+    a[1] = p1;
+    a[2] = b0;
+    a[3] = b1;
+}
+#else
+static void mf_i4_mac_2x2(const int16_t *x, const int8_t *w, int32_t quads, int32_t *a)
+{
+    for (int32_t q = 0; q < quads; q++) {
+        const uint32_t x0 = mf_read_u32(x), x1 = mf_read_u32(x + 2);
+        const uint32_t x2 = mf_read_u32(x + 4), x3 = mf_read_u32(x + 6);
+        const uint32_t wl = mf_read_u32(w), wh = mf_read_u32(w + 8);
+        a[0] = mf_smlad(wl, x0, a[0]);
+        a[1] = mf_smlad(wl, x2, a[1]);
+        a[2] = mf_smlad(mf_sxtb16_ror8(wl), x0, a[2]);
+        a[3] = mf_smlad(mf_sxtb16_ror8(wl), x2, a[3]);
+        a[0] = mf_smlad(wh, x1, a[0]);
+        a[1] = mf_smlad(wh, x3, a[1]);
+        a[2] = mf_smlad(mf_sxtb16_ror8(wh), x1, a[2]);
+        a[3] = mf_smlad(mf_sxtb16_ror8(wh), x3, a[3]);
+        x += 8;
+        w += 16;
+    }
+}
+#endif
+
+/* a[0..3] = P0, P1, B0, B1 of one group's two channel pairs for one row over `quads` quads of
+ * int8 inputs x; w the group's start (16 bytes a quad). */
+#if !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__) && defined(__ARM_ARCH) /* -O0: C */
+static __attribute__((noinline)) void mf_i4_mac_1x4(const int8_t *x, const int8_t *w,
+                                                    int32_t quads, int32_t *a)
+{
+    register uint32_t w0 __asm__("r8");
+    register uint32_t w1 __asm__("r9");
+    register uint32_t w2 __asm__("r10");
+    register uint32_t w3 __asm__("r11");
+    if (quads <= 0) {
+        return;
+    }
+    int32_t p0 = a[0], p1 = a[1], b0 = a[2], b1 = a[3];
+    uint32_t xl, xh;
+#define MF_I4_BODY_1X4                                                                        \
+    "ldr %[xh], [%[x]], #4\n\t"                                                               \
+    "ldmia %[w]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                                           \
+    "sxtb16 %[xl], %[xh]\n\t"                                                                 \
+    "sxtb16 %[xh], %[xh], ror #8\n\t"                                                         \
+    "smlad %[p0], %[w0], %[xl], %[p0]\n\t"                                                    \
+    "smlad %[p1], %[w1], %[xl], %[p1]\n\t"                                                    \
+    "sxtb16 %[w0], %[w0], ror #8\n\t"                                                         \
+    "sxtb16 %[w1], %[w1], ror #8\n\t"                                                         \
+    "smlad %[b0], %[w0], %[xl], %[b0]\n\t"                                                    \
+    "smlad %[b1], %[w1], %[xl], %[b1]\n\t"                                                    \
+    "smlad %[p0], %[w2], %[xh], %[p0]\n\t"                                                    \
+    "smlad %[p1], %[w3], %[xh], %[p1]\n\t"                                                    \
+    "sxtb16 %[w2], %[w2], ror #8\n\t"                                                         \
+    "sxtb16 %[w3], %[w3], ror #8\n\t"                                                         \
+    "smlad %[b0], %[w2], %[xh], %[b0]\n\t"                                                    \
+    "smlad %[b1], %[w3], %[xh], %[b1]\n\t"
+    __asm__ volatile("tst %[n], #1\n\t"
+                     "beq 2f\n\t" MF_I4_BODY_1X4 "subs %[n], %[n], #1\n\t"
+                     "beq 3f\n\t"
+                     "2:\n\t" MF_I4_BODY_1X4 MF_I4_BODY_1X4 "subs %[n], %[n], #2\n\t"
+                     "bne 2b\n\t"
+                     "3:\n\t"
+                     : [p0] "+r"(p0), [p1] "+r"(p1), [b0] "+r"(b0), [b1] "+r"(b1), [x] "+r"(x),
+                       [w] "+r"(w), [n] "+r"(quads), [xl] "=&r"(xl), [xh] "=&r"(xh),
+                       [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)
+                     :
+                     : "cc", "memory");
+#undef MF_I4_BODY_1X4
+    a[0] = p0;
+    a[1] = p1;
+    a[2] = b0;
+    a[3] = b1;
+}
+#else
+static void mf_i4_mac_1x4(const int8_t *x, const int8_t *w, int32_t quads, int32_t *a)
+{
+    for (int32_t q = 0; q < quads; q++) {
+        const uint32_t xv = mf_read_u32(x);
+        const uint32_t xl = mf_sxtb16(xv), xh = mf_sxtb16_ror8(xv);
+        const uint32_t w0 = mf_read_u32(w), w1 = mf_read_u32(w + 4);
+        const uint32_t w2 = mf_read_u32(w + 8), w3 = mf_read_u32(w + 12);
+        a[0] = mf_smlad(w0, xl, a[0]);
+        a[1] = mf_smlad(w1, xl, a[1]);
+        a[2] = mf_smlad(mf_sxtb16_ror8(w0), xl, a[2]);
+        a[3] = mf_smlad(mf_sxtb16_ror8(w1), xl, a[3]);
+        a[0] = mf_smlad(w2, xh, a[0]);
+        a[1] = mf_smlad(w3, xh, a[1]);
+        a[2] = mf_smlad(mf_sxtb16_ror8(w2), xh, a[2]);
+        a[3] = mf_smlad(mf_sxtb16_ror8(w3), xh, a[3]);
+        x += 4;
+        w += 16;
+    }
+}
+#endif
+
+/* The starting P accumulator of channel pair (a, b) for a row summing to sx (mod 2^32). */
+static inline int32_t mf_i4_p0(int32_t bias_a, int32_t bias_b, int32_t sx)
+{
+    return (int32_t)((uint32_t)bias_a + ((uint32_t)bias_b << 8) - ((uint32_t)sx << 7));
+}
+
+/* sum x * w_a from P and B (mod 2^32; the true value fits int32). */
+static inline int32_t mf_i4_acc_a(int32_t p, int32_t b)
+{
+    return (int32_t)((uint32_t)p - ((uint32_t)b << 8));
+}
+
+/* One row x (k int8 inputs) by every channel, four at a time. */
+static void mf_i4_row(const int8_t *x, const int8_t *packed, int32_t k, int32_t n,
+                      const mf_nn_requant *rq, int8_t *out)
+{
+    const int32_t k4 = (k + 3) & ~3;
+    const int32_t quads = k >> 2;
+    const int32_t tail = k & 3;
+    int32_t sx = 0;
+    for (int32_t i = 0; i < k; i++) {
+        sx += x[i];
+    }
+    uint32_t xt = 0; /* the last partial quad, zero-padded */
+    if (tail) {
+        int8_t q[4] = {0, 0, 0, 0};
+        memcpy(q, x + 4 * quads, (size_t)tail);
+        xt = mf_read_u32(q);
+    }
+    const int8_t *w = packed;
+    for (int32_t o = 0; o < n; o += 4, w += 4 * k4) {
+        int32_t bias[4];
+        for (int32_t c = 0; c < 4; c++) {
+            bias[c] = o + c < n ? mf_nn_bias(rq, o + c) : 0;
+        }
+        int32_t a[4] = {mf_i4_p0(bias[0], bias[1], sx), mf_i4_p0(bias[2], bias[3], sx), bias[1],
+                        bias[3]};
+        mf_i4_mac_1x4(x, w, quads, a);
+        if (tail) {
+            const int8_t *wt = w + 16 * quads;
+            const uint32_t xl = mf_sxtb16(xt), xh = mf_sxtb16_ror8(xt);
+            const uint32_t w0 = mf_read_u32(wt), w1 = mf_read_u32(wt + 4);
+            const uint32_t w2 = mf_read_u32(wt + 8), w3 = mf_read_u32(wt + 12);
+            a[0] = mf_smlad(w2, xh, mf_smlad(w0, xl, a[0]));
+            a[1] = mf_smlad(w3, xh, mf_smlad(w1, xl, a[1]));
+            a[2] = mf_smlad(mf_sxtb16_ror8(w2), xh, mf_smlad(mf_sxtb16_ror8(w0), xl, a[2]));
+            a[3] = mf_smlad(mf_sxtb16_ror8(w3), xh, mf_smlad(mf_sxtb16_ror8(w1), xl, a[3]));
+        }
+        const int32_t acc[4] = {mf_i4_acc_a(a[0], a[2]), a[2], mf_i4_acc_a(a[1], a[3]), a[3]};
+        if (o + 4 <= n) {
+            const int32_t q = o * rq->quant_step;
+            mf_write_u32(out + o,
+                         mf_requant4_s8(rq->multiplier + q, rq->shift + q, rq->quant_step,
+                                        rq->output_offset, &rq->activation, acc[0], acc[1],
+                                        acc[2], acc[3]));
+        } else {
+            for (int32_t c = 0; o + c < n; c++) {
+                out[o + c] = mf_nn_requant_out(rq, acc[c], o + c);
+            }
+        }
+    }
+}
+
+/* Two accumulators of channel o (rows 0 and 1) requantized. */
+static inline void mf_i4_requant2(const mf_nn_requant *rq, int32_t o, int32_t a0, int32_t a1,
+                                  int32_t *v0, int32_t *v1)
+{
+    const int32_t m = rq->multiplier[o], s = rq->shift[o];
+    mf_rq1 q = {0, 0, 0, 0};
+    if (mf_rq1_init(&q, m, s)) {
+        *v0 = mf_rq1_apply(&q, a0);
+        *v1 = mf_rq1_apply(&q, a1);
+    } else {
+        *v0 = mf_requantize_fast(a0, m, s);
+        *v1 = mf_requantize_fast(a1, m, s);
+    }
+}
+
+/* Two rows, widened into x16 (mf_i4_widen_pair), by every channel, one pair at a time; row 0's
+ * outputs at out, row 1's at out + n. Per-channel quantization (quant_step 1). */
+static void mf_i4_pair(const int16_t *x16, int32_t s0, int32_t s1, const int8_t *packed,
+                       int32_t k, int32_t n, const mf_nn_requant *rq, int8_t *out)
+{
+    const int32_t k4 = (k + 3) & ~3;
+    const int32_t quads = k4 >> 2;
+    int8_t *out1 = out + n;
+    const int32_t off = rq->output_offset;
+    const uint32_t lo = 0x01010101u * (uint8_t)rq->activation.min;
+    const uint32_t hi = 0x01010101u * (uint8_t)rq->activation.max;
+    for (int32_t o = 0; o < n; o += 2) {
+        const int8_t *w = packed + (size_t)(o >> 2) * 4u * (size_t)k4 + (size_t)((o >> 1) & 1) * 4u;
+        const int32_t ba = mf_nn_bias(rq, o);
+        const int32_t bb = o + 1 < n ? mf_nn_bias(rq, o + 1) : 0;
+        int32_t a[4] = {mf_i4_p0(ba, bb, s0), mf_i4_p0(ba, bb, s1), bb, bb};
+        mf_i4_mac_2x2(x16, w, quads, a);
+        int32_t r00, r10, r01, r11;
+        mf_i4_requant2(rq, o, mf_i4_acc_a(a[0], a[2]), mf_i4_acc_a(a[1], a[3]), &r00, &r10);
+        if (o + 1 >= n) {
+            out[o] = (int8_t)mf_clamp_i32(mf_ssat8(r00 + off), rq->activation.min,
+                                          rq->activation.max);
+            out1[o] = (int8_t)mf_clamp_i32(mf_ssat8(r10 + off), rq->activation.min,
+                                           rq->activation.max);
+            break;
+        }
+        mf_i4_requant2(rq, o + 1, a[2], a[3], &r01, &r11);
+        /* row 0's two channels in the low halfword, row 1's in the high one, clamped together */
+        uint32_t v = (uint8_t)mf_ssat8(r00 + off);
+        v |= (uint32_t)(uint8_t)mf_ssat8(r01 + off) << 8;
+        v |= (uint32_t)(uint8_t)mf_ssat8(r10 + off) << 16;
+        v |= (uint32_t)(uint8_t)mf_ssat8(r11 + off) << 24;
+        v = mf_min_s8x4(mf_max_s8x4(v, lo), hi);
+        const uint16_t v0 = (uint16_t)v;
+        const uint16_t v1 = (uint16_t)(v >> 16);
+        memcpy(out + o, &v0, sizeof v0);
+        memcpy(out1 + o, &v1, sizeof v1);
+    }
+}
+
+#endif /* MF_USE_DSP */
+
+int32_t mf_nn_i4_scratch_bytes(int32_t k)
+{
+    return 2 * ((k + 3) & ~3) * (int32_t)sizeof(int16_t);
+}
+
+void mf_nn_i4_rows_s8(const int8_t *x,
+                      int32_t rows,
+                      const int8_t *packed,
+                      int32_t k,
+                      int32_t n,
+                      const mf_nn_requant *rq,
+                      int16_t *scratch,
+                      int8_t *out)
+{
+    const mf_nn_requant r = *rq; /* in locals: the output stores alias everything */
+    int32_t row = 0;
+#if MF_USE_DSP
+    if (scratch != NULL && r.quant_step == 1) {
+        for (; row + 2 <= rows; row += 2) {
+            const int8_t *x0 = x + (size_t)row * (size_t)k;
+            int32_t s0, s1;
+            mf_i4_widen_pair(x0, x0 + k, k, scratch, &s0, &s1);
+            mf_i4_pair(scratch, s0, s1, packed, k, n, &r, out + (size_t)row * (size_t)n);
+        }
+    }
+    for (; row < rows; row++) {
+        mf_i4_row(x + (size_t)row * (size_t)k, packed, k, n, &r, out + (size_t)row * (size_t)n);
+    }
+#else
+    (void)scratch;
+    const int32_t k4 = (k + 3) & ~3;
+    for (; row < rows; row++) {
+        const int8_t *xr = x + (size_t)row * (size_t)k;
+        for (int32_t o = 0; o < n; o++) {
+            int32_t acc = mf_nn_bias(&r, o);
+            for (int32_t i = 0; i < k; i++) {
+                acc += xr[i] * mf_i4_weight(packed, k4, o, i);
+            }
+            out[(size_t)row * (size_t)n + (size_t)o] = mf_nn_requant_out(&r, acc, o);
+        }
+    }
+#endif
+}
