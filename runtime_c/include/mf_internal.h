@@ -477,7 +477,7 @@ void mf_nn_mat_mult_s16_pair(const int16_t *x,
  * The weights (n, k) int8 padded with zeros to n4 = n rounded up to 4 channels and k4 = k
  * rounded up to 4 inputs. Channels go in groups of four (4 * k4 bytes each, in order), a group
  * holds two channel pairs (2g, 2g + 1), each input quad of a group 16 bytes: pair 0's "lo"
- * word, pair 1's lo word, pair 0's "hi" word, pair 1's hi word. A lo word holds inputs 0 and 2
+ * word, pair 0's "hi" word, pair 1's lo word, pair 1's hi word. A lo word holds inputs 0 and 2
  * of the quad, a hi word inputs 1 and 3 (SXTB16 order), one halfword per input: low byte
  * w[a][i] + 128 (as uint8), high byte w[b][i] (a, b the pair's even and odd channel).
  * mcuforge.kernels.dsp_i4.pack_i4 is the packer. */

@@ -8,7 +8,7 @@ bytes (the same bytes as int8 where n and k are multiples of 4). For each channe
 (2p, 2p + 1) and input i one little-endian int16 halfword h = (w[a, i] + 128) + 256 * w[b, i]
 (bytes: w[a, i] + 128 as uint8, then w[b, i]). In every quad of inputs the halfwords go in SXTB16
 order (inputs 0, 2 in the "lo" word, 1, 3 in the "hi" word); channels go in groups of four, each
-quad of a group 16 bytes: pair 0's lo word, pair 1's lo word, pair 0's hi word, pair 1's hi word.
+quad of a group 16 bytes: pair 0's lo word, pair 0's hi word, pair 1's lo word, pair 1's hi word.
 The kernels sum x * h with SMLAD and x * w[b] with SXTB16 ROR 8 then SMLAD, and recover
 sum x * w[a] = sum x * h - 256 * sum x * w[b] - 128 * sum x (modulo 2^32).
 """
@@ -42,8 +42,8 @@ def pack_i4(w: np.ndarray) -> np.ndarray:
     words = halves.reshape(n4 // 2, k4 // 4, 2, 2, 2)
     # group g = pairs (2g, 2g + 1): (groups, pair-in-group, quads, word, half, byte)
     groups = words.reshape(n4 // 4, 2, k4 // 4, 2, 2, 2)
-    # per group and quad: pair 0 lo, pair 1 lo, pair 0 hi, pair 1 hi
-    packed = groups.transpose(0, 2, 3, 1, 4, 5)
+    # per group and quad: pair 0 lo, pair 0 hi, pair 1 lo, pair 1 hi
+    packed = groups.transpose(0, 2, 1, 3, 4, 5)
     return np.ascontiguousarray(packed).reshape(-1).view(np.int8)
 
 
@@ -51,7 +51,7 @@ def unpack_i4(packed: np.ndarray, n: int, k: int) -> np.ndarray:
     """The (n, k) int8 weights of an i4 array (the inverse of pack_i4, for tests)."""
     n4, k4 = -(-n // 4) * 4, -(-k // 4) * 4
     groups = np.asarray(packed).view(np.uint8).reshape(n4 // 4, k4 // 4, 2, 2, 2, 2)
-    words = groups.transpose(0, 3, 1, 2, 4, 5).reshape(n4 // 2, k4 // 4, 4, 2)
+    words = groups.transpose(0, 2, 1, 3, 4, 5).reshape(n4 // 2, k4 // 4, 4, 2)
     lo = words[..., 0].astype(np.int16) - 128
     hi = words[..., 1].view(np.int8).astype(np.int16)
     wq = np.empty((n4, k4 // 4, 4), np.int16)

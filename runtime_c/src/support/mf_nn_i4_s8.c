@@ -27,7 +27,7 @@
 static inline int32_t mf_i4_weight(const int8_t *packed, int32_t k4, int32_t o, int32_t i)
 {
     const int32_t s = i & 3;
-    const int32_t word = (s & 1) * 2 + ((o >> 1) & 1);
+    const int32_t word = ((o >> 1) & 1) * 2 + (s & 1);
     const size_t at = (size_t)(o >> 2) * 4u * (size_t)k4 + (size_t)(i >> 2) * 16u +
                       (size_t)word * 4u + (size_t)(s >> 1) * 2u + (size_t)(o & 1);
     const uint8_t b = (uint8_t)packed[at];
@@ -74,25 +74,12 @@ static void mf_i4_widen_pair(const int8_t *r0, const int8_t *r1, int32_t k, int1
     *sum1 = s1;
 }
 
-/* a[0..3] = P0, P1, B0, B1 of one channel pair and two rows over `quads` quads: x the widened
- * pair (8 halfwords a quad), w the pair's first lo word in its group (words at w + 16j and
- * w + 16j + 8). */
+/* Accumulators of one channel pair and two rows (P0, P1, B0, B1) plus `quads` quads: x the
+ * widened pair (8 halfwords a quad), w the pair's lo word of the first quad (lo and hi words
+ * adjacent, 16 bytes a quad). Inline: the caller's loop keeps everything else. */
 #if !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__) && defined(__ARM_ARCH) /* -O0: C */
-static __attribute__((noinline)) void mf_i4_mac_2x2(const int16_t *x, const int8_t *w,
-                                                    int32_t quads, int32_t *a)
-{
-    register uint32_t x0 __asm__("r8");
-    register uint32_t x1 __asm__("r9");
-    register uint32_t x2 __asm__("r10");
-    register uint32_t x3 __asm__("r11");
-    if (quads <= 0) {
-        return;
-    }
-    int32_t p0 = a[0], p1 = a[1], b0 = a[2], b1 = a[3];
-    uint32_t wl, wh;
 #define MF_I4_BODY_2X2                                                                        \
-    "ldr %[wh], [%[w], #8]\n\t"                                                               \
-    "ldr %[wl], [%[w]], #16\n\t"                                                              \
+    "ldrd %[wl], %[wh], [%[w]], #16\n\t"                                                      \
     "ldmia %[x]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                                           \
     "smlad %[p0], %[wl], %[x0], %[p0]\n\t"                                                    \
     "smlad %[p1], %[wl], %[x2], %[p1]\n\t"                                                    \
@@ -104,113 +91,105 @@ static __attribute__((noinline)) void mf_i4_mac_2x2(const int16_t *x, const int8
     "sxtb16 %[wh], %[wh], ror #8\n\t"                                                         \
     "smlad %[b0], %[wh], %[x1], %[b0]\n\t"                                                    \
     "smlad %[b1], %[wh], %[x3], %[b1]\n\t"
-    __asm__ volatile("tst %[n], #1\n\t"
-                     "beq 2f\n\t" MF_I4_BODY_2X2 "subs %[n], %[n], #1\n\t"
-                     "beq 3f\n\t"
-                     "2:\n\t" MF_I4_BODY_2X2 MF_I4_BODY_2X2 "subs %[n], %[n], #2\n\t"
-                     "bne 2b\n\t"
-                     "3:\n\t"
-                     : [p0] "+r"(p0), [p1] "+r"(p1), [b0] "+r"(b0), [b1] "+r"(b1), [x] "+r"(x),
-                       [w] "+r"(w), [n] "+r"(quads), [wl] "=&r"(wl), [wh] "=&r"(wh),
-                       [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3)
-                     :
-                     : "cc", "memory");
-#undef MF_I4_BODY_2X2
-    a[0] = p0;
-    a[1] = p1;
-    a[2] = b0;
-    a[3] = b1;
-}
+#define MF_I4_MAC_2X2(X_, W_, N_, P0_, P1_, B0_, B1_)                                            \
+    do {                                                                                      \
+        register uint32_t x0 __asm__("r8");                                                   \
+        register uint32_t x1 __asm__("r9");                                                   \
+        register uint32_t x2 __asm__("r10");                                                  \
+        register uint32_t x3 __asm__("r11");                                                  \
+        const int16_t *xp_ = (X_);                                                             \
+        const int8_t *wp_ = (W_);                                                              \
+        int32_t n_ = (N_);                                                                 \
+        uint32_t wl, wh;                                                                      \
+        __asm__ volatile("tst %[n], #1\n\t"                                                   \
+                         "beq 2f\n\t" MF_I4_BODY_2X2 "subs %[n], %[n], #1\n\t"                \
+                         "beq 3f\n\t"                                                         \
+                         "2:\n\t" MF_I4_BODY_2X2 MF_I4_BODY_2X2 "subs %[n], %[n], #2\n\t"     \
+                         "bne 2b\n\t"                                                         \
+                         "3:\n\t"                                                             \
+                         : [p0] "+r"(P0_), [p1] "+r"(P1_), [b0] "+r"(B0_), [b1] "+r"(B1_),        \
+                           [x] "+r"(xp_), [w] "+r"(wp_), [n] "+r"(n_), [wl] "=&r"(wl),        \
+                           [wh] "=&r"(wh), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),    \
+                           [x3] "=&r"(x3)                                                     \
+                         :                                                                    \
+                         : "cc", "memory");                                                   \
+    } while (0)
 #else
-static void mf_i4_mac_2x2(const int16_t *x, const int8_t *w, int32_t quads, int32_t *a)
-{
-    for (int32_t q = 0; q < quads; q++) {
-        const uint32_t x0 = mf_read_u32(x), x1 = mf_read_u32(x + 2);
-        const uint32_t x2 = mf_read_u32(x + 4), x3 = mf_read_u32(x + 6);
-        const uint32_t wl = mf_read_u32(w), wh = mf_read_u32(w + 8);
-        a[0] = mf_smlad(wl, x0, a[0]);
-        a[1] = mf_smlad(wl, x2, a[1]);
-        a[2] = mf_smlad(mf_sxtb16_ror8(wl), x0, a[2]);
-        a[3] = mf_smlad(mf_sxtb16_ror8(wl), x2, a[3]);
-        a[0] = mf_smlad(wh, x1, a[0]);
-        a[1] = mf_smlad(wh, x3, a[1]);
-        a[2] = mf_smlad(mf_sxtb16_ror8(wh), x1, a[2]);
-        a[3] = mf_smlad(mf_sxtb16_ror8(wh), x3, a[3]);
-        x += 8;
-        w += 16;
-    }
-}
+#define MF_I4_MAC_2X2(X_, W_, N_, P0_, P1_, B0_, B1_)                                            \
+    do {                                                                                      \
+        const int16_t *xp_ = (X_);                                                             \
+        const int8_t *wp_ = (W_);                                                              \
+        for (int32_t q_ = 0; q_ < (N_); q_++, xp_ += 8, wp_ += 16) {                       \
+            const uint32_t x0 = mf_read_u32(xp_), x1 = mf_read_u32(xp_ + 2);                  \
+            const uint32_t x2 = mf_read_u32(xp_ + 4), x3 = mf_read_u32(xp_ + 6);              \
+            const uint32_t wl = mf_read_u32(wp_), wh = mf_read_u32(wp_ + 4);                  \
+            P0_ = mf_smlad(wh, x1, mf_smlad(wl, x0, P0_));                                    \
+            P1_ = mf_smlad(wh, x3, mf_smlad(wl, x2, P1_));                                    \
+            B0_ = mf_smlad(mf_sxtb16_ror8(wh), x1, mf_smlad(mf_sxtb16_ror8(wl), x0, B0_));    \
+            B1_ = mf_smlad(mf_sxtb16_ror8(wh), x3, mf_smlad(mf_sxtb16_ror8(wl), x2, B1_));    \
+        }                                                                                     \
+    } while (0)
 #endif
 
-/* a[0..3] = P0, P1, B0, B1 of one group's two channel pairs for one row over `quads` quads of
- * int8 inputs x; w the group's start (16 bytes a quad). */
+/* Accumulators of one group's two channel pairs for one row (P0, P1, B0, B1) plus `quads`
+ * quads of int8 inputs x; w the group's first quad (16 bytes: pair 0 lo, hi, pair 1 lo, hi). */
 #if !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__) && defined(__ARM_ARCH) /* -O0: C */
-static __attribute__((noinline)) void mf_i4_mac_1x4(const int8_t *x, const int8_t *w,
-                                                    int32_t quads, int32_t *a)
-{
-    register uint32_t w0 __asm__("r8");
-    register uint32_t w1 __asm__("r9");
-    register uint32_t w2 __asm__("r10");
-    register uint32_t w3 __asm__("r11");
-    if (quads <= 0) {
-        return;
-    }
-    int32_t p0 = a[0], p1 = a[1], b0 = a[2], b1 = a[3];
-    uint32_t xl, xh;
 #define MF_I4_BODY_1X4                                                                        \
     "ldr %[xh], [%[x]], #4\n\t"                                                               \
     "ldmia %[w]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                                           \
     "sxtb16 %[xl], %[xh]\n\t"                                                                 \
     "sxtb16 %[xh], %[xh], ror #8\n\t"                                                         \
     "smlad %[p0], %[w0], %[xl], %[p0]\n\t"                                                    \
-    "smlad %[p1], %[w1], %[xl], %[p1]\n\t"                                                    \
+    "smlad %[p1], %[w2], %[xl], %[p1]\n\t"                                                    \
     "sxtb16 %[w0], %[w0], ror #8\n\t"                                                         \
-    "sxtb16 %[w1], %[w1], ror #8\n\t"                                                         \
-    "smlad %[b0], %[w0], %[xl], %[b0]\n\t"                                                    \
-    "smlad %[b1], %[w1], %[xl], %[b1]\n\t"                                                    \
-    "smlad %[p0], %[w2], %[xh], %[p0]\n\t"                                                    \
-    "smlad %[p1], %[w3], %[xh], %[p1]\n\t"                                                    \
     "sxtb16 %[w2], %[w2], ror #8\n\t"                                                         \
+    "smlad %[b0], %[w0], %[xl], %[b0]\n\t"                                                    \
+    "smlad %[b1], %[w2], %[xl], %[b1]\n\t"                                                    \
+    "smlad %[p0], %[w1], %[xh], %[p0]\n\t"                                                    \
+    "smlad %[p1], %[w3], %[xh], %[p1]\n\t"                                                    \
+    "sxtb16 %[w1], %[w1], ror #8\n\t"                                                         \
     "sxtb16 %[w3], %[w3], ror #8\n\t"                                                         \
-    "smlad %[b0], %[w2], %[xh], %[b0]\n\t"                                                    \
+    "smlad %[b0], %[w1], %[xh], %[b0]\n\t"                                                    \
     "smlad %[b1], %[w3], %[xh], %[b1]\n\t"
-    __asm__ volatile("tst %[n], #1\n\t"
-                     "beq 2f\n\t" MF_I4_BODY_1X4 "subs %[n], %[n], #1\n\t"
-                     "beq 3f\n\t"
-                     "2:\n\t" MF_I4_BODY_1X4 MF_I4_BODY_1X4 "subs %[n], %[n], #2\n\t"
-                     "bne 2b\n\t"
-                     "3:\n\t"
-                     : [p0] "+r"(p0), [p1] "+r"(p1), [b0] "+r"(b0), [b1] "+r"(b1), [x] "+r"(x),
-                       [w] "+r"(w), [n] "+r"(quads), [xl] "=&r"(xl), [xh] "=&r"(xh),
-                       [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)
-                     :
-                     : "cc", "memory");
-#undef MF_I4_BODY_1X4
-    a[0] = p0;
-    a[1] = p1;
-    a[2] = b0;
-    a[3] = b1;
-}
+#define MF_I4_MAC_1X4(X_, W_, N_, P0_, P1_, B0_, B1_)                                            \
+    do {                                                                                      \
+        register uint32_t w0 __asm__("r8");                                                   \
+        register uint32_t w1 __asm__("r9");                                                   \
+        register uint32_t w2 __asm__("r10");                                                  \
+        register uint32_t w3 __asm__("r11");                                                  \
+        const int8_t *xp_ = (X_);                                                              \
+        const int8_t *wp_ = (W_);                                                              \
+        int32_t n_ = (N_);                                                                 \
+        uint32_t xl, xh;                                                                      \
+        __asm__ volatile("tst %[n], #1\n\t"                                                   \
+                         "beq 2f\n\t" MF_I4_BODY_1X4 "subs %[n], %[n], #1\n\t"                \
+                         "beq 3f\n\t"                                                         \
+                         "2:\n\t" MF_I4_BODY_1X4 MF_I4_BODY_1X4 "subs %[n], %[n], #2\n\t"     \
+                         "bne 2b\n\t"                                                         \
+                         "3:\n\t"                                                             \
+                         : [p0] "+r"(P0_), [p1] "+r"(P1_), [b0] "+r"(B0_), [b1] "+r"(B1_),        \
+                           [x] "+r"(xp_), [w] "+r"(wp_), [n] "+r"(n_), [xl] "=&r"(xl),        \
+                           [xh] "=&r"(xh), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),    \
+                           [w3] "=&r"(w3)                                                     \
+                         :                                                                    \
+                         : "cc", "memory");                                                   \
+    } while (0)
 #else
-static void mf_i4_mac_1x4(const int8_t *x, const int8_t *w, int32_t quads, int32_t *a)
-{
-    for (int32_t q = 0; q < quads; q++) {
-        const uint32_t xv = mf_read_u32(x);
-        const uint32_t xl = mf_sxtb16(xv), xh = mf_sxtb16_ror8(xv);
-        const uint32_t w0 = mf_read_u32(w), w1 = mf_read_u32(w + 4);
-        const uint32_t w2 = mf_read_u32(w + 8), w3 = mf_read_u32(w + 12);
-        a[0] = mf_smlad(w0, xl, a[0]);
-        a[1] = mf_smlad(w1, xl, a[1]);
-        a[2] = mf_smlad(mf_sxtb16_ror8(w0), xl, a[2]);
-        a[3] = mf_smlad(mf_sxtb16_ror8(w1), xl, a[3]);
-        a[0] = mf_smlad(w2, xh, a[0]);
-        a[1] = mf_smlad(w3, xh, a[1]);
-        a[2] = mf_smlad(mf_sxtb16_ror8(w2), xh, a[2]);
-        a[3] = mf_smlad(mf_sxtb16_ror8(w3), xh, a[3]);
-        x += 4;
-        w += 16;
-    }
-}
+#define MF_I4_MAC_1X4(X_, W_, N_, P0_, P1_, B0_, B1_)                                            \
+    do {                                                                                      \
+        const int8_t *xp_ = (X_);                                                              \
+        const int8_t *wp_ = (W_);                                                              \
+        for (int32_t q_ = 0; q_ < (N_); q_++, xp_ += 4, wp_ += 16) {                       \
+            const uint32_t xv = mf_read_u32(xp_);                                             \
+            const uint32_t xl = mf_sxtb16(xv), xh = mf_sxtb16_ror8(xv);                       \
+            const uint32_t w0 = mf_read_u32(wp_), w1 = mf_read_u32(wp_ + 4);                  \
+            const uint32_t w2 = mf_read_u32(wp_ + 8), w3 = mf_read_u32(wp_ + 12);             \
+            P0_ = mf_smlad(w1, xh, mf_smlad(w0, xl, P0_));                                    \
+            P1_ = mf_smlad(w3, xh, mf_smlad(w2, xl, P1_));                                    \
+            B0_ = mf_smlad(mf_sxtb16_ror8(w1), xh, mf_smlad(mf_sxtb16_ror8(w0), xl, B0_));    \
+            B1_ = mf_smlad(mf_sxtb16_ror8(w3), xh, mf_smlad(mf_sxtb16_ror8(w2), xl, B1_));    \
+        }                                                                                     \
+    } while (0)
 #endif
 
 /* The starting P accumulator of channel pair (a, b) for a row summing to sx (mod 2^32). */
@@ -225,17 +204,55 @@ static inline int32_t mf_i4_acc_a(int32_t p, int32_t b)
     return (int32_t)((uint32_t)p - ((uint32_t)b << 8));
 }
 
+/* acc requantized with (m, s), output offset not added: mf_requantize_fast's value. */
+static inline int32_t mf_i4_rq(int32_t acc, int32_t m, int32_t s)
+{
+    mf_rq1 q = {0, 0, 0, 0};
+    return mf_rq1_init(&q, m, s) ? mf_rq1_apply(&q, acc) : mf_requantize_fast(acc, m, s);
+}
+
+/* Four requantized values plus the output offset, saturated to int8 and packed little-endian
+ * (BFI on Armv7-M), then clamped to the activation's bytes lo, hi four at a time. */
+static inline uint32_t mf_i4_pack4(int32_t v0, int32_t v1, int32_t v2, int32_t v3, int32_t off,
+                                   uint32_t lo, uint32_t hi)
+{
+    uint32_t v = (uint32_t)mf_ssat8(v0 + off);
+    v = (v & 0xFFFF00FFu) | (((uint32_t)mf_ssat8(v1 + off) & 0xFFu) << 8);
+    v = (v & 0xFF00FFFFu) | (((uint32_t)mf_ssat8(v2 + off) & 0xFFu) << 16);
+    v = (v & 0x00FFFFFFu) | ((uint32_t)mf_ssat8(v3 + off) << 24);
+    return mf_min_s8x4(mf_max_s8x4(v, lo), hi);
+}
+
+/* The sum of k int8 values. */
+static inline int32_t mf_i4_sum(const int8_t *x, int32_t k)
+{
+    int32_t s = 0;
+    int32_t i = 0;
+    for (; i + 4 <= k; i += 4) {
+        const uint32_t v = mf_read_u32(x + i);
+        s = mf_smlad(mf_sxtb16(v), 0x00010001u, mf_smlad(mf_sxtb16_ror8(v), 0x00010001u, s));
+    }
+    for (; i < k; i++) {
+        s += x[i];
+    }
+    return s;
+}
+
 /* One row x (k int8 inputs) by every channel, four at a time. */
-static void mf_i4_row(const int8_t *x, const int8_t *packed, int32_t k, int32_t n,
-                      const mf_nn_requant *rq, int8_t *out)
+static __attribute__((noinline)) void mf_i4_row(const int8_t *x, const int8_t *packed, int32_t k,
+                                                int32_t n, const mf_nn_requant *rq, int8_t *out)
 {
     const int32_t k4 = (k + 3) & ~3;
     const int32_t quads = k >> 2;
     const int32_t tail = k & 3;
-    int32_t sx = 0;
-    for (int32_t i = 0; i < k; i++) {
-        sx += x[i];
-    }
+    const int32_t *bias = rq->bias;
+    const int32_t *mult = rq->multiplier;
+    const int32_t *shift = rq->shift;
+    const int32_t step = rq->quant_step;
+    const int32_t off = rq->output_offset;
+    const uint32_t lo = 0x01010101u * (uint8_t)rq->activation.min;
+    const uint32_t hi = 0x01010101u * (uint8_t)rq->activation.max;
+    const int32_t sx = mf_i4_sum(x, k);
     uint32_t xt = 0; /* the last partial quad, zero-padded */
     if (tail) {
         int8_t q[4] = {0, 0, 0, 0};
@@ -243,31 +260,42 @@ static void mf_i4_row(const int8_t *x, const int8_t *packed, int32_t k, int32_t 
         xt = mf_read_u32(q);
     }
     const int8_t *w = packed;
-    for (int32_t o = 0; o < n; o += 4, w += 4 * k4) {
-        int32_t bias[4];
-        for (int32_t c = 0; c < 4; c++) {
-            bias[c] = o + c < n ? mf_nn_bias(rq, o + c) : 0;
+    int32_t o = 0;
+    for (; o < n; o += 4, w += 4 * k4) {
+        int32_t b[4] = {0, 0, 0, 0};
+        if (bias != NULL) {
+            if (o + 4 <= n) {
+                b[0] = bias[o];
+                b[1] = bias[o + 1];
+                b[2] = bias[o + 2];
+                b[3] = bias[o + 3];
+            } else {
+                for (int32_t c = 0; o + c < n; c++) {
+                    b[c] = bias[o + c];
+                }
+            }
         }
-        int32_t a[4] = {mf_i4_p0(bias[0], bias[1], sx), mf_i4_p0(bias[2], bias[3], sx), bias[1],
-                        bias[3]};
-        mf_i4_mac_1x4(x, w, quads, a);
+        int32_t p0 = mf_i4_p0(b[0], b[1], sx), p1 = mf_i4_p0(b[2], b[3], sx);
+        int32_t b0 = b[1], b1 = b[3];
+        MF_I4_MAC_1X4(x, w, quads, p0, p1, b0, b1);
         if (tail) {
             const int8_t *wt = w + 16 * quads;
             const uint32_t xl = mf_sxtb16(xt), xh = mf_sxtb16_ror8(xt);
             const uint32_t w0 = mf_read_u32(wt), w1 = mf_read_u32(wt + 4);
             const uint32_t w2 = mf_read_u32(wt + 8), w3 = mf_read_u32(wt + 12);
-            a[0] = mf_smlad(w2, xh, mf_smlad(w0, xl, a[0]));
-            a[1] = mf_smlad(w3, xh, mf_smlad(w1, xl, a[1]));
-            a[2] = mf_smlad(mf_sxtb16_ror8(w2), xh, mf_smlad(mf_sxtb16_ror8(w0), xl, a[2]));
-            a[3] = mf_smlad(mf_sxtb16_ror8(w3), xh, mf_smlad(mf_sxtb16_ror8(w1), xl, a[3]));
+            p0 = mf_smlad(w1, xh, mf_smlad(w0, xl, p0));
+            p1 = mf_smlad(w3, xh, mf_smlad(w2, xl, p1));
+            b0 = mf_smlad(mf_sxtb16_ror8(w1), xh, mf_smlad(mf_sxtb16_ror8(w0), xl, b0));
+            b1 = mf_smlad(mf_sxtb16_ror8(w3), xh, mf_smlad(mf_sxtb16_ror8(w2), xl, b1));
         }
-        const int32_t acc[4] = {mf_i4_acc_a(a[0], a[2]), a[2], mf_i4_acc_a(a[1], a[3]), a[3]};
+        const int32_t acc[4] = {mf_i4_acc_a(p0, b0), b0, mf_i4_acc_a(p1, b1), b1};
         if (o + 4 <= n) {
-            const int32_t q = o * rq->quant_step;
-            mf_write_u32(out + o,
-                         mf_requant4_s8(rq->multiplier + q, rq->shift + q, rq->quant_step,
-                                        rq->output_offset, &rq->activation, acc[0], acc[1],
-                                        acc[2], acc[3]));
+            const int32_t q = o * step;
+            mf_write_u32(out + o, mf_i4_pack4(mf_i4_rq(acc[0], mult[q], shift[q]),
+                                              mf_i4_rq(acc[1], mult[q + step], shift[q + step]),
+                                              mf_i4_rq(acc[2], mult[q + 2 * step], shift[q + 2 * step]),
+                                              mf_i4_rq(acc[3], mult[q + 3 * step], shift[q + 3 * step]),
+                                              off, lo, hi));
         } else {
             for (int32_t c = 0; o + c < n; c++) {
                 out[o + c] = mf_nn_requant_out(rq, acc[c], o + c);
@@ -276,58 +304,68 @@ static void mf_i4_row(const int8_t *x, const int8_t *packed, int32_t k, int32_t 
     }
 }
 
-/* Two accumulators of channel o (rows 0 and 1) requantized. */
-static inline void mf_i4_requant2(const mf_nn_requant *rq, int32_t o, int32_t a0, int32_t a1,
-                                  int32_t *v0, int32_t *v1)
-{
-    const int32_t m = rq->multiplier[o], s = rq->shift[o];
-    mf_rq1 q = {0, 0, 0, 0};
-    if (mf_rq1_init(&q, m, s)) {
-        *v0 = mf_rq1_apply(&q, a0);
-        *v1 = mf_rq1_apply(&q, a1);
-    } else {
-        *v0 = mf_requantize_fast(a0, m, s);
-        *v1 = mf_requantize_fast(a1, m, s);
-    }
-}
-
 /* Two rows, widened into x16 (mf_i4_widen_pair), by every channel, one pair at a time; row 0's
  * outputs at out, row 1's at out + n. Per-channel quantization (quant_step 1). */
-static void mf_i4_pair(const int16_t *x16, int32_t s0, int32_t s1, const int8_t *packed,
-                       int32_t k, int32_t n, const mf_nn_requant *rq, int8_t *out)
+static __attribute__((noinline)) void mf_i4_pair(const int16_t *x16, int32_t s0, int32_t s1,
+                                                 const int8_t *packed, int32_t k, int32_t n,
+                                                 const mf_nn_requant *rq, int8_t *out)
 {
     const int32_t k4 = (k + 3) & ~3;
     const int32_t quads = k4 >> 2;
     int8_t *out1 = out + n;
+    const int32_t *bias = rq->bias;
+    const int32_t *mult = rq->multiplier;
+    const int32_t *shift = rq->shift;
     const int32_t off = rq->output_offset;
     const uint32_t lo = 0x01010101u * (uint8_t)rq->activation.min;
     const uint32_t hi = 0x01010101u * (uint8_t)rq->activation.max;
-    for (int32_t o = 0; o < n; o += 2) {
-        const int8_t *w = packed + (size_t)(o >> 2) * 4u * (size_t)k4 + (size_t)((o >> 1) & 1) * 4u;
-        const int32_t ba = mf_nn_bias(rq, o);
-        const int32_t bb = o + 1 < n ? mf_nn_bias(rq, o + 1) : 0;
-        int32_t a[4] = {mf_i4_p0(ba, bb, s0), mf_i4_p0(ba, bb, s1), bb, bb};
-        mf_i4_mac_2x2(x16, w, quads, a);
-        int32_t r00, r10, r01, r11;
-        mf_i4_requant2(rq, o, mf_i4_acc_a(a[0], a[2]), mf_i4_acc_a(a[1], a[3]), &r00, &r10);
-        if (o + 1 >= n) {
-            out[o] = (int8_t)mf_clamp_i32(mf_ssat8(r00 + off), rq->activation.min,
-                                          rq->activation.max);
-            out1[o] = (int8_t)mf_clamp_i32(mf_ssat8(r10 + off), rq->activation.min,
-                                           rq->activation.max);
-            break;
+    const uint32_t t0 = (uint32_t)s0 << 7, t1 = (uint32_t)s1 << 7;
+    const int8_t *w = packed;
+    int32_t o = 0;
+    for (; o + 2 <= n; o += 2) {
+        /* pair o / 2: the second of its group 8 bytes on, the next group 4 * k4 bytes on */
+        const int8_t *wp = w + ((o & 2) ? 8 : 0);
+        const uint32_t ba = bias != NULL ? (uint32_t)bias[o] : 0u;
+        const uint32_t bb = bias != NULL ? (uint32_t)bias[o + 1] : 0u;
+        int32_t p0 = (int32_t)(ba + (bb << 8) - t0), p1 = (int32_t)(ba + (bb << 8) - t1);
+        int32_t b0 = (int32_t)bb, b1 = (int32_t)bb;
+        MF_I4_MAC_2X2(x16, wp, quads, p0, p1, b0, b1);
+        if (o & 2) {
+            w += 4 * k4;
         }
-        mf_i4_requant2(rq, o + 1, a[2], a[3], &r01, &r11);
-        /* row 0's two channels in the low halfword, row 1's in the high one, clamped together */
-        uint32_t v = (uint8_t)mf_ssat8(r00 + off);
-        v |= (uint32_t)(uint8_t)mf_ssat8(r01 + off) << 8;
-        v |= (uint32_t)(uint8_t)mf_ssat8(r10 + off) << 16;
-        v |= (uint32_t)(uint8_t)mf_ssat8(r11 + off) << 24;
-        v = mf_min_s8x4(mf_max_s8x4(v, lo), hi);
+        const int32_t m0 = mult[o], sh0 = shift[o], m1 = mult[o + 1], sh1 = shift[o + 1];
+        const int32_t a00 = mf_i4_acc_a(p0, b0), a10 = mf_i4_acc_a(p1, b1);
+        int32_t r00, r10, r01, r11;
+        mf_rq1 q = {0, 0, 0, 0};
+        if (mf_rq1_init(&q, m0, sh0)) {
+            r00 = mf_rq1_apply(&q, a00);
+            r10 = mf_rq1_apply(&q, a10);
+        } else {
+            r00 = mf_requantize_fast(a00, m0, sh0);
+            r10 = mf_requantize_fast(a10, m0, sh0);
+        }
+        if (mf_rq1_init(&q, m1, sh1)) {
+            r01 = mf_rq1_apply(&q, b0);
+            r11 = mf_rq1_apply(&q, b1);
+        } else {
+            r01 = mf_requantize_fast(b0, m1, sh1);
+            r11 = mf_requantize_fast(b1, m1, sh1);
+        }
+        /* row 0's two channels in the low halfword, row 1's in the high one */
+        const uint32_t v = mf_i4_pack4(r00, r01, r10, r11, off, lo, hi);
         const uint16_t v0 = (uint16_t)v;
         const uint16_t v1 = (uint16_t)(v >> 16);
         memcpy(out + o, &v0, sizeof v0);
         memcpy(out1 + o, &v1, sizeof v1);
+    }
+    if (o < n) { /* the last odd channel: its pair's partner has zero weights */
+        const int8_t *wp = w + ((o & 2) ? 8 : 0);
+        const uint32_t ba = bias != NULL ? (uint32_t)bias[o] : 0u;
+        int32_t p0 = (int32_t)(ba - t0), p1 = (int32_t)(ba - t1);
+        int32_t b0 = 0, b1 = 0;
+        MF_I4_MAC_2X2(x16, wp, quads, p0, p1, b0, b1);
+        out[o] = mf_nn_requant_out(rq, mf_i4_acc_a(p0, b0), o);
+        out1[o] = mf_nn_requant_out(rq, mf_i4_acc_a(p1, b1), o);
     }
 }
 
