@@ -216,11 +216,35 @@ static inline int32_t mf_i4_rq(int32_t acc, int32_t m, int32_t s)
 static inline uint32_t mf_i4_pack4(int32_t v0, int32_t v1, int32_t v2, int32_t v3, int32_t off,
                                    uint32_t lo, uint32_t hi)
 {
-    uint32_t v = (uint32_t)mf_ssat8(v0 + off);
-    v = (v & 0xFFFF00FFu) | (((uint32_t)mf_ssat8(v1 + off) & 0xFFu) << 8);
-    v = (v & 0xFF00FFFFu) | (((uint32_t)mf_ssat8(v2 + off) & 0xFFu) << 16);
-    v = (v & 0x00FFFFFFu) | ((uint32_t)mf_ssat8(v3 + off) << 24);
+#if !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__) && defined(__ARM_ARCH)
+    uint32_t v, t;
+    __asm__("add %[v], %[v0], %[off]\n\t"
+            "ssat %[v], #8, %[v]\n\t"
+            "add %[t], %[v1], %[off]\n\t"
+            "ssat %[t], #8, %[t]\n\t"
+            "bfi %[v], %[t], #8, #8\n\t"
+            "add %[t], %[v2], %[off]\n\t"
+            "ssat %[t], #8, %[t]\n\t"
+            "bfi %[v], %[t], #16, #8\n\t"
+            "add %[t], %[v3], %[off]\n\t"
+            "ssat %[t], #8, %[t]\n\t"
+            "bfi %[v], %[t], #24, #8\n\t"
+            "ssub8 %[t], %[v], %[lo]\n\t"
+            "sel %[v], %[v], %[lo]\n\t"
+            "ssub8 %[t], %[v], %[hi]\n\t"
+            "sel %[v], %[hi], %[v]\n\t"
+            : [v] "=&r"(v), [t] "=&r"(t)
+            : [v0] "r"(v0), [v1] "r"(v1), [v2] "r"(v2), [v3] "r"(v3), [off] "r"(off),
+              [lo] "r"(lo), [hi] "r"(hi)
+            : "cc");
+    return v;
+#else
+    uint32_t v = (uint8_t)mf_ssat8(v0 + off);
+    v |= (uint32_t)(uint8_t)mf_ssat8(v1 + off) << 8;
+    v |= (uint32_t)(uint8_t)mf_ssat8(v2 + off) << 16;
+    v |= (uint32_t)(uint8_t)mf_ssat8(v3 + off) << 24;
     return mf_min_s8x4(mf_max_s8x4(v, lo), hi);
+#endif
 }
 
 /* The sum of k int8 values. */
