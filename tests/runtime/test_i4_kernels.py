@@ -149,3 +149,19 @@ def test_i4_overlapped(mf: Kernels, seed: int) -> None:
     got = run_overlapped(mf, call, xf, [wf], expected.shape)
     assert got is not None
     np.testing.assert_array_equal(got[0], expected)
+
+
+@pytest.mark.parametrize("seed", cases(8))
+def test_i4_weights_not_word_aligned(mf: Kernels, seed: int) -> None:
+    """Weights at an odd address (a build whose constants are not 4-aligned): the kernels decode
+    the layout weight by weight instead of LDRD / LDM, same bytes out."""
+    rng = np.random.default_rng(46000 + seed)
+    cin, cout = int(rng.choice(DEPTHS)), int(rng.choice(UNITS[1:]))
+    call, x, wt, expected = _pointwise(seed, (1, int(rng.integers(1, 4)), int(rng.integers(1, 4))), cin, cout)
+    packed = call.arrays["filter"]
+    shifted = np.empty(packed.size + 1, np.int8)[1:]
+    shifted[...] = packed
+    assert shifted.ctypes.data % 4 != 0
+    status, y = mf.conv(replace(call, arrays={**call.arrays, "filter": shifted}), x, wt)
+    assert status == MF_OK
+    np.testing.assert_array_equal(y, expected)

@@ -101,6 +101,7 @@ static void mf_i4_widen_pair(const int8_t *r0, const int8_t *r1, int32_t k, int1
         const int8_t *wp_ = (W_);                                                              \
         int32_t n_ = (N_);                                                                 \
         uint32_t wl, wh;                                                                      \
+        if (n_ > 0) /* the loop takes at least one quad */                                     \
         __asm__ volatile("tst %[n], #1\n\t"                                                   \
                          "beq 2f\n\t" MF_I4_BODY_2X2 "subs %[n], %[n], #1\n\t"                \
                          "beq 3f\n\t"                                                         \
@@ -161,6 +162,7 @@ static void mf_i4_widen_pair(const int8_t *r0, const int8_t *r1, int32_t k, int1
         const int8_t *wp_ = (W_);                                                              \
         int32_t n_ = (N_);                                                                 \
         uint32_t xl, xh;                                                                      \
+        if (n_ > 0) /* the loop takes at least one quad */                                     \
         __asm__ volatile("tst %[n], #1\n\t"                                                   \
                          "beq 2f\n\t" MF_I4_BODY_1X4 "subs %[n], %[n], #1\n\t"                \
                          "beq 3f\n\t"                                                         \
@@ -412,18 +414,24 @@ void mf_nn_i4_rows_s8(const int8_t *x,
     const mf_nn_requant r = *rq; /* in locals: the output stores alias everything */
     int32_t row = 0;
 #if MF_USE_DSP
-    if (scratch != NULL && r.quant_step == 1) {
-        for (; row + 2 <= rows; row += 2) {
-            const int8_t *x0 = x + (size_t)row * (size_t)k;
-            int32_t s0, s1;
-            mf_i4_widen_pair(x0, x0 + k, k, scratch, &s0, &s1);
-            mf_i4_pair(scratch, s0, s1, packed, k, n, &r, out + (size_t)row * (size_t)n);
+    /* LDRD and LDM need word-aligned weights (generated constants are: their alignment is the
+     * arena's, 4 or more, under GCC and Clang; anything else takes the decoding loop below) */
+    if (((uintptr_t)packed & 3u) == 0) {
+        if (scratch != NULL && r.quant_step == 1) {
+            for (; row + 2 <= rows; row += 2) {
+                const int8_t *x0 = x + (size_t)row * (size_t)k;
+                int32_t s0, s1;
+                mf_i4_widen_pair(x0, x0 + k, k, scratch, &s0, &s1);
+                mf_i4_pair(scratch, s0, s1, packed, k, n, &r, out + (size_t)row * (size_t)n);
+            }
         }
+        for (; row < rows; row++) {
+            mf_i4_row(x + (size_t)row * (size_t)k, packed, k, n, &r,
+                      out + (size_t)row * (size_t)n);
+        }
+        return;
     }
-    for (; row < rows; row++) {
-        mf_i4_row(x + (size_t)row * (size_t)k, packed, k, n, &r, out + (size_t)row * (size_t)n);
-    }
-#else
+#endif
     (void)scratch;
     const int32_t k4 = (k + 3) & ~3;
     for (; row < rows; row++) {
@@ -436,5 +444,4 @@ void mf_nn_i4_rows_s8(const int8_t *x,
             out[(size_t)row * (size_t)n + (size_t)o] = mf_nn_requant_out(&r, acc, o);
         }
     }
-#endif
 }
