@@ -479,7 +479,8 @@ void mf_nn_mat_mult_s16_pair(const int16_t *x,
  * holds two channel pairs (2g, 2g + 1), each input quad of a group 16 bytes: pair 0's "lo"
  * word, pair 0's "hi" word, pair 1's lo word, pair 1's hi word. A lo word holds inputs 0 and 2
  * of the quad, a hi word inputs 1 and 3 (SXTB16 order), one halfword per input: low byte
- * w[a][i] + 128 (as uint8), high byte w[b][i] (a, b the pair's even and odd channel).
+ * w[a][i] + 128 (as uint8), high byte w[b][i] (a, b the pair's even and odd channel). Passed
+ * as int32_t words (little-endian), so always word-aligned for LDRD and LDM.
  * mcuforge.kernels.dsp_i4.pack_i4 is the packer. */
 int32_t mf_nn_i4_scratch_bytes(int32_t k);
 
@@ -489,7 +490,7 @@ int32_t mf_nn_i4_scratch_bytes(int32_t k);
  * at most two ahead of the first row not yet written, outputs written row by row. */
 void mf_nn_i4_rows_s8(const int8_t *x,
                       int32_t rows,
-                      const int8_t *packed,
+                      const int32_t *filter,
                       int32_t k,
                       int32_t n,
                       const mf_nn_requant *rq,

@@ -66,7 +66,7 @@ FILTER_S8 = Const("filter", "const int8_t *", role="filter", operand=1)
 FILTER_S4 = Const("packed_filter", "const uint8_t *", role="filter")
 FILTER_CB4 = ConstStruct("filter", "const mf_cb4_filter *", CB4_FILTER, "filter",
                          ("array:filter", "array:codebook", "param:codebook_per_channel"))
-FILTER_I4 = Const("filter", "const int8_t *", role="filter")  # m4pw: dsp_i4.pack_i4(weights)
+FILTER_I4 = Const("filter", "const int32_t *", role="filter")  # m4pw: dsp_i4.pack_i4(weights)
 FILTER_SPARSE = ConstStruct("filter", "const mf_sparse_filter *", SPARSE_FILTER, "filter",
                             ("array:mask", "array:filter"))
 

@@ -17,7 +17,7 @@ mf_status mf_convolve_1x1_i4_s8(const mf_context *ctx,
                                 const mf_dims *input_dims,
                                 const int8_t *input,
                                 const mf_dims *filter_dims,
-                                const int8_t *filter,
+                                const int32_t *filter,
                                 const int32_t *bias,
                                 const mf_dims *output_dims,
                                 int8_t *output)

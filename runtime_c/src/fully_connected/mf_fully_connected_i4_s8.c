@@ -19,7 +19,7 @@ mf_status mf_fully_connected_i4_s8(const mf_context *ctx,
                                    int32_t accum_depth,
                                    int32_t output_depth,
                                    const int8_t *input,
-                                   const int8_t *filter,
+                                   const int32_t *filter,
                                    const int32_t *bias,
                                    int8_t *output)
 {

@@ -102,12 +102,13 @@ static void mf_i4_widen_pair(const int8_t *r0, const int8_t *r1, int32_t k, int1
         int32_t n_ = (N_);                                                                 \
         uint32_t wl, wh;                                                                      \
         if (n_ > 0) /* the loop takes at least one quad */                                     \
-        __asm__ volatile("tst %[n], #1\n\t"                                                   \
-                         "beq 2f\n\t" MF_I4_BODY_2X2 "subs %[n], %[n], #1\n\t"                \
-                         "beq 3f\n\t"                                                         \
-                         "2:\n\t" MF_I4_BODY_2X2 MF_I4_BODY_2X2 "subs %[n], %[n], #2\n\t"     \
-                         "bne 2b\n\t"                                                         \
-                         "3:\n\t"                                                             \
+        __asm__ volatile("lsrs %[n], %[n], #1\n\t" /* quads / 2 passes, an odd one */        \
+                         "bcc 2f\n\t"                /* entering at the second body */         \
+                         "adds %[n], %[n], #1\n\t"                                             \
+                         "b 1f\n\t"                                                            \
+                         "2:\n\t" MF_I4_BODY_2X2 "1:\n\t" MF_I4_BODY_2X2                            \
+                         "subs %[n], %[n], #1\n\t"                                             \
+                         "bne 2b\n\t"                                                          \
                          : [p0] "+r"(P0_), [p1] "+r"(P1_), [b0] "+r"(B0_), [b1] "+r"(B1_),        \
                            [x] "+r"(xp_), [w] "+r"(wp_), [n] "+r"(n_), [wl] "=&r"(wl),        \
                            [wh] "=&r"(wh), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),    \
@@ -163,12 +164,13 @@ static void mf_i4_widen_pair(const int8_t *r0, const int8_t *r1, int32_t k, int1
         int32_t n_ = (N_);                                                                 \
         uint32_t xl, xh;                                                                      \
         if (n_ > 0) /* the loop takes at least one quad */                                     \
-        __asm__ volatile("tst %[n], #1\n\t"                                                   \
-                         "beq 2f\n\t" MF_I4_BODY_1X4 "subs %[n], %[n], #1\n\t"                \
-                         "beq 3f\n\t"                                                         \
-                         "2:\n\t" MF_I4_BODY_1X4 MF_I4_BODY_1X4 "subs %[n], %[n], #2\n\t"     \
-                         "bne 2b\n\t"                                                         \
-                         "3:\n\t"                                                             \
+        __asm__ volatile("lsrs %[n], %[n], #1\n\t" /* quads / 2 passes, an odd one */        \
+                         "bcc 2f\n\t"                /* entering at the second body */         \
+                         "adds %[n], %[n], #1\n\t"                                             \
+                         "b 1f\n\t"                                                            \
+                         "2:\n\t" MF_I4_BODY_1X4 "1:\n\t" MF_I4_BODY_1X4                            \
+                         "subs %[n], %[n], #1\n\t"                                             \
+                         "bne 2b\n\t"                                                          \
                          : [p0] "+r"(P0_), [p1] "+r"(P1_), [b0] "+r"(B0_), [b1] "+r"(B1_),        \
                            [x] "+r"(xp_), [w] "+r"(wp_), [n] "+r"(n_), [xl] "=&r"(xl),        \
                            [xh] "=&r"(xh), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),    \
@@ -206,11 +208,25 @@ static inline int32_t mf_i4_acc_a(int32_t p, int32_t b)
     return (int32_t)((uint32_t)p - ((uint32_t)b << 8));
 }
 
+/* mf_requantize_fast out of line: the rare shifts mf_rq1 does not take (shift >= 0). */
+static __attribute__((noinline)) int32_t mf_i4_rq_slow(int32_t acc, int32_t m, int32_t s)
+{
+    return mf_requantize_fast(acc, m, s);
+}
+
 /* acc requantized with (m, s), output offset not added: mf_requantize_fast's value. */
 static inline int32_t mf_i4_rq(int32_t acc, int32_t m, int32_t s)
 {
     mf_rq1 q = {0, 0, 0, 0};
-    return mf_rq1_init(&q, m, s) ? mf_rq1_apply(&q, acc) : mf_requantize_fast(acc, m, s);
+    return mf_rq1_init(&q, m, s) ? mf_rq1_apply(&q, acc) : mf_i4_rq_slow(acc, m, s);
+}
+
+/* acc requantized to int8 with channel o's constants, offset added, clamped. */
+static inline int8_t mf_i4_out1(const mf_nn_requant *rq, int32_t acc, int32_t o)
+{
+    const int32_t q = o * rq->quant_step;
+    const int32_t v = mf_i4_rq(acc, rq->multiplier[q], rq->shift[q]) + rq->output_offset;
+    return (int8_t)mf_clamp_i32(v, rq->activation.min, rq->activation.max);
 }
 
 /* Four requantized values plus the output offset, saturated to int8 and packed little-endian
@@ -324,7 +340,7 @@ static __attribute__((noinline)) void mf_i4_row(const int8_t *x, const int8_t *p
                                               off, lo, hi));
         } else {
             for (int32_t c = 0; o + c < n; c++) {
-                out[o + c] = mf_nn_requant_out(rq, acc[c], o + c);
+                out[o + c] = mf_i4_out1(rq, acc[c], o + c);
             }
         }
     }
@@ -367,15 +383,15 @@ static __attribute__((noinline)) void mf_i4_pair(const int16_t *x16, int32_t s0,
             r00 = mf_rq1_apply(&q, a00);
             r10 = mf_rq1_apply(&q, a10);
         } else {
-            r00 = mf_requantize_fast(a00, m0, sh0);
-            r10 = mf_requantize_fast(a10, m0, sh0);
+            r00 = mf_i4_rq_slow(a00, m0, sh0);
+            r10 = mf_i4_rq_slow(a10, m0, sh0);
         }
         if (mf_rq1_init(&q, m1, sh1)) {
             r01 = mf_rq1_apply(&q, b0);
             r11 = mf_rq1_apply(&q, b1);
         } else {
-            r01 = mf_requantize_fast(b0, m1, sh1);
-            r11 = mf_requantize_fast(b1, m1, sh1);
+            r01 = mf_i4_rq_slow(b0, m1, sh1);
+            r11 = mf_i4_rq_slow(b1, m1, sh1);
         }
         /* row 0's two channels in the low halfword, row 1's in the high one */
         const uint32_t v = mf_i4_pack4(r00, r01, r10, r11, off, lo, hi);
@@ -390,8 +406,8 @@ static __attribute__((noinline)) void mf_i4_pair(const int16_t *x16, int32_t s0,
         int32_t p0 = (int32_t)(ba - t0), p1 = (int32_t)(ba - t1);
         int32_t b0 = 0, b1 = 0;
         MF_I4_MAC_2X2(x16, wp, quads, p0, p1, b0, b1);
-        out[o] = mf_nn_requant_out(rq, mf_i4_acc_a(p0, b0), o);
-        out1[o] = mf_nn_requant_out(rq, mf_i4_acc_a(p1, b1), o);
+        out[o] = mf_i4_out1(rq, mf_i4_acc_a(p0, b0), o);
+        out1[o] = mf_i4_out1(rq, mf_i4_acc_a(p1, b1), o);
     }
 }
 
@@ -404,7 +420,7 @@ int32_t mf_nn_i4_scratch_bytes(int32_t k)
 
 void mf_nn_i4_rows_s8(const int8_t *x,
                       int32_t rows,
-                      const int8_t *packed,
+                      const int32_t *filter,
                       int32_t k,
                       int32_t n,
                       const mf_nn_requant *rq,
@@ -412,26 +428,21 @@ void mf_nn_i4_rows_s8(const int8_t *x,
                       int8_t *out)
 {
     const mf_nn_requant r = *rq; /* in locals: the output stores alias everything */
+    const int8_t *packed = (const int8_t *)filter; /* word-aligned: LDRD and LDM take it */
     int32_t row = 0;
 #if MF_USE_DSP
-    /* LDRD and LDM need word-aligned weights (generated constants are: their alignment is the
-     * arena's, 4 or more, under GCC and Clang; anything else takes the decoding loop below) */
-    if (((uintptr_t)packed & 3u) == 0) {
-        if (scratch != NULL && r.quant_step == 1) {
-            for (; row + 2 <= rows; row += 2) {
-                const int8_t *x0 = x + (size_t)row * (size_t)k;
-                int32_t s0, s1;
-                mf_i4_widen_pair(x0, x0 + k, k, scratch, &s0, &s1);
-                mf_i4_pair(scratch, s0, s1, packed, k, n, &r, out + (size_t)row * (size_t)n);
-            }
+    if (scratch != NULL && r.quant_step == 1) {
+        for (; row + 2 <= rows; row += 2) {
+            const int8_t *x0 = x + (size_t)row * (size_t)k;
+            int32_t s0, s1;
+            mf_i4_widen_pair(x0, x0 + k, k, scratch, &s0, &s1);
+            mf_i4_pair(scratch, s0, s1, packed, k, n, &r, out + (size_t)row * (size_t)n);
         }
-        for (; row < rows; row++) {
-            mf_i4_row(x + (size_t)row * (size_t)k, packed, k, n, &r,
-                      out + (size_t)row * (size_t)n);
-        }
-        return;
     }
-#endif
+    for (; row < rows; row++) {
+        mf_i4_row(x + (size_t)row * (size_t)k, packed, k, n, &r, out + (size_t)row * (size_t)n);
+    }
+#else
     (void)scratch;
     const int32_t k4 = (k + 3) & ~3;
     for (; row < rows; row++) {
@@ -444,4 +455,5 @@ void mf_nn_i4_rows_s8(const int8_t *x,
             out[(size_t)row * (size_t)n + (size_t)o] = mf_nn_requant_out(&r, acc, o);
         }
     }
+#endif
 }
