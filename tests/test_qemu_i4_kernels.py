@@ -27,7 +27,8 @@ EDGES = (2, 3, 4, 5, 6, 7, 8, 9, 13, 16, 17, 33)
 
 
 def i4_chain(seed: int, path: Path) -> Path:
-    """1x1 CONV_2D -> 1x1 CONV_2D -> flatten -> FULLY_CONNECTED -> FULLY_CONNECTED."""
+    """1x1 CONV_2D -> 1x1 CONV_2D -> flatten -> FULLY_CONNECTED -> FULLY_CONNECTED (the dense
+    layers' widths around groups of four)."""
     rng = np.random.default_rng(seed)
     h, w = int(rng.integers(1, 6)), int(rng.integers(1, 8))
     c = Chain(rng, (1, h, w, int(rng.choice(EDGES))))
@@ -35,8 +36,11 @@ def i4_chain(seed: int, path: Path) -> Path:
         c.weighted("CONV_2D", (int(rng.choice(EDGES)), 1, 1, c.channels()), 0, c.window(1, 1))
     size = int(np.prod(c.g.tensors[c.cur].shape))
     c.add("RESHAPE", [c.cur], {"shape": (1, size)}, c.g.tensors[c.cur].quant)
-    c.weighted("FULLY_CONNECTED", (int(rng.choice(EDGES)), size), 0, {"activation": "RELU"})
-    c.weighted("FULLY_CONNECTED", (int(rng.choice(EDGES)), c.channels()), 0, {"activation": "NONE"})
+    # dense layers of at least 1024 weights (the DSP choice, kernels/target.py fc_i4_takes)
+    units = max(4, -(-1024 // size)) + int(rng.integers(0, 4))
+    c.weighted("FULLY_CONNECTED", (units, size), 0, {"activation": "RELU"})
+    units = max(4, -(-1024 // units)) + int(rng.integers(0, 4))
+    c.weighted("FULLY_CONNECTED", (units, c.channels()), 0, {"activation": "NONE"})
     return c.finish(path)
 
 

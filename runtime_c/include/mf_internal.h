@@ -485,17 +485,25 @@ void mf_nn_mat_mult_s16_pair(const int16_t *x,
 int32_t mf_nn_i4_scratch_bytes(int32_t k);
 
 /* out[r * n + o] = requant(bias[o] + sum_i x[r * k + i] * w[o][i]) for `rows` rows, w in the i4
- * layout. Scratch (mf_nn_i4_scratch_bytes(k) bytes, 4-aligned) lets DSP builds take rows two at
- * a time with per-channel quantization (quant_step 1); NULL: one row at a time. The rows are read
- * at most two ahead of the first row not yet written, outputs written row by row. */
+ * layout, outputs written row by row. mf_nn_i4_rows_s8: one row at a time, read in place, four
+ * channels per pass (any quant_step). mf_nn_i4_pairs_s8: two rows at a time widened into the
+ * scratch (mf_nn_i4_scratch_bytes(k) bytes, 4-aligned), one channel pair per pass, the last odd
+ * row paired with itself; per-channel quantization (quant_step 1). */
 void mf_nn_i4_rows_s8(const int8_t *x,
                       int32_t rows,
                       const int32_t *filter,
                       int32_t k,
                       int32_t n,
                       const mf_nn_requant *rq,
-                      int16_t *scratch,
                       int8_t *out);
+void mf_nn_i4_pairs_s8(const int8_t *x,
+                       int32_t rows,
+                       const int32_t *filter,
+                       int32_t k,
+                       int32_t n,
+                       const mf_nn_requant *rq,
+                       int16_t *scratch,
+                       int8_t *out);
 /* ---- end m4pw ---- */
 
 /* The two variants behind mf_depthwise_conv_s8 (src/convolution/), called after its checks:

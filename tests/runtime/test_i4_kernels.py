@@ -24,6 +24,12 @@ DEPTHS = (1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 31, 32, 33, 64)
 UNITS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 17, 32)
 
 
+def as_i4(call: KernelCall, w: np.ndarray) -> KernelCall:
+    """A dense call on mf_fully_connected_i4_s8 whatever its size (the DSP choice takes layers of
+    at least 1024 weights and four channels: kernels/target.py fc_i4_takes)."""
+    return replace(call, kernel="mf_fully_connected_i4_s8", arrays={**call.arrays, "filter": pack_i4(w)})
+
+
 def extremes(rng: np.random.Generator, x: np.ndarray, w: np.ndarray, seed: int) -> None:
     """Every fourth case: inputs and weights at -128 / 127 (the halfwords at -32768, the P sum
     wrapping modulo 2^32 for deep rows)."""
@@ -107,7 +113,9 @@ def test_fully_connected_i4(mf: Kernels, seed: int) -> None:
         one.input(b, bq, const=True)
     with kernel_target("dsp"):
         call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()), depth))
-    assert call.kernel == "mf_fully_connected_i4_s8"
+    assert call.kernel == ("mf_fully_connected_i4_s8" if units >= 4 and units * depth >= 1024
+                           else "mf_fully_connected_s8")
+    call = as_i4(call, wt)  # the kernel itself takes every shape
     status, y = mf.fully_connected(call, x, wt, expected.shape)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
@@ -118,11 +126,11 @@ def test_fully_connected_asymmetric_keeps_s8() -> None:
     rng = np.random.default_rng(44000)
     one = OneOp("FULLY_CONNECTED", {"activation": "NONE"})
     xq = act_quant(rng)
-    one.input(act_data(rng, (2, 8)), xq)
-    one.input(rng.integers(-128, 128, size=(4, 8), dtype=np.int8), QuantParams(np.float32(0.01), 3),
+    one.input(act_data(rng, (2, 256)), xq)
+    one.input(rng.integers(-128, 128, size=(8, 256), dtype=np.int8), QuantParams(np.float32(0.01), 3),
               const=True)
     with kernel_target("dsp"):
-        call, _ = one.finish(out_quant_for(rng, float(xq.scale[0]), 0.01, 8))
+        call, _ = one.finish(out_quant_for(rng, float(xq.scale[0]), 0.01, 256))
     assert call.kernel == "mf_fully_connected_s8"
 
 
@@ -145,8 +153,7 @@ def test_i4_overlapped(mf: Kernels, seed: int) -> None:
     one.input(wf, wq, const=True)
     with kernel_target("dsp"):
         call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()), cin))
-    assert call.kernel == "mf_fully_connected_i4_s8"
-    got = run_overlapped(mf, call, xf, [wf], expected.shape)
+    got = run_overlapped(mf, as_i4(call, wf), xf, [wf], expected.shape)
     assert got is not None
     np.testing.assert_array_equal(got[0], expected)
 

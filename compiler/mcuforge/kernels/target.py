@@ -33,8 +33,13 @@ def dw3x3_mve_takes(call: Any) -> bool:
 
 
 def fc_i4_takes(call: Any) -> bool:
-    """mf_fully_connected_i4_s8 takes symmetric weights only (filter_offset 0; m4pw)."""
-    return int(call.params.get("filter_offset", 0)) == 0
+    """Whether a dense layer takes mf_fully_connected_i4_s8 (m4pw): symmetric weights
+    (filter_offset 0), four output channels or more (the layout pads to four) and at least 1024
+    weights (below that its code outweighs the instructions it saves: KWS's and IC's classifiers
+    keep mf_fully_connected_s8, which their other layers link anyway)."""
+    p = call.params
+    n, k = int(p.get("output_depth", 0)), int(p.get("accum_depth", 0))
+    return int(p.get("filter_offset", 0)) == 0 and n >= 4 and n * k >= 1024
 
 
 Choice = tuple[str, Callable[[Any], bool] | None]  # kernel, and the calls it takes (None: all)

@@ -1,7 +1,7 @@
 /*
  * mf_convolve_1x1_i4_s8 - mf_convolve_1x1_s8 with the filter in the i4 layout (m4pw, issue
  * 12; mf_internal.h): pixel rows two at a time, widened into the scratch, by one channel pair
- * per pass on DSP cores (mf_nn_i4_s8.c); the last odd row by four channels straight from int8.
+ * per pass on DSP cores (mf_nn_i4_s8.c); the last odd row paired with itself.
  */
 #include "mf_internal.h"
 
@@ -38,7 +38,7 @@ mf_status mf_convolve_1x1_i4_s8(const mf_context *ctx,
     const int32_t rows = input_dims->n * input_dims->h * input_dims->w;
     const mf_nn_requant rq = {
         bias, quant_params->multiplier, quant_params->shift, 1, p->output_offset, p->activation};
-    mf_nn_i4_rows_s8(input, rows, filter, input_dims->c, output_dims->c, &rq, (int16_t *)ctx->buf,
-                     output);
+    mf_nn_i4_pairs_s8(input, rows, filter, input_dims->c, output_dims->c, &rq, (int16_t *)ctx->buf,
+                      output);
     return MF_OK;
 }

@@ -35,6 +35,6 @@ mf_status mf_fully_connected_i4_s8(const mf_context *ctx,
                               p->per_channel ? 1 : 0,
                               p->output_offset,
                               p->activation};
-    mf_nn_i4_rows_s8(input, batches, filter, accum_depth, output_depth, &rq, NULL, output);
+    mf_nn_i4_rows_s8(input, batches, filter, accum_depth, output_depth, &rq, output);
     return MF_OK;
 }

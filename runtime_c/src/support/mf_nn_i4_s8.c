@@ -347,14 +347,15 @@ static __attribute__((noinline)) void mf_i4_row(const int8_t *x, const int8_t *p
 }
 
 /* Two rows, widened into x16 (mf_i4_widen_pair), by every channel, one pair at a time; row 0's
- * outputs at out, row 1's at out + n. Per-channel quantization (quant_step 1). */
+ * outputs at out, row 1's at out1 (the same place when both rows are one). Per-channel
+ * quantization (quant_step 1). */
 static __attribute__((noinline)) void mf_i4_pair(const int16_t *x16, int32_t s0, int32_t s1,
                                                  const int8_t *packed, int32_t k, int32_t n,
-                                                 const mf_nn_requant *rq, int8_t *out)
+                                                 const mf_nn_requant *rq, int8_t *out,
+                                                 int8_t *out1)
 {
     const int32_t k4 = (k + 3) & ~3;
     const int32_t quads = k4 >> 2;
-    int8_t *out1 = out + n;
     const int32_t *bias = rq->bias;
     const int32_t *mult = rq->multiplier;
     const int32_t *shift = rq->shift;
@@ -418,42 +419,67 @@ int32_t mf_nn_i4_scratch_bytes(int32_t k)
     return 2 * ((k + 3) & ~3) * (int32_t)sizeof(int16_t);
 }
 
+#if !MF_USE_DSP
+/* Portable builds: the layout decoded weight by weight. */
+static void mf_i4_plain(const int8_t *x, int32_t rows, const int8_t *packed, int32_t k, int32_t n,
+                        const mf_nn_requant *r, int8_t *out)
+{
+    const int32_t k4 = (k + 3) & ~3;
+    for (int32_t row = 0; row < rows; row++) {
+        const int8_t *xr = x + (size_t)row * (size_t)k;
+        for (int32_t o = 0; o < n; o++) {
+            int32_t acc = mf_nn_bias(r, o);
+            for (int32_t i = 0; i < k; i++) {
+                acc += xr[i] * mf_i4_weight(packed, k4, o, i);
+            }
+            out[(size_t)row * (size_t)n + (size_t)o] = mf_nn_requant_out(r, acc, o);
+        }
+    }
+}
+#endif
+
 void mf_nn_i4_rows_s8(const int8_t *x,
                       int32_t rows,
                       const int32_t *filter,
                       int32_t k,
                       int32_t n,
                       const mf_nn_requant *rq,
-                      int16_t *scratch,
                       int8_t *out)
 {
     const mf_nn_requant r = *rq; /* in locals: the output stores alias everything */
-    const int8_t *packed = (const int8_t *)filter; /* word-aligned: LDRD and LDM take it */
-    int32_t row = 0;
+    const int8_t *packed = (const int8_t *)filter; /* word-aligned: LDM takes it */
 #if MF_USE_DSP
-    if (scratch != NULL && r.quant_step == 1) {
-        for (; row + 2 <= rows; row += 2) {
-            const int8_t *x0 = x + (size_t)row * (size_t)k;
-            int32_t s0, s1;
-            mf_i4_widen_pair(x0, x0 + k, k, scratch, &s0, &s1);
-            mf_i4_pair(scratch, s0, s1, packed, k, n, &r, out + (size_t)row * (size_t)n);
-        }
-    }
-    for (; row < rows; row++) {
+    for (int32_t row = 0; row < rows; row++) {
         mf_i4_row(x + (size_t)row * (size_t)k, packed, k, n, &r, out + (size_t)row * (size_t)n);
     }
 #else
-    (void)scratch;
-    const int32_t k4 = (k + 3) & ~3;
-    for (; row < rows; row++) {
-        const int8_t *xr = x + (size_t)row * (size_t)k;
-        for (int32_t o = 0; o < n; o++) {
-            int32_t acc = mf_nn_bias(&r, o);
-            for (int32_t i = 0; i < k; i++) {
-                acc += xr[i] * mf_i4_weight(packed, k4, o, i);
-            }
-            out[(size_t)row * (size_t)n + (size_t)o] = mf_nn_requant_out(&r, acc, o);
-        }
+    mf_i4_plain(x, rows, packed, k, n, &r, out);
+#endif
+}
+
+void mf_nn_i4_pairs_s8(const int8_t *x,
+                       int32_t rows,
+                       const int32_t *filter,
+                       int32_t k,
+                       int32_t n,
+                       const mf_nn_requant *rq,
+                       int16_t *scratch,
+                       int8_t *out)
+{
+    const mf_nn_requant r = *rq; /* in locals: the output stores alias everything */
+    const int8_t *packed = (const int8_t *)filter; /* word-aligned: LDRD takes it */
+#if MF_USE_DSP
+    assert(r.quant_step == 1);
+    for (int32_t row = 0; row < rows; row += 2) {
+        const int8_t *x0 = x + (size_t)row * (size_t)k;
+        int8_t *o0 = out + (size_t)row * (size_t)n;
+        const int last = row + 1 == rows; /* an odd last row: a pair of itself, written twice */
+        int32_t s0, s1;
+        mf_i4_widen_pair(x0, last ? x0 : x0 + k, k, scratch, &s0, &s1);
+        mf_i4_pair(scratch, s0, s1, packed, k, n, &r, o0, last ? o0 : o0 + n);
     }
+#else
+    (void)scratch;
+    mf_i4_plain(x, rows, packed, k, n, &r, out);
 #endif
 }
