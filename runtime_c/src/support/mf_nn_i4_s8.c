@@ -281,8 +281,13 @@ static inline int32_t mf_i4_sum(const int8_t *x, int32_t k)
 }
 
 /* One row x (k int8 inputs) by every channel, four at a time. */
-static __attribute__((noinline)) void mf_i4_row(const int8_t *x, const int8_t *packed, int32_t k,
-                                                int32_t n, const mf_nn_requant *rq, int8_t *out)
+static inline __attribute__((always_inline)) void mf_i4_row_body(const int8_t *x,
+                                                                 const int8_t *packed,
+                                                                 int32_t k,
+                                                                 int32_t n,
+                                                                 const mf_nn_requant *rq,
+                                                                 int8_t *out,
+                                                                 const int tensor_rq)
 {
     const int32_t k4 = (k + 3) & ~3;
     const int32_t quads = k >> 2;
@@ -295,6 +300,10 @@ static __attribute__((noinline)) void mf_i4_row(const int8_t *x, const int8_t *p
     const uint32_t lo = 0x01010101u * (uint8_t)rq->activation.min;
     const uint32_t hi = 0x01010101u * (uint8_t)rq->activation.max;
     const int32_t sx = mf_i4_sum(x, k);
+    mf_rq1 q1 = {0, 0, 0, 0};
+    if (tensor_rq) { /* the caller checked that mf_rq1 takes the shift */
+        (void)mf_rq1_init(&q1, mult[0], shift[0]);
+    }
     uint32_t xt = 0; /* the last partial quad, zero-padded */
     if (tail) {
         int8_t q[4] = {0, 0, 0, 0};
@@ -331,7 +340,11 @@ static __attribute__((noinline)) void mf_i4_row(const int8_t *x, const int8_t *p
             b1 = mf_smlad(mf_sxtb16_ror8(w3), xh, mf_smlad(mf_sxtb16_ror8(w2), xl, b1));
         }
         const int32_t acc[4] = {mf_i4_acc_a(p0, b0), b0, mf_i4_acc_a(p1, b1), b1};
-        if (o + 4 <= n) {
+        if (o + 4 <= n && tensor_rq) { /* one channel's constants for the whole row */
+            mf_write_u32(out + o, mf_i4_pack4(mf_rq1_apply(&q1, acc[0]), mf_rq1_apply(&q1, acc[1]),
+                                              mf_rq1_apply(&q1, acc[2]), mf_rq1_apply(&q1, acc[3]),
+                                              off, lo, hi));
+        } else if (o + 4 <= n) {
             const int32_t q = o * step;
             mf_write_u32(out + o, mf_i4_pack4(mf_i4_rq(acc[0], mult[q], shift[q]),
                                               mf_i4_rq(acc[1], mult[q + step], shift[q + step]),
@@ -343,6 +356,18 @@ static __attribute__((noinline)) void mf_i4_row(const int8_t *x, const int8_t *p
                 out[o + c] = mf_i4_out1(rq, acc[c], o + c);
             }
         }
+    }
+}
+
+/* One row by every channel: the body compiled apart for one requantization for the whole row
+ * (per-tensor quantization, the usual case for dense layers) and for per-channel constants. */
+static __attribute__((noinline)) void mf_i4_row(const int8_t *x, const int8_t *packed, int32_t k,
+                                                int32_t n, const mf_nn_requant *rq, int8_t *out)
+{
+    if (rq->quant_step == 0 && rq->shift[0] < 0 && rq->shift[0] >= -31) {
+        mf_i4_row_body(x, packed, k, n, rq, out, 1);
+    } else {
+        mf_i4_row_body(x, packed, k, n, rq, out, 0);
     }
 }
 
