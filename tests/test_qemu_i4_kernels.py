@@ -23,7 +23,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm not installed"),
 ]
 
-EDGES = (2, 3, 4, 5, 6, 7, 8, 9, 13, 16, 17, 33)
+DEEP = (9, 10, 11, 12, 13, 16, 17, 33)
 
 
 def i4_chain(seed: int, path: Path) -> Path:
@@ -31,9 +31,9 @@ def i4_chain(seed: int, path: Path) -> Path:
     layers' widths around groups of four)."""
     rng = np.random.default_rng(seed)
     h, w = int(rng.integers(1, 6)), int(rng.integers(1, 8))
-    c = Chain(rng, (1, h, w, int(rng.choice(EDGES))))
-    for _ in range(2):
-        c.weighted("CONV_2D", (int(rng.choice(EDGES)), 1, 1, c.channels()), 0, c.window(1, 1))
+    c = Chain(rng, (1, h, w, int(rng.choice(DEEP))))
+    for _ in range(2):  # more than 8 input channels: the DSP choice (conv1x1_i4_takes)
+        c.weighted("CONV_2D", (int(rng.choice(DEEP)), 1, 1, c.channels()), 0, c.window(1, 1))
     size = int(np.prod(c.g.tensors[c.cur].shape))
     c.add("RESHAPE", [c.cur], {"shape": (1, size)}, c.g.tensors[c.cur].quant)
     # dense layers of at least 1024 weights (the DSP choice, kernels/target.py fc_i4_takes)

@@ -30,6 +30,12 @@ def as_i4(call: KernelCall, w: np.ndarray) -> KernelCall:
     return replace(call, kernel="mf_fully_connected_i4_s8", arrays={**call.arrays, "filter": pack_i4(w)})
 
 
+def as_i4_conv(call: KernelCall, w: np.ndarray) -> KernelCall:
+    """A 1x1 call on mf_convolve_1x1_i4_s8 whatever its depth (the DSP choice takes more than 8
+    input channels: kernels/target.py conv1x1_i4_takes)."""
+    return replace(call, kernel="mf_convolve_1x1_i4_s8", arrays={**call.arrays, "filter": pack_i4(w)})
+
+
 def extremes(rng: np.random.Generator, x: np.ndarray, w: np.ndarray, seed: int) -> None:
     """Every fourth case: inputs and weights at -128 / 127 (the halfwords at -32768, the P sum
     wrapping modulo 2^32 for deep rows)."""
@@ -82,7 +88,8 @@ def test_pointwise_i4(mf: Kernels, seed: int) -> None:
     cin = DEPTHS[seed % len(DEPTHS)] if seed % 10 else int(rng.integers(100, 700))
     cout = int(rng.choice(UNITS[1:]))  # one channel: mf_convolve_1x1_one_s8
     call, x, wt, expected = _pointwise(seed, rows_hw, cin, cout)
-    assert call.kernel == "mf_convolve_1x1_i4_s8"
+    assert call.kernel == ("mf_convolve_1x1_i4_s8" if cin > 8 else "mf_convolve_1x1_s8")
+    call = as_i4_conv(call, wt)  # the kernel itself takes every shape
     np.testing.assert_array_equal(unpack_i4(call.arrays["filter"], cout, cin), wt.reshape(cout, cin))
     status, y = mf.conv(call, x, wt)
     assert status == MF_OK
@@ -141,7 +148,7 @@ def test_i4_overlapped(mf: Kernels, seed: int) -> None:
     rows_hw = (1, int(rng.integers(2, 9)), int(rng.integers(1, 6)))
     cin, cout = int(rng.choice((1, 3, 4, 8, 9, 16))), int(rng.choice((2, 4, 5, 8, 16, 24)))
     call, x, wt, expected = _pointwise(seed, rows_hw, cin, cout)
-    got = run_overlapped(mf, call, x, [wt], expected.shape)
+    got = run_overlapped(mf, as_i4_conv(call, wt), x, [wt], expected.shape)
     assert got is not None
     np.testing.assert_array_equal(got[0], expected)
     # dense rows: the same data as a (pixels, C_in) matrix

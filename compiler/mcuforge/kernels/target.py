@@ -32,6 +32,14 @@ def dw3x3_mve_takes(call: Any) -> bool:
             and (ow - 1) * sw - pw <= in_w - 2 and "bias" in call.arrays)
 
 
+def conv1x1_i4_takes(call: Any) -> bool:
+    """Whether a 1x1 convolution takes mf_convolve_1x1_i4_s8 (m4pw): more than 8 input channels
+    (at 8 and fewer the per-output requantization is the whole cost, and the plain kernel's
+    single-row tail measures a little faster: VWW's 8-channel layer, 4.72 against 4.80
+    instructions per MAC on a Cortex-M4)."""
+    return int(call.dims["input"][3]) > 8
+
+
 def fc_i4_takes(call: Any) -> bool:
     """Whether a dense layer takes mf_fully_connected_i4_s8 (m4pw): symmetric weights
     (filter_offset 0), four output channels or more (the layout pads to four) and at least 1024
@@ -55,7 +63,7 @@ CHOICES: dict[str, dict[str, tuple[Choice, ...]]] = {
     "mf_depthwise_conv_s8": {"mve": (("mf_depthwise_conv3x3_s8", dw3x3_mve_takes),)},
     # m4pw (issue 12): DSP cores run 1x1 convolutions and symmetric dense layers with the filter
     # in the i4 layout (kernels/dsp_i4.py packs it; the bindings swap through dsp_i4.retarget)
-    "mf_convolve_1x1_s8": {"dsp": (("mf_convolve_1x1_i4_s8", None),)},
+    "mf_convolve_1x1_s8": {"dsp": (("mf_convolve_1x1_i4_s8", conv1x1_i4_takes),)},
     "mf_fully_connected_s8": {"dsp": (("mf_fully_connected_i4_s8", fc_i4_takes),)},
 }
 
