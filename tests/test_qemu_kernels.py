@@ -126,6 +126,9 @@ def test_random_layer_chains_bit_exact_on_target(board: str, seed: int, tmp_path
     kernels |= {"mf_depthwise_conv_s8"} if "mf_depthwise_conv_rows_s8" in kernels else set()
     # speed-m4: a 1x1 to one output channel takes mf_convolve_1x1_one_s8
     kernels |= {"mf_convolve_1x1_s8"} if "mf_convolve_1x1_one_s8" in kernels else set()
+    # m4pw: DSP cores run 1x1 convolutions and dense layers on i4 weights
+    kernels |= {"mf_convolve_1x1_s8"} if "mf_convolve_1x1_i4_s8" in kernels else set()
+    kernels |= {"mf_fully_connected_s8"} if "mf_fully_connected_i4_s8" in kernels else set()
     assert kernels >= KERNELS, kernels
 
 

@@ -24,7 +24,7 @@ from mcuforge.ir.graph import Tensor
 from mcuforge.kernels import SPECS, check_call
 from mcuforge.kernels.convolution import conv_kernel, dw_rows_taken, transpose_phases
 from mcuforge.kernels.fully_connected import fc_kernel
-from mcuforge.kernels.target import for_target  # kernel choice by core family (issue 12)
+from mcuforge.kernels.target import FILTER_LAYOUTS, for_target  # kernel choice by core family (issue 12)
 from mcuforge.ops import div as div_op  # elementwise-ops
 from mcuforge.ops import elementwise, packed_weights, resize
 from mcuforge.ops import log_softmax as log_softmax_op  # elementwise-ops
@@ -134,7 +134,8 @@ def conv_2d(ctx: Ctx) -> KernelCall:
         _fold_input_offset(ctx, arrays, params["input_offset"], w.data.sum(axis=(1, 2, 3), dtype=np.int64))
     dims = {"input": dims4(_tensor(ctx, 0).shape), "filter": dims4(w.shape),
             "output": dims4(ctx.outs[0].shape)}
-    return KernelCall(kernel, params, arrays, dims)
+    call = KernelCall(kernel, params, arrays, dims)
+    return call
 
 
 def _packed(ctx: Ctx, w: Tensor, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -204,7 +205,8 @@ def fully_connected(ctx: Ctx) -> KernelCall:
         assert w.data is not None
         sums = w.data.sum(axis=1, dtype=np.int64) + int(w.shape[1]) * params["filter_offset"]
         _fold_input_offset(ctx, arrays, params["input_offset"], sums)
-    return KernelCall(fc_kernel(ctx.op.attrs.get("weight_encoding")), params, arrays)
+    call = KernelCall(fc_kernel(ctx.op.attrs.get("weight_encoding")), params, arrays)
+    return call
 
 
 # -- pooling and reductions ----------------------------------------------------------------------
@@ -635,11 +637,19 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
 def kernel_call(ctx: Ctx, family: str = "host") -> KernelCall:
     """The C binding of an int8 op, or of an op with int16 activations (16x8 mode, through
     kernel_params_s16), with the kernel core `family` runs for it (mcuforge.kernels.target: one of
-    FAMILIES; "host" keeps the binding's own choice); ValueError naming the op when no kernel can
-    run it."""
+    FAMILIES; "host" keeps the binding's own choice) and, where that kernel takes its filter in
+    another layout (target.FILTER_LAYOUTS), the layer's weights in it; ValueError naming the op
+    when no kernel can run it."""
     call = _bound(ctx)
     chosen = for_target(call.kernel, call, family)
-    return call if chosen == call.kernel else replace(call, kernel=chosen)
+    if chosen == call.kernel:
+        return call
+    layout = FILTER_LAYOUTS.get(chosen)
+    if layout is None:
+        return replace(call, kernel=chosen)
+    weights = ctx.ins[1].data if len(ctx.ins) > 1 and ctx.ins[1] is not None else None
+    assert weights is not None, f"{chosen}: '{ctx.op.name}' has no constant filter to lay out"
+    return replace(call, kernel=chosen, arrays={**call.arrays, "filter": layout(weights)})
 
 
 def _bound(ctx: Ctx) -> KernelCall:

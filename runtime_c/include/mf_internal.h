@@ -473,6 +473,39 @@ void mf_nn_mat_mult_s16_pair(const int16_t *x,
 
 #endif
 
+/* ---- m4pw (issue 12): the i4 weight layout (mf_nn_i4_s8.c) ----------------------------
+ * The weights (n, k) int8 padded with zeros to n4 = n rounded up to 4 channels and k4 = k
+ * rounded up to 4 inputs. Channels go in groups of four (4 * k4 bytes each, in order), a group
+ * holds two channel pairs (2g, 2g + 1), each input quad of a group 16 bytes: pair 0's "lo"
+ * word, pair 0's "hi" word, pair 1's lo word, pair 1's hi word. A lo word holds inputs 0 and 2
+ * of the quad, a hi word inputs 1 and 3 (SXTB16 order), one halfword per input: low byte
+ * w[a][i] + 128 (as uint8), high byte w[b][i] (a, b the pair's even and odd channel). Passed
+ * as int32_t words (little-endian), so always word-aligned for LDRD and LDM.
+ * mcuforge.kernels.dsp_i4.pack_i4 is the packer. */
+int32_t mf_nn_i4_scratch_bytes(int32_t k);
+
+/* out[r * n + o] = requant(bias[o] + sum_i x[r * k + i] * w[o][i]) for `rows` rows, w in the i4
+ * layout, outputs written row by row. mf_nn_i4_rows_s8: one row at a time, read in place, four
+ * channels per pass (any quant_step). mf_nn_i4_pairs_s8: two rows at a time widened into the
+ * scratch (mf_nn_i4_scratch_bytes(k) bytes, 4-aligned), one channel pair per pass, the last odd
+ * row paired with itself; per-channel quantization (quant_step 1). */
+void mf_nn_i4_rows_s8(const int8_t *x,
+                      int32_t rows,
+                      const int32_t *filter,
+                      int32_t k,
+                      int32_t n,
+                      const mf_nn_requant *rq,
+                      int8_t *out);
+void mf_nn_i4_pairs_s8(const int8_t *x,
+                       int32_t rows,
+                       const int32_t *filter,
+                       int32_t k,
+                       int32_t n,
+                       const mf_nn_requant *rq,
+                       int16_t *scratch,
+                       int8_t *out);
+/* ---- end m4pw ---- */
+
 /* The two variants behind mf_depthwise_conv_s8 (src/convolution/), called after its checks:
  * channel multiplier 1 (3x3 interior rows, tap lists, DSP/MVE paths) and multipliers above 1. */
 void mf_depthwise_conv_m1_s8(const mf_dw_conv_params *p,

@@ -369,6 +369,42 @@ mf_status mf_fully_connected_s8(const mf_context *ctx,
 
 int32_t mf_fully_connected_s8_get_buffer_size(int32_t accum_depth, int32_t output_depth);
 
+/* ---- m4pw (issue 12): the i4 weight layout, chosen for Cortex-M4/M7/M33 ----------------
+ * mf_convolve_1x1_s8 and mf_fully_connected_s8 (symmetric weights) with the filter packed in
+ * the i4 layout (mf_internal.h; mcuforge.kernels.dsp_i4.pack_i4): channel pairs held as
+ * halfwords (w_a + 128) + 256 * w_b, four channels interleaved, inputs in SXTB16 order, as
+ * little-endian int32 words (C_out and C_in rounded up to 4: C_out4 * C_in4 / 4 words).
+ * Arguments, bias (input offset folded in) and results as for the _s8 kernels.
+ * Scratch: mf_convolve_1x1_i4_s8_get_buffer_size() bytes (two widened pixel rows);
+ * mf_fully_connected_i4_s8 takes none.
+ */
+mf_status mf_convolve_1x1_i4_s8(const mf_context *ctx,
+                                const mf_conv_params *conv_params,
+                                const mf_per_channel_quant_params *quant_params,
+                                const mf_dims *input_dims,
+                                const int8_t *input,
+                                const mf_dims *filter_dims,
+                                const int32_t *filter,
+                                const int32_t *bias,
+                                const mf_dims *output_dims,
+                                int8_t *output);
+
+int32_t mf_convolve_1x1_i4_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims);
+
+mf_status mf_fully_connected_i4_s8(const mf_context *ctx,
+                                   const mf_fc_params *fc_params,
+                                   const mf_per_channel_quant_params *quant_params,
+                                   int32_t batches,
+                                   int32_t accum_depth,
+                                   int32_t output_depth,
+                                   const int8_t *input,
+                                   const int32_t *filter,
+                                   const int32_t *bias,
+                                   int8_t *output);
+
+int32_t mf_fully_connected_i4_s8_get_buffer_size(int32_t accum_depth, int32_t output_depth);
+/* ---- end m4pw ---- */
+
 /* ---------------------------------------------------------------------------------------
  * 4-bit weights: int4 (symmetric, two per byte) and 4-bit codebook indices. The filters are
  * read where they lie (flash); the packing is compiler/ops/packed_weights.py's. Activations,

@@ -26,6 +26,9 @@ paths, and the contract kept with the speed work (output pixels written in incre
 * mf_depthwise_conv3x3_s8 (the M55's choice, kernels/target.py): pixel by pixel, every group of
   eight channels of a pixel before the next (mf_depthwise_conv3_mve16_s8.c); other builds run
   mf_depthwise_conv_s8: `window_rows`, block 2.
+* mf_convolve_1x1_i4_s8, mf_fully_connected_i4_s8 (the DSP cores' choices, m4pw): pixel rows
+  two at a time widened into scratch first (1x1; an odd last row paired with itself), or batch
+  rows one at a time read in place (dense), outputs row by row: `pixelwise`, block 4.
 * mf_avgpool_s8, mf_maxpool_s8: pixel by pixel, channels inside (mf_pool_body.h; MVE: groups of four
   channels per pixel): `window_rows`, block 2.
 """
@@ -76,6 +79,9 @@ ACCESS: dict[str, Rule] = {
     "mf_depthwise_conv3x3_s8": _windows("depthwise-rows"),
     "mf_avgpool_s8": _windows("pool-rows"),
     "mf_maxpool_s8": _windows("pool-rows"),
+    # m4pw (issue 12): two pixel rows widened into scratch (1x1), one batch row in place (dense)
+    "mf_convolve_1x1_i4_s8": _pixels,
+    "mf_fully_connected_i4_s8": _fc_rows,
 }
 
 

@@ -66,6 +66,7 @@ FILTER_S8 = Const("filter", "const int8_t *", role="filter", operand=1)
 FILTER_S4 = Const("packed_filter", "const uint8_t *", role="filter")
 FILTER_CB4 = ConstStruct("filter", "const mf_cb4_filter *", CB4_FILTER, "filter",
                          ("array:filter", "array:codebook", "param:codebook_per_channel"))
+FILTER_I4 = Const("filter", "const int32_t *", role="filter")  # m4pw: dsp_i4.pack_i4(weights)
 FILTER_SPARSE = ConstStruct("filter", "const mf_sparse_filter *", SPARSE_FILTER, "filter",
                             ("array:mask", "array:filter"))
 
@@ -98,6 +99,11 @@ def convolve_b1(input_dims: Dims, filter_dims: Dims) -> int:
 def convolve_1x1_s8(input_dims: Dims, filter_dims: Dims) -> int:
     """Two pixel rows of C_in int16 values (the DSP path widens them there)."""
     return 2 * input_dims[3] * INT16_BYTES
+
+
+def convolve_1x1_i4_s8(input_dims: Dims, filter_dims: Dims) -> int:
+    """Two pixel rows of C_in rounded up to 4 int16 values (m4pw: mf_nn_i4_scratch_bytes)."""
+    return 2 * (-(-input_dims[3] // 4) * 4) * INT16_BYTES
 
 
 def dw_rows_taken(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride_w: int,
@@ -204,6 +210,9 @@ CONVOLUTION = family(
     # speed-m4 (issue 12)
     _conv("mf_convolve_1x1_one_s8", FILTER_S8, convolve_1x1_s8,
           "int8 weights, 1x1 filter, stride 1, no padding, one output channel"),
+    # m4pw (issue 12): chosen for DSP targets by mcuforge.kernels.target (filter: dsp_i4.pack_i4)
+    _conv("mf_convolve_1x1_i4_s8", FILTER_I4, convolve_1x1_i4_s8,
+          "DSP targets: int8 weights in the i4 layout, 1x1 filter, stride 1, no padding"),
     _conv("mf_convolve_s4", FILTER_S4, convolve_s4, "weight_encoding int4"),
     _conv("mf_convolve_cb4", FILTER_CB4, convolve_cb4, "weight_encoding cb4"),
     _conv("mf_convolve_sparse_s8", FILTER_SPARSE, convolve_sparse_s8, "weight_encoding sparse"),

@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mcuforge.kernels.common import BIAS, CTX, OUTPUT, QUANT
-from mcuforge.kernels.convolution import ENCODED_SUFFIX, FILTER_CB4, FILTER_S4, FILTER_S8, FILTER_SPARSE
+from mcuforge.kernels.convolution import (
+    ENCODED_SUFFIX,
+    FILTER_CB4,
+    FILTER_I4,
+    FILTER_S4,
+    FILTER_S8,
+    FILTER_SPARSE,
+)
 from mcuforge.kernels.spec import (
     CallLike,
     Const,
@@ -54,6 +61,8 @@ def _fc(name: str, filter_arg: ConstStruct | Const, when: str,
 FULLY_CONNECTED = family(
     "fully_connected", "fully_connected",
     _fc("mf_fully_connected_s8", FILTER_S8, "int8 weights", fc_path),
+    # m4pw (issue 12): chosen for DSP targets by mcuforge.kernels.target (filter: dsp_i4.pack_i4)
+    _fc("mf_fully_connected_i4_s8", FILTER_I4, "DSP targets: symmetric int8 weights in the i4 layout"),
     _fc("mf_fully_connected_s4", FILTER_S4, "weight_encoding int4"),
     _fc("mf_fully_connected_cb4", FILTER_CB4, "weight_encoding cb4"),
     _fc("mf_fully_connected_sparse_s8", FILTER_SPARSE, "weight_encoding sparse"),

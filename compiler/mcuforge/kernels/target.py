@@ -17,6 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
+from mcuforge.kernels.dsp_i4 import I4_KERNELS, pack_i4
+
 FAMILIES = ("host", "portable", "dsp", "mve")
 
 
@@ -32,6 +36,24 @@ def dw3x3_mve_takes(call: Any) -> bool:
             and (ow - 1) * sw - pw <= in_w - 2 and "bias" in call.arrays)
 
 
+def conv1x1_i4_takes(call: Any) -> bool:
+    """Whether a 1x1 convolution takes mf_convolve_1x1_i4_s8 (m4pw): more than 8 input channels
+    (at 8 and fewer the per-output requantization is the whole cost, and the plain kernel's
+    single-row tail measures a little faster: VWW's 8-channel layer, 4.72 against 4.80
+    instructions per MAC on a Cortex-M4)."""
+    return int(call.dims["input"][3]) > 8
+
+
+def fc_i4_takes(call: Any) -> bool:
+    """Whether a dense layer takes mf_fully_connected_i4_s8 (m4pw): symmetric weights
+    (filter_offset 0), four output channels or more (the layout pads to four) and at least 1024
+    weights (below that its code outweighs the instructions it saves: KWS's and IC's classifiers
+    keep mf_fully_connected_s8, which their other layers link anyway)."""
+    p = call.params
+    n, k = int(p.get("output_depth", 0)), int(p.get("accum_depth", 0))
+    return int(p.get("filter_offset", 0)) == 0 and n >= 4 and n * k >= 1024
+
+
 Choice = tuple[str, Callable[[Any], bool] | None]  # kernel, and the calls it takes (None: all)
 
 # kernel a binding picks -> {core family: the first choice whose condition the call meets}
@@ -43,7 +65,18 @@ CHOICES: dict[str, dict[str, tuple[Choice, ...]]] = {
     "mf_depthwise_conv_rows_s8": {"mve": (("mf_depthwise_conv3x3_s8", dw3x3_mve_takes),
                                           ("mf_depthwise_conv_s8", None))},
     "mf_depthwise_conv_s8": {"mve": (("mf_depthwise_conv3x3_s8", dw3x3_mve_takes),)},
+    # m4pw (issue 12): DSP cores run 1x1 convolutions and symmetric dense layers with the filter
+    # in the i4 layout (FILTER_LAYOUTS: kernels/dsp_i4.py packs it)
+    "mf_convolve_1x1_s8": {"dsp": (("mf_convolve_1x1_i4_s8", conv1x1_i4_takes),)},
+    "mf_fully_connected_s8": {"dsp": (("mf_fully_connected_i4_s8", fc_i4_takes),)},
 }
+
+# chosen kernel -> its filter argument from the layer's (n, ...) int8 weights, where the kernel
+# takes them in a layout of its own (kernel_params.kernel_call applies it when it chooses one)
+FILTER_LAYOUTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    kernel: pack_i4 for kernel in I4_KERNELS  # m4pw
+}
+
 
 def family_of(features: Mapping[str, Any]) -> str:
     """A board's core family from its board.json "features" ({"dsp": bool, "mve": bool})."""
