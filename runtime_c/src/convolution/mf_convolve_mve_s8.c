@@ -419,6 +419,253 @@ static void mf_mve_seg_pair(const int8_t *a, const int8_t *b, ptrdiff_t rs, int3
     }
 }
 
+/* ---- speed-m55: 3x3, stride 1, C_in of 16, 32 or 64 (ResNet-8's convolutions) -------------
+ * Three output pixels of a row by two output channels per pass: for each window row and each 16
+ * input channels, the five input pixels the three windows cover are loaded once (a pixel's
+ * vector serves up to three windows, at taps kx = 0, 1, 2), then the three taps of each of the
+ * two channels, walking the filter by post-increments, are multiplied with VMLADAVA: 11 loads
+ * for 18 multiply-accumulates of 16 lanes, no patch built. Groups whose five input columns or
+ * three rows reach outside the image (and a row's last group) are gathered first into a 3 x
+ * 5-pixel patch with the zero point in the padded cells. A pass stores its six sums as
+ * sums[6 * p + 3 * c + j] (channel 2p + c, pixel j); four channels of a pixel are then one
+ * gather load, requantized together. */
+#define MF_C3_GROUP 3 /* output pixels per group */
+#define MF_C3_COLS (MF_C3_GROUP + 2)
+
+#if MF_MVE_ASM
+/* the three taps of channels a (wa) and b (wb) on the five pixels q0..q4; MLA0 is vmladav (the
+ * first row of C_in 16: no zeroing) or vmladava; filter post-increments i1, i2, i3 */
+#define MF_C3_TAPS(mla0, i1, i2, i3)                                                           \
+    "vldrb.8 q5, [%[wa]], #" i1 "\n\t"                                                          \
+    mla0 " %[a0], q0, q5\n\t"                                                                  \
+    mla0 " %[a1], q1, q5\n\t"                                                                  \
+    mla0 " %[a2], q2, q5\n\t"                                                                  \
+    "vldrb.8 q6, [%[wb]], #" i1 "\n\t"                                                          \
+    mla0 " %[b0], q0, q6\n\t"                                                                  \
+    mla0 " %[b1], q1, q6\n\t"                                                                  \
+    mla0 " %[b2], q2, q6\n\t"                                                                  \
+    "vldrb.8 q5, [%[wa]], #" i2 "\n\t"                                                          \
+    "vmladava.s8 %[a0], q1, q5\n\t"                                                            \
+    "vmladava.s8 %[a1], q2, q5\n\t"                                                            \
+    "vmladava.s8 %[a2], q3, q5\n\t"                                                            \
+    "vldrb.8 q6, [%[wb]], #" i2 "\n\t"                                                          \
+    "vmladava.s8 %[b0], q1, q6\n\t"                                                            \
+    "vmladava.s8 %[b1], q2, q6\n\t"                                                            \
+    "vmladava.s8 %[b2], q3, q6\n\t"                                                            \
+    "vldrb.8 q5, [%[wa]], #" i3 "\n\t"                                                          \
+    "vmladava.s8 %[a0], q2, q5\n\t"                                                            \
+    "vmladava.s8 %[a1], q3, q5\n\t"                                                            \
+    "vmladava.s8 %[a2], q4, q5\n\t"                                                            \
+    "vldrb.8 q6, [%[wb]], #" i3 "\n\t"                                                          \
+    "vmladava.s8 %[b0], q2, q6\n\t"                                                            \
+    "vmladava.s8 %[b1], q3, q6\n\t"                                                            \
+    "vmladava.s8 %[b2], q4, q6\n\t"
+/* C_in 16: the five pixels of row pointer r (immediate offsets) */
+#define MF_C3_IN16(r)                                                                          \
+    "vldrb.8 q0, [%[" r "]]\n\t"                                                                \
+    "vldrb.8 q1, [%[" r "], #16]\n\t"                                                           \
+    "vldrb.8 q2, [%[" r "], #32]\n\t"                                                           \
+    "vldrb.8 q3, [%[" r "], #48]\n\t"                                                           \
+    "vldrb.8 q4, [%[" r "], #64]\n\t"
+/* C_in 32 or 64: 16 channels of the five pixels from t = x + first (pixels C apart) */
+#define MF_C3_INW(first, c)                                                                    \
+    "add %[t], %[x], #" first "\n\t"                                                            \
+    "vldrb.8 q0, [%[t]], #" c "\n\t"                                                            \
+    "vldrb.8 q1, [%[t]], #" c "\n\t"                                                            \
+    "vldrb.8 q2, [%[t]], #" c "\n\t"                                                            \
+    "vldrb.8 q3, [%[t]], #" c "\n\t"                                                            \
+    "vldrb.8 q4, [%[t]]\n\t"
+#define MF_C3_MLA "vmladava.s8"
+/* the six sums stored (sums[0..5], the pointer advanced) and both filter pointers, which
+ * walked K bytes, moved to the next channel pair */
+#define MF_C3_STORE(k)                                                                         \
+    "strd %[a0], %[a1], [%[s]], #8\n\t"                                                         \
+    "strd %[a2], %[b0], [%[s]], #8\n\t"                                                         \
+    "strd %[b1], %[b2], [%[s]], #8\n\t"                                                         \
+    "mov %[wa], %[wb]\n\t"                                                                      \
+    "add %[wb], %[wb], #" k "\n\t"
+#define MF_C3_ROWS(body, kb)                                                                   \
+    __asm__ volatile("movs %[a0], #0\n\t"                                                      \
+                     "movs %[a1], #0\n\t"                                                      \
+                     "movs %[a2], #0\n\t"                                                      \
+                     "movs %[b0], #0\n\t"                                                      \
+                     "movs %[b1], #0\n\t"                                                      \
+                     "movs %[b2], #0\n\t"                                                      \
+                     "1:\n\t" body "add %[x], %[x], %[rs]\n\t"                                 \
+                     "subs %[n], %[n], #1\n\t"                                                 \
+                     "bne 1b\n\t" MF_C3_STORE(kb)                                              \
+                     : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [b0] "=&Te"(b0),     \
+                       [b1] "=&Te"(b1), [b2] "=&Te"(b2), [x] "+r"(x), [wa] "+r"(wa),           \
+                       [wb] "+r"(wb), [n] "+r"(k3), [t] "=&r"(t), [s] "+r"(sums)               \
+                     : [rs] "r"(rs)                                                            \
+                     : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "memory", "cc")
+#endif
+
+/* sums[6 * p + 3 * c + j] for channel pair p (channels 2p + c, c = 0, 1), pixel j, of the windows
+ * at in (rows RS apart, pixels C_in apart) and the filter (C_out x 3 x 3 x C_in). */
+static void mf_mve_c3_sums(const int8_t *in, ptrdiff_t rs, const int8_t *filter, int32_t cin,
+                           int32_t cout, int32_t *sums)
+{
+    const int32_t k = 9 * cin;
+    const int8_t *wa = filter, *wb = filter + k;
+#if MF_MVE_ASM
+    const int8_t *x1 = in + rs, *x2 = in + 2 * rs;
+    const int8_t *const end = filter + cout * k;
+    int32_t a0, a1, a2, b0, b1, b2;
+    do {
+        if (cin == 16) {
+            __asm__ volatile(MF_C3_IN16("x0") MF_C3_TAPS("vmladav.s8", "16", "16", "16")
+                             MF_C3_IN16("x1") MF_C3_TAPS(MF_C3_MLA, "16", "16", "16")
+                             MF_C3_IN16("x2") MF_C3_TAPS(MF_C3_MLA, "16", "16", "16")
+                             MF_C3_STORE("144")
+                             : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [b0] "=&Te"(b0),
+                               [b1] "=&Te"(b1), [b2] "=&Te"(b2), [wa] "+r"(wa), [wb] "+r"(wb),
+                               [s] "+r"(sums)
+                             : [x0] "r"(in), [x1] "r"(x1), [x2] "r"(x2)
+                             : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "memory");
+        } else {
+            const int8_t *x = in, *t;
+            int32_t k3 = 3;
+            if (cin == 32) { /* taps 32 apart: +32, +32, then -48 to the next 16 or +16 to the next row */
+                MF_C3_ROWS(MF_C3_INW("0", "32") MF_C3_TAPS(MF_C3_MLA, "32", "32", "-48")
+                           MF_C3_INW("16", "32") MF_C3_TAPS(MF_C3_MLA, "32", "32", "16"), "288");
+            } else {
+                MF_C3_ROWS(MF_C3_INW("0", "64") MF_C3_TAPS(MF_C3_MLA, "64", "64", "-112")
+                           MF_C3_INW("16", "64") MF_C3_TAPS(MF_C3_MLA, "64", "64", "-112")
+                           MF_C3_INW("32", "64") MF_C3_TAPS(MF_C3_MLA, "64", "64", "-112")
+                           MF_C3_INW("48", "64") MF_C3_TAPS(MF_C3_MLA, "64", "64", "16"), "576");
+            }
+            (void)t;
+        }
+    } while (wa != end);
+    (void)a0;
+    (void)a1;
+    (void)a2;
+    (void)b0;
+    (void)b1;
+    (void)b2;
+#undef MF_C3_TAPS
+#undef MF_C3_IN16
+#undef MF_C3_INW
+#undef MF_C3_MLA
+#undef MF_C3_ROWS
+#undef MF_C3_STORE
+#else
+    for (int32_t o = 0; o < cout; o += 2) {
+        int32_t s[2 * MF_C3_GROUP] = {0, 0, 0, 0, 0, 0};
+        for (int32_t ky = 0; ky < 3; ky++) {
+            for (int32_t j = 0; j < cin; j += 16) {
+                int8x16_t v[MF_C3_COLS];
+                for (int32_t i = 0; i < MF_C3_COLS; i++) {
+                    v[i] = vldrbq_s8(in + ky * rs + i * cin + j);
+                }
+                for (int32_t kx = 0; kx < 3; kx++) {
+                    const int8x16_t u = vldrbq_s8(wa + (ky * 3 + kx) * cin + j);
+                    const int8x16_t w = vldrbq_s8(wb + (ky * 3 + kx) * cin + j);
+                    for (int32_t i = 0; i < MF_C3_GROUP; i++) {
+                        s[i] = vmladavaq_s8(s[i], v[i + kx], u);
+                        s[MF_C3_GROUP + i] = vmladavaq_s8(s[MF_C3_GROUP + i], v[i + kx], w);
+                    }
+                }
+            }
+        }
+        for (int32_t i = 0; i < 2 * MF_C3_GROUP; i++) {
+            sums[i] = s[i];
+        }
+        sums += 2 * MF_C3_GROUP;
+        wa += 2 * k;
+        wb += 2 * k;
+    }
+#endif
+}
+
+/* Whether mf_mve_conv3s1 takes the layer: 3x3, stride and dilation 1, C_in of 16, 32 or 64,
+ * C_out % 4 == 0, per-channel quantization with a bias, and the group's patch and sums inside
+ * the scratch (2 * KH * KW * C_in int16 = 36 * C_in bytes, mf_convolve_s8_get_buffer_size). */
+static int mf_mve_conv3s1_takes(const mf_conv_params *p, const mf_nn_requant *rq,
+                                const mf_dims *input_dims, const mf_dims *filter_dims,
+                                const mf_dims *output_dims)
+{
+    const int32_t cin = input_dims->c, cout = output_dims->c;
+    return filter_dims->h == 3 && filter_dims->w == 3 && p->stride.h == 1 && p->stride.w == 1 &&
+           p->dilation.h == 1 && p->dilation.w == 1 && (cin == 16 || cin == 32 || cin == 64) &&
+           (cout & 3) == 0 && rq->quant_step == 1 && rq->bias != NULL &&
+           3 * MF_C3_COLS * cin + MF_C3_GROUP * cout * (int32_t)sizeof(int32_t) <= 36 * cin;
+}
+
+/* One image: groups of three output pixels along each row (see above). */
+static void mf_mve_conv3s1(const mf_conv_params *p, const mf_nn_requant *rq,
+                           const mf_dims *input_dims, const int8_t *in, const int8_t *filter,
+                           const mf_dims *output_dims, int8_t *scratch, int8_t *output)
+{
+    const int32_t cin = input_dims->c, cout = output_dims->c;
+    const int32_t in_h = input_dims->h, in_w = input_dims->w;
+    const ptrdiff_t rs = (ptrdiff_t)in_w * cin;
+    int8_t *patch = scratch;
+    int32_t *sums = (int32_t *)(void *)(scratch + 3 * MF_C3_COLS * cin);
+    const int8x16_t pad = vdupq_n_s8((int8_t)(-p->input_offset));
+    const int32_t off = rq->output_offset, lo = rq->activation.min, hi = rq->activation.max;
+    /* channels o..o+3 of pixel j: sums[6 * (o / 2) + {0, 3, 6, 9} + j] */
+    static const uint32_t lane_offsets[4] = {0, MF_C3_GROUP, 2 * MF_C3_GROUP, 3 * MF_C3_GROUP};
+    const uint32x4_t lanes = vldrwq_u32(lane_offsets);
+    for (int32_t oy = 0; oy < output_dims->h; oy++) {
+        const int32_t y0 = oy - p->padding.h;
+        for (int32_t ox = 0; ox < output_dims->w; ox += MF_C3_GROUP) {
+            const int32_t n = mf_min_i32(output_dims->w - ox, MF_C3_GROUP);
+            const int32_t x0 = ox - p->padding.w;
+            const int8_t *x;
+            ptrdiff_t step;
+            if (y0 >= 0 && y0 + 3 <= in_h && x0 >= 0 && x0 + MF_C3_COLS <= in_w) {
+                x = in + (ptrdiff_t)y0 * rs + (ptrdiff_t)x0 * cin;
+                step = rs;
+            } else { /* the 3 x 5 input pixels, the zero point outside the image */
+                const int32_t lo_x = mf_clamp_i32(-x0, 0, MF_C3_COLS);
+                const int32_t hi_x = mf_clamp_i32(in_w - x0, lo_x, MF_C3_COLS);
+                for (int32_t r = 0; r < 3; r++) {
+                    int8_t *dst = patch + r * MF_C3_COLS * cin;
+                    const int32_t iy = y0 + r;
+                    if (iy < 0 || iy >= in_h || hi_x == lo_x) {
+                        mf_mve_fill(dst, pad, MF_C3_COLS * cin);
+                        continue;
+                    }
+                    if (lo_x > 0) {
+                        mf_mve_fill(dst, pad, lo_x * cin);
+                    }
+                    mf_mve_copy(dst + lo_x * cin, in + (ptrdiff_t)iy * rs + (ptrdiff_t)(x0 + lo_x) * cin,
+                                (hi_x - lo_x) * cin);
+                    if (hi_x < MF_C3_COLS) {
+                        mf_mve_fill(dst + hi_x * cin, pad, (MF_C3_COLS - hi_x) * cin);
+                    }
+                }
+                x = patch;
+                step = (ptrdiff_t)MF_C3_COLS * cin;
+            }
+            mf_mve_c3_sums(x, step, filter, cin, cout, sums);
+            int8_t *out = output + ((ptrdiff_t)oy * output_dims->w + ox) * cout;
+            const int32_t *q = sums;
+            for (int32_t o = 0; o < cout; o += 4) {
+                const int32x4_t bv = vldrwq_s32(rq->bias + o);
+                const int32x4_t m = vldrwq_s32(rq->multiplier + o);
+                const int32x4_t sh = vldrwq_s32(rq->shift + o);
+                int32x4_t v = mf_mve_requantize(
+                    vaddq_s32(vldrwq_gather_shifted_offset_s32(q, lanes), bv), m, sh);
+                vstrbq_s32(out + o, mf_mve_offset_clamp(v, off, lo, hi));
+                if (n > 1) {
+                    v = mf_mve_requantize(
+                        vaddq_s32(vldrwq_gather_shifted_offset_s32(q + 1, lanes), bv), m, sh);
+                    vstrbq_s32(out + cout + o, mf_mve_offset_clamp(v, off, lo, hi));
+                }
+                if (n > 2) {
+                    v = mf_mve_requantize(
+                        vaddq_s32(vldrwq_gather_shifted_offset_s32(q + 2, lanes), bv), m, sh);
+                    vstrbq_s32(out + 2 * cout + o, mf_mve_offset_clamp(v, off, lo, hi));
+                }
+                q += 4 * MF_C3_GROUP;
+            }
+        }
+    }
+}
+
 void mf_convolve_mve_s8(const mf_conv_params *p,
                         const mf_nn_requant *rq,
                         const mf_dims *input_dims,
@@ -442,9 +689,15 @@ void mf_convolve_mve_s8(const mf_conv_params *p,
     const int wide = plain && run > 16 && (cout & 3) == 0;           /* runs read in place */
     const int point = plain && filter_dims->h == 1 && filter_dims->w == 1 && !wide; /* strided 1x1 */
     const int direct = first || wide || point;
+    const int c3 = mf_mve_conv3s1_takes(p, rq, input_dims, filter_dims, output_dims);
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;
         int32_t px = 0;
+        if (c3) {
+            mf_mve_conv3s1(p, rq, input_dims, in, filter, output_dims, patches, output);
+            output += (size_t)pixels * cout;
+            continue;
+        }
         if (direct && (ow & 1) == 0) { /* pairs within rows */
             const ptrdiff_t row_step = (ptrdiff_t)input_dims->w * input_dims->c;
             const ptrdiff_t px_step = (ptrdiff_t)p->stride.w * input_dims->c;
