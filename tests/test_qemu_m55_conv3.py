@@ -1,0 +1,49 @@
+"""speed-m55 (issue 12) under QEMU on mps3-an547: mf_convolve_s8's Helium path for 3x3, stride-1
+convolutions with 16, 32 and 64 input channels (the inline-assembly passes: three pixels by two
+channels, the window rows walked by post-increments), widths around the three-pixel groups and
+padded borders, byte for byte against the integer reference."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_qemu_kernels import SAMPLES, Chain
+
+from mcuforge.runner import run_on_board
+
+pytestmark = [
+    pytest.mark.qemu,
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed"),
+    pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm not installed"),
+]
+
+
+def conv3_chain(seed: int, path: Path) -> Path:
+    """3x3 stride 1 at 16 -> 16 -> 32 -> 32 -> 64 -> 64 channels, 'same' padding or none."""
+    rng = np.random.default_rng(5700 + seed)
+    c = Chain(rng, (1, int(rng.integers(1, 8)), int(rng.integers(1, 12)), 16))
+    for cout in (16, 32, 32, 64, 64):  # 16 -> 16, 32 -> 32, 64 -> 64 take the assembly
+        _, h, w, _ = c.g.tensors[c.cur].shape
+        geo = c.window(3, 1)
+        if rng.random() < 0.3 and h >= 3 and w >= 3:
+            geo["pads"] = (0, 0, 0, 0)  # valid: every group inside but a row's last
+        c.weighted("CONV_2D", (cout, 3, 3, c.channels()), 0, geo)
+    return c.finish(path)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_m55_conv3_bit_exact(seed: int, tmp_path: Path) -> None:
+    model = conv3_chain(seed, tmp_path / f"conv3_{seed}.mfir")
+    from mcuforge.importers import load_model
+
+    g = load_model(model)
+    x = np.random.default_rng(400 + seed).integers(-128, 128, (SAMPLES, *g.tensors["x"].shape[1:]),
+                                                   dtype=np.int8)
+    result = run_on_board(model, x, "mps3-an547", out_dir=tmp_path / "fw")
+    assert result.mismatches == {}
+    kernels = [row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]]
+    assert kernels == ["mf_convolve_s8"] * 5, kernels
