@@ -37,3 +37,27 @@ def test_convolve_3x3_mve_groups(mf: Kernels, seed: int) -> None:
     status, y = mf.conv(call, x, wt)
     assert status == MF_OK
     np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.parametrize("seed", cases(24))
+def test_convolve_3x3_mve_overlapped(mf: Kernels, seed: int) -> None:
+    """The same path with its output over its input at mf_convolve_s8's declared shift."""
+    from test_overlap_kernels import run_overlapped
+
+    rng = np.random.default_rng(7800 + seed)
+    cin = int(rng.choice([16, 32, 64]))
+    cout = int(rng.choice([4, 8, 16])) if cin == 16 else int(rng.choice([16, cin]))
+    n, h, w = int(rng.integers(1, 3)), int(rng.integers(2, 7)), int(rng.integers(1, 12))
+    pads = (1, 1, 1, 1) if seed % 3 or w < 2 else (1, 0, 1, 1)
+    one = OneOp("CONV_2D", {"strides": (1, 1), "dilations": (1, 1), "pads": pads,
+                            "activation": str(rng.choice(ACTIVATIONS))})
+    xq = act_quant(rng)
+    x = act_data(rng, (n, h, w, cin))
+    wt, wq = weights(rng, (cout, 3, 3, cin), axis=0)
+    one.input(x, xq)
+    one.input(wt, wq, const=True)
+    one.input(*bias(rng, float(xq.scale[0]), wq.scale), const=True)
+    call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()), 9 * cin))
+    got = run_overlapped(mf, call, x, [wt], expected.shape)
+    assert got is not None
+    np.testing.assert_array_equal(got[0], expected)
