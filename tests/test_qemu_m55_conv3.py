@@ -1,7 +1,7 @@
 """speed-m55 (issue 12) under QEMU on mps3-an547: mf_convolve_s8's Helium path for 3x3, stride-1
 convolutions with 16, 32 and 64 input channels (the inline-assembly passes: three pixels by two
 channels, the window rows walked by post-increments), widths around the three-pixel groups and
-padded borders, byte for byte against the integer reference."""
+padded borders, and MAX_POOL_2D's Helium path, byte for byte against the integer reference."""
 
 from __future__ import annotations
 
@@ -47,3 +47,32 @@ def test_m55_conv3_bit_exact(seed: int, tmp_path: Path) -> None:
     assert result.mismatches == {}
     kernels = [row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]]
     assert kernels == ["mf_convolve_s8"] * 5, kernels
+
+
+def maxpool_chain(seed: int, path: Path) -> Path:
+    """Max pooling on the Helium path: 2x2 stride 2 and 3x3 stride 1-2 'same', channels around
+    one and two vectors of sixteen, a RELU6-like activation range on the last."""
+    rng = np.random.default_rng(5800 + seed)
+    c = Chain(rng, (1, int(rng.integers(4, 12)), int(rng.integers(4, 12)), int(rng.choice([8, 16, 17, 33]))))
+    q = c.g.tensors[c.cur].quant
+    c.add("MAX_POOL_2D", [c.cur], {"kernel": (2, 2), "strides": (2, 2), "pads": (0, 0, 0, 0),
+                                   "activation": "NONE"}, q)
+    stride = int(rng.integers(1, 3))
+    geo = c.window(3, stride)
+    c.add("MAX_POOL_2D", [c.cur], {"kernel": (3, 3), "strides": (stride, stride), "pads": geo["pads"],
+                                   "activation": str(rng.choice(["RELU", "RELU6"]))}, q)
+    return c.finish(path)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_m55_maxpool_bit_exact(seed: int, tmp_path: Path) -> None:
+    model = maxpool_chain(seed, tmp_path / f"maxpool_{seed}.mfir")
+    from mcuforge.importers import load_model
+
+    g = load_model(model)
+    x = np.random.default_rng(500 + seed).integers(-128, 128, (SAMPLES, *g.tensors["x"].shape[1:]),
+                                                   dtype=np.int8)
+    result = run_on_board(model, x, "mps3-an547", out_dir=tmp_path / "fw")
+    assert result.mismatches == {}
+    kernels = [row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]]
+    assert kernels == ["mf_maxpool_s8"] * 2, kernels
