@@ -1,7 +1,8 @@
-"""speed-m55 (issue 12) under QEMU on mps3-an547: mf_convolve_s8's Helium path for 3x3, stride-1
-convolutions with 16, 32 and 64 input channels (the inline-assembly passes: three pixels by two
-channels, the window rows walked by post-increments), widths around the three-pixel groups and
-padded borders, and MAX_POOL_2D's Helium path, byte for byte against the integer reference."""
+"""speed-m55 (issue 12) under QEMU on mps3-an547: mf_convolve3x3_s8 (chosen for the M55) on 3x3
+convolutions with stride 1 and 16, 32 and 64 input channels and stride 2 and 16 and 32 (the
+inline-assembly passes: three pixels by two channels, the window rows walked by post-increments,
+outputs staged over several channel blocks), widths around the three-pixel groups and padded
+borders, and MAX_POOL_2D's Helium path, byte for byte against the integer reference."""
 
 from __future__ import annotations
 
@@ -23,12 +24,13 @@ pytestmark = [
 
 
 def conv3_chain(seed: int, path: Path) -> Path:
-    """3x3 stride 1 at 16 -> 16 -> 32 -> 32 -> 64 -> 64 channels, 'same' padding or none."""
+    """3x3 at 16 -> 16 -> 32 (stride 2) -> 32 -> 64 (stride 2) -> 64 -> 64 channels, 'same'
+    padding or none."""
     rng = np.random.default_rng(5700 + seed)
     c = Chain(rng, (1, int(rng.integers(1, 8)), int(rng.integers(1, 12)), 16))
-    for cout in (16, 32, 32, 64, 64):  # 16 -> 16, 32 -> 32, 64 -> 64 take the assembly
+    for cout, stride in ((16, 1), (32, 2), (32, 1), (64, 2), (64, 1), (64, 1)):
         _, h, w, _ = c.g.tensors[c.cur].shape
-        geo = c.window(3, 1)
+        geo = c.window(3, stride)
         if rng.random() < 0.3 and h >= 3 and w >= 3:
             geo["pads"] = (0, 0, 0, 0)  # valid: every group inside but a row's last
         c.weighted("CONV_2D", (cout, 3, 3, c.channels()), 0, geo)
@@ -46,7 +48,7 @@ def test_m55_conv3_bit_exact(seed: int, tmp_path: Path) -> None:
     result = run_on_board(model, x, "mps3-an547", out_dir=tmp_path / "fw")
     assert result.mismatches == {}
     kernels = [row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]]
-    assert kernels == ["mf_convolve_s8"] * 5, kernels
+    assert kernels == ["mf_convolve3x3_s8"] * 6, kernels
 
 
 def maxpool_chain(seed: int, path: Path) -> Path:

@@ -32,6 +32,17 @@ def dw3x3_mve_takes(call: Any) -> bool:
             and (ow - 1) * sw - pw <= in_w - 2 and "bias" in call.arrays)
 
 
+def conv3x3_mve_takes(call: Any) -> bool:
+    """Twin of mf_convolve3x3_s8's shape condition (mf_mve_conv3_takes): 3x3, dilation 1, stride
+    1 with C_in of 16, 32 or 64 or stride 2 with C_in of 16 or 32, C_out % 4 == 0 and
+    3 * C_out <= 15 * C_in (the group's staged outputs beside its patch in the scratch), a bias."""
+    p, f, x = call.params, call.dims["filter"], call.dims["input"]
+    cin, cout, stride = x[3], f[0], tuple(p["stride"])
+    return (tuple(f[1:3]) == (3, 3) and tuple(p["dilation"]) == (1, 1) and f[3] == cin
+            and ((stride == (1, 1) and cin in (16, 32, 64)) or (stride == (2, 2) and cin in (16, 32)))
+            and cout % 4 == 0 and 3 * cout <= 15 * cin and "bias" in call.arrays)
+
+
 Choice = tuple[str, Callable[[Any], bool] | None]  # kernel, and the calls it takes (None: all)
 
 # kernel a binding picks -> {core family: the first choice whose condition the call meets}
@@ -43,6 +54,8 @@ CHOICES: dict[str, dict[str, tuple[Choice, ...]]] = {
     "mf_depthwise_conv_rows_s8": {"mve": (("mf_depthwise_conv3x3_s8", dw3x3_mve_takes),
                                           ("mf_depthwise_conv_s8", None))},
     "mf_depthwise_conv_s8": {"mve": (("mf_depthwise_conv3x3_s8", dw3x3_mve_takes),)},
+    # speed-m55: ResNet-8's 3x3 convolutions, three pixels by two channels per assembly pass
+    "mf_convolve_s8": {"mve": (("mf_convolve3x3_s8", conv3x3_mve_takes),)},
 }
 
 _TARGET: ContextVar[str] = ContextVar("mcuforge_kernel_target", default="host")
