@@ -134,8 +134,7 @@ def conv_2d(ctx: Ctx) -> KernelCall:
         _fold_input_offset(ctx, arrays, params["input_offset"], w.data.sum(axis=(1, 2, 3), dtype=np.int64))
     dims = {"input": dims4(_tensor(ctx, 0).shape), "filter": dims4(w.shape),
             "output": dims4(ctx.outs[0].shape)}
-    call = KernelCall(kernel, params, arrays, dims)
-    return replace(call, kernel=for_target(call.kernel, call))  # speed-m55: by core family
+    return KernelCall(kernel, params, arrays, dims)
 
 
 def _packed(ctx: Ctx, w: Tensor, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -573,8 +572,7 @@ def residual_rows(ctx: Ctx) -> KernelCall:
     params: dict[str, Any] = dict(call_add.params)
     arrays: dict[str, np.ndarray] = {}
     for tag, call, sub in (("a", call_a, subs[0]), ("b", call_b, subs[1])):
-        if call.kernel not in ("mf_convolve_s8", "mf_convolve_1x1_s8", "mf_convolve_1x1_one_s8",
-                               "mf_convolve3x3_s8"):  # speed-m55: mf_residual_rows_s8 takes it on MVE
+        if call.kernel not in ("mf_convolve_s8", "mf_convolve_1x1_s8", "mf_convolve_1x1_one_s8"):
             raise ValueError(f"RESIDUAL_ROWS '{ctx.op.name}': conv {tag} runs {call.kernel}, "
                              "not int8 weights")
         w = _tensor(sub, 1)
