@@ -1,5 +1,5 @@
 """Kernel choice by core family (mcuforge.kernels.target, speed-m55 issue 12): the table, the
-families of the boards, and a binding choosing for the M55 inside kernel_target."""
+families of the boards, and kernel_call choosing for the M55 when given its family."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from mcuforge.firmware.boards import load_board
 from mcuforge.ir.graph import Op, QuantParams, Tensor
 from mcuforge.kernel_params import dims4
 from mcuforge.kernels import SPECS, scratch_bytes
-from mcuforge.kernels.target import CHOICES, FAMILIES, current_target, family_of, for_target, kernel_target
+from mcuforge.kernels.target import CHOICES, FAMILIES, family_of, for_target
 from mcuforge.ops.registry import Ctx
 
 
@@ -31,16 +31,13 @@ def test_choices_name_kernels_with_the_same_arguments() -> None:
                 assert SPECS[other].args == SPECS[kernel].args, (kernel, other)
 
 
-def test_kernel_target_scopes_the_choice() -> None:
-    assert current_target() == "host"
-    assert for_target("mf_depthwise_conv_rows_s8") == "mf_depthwise_conv_rows_s8"
-    with kernel_target("mve"):
-        assert for_target("mf_depthwise_conv_rows_s8") == "mf_depthwise_conv_s8"  # no call: no shape
-        assert for_target("mf_convolve_s8") == "mf_convolve_s8"
-    assert for_target("mf_depthwise_conv_rows_s8", "dsp") == "mf_depthwise_conv_rows_s8"
-    assert current_target() == "host"
-    with pytest.raises(ValueError, match="unknown core family"), kernel_target("m55"):
-        pass
+def test_for_target_takes_the_family() -> None:
+    assert for_target("mf_depthwise_conv_rows_s8", None, "host") == "mf_depthwise_conv_rows_s8"
+    assert for_target("mf_depthwise_conv_rows_s8", None, "mve") == "mf_depthwise_conv_s8"  # no call: no shape
+    assert for_target("mf_convolve_s8", None, "mve") == "mf_convolve_s8"
+    assert for_target("mf_depthwise_conv_rows_s8", None, "dsp") == "mf_depthwise_conv_rows_s8"
+    with pytest.raises(ValueError, match="unknown core family"):
+        for_target("mf_convolve_s8", None, "m55")
 
 
 def _depthwise_ctx() -> Ctx:
@@ -56,12 +53,11 @@ def _depthwise_ctx() -> Ctx:
     return Ctx(op, [x, w], [y])
 
 
-def test_depthwise_binding_per_family() -> None:
-    from mcuforge.kernel_params import depthwise_conv_2d
+def test_depthwise_call_per_family() -> None:
+    from mcuforge.kernel_params import kernel_call
 
-    host = depthwise_conv_2d(_depthwise_ctx())
-    with kernel_target("mve"):
-        m55 = depthwise_conv_2d(_depthwise_ctx())
+    host = kernel_call(_depthwise_ctx())
+    m55 = kernel_call(_depthwise_ctx(), "mve")
     assert host.kernel == "mf_depthwise_conv_rows_s8" and scratch_bytes(host) > 0
     assert m55.kernel == "mf_depthwise_conv3x3_s8" and scratch_bytes(m55) == 0
     assert m55.dims == host.dims and m55.dims["input"] == dims4((1, 25, 5, 64))
@@ -74,7 +70,7 @@ def test_depthwise_binding_per_family() -> None:
 def test_m55_depthwise_3x3_choice(c: int, w: int, pads: int, stride: int, taken: bool) -> None:
     """mf_depthwise_conv3x3_s8 only where its C condition (mf_depthwise_conv3_mve16_takes) holds:
     32 <= C <= 128, C % 8 == 0, width >= 2, one padded column at most."""
-    from mcuforge.kernel_params import depthwise_conv_2d
+    from mcuforge.kernel_params import kernel_call
 
     q = QuantParams(np.float32(0.05), 3)
     x = Tensor("x", (1, 6, w, c), "int8", None, q)
@@ -86,8 +82,7 @@ def test_m55_depthwise_3x3_choice(c: int, w: int, pads: int, stride: int, taken:
     op = Op("DEPTHWISE_CONV_2D", "dw", ["x", "w"], ["y"],
             {"strides": (stride, stride), "dilations": (1, 1), "pads": (pads,) * 4,
              "depth_multiplier": 1, "activation": "NONE"})
-    with kernel_target("mve"):
-        call = depthwise_conv_2d(Ctx(op, [x, wt], [y]))
+    call = kernel_call(Ctx(op, [x, wt], [y]), "mve")
     assert (call.kernel == "mf_depthwise_conv3x3_s8") == taken, call.kernel
 
 

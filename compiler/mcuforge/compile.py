@@ -13,7 +13,7 @@ from mcuforge.importers import load_model
 from mcuforge.ir.graph import Graph, Op, QuantParams, Shape
 from mcuforge.ir.verify import verify
 from mcuforge.kernels import kernel_label
-from mcuforge.kernels.target import current_target, family_of, kernel_target
+from mcuforge.kernels.target import family_of
 from mcuforge.ops.quantize import DEQUANTIZE, QUANTIZE
 from mcuforge.ops.registry import lookup
 from mcuforge.passes import optimize
@@ -186,10 +186,10 @@ def check_compiles(graph: Graph) -> list[str]:
 
 
 def lowered(graph: Graph, name: str, alignment: int = 16, overlap: bool = True,
-            residual_rows: bool = True) -> Program:
+            residual_rows: bool = True, family: str = "host") -> Program:
     """`lower`, with the model file named in its refusals (a kernel that cannot take a shape)."""
     try:
-        return lower(graph, name, alignment, overlap=overlap, residual_rows=residual_rows)
+        return lower(graph, name, alignment, overlap=overlap, residual_rows=residual_rows, family=family)
     except MfError as e:
         source = graph.source or ""
         if source and not str(e).startswith(source):
@@ -225,10 +225,10 @@ def sparse_for(int_graph: Graph, opts: CompileOptions) -> tuple[Graph, list[dict
 
 
 def target_family(board: str) -> str:
-    """The core family kernels are chosen for (mcuforge.kernels.target): the board's, or the
-    current one (default "host") for a host build."""
+    """The core family kernels are chosen for (mcuforge.kernels.target): the board's, or "host"
+    (the bindings' own choices) for a host build."""
     if board == "host":
-        return current_target()
+        return "host"
     from mcuforge.firmware.boards import load_board
 
     return family_of(load_board(board).features)
@@ -237,8 +237,7 @@ def target_family(board: str) -> str:
 def lowered_for(graph: Graph, name: str, opts: CompileOptions, family: str) -> Program:
     """`lowered` with the options' layout switches, kernels chosen for core `family`
     (mcuforge.kernels.target)."""
-    with kernel_target(family):
-        return lowered(graph, name, opts.alignment, opts.overlap, opts.residual_rows)
+    return lowered(graph, name, opts.alignment, opts.overlap, opts.residual_rows, family)
 
 
 def compile_model(

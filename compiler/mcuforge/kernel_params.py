@@ -24,7 +24,7 @@ from mcuforge.ir.graph import Tensor
 from mcuforge.kernels import SPECS, check_call
 from mcuforge.kernels.convolution import conv_kernel, dw_rows_taken, transpose_phases
 from mcuforge.kernels.fully_connected import fc_kernel
-from mcuforge.kernels.target import for_target  # speed-m55: kernel choice by core family
+from mcuforge.kernels.target import for_target  # kernel choice by core family (issue 12)
 from mcuforge.ops import div as div_op  # elementwise-ops
 from mcuforge.ops import elementwise, packed_weights, resize
 from mcuforge.ops import log_softmax as log_softmax_op  # elementwise-ops
@@ -180,7 +180,7 @@ def depthwise_conv_2d(ctx: Ctx) -> KernelCall:
     rows = dw_rows_taken(dims["input"], dims["filter"], dims["output"], params["stride"][1],
                          params["dilation"][1])
     call = KernelCall("mf_depthwise_conv_rows_s8" if rows else "mf_depthwise_conv_s8", params, arrays, dims)
-    return replace(call, kernel=for_target(call.kernel, call))  # speed-m55: by core family
+    return call
 
 
 def fully_connected(ctx: Ctx) -> KernelCall:
@@ -632,9 +632,18 @@ BINDINGS: dict[str, Callable[[Ctx], KernelCall]] = {
 """Op kind -> its C binding. RESHAPE has none: generated code aliases the buffer."""
 
 
-def kernel_call(ctx: Ctx) -> KernelCall:
+def kernel_call(ctx: Ctx, family: str = "host") -> KernelCall:
     """The C binding of an int8 op, or of an op with int16 activations (16x8 mode, through
-    kernel_params_s16); ValueError naming the op when no kernel can run it."""
+    kernel_params_s16), with the kernel core `family` runs for it (mcuforge.kernels.target: one of
+    FAMILIES; "host" keeps the binding's own choice); ValueError naming the op when no kernel can
+    run it."""
+    call = _bound(ctx)
+    chosen = for_target(call.kernel, call, family)
+    return call if chosen == call.kernel else replace(call, kernel=chosen)
+
+
+def _bound(ctx: Ctx) -> KernelCall:
+    """The binding's call for ctx's op, from the first table that has one."""
     by_types = real_models.binding(ctx)  # the table keyed by kind and data types comes first
     if by_types is not None:
         return _checked(ctx, by_types)

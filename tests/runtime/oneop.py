@@ -53,7 +53,9 @@ class OneOp:
         self.names.append(name)
         return name
 
-    def finish(self, out_quant: QuantParams, out_dtype: str = "int8") -> tuple[KernelCall, np.ndarray]:
+    def finish(self, out_quant: QuantParams, out_dtype: str = "int8",
+               family: str = "host") -> tuple[KernelCall, np.ndarray]:
+        """The op's kernel call for core `family` (mcuforge.kernels.target) and its reference output."""
         op = Op(self.kind, "op", list(self.names), ["out"], self.attrs)
         in_shapes = [self.graph.tensors[n].shape for n in self.names]
         shape = infer_shapes(op, in_shapes)[0]
@@ -61,7 +63,7 @@ class OneOp:
         self.graph.add_op(op)
         self.graph.outputs.append("out")
         expected = run(self.graph, self.feeds)["out"]
-        return kernel_call(Ctx.of(self.graph, op)), expected
+        return kernel_call(Ctx.of(self.graph, op), family), expected
 
 
 def weights(rng: np.random.Generator, shape: tuple[int, ...], axis: int) -> tuple[np.ndarray, QuantParams]:

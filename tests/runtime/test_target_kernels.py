@@ -1,4 +1,4 @@
-"""Kernels chosen for the Cortex-M55 (kernel_target("mve"), mcuforge.kernels.target) on the host:
+"""Kernels chosen for the Cortex-M55 (family "mve", mcuforge.kernels.target) on the host:
 bit-exact against ref_int in every library variant, the MVE emulation included, on random
 depthwise shapes around the 4-lane and 16-byte edges (speed-m55, issue 12)."""
 
@@ -10,7 +10,7 @@ from mfnn import MF_OK, Kernels
 from oneop import ACTIVATIONS, OneOp, act_data, act_quant, bias, cases, out_quant_for, weights
 
 from mcuforge.ir.graph import QuantParams
-from mcuforge.kernels.target import for_target, kernel_target
+from mcuforge.kernels.target import for_target
 
 
 @pytest.mark.parametrize("seed", cases(60))
@@ -32,9 +32,8 @@ def test_m55_depthwise_choice(mf: Kernels, seed: int) -> None:
     one.input(x, xq)
     one.input(wt, wq, const=True)
     one.input(*bias(rng, float(xq.scale[0]), wq.scale), const=True)
-    with kernel_target("mve"):
-        call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()),
-                                                  k[0] * k[1]))
+    call, expected = one.finish(out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()),
+                                              k[0] * k[1]), family="mve")
     assert call.kernel == for_target(call.kernel, call, "mve")
     assert call.kernel in ("mf_depthwise_conv_s8", "mf_depthwise_conv3x3_s8")
     status, y = mf.depthwise(call, x, wt)

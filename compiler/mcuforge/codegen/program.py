@@ -102,19 +102,20 @@ def check_bindable(graph: Graph) -> None:
 
 
 def lower(graph: Graph, prefix: str, alignment: int = 16, algorithm: str = "best-fit",
-          overlap: bool = True, residual_rows: bool = True) -> Program:
+          overlap: bool = True, residual_rows: bool = True, family: str = "host") -> Program:
     """The program of an int8/int16 graph: a kernel call per op, the memory plan, the constants.
     Where another order of the ops (plan.schedule) gives a smaller arena, `graph.ops` is put in
     that order first: the same values, fewer live bytes. `overlap`: outputs may overlap the
     input they replace where the kernel's access pattern allows and the arena shrinks (issue 13).
     `residual_rows`: conv -> conv -> add residual blocks become one RESIDUAL_ROWS op computed row
-    by row (codegen.residual_rows) where that shrinks the arena; `graph` is changed accordingly."""
+    by row (codegen.residual_rows) where that shrinks the arena; `graph` is changed accordingly.
+    `family`: the core family kernels are chosen for (mcuforge.kernels.target.FAMILIES)."""
     check_bindable(graph)
     fused: list[dict] = []
     if residual_rows and find_blocks(graph):  # ic area (issue 13)
         fused = fuse_where_smaller(
-            graph, lambda g: _scheduled(g, _calls(g), alignment, algorithm, overlap)[1].arena_bytes)
-    calls = _calls(graph)
+            graph, lambda g: _scheduled(g, _calls(g, family), alignment, algorithm, overlap)[1].arena_bytes)
+    calls = _calls(graph, family)
     calls, plan, best_peak = _scheduled(graph, calls, alignment, algorithm, overlap)
     scratch = _scratch(calls)
     offsets = plan.offset_of_tensor()
@@ -131,14 +132,14 @@ def lower(graph: Graph, prefix: str, alignment: int = 16, algorithm: str = "best
     return Program(steps, list(consts.values()), plan, offsets, slots, state_bytes, best_peak, fused)
 
 
-def _calls(graph: Graph) -> dict[int, KernelCall]:
-    """The kernel call of every op that is not an alias, by op index."""
+def _calls(graph: Graph, family: str) -> dict[int, KernelCall]:
+    """The kernel call (for core `family`) of every op that is not an alias, by op index."""
     calls: dict[int, KernelCall] = {}
     for i, op in enumerate(graph.ops):
         if lookup(op.kind).alias:
             continue
         try:
-            calls[i] = kernel_call(Ctx.of(graph, op))
+            calls[i] = kernel_call(Ctx.of(graph, op), family)
         except ValueError as e:
             raise MfError(str(e)) from None
     return calls

@@ -6,15 +6,15 @@ different kernel better, `for_target` swaps it, by the one table `CHOICES`. Ever
 in every runtime build, so a choice is always correct on any core, only slower or larger
 elsewhere. The family comes from the board's features (`family_of`): "mve" (Helium: Cortex-M55,
 M85), "dsp" (M4, M7, M33), "portable" (M0+, M3). "host" (no board: the host build and tests)
-keeps the choices of the bindings themselves. A compile sets it with `kernel_target(family)`
-around lowering; host tests built with -DMF_EMULATE_MVE select the M55 choices the same way.
+keeps the choices of the bindings themselves. The family is an argument all the way down:
+`CompileOptions.kernel_target` (or the board's) -> `lower(..., family)` ->
+`kernel_params.kernel_call(ctx, family)`, the one place `for_target` is applied; host tests of
+the MVE emulation build pass family "mve" the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping
 from typing import Any
 
 FAMILIES = ("host", "portable", "dsp", "mve")
@@ -58,9 +58,6 @@ CHOICES: dict[str, dict[str, tuple[Choice, ...]]] = {
     "mf_convolve_s8": {"mve": (("mf_convolve3x3_s8", conv3x3_mve_takes),)},
 }
 
-_TARGET: ContextVar[str] = ContextVar("mcuforge_kernel_target", default="host")
-
-
 def family_of(features: Mapping[str, Any]) -> str:
     """A board's core family from its board.json "features" ({"dsp": bool, "mve": bool})."""
     if features.get("mve"):
@@ -68,28 +65,13 @@ def family_of(features: Mapping[str, Any]) -> str:
     return "dsp" if features.get("dsp") else "portable"
 
 
-def current_target() -> str:
-    """The core family kernels are being chosen for ("host" outside `kernel_target`)."""
-    return _TARGET.get()
-
-
-@contextmanager
-def kernel_target(family: str) -> Iterator[None]:
-    """Choose kernels for `family` (one of FAMILIES) inside the block."""
+def for_target(kernel: str, call: Any, family: str) -> str:
+    """The kernel core `family` (one of FAMILIES) runs where a binding picked `kernel` for `call`
+    (a KernelCall: its dims, params and arrays; None meets only unconditional choices).
+    ValueError for an unknown family."""
     if family not in FAMILIES:
         raise ValueError(f"unknown core family {family!r}: one of {', '.join(FAMILIES)}")
-    token = _TARGET.set(family)
-    try:
-        yield
-    finally:
-        _TARGET.reset(token)
-
-
-def for_target(kernel: str, call: Any = None, family: str | None = None) -> str:
-    """The kernel `family` (default: the current target) runs where a binding picked `kernel`
-    for `call` (a KernelCall: its dims, params and arrays; None meets only unconditional
-    choices)."""
-    for other, when in CHOICES.get(kernel, {}).get(family or current_target(), ()):
+    for other, when in CHOICES.get(kernel, {}).get(family, ()):
         if when is None or (call is not None and when(call)):
             return other
     return kernel
