@@ -129,6 +129,8 @@ def test_random_layer_chains_bit_exact_on_target(board: str, seed: int, tmp_path
     # m4pw: DSP cores run 1x1 convolutions and dense layers on i4 weights
     kernels |= {"mf_convolve_1x1_s8"} if "mf_convolve_1x1_i4_s8" in kernels else set()
     kernels |= {"mf_fully_connected_s8"} if "mf_fully_connected_i4_s8" in kernels else set()
+    # speed-m55: on the M55 a 3x3 convolution of 16 channels takes mf_convolve3x3_s8
+    kernels |= {"mf_convolve_s8"} if "mf_convolve3x3_s8" in kernels else set()
     assert kernels >= KERNELS, kernels
 
 
@@ -195,4 +197,6 @@ def test_mve_paths_bit_exact_on_cortex_m55(seed: int, tmp_path: Path) -> None:
     kernels |= {"mf_depthwise_conv_s8"} if "mf_depthwise_conv_rows_s8" in kernels else set()
     # speed-m4: a 1x1 to one output channel takes mf_convolve_1x1_one_s8
     kernels |= {"mf_convolve_1x1_s8"} if "mf_convolve_1x1_one_s8" in kernels else set()
+    # speed-m55: a 3x3 convolution of 16, 32 or 64 channels takes mf_convolve3x3_s8
+    kernels |= {"mf_convolve_s8"} if "mf_convolve3x3_s8" in kernels else set()
     assert kernels >= MVE_KERNELS, kernels

@@ -43,6 +43,47 @@
 #define MF_MVE_INLINE inline
 #endif
 
+/* dst[0..n) = src[0..n), 16 bytes per VLDRB/VSTRB pair, the last under a tail predicate
+ * (a WLSTP/LETP loop on the target). */
+static inline void mf_mve_copy(int8_t *dst, const int8_t *src, int32_t n)
+{
+#if MF_MVE_ASM
+    __asm__ volatile("wlstp.8 lr, %[n], 2f\n"
+                     "1:\n\t"
+                     "vldrb.8 q0, [%[s]], #16\n\t"
+                     "vstrb.8 q0, [%[d]], #16\n\t"
+                     "letp lr, 1b\n"
+                     "2:\n"
+                     : [d] "+r"(dst), [s] "+r"(src)
+                     : [n] "r"(n)
+                     : "q0", "lr", "memory");
+#else
+    for (int32_t i = 0; i < n; i += 16) {
+        const mve_pred16_t m = vctp8q((uint32_t)(n - i));
+        vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, m), m);
+    }
+#endif
+}
+
+/* dst[0..n) = v (16 copies of the byte in a vector). */
+static inline void mf_mve_fill(int8_t *dst, int8x16_t v, int32_t n)
+{
+#if MF_MVE_ASM
+    __asm__ volatile("wlstp.8 lr, %[n], 2f\n"
+                     "1:\n\t"
+                     "vstrb.8 %q[v], [%[d]], #16\n\t"
+                     "letp lr, 1b\n"
+                     "2:\n"
+                     : [d] "+r"(dst)
+                     : [n] "r"(n), [v] "w"(v)
+                     : "lr", "memory");
+#else
+    for (int32_t i = 0; i < n; i += 16) {
+        vstrbq_p_s8(dst + i, v, vctp8q((uint32_t)(n - i)));
+    }
+#endif
+}
+
 /* acc * multiplier * 2^shift per lane, rounded as TFLite Micro does (see above). */
 static inline int32x4_t mf_mve_requantize(int32x4_t acc, int32x4_t multiplier, int32x4_t shift)
 {

@@ -232,6 +232,24 @@ mf_status mf_convolve_s8(const mf_context *ctx,
  * their 2 * KH * KW * C_in int8 staging when C_in % 4 != 0. */
 int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims);
 
+/* speed-m55 (issue 12): mf_convolve_s8 for the 3x3 convolutions of ResNet-8 on Helium: the
+ * compiler chooses it for MVE targets (mcuforge.kernels.target) where the filter is 3x3, the
+ * dilation 1, the stride 1 with C_in of 16, 32 or 64 or 2 with C_in of 16 or 32, C_out % 4 == 0
+ * and C_out <= 5 * C_in; three output pixels by two channels per inline-assembly pass. Any other
+ * call, and every build without MVE, runs mf_convolve_s8. Same arguments and scratch
+ * (mf_convolve3x3_s8_get_buffer_size = mf_convolve_s8_get_buffer_size). */
+mf_status mf_convolve3x3_s8(const mf_context *ctx,
+                            const mf_conv_params *conv_params,
+                            const mf_per_channel_quant_params *quant_params,
+                            const mf_dims *input_dims,
+                            const int8_t *input,
+                            const mf_dims *filter_dims,
+                            const int8_t *filter,
+                            const int32_t *bias,
+                            const mf_dims *output_dims,
+                            int8_t *output);
+int32_t mf_convolve3x3_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims);
+
 /*
  * 1x1 convolution with stride 1 and no padding: a (N*H*W, C_in) x (C_out, C_in)^T matrix
  * multiply. Same arguments as mf_convolve_s8; stride, padding and dilation must be 1, 0, 1

@@ -18,6 +18,8 @@
  *   MF_AVGPOOL_VECTOR_PIXEL(in, input_w, c, y0, x0, ky_start, ky_end, kx_start, kx_end, count,
  *       activation, output)   one output pixel's C averages
  *   MF_MEAN_VECTOR_IMAGE(in, count, c, params, output)   one image's C means
+ *   MF_MAXPOOL_VECTOR_PIXEL(in, input_w, c, y0, x0, ky_start, ky_end, kx_start, kx_end,
+ *       activation, output)   one output pixel's C maxima, clamped to the activation
  */
 #include "mf_internal.h"
 
@@ -123,6 +125,11 @@ mf_status MF_MAXPOOL_NAME(const mf_pool_params *pool_params,
                 const int32_t kx_start = mf_max_i32(0, -x0);
                 const int32_t kx_end = mf_min_i32(filter_dims->w, input_dims->w - x0);
                 assert(ky_end > ky_start && kx_end > kx_start);
+#ifdef MF_MAXPOOL_VECTOR_PIXEL /* speed-m55: the vector path of the kernel file */
+                output = MF_MAXPOOL_VECTOR_PIXEL(in, input_dims->w, c, y0, x0, ky_start, ky_end,
+                                                 kx_start, kx_end, &p->activation, output);
+                continue;
+#endif
                 for (int32_t ch = 0; ch < c; ch++) {
                     int32_t best = MF_POOL_T_MIN;
                     for (int32_t ky = ky_start; ky < ky_end; ky++) {

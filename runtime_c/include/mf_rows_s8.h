@@ -24,6 +24,15 @@ static inline int32x4_t mf_dot4_rows_s8_mve(const int8_t *x, const int8_t *w, in
     const int8_t *w2 = w1 + n;
     const int8_t *w3 = w2 + n;
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    if (n <= 16) { /* speed-m55: one vector (an LSTM's small input and state), no loop */
+        const mve_pred16_t p = vctp8q((uint32_t)n);
+        const int8x16_t xv = vldrbq_z_s8(x, p);
+        a0 = vmladavq_s8(xv, vldrbq_z_s8(w, p));
+        a1 = vmladavq_s8(xv, vldrbq_z_s8(w1, p));
+        a2 = vmladavq_s8(xv, vldrbq_z_s8(w2, p));
+        a3 = vmladavq_s8(xv, vldrbq_z_s8(w3, p));
+        n = 0;
+    }
     for (int32_t k = 0; k < n; k += 16) {
         const mve_pred16_t p = vctp8q((uint32_t)(n - k));
         const int8x16_t xv = vldrbq_z_s8(x + k, p);

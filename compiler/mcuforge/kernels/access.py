@@ -74,6 +74,7 @@ ACCESS: dict[str, Rule] = {
     "mf_convolve_1x1_one_s8": _pixels,
     "mf_fully_connected_s8": _fc_rows,
     "mf_convolve_s8": _windows("conv-rows"),
+    "mf_convolve3x3_s8": _windows("conv-rows"),  # speed-m55: groups of three pixels, mf_convolve_s8's rows
     "mf_depthwise_conv_s8": _windows("depthwise-rows"),
     "mf_depthwise_conv_rows_s8": _windows("depthwise-channel-rows", step_channels=True),
     "mf_depthwise_conv3x3_s8": _windows("depthwise-rows"),

@@ -220,6 +220,9 @@ CONVOLUTION = family(
     _conv("mf_convolve_b1", FILTER_S4, convolve_b1, "weight_encoding b1"),
     _conv("mf_convolve_grouped_s8", FILTER_S8, convolve_grouped_s8,
           "int8 weights, filter depth below the input depth (groups)"),
+    # speed-m55 (issue 12): chosen for MVE targets by mcuforge.kernels.target
+    _conv("mf_convolve3x3_s8", FILTER_S8, convolve_s8,
+          "MVE targets: 3x3, stride 1 (C_in 16, 32, 64) or 2 (C_in 16, 32), C_out % 4 == 0"),
 )
 
 DEPTHWISE = family(

@@ -54,6 +54,17 @@ def fc_i4_takes(call: Any) -> bool:
     return int(p.get("filter_offset", 0)) == 0 and n >= 4 and n * k >= 1024
 
 
+def conv3x3_mve_takes(call: Any) -> bool:
+    """Twin of mf_convolve3x3_s8's shape condition (mf_mve_conv3_takes): 3x3, dilation 1, stride
+    1 with C_in of 16, 32 or 64 or stride 2 with C_in of 16 or 32, C_out % 4 == 0 and
+    3 * C_out <= 15 * C_in (the group's staged outputs beside its patch in the scratch), a bias."""
+    p, f, x = call.params, call.dims["filter"], call.dims["input"]
+    cin, cout, stride = x[3], f[0], tuple(p["stride"])
+    return (tuple(f[1:3]) == (3, 3) and tuple(p["dilation"]) == (1, 1) and f[3] == cin
+            and ((stride == (1, 1) and cin in (16, 32, 64)) or (stride == (2, 2) and cin in (16, 32)))
+            and cout % 4 == 0 and 3 * cout <= 15 * cin and "bias" in call.arrays)
+
+
 Choice = tuple[str, Callable[[Any], bool] | None]  # kernel, and the calls it takes (None: all)
 
 # kernel a binding picks -> {core family: the first choice whose condition the call meets}
@@ -69,6 +80,8 @@ CHOICES: dict[str, dict[str, tuple[Choice, ...]]] = {
     # in the i4 layout (FILTER_LAYOUTS: kernels/dsp_i4.py packs it)
     "mf_convolve_1x1_s8": {"dsp": (("mf_convolve_1x1_i4_s8", conv1x1_i4_takes),)},
     "mf_fully_connected_s8": {"dsp": (("mf_fully_connected_i4_s8", fc_i4_takes),)},
+    # speed-m55: ResNet-8's 3x3 convolutions, three pixels by two channels per assembly pass
+    "mf_convolve_s8": {"mve": (("mf_convolve3x3_s8", conv3x3_mve_takes),)},
 }
 
 # chosen kernel -> its filter argument from the layer's (n, ...) int8 weights, where the kernel

@@ -9,6 +9,14 @@
 
 #include "mf_internal.h"
 
+/* speed-m55: on Helium the 3x3 convolutions of the block run mf_convolve3x3_s8 (which hands
+ * other shapes to mf_convolve_s8; same scratch) */
+#if MF_USE_MVE
+#define MF_ROWS_CONV mf_convolve3x3_s8
+#else
+#define MF_ROWS_CONV mf_convolve_s8
+#endif
+
 static int32_t mf_round4(int32_t n)
 {
     return (n + 3) & ~3;
@@ -40,7 +48,7 @@ static mf_status mf_rows_a(const mf_context *ctx, const mf_residual_rows_params 
                                  {1, 1}, {p->a_act_min, p->a_act_max}};
     const mf_dims band = {1, a1 - a0, input_dims->w, input_dims->c};
     const mf_dims out = {1, r1 - r0, input_dims->w, filter_dims->n};
-    return mf_convolve_s8(ctx, &conv, quant, &band, image + (size_t)a0 * input_dims->w * input_dims->c,
+    return MF_ROWS_CONV(ctx, &conv, quant, &band, image + (size_t)a0 * input_dims->w * input_dims->c,
                           filter_dims, filter, bias, &out, dst);
 }
 
@@ -111,7 +119,7 @@ mf_status mf_residual_rows_s8(const mf_context *ctx,
             mf_conv_params cb = conv_b;
             cb.padding.h = lo - top;
             const mf_dims window = {1, hi - lo, w, cm};
-            const mf_status s = mf_convolve_s8(&conv_ctx, &cb, quant_b, &window, ring, filter_b_dims,
+            const mf_status s = MF_ROWS_CONV(&conv_ctx, &cb, quant_b, &window, ring, filter_b_dims,
                                                filter_b, bias_b, &brow_dims, brow);
             if (s != MF_OK) {
                 return s;
