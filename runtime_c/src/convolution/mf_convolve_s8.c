@@ -75,7 +75,7 @@ static void mf_patch_quads_s16(const mf_conv_params *p,
 }
 #endif
 
-#if !MF_USE_MVE
+#if !MF_USE_MVE && !MF_PT_PACKED
 /* ---- speed-m4 (issue 12): the patch of a pixel whose window lies inside the image -----------
  * mf_im2col_s8 for that common case (dilation 1 along x): each window row is one run of
  * KW * C_in bytes, copied a word at a time with no bounds checks; returns 0 (nothing written)
@@ -227,7 +227,7 @@ mf_status mf_convolve_s8(const mf_context *ctx,
                        (int8_t *)ctx->buf, output);
     return MF_OK;
 #endif
-#if !MF_USE_MVE
+#if !MF_USE_MVE && !MF_PT_PACKED
     const int runs = p->dilation.w == 1; /* window rows are runs of bytes: mf_im2col_inside_s8 */
 #endif
     for (int32_t b = 0; b < input_dims->n; b++) {
@@ -272,7 +272,7 @@ mf_status mf_convolve_s8(const mf_context *ctx,
             mf_nn_mat_mult_pk_s8(pk, filter, len, cout, &rq, output);
             output += 2 * cout;
         }
-#endif
+#else
         for (; px + 2 <= pixels; px += 2) {
             const int32_t q = px + 1;
 #if !MF_USE_MVE
@@ -291,6 +291,7 @@ mf_status mf_convolve_s8(const mf_context *ctx,
             mf_nn_mat_mult_s8(patches, patches + len, filter, len, cout, &rq, output);
             output += 2 * cout;
         }
+#endif /* MF_PT_PACKED */
         if (px < pixels) {
             mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, patches);
             mf_nn_mat_mult_s8(patches, NULL, filter, len, cout, &rq, output);
