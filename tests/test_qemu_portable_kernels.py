@@ -14,6 +14,7 @@ import pytest
 from test_qemu_kernels import Chain
 
 from mcuforge.importers import load_model
+from mcuforge.ir.graph import QuantParams
 from mcuforge.runner import run_on_board
 
 pytestmark = [
@@ -57,3 +58,29 @@ def test_portable_paths_bit_exact_on_target(board: str, seed: int, tmp_path: Pat
     assert result.mismatches == {}, [op.kind for op in g.ops]
     kernels = {row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]}
     assert kernels >= KERNELS, kernels
+
+
+@pytest.mark.parametrize("board", ["mps2-an385", "mps2-an385-m0plus"])
+@pytest.mark.parametrize("depth", [252, 256, 520])
+def test_packed_sums_at_their_bound_on_target(board: str, depth: int, tmp_path: Path) -> None:
+    """Inputs and weights at -128 (and 127): the largest sums the assembly's split of the 64-bit
+    sums must keep apart (252 inputs: one chunk at the bound; 256, 520: several), with an output
+    scale wide enough that no output saturates, so a wrong split shows."""
+    rng = np.random.default_rng(depth)
+    c = Chain(rng, (1, 1, 3, depth))
+    in_scale = float(c.g.tensors["x"].quant.scale[0])
+    w = rng.integers(-127, 128, (6, 1, 1, depth), dtype=np.int8)
+    w[0], w[1], w[2] = -128, 127, np.where(rng.random(depth) < 0.5, -128, 127)
+    w_scale = np.full(6, 0.01, np.float32)
+    name = "conv"
+    wq = QuantParams(w_scale, np.zeros(6, np.int64), 0)
+    bq = QuantParams(np.float32(in_scale) * w_scale, np.zeros(6, np.int64), 0)
+    inputs = [c.cur, c.const(f"{name}_w", w, wq), c.const(f"{name}_b", np.zeros(6, np.int32), bq)]
+    spread = in_scale * 0.01 * depth * 16384 * 2 / 120  # |sum| <= depth * 2^14 (+ the offset term)
+    c.add("CONV_2D", inputs, c.window(1, 1) | {"activation": "NONE"}, QuantParams(np.float32(spread), 0))
+    model = c.finish(tmp_path / f"bound{depth}.mfir")
+    x = np.full((2, 1, 3, depth), -128, np.int8)
+    x[1, 0, 1] = 127
+    result = run_on_board(model, x, board, out_dir=tmp_path / "fw")
+    assert result.mismatches == {}
+    assert {row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]} == {"mf_convolve_1x1_s8"}
