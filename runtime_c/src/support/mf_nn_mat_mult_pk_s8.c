@@ -114,10 +114,11 @@ static void mf_pk_block_out(const int32_t *acc,
 #define MF_PK_ASM_PAIRS 1
 
 /* `pairs` channel pairs (filter rows of k values from w) of a packed row pair over inputs
- * [0, len) (len % 4 == 0, len <= MF_PK_CHUNK; p and w at the chunk's start), in one block of
- * inline assembly: per pair the two 64-bit sums, split, stored as acc = row 0 and row 1 of the
- * first channel, then of the second (no bias). Per pair 28 instructions besides the 20 per
- * four inputs; the lengths and the pair count live in memory operands. */
+ * [0, len) (4 <= len <= MF_PK_CHUNK; p and w at the chunk's start), in one block of inline
+ * assembly: per pair the two 64-bit sums, split, stored as acc = row 0 and row 1 of the first
+ * channel, then of the second (no bias). Per pair 31 instructions besides the 20 per four
+ * inputs and 7 per input of the len % 4; the lengths and the pair count live in memory
+ * operands. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
@@ -131,9 +132,9 @@ static void mf_pk_pairs_asm(const int32_t *p,
     uint32_t l0, h0, l1, h1;
     int32_t x0, x1, a;
     const int32_t *xp = p;
-    const int32_t *end = p + len;
+    const int32_t *end = p + (len & ~3);
     const int8_t *q0 = w, *q1 = w + k;
-    int32_t kk = k, n4 = len, skip = k - len, left = pairs;
+    int32_t kk = k, n4 = len & ~3, rem = len & 3, skip = k - len, left = pairs;
 #define MF_PK_STEP2                                                                            \
     "ldrd %[x0], %[x1], [%[xp]], #8\n\t"                                                       \
     "ldrsb %[a], [%[q0]], #1\n\t"                                                              \
@@ -160,7 +161,19 @@ static void mf_pk_pairs_asm(const int32_t *p,
                      "sub %[xp], %[end], %[a], lsl #2\n"
                      "1:\n\t" MF_PK_STEP2 MF_PK_STEP2
                      "cmp %[xp], %[end]\n\t"
-                     "bne 1b\n\t" MF_PK_SPLIT_STORE("l0", "h0") MF_PK_SPLIT_STORE("l1", "h1")
+                     "bne 1b\n\t"
+                     "ldr %[x1], %[rem]\n\t"
+                     "cmp %[x1], #0\n\t"
+                     "beq 3f\n"
+                     "2:\n\t"
+                     "ldr %[x0], [%[xp]], #4\n\t"
+                     "ldrsb %[a], [%[q0]], #1\n\t"
+                     "smlal %[l0], %[h0], %[x0], %[a]\n\t"
+                     "ldrsb %[a], [%[q1]], #1\n\t"
+                     "smlal %[l1], %[h1], %[x0], %[a]\n\t"
+                     "subs %[x1], %[x1], #1\n\t"
+                     "bne 2b\n"
+                     "3:\n\t" MF_PK_SPLIT_STORE("l0", "h0") MF_PK_SPLIT_STORE("l1", "h1")
                      "ldr %[a], %[skip]\n\t"
                      "add %[q0], %[q1], %[a]\n\t"
                      "ldr %[a], %[kk]\n\t"
@@ -172,7 +185,8 @@ static void mf_pk_pairs_asm(const int32_t *p,
                      : [l0] "=&r"(l0), [h0] "=&r"(h0), [l1] "=&r"(l1), [h1] "=&r"(h1),
                        [x0] "=&r"(x0), [x1] "=&r"(x1), [a] "=&r"(a), [xp] "+&r"(xp),
                        [q0] "+&r"(q0), [q1] "+&r"(q1), [acc] "+&r"(acc), [left] "+m"(left)
-                     : [end] "r"(end), [kk] "m"(kk), [n4] "m"(n4), [skip] "m"(skip)
+                     : [end] "r"(end), [kk] "m"(kk), [n4] "m"(n4), [rem] "m"(rem),
+                       [skip] "m"(skip)
                      : "cc", "memory");
 #undef MF_PK_STEP2
 #undef MF_PK_SPLIT_STORE
@@ -195,16 +209,17 @@ void mf_nn_mat_mult_pk_s8(const int32_t *p,
     int8_t *out1 = out + n;
     int32_t o = 0;
 #if MF_PK_ASM_PAIRS
-    if ((k & 3) == 0) { /* the channel pairs in assembly, by blocks (MF_PK_CHUNK: 4 | 252) */
+    if (k >= 4 && k <= 4 * MF_PK_CHUNK) { /* the channel pairs in assembly, by blocks */
         int32_t acc[2 * MF_PK_BLOCK], part[2 * MF_PK_BLOCK];
         const int32_t n2 = n & ~1;
-        /* Deeper rows in even chunks of a multiple of 4 (256: 128 + 128, not 252 + 4). */
+        /* Deeper rows in even chunks, all but the last a multiple of 4 (256: 128 + 128, not
+         * 252 + 4), every one of 4 to MF_PK_CHUNK inputs for k in [4, 4 * MF_PK_CHUNK]. */
         const int32_t chunks = (k + MF_PK_CHUNK - 1) / MF_PK_CHUNK;
         const int32_t clen = ((k + chunks - 1) / chunks + 3) & ~3;
         while (o < n2) {
             const int32_t nb = n2 - o < MF_PK_BLOCK ? n2 - o : MF_PK_BLOCK;
             const int8_t *wb = filter + (size_t)o * k;
-            mf_pk_pairs_asm(p, wb, k, clen, nb / 2, acc);
+            mf_pk_pairs_asm(p, wb, k, clen < k ? clen : k, nb / 2, acc);
             for (int32_t i = clen; i < k; i += clen) {
                 mf_pk_pairs_asm(p + i, wb + i, k, k - i < clen ? k - i : clen, nb / 2, part);
                 for (int32_t j = 0; j < 2 * nb; j++) {
