@@ -2,9 +2,12 @@
  * mf_nn_mat_mult_pk_s8 - m3 (issue 12): the int8 matrix multiply of the portable family for a
  * packed row pair (mf_portable_nn.h): two rows by two output channels per pass, one SMLAL per
  * filter value and channel (two multiply-accumulates), the 64-bit sums split every
- * MF_PK_CHUNK inputs. On ARMv7-M the loop is inline assembly, four inputs per pass: 20
- * instructions per 16 multiply-accumulates (two LDRD of the packed pair, eight LDRSB of the
- * filter, eight SMLAL, the compare and branch); elsewhere (the host) the same sums in C.
+ * MF_PK_CHUNK inputs at most. Channels go by blocks of MF_PK_BLOCK: the sums of a block (two
+ * rows, bias not yet added) wait on the stack, then one loop adds the bias and requantizes.
+ * On ARMv7-M a whole block's channel pairs are one inline-assembly block (mf_pk_pairs_asm),
+ * four inputs per pass: 20 instructions per 16 multiply-accumulates (two LDRD of the packed
+ * pair, eight LDRSB of the filter, eight SMLAL, the compare and branch), 31 per pair besides;
+ * elsewhere (the host, and an odd last channel) the same sums in C.
  */
 #include "mf_portable_nn.h"
 
