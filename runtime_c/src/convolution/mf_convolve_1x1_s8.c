@@ -6,9 +6,12 @@
  * Portable path: two pixel rows by two output channels per pass, straight from the input.
  * DSP path: two pixel rows widened to int16 (SXTB16 order) and interleaved in the scratch
  * buffer, then two rows by two channels with SMLAD. MVE path: the portable one, straight int8
- * rows, with mf_nn_mat_mult_s8 in Helium (no scratch used).
+ * rows, with mf_nn_mat_mult_s8 in Helium (no scratch used). Portable cores with SMLAL (the
+ * Cortex-M3; m3, issue 12): each pixel pair packed into one word per input in the scratch
+ * (mf_portable_nn.h), two multiply-accumulates per SMLAL; ARMv6-M keeps the int8 rows.
  */
 #include "mf_internal.h"
+#include "mf_portable_nn.h"
 
 #include <stddef.h>
 
@@ -66,10 +69,19 @@ mf_status mf_convolve_1x1_s8(const mf_context *ctx,
                               output + (size_t)r * cout);
     }
 #else
+#if MF_PT_PACKED /* m3: the row pair packed once into the scratch (mf_portable_nn.h) */
+    int32_t *pk = (int32_t *)ctx->buf;
+    for (; r + 2 <= rows; r += 2) {
+        const int8_t *x = input + (size_t)r * cin;
+        mf_nn_pack_pair_s8(x, x + cin, pk, cin);
+        mf_nn_mat_mult_pk_s8(pk, filter, cin, cout, &rq, output + (size_t)r * cout);
+    }
+#else
     for (; r + 2 <= rows; r += 2) {
         const int8_t *x = input + (size_t)r * cin;
         mf_nn_mat_mult_s8(x, x + cin, filter, cin, cout, &rq, output + (size_t)r * cout);
     }
+#endif
     if (r < rows) {
         mf_nn_mat_mult_s8(input + (size_t)r * cin, NULL, filter, cin, cout, &rq,
                           output + (size_t)r * cout);

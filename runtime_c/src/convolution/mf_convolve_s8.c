@@ -12,8 +12,12 @@
  * gathered as int8 first), then two pixels by two channels in the 1x1 kernel's inline-assembly
  * SMLAD loop (18 instructions per 16 multiply-accumulates); a last odd pixel takes the int8
  * row path. MVE path: the portable one (int8 patches), with mf_nn_mat_mult_s8 in Helium.
+ * Portable cores with SMLAL (Cortex-M3; m3, issue 12): the two pixels' patches packed into one
+ * word per tap value (mf_portable_nn.h: 4 * len bytes, within the scratch), two
+ * multiply-accumulates per SMLAL; a last odd pixel and ARMv6-M take the int8 patches.
  */
 #include "mf_internal.h"
+#include "mf_portable_nn.h"
 
 #include <stddef.h>
 
@@ -21,7 +25,8 @@ int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims 
 {
     /* The DSP path: two patches of KH * KW * C_in int16 values, widened and interleaved; when
      * C_in % 4 != 0 they are first gathered as int8 behind them (2 * len bytes more). The
-     * portable and MVE paths use the first 2 * len bytes. */
+     * MVE path uses the first 2 * len bytes, the portable one 2 * len (int8 patches) or, with
+     * MF_PT_PACKED, 4 * len (a packed pixel pair). */
     const int32_t len = filter_dims->h * filter_dims->w * input_dims->c;
     return 2 * len * (int32_t)sizeof(int16_t) + ((input_dims->c & 3) != 0 ? 2 * len : 0);
 }
@@ -70,7 +75,7 @@ static void mf_patch_quads_s16(const mf_conv_params *p,
 }
 #endif
 
-#if !MF_USE_MVE
+#if !MF_USE_MVE && !MF_PT_PACKED
 /* ---- speed-m4 (issue 12): the patch of a pixel whose window lies inside the image -----------
  * mf_im2col_s8 for that common case (dilation 1 along x): each window row is one run of
  * KW * C_in bytes, copied a word at a time with no bounds checks; returns 0 (nothing written)
@@ -113,6 +118,79 @@ static int mf_im2col_inside_s8(const mf_conv_params *p,
 }
 #endif
 
+#if MF_PT_PACKED
+/* ---- m3 (issue 12): the patch of a pixel written into a packed row pair (mf_portable_nn.h):
+ * high 0 stores the values (the pair's first pixel), high 1 adds them times 2^23 (its second).
+ * Padded cells hold the input zero point, as in mf_im2col_s8. */
+static void mf_pk_put(int32_t *dst, const int8_t *src, int32_t n, int high)
+{
+    if (high) {
+        for (int32_t i = 0; i < n; i++) {
+            dst[i] = (int32_t)((uint32_t)dst[i] + ((uint32_t)(int32_t)src[i] << 23));
+        }
+    } else {
+        for (int32_t i = 0; i < n; i++) {
+            dst[i] = src[i];
+        }
+    }
+}
+
+static void mf_pk_fill(int32_t *dst, int8_t v, int32_t n, int high)
+{
+    const uint32_t add = high ? (uint32_t)(int32_t)v << 23 : 0u;
+    for (int32_t i = 0; i < n; i++) {
+        dst[i] = high ? (int32_t)((uint32_t)dst[i] + add) : v;
+    }
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void mf_im2col_pk_s8(const mf_conv_params *p,
+                            const mf_dims *input_dims,
+                            const int8_t *in,
+                            const mf_dims *filter_dims,
+                            int32_t out_y,
+                            int32_t out_x,
+                            int32_t *dst,
+                            int high)
+{
+    const int32_t cin = input_dims->c;
+    const int32_t kw = filter_dims->w;
+    const int8_t pad = (int8_t)(-p->input_offset);
+    const int32_t y0 = out_y * p->stride.h - p->padding.h;
+    const int32_t x0 = out_x * p->stride.w - p->padding.w;
+    int32_t kx_lo = 0;
+    int32_t kx_hi = kw;
+    if (p->dilation.w == 1) {
+        kx_lo = mf_clamp_i32(-x0, 0, kw);
+        kx_hi = mf_clamp_i32(input_dims->w - x0, kx_lo, kw);
+    }
+    for (int32_t ky = 0; ky < filter_dims->h; ky++) {
+        const int32_t iy = y0 + ky * p->dilation.h;
+        const int8_t *row = in + (iy > 0 ? (size_t)iy * input_dims->w * cin : 0);
+        if (iy < 0 || iy >= input_dims->h) {
+            mf_pk_fill(dst, pad, kw * cin, high);
+        } else if (p->dilation.w == 1) {
+            mf_pk_fill(dst, pad, kx_lo * cin, high);
+            mf_pk_put(dst + kx_lo * cin, row + (size_t)(x0 + kx_lo) * cin, (kx_hi - kx_lo) * cin,
+                      high);
+            mf_pk_fill(dst + kx_hi * cin, pad, (kw - kx_hi) * cin, high);
+        } else {
+            for (int32_t kx = 0; kx < kw; kx++) {
+                const int32_t ix = x0 + kx * p->dilation.w;
+                if (ix < 0 || ix >= input_dims->w) {
+                    mf_pk_fill(dst + kx * cin, pad, cin, high);
+                } else {
+                    mf_pk_put(dst + kx * cin, row + (size_t)ix * cin, cin, high);
+                }
+            }
+        }
+        dst += kw * cin;
+    }
+}
+#endif
+
 mf_status mf_convolve_s8(const mf_context *ctx,
                          const mf_conv_params *conv_params,
                          const mf_per_channel_quant_params *quant_params,
@@ -149,7 +227,7 @@ mf_status mf_convolve_s8(const mf_context *ctx,
                        (int8_t *)ctx->buf, output);
     return MF_OK;
 #endif
-#if !MF_USE_MVE
+#if !MF_USE_MVE && !MF_PT_PACKED
     const int runs = p->dilation.w == 1; /* window rows are runs of bytes: mf_im2col_inside_s8 */
 #endif
     for (int32_t b = 0; b < input_dims->n; b++) {
@@ -185,6 +263,16 @@ mf_status mf_convolve_s8(const mf_context *ctx,
         }
 #else
         int8_t *patches = (int8_t *)ctx->buf;
+#if MF_PT_PACKED /* m3: the pixel pair's patches packed straight from the image */
+        int32_t *pk = (int32_t *)ctx->buf;
+        for (; px + 2 <= pixels; px += 2) {
+            const int32_t q = px + 1;
+            mf_im2col_pk_s8(p, input_dims, in, filter_dims, px / ow, px % ow, pk, 0);
+            mf_im2col_pk_s8(p, input_dims, in, filter_dims, q / ow, q % ow, pk, 1);
+            mf_nn_mat_mult_pk_s8(pk, filter, len, cout, &rq, output);
+            output += 2 * cout;
+        }
+#else
         for (; px + 2 <= pixels; px += 2) {
             const int32_t q = px + 1;
 #if !MF_USE_MVE
@@ -203,6 +291,7 @@ mf_status mf_convolve_s8(const mf_context *ctx,
             mf_nn_mat_mult_s8(patches, patches + len, filter, len, cout, &rq, output);
             output += 2 * cout;
         }
+#endif /* MF_PT_PACKED */
         if (px < pixels) {
             mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, patches);
             mf_nn_mat_mult_s8(patches, NULL, filter, len, cout, &rq, output);
