@@ -471,6 +471,23 @@ void mf_nn_mat_mult_s16_pair(const int16_t *x,
                              const mf_nn_requant *rq,
                              int8_t *out);
 
+/* m4first (issue 12): mf_convolve_s8's DSP multiply (src/support/mf_nn_conv_pair_s16.c): two
+ * patches widened by mf_nn_s8_to_s16_pair_pad (whole quads as mf_nn_s8_to_s16_pair, then the
+ * len % 4 last values padded with zeros to a quad, (k + 3) / 4 quads per patch) times n filter
+ * rows of k int8 values, two pixels by two channels per pass; shifts_ok from
+ * mf_nn_shifts_right. */
+void mf_nn_s8_to_s16_pair_pad(const int8_t *r0, const int8_t *r1, int16_t *dst, int32_t len);
+void mf_nn_conv_pair_s16(const int16_t *x,
+                         const int8_t *filter,
+                         int32_t k,
+                         int32_t n,
+                         const mf_nn_requant *rq,
+                         int32_t shifts_ok,
+                         int8_t *out);
+/* Whether every shift[0..n) is in [-31, -1] (mf_nn_conv_pair_s16's requantization in registers;
+ * otherwise pass 0). */
+int32_t mf_nn_shifts_right(const int32_t *shift, int32_t n);
+
 #endif
 
 /* The two variants behind mf_depthwise_conv_s8 (src/convolution/), called after its checks:

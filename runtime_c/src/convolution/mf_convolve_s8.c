@@ -23,7 +23,8 @@ int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims 
      * C_in % 4 != 0 they are first gathered as int8 behind them (2 * len bytes more). The
      * portable and MVE paths use the first 2 * len bytes. */
     const int32_t len = filter_dims->h * filter_dims->w * input_dims->c;
-    return 2 * len * (int32_t)sizeof(int16_t) + ((input_dims->c & 3) != 0 ? 2 * len : 0);
+    const int32_t len4 = (len + 3) & ~3; /* m4first: the widened patches padded to whole quads */
+    return 2 * len4 * (int32_t)sizeof(int16_t) + ((input_dims->c & 3) != 0 ? 2 * len : 0);
 }
 
 #if MF_USE_DSP && !MF_USE_MVE /* MVE: the int8 rows of mf_nn_mat_mult_s8 */
@@ -156,8 +157,9 @@ mf_status mf_convolve_s8(const mf_context *ctx,
         const int8_t *in = input + (size_t)b * in_image;
         int32_t px = 0;
 #if MF_USE_DSP && !MF_USE_MVE /* MVE: the int8 rows of mf_nn_mat_mult_s8 */
+        const int32_t shifts_ok = mf_nn_shifts_right(quant_params->shift, cout);
         int16_t *rows = (int16_t *)ctx->buf;
-        int8_t *staged = (int8_t *)(rows + 2 * len); /* C_in % 4 != 0: the int8 patches */
+        int8_t *staged = (int8_t *)(rows + 2 * ((len + 3) & ~3)); /* C_in % 4 != 0: int8 patches */
         for (; px + 2 <= pixels; px += 2) {
             const int32_t q = px + 1;
             if ((input_dims->c & 3) == 0) {
@@ -172,9 +174,9 @@ mf_status mf_convolve_s8(const mf_context *ctx,
                                          staged + len)) {
                     mf_im2col_s8(p, input_dims, in, filter_dims, q / ow, q % ow, staged + len);
                 }
-                mf_nn_s8_to_s16_pair(staged, staged + len, rows, len);
+                mf_nn_s8_to_s16_pair_pad(staged, staged + len, rows, len);
             }
-            mf_nn_mat_mult_s16_pair(rows, filter, len, cout, &rq, output);
+            mf_nn_conv_pair_s16(rows, filter, len, cout, &rq, shifts_ok, output);
             output += 2 * cout;
         }
         if (px < pixels) {
