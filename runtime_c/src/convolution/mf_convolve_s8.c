@@ -114,6 +114,57 @@ static int mf_im2col_inside_s8(const mf_conv_params *p,
 }
 #endif
 
+#if MF_USE_DSP && !MF_USE_MVE
+/* ---- m4first (issue 12): the int8 patches of a pixel pair, both windows inside the image ----
+ * Pixels px and px + 1 (row-major over output rows of width ow) when both windows lie inside
+ * the image and dilation is 1 along x: each window row one run of KW * C_in bytes, both
+ * pixels' runs copied in one pass a word at a time (d0, then d0 + len); returns 0 (nothing
+ * written) otherwise. One setup for the pair where mf_im2col_inside_s8 took one per pixel. */
+static int mf_stage_pair_inside_s8(const mf_conv_params *p,
+                                   const mf_dims *input_dims,
+                                   const int8_t *in,
+                                   const mf_dims *filter_dims,
+                                   int32_t px,
+                                   int32_t ow,
+                                   int32_t len,
+                                   int8_t *d0)
+{
+    const int32_t kh = filter_dims->h, kw = filter_dims->w, c = input_dims->c;
+    const int32_t iw = input_dims->w;
+    const int32_t y_end = input_dims->h - (kh - 1) * p->dilation.h; /* window tops below it */
+    const int32_t oy0 = px / ow, ox0 = px - oy0 * ow;
+    const int32_t wraps = ox0 + 1 == ow;
+    const int32_t ya = oy0 * p->stride.h - p->padding.h, xa = ox0 * p->stride.w - p->padding.w;
+    const int32_t yb = wraps ? ya + p->stride.h : ya;
+    const int32_t xb = wraps ? -p->padding.w : xa + p->stride.w;
+    if (p->dilation.w != 1 || ya < 0 || xa < 0 || xb < 0 || yb >= y_end || xa + kw > iw ||
+        xb + kw > iw) {
+        return 0;
+    }
+    const int32_t run = kw * c;
+    const size_t row_step = (size_t)p->dilation.h * iw * c;
+    const int8_t *s0 = in + ((size_t)ya * iw + (size_t)xa) * c;
+    const int8_t *s1 = in + ((size_t)yb * iw + (size_t)xb) * c;
+    int8_t *d1 = d0 + len;
+    for (int32_t ky = 0; ky < kh; ky++) {
+        int32_t i = 0;
+        for (; i + 4 <= run; i += 4) {
+            mf_write_u32(d0 + i, mf_read_u32(s0 + i));
+            mf_write_u32(d1 + i, mf_read_u32(s1 + i));
+        }
+        for (; i < run; i++) {
+            d0[i] = s0[i];
+            d1[i] = s1[i];
+        }
+        d0 += run;
+        d1 += run;
+        s0 += row_step;
+        s1 += row_step;
+    }
+    return 1;
+}
+#endif
+
 mf_status mf_convolve_s8(const mf_context *ctx,
                          const mf_conv_params *conv_params,
                          const mf_per_channel_quant_params *quant_params,
@@ -165,6 +216,8 @@ mf_status mf_convolve_s8(const mf_context *ctx,
             if ((input_dims->c & 3) == 0) {
                 mf_patch_quads_s16(p, input_dims, in, filter_dims, px / ow, px % ow, rows);
                 mf_patch_quads_s16(p, input_dims, in, filter_dims, q / ow, q % ow, rows + 4);
+            } else if (mf_stage_pair_inside_s8(p, input_dims, in, filter_dims, px, ow, len, staged)) {
+                mf_nn_s8_to_s16_pair_pad(staged, staged + len, rows, len);
             } else {
                 if (!runs ||
                     !mf_im2col_inside_s8(p, input_dims, in, filter_dims, px / ow, px % ow, staged)) {

@@ -184,6 +184,131 @@ static inline uint32_t mf_pack4_s8(int32_t v0, int32_t v1, int32_t v2, int32_t v
 #endif
 }
 
+#if !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__) && defined(__arm__)
+/* What the assembly loop over channel pairs reads and advances (word offsets fixed below). */
+typedef struct {
+    const int16_t *x;     /* 0: the two patches */
+    const int8_t *w;      /* 4: channel pair's first row, advanced */
+    const int32_t *bias;  /* 8: advanced */
+    const int32_t *mult;  /* 12: advanced */
+    const int32_t *shift; /* 16: advanced, every one in [-31, -1] */
+    int8_t *out;          /* 20: pixel 0's outputs of the pair, advanced; pixel 1's at + n */
+    int32_t n;            /* 24 */
+    int32_t kk;           /* 28: k - 4 */
+    int32_t pairs;        /* 32: quads / 2 */
+    int32_t odd;          /* 36: quads % 2 */
+    int32_t wstep;        /* 40: 2k - 4 quads, from the end of a pair's loop to the next pair */
+    int32_t off;          /* 44: output offset */
+    uint32_t lo;          /* 48: activation minimum in every byte */
+    uint32_t hi;          /* 52: activation maximum in every byte */
+    int32_t count;        /* 56: channel pairs to do, counted down */
+} mf_pair_state;
+
+/* One channel's requantization of two accumulators A, B, its shift in [-31, -1] (mf_rq1 formed
+ * in registers): m in b0, r - 1 in c0, K in (b1, c1), the products in (n, kk). */
+#define MF_RQ_ASM(A, B)                                                                          \
+    "ldr %[b0], [%[x]], #4\n\t"                                                                  \
+    "ldr %[c0], [%[w]], #4\n\t"                                                                  \
+    "mvn %[c0], %[c0]\n\t"                                                                       \
+    "mov %[u], #1\n\t"                                                                           \
+    "lsl %[u], %[u], %[c0]\n\t"                                                                  \
+    "lsl %[b1], %[u], #31\n\t"                                                                   \
+    "orr %[b1], %[b1], #0x40000000\n\t"                                                          \
+    "lsr %[c1], %[u], #1\n\t"                                                                    \
+    "and %[u], %[" A "], #0x80000000\n\t"                                                        \
+    "subs %[n], %[b1], %[u]\n\t"                                                                 \
+    "sbc %[kk], %[c1], #0\n\t"                                                                   \
+    "smlal %[n], %[kk], %[" A "], %[b0]\n\t"                                                     \
+    "asr %[" A "], %[kk], %[c0]\n\t"                                                             \
+    "and %[u], %[" B "], #0x80000000\n\t"                                                        \
+    "subs %[n], %[b1], %[u]\n\t"                                                                 \
+    "sbc %[kk], %[c1], #0\n\t"                                                                   \
+    "smlal %[n], %[kk], %[" B "], %[b0]\n\t"                                                     \
+    "asr %[" B "], %[kk], %[c0]\n\t"
+
+/* The channel pairs of st, each: bias, the 2x2 multiply (MF_QUAD_2X2 with %[t] = the state
+ * pointer's register once it is pushed), requantization, offset, SSAT, the four bytes packed
+ * (BFI), clamped (SSUB8/SEL) and stored as two halfwords. Every value lives in a register; the
+ * state pointer is kept on the stack. */
+static void mf_pairs_2x2(mf_pair_state *st)
+{
+    int32_t a00, a01, a10, a11;
+    uint32_t x, w, n, kk, b0, c0, b1, c1, u;
+    __asm__ volatile(
+        "push {%[t]}\n\t"
+        "1:\n\t"
+        "ldr %[t], [sp]\n\t"
+        "ldr %[x], [%[t], #0]\n\t"
+        "ldr %[w], [%[t], #4]\n\t"
+        "ldr %[u], [%[t], #8]\n\t"
+        "ldrd %[a00], %[a01], [%[u]], #8\n\t"
+        "str %[u], [%[t], #8]\n\t"
+        "mov %[a10], %[a00]\n\t"
+        "mov %[a11], %[a01]\n\t"
+        "ldr %[kk], [%[t], #28]\n\t"
+        "ldr %[n], [%[t], #36]\n\t"
+        "cmp %[n], #0\n\t"
+        "beq 2f\n\t"
+        MF_QUAD_2X2
+        "2:\n\t"
+        "ldr %[t], [sp]\n\t"
+        "ldr %[n], [%[t], #32]\n\t"
+        "cmp %[n], #0\n\t"
+        "beq 4f\n\t"
+        "3:\n\t"
+        MF_QUAD_2X2 MF_QUAD_2X2
+        "subs %[n], %[n], #1\n\t"
+        "bne 3b\n\t"
+        "4:\n\t"
+        "ldr %[t], [sp]\n\t"
+        "ldr %[u], [%[t], #40]\n\t"
+        "add %[w], %[w], %[u]\n\t"
+        "str %[w], [%[t], #4]\n\t"
+        "ldr %[x], [%[t], #12]\n\t"
+        "ldr %[w], [%[t], #16]\n\t"
+        MF_RQ_ASM("a00", "a10")
+        MF_RQ_ASM("a01", "a11")
+        "str %[x], [%[t], #12]\n\t"
+        "str %[w], [%[t], #16]\n\t"
+        "ldr %[u], [%[t], #44]\n\t"
+        "add %[a00], %[a00], %[u]\n\t"
+        "add %[a01], %[a01], %[u]\n\t"
+        "add %[a10], %[a10], %[u]\n\t"
+        "add %[a11], %[a11], %[u]\n\t"
+        "ssat %[a00], #8, %[a00]\n\t"
+        "ssat %[a01], #8, %[a01]\n\t"
+        "ssat %[a10], #8, %[a10]\n\t"
+        "ssat %[a11], #8, %[a11]\n\t"
+        "bfi %[a00], %[a01], #8, #8\n\t"
+        "bfi %[a00], %[a10], #16, #8\n\t"
+        "bfi %[a00], %[a11], #24, #8\n\t"
+        "ldrd %[b0], %[c0], [%[t], #48]\n\t"
+        "ssub8 %[u], %[a00], %[b0]\n\t"
+        "sel %[a00], %[a00], %[b0]\n\t"
+        "ssub8 %[u], %[a00], %[c0]\n\t"
+        "sel %[a00], %[c0], %[a00]\n\t"
+        "ldrd %[x], %[w], [%[t], #20]\n\t"
+        "strh %[a00], [%[x]]\n\t"
+        "lsr %[a00], %[a00], #16\n\t"
+        "strh %[a00], [%[x], %[w]]\n\t"
+        "add %[x], %[x], #2\n\t"
+        "str %[x], [%[t], #20]\n\t"
+        "ldr %[u], [%[t], #56]\n\t"
+        "subs %[u], %[u], #1\n\t"
+        "str %[u], [%[t], #56]\n\t"
+        "bne 1b\n\t"
+        "pop {%[t]}\n\t"
+        : [t] "+r"(st), [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),
+          [x] "=&r"(x), [w] "=&r"(w), [n] "=&r"(n), [kk] "=&r"(kk), [b0] "=&r"(b0),
+          [c0] "=&r"(c0), [b1] "=&r"(b1), [c1] "=&r"(c1), [u] "=&r"(u)
+        :
+        : "cc", "memory");
+}
+#define MF_PAIRS_ASM 1
+#else
+#define MF_PAIRS_ASM 0
+#endif
+
 void mf_nn_conv_pair_s16(const int16_t *x,
                          const int8_t *filter,
                          int32_t k,
@@ -202,12 +327,22 @@ void mf_nn_conv_pair_s16(const int16_t *x,
     /* Channel pairs walked by pointer (few live values around the assembly). Those whose padded
      * quad reads only inside the filter array (it runs into the next row, multiplied by zero):
      * all but the last channel's pair when k % 4 != 0. */
-    const int8_t *w0 = filter;
-    const int32_t *mp = rq->multiplier;
-    const int32_t *sp = rq->shift;
-    int8_t *op = out;
+    const int32_t safe = (tail != 0 ? n - 1 : n) & ~1;
+    int32_t o = 0;
+#if MF_PAIRS_ASM
+    if (shifts_ok && bias != NULL && safe > 0) { /* the channel pairs in assembly */
+        mf_pair_state st = {x, filter, bias, rq->multiplier, rq->shift, out, n, k - 4,
+                            quads >> 1, quads & 1, 2 * k - 4 * quads, off, lo, hi, safe >> 1};
+        mf_pairs_2x2(&st);
+        o = safe;
+    }
+#endif
+    const int8_t *w0 = filter + (size_t)o * k;
+    const int32_t *mp = rq->multiplier + o;
+    const int32_t *sp = rq->shift + o;
+    int8_t *op = out + o;
     int8_t *const pairs_end = out + (n & ~1);
-    int8_t *const safe_end = out + ((tail != 0 ? n - 1 : n) & ~1);
+    int8_t *const safe_end = out + safe;
     for (; op < pairs_end; op += 2, mp += 2, sp += 2, w0 += 2 * k) {
         int32_t a[4];
         a[0] = bias != NULL ? bias[op - out] : 0;
