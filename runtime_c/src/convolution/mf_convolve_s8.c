@@ -28,10 +28,60 @@ int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims 
 }
 
 #if MF_USE_DSP && !MF_USE_MVE /* MVE: the int8 rows of mf_nn_mat_mult_s8 */
+/* m4first (issue 12): `quads` words from src widened into dst's 8-halfword groups (the two
+ * SXTB16 halves of each word in the group's first half, the second half left to the other
+ * pixel); returns dst past them. One LDR, two SXTB16 and one STRD per word on the target. */
+static inline int16_t *mf_widen_quads(const int8_t *src, int16_t *dst, int32_t quads)
+{
+#if !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__) && defined(__arm__)
+    if (quads & 1) {
+        uint32_t t, a, b;
+        __asm__ volatile("ldr %[t], [%[s]], #4\n\t"
+                         "sxtb16 %[a], %[t]\n\t"
+                         "sxtb16 %[b], %[t], ror #8\n\t"
+                         "strd %[a], %[b], [%[d]], #16\n\t"
+                         : [s] "+r"(src), [d] "+r"(dst), [t] "=&r"(t), [a] "=&r"(a), [b] "=&r"(b)
+                         :
+                         : "memory");
+    }
+    int32_t pairs = quads >> 1;
+    if (pairs > 0) {
+        uint32_t t, a, b, u;
+        __asm__ volatile("1:\n\t"
+                         "ldr %[t], [%[s]], #4\n\t"
+                         "ldr %[u], [%[s]], #4\n\t"
+                         "sxtb16 %[a], %[t]\n\t"
+                         "sxtb16 %[b], %[t], ror #8\n\t"
+                         "strd %[a], %[b], [%[d]], #16\n\t"
+                         "sxtb16 %[a], %[u]\n\t"
+                         "sxtb16 %[b], %[u], ror #8\n\t"
+                         "strd %[a], %[b], [%[d]], #16\n\t"
+                         "subs %[n], %[n], #1\n\t"
+                         "bne 1b\n\t"
+                         : [s] "+r"(src), [d] "+r"(dst), [n] "+r"(pairs), [t] "=&r"(t), [a] "=&r"(a),
+                           [b] "=&r"(b), [u] "=&r"(u)
+                         :
+                         : "cc", "memory");
+    }
+    return dst;
+#else
+    for (int32_t q = 0; q < quads; q++) {
+        const uint32_t v = mf_read_u32(src);
+        src += 4;
+        mf_write_u32(dst, mf_sxtb16(v));
+        mf_write_u32(dst + 2, mf_sxtb16_ror8(v));
+        dst += 8;
+    }
+    return dst;
+#endif
+}
+
 /* Row r's half of the interleaved int16 patches of mf_nn_s8_to_s16_pair (dst = the buffer +
- * 4 * r halfwords), for C_in % 4 == 0, straight from the image: every tap is whole quads, each
- * written as its two SXTB16 halves into the first or second half of its 8-halfword group.
- * Padded taps hold the zero point, which the folded bias cancels (mf_im2col_s8). */
+ * 4 * r halfwords, 4-byte aligned), for C_in % 4 == 0, straight from the image: every tap is
+ * whole quads, each written as its two SXTB16 halves into the first or second half of its
+ * 8-halfword group; a window row inside the image with dilation 1 along x is one run of
+ * KW * C_in / 4 quads (m4first). Padded taps hold the zero point, which the folded bias cancels
+ * (mf_im2col_s8). */
 static void mf_patch_quads_s16(const mf_conv_params *p,
                                const mf_dims *input_dims,
                                const int8_t *in,
@@ -44,21 +94,20 @@ static void mf_patch_quads_s16(const mf_conv_params *p,
     const uint32_t pad = mf_sxtb16(0x01010101u * (uint8_t)(-p->input_offset));
     const int32_t y0 = oy * p->stride.h - p->padding.h;
     const int32_t x0 = ox * p->stride.w - p->padding.w;
+    const int32_t kw = filter_dims->w;
+    const int row_run = p->dilation.w == 1 && x0 >= 0 && x0 + kw <= input_dims->w;
     for (int32_t ky = 0; ky < filter_dims->h; ky++) {
         const int32_t iy = y0 + ky * p->dilation.h;
         const int row_in = iy >= 0 && iy < input_dims->h;
         const int8_t *src_row = row_in ? in + (size_t)iy * input_dims->w * input_dims->c : in;
-        for (int32_t kx = 0; kx < filter_dims->w; kx++) {
+        if (row_in && row_run) {
+            dst = mf_widen_quads(src_row + (size_t)x0 * input_dims->c, dst, kw * cq);
+            continue;
+        }
+        for (int32_t kx = 0; kx < kw; kx++) {
             const int32_t ix = x0 + kx * p->dilation.w;
             if (row_in && ix >= 0 && ix < input_dims->w) {
-                const int8_t *src = src_row + (size_t)ix * input_dims->c;
-                for (int32_t q = 0; q < cq; q++) {
-                    const uint32_t v = mf_read_u32(src);
-                    src += 4;
-                    mf_write_u32(dst, mf_sxtb16(v));
-                    mf_write_u32(dst + 2, mf_sxtb16_ror8(v));
-                    dst += 8;
-                }
+                dst = mf_widen_quads(src_row + (size_t)ix * input_dims->c, dst, cq);
             } else {
                 for (int32_t q = 0; q < cq; q++) {
                     mf_write_u32(dst, pad);
