@@ -472,11 +472,9 @@ void mf_nn_mat_mult_s16_pair(const int16_t *x,
                              int8_t *out);
 
 /* m4first (issue 12): mf_convolve_s8's DSP multiply (src/support/mf_nn_conv_pair_s16.c): two
- * patches widened by mf_nn_s8_to_s16_pair_pad (whole quads as mf_nn_s8_to_s16_pair, then the
- * len % 4 last values padded with zeros to a quad, (k + 3) / 4 quads per patch) times n filter
- * rows of k int8 values, two pixels by two channels per pass; shifts_ok from
- * mf_nn_shifts_right. */
-void mf_nn_s8_to_s16_pair_pad(const int8_t *r0, const int8_t *r1, int16_t *dst, int32_t len);
+ * patches in mf_nn_s8_to_s16_pair's layout, (k + 3) / 4 whole quads each (the values past k
+ * zero), times n filter rows of k int8 values, two pixels by two channels per pass; shifts_ok
+ * from mf_nn_shifts_right. */
 void mf_nn_conv_pair_s16(const int16_t *x,
                          const int8_t *filter,
                          int32_t k,

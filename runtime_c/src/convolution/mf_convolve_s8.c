@@ -24,7 +24,7 @@ int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims 
      * portable and MVE paths use the first 2 * len bytes. */
     const int32_t len = filter_dims->h * filter_dims->w * input_dims->c;
     const int32_t len4 = (len + 3) & ~3; /* m4first: the widened patches padded to whole quads */
-    return 2 * len4 * (int32_t)sizeof(int16_t) + ((input_dims->c & 3) != 0 ? 2 * len : 0);
+    return 2 * len4 * (int32_t)sizeof(int16_t) + ((input_dims->c & 3) != 0 ? 2 * len4 : 0);
 }
 
 #if MF_USE_DSP && !MF_USE_MVE /* MVE: the int8 rows of mf_nn_mat_mult_s8 */
@@ -120,13 +120,12 @@ static void mf_patch_quads_s16(const mf_conv_params *p,
 }
 #endif
 
-#if !MF_USE_MVE
+#if !MF_USE_MVE && !MF_USE_DSP /* DSP: mf_stage_pair_inside_s8 (m4first) */
 /* ---- speed-m4 (issue 12): the patch of a pixel whose window lies inside the image -----------
  * mf_im2col_s8 for that common case (dilation 1 along x): each window row is one run of
  * KW * C_in bytes, copied a word at a time with no bounds checks; returns 0 (nothing written)
- * when the window reaches outside, for mf_im2col_s8 to handle. The DSP path takes it for
- * C_in % 4 != 0 (the first layers with 1-3 channels: the generic gather spends most of its time
- * per row), the portable path for every pixel. */
+ * when the window reaches outside, for mf_im2col_s8 to handle. The portable path takes it for
+ * every pixel (the DSP path stages pixel pairs: mf_stage_pair_inside_s8). */
 #if defined(__GNUC__)
 __attribute__((noinline)) /* one copy: every call site inlining it cost 0.5 KB of flash */
 #endif
@@ -167,7 +166,7 @@ static int mf_im2col_inside_s8(const mf_conv_params *p,
 /* ---- m4first (issue 12): the int8 patches of a pixel pair, both windows inside the image ----
  * Pixels px and px + 1 (row-major over output rows of width ow) when both windows lie inside
  * the image and dilation is 1 along x: each window row one run of KW * C_in bytes, both
- * pixels' runs copied in one pass a word at a time (d0, then d0 + len); returns 0 (nothing
+ * pixels' runs copied in one pass a word at a time (d0, then d0 + gap); returns 0 (nothing
  * written) otherwise. One setup for the pair where mf_im2col_inside_s8 took one per pixel. */
 static int mf_stage_pair_inside_s8(const mf_conv_params *p,
                                    const mf_dims *input_dims,
@@ -175,7 +174,7 @@ static int mf_stage_pair_inside_s8(const mf_conv_params *p,
                                    const mf_dims *filter_dims,
                                    int32_t px,
                                    int32_t ow,
-                                   int32_t len,
+                                   int32_t gap,
                                    int8_t *d0)
 {
     const int32_t kh = filter_dims->h, kw = filter_dims->w, c = input_dims->c;
@@ -194,7 +193,7 @@ static int mf_stage_pair_inside_s8(const mf_conv_params *p,
     const size_t row_step = (size_t)p->dilation.h * iw * c;
     const int8_t *s0 = in + ((size_t)ya * iw + (size_t)xa) * c;
     const int8_t *s1 = in + ((size_t)yb * iw + (size_t)xb) * c;
-    int8_t *d1 = d0 + len;
+    int8_t *d1 = d0 + gap;
     for (int32_t ky = 0; ky < kh; ky++) {
         int32_t i = 0;
         for (; i + 4 <= run; i += 4) {
@@ -250,7 +249,7 @@ mf_status mf_convolve_s8(const mf_context *ctx,
                        (int8_t *)ctx->buf, output);
     return MF_OK;
 #endif
-#if !MF_USE_MVE
+#if !MF_USE_MVE && !MF_USE_DSP
     const int runs = p->dilation.w == 1; /* window rows are runs of bytes: mf_im2col_inside_s8 */
 #endif
     for (int32_t b = 0; b < input_dims->n; b++) {
@@ -259,24 +258,23 @@ mf_status mf_convolve_s8(const mf_context *ctx,
 #if MF_USE_DSP && !MF_USE_MVE /* MVE: the int8 rows of mf_nn_mat_mult_s8 */
         const int32_t shifts_ok = mf_nn_shifts_right(quant_params->shift, cout);
         int16_t *rows = (int16_t *)ctx->buf;
-        int8_t *staged = (int8_t *)(rows + 2 * ((len + 3) & ~3)); /* C_in % 4 != 0: int8 patches */
+        /* C_in % 4 != 0: the int8 patches, len4 bytes apart, their last len4 - len bytes zero */
+        const int32_t len4 = (len + 3) & ~3;
+        int8_t *staged = (int8_t *)(rows + 2 * len4);
+        if ((input_dims->c & 3) != 0) {
+            memset(staged, 0, 2 * (size_t)len4);
+        }
         for (; px + 2 <= pixels; px += 2) {
             const int32_t q = px + 1;
             if ((input_dims->c & 3) == 0) {
                 mf_patch_quads_s16(p, input_dims, in, filter_dims, px / ow, px % ow, rows);
                 mf_patch_quads_s16(p, input_dims, in, filter_dims, q / ow, q % ow, rows + 4);
-            } else if (mf_stage_pair_inside_s8(p, input_dims, in, filter_dims, px, ow, len, staged)) {
-                mf_nn_s8_to_s16_pair_pad(staged, staged + len, rows, len);
-            } else {
-                if (!runs ||
-                    !mf_im2col_inside_s8(p, input_dims, in, filter_dims, px / ow, px % ow, staged)) {
-                    mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, staged);
-                }
-                if (!runs || !mf_im2col_inside_s8(p, input_dims, in, filter_dims, q / ow, q % ow,
-                                         staged + len)) {
-                    mf_im2col_s8(p, input_dims, in, filter_dims, q / ow, q % ow, staged + len);
-                }
-                mf_nn_s8_to_s16_pair_pad(staged, staged + len, rows, len);
+            } else if (mf_stage_pair_inside_s8(p, input_dims, in, filter_dims, px, ow, len4, staged)) {
+                mf_nn_s8_to_s16_pair(staged, staged + len4, rows, len4);
+            } else { /* a window reaching outside (or dilated along x): the general gather */
+                mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, staged);
+                mf_im2col_s8(p, input_dims, in, filter_dims, q / ow, q % ow, staged + len4);
+                mf_nn_s8_to_s16_pair(staged, staged + len4, rows, len4);
             }
             mf_nn_conv_pair_s16(rows, filter, len, cout, &rq, shifts_ok, output);
             output += 2 * cout;

@@ -1,7 +1,7 @@
 /*
  * mf_nn_conv_pair_s16 - m4first (issue 12): mf_convolve_s8's DSP matrix multiply. Two im2col
  * patches widened and interleaved by quads (mf_nn_s8_to_s16_pair's layout), their length
- * rounded up to a whole quad with zeros, times n int8 filter rows of k values, two pixels by
+ * rounded up to a whole quad with zeros (by mf_convolve_s8), times n int8 filter rows of k values, two pixels by
  * two channels per pass with SMLAD. Against mf_nn_mat_mult_s16_pair (the 1x1 kernels' loop):
  * no scalar tail (the padded quad multiplies whatever weights follow a row by zero, the last
  * channel's own three bytes at most read one by one), the inner loop two quads per pass, and
@@ -36,39 +36,41 @@
 
 /* a[0..3] (pixel 0, 1 by channel 0, 1: a00, a01, a10, a11) plus `quads` steps of four inputs
  * from x and the weights w0 (channel 0) and w0 + k (channel 1). Returns x past the quads. */
+#if defined(__GNUC__)
+#define MF_ONE_COPY __attribute__((noinline)) /* one copy: flash (issue 12 allows 5% at most) */
+#else
+#define MF_ONE_COPY
+#endif
 #if !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__) /* -O0 keeps a frame pointer: C */
-static inline const int16_t *mf_quads_2x2(const int16_t *x,
-                                          const int8_t *w0,
-                                          int32_t k,
-                                          int32_t quads,
-                                          int32_t *a)
+static MF_ONE_COPY const int16_t *mf_quads_2x2(const int16_t *x,
+                                               const int8_t *w0,
+                                               int32_t k,
+                                               int32_t quads,
+                                               int32_t *a)
 {
+    if (quads <= 0) {
+        return x;
+    }
     const int32_t kk = k - 4; /* channel 1 from w0 after its post-increment */
-    int32_t pairs = quads >> 1;
+    int32_t n = quads;
     uint32_t b0, c0, b1, c1, t, u;
-    if (quads & 1) {
-        __asm__ volatile(MF_QUAD_2X2
-                         : [a00] "+r"(a[0]), [a01] "+r"(a[1]), [a10] "+r"(a[2]), [a11] "+r"(a[3]),
-                           [x] "+r"(x), [w] "+r"(w0), [b0] "=&r"(b0), [c0] "=&r"(c0),
-                           [b1] "=&r"(b1), [c1] "=&r"(c1), [t] "=&r"(t), [u] "=&r"(u)
-                         : [kk] "r"(kk)
-                         : "memory");
-    }
-    if (pairs > 0) {
-        __asm__ volatile("1:\n\t" MF_QUAD_2X2 MF_QUAD_2X2
-                         "subs %[n], %[n], #1\n\t"
-                         "bne 1b\n\t"
-                         : [a00] "+r"(a[0]), [a01] "+r"(a[1]), [a10] "+r"(a[2]), [a11] "+r"(a[3]),
-                           [x] "+r"(x), [w] "+r"(w0), [n] "+r"(pairs), [b0] "=&r"(b0),
-                           [c0] "=&r"(c0), [b1] "=&r"(b1), [c1] "=&r"(c1), [t] "=&r"(t),
-                           [u] "=&r"(u)
-                         : [kk] "r"(kk)
-                         : "cc", "memory");
-    }
+    /* two quads per pass, an odd count entering at the second */
+    __asm__ volatile("tst %[n], #1\n\t"
+                     "add %[n], %[n], #1\n\t"
+                     "lsr %[n], %[n], #1\n\t"
+                     "bne 2f\n\t"
+                     "1:\n\t" MF_QUAD_2X2 "2:\n\t" MF_QUAD_2X2
+                     "subs %[n], %[n], #1\n\t"
+                     "bne 1b\n\t"
+                     : [a00] "+r"(a[0]), [a01] "+r"(a[1]), [a10] "+r"(a[2]), [a11] "+r"(a[3]),
+                       [x] "+r"(x), [w] "+r"(w0), [n] "+r"(n), [b0] "=&r"(b0), [c0] "=&r"(c0),
+                       [b1] "=&r"(b1), [c1] "=&r"(c1), [t] "=&r"(t), [u] "=&r"(u)
+                     : [kk] "r"(kk)
+                     : "cc", "memory");
     return x;
 }
 #else
-static inline const int16_t *mf_quads_2x2(const int16_t *x,
+static MF_ONE_COPY const int16_t *mf_quads_2x2(const int16_t *x,
                                           const int8_t *w0,
                                           int32_t k,
                                           int32_t quads,
@@ -109,7 +111,7 @@ static inline uint32_t mf_tail_word(const int8_t *w, int32_t tail)
 }
 
 /* acc[0], acc[1] (one channel, two pixels) requantized with that channel's constants. */
-static inline void mf_rq_pair(int32_t m, int32_t s, int32_t *r0, int32_t *r1)
+static MF_ONE_COPY void mf_rq_pair(int32_t m, int32_t s, int32_t *r0, int32_t *r1)
 {
     mf_rq1 q = {0, 0, 0, 0};
     if (mf_rq1_init(&q, m, s)) {
@@ -120,52 +122,6 @@ static inline void mf_rq_pair(int32_t m, int32_t s, int32_t *r0, int32_t *r1)
         *r1 = mf_requantize_fast(*r1, m, s);
     }
 }
-
-/* a[0], a[2] requantized with channel 0's constants (*m, *s) and a[1], a[3] with channel 1's
- * (m[1], s[1]), every shift in [-31, -1] (mf_rq1: AND, SUBS, SBC, SMLAL, ASR per value, the
- * channel's constants formed in registers). */
-#if !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__) && defined(__arm__)
-#define MF_RQ_CHANNEL(OFS, A, B)                                                                 \
-    "ldr %[m], [%[mp], #" OFS "]\n\t"                                                           \
-    "ldr %[r], [%[sp_], #" OFS "]\n\t"                                                          \
-    "mvn %[r], %[r]\n\t"                                                                        \
-    "mov %[t], #1\n\t"                                                                          \
-    "lsl %[t], %[t], %[r]\n\t"                                                                  \
-    "lsl %[kl], %[t], #31\n\t"                                                                  \
-    "orr %[kl], %[kl], #0x40000000\n\t"                                                         \
-    "lsr %[kh], %[t], #1\n\t"                                                                   \
-    "and %[t], %[" A "], #0x80000000\n\t"                                                       \
-    "subs %[l], %[kl], %[t]\n\t"                                                                \
-    "sbc %[h], %[kh], #0\n\t"                                                                   \
-    "smlal %[l], %[h], %[" A "], %[m]\n\t"                                                      \
-    "asr %[" A "], %[h], %[r]\n\t"                                                              \
-    "and %[t], %[" B "], #0x80000000\n\t"                                                       \
-    "subs %[l], %[kl], %[t]\n\t"                                                                \
-    "sbc %[h], %[kh], #0\n\t"                                                                   \
-    "smlal %[l], %[h], %[" B "], %[m]\n\t"                                                      \
-    "asr %[" B "], %[h], %[r]\n\t"
-static inline void mf_rq_2x2(const int32_t *mp, const int32_t *sp_, int32_t *a)
-{
-    uint32_t m, r, t, kl, kh, l, h;
-    __asm__(MF_RQ_CHANNEL("0", "a0", "a2") MF_RQ_CHANNEL("4", "a1", "a3")
-            : [a0] "+r"(a[0]), [a1] "+r"(a[1]), [a2] "+r"(a[2]), [a3] "+r"(a[3]), [m] "=&r"(m),
-              [r] "=&r"(r), [t] "=&r"(t), [kl] "=&r"(kl), [kh] "=&r"(kh), [l] "=&r"(l),
-              [h] "=&r"(h)
-            : [mp] "r"(mp), [sp_] "r"(sp_)
-            : "cc", "memory");
-}
-#else
-static inline void mf_rq_2x2(const int32_t *mp, const int32_t *sp_, int32_t *a)
-{
-    mf_rq1 q = {0, 0, 0, 0};
-    (void)mf_rq1_init(&q, mp[0], sp_[0]);
-    a[0] = mf_rq1_apply(&q, a[0]);
-    a[2] = mf_rq1_apply(&q, a[2]);
-    (void)mf_rq1_init(&q, mp[1], sp_[1]);
-    a[1] = mf_rq1_apply(&q, a[1]);
-    a[3] = mf_rq1_apply(&q, a[3]);
-}
-#endif
 
 /* Four values saturated to int8 packed into a word, v0 in the low byte. */
 static inline uint32_t mf_pack4_s8(int32_t v0, int32_t v1, int32_t v2, int32_t v3)
@@ -195,8 +151,8 @@ typedef struct {
     int8_t *out;          /* 20: pixel 0's outputs of the pair, advanced; pixel 1's at + n */
     int32_t n;            /* 24 */
     int32_t kk;           /* 28: k - 4 */
-    int32_t pairs;        /* 32: quads / 2 */
-    int32_t odd;          /* 36: quads % 2 */
+    int32_t quads;        /* 32: quads per row, at least 1 (two per pass, an odd one first) */
+    int32_t unused;       /* 36 */
     int32_t wstep;        /* 40: 2k - 4 quads, from the end of a pair's loop to the next pair */
     int32_t off;          /* 44: output offset */
     uint32_t lo;          /* 48: activation minimum in every byte */
@@ -246,19 +202,17 @@ static void mf_pairs_2x2(mf_pair_state *st)
         "mov %[a10], %[a00]\n\t"
         "mov %[a11], %[a01]\n\t"
         "ldr %[kk], [%[t], #28]\n\t"
-        "ldr %[n], [%[t], #36]\n\t"
-        "cmp %[n], #0\n\t"
-        "beq 2f\n\t"
-        MF_QUAD_2X2
-        "2:\n\t"
-        "ldr %[t], [sp]\n\t"
         "ldr %[n], [%[t], #32]\n\t"
-        "cmp %[n], #0\n\t"
-        "beq 4f\n\t"
+        "tst %[n], #1\n\t"
+        "add %[n], %[n], #1\n\t"
+        "lsr %[n], %[n], #1\n\t"
+        "bne 3f\n\t"
+        "2:\n\t"
+        MF_QUAD_2X2
         "3:\n\t"
-        MF_QUAD_2X2 MF_QUAD_2X2
+        MF_QUAD_2X2
         "subs %[n], %[n], #1\n\t"
-        "bne 3b\n\t"
+        "bne 2b\n\t"
         "4:\n\t"
         "ldr %[t], [sp]\n\t"
         "ldr %[u], [%[t], #40]\n\t"
@@ -327,37 +281,37 @@ void mf_nn_conv_pair_s16(const int16_t *x,
     /* Channel pairs walked by pointer (few live values around the assembly). Those whose padded
      * quad reads only inside the filter array (it runs into the next row, multiplied by zero):
      * all but the last channel's pair when k % 4 != 0. */
-    const int32_t safe = (tail != 0 ? n - 1 : n) & ~1;
     int32_t o = 0;
 #if MF_PAIRS_ASM
+    const int32_t safe = (tail != 0 ? n - 1 : n) & ~1;
     if (shifts_ok && bias != NULL && safe > 0) { /* the channel pairs in assembly */
         mf_pair_state st = {x, filter, bias, rq->multiplier, rq->shift, out, n, k - 4,
-                            quads >> 1, quads & 1, 2 * k - 4 * quads, off, lo, hi, safe >> 1};
+                            quads, 0, 2 * k - 4 * quads, off, lo, hi, safe >> 1};
         mf_pairs_2x2(&st);
         o = safe;
     }
+#else
+    (void)shifts_ok;
 #endif
-    const int8_t *w0 = filter + (size_t)o * k;
-    const int32_t *mp = rq->multiplier + o;
-    const int32_t *sp = rq->shift + o;
-    int8_t *op = out + o;
-    int8_t *const pairs_end = out + (n & ~1);
-    int8_t *const safe_end = out + safe;
-    for (; op < pairs_end; op += 2, mp += 2, sp += 2, w0 += 2 * k) {
+    /* The rest in C, channel pairs then an odd last channel (taken as a pair of itself): the
+     * pair holding the filter's last row reads that row's padded quad by bytes. */
+    for (; o < n; o += 2) {
+        const int32_t two = o + 1 < n;
+        const int8_t *w0 = filter + (size_t)o * k;
+        const int32_t step = two ? k : 0; /* channel 1's row from channel 0's */
+        const int32_t qn = o + 2 >= n && tail != 0 ? quads - 1 : quads;
         int32_t a[4];
-        a[0] = bias != NULL ? bias[op - out] : 0;
-        a[1] = bias != NULL ? bias[op - out + 1] : 0;
+        a[0] = bias != NULL ? bias[o] : 0;
+        a[1] = bias != NULL ? bias[o + two] : 0;
         a[2] = a[0];
         a[3] = a[1];
-        if (op < safe_end) {
-            mf_quads_2x2(x, w0, k, quads, a);
-        } else { /* the last pair, k % 4 != 0: the padded quad's channel-1 weights by bytes */
-            const int16_t *xq = mf_quads_2x2(x, w0, k, quads - 1, a);
-            const int32_t at = 4 * (quads - 1);
+        const int16_t *xq = mf_quads_2x2(x, w0, step, qn, a);
+        if (qn < quads) { /* the last row's padded quad, its weights by bytes */
+            const int32_t at = 4 * qn;
             const uint32_t b0 = mf_read_u32(xq), c0 = mf_read_u32(xq + 2);
             const uint32_t b1 = mf_read_u32(xq + 4), c1 = mf_read_u32(xq + 6);
-            const uint32_t t0 = mf_read_u32(w0 + at);
-            const uint32_t t1 = mf_tail_word(w0 + k + at, tail);
+            const uint32_t t1 = mf_tail_word(w0 + step + at, tail);
+            const uint32_t t0 = two ? mf_read_u32(w0 + at) : t1;
             a[0] = mf_smlad(mf_sxtb16(t0), b0, a[0]);
             a[2] = mf_smlad(mf_sxtb16(t0), b1, a[2]);
             a[0] = mf_smlad(mf_sxtb16_ror8(t0), c0, a[0]);
@@ -367,39 +321,21 @@ void mf_nn_conv_pair_s16(const int16_t *x,
             a[1] = mf_smlad(mf_sxtb16_ror8(t1), c0, a[1]);
             a[3] = mf_smlad(mf_sxtb16_ror8(t1), c1, a[3]);
         }
-        if (shifts_ok) {
-            mf_rq_2x2(mp, sp, a);
-        } else {
-            mf_rq_pair(mp[0], sp[0], &a[0], &a[2]);
-            mf_rq_pair(mp[1], sp[1], &a[1], &a[3]);
-        }
+        mf_rq_pair(rq->multiplier[o], rq->shift[o], &a[0], &a[2]);
+        mf_rq_pair(rq->multiplier[o + two], rq->shift[o + two], &a[1], &a[3]);
         /* pixel 0's two channels in the low half, pixel 1's in the high half; clamped to the
-         * activation four bytes at a time, stored as two halfwords */
+         * activation four bytes at a time, stored as two halfwords (one byte each when odd) */
         uint32_t v = mf_pack4_s8(a[0] + off, a[1] + off, a[2] + off, a[3] + off);
         v = mf_min_s8x4(mf_max_s8x4(v, lo), hi);
-        const uint16_t v0 = (uint16_t)v;
-        const uint16_t v1 = (uint16_t)(v >> 16);
-        memcpy(op, &v0, sizeof v0);
-        memcpy(op + n, &v1, sizeof v1);
-    }
-    if (n & 1) { /* an odd last channel: its padded quad by bytes */
-        const int32_t o = n - 1;
-        int32_t a0 = bias != NULL ? bias[o] : 0;
-        int32_t a1 = a0;
-        const int16_t *q = x;
-        for (int32_t i = 0; i < quads; i++) {
-            const uint32_t wv = i + 1 < quads || tail == 0 ? mf_read_u32(w0 + 4 * i)
-                                                           : mf_tail_word(w0 + 4 * i, tail);
-            const uint32_t wl = mf_sxtb16(wv);
-            const uint32_t wh = mf_sxtb16_ror8(wv);
-            a0 = mf_smlad(wl, mf_read_u32(q), a0);
-            a0 = mf_smlad(wh, mf_read_u32(q + 2), a0);
-            a1 = mf_smlad(wl, mf_read_u32(q + 4), a1);
-            a1 = mf_smlad(wh, mf_read_u32(q + 6), a1);
-            q += 8;
+        if (two) {
+            const uint16_t v0 = (uint16_t)v;
+            const uint16_t v1 = (uint16_t)(v >> 16);
+            memcpy(out + o, &v0, sizeof v0);
+            memcpy(out + n + o, &v1, sizeof v1);
+        } else {
+            out[o] = (int8_t)(uint8_t)v;
+            out[n + o] = (int8_t)(uint8_t)(v >> 16);
         }
-        out[o] = mf_nn_requant_out(rq, a0, o);
-        out[n + o] = mf_nn_requant_out(rq, a1, o);
     }
 }
 
@@ -411,32 +347,6 @@ int32_t mf_nn_shifts_right(const int32_t *shift, int32_t n)
         }
     }
     return 1;
-}
-
-/* Two int8 patches of len values widened into dst for mf_nn_conv_pair_s16: whole quads as
- * mf_nn_s8_to_s16_pair writes them, then a last quad of len % 4 values padded with zeros. */
-void mf_nn_s8_to_s16_pair_pad(const int8_t *r0, const int8_t *r1, int16_t *dst, int32_t len)
-{
-    int32_t i = 0;
-    for (; i + 4 <= len; i += 4) {
-        const uint32_t v0 = mf_read_u32(r0 + i);
-        const uint32_t v1 = mf_read_u32(r1 + i);
-        mf_write_u32(dst, mf_sxtb16(v0));
-        mf_write_u32(dst + 2, mf_sxtb16_ror8(v0));
-        mf_write_u32(dst + 4, mf_sxtb16(v1));
-        mf_write_u32(dst + 6, mf_sxtb16_ror8(v1));
-        dst += 8;
-    }
-    const int32_t tail = len - i;
-    if (tail > 0) { /* values (e0, e1, e2, 0) in SXTB16 order (e0, e2, e1, 0) */
-        const int8_t *s[2] = {r0 + i, r1 + i};
-        for (int32_t r = 0; r < 2; r++) {
-            dst[4 * r] = s[r][0];
-            dst[4 * r + 1] = tail > 2 ? s[r][2] : 0;
-            dst[4 * r + 2] = tail > 1 ? s[r][1] : 0;
-            dst[4 * r + 3] = 0;
-        }
-    }
 }
 
 #endif /* MF_USE_DSP */
