@@ -151,7 +151,7 @@ typedef struct {
     int8_t *out;          /* 20: pixel 0's outputs of the pair, advanced; pixel 1's at + n */
     int32_t n;            /* 24 */
     int32_t kk;           /* 28: k - 4 */
-    int32_t quads;        /* 32: quads per row, at least 1 (two per pass, an odd one first) */
+    int32_t quads;        /* 32: quads per row, at least 1 (four per pass, quads % 4 first) */
     int32_t unused;       /* 36 */
     int32_t wstep;        /* 40: 2k - 4 quads, from the end of a pair's loop to the next pair */
     int32_t off;          /* 44: output offset */
@@ -203,17 +203,20 @@ static void mf_pairs_2x2(mf_pair_state *st)
         "mov %[a11], %[a01]\n\t"
         "ldr %[kk], [%[t], #28]\n\t"
         "ldr %[n], [%[t], #32]\n\t"
-        "tst %[n], #1\n\t"
-        "add %[n], %[n], #1\n\t"
-        "lsr %[n], %[n], #1\n\t"
-        "bne 3f\n\t"
-        "2:\n\t"
-        MF_QUAD_2X2
-        "3:\n\t"
-        MF_QUAD_2X2
+        "and %[u], %[n], #3\n\t" /* four quads per pass, entering so that quads % 4 come first */
+        "add %[n], %[n], #3\n\t"
+        "lsr %[n], %[n], #2\n\t"
+        "cmp %[u], #2\n\t"
+        "beq 4f\n\t"
+        "bhi 3f\n\t"
+        "cmp %[u], #1\n\t"
+        "beq 5f\n\t"
+        "2:\n\t" MF_QUAD_2X2
+        "3:\n\t" MF_QUAD_2X2
+        "4:\n\t" MF_QUAD_2X2
+        "5:\n\t" MF_QUAD_2X2
         "subs %[n], %[n], #1\n\t"
         "bne 2b\n\t"
-        "4:\n\t"
         "ldr %[t], [sp]\n\t"
         "ldr %[u], [%[t], #40]\n\t"
         "add %[w], %[w], %[u]\n\t"
