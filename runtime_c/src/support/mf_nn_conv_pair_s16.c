@@ -97,7 +97,7 @@ static MF_ONE_COPY const int16_t *mf_quads_2x2(const int16_t *x,
 #endif
 
 /* The first `tail` (1..3) bytes at w as the low bytes of a word, the rest zero: the padded
- * quad of the last channel, whose row ends the filter array. */
+ * quad of a row near the end of the filter array (reading whole words would run past it). */
 static inline uint32_t mf_tail_word(const int8_t *w, int32_t tail)
 {
     uint32_t v = (uint8_t)w[0];
@@ -284,9 +284,13 @@ void mf_nn_conv_pair_s16(const int16_t *x,
     /* Channel pairs walked by pointer (few live values around the assembly). Those whose padded
      * quad reads only inside the filter array (it runs into the next row, multiplied by zero):
      * all but the last channel's pair when k % 4 != 0. */
+    /* A row's padded quad runs past its end into the rows after it (multiplied by zero): rows
+     * [0, fit) end at least 4 * quads - k bytes before the filter's end and read whole words. */
+    const int32_t room = n * k - 4 * quads;
+    const int32_t fit = room >= 0 ? room / k + 1 : 0;
     int32_t o = 0;
 #if MF_PAIRS_ASM
-    const int32_t safe = (tail != 0 ? n - 1 : n) & ~1;
+    const int32_t safe = (fit < n ? fit : n) & ~1; /* channel pairs whose rows all fit */
     if (shifts_ok && bias != NULL && safe > 0) { /* the channel pairs in assembly */
         mf_pair_state st = {x, filter, bias, rq->multiplier, rq->shift, out, n, k - 4,
                             quads, 0, 2 * k - 4 * quads, off, lo, hi, safe >> 1};
@@ -296,25 +300,25 @@ void mf_nn_conv_pair_s16(const int16_t *x,
 #else
     (void)shifts_ok;
 #endif
-    /* The rest in C, channel pairs then an odd last channel (taken as a pair of itself): the
-     * pair holding the filter's last row reads that row's padded quad by bytes. */
+    /* The rest in C, channel pairs then an odd last channel (taken as a pair of itself); rows
+     * past fit read their padded quad by bytes (k % 4 != 0 there: room < 0 needs it). */
     for (; o < n; o += 2) {
         const int32_t two = o + 1 < n;
         const int8_t *w0 = filter + (size_t)o * k;
         const int32_t step = two ? k : 0; /* channel 1's row from channel 0's */
-        const int32_t qn = o + 2 >= n && tail != 0 ? quads - 1 : quads;
+        const int32_t qn = o + two < fit ? quads : quads - 1;
         int32_t a[4];
         a[0] = bias != NULL ? bias[o] : 0;
         a[1] = bias != NULL ? bias[o + two] : 0;
         a[2] = a[0];
         a[3] = a[1];
         const int16_t *xq = mf_quads_2x2(x, w0, step, qn, a);
-        if (qn < quads) { /* the last row's padded quad, its weights by bytes */
+        if (qn < quads) { /* rows past fit: their padded quad's weights by bytes */
             const int32_t at = 4 * qn;
             const uint32_t b0 = mf_read_u32(xq), c0 = mf_read_u32(xq + 2);
             const uint32_t b1 = mf_read_u32(xq + 4), c1 = mf_read_u32(xq + 6);
             const uint32_t t1 = mf_tail_word(w0 + step + at, tail);
-            const uint32_t t0 = two ? mf_read_u32(w0 + at) : t1;
+            const uint32_t t0 = o < fit ? mf_read_u32(w0 + at) : mf_tail_word(w0 + at, tail);
             a[0] = mf_smlad(mf_sxtb16(t0), b0, a[0]);
             a[2] = mf_smlad(mf_sxtb16(t0), b1, a[2]);
             a[0] = mf_smlad(mf_sxtb16_ror8(t0), c0, a[0]);
