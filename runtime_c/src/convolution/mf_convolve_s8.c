@@ -8,10 +8,12 @@
  *
  * Portable path: the two int8 patches, two pixels by two output channels per pass.
  * DSP path: the two patches widened to int16 in SXTB16 order and interleaved quad by quad
- * (mf_nn_s8_to_s16_pair's layout; with C_in % 4 == 0 written straight from the image, else
- * gathered as int8 first), then two pixels by two channels in the 1x1 kernel's inline-assembly
- * SMLAD loop (18 instructions per 16 multiply-accumulates); a last odd pixel takes the int8
- * row path. MVE path: the portable one (int8 patches), with mf_nn_mat_mult_s8 in Helium.
+ * (mf_nn_s8_to_s16_pair's layout), each padded to whole quads with zeros: with C_in % 4 == 0
+ * written straight from the image (a window row inside it as one run of quads), else staged as
+ * int8 first (both pixels of a pair in one pass when their windows lie inside); then two pixels
+ * by two channels in mf_nn_conv_pair_s16 (m4first, issue 12: an inline-assembly loop over the
+ * channel pairs, 66 instructions per 64 multiply-accumulates, the requantization in registers);
+ * a last odd pixel takes the int8 row path. MVE path: the portable one (int8 patches), with mf_nn_mat_mult_s8 in Helium.
  */
 #include "mf_internal.h"
 
@@ -19,11 +21,11 @@
 
 int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims)
 {
-    /* The DSP path: two patches of KH * KW * C_in int16 values, widened and interleaved; when
-     * C_in % 4 != 0 they are first gathered as int8 behind them (2 * len bytes more). The
-     * portable and MVE paths use the first 2 * len bytes. */
+    /* The DSP path: two patches of KH * KW * C_in int16 values rounded up to whole quads,
+     * widened and interleaved; when C_in % 4 != 0 they are first gathered as int8 behind them
+     * (2 * len4 bytes more). The portable and MVE paths use the first 2 * len bytes. */
     const int32_t len = filter_dims->h * filter_dims->w * input_dims->c;
-    const int32_t len4 = (len + 3) & ~3; /* m4first: the widened patches padded to whole quads */
+    const int32_t len4 = (len + 3) & ~3; /* m4first: patches padded to whole quads */
     return 2 * len4 * (int32_t)sizeof(int16_t) + ((input_dims->c & 3) != 0 ? 2 * len4 : 0);
 }
 
