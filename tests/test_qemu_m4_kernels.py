@@ -79,3 +79,39 @@ def test_first_layer_bit_exact_on_target(board: str, seed: int, tmp_path: Path) 
     assert result.samples == 2
     assert result.mismatches == {}, [op.kind for op in g.ops]
     assert {row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]} == {"mf_convolve_s8"}
+
+
+# -- m4first (issue 12): mf_convolve_s8's DSP multiply (mf_nn_conv_pair_s16) on the DSP cores ------
+
+
+def conv_pair_chain(seed: int, path: Path) -> Path:
+    """CONV_2D on 1, 2, 3 or 5 input channels (patches padded to whole quads), kernel 1-5 by 2-5
+    (or 1x1 at stride 2), stride 1-2, dilation 1-2, odd and even output channels, then a 3x3
+    CONV_2D on those channels (whole quads when they are a multiple of 4)."""
+    rng = np.random.default_rng(seed)
+    h, w = int(rng.integers(6, 14)), int(rng.integers(6, 14))
+    cin = int(rng.choice((1, 2, 3, 5)))
+    c = Chain(rng, (1, h, w, cin))
+    k = (int(rng.integers(1, 6)), int(rng.integers(2, 6)))
+    s = int(rng.integers(1, 3))
+    if seed % 4 == 3:  # 1x1 at stride 2: patches of 1-5 values, rows shorter than a quad
+        k, s = (1, 1), 2
+    d = int(rng.integers(1, 3)) if seed % 3 == 2 else 1
+    attrs = c.window(max(k), s)
+    attrs["dilations"] = (d, d)
+    attrs["pads"] = tuple(min(p, k[i % 2] - 1) for i, p in enumerate(attrs["pads"]))
+    c.weighted("CONV_2D", (int(rng.choice((3, 4, 7, 8, 9, 16))), *k, cin), 0, attrs)
+    c.weighted("CONV_2D", (int(rng.choice((2, 5, 8))), 3, 3, c.channels()), 0, c.window(3, 1))
+    return c.finish(path)
+
+
+@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an500", "mps2-an505"])
+@pytest.mark.parametrize("seed", range(4))
+def test_conv_pair_bit_exact_on_dsp_cores(board: str, seed: int, tmp_path: Path) -> None:
+    model = conv_pair_chain(7300 + seed, tmp_path / f"pair{seed}.mfir")
+    g = load_model(model)
+    x = np.random.default_rng(seed).integers(-128, 128, (2, *g.tensors["x"].shape[1:]), dtype=np.int8)
+    result = run_on_board(model, x, board, out_dir=tmp_path / "fw")
+    assert result.samples == 2
+    assert result.mismatches == {}, [op.kind for op in g.ops]
+    assert {row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]} == {"mf_convolve_s8"}

@@ -471,6 +471,21 @@ void mf_nn_mat_mult_s16_pair(const int16_t *x,
                              const mf_nn_requant *rq,
                              int8_t *out);
 
+/* m4first (issue 12): mf_convolve_s8's DSP multiply (src/support/mf_nn_conv_pair_s16.c): two
+ * patches in mf_nn_s8_to_s16_pair's layout, (k + 3) / 4 whole quads each (the values past k
+ * zero), times n filter rows of k int8 values, two pixels by two channels per pass; shifts_ok
+ * from mf_nn_shifts_right. */
+void mf_nn_conv_pair_s16(const int16_t *x,
+                         const int8_t *filter,
+                         int32_t k,
+                         int32_t n,
+                         const mf_nn_requant *rq,
+                         int32_t shifts_ok,
+                         int8_t *out);
+/* Whether every shift[0..n) is in [-31, -1] (mf_nn_conv_pair_s16's requantization in registers;
+ * otherwise pass 0). */
+int32_t mf_nn_shifts_right(const int32_t *shift, int32_t n);
+
 #endif
 
 /* ---- m4pw (issue 12): the i4 weight layout (mf_nn_i4_s8.c) ----------------------------

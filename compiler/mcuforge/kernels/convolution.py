@@ -75,9 +75,10 @@ FILTER_SPARSE = ConstStruct("filter", "const mf_sparse_filter *", SPARSE_FILTER,
 
 
 def convolve_s8(input_dims: Dims, filter_dims: Dims) -> int:
-    """Two im2col patches of KH * KW * C_in int16 values (two output pixels per pass), and
-    when C_in % 4 != 0 the two int8 patches they are widened from."""
-    length = filter_dims[1] * filter_dims[2] * input_dims[3]
+    """Two im2col patches of KH * KW * C_in int16 values (two output pixels per pass), and when
+    C_in % 4 != 0 the two int8 patches they are widened from; each padded to a whole quad
+    (m4first, issue 12)."""
+    length = (filter_dims[1] * filter_dims[2] * input_dims[3] + 3) & ~3
     return 2 * length * INT16_BYTES + (2 * length if input_dims[3] % 4 else 0)
 
 

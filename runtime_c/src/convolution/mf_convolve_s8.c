@@ -8,10 +8,12 @@
  *
  * Portable path: the two int8 patches, two pixels by two output channels per pass.
  * DSP path: the two patches widened to int16 in SXTB16 order and interleaved quad by quad
- * (mf_nn_s8_to_s16_pair's layout; with C_in % 4 == 0 written straight from the image, else
- * gathered as int8 first), then two pixels by two channels in the 1x1 kernel's inline-assembly
- * SMLAD loop (18 instructions per 16 multiply-accumulates); a last odd pixel takes the int8
- * row path. MVE path: the portable one (int8 patches), with mf_nn_mat_mult_s8 in Helium.
+ * (mf_nn_s8_to_s16_pair's layout), each padded to whole quads with zeros: with C_in % 4 == 0
+ * written straight from the image (a window row inside it as one run of quads), else staged as
+ * int8 first (both pixels of a pair in one pass when their windows lie inside); then two pixels
+ * by two channels in mf_nn_conv_pair_s16 (m4first, issue 12: an inline-assembly loop over the
+ * channel pairs, 66 instructions per 64 multiply-accumulates, the requantization in registers);
+ * a last odd pixel takes the int8 row path. MVE path: the portable one (int8 patches), with mf_nn_mat_mult_s8 in Helium.
  * Portable cores with SMLAL (Cortex-M3; m3, issue 12): the two pixels' patches packed into one
  * word per tap value (mf_portable_nn.h: 4 * len bytes, within the scratch), two
  * multiply-accumulates per SMLAL; a last odd pixel and ARMv6-M take the int8 patches.
@@ -23,19 +25,70 @@
 
 int32_t mf_convolve_s8_get_buffer_size(const mf_dims *input_dims, const mf_dims *filter_dims)
 {
-    /* The DSP path: two patches of KH * KW * C_in int16 values, widened and interleaved; when
-     * C_in % 4 != 0 they are first gathered as int8 behind them (2 * len bytes more). The
-     * MVE path uses the first 2 * len bytes, the portable one 2 * len (int8 patches) or, with
-     * MF_PT_PACKED, 4 * len (a packed pixel pair). */
+    /* The DSP path: two patches of KH * KW * C_in int16 values rounded up to whole quads,
+     * widened and interleaved; when C_in % 4 != 0 they are first gathered as int8 behind them
+     * (2 * len4 bytes more). The MVE path uses the first 2 * len bytes, the portable one 2 * len
+     * (int8 patches) or, with MF_PT_PACKED, 4 * len (a packed pixel pair). */
     const int32_t len = filter_dims->h * filter_dims->w * input_dims->c;
-    return 2 * len * (int32_t)sizeof(int16_t) + ((input_dims->c & 3) != 0 ? 2 * len : 0);
+    const int32_t len4 = (len + 3) & ~3; /* m4first: patches padded to whole quads */
+    return 2 * len4 * (int32_t)sizeof(int16_t) + ((input_dims->c & 3) != 0 ? 2 * len4 : 0);
 }
 
 #if MF_USE_DSP && !MF_USE_MVE /* MVE: the int8 rows of mf_nn_mat_mult_s8 */
+/* m4first (issue 12): `quads` words from src widened into dst's 8-halfword groups (the two
+ * SXTB16 halves of each word in the group's first half, the second half left to the other
+ * pixel); returns dst past them. One LDR, two SXTB16 and one STRD per word on the target. */
+static inline int16_t *mf_widen_quads(const int8_t *src, int16_t *dst, int32_t quads)
+{
+#if !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__) && defined(__arm__)
+    if (quads & 1) {
+        uint32_t t, a, b;
+        __asm__ volatile("ldr %[t], [%[s]], #4\n\t"
+                         "sxtb16 %[a], %[t]\n\t"
+                         "sxtb16 %[b], %[t], ror #8\n\t"
+                         "strd %[a], %[b], [%[d]], #16\n\t"
+                         : [s] "+r"(src), [d] "+r"(dst), [t] "=&r"(t), [a] "=&r"(a), [b] "=&r"(b)
+                         :
+                         : "memory");
+    }
+    int32_t pairs = quads >> 1;
+    if (pairs > 0) {
+        uint32_t t, a, b, u;
+        __asm__ volatile("1:\n\t"
+                         "ldr %[t], [%[s]], #4\n\t"
+                         "ldr %[u], [%[s]], #4\n\t"
+                         "sxtb16 %[a], %[t]\n\t"
+                         "sxtb16 %[b], %[t], ror #8\n\t"
+                         "strd %[a], %[b], [%[d]], #16\n\t"
+                         "sxtb16 %[a], %[u]\n\t"
+                         "sxtb16 %[b], %[u], ror #8\n\t"
+                         "strd %[a], %[b], [%[d]], #16\n\t"
+                         "subs %[n], %[n], #1\n\t"
+                         "bne 1b\n\t"
+                         : [s] "+r"(src), [d] "+r"(dst), [n] "+r"(pairs), [t] "=&r"(t), [a] "=&r"(a),
+                           [b] "=&r"(b), [u] "=&r"(u)
+                         :
+                         : "cc", "memory");
+    }
+    return dst;
+#else
+    for (int32_t q = 0; q < quads; q++) {
+        const uint32_t v = mf_read_u32(src);
+        src += 4;
+        mf_write_u32(dst, mf_sxtb16(v));
+        mf_write_u32(dst + 2, mf_sxtb16_ror8(v));
+        dst += 8;
+    }
+    return dst;
+#endif
+}
+
 /* Row r's half of the interleaved int16 patches of mf_nn_s8_to_s16_pair (dst = the buffer +
- * 4 * r halfwords), for C_in % 4 == 0, straight from the image: every tap is whole quads, each
- * written as its two SXTB16 halves into the first or second half of its 8-halfword group.
- * Padded taps hold the zero point, which the folded bias cancels (mf_im2col_s8). */
+ * 4 * r halfwords, 4-byte aligned), for C_in % 4 == 0, straight from the image: every tap is
+ * whole quads, each written as its two SXTB16 halves into the first or second half of its
+ * 8-halfword group; a window row inside the image with dilation 1 along x is one run of
+ * KW * C_in / 4 quads (m4first). Padded taps hold the zero point, which the folded bias cancels
+ * (mf_im2col_s8). */
 static void mf_patch_quads_s16(const mf_conv_params *p,
                                const mf_dims *input_dims,
                                const int8_t *in,
@@ -48,21 +101,20 @@ static void mf_patch_quads_s16(const mf_conv_params *p,
     const uint32_t pad = mf_sxtb16(0x01010101u * (uint8_t)(-p->input_offset));
     const int32_t y0 = oy * p->stride.h - p->padding.h;
     const int32_t x0 = ox * p->stride.w - p->padding.w;
+    const int32_t kw = filter_dims->w;
+    const int row_run = p->dilation.w == 1 && x0 >= 0 && x0 + kw <= input_dims->w;
     for (int32_t ky = 0; ky < filter_dims->h; ky++) {
         const int32_t iy = y0 + ky * p->dilation.h;
         const int row_in = iy >= 0 && iy < input_dims->h;
         const int8_t *src_row = row_in ? in + (size_t)iy * input_dims->w * input_dims->c : in;
-        for (int32_t kx = 0; kx < filter_dims->w; kx++) {
+        if (row_in && row_run) {
+            dst = mf_widen_quads(src_row + (size_t)x0 * input_dims->c, dst, kw * cq);
+            continue;
+        }
+        for (int32_t kx = 0; kx < kw; kx++) {
             const int32_t ix = x0 + kx * p->dilation.w;
             if (row_in && ix >= 0 && ix < input_dims->w) {
-                const int8_t *src = src_row + (size_t)ix * input_dims->c;
-                for (int32_t q = 0; q < cq; q++) {
-                    const uint32_t v = mf_read_u32(src);
-                    src += 4;
-                    mf_write_u32(dst, mf_sxtb16(v));
-                    mf_write_u32(dst + 2, mf_sxtb16_ror8(v));
-                    dst += 8;
-                }
+                dst = mf_widen_quads(src_row + (size_t)ix * input_dims->c, dst, cq);
             } else {
                 for (int32_t q = 0; q < cq; q++) {
                     mf_write_u32(dst, pad);
@@ -75,13 +127,12 @@ static void mf_patch_quads_s16(const mf_conv_params *p,
 }
 #endif
 
-#if !MF_USE_MVE && !MF_PT_PACKED
+#if !MF_USE_MVE && !MF_USE_DSP && !MF_PT_PACKED /* DSP: mf_stage_pair_inside_s8 (m4first) */
 /* ---- speed-m4 (issue 12): the patch of a pixel whose window lies inside the image -----------
  * mf_im2col_s8 for that common case (dilation 1 along x): each window row is one run of
  * KW * C_in bytes, copied a word at a time with no bounds checks; returns 0 (nothing written)
- * when the window reaches outside, for mf_im2col_s8 to handle. The DSP path takes it for
- * C_in % 4 != 0 (the first layers with 1-3 channels: the generic gather spends most of its time
- * per row), the portable path for every pixel. */
+ * when the window reaches outside, for mf_im2col_s8 to handle. The portable path takes it for
+ * every pixel (the DSP path stages pixel pairs: mf_stage_pair_inside_s8). */
 #if defined(__GNUC__)
 __attribute__((noinline)) /* one copy: every call site inlining it cost 0.5 KB of flash */
 #endif
@@ -191,6 +242,57 @@ static void mf_im2col_pk_s8(const mf_conv_params *p,
 }
 #endif
 
+#if MF_USE_DSP && !MF_USE_MVE
+/* ---- m4first (issue 12): the int8 patches of a pixel pair, both windows inside the image ----
+ * Pixels px and px + 1 (row-major over output rows of width ow) when both windows lie inside
+ * the image and dilation is 1 along x: each window row one run of KW * C_in bytes, both
+ * pixels' runs copied in one pass a word at a time (d0, then d0 + gap); returns 0 (nothing
+ * written) otherwise. One setup for the pair where mf_im2col_inside_s8 took one per pixel. */
+static int mf_stage_pair_inside_s8(const mf_conv_params *p,
+                                   const mf_dims *input_dims,
+                                   const int8_t *in,
+                                   const mf_dims *filter_dims,
+                                   int32_t px,
+                                   int32_t ow,
+                                   int32_t gap,
+                                   int8_t *d0)
+{
+    const int32_t kh = filter_dims->h, kw = filter_dims->w, c = input_dims->c;
+    const int32_t iw = input_dims->w;
+    const int32_t y_end = input_dims->h - (kh - 1) * p->dilation.h; /* window tops below it */
+    const int32_t oy0 = px / ow, ox0 = px - oy0 * ow;
+    const int32_t wraps = ox0 + 1 == ow;
+    const int32_t ya = oy0 * p->stride.h - p->padding.h, xa = ox0 * p->stride.w - p->padding.w;
+    const int32_t yb = wraps ? ya + p->stride.h : ya;
+    const int32_t xb = wraps ? -p->padding.w : xa + p->stride.w;
+    if (p->dilation.w != 1 || ya < 0 || xa < 0 || xb < 0 || yb >= y_end || xa + kw > iw ||
+        xb + kw > iw) {
+        return 0;
+    }
+    const int32_t run = kw * c;
+    const size_t row_step = (size_t)p->dilation.h * iw * c;
+    const int8_t *s0 = in + ((size_t)ya * iw + (size_t)xa) * c;
+    const int8_t *s1 = in + ((size_t)yb * iw + (size_t)xb) * c;
+    int8_t *d1 = d0 + gap;
+    for (int32_t ky = 0; ky < kh; ky++) {
+        int32_t i = 0;
+        for (; i + 4 <= run; i += 4) {
+            mf_write_u32(d0 + i, mf_read_u32(s0 + i));
+            mf_write_u32(d1 + i, mf_read_u32(s1 + i));
+        }
+        for (; i < run; i++) {
+            d0[i] = s0[i];
+            d1[i] = s1[i];
+        }
+        d0 += run;
+        d1 += run;
+        s0 += row_step;
+        s1 += row_step;
+    }
+    return 1;
+}
+#endif
+
 mf_status mf_convolve_s8(const mf_context *ctx,
                          const mf_conv_params *conv_params,
                          const mf_per_channel_quant_params *quant_params,
@@ -227,32 +329,34 @@ mf_status mf_convolve_s8(const mf_context *ctx,
                        (int8_t *)ctx->buf, output);
     return MF_OK;
 #endif
-#if !MF_USE_MVE && !MF_PT_PACKED
+#if !MF_USE_MVE && !MF_USE_DSP && !MF_PT_PACKED
     const int runs = p->dilation.w == 1; /* window rows are runs of bytes: mf_im2col_inside_s8 */
 #endif
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;
         int32_t px = 0;
 #if MF_USE_DSP && !MF_USE_MVE /* MVE: the int8 rows of mf_nn_mat_mult_s8 */
+        const int32_t shifts_ok = mf_nn_shifts_right(quant_params->shift, cout);
         int16_t *rows = (int16_t *)ctx->buf;
-        int8_t *staged = (int8_t *)(rows + 2 * len); /* C_in % 4 != 0: the int8 patches */
+        /* C_in % 4 != 0: the int8 patches, len4 bytes apart, their last len4 - len bytes zero */
+        const int32_t len4 = (len + 3) & ~3;
+        int8_t *staged = (int8_t *)(rows + 2 * len4);
+        if ((input_dims->c & 3) != 0) {
+            memset(staged, 0, 2 * (size_t)len4);
+        }
         for (; px + 2 <= pixels; px += 2) {
             const int32_t q = px + 1;
             if ((input_dims->c & 3) == 0) {
                 mf_patch_quads_s16(p, input_dims, in, filter_dims, px / ow, px % ow, rows);
                 mf_patch_quads_s16(p, input_dims, in, filter_dims, q / ow, q % ow, rows + 4);
-            } else {
-                if (!runs ||
-                    !mf_im2col_inside_s8(p, input_dims, in, filter_dims, px / ow, px % ow, staged)) {
-                    mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, staged);
-                }
-                if (!runs || !mf_im2col_inside_s8(p, input_dims, in, filter_dims, q / ow, q % ow,
-                                         staged + len)) {
-                    mf_im2col_s8(p, input_dims, in, filter_dims, q / ow, q % ow, staged + len);
-                }
-                mf_nn_s8_to_s16_pair(staged, staged + len, rows, len);
+            } else if (mf_stage_pair_inside_s8(p, input_dims, in, filter_dims, px, ow, len4, staged)) {
+                mf_nn_s8_to_s16_pair(staged, staged + len4, rows, len4);
+            } else { /* a window reaching outside (or dilated along x): the general gather */
+                mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, staged);
+                mf_im2col_s8(p, input_dims, in, filter_dims, q / ow, q % ow, staged + len4);
+                mf_nn_s8_to_s16_pair(staged, staged + len4, rows, len4);
             }
-            mf_nn_mat_mult_s16_pair(rows, filter, len, cout, &rq, output);
+            mf_nn_conv_pair_s16(rows, filter, len, cout, &rq, shifts_ok, output);
             output += 2 * cout;
         }
         if (px < pixels) {
