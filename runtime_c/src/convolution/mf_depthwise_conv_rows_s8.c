@@ -35,6 +35,68 @@ static inline uint32_t mf_read_u32_any(const void *p)
     return v;
 }
 
+#if MF_USE_DSP
+/* m4dw (issue 12): the DSP instructions this file needs beyond mf_dsp.h, emulated in C on the
+ * host (MF_EMULATE_DSP). mf_dw_smlabt: c + a.h0 * b.h1; mf_dw_smlatb: c + a.h1 * b.h0;
+ * mf_dw_smmlar(a, b, t): the high word of t * 2^32 + a * b + 2^31 (SMMLAR, rounded most
+ * significant word multiply-accumulate). */
+#if defined(MF_EMULATE_DSP)
+static inline int32_t mf_dw_smlabt(uint32_t a, uint32_t b, int32_t c)
+{
+    return (int32_t)((uint32_t)c + (uint32_t)(mf_half_lo(a) * mf_half_hi(b)));
+}
+
+static inline int32_t mf_dw_smlatb(uint32_t a, uint32_t b, int32_t c)
+{
+    return (int32_t)((uint32_t)c + (uint32_t)(mf_half_hi(a) * mf_half_lo(b)));
+}
+
+static inline int32_t mf_dw_smmlar(int32_t a, int32_t b, int32_t t)
+{
+    const uint64_t s = ((uint64_t)(uint32_t)t << 32) + (uint64_t)((int64_t)a * b) + 0x80000000u;
+    return (int32_t)(uint32_t)(s >> 32);
+}
+#else
+static inline int32_t mf_dw_smlabt(uint32_t a, uint32_t b, int32_t c)
+{
+    return __smlabt((int32_t)a, (int32_t)b, c);
+}
+
+static inline int32_t mf_dw_smlatb(uint32_t a, uint32_t b, int32_t c)
+{
+    return __smlatb((int32_t)a, (int32_t)b, c);
+}
+
+static inline int32_t mf_dw_smmlar(int32_t a, int32_t b, int32_t t)
+{
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(t));
+    return r;
+}
+#endif
+
+/* m4dw: requantization of a doubled accumulator d = 2 * acc (the group's widened weights and
+ * bias doubled, so every SMLAD sums twice the products) in four instructions. With s = [d < 0]
+ * and c = 2^(r-1) + off * 2^r (off the output offset, r = -shift >= 1), the SMMLAR high word
+ * h = floor((c - s) * 2^32 + d * m + 2^31) / 2^32) shifted right by r is
+ * floor((acc * m + 2^30 + 2^(30+r) + off * 2^(31+r) - s * 2^31) / 2^(31+r)), the numerator
+ * mf_rq1_apply forms with the output offset folded in (mf_dw_rq_init), so bit-exact with it
+ * and with mf_requantize_fast + off. Taken when r <= 22 and |acc| < 2^30 (d fits int32; the
+ * weights' bound is checked when the group is widened). */
+typedef struct {
+    int32_t m;
+    int32_t r;
+    int32_t c;
+    int32_t b2; /* the channel's bias, doubled: the group's sums start from it */
+} mf_dw_rq2;
+
+static inline int32_t mf_dw_rq2_apply(int32_t d, int32_t m, int32_t c, int32_t r)
+{
+    const int32_t t = c + (d >> 31); /* one ADD with an ASR #31 operand */
+    return mf_dw_smmlar(d, m, t) >> r;
+}
+#endif
+
 /* Columns of a padded row: every column a window reaches, plus one (the SMLAD pair of an odd
  * kernel width reads one cell past the last tap, with weight 0), rounded up to even. */
 static int32_t mf_dw_rows_cols(int32_t out_w, int32_t kw, int32_t stride_w, int32_t dil_w)
@@ -112,6 +174,7 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
         /* The third column of rows 0 and 1 as one pair, row 2's alone. */
         const uint32_t v01 = (uint16_t)w16[2] | ((uint32_t)(uint16_t)w16[kw2 + 2] << 16);
         const int32_t v2 = w16[2 * kw2 + 2];
+        const uint32_t v2w = (uint16_t)w16[2 * kw2 + 2];
 #else
         const int32_t w00 = w16[0], w01 = w16[1], w02 = w16[2];
         const int32_t w10 = w16[kw2], w11 = w16[kw2 + 1], w12 = w16[kw2 + 2];
@@ -122,6 +185,59 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
                           *r2 = base + row_off[2];
             int32_t *const end = acc + count;
 #if MF_USE_DSP
+            /* m4dw: two neighbouring outputs per pass. Stride 1: the pairs at columns 0, 1 and
+             * 2 of a row give the taps (0, 1) of both outputs and tap 2 of each from one word
+             * (its low and high halves); stride 2: columns 0, 2 and 4, the middle pair both
+             * output 0's tap 2 and output 1's taps (0, 1). 12 multiplies and 9 loads for 18
+             * products. */
+            int32_t *const end2 = acc + (count & ~1);
+            while (acc != end2) {
+                uint32_t x = mf_read_u32(r0), y = mf_read_u32(r0 + (SW == 1 ? 1 : 2)),
+                         z = mf_read_u32(r0 + (SW == 1 ? 2 : 4));
+                int32_t a0 = mf_smlad(x, w0, bias);
+                int32_t a1;
+                if (SW == 1) {
+                    a1 = mf_smlad(y, w0, bias);
+                    a0 = mf_smlabb(z, v01, a0);
+                    a1 = mf_dw_smlatb(z, v01, a1);
+                } else {
+                    a0 = mf_smlabb(y, v01, a0);
+                    a1 = mf_smlad(y, w0, bias);
+                    a1 = mf_smlabb(z, v01, a1);
+                }
+                x = mf_read_u32(r1);
+                y = mf_read_u32(r1 + (SW == 1 ? 1 : 2));
+                z = mf_read_u32(r1 + (SW == 1 ? 2 : 4));
+                a0 = mf_smlad(x, w1, a0);
+                if (SW == 1) {
+                    a1 = mf_smlad(y, w1, a1);
+                    a0 = mf_dw_smlabt(z, v01, a0);
+                    a1 = mf_smlatt(z, v01, a1);
+                } else {
+                    a0 = mf_dw_smlabt(y, v01, a0);
+                    a1 = mf_smlad(y, w1, a1);
+                    a1 = mf_dw_smlabt(z, v01, a1);
+                }
+                x = mf_read_u32(r2);
+                y = mf_read_u32(r2 + (SW == 1 ? 1 : 2));
+                z = mf_read_u32(r2 + (SW == 1 ? 2 : 4));
+                a0 = mf_smlad(x, w2, a0);
+                if (SW == 1) {
+                    a1 = mf_smlad(y, w2, a1);
+                    a0 = mf_smlabb(z, v2w, a0);
+                    a1 = mf_dw_smlatb(z, v2w, a1);
+                } else {
+                    a0 = mf_smlabb(y, v2w, a0);
+                    a1 = mf_smlad(y, w2, a1);
+                    a1 = mf_smlabb(z, v2w, a1);
+                }
+                acc[0] = a0;
+                acc[1] = a1;
+                acc += 2;
+                r0 += 2 * step;
+                r1 += 2 * step;
+                r2 += 2 * step;
+            }
             while (acc != end) {
                 int32_t a = mf_smlad(mf_read_u32(r0), w0, bias);
                 a = mf_smlad(mf_read_u32(r1), w1, a);
@@ -182,7 +298,7 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
     MF_NOINLINE void NAME(const int16_t *planes, int32_t plane, const int32_t *row_off,            \
                           int32_t rows_n, const int16_t *w16, int32_t g, int32_t mult,             \
                           int32_t kh, int32_t kw, int32_t sw, int32_t dw, int32_t count,           \
-                          const int32_t *bias, int32_t *acc)                                       \
+                          const int32_t *bias, int32_t bstep, int32_t *acc)                        \
     {                                                                                              \
         const int32_t kw2 = (kw + 1) & ~1;                                                         \
         (void)kh;                                                                                  \
@@ -192,7 +308,11 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
         for (int32_t c = 0; c < g; c++) {                                                          \
             const int16_t *base = planes + (size_t)c * plane;                                      \
             for (int32_t m = 0; m < mult; m++) {                                                   \
-                const int32_t b = bias != NULL ? *bias++ : 0;                                      \
+                int32_t b = 0;                                                                     \
+                if (bias != NULL) {                                                                \
+                    b = *bias;                                                                     \
+                    bias += bstep;                                                                 \
+                }                                                                                  \
                 mf_dw_acc_row(base, row_off, rows_n, w16, KHV, KWV, KW2V, SWV, DWV, count, b, acc, \
                               KIND, SWC);                                                          \
                 acc += rows_n * count;                                                             \
@@ -286,6 +406,127 @@ MF_NOINLINE void mf_dw_requant_group(const int32_t *acc,
         }
     }
 }
+
+#if MF_USE_DSP
+/* m4dw: whether the group's n output channels take mf_dw_rq2 (every shift in [-22, -1], every
+ * |bias| + 128 * sum |w| below 2^30, so a doubled sum fits int32); if so their widened weights
+ * (`taps` per channel at w16) are doubled and rqt[j] becomes channel j's mf_dw_rq2. */
+MF_NOINLINE int mf_dw_double_group(int16_t *w16,
+                                   mf_dw_rq *rqt,
+                                   int32_t n,
+                                   int32_t taps,
+                                   const int32_t *bias,
+                                   const mf_nn_requant *rq,
+                                   int32_t oc0)
+{
+    typedef char mf_dw_rq2_fits[sizeof(mf_dw_rq2) == sizeof(mf_dw_rq) ? 1 : -1];
+    (void)sizeof(mf_dw_rq2_fits);
+    for (int32_t j = 0; j < n; j++) {
+        const int32_t shift = rq->shift[oc0 + j];
+        if (shift > -1 || shift < -22 || rq->multiplier[oc0 + j] < 0) {
+            return 0;
+        }
+        int64_t bound = bias != NULL ? bias[j] : 0;
+        bound = bound < 0 ? -bound : bound;
+        const int16_t *w = w16 + (size_t)j * taps;
+        for (int32_t k = 0; k < taps; k++) {
+            bound += 128 * (int64_t)(w[k] < 0 ? -w[k] : w[k]);
+        }
+        if (bound >= ((int64_t)1 << 30)) {
+            return 0;
+        }
+    }
+    mf_dw_rq2 *q = (mf_dw_rq2 *)(void *)rqt;
+    for (int32_t j = 0; j < n; j++) {
+        int16_t *w = w16 + (size_t)j * taps;
+        for (int32_t k = 0; k < taps; k++) {
+            w[k] = (int16_t)(2 * w[k]);
+        }
+        const int32_t r = -rq->shift[oc0 + j];
+        q[j].m = rq->multiplier[oc0 + j];
+        q[j].r = r;
+        q[j].c = (int32_t)((1u << (r - 1)) + (uint32_t)rq->output_offset * (1u << r));
+        q[j].b2 = 2 * (bias != NULL ? bias[j] : 0);
+    }
+    return 1;
+}
+
+/* m4dw: channels q[0] and q[1] (sums at a and a + count) into o[0] and o[1], pixel stride
+ * `step`: one halfword store per pixel; CLAMP: the activation range, lo and hi as four bytes. */
+MF_INLINE void mf_dw_rq2_pair_run(const int32_t *a,
+                                  int32_t count,
+                                  const mf_dw_rq2 *q,
+                                  int8_t *o,
+                                  int32_t step,
+                                  uint32_t lo,
+                                  uint32_t hi,
+                                  const int CLAMP)
+{
+    const int32_t m0 = q[0].m, r0 = q[0].r, c0 = q[0].c;
+    const int32_t m1 = q[1].m, r1 = q[1].r, c1 = q[1].c;
+    const int32_t *const end = a + count;
+    while (a != end) {
+        const int32_t d1 = a[count];
+        const int32_t d0 = *a++;
+        const int32_t v0 = mf_ssat8(mf_dw_rq2_apply(d0, m0, c0, r0));
+        const int32_t v1 = mf_ssat8(mf_dw_rq2_apply(d1, m1, c1, r1));
+        uint32_t v = ((uint32_t)v0 & ~0xFF00u) | (((uint32_t)v1 & 0xFFu) << 8); /* BFI */
+        if (CLAMP) {
+            v = mf_min_s8x4(mf_max_s8x4(v, lo), hi);
+        }
+        const uint16_t pair = (uint16_t)v; /* one STRH, any alignment */
+        memcpy(o, &pair, sizeof pair);
+        o += step;
+    }
+}
+
+MF_NOINLINE void mf_dw_rq2_pair(const int32_t *a, int32_t count, const mf_dw_rq2 *q, int8_t *o,
+                                int32_t step)
+{
+    mf_dw_rq2_pair_run(a, count, q, o, step, 0, 0, 0);
+}
+
+MF_NOINLINE void mf_dw_rq2_pair_clamp(const int32_t *a, int32_t count, const mf_dw_rq2 *q,
+                                      int8_t *o, int32_t step, uint32_t lo, uint32_t hi)
+{
+    mf_dw_rq2_pair_run(a, count, q, o, step, lo, hi, 1);
+}
+
+/* m4dw: the doubled sums of `n` channels (acc + j * count) requantized with mf_dw_rq2 into
+ * out + j (pixel stride `step`), two channels at a time. */
+MF_NOINLINE void mf_dw_requant2_group(const int32_t *acc,
+                                      const mf_dw_rq2 *q,
+                                      int32_t n,
+                                      int32_t count,
+                                      const mf_activation *act,
+                                      int8_t *out,
+                                      int32_t step)
+{
+    const int clamp = act->min > MF_INT8_MIN || act->max < MF_INT8_MAX;
+    const uint32_t lo = 0x01010101u * (uint8_t)act->min, hi = 0x01010101u * (uint8_t)act->max;
+    int32_t j = 0;
+    for (; j + 2 <= n; j += 2) {
+        if (clamp) {
+            mf_dw_rq2_pair_clamp(acc + (size_t)j * count, count, q + j, out + j, step, lo, hi);
+        } else {
+            mf_dw_rq2_pair(acc + (size_t)j * count, count, q + j, out + j, step);
+        }
+    }
+    if (j < n) {
+        const int32_t m0 = q[j].m, r0 = q[j].r, c0 = q[j].c;
+        const int32_t *a = acc + (size_t)j * count;
+        int8_t *o = out + j;
+        for (int32_t i = 0; i < count; i++) {
+            int32_t v = mf_ssat8(mf_dw_rq2_apply(a[i], m0, c0, r0));
+            if (clamp) {
+                v = mf_clamp_i32(v, act->min, act->max);
+            }
+            *o = (int8_t)v;
+            o += step;
+        }
+    }
+}
+#endif
 
 /* Input row iy of channels c0 .. c0 + g - 1 into their padded rows (row k of channel j at
  * planes + (j * kh) * cols ... , i.e. `dst` for channel 0 and `plane` halfwords between
@@ -409,6 +650,18 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
                               rq->output_offset);
             }
             const int32_t *bias = rq->bias != NULL ? rq->bias + oc0 : NULL;
+            int32_t bstep = 1;
+            int dbl = 0;
+            (void)dbl;
+#if MF_USE_DSP
+            /* m4dw: doubled sums and the four-instruction requantization where the group
+             * allows (the bias then comes from the group's table, doubled). */
+            dbl = mf_dw_double_group(w16, rqt, n, kh * kw2, bias, rq, oc0);
+            if (dbl) {
+                bias = &((const mf_dw_rq2 *)(const void *)rqt)->b2;
+                bstep = (int32_t)(sizeof(mf_dw_rq2) / sizeof(int32_t));
+            }
+#endif
             for (int32_t k = 0; k < ring; k++) {
                 slot_row[k] = INT32_MIN;
             }
@@ -429,7 +682,7 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
                         row_off[t * kh + ky] = slot * cols;
                     }
                 }
-#define MF_DW_ACC_ARGS planes, plane, row_off, rows_n, w16, g, mult, kh, kw, sw, dw, ow, bias, acc
+#define MF_DW_ACC_ARGS planes, plane, row_off, rows_n, w16, g, mult, kh, kw, sw, dw, ow, bias, bstep, acc
                 if (kh == 3 && kw == 3 && dw == 1 && sw == 1) {
                     mf_dw_acc_3x3_s1(MF_DW_ACC_ARGS);
                 } else if (kh == 3 && kw == 3 && dw == 1 && sw == 2) {
@@ -442,6 +695,14 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
                     mf_dw_acc_dilated(MF_DW_ACC_ARGS);
                 }
 #undef MF_DW_ACC_ARGS
+#if MF_USE_DSP
+                if (dbl) {
+                    mf_dw_requant2_group(acc, (const mf_dw_rq2 *)(const void *)rqt, n,
+                                         rows_n * ow, &rq->activation,
+                                         out_b + (size_t)oy * ow * cout + oc0, cout);
+                    continue;
+                }
+#endif
                 mf_dw_requant_group(acc, rqt, n, rows_n * ow, rq->output_offset, &rq->activation,
                                     out_b + (size_t)oy * ow * cout + oc0, cout);
             }
