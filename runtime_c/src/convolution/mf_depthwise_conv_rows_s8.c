@@ -39,7 +39,8 @@ static inline uint32_t mf_read_u32_any(const void *p)
 /* m4dw (issue 12): the DSP instructions this file needs beyond mf_dsp.h, emulated in C on the
  * host (MF_EMULATE_DSP). mf_dw_smlabt: c + a.h0 * b.h1; mf_dw_smlatb: c + a.h1 * b.h0;
  * mf_dw_smmlar(a, b, t): the high word of t * 2^32 + a * b + 2^31 (SMMLAR, rounded most
- * significant word multiply-accumulate). */
+ * significant word multiply-accumulate); mf_dw_pkhbt16(a, b): a's low half, b's low half
+ * above; mf_dw_pkhtb16(a, b): b's high half, a's high half above. */
 #if defined(MF_EMULATE_DSP)
 static inline int32_t mf_dw_smlabt(uint32_t a, uint32_t b, int32_t c)
 {
@@ -49,6 +50,13 @@ static inline int32_t mf_dw_smlabt(uint32_t a, uint32_t b, int32_t c)
 static inline int32_t mf_dw_smlatb(uint32_t a, uint32_t b, int32_t c)
 {
     return (int32_t)((uint32_t)c + (uint32_t)(mf_half_hi(a) * mf_half_lo(b)));
+}
+
+static inline uint32_t mf_dw_pkhbt16(uint32_t a, uint32_t b) { return (a & 0xFFFFu) | (b << 16); }
+
+static inline uint32_t mf_dw_pkhtb16(uint32_t a, uint32_t b)
+{
+    return (a & 0xFFFF0000u) | (b >> 16);
 }
 
 static inline int32_t mf_dw_smmlar(int32_t a, int32_t b, int32_t t)
@@ -65,6 +73,20 @@ static inline int32_t mf_dw_smlabt(uint32_t a, uint32_t b, int32_t c)
 static inline int32_t mf_dw_smlatb(uint32_t a, uint32_t b, int32_t c)
 {
     return __smlatb((int32_t)a, (int32_t)b, c);
+}
+
+static inline uint32_t mf_dw_pkhbt16(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+static inline uint32_t mf_dw_pkhtb16(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
 }
 
 static inline int32_t mf_dw_smmlar(int32_t a, int32_t b, int32_t t)
@@ -140,11 +162,64 @@ int32_t mf_depthwise_conv_rows_s8_get_buffer_size(const mf_dims *input_dims,
     const int32_t cols = mf_dw_rows_cols(output_dims->w, filter_dims->w, stride_w, dilation_w);
     const int32_t t = mf_dw_rows_per_pass(output_dims);
     const int32_t r = mf_dw_ring_rows(t, stride_h, filter_dims->h, dilation_h);
-    return 4 * r + 4 * t * kh + (int32_t)sizeof(mf_rq1) * n + 2 * n * kh * kw2 +
+    return 8 + 4 * r + 4 * t * kh + (int32_t)sizeof(mf_rq1) * n + 2 * n * kh * kw2 +
            2 * g * r * cols + 4 * n * t * output_dims->w;
 }
 
 #if !MF_USE_MVE /* MVE builds run mf_depthwise_conv_s8's paths */
+
+#if MF_USE_DSP && !defined(MF_EMULATE_DSP) && defined(__thumb2__) && defined(__GNUC__)
+#define MF_DW_ASM 1
+/* m4dw: the 3x3 rows of one channel in assembly (the loop of mf_dw_acc_row's DSP path, the
+ * same products in the same order): rows_n output rows, each `pairs` output pairs, tap rows at
+ * base + row_off[3 t .. 3 t + 2] (halfwords), wv = {w0, w1, w2, v01, v2w}; acc advances by
+ * `count` per row. Registers: r0-r2 the tap rows, r3 the sums, r4-r8 the weights, r9 the bias,
+ * r10 / r11 the pair's sums, r12 the loaded word, lr the row's end. 24 instructions per pair. */
+void mf_dw_rows3x3_s1_asm(const int16_t *base, const int32_t *row_off, int32_t rows_n,
+                          const uint32_t *wv, int32_t bias, int32_t *acc, int32_t count);
+void mf_dw_rows3x3_s2_asm(const int16_t *base, const int32_t *row_off, int32_t rows_n,
+                          const uint32_t *wv, int32_t bias, int32_t *acc, int32_t count);
+#define MF_DW_ASM_PROLOGUE(NAME)                                                                   \
+    "  .text\n  .syntax unified\n  .thumb\n  .align 2\n  .global " NAME "\n  .hidden " NAME        \
+    "\n  .type " NAME ", %function\n  .thumb_func\n" NAME ":\n"                                    \
+    "  push {r4-r11, lr}\n  sub sp, sp, #20\n"                                                     \
+    "  str r0, [sp, #0]\n  str r1, [sp, #4]\n  str r2, [sp, #8]\n"                                 \
+    "  ldm r3, {r4-r8}\n  ldr r9, [sp, #56]\n  ldr r3, [sp, #60]\n  ldr r12, [sp, #64]\n"          \
+    "  adds r0, r12, #1\n  bic r0, r0, #1\n  lsls r0, r0, #2\n  str r0, [sp, #12]\n"               \
+    "  sub r0, r0, r12, lsl #2\n  str r0, [sp, #16]\n"                                             \
+    "1:\n  ldr r12, [sp, #4]\n  ldm r12!, {r0, r1, r2}\n  str r12, [sp, #4]\n"                      \
+    "  ldr lr, [sp, #0]\n  add r0, lr, r0, lsl #1\n  add r1, lr, r1, lsl #1\n"                     \
+    "  add r2, lr, r2, lsl #1\n  ldr lr, [sp, #12]\n  add lr, r3, lr\n2:\n"
+#define MF_DW_ASM_EPILOGUE(NAME)                                                                   \
+    "  strd r10, r11, [r3], #8\n  cmp r3, lr\n  bne 2b\n"                                          \
+    "  ldr r12, [sp, #16]\n  sub r3, r3, r12\n"                                                    \
+    "  ldr r12, [sp, #8]\n  subs r12, r12, #1\n  str r12, [sp, #8]\n  bne 1b\n"                    \
+    "  add sp, sp, #20\n  pop {r4-r11, pc}\n  .size " NAME ", .-" NAME "\n"
+__asm__(MF_DW_ASM_PROLOGUE("mf_dw_rows3x3_s1_asm")
+        "  ldr r12, [r0, #2]\n  smlad r11, r12, r4, r9\n"
+        "  ldr r12, [r0, #4]\n  smlabb r10, r12, r7, r9\n  smlatb r11, r12, r7, r11\n"
+        "  ldr r12, [r0], #4\n  smlad r10, r12, r4, r10\n"
+        "  ldr r12, [r1, #2]\n  smlad r11, r12, r5, r11\n"
+        "  ldr r12, [r1, #4]\n  smlabt r10, r12, r7, r10\n  smlatt r11, r12, r7, r11\n"
+        "  ldr r12, [r1], #4\n  smlad r10, r12, r5, r10\n"
+        "  ldr r12, [r2, #2]\n  smlad r11, r12, r6, r11\n"
+        "  ldr r12, [r2, #4]\n  smlabb r10, r12, r8, r10\n  smlatb r11, r12, r8, r11\n"
+        "  ldr r12, [r2], #4\n  smlad r10, r12, r6, r10\n"
+        MF_DW_ASM_EPILOGUE("mf_dw_rows3x3_s1_asm"));
+__asm__(MF_DW_ASM_PROLOGUE("mf_dw_rows3x3_s2_asm")
+        "  ldr r12, [r0, #4]\n  smlabb r10, r12, r7, r9\n  smlad r11, r12, r4, r9\n"
+        "  ldr r12, [r0, #8]\n  smlabb r11, r12, r7, r11\n"
+        "  ldr r12, [r0], #8\n  smlad r10, r12, r4, r10\n"
+        "  ldr r12, [r1, #4]\n  smlabt r10, r12, r7, r10\n  smlad r11, r12, r5, r11\n"
+        "  ldr r12, [r1, #8]\n  smlabt r11, r12, r7, r11\n"
+        "  ldr r12, [r1], #8\n  smlad r10, r12, r5, r10\n"
+        "  ldr r12, [r2, #4]\n  smlabb r10, r12, r8, r10\n  smlad r11, r12, r6, r11\n"
+        "  ldr r12, [r2, #8]\n  smlabb r11, r12, r8, r11\n"
+        "  ldr r12, [r2], #8\n  smlad r10, r12, r6, r10\n"
+        MF_DW_ASM_EPILOGUE("mf_dw_rows3x3_s2_asm"));
+#else
+#define MF_DW_ASM 0
+#endif
 
 /* The accumulators of one output channel along one output row: acc[i] = bias + the window of
  * output pixel i (base + row_off[ky] is the padded row of tap row ky of the channel, column 0
@@ -173,8 +248,16 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
                        w2 = mf_read_u32(w16 + 2 * kw2);
         /* The third column of rows 0 and 1 as one pair, row 2's alone. */
         const uint32_t v01 = (uint16_t)w16[2] | ((uint32_t)(uint16_t)w16[kw2 + 2] << 16);
-        const int32_t v2 = w16[2 * kw2 + 2];
         const uint32_t v2w = (uint16_t)w16[2 * kw2 + 2];
+#if MF_DW_ASM
+        const uint32_t wv[5] = {w0, w1, w2, v01, v2w};
+        if (step == 1) {
+            mf_dw_rows3x3_s1_asm(base, row_off, rows_n, wv, bias, acc, count);
+        } else {
+            mf_dw_rows3x3_s2_asm(base, row_off, rows_n, wv, bias, acc, count);
+        }
+        return;
+#endif
 #else
         const int32_t w00 = w16[0], w01 = w16[1], w02 = w16[2];
         const int32_t w10 = w16[kw2], w11 = w16[kw2 + 1], w12 = w16[kw2 + 2];
@@ -189,8 +272,10 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
              * 2 of a row give the taps (0, 1) of both outputs and tap 2 of each from one word
              * (its low and high halves); stride 2: columns 0, 2 and 4, the middle pair both
              * output 0's tap 2 and output 1's taps (0, 1). 12 multiplies and 9 loads for 18
-             * products. */
-            int32_t *const end2 = acc + (count & ~1);
+             * products. An odd row computes one output past its end (the first of the next
+             * row, or of the next channel, computed later; past the last channel the scratch
+             * holds 8 bytes more): its reads stay inside the planes and the sums after them. */
+            int32_t *const end2 = acc + ((count + 1) & ~1);
             while (acc != end2) {
                 uint32_t x = mf_read_u32(r0), y = mf_read_u32(r0 + (SW == 1 ? 1 : 2)),
                          z = mf_read_u32(r0 + (SW == 1 ? 2 : 4));
@@ -238,16 +323,7 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
                 r1 += 2 * step;
                 r2 += 2 * step;
             }
-            while (acc != end) {
-                int32_t a = mf_smlad(mf_read_u32(r0), w0, bias);
-                a = mf_smlad(mf_read_u32(r1), w1, a);
-                a = mf_smlad(mf_read_u32(r2), w2, a);
-                const uint32_t x01 = (uint16_t)r0[2] | ((uint32_t)(uint16_t)r1[2] << 16);
-                *acc++ = mf_smlad(x01, v01, a) + r2[2] * v2;
-                r0 += step;
-                r1 += step;
-                r2 += step;
-            }
+            acc = end;
 #else
             while (acc != end) {
                 int32_t a = bias + r0[0] * w00 + r0[1] * w01 + r0[2] * w02;
@@ -408,47 +484,31 @@ MF_NOINLINE void mf_dw_requant_group(const int32_t *acc,
 }
 
 #if MF_USE_DSP
-/* m4dw: whether the group's n output channels take mf_dw_rq2 (every shift in [-22, -1], every
- * |bias| + 128 * sum |w| below 2^30, so a doubled sum fits int32); if so their widened weights
- * (`taps` per channel at w16) are doubled and rqt[j] becomes channel j's mf_dw_rq2. */
-MF_NOINLINE int mf_dw_double_group(int16_t *w16,
-                                   mf_dw_rq *rqt,
-                                   int32_t n,
-                                   int32_t taps,
-                                   const int32_t *bias,
-                                   const mf_nn_requant *rq,
-                                   int32_t oc0)
+/* m4dw: whether the group's n output channels (oc0 ..) take mf_dw_rq2: every shift in
+ * [-22, -1] and |bias| + 128 * 128 * taps below 2^30 (|w| <= 128, so a doubled sum fits
+ * int32). */
+MF_NOINLINE int mf_dw_group_doubles(const int32_t *bias, const mf_nn_requant *rq, int32_t oc0,
+                                    int32_t n, int32_t taps)
 {
-    typedef char mf_dw_rq2_fits[sizeof(mf_dw_rq2) == sizeof(mf_dw_rq) ? 1 : -1];
-    (void)sizeof(mf_dw_rq2_fits);
+    const int64_t room = ((int64_t)1 << 30) - (int64_t)128 * 128 * taps;
     for (int32_t j = 0; j < n; j++) {
         const int32_t shift = rq->shift[oc0 + j];
-        if (shift > -1 || shift < -22 || rq->multiplier[oc0 + j] < 0) {
+        const int64_t b = bias != NULL ? bias[j] : 0;
+        if (shift > -1 || shift < -22 || rq->multiplier[oc0 + j] < 0 || b >= room || -b >= room) {
             return 0;
         }
-        int64_t bound = bias != NULL ? bias[j] : 0;
-        bound = bound < 0 ? -bound : bound;
-        const int16_t *w = w16 + (size_t)j * taps;
-        for (int32_t k = 0; k < taps; k++) {
-            bound += 128 * (int64_t)(w[k] < 0 ? -w[k] : w[k]);
-        }
-        if (bound >= ((int64_t)1 << 30)) {
-            return 0;
-        }
-    }
-    mf_dw_rq2 *q = (mf_dw_rq2 *)(void *)rqt;
-    for (int32_t j = 0; j < n; j++) {
-        int16_t *w = w16 + (size_t)j * taps;
-        for (int32_t k = 0; k < taps; k++) {
-            w[k] = (int16_t)(2 * w[k]);
-        }
-        const int32_t r = -rq->shift[oc0 + j];
-        q[j].m = rq->multiplier[oc0 + j];
-        q[j].r = r;
-        q[j].c = (int32_t)((1u << (r - 1)) + (uint32_t)rq->output_offset * (1u << r));
-        q[j].b2 = 2 * (bias != NULL ? bias[j] : 0);
     }
     return 1;
+}
+
+/* m4dw: channel j's mf_dw_rq2 (the group doubles, mf_dw_group_doubles). */
+MF_NOINLINE void mf_dw_rq2_init(mf_dw_rq2 *q, int32_t m, int32_t shift, int32_t off, int32_t bias)
+{
+    const int32_t r = -shift;
+    q->m = m;
+    q->r = r;
+    q->c = (int32_t)((1u << (r - 1)) + (uint32_t)off * (1u << r));
+    q->b2 = 2 * bias;
 }
 
 /* m4dw: channels q[0] and q[1] (sums at a and a + count) into o[0] and o[1], pixel stride
@@ -561,7 +621,23 @@ MF_NOINLINE void mf_dw_fill_row(const int8_t *in,
             d0[k] = d1[k] = d2[k] = d3[k] = zp;
         }
         const int8_t *s = src;
-        for (int32_t x = xa; x < xb; x++, k++) {
+        int32_t x = xa;
+#if MF_USE_DSP
+        /* m4dw: two columns at a time: PKHBT / PKHTB put the two pixels' channels 0, 1 and
+         * 2, 3 side by side, SXTB16 (plain and rotated by 8) widens each channel's pair of
+         * columns into one word of its row. */
+        for (; x + 2 <= xb; x += 2, k += 2) {
+            const uint32_t v0 = mf_read_u32_any(s), v1 = mf_read_u32_any(s + c);
+            const uint32_t t01 = mf_dw_pkhbt16(v0, v1);
+            const uint32_t t23 = mf_dw_pkhtb16(v1, v0);
+            mf_write_u32(d0 + k, mf_sxtb16(t01));
+            mf_write_u32(d1 + k, mf_sxtb16_ror8(t01));
+            mf_write_u32(d2 + k, mf_sxtb16(t23));
+            mf_write_u32(d3 + k, mf_sxtb16_ror8(t23));
+            s += 2 * c;
+        }
+#endif
+        for (; x < xb; x++, k++) {
             const uint32_t v = mf_read_u32_any(s);
             d0[k] = (int8_t)(uint8_t)v;
             d1[k] = (int8_t)(uint8_t)(v >> 8);
@@ -637,26 +713,41 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
             const int32_t g = cin - c0 < 4 ? cin - c0 : 4;
             const int32_t n = g * mult; /* output channels c0 * mult .. + n, contiguous */
             const int32_t oc0 = c0 * mult;
-            /* The group's weights, widened, each row padded to an even width with 0. */
-            for (int32_t j = 0; j < n; j++) {
-                int16_t *wd = w16 + (size_t)j * kh * kw2;
-                for (int32_t ky = 0; ky < kh; ky++) {
-                    for (int32_t kx = 0; kx < kw2; kx++) {
-                        wd[ky * kw2 + kx] =
-                            kx < kw ? filter[((size_t)ky * kw + kx) * cout + oc0 + j] : 0;
-                    }
-                }
-                mf_dw_rq_init(&rqt[j], rq->multiplier[oc0 + j], rq->shift[oc0 + j],
-                              rq->output_offset);
-            }
             const int32_t *bias = rq->bias != NULL ? rq->bias + oc0 : NULL;
             int32_t bstep = 1;
             int dbl = 0;
-            (void)dbl;
 #if MF_USE_DSP
             /* m4dw: doubled sums and the four-instruction requantization where the group
              * allows (the bias then comes from the group's table, doubled). */
-            dbl = mf_dw_double_group(w16, rqt, n, kh * kw2, bias, rq, oc0);
+            dbl = mf_dw_group_doubles(bias, rq, oc0, n, kh * kw);
+#endif
+            const int32_t wmul = dbl ? 2 : 1;
+            /* The group's weights, widened (doubled for mf_dw_rq2), each row padded to an
+             * even width with 0. */
+            for (int32_t j = 0; j < n; j++) {
+                int16_t *wd = w16 + (size_t)j * kh * kw2;
+                const int8_t *f = filter + oc0 + j;
+                for (int32_t ky = 0; ky < kh; ky++) {
+                    for (int32_t kx = 0; kx < kw; kx++) {
+                        *wd++ = (int16_t)(wmul * *f);
+                        f += cout;
+                    }
+                    if (kw2 != kw) {
+                        *wd++ = 0;
+                    }
+                }
+#if MF_USE_DSP
+                if (dbl) {
+                    mf_dw_rq2_init((mf_dw_rq2 *)(void *)&rqt[j], rq->multiplier[oc0 + j],
+                                   rq->shift[oc0 + j], rq->output_offset,
+                                   bias != NULL ? bias[j] : 0);
+                    continue;
+                }
+#endif
+                mf_dw_rq_init(&rqt[j], rq->multiplier[oc0 + j], rq->shift[oc0 + j],
+                              rq->output_offset);
+            }
+#if MF_USE_DSP
             if (dbl) {
                 bias = &((const mf_dw_rq2 *)(const void *)rqt)->b2;
                 bstep = (int32_t)(sizeof(mf_dw_rq2) / sizeof(int32_t));
@@ -673,7 +764,8 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
                         /* The rows one pass reads differ mod `ring`: each is copied once
                          * while it stays in the ring. */
                         const int32_t iy = y0 + ky * p->dilation.h;
-                        const int32_t slot = ((iy % ring) + ring) % ring;
+                        int32_t slot = iy % ring;
+                        slot += slot < 0 ? ring : 0;
                         if (slot_row[slot] != iy) {
                             mf_dw_fill_row(in, input_dims, iy, c0, g, p->padding.w, cols, zp,
                                            planes + (size_t)slot * cols, plane);
