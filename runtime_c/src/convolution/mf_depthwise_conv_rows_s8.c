@@ -221,6 +221,22 @@ __asm__(MF_DW_ASM_PROLOGUE("mf_dw_rows3x3_s2_asm")
 #define MF_DW_ASM 0
 #endif
 
+#if MF_USE_DSP
+/* m4dw: a 3x3 channel's widened weights (rows of 4 halfwords at w16, the 4th 0) rewritten in
+ * place as the five words the 3x3 rows read: the pairs (w00, w01), (w10, w11), (w20, w21),
+ * the third column of rows 0 and 1 (w02, w12), and w22 alone. */
+static void mf_dw_3x3_words(int16_t *w16)
+{
+    uint32_t wv[5];
+    wv[0] = mf_read_u32(w16);
+    wv[1] = mf_read_u32(w16 + 4);
+    wv[2] = mf_read_u32(w16 + 8);
+    wv[3] = (uint16_t)w16[2] | ((uint32_t)(uint16_t)w16[6] << 16);
+    wv[4] = (uint16_t)w16[10];
+    memcpy(w16, wv, sizeof wv);
+}
+#endif
+
 /* The accumulators of one output channel along one output row: acc[i] = bias + the window of
  * output pixel i (base + row_off[ky] is the padded row of tap row ky of the channel, column 0
  * the first window's left edge; w16 the channel's widened weights, KW2 per tap row). KIND: 3 =
@@ -244,13 +260,12 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
     const int32_t step = SW != 0 ? SW : sw;
     if (KIND == 3) {
 #if MF_USE_DSP
-        const uint32_t w0 = mf_read_u32(w16), w1 = mf_read_u32(w16 + kw2),
-                       w2 = mf_read_u32(w16 + 2 * kw2);
-        /* The third column of rows 0 and 1 as one pair, row 2's alone. */
-        const uint32_t v01 = (uint16_t)w16[2] | ((uint32_t)(uint16_t)w16[kw2 + 2] << 16);
-        const uint32_t v2w = (uint16_t)w16[2 * kw2 + 2];
+        /* m4dw: the channel's weights as the five words mf_dw_3x3_words laid out. */
+        const uint32_t *wv = (const uint32_t *)(const void *)w16;
+        const uint32_t w0 = wv[0], w1 = wv[1], w2 = wv[2], v01 = wv[3], v2w = wv[4];
+        (void)kw2;
 #if MF_DW_ASM
-        const uint32_t wv[5] = {w0, w1, w2, v01, v2w};
+        (void)w0, (void)w1, (void)w2, (void)v01, (void)v2w;
         if (step == 1) {
             mf_dw_rows3x3_s1_asm(base, row_off, rows_n, wv, bias, acc, count);
         } else {
@@ -588,45 +603,39 @@ MF_NOINLINE void mf_dw_requant2_group(const int32_t *acc,
 }
 #endif
 
-/* Input row iy of channels c0 .. c0 + g - 1 into their padded rows (row k of channel j at
- * planes + (j * kh) * cols ... , i.e. `dst` for channel 0 and `plane` halfwords between
- * channels): columns outside the image and whole rows outside it hold the zero point. */
-MF_NOINLINE void mf_dw_fill_row(const int8_t *in,
-                           const mf_dims *input_dims,
-                           int32_t iy,
-                           int32_t c0,
-                           int32_t g,
-                           int32_t pad_w,
-                           int32_t cols,
-                           int16_t zp,
-                           int16_t *dst,
-                           int32_t plane)
+/* The image columns of one ring row of channels c0 .. c0 + g - 1: `xn` pixels from src (the
+ * row's first image pixel, channel c0; pixel stride c), or the zero point for a row outside the
+ * image (src NULL), into dst, dst + plane, ... (the row's first image column of each channel).
+ * m4dw: the padded columns of every ring row hold the zero point from the group's start
+ * (mf_dw_rows_run) and are never written again, so a row copies only its image columns. */
+MF_NOINLINE void mf_dw_fill_row(const int8_t *src,
+                                int32_t c,
+                                int32_t g,
+                                int32_t xn,
+                                int16_t zp,
+                                int16_t *dst,
+                                int32_t plane)
 {
-    const int32_t w = input_dims->w;
-    const int32_t c = input_dims->c;
-    /* Image columns [xa, xb) land in row columns [pad_w + xa, pad_w + xb). */
-    int32_t xa = 0, xb = 0;
-    if (iy >= 0 && iy < input_dims->h) {
-        xa = mf_clamp_i32(-pad_w, 0, w);
-        xb = mf_clamp_i32(cols - pad_w, xa, w);
+    if (src == NULL) {
+        for (int32_t j = 0; j < g; j++) {
+            int16_t *d = dst + (size_t)j * plane;
+            for (int32_t k = 0; k < xn; k++) {
+                d[k] = zp;
+            }
+        }
+        return;
     }
-    const int8_t *src = xb > xa ? in + ((size_t)iy * w + (size_t)xa) * c + c0 : in;
     if (g == 4) {
         /* Four channels at once: one word of input bytes per column (unaligned loads are
          * allowed where these paths run), its bytes sign-extended into the four rows. */
         int16_t *d0 = dst, *d1 = dst + plane, *d2 = dst + 2 * plane, *d3 = dst + 3 * plane;
-        const int32_t a = xb > xa ? pad_w + xa : cols;
-        int32_t k = 0;
-        for (; k < a; k++) {
-            d0[k] = d1[k] = d2[k] = d3[k] = zp;
-        }
         const int8_t *s = src;
-        int32_t x = xa;
+        int32_t k = 0;
 #if MF_USE_DSP
         /* m4dw: two columns at a time: PKHBT / PKHTB put the two pixels' channels 0, 1 and
          * 2, 3 side by side, SXTB16 (plain and rotated by 8) widens each channel's pair of
          * columns into one word of its row. */
-        for (; x + 2 <= xb; x += 2, k += 2) {
+        for (; k + 2 <= xn; k += 2) {
             const uint32_t v0 = mf_read_u32_any(s), v1 = mf_read_u32_any(s + c);
             const uint32_t t01 = mf_dw_pkhbt16(v0, v1);
             const uint32_t t23 = mf_dw_pkhtb16(v1, v0);
@@ -637,7 +646,7 @@ MF_NOINLINE void mf_dw_fill_row(const int8_t *in,
             s += 2 * c;
         }
 #endif
-        for (; x < xb; x++, k++) {
+        for (; k < xn; k++) {
             const uint32_t v = mf_read_u32_any(s);
             d0[k] = (int8_t)(uint8_t)v;
             d1[k] = (int8_t)(uint8_t)(v >> 8);
@@ -645,25 +654,14 @@ MF_NOINLINE void mf_dw_fill_row(const int8_t *in,
             d3[k] = (int8_t)(uint8_t)(v >> 24);
             s += c;
         }
-        for (; k < cols; k++) {
-            d0[k] = d1[k] = d2[k] = d3[k] = zp;
-        }
         return;
     }
     for (int32_t j = 0; j < g; j++) {
         int16_t *d = dst + (size_t)j * plane;
-        int32_t k = 0;
-        const int32_t a = xb > xa ? pad_w + xa : cols;
-        for (; k < a; k++) {
-            d[k] = zp;
-        }
         const int8_t *s = src + j;
-        for (int32_t x = xa; x < xb; x++) {
-            d[k++] = *s;
+        for (int32_t k = 0; k < xn; k++) {
+            d[k] = *s;
             s += c;
-        }
-        for (; k < cols; k++) {
-            d[k] = zp;
         }
     }
 }
@@ -705,6 +703,9 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
     int16_t *planes = w16 + (size_t)gmax * mult * kh * kw2;
     const int32_t plane = ring * cols; /* halfwords per channel */
     int32_t *acc = (int32_t *)(void *)(planes + (size_t)gmax * plane);
+    /* Image columns [xa, xb) land in ring columns [pad_w + xa, pad_w + xb). */
+    const int32_t xa = mf_clamp_i32(-p->padding.w, 0, input_dims->w);
+    const int32_t xb = mf_clamp_i32(cols - p->padding.w, xa, input_dims->w);
 
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;
@@ -737,6 +738,9 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
                     }
                 }
 #if MF_USE_DSP
+                if (kh == 3 && kw == 3 && p->dilation.w == 1 && (sw == 1 || sw == 2)) {
+                    mf_dw_3x3_words(wd - 3 * kw2); /* the 3x3 rows' layout (m4dw) */
+                }
                 if (dbl) {
                     mf_dw_rq2_init((mf_dw_rq2 *)(void *)&rqt[j], rq->multiplier[oc0 + j],
                                    rq->shift[oc0 + j], rq->output_offset,
@@ -756,22 +760,38 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
             for (int32_t k = 0; k < ring; k++) {
                 slot_row[k] = INT32_MIN;
             }
+            /* Every cell of the group's rings starts as the zero point: the padded columns
+             * stay so, a row's image columns are copied in (mf_dw_fill_row). */
+            {
+                const uint32_t zz = (uint16_t)zp * 0x10001u; /* plane is even: whole words */
+                uint32_t *z = (uint32_t *)(void *)planes;
+                for (size_t k = 0; k < (size_t)g * plane / 2; k++) {
+                    z[k] = zz;
+                }
+            }
             for (int32_t oy = 0; oy < oh; oy += tmax) {
                 const int32_t rows_n = oh - oy < tmax ? oh - oy : tmax;
+                int32_t *ro = row_off;
                 for (int32_t t = 0; t < rows_n; t++) {
                     const int32_t y0 = (oy + t) * p->stride.h - p->padding.h;
-                    for (int32_t ky = 0; ky < kh; ky++) {
-                        /* The rows one pass reads differ mod `ring`: each is copied once
-                         * while it stays in the ring. */
-                        const int32_t iy = y0 + ky * p->dilation.h;
-                        int32_t slot = iy % ring;
-                        slot += slot < 0 ? ring : 0;
+                    /* The rows one pass reads differ mod `ring`: each is copied once while it
+                     * stays in the ring. Tap rows step by the dilation (below `ring`). */
+                    int32_t slot = y0 % ring;
+                    slot += slot < 0 ? ring : 0;
+                    for (int32_t ky = 0, iy = y0; ky < kh; ky++, iy += p->dilation.h) {
+                        if (ky > 0) {
+                            slot += p->dilation.h;
+                            slot -= slot >= ring ? ring : 0;
+                        }
                         if (slot_row[slot] != iy) {
-                            mf_dw_fill_row(in, input_dims, iy, c0, g, p->padding.w, cols, zp,
-                                           planes + (size_t)slot * cols, plane);
+                            const int inside = iy >= 0 && iy < input_dims->h;
+                            mf_dw_fill_row(inside ? in + ((size_t)iy * input_dims->w + xa) * cin + c0
+                                                  : NULL,
+                                           cin, g, xb - xa, zp,
+                                           planes + (size_t)slot * cols + p->padding.w + xa, plane);
                             slot_row[slot] = iy;
                         }
-                        row_off[t * kh + ky] = slot * cols;
+                        *ro++ = slot * cols;
                     }
                 }
 #define MF_DW_ACC_ARGS planes, plane, row_off, rows_n, w16, g, mult, kh, kw, sw, dw, ow, bias, bstep, acc
