@@ -120,8 +120,8 @@ def depthwise_conv_s8(input_dims: Dims, filter_dims: Dims) -> int:
 def depthwise_conv_rows_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride_h: int,
                            stride_w: int, dilation_h: int, dilation_w: int) -> int:
     """Twin of mf_depthwise_conv_rows_s8_get_buffer_size (speed-m4, issue 12): for up to four
-    channels at a time (n output channels), a pass of t output rows (about 12 outputs per
-    channel, at most 4 rows) reads a ring of r input rows, each padded to the columns the
+    channels at a time (n output channels), a pass of t output rows (about 32 outputs per
+    channel, at most 8 rows; m4dw: 12 and 4 before) reads a ring of r input rows, each padded to the columns the
     windows reach (plus one, even) in int16; plus the ring's row numbers and the pass's row
     offsets (int32), four int32 of requantization and the widened weights (KW rounded up to
     even) per output channel, and the pass's int32 sums, plus 8 bytes (m4dw: the DSP path's
@@ -134,7 +134,7 @@ def depthwise_conv_rows_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dim
     cols = ((output_dims[2] - 1) * stride_w + (kw - 1) * dilation_w + 1 + 2) & ~1
     kw2 = (kw + 1) & ~1
     ow = max(output_dims[2], 1)
-    t = min(max(output_dims[1], 1), min(max(-(-12 // ow), 1), 4))
+    t = min(max(output_dims[1], 1), min(max(-(-32 // ow), 1), 8))
     r = (t - 1) * stride_h + (kh - 1) * dilation_h + 1
     return (8 + 4 * r + 4 * t * kh + 16 * n + INT16_BYTES * n * kh * kw2 + INT16_BYTES * groups * r * cols
             + 4 * n * t * output_dims[2])

@@ -40,7 +40,8 @@ static inline uint32_t mf_read_u32_any(const void *p)
  * host (MF_EMULATE_DSP). mf_dw_smlabt: c + a.h0 * b.h1; mf_dw_smlatb: c + a.h1 * b.h0;
  * mf_dw_smmlar(a, b, t): the high word of t * 2^32 + a * b + 2^31 (SMMLAR, rounded most
  * significant word multiply-accumulate); mf_dw_pkhbt16(a, b): a's low half, b's low half
- * above; mf_dw_pkhtb16(a, b): b's high half, a's high half above. */
+ * above; mf_dw_pkhtb16(a, b): b's high half, a's high half above; mf_dw_bfi8(a, b): a with
+ * b's low byte in its second byte (BFI). */
 #if defined(MF_EMULATE_DSP)
 static inline int32_t mf_dw_smlabt(uint32_t a, uint32_t b, int32_t c)
 {
@@ -53,6 +54,8 @@ static inline int32_t mf_dw_smlatb(uint32_t a, uint32_t b, int32_t c)
 }
 
 static inline uint32_t mf_dw_pkhbt16(uint32_t a, uint32_t b) { return (a & 0xFFFFu) | (b << 16); }
+
+static inline uint32_t mf_dw_bfi8(uint32_t a, uint32_t b) { return (a & ~0xFF00u) | ((b & 0xFFu) << 8); }
 
 static inline uint32_t mf_dw_pkhtb16(uint32_t a, uint32_t b)
 {
@@ -73,6 +76,12 @@ static inline int32_t mf_dw_smlabt(uint32_t a, uint32_t b, int32_t c)
 static inline int32_t mf_dw_smlatb(uint32_t a, uint32_t b, int32_t c)
 {
     return __smlatb((int32_t)a, (int32_t)b, c);
+}
+
+static inline uint32_t mf_dw_bfi8(uint32_t a, uint32_t b)
+{
+    __asm__("bfi %0, %1, #8, #8" : "+r"(a) : "r"(b));
+    return a;
 }
 
 static inline uint32_t mf_dw_pkhbt16(uint32_t a, uint32_t b)
@@ -128,12 +137,12 @@ static int32_t mf_dw_rows_cols(int32_t out_w, int32_t kw, int32_t stride_w, int3
 }
 
 
-/* Output rows per pass: enough for about 12 outputs per channel (the set-up of a channel's
- * rows then pays), at most 4 and at most the output height. */
+/* Output rows per pass: enough for about 32 outputs per channel (the set-up of a channel's
+ * rows then pays; m4dw: 12 before), at most 8 and at most the output height. */
 static int32_t mf_dw_rows_per_pass(const mf_dims *output_dims)
 {
     const int32_t ow = output_dims->w > 0 ? output_dims->w : 1;
-    const int32_t t = mf_clamp_i32((12 + ow - 1) / ow, 1, 4);
+    const int32_t t = mf_clamp_i32((32 + ow - 1) / ow, 1, 8);
     return mf_clamp_i32(output_dims->h, 1, t);
 }
 
@@ -545,7 +554,7 @@ MF_INLINE void mf_dw_rq2_pair_run(const int32_t *a,
         const int32_t d0 = *a++;
         const int32_t v0 = mf_ssat8(mf_dw_rq2_apply(d0, m0, c0, r0));
         const int32_t v1 = mf_ssat8(mf_dw_rq2_apply(d1, m1, c1, r1));
-        uint32_t v = ((uint32_t)v0 & ~0xFF00u) | (((uint32_t)v1 & 0xFFu) << 8); /* BFI */
+        uint32_t v = mf_dw_bfi8((uint32_t)v0, (uint32_t)v1);
         if (CLAMP) {
             v = mf_min_s8x4(mf_max_s8x4(v, lo), hi);
         }
