@@ -121,8 +121,8 @@ def depthwise_conv_rows_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dim
                            stride_w: int, dilation_h: int, dilation_w: int) -> int:
     """Twin of mf_depthwise_conv_rows_s8_get_buffer_size (speed-m4, issue 12): for up to four
     channels at a time (n output channels), a pass of t output rows (about 32 outputs per
-    channel, at most 8 rows; m4dw: 12 and 4 before) reads a ring of r input rows, each padded to the columns the
-    windows reach (plus one, even) in int16; plus the ring's row numbers and the pass's row
+    channel, at most 8 rows; m4dw: 12 and 4 before) reads a ring of r input rows, each padded
+    to the columns the windows reach (plus one, even) in int16; plus the ring's row numbers and the pass's row
     offsets (int32), four int32 of requantization and the widened weights (KW rounded up to
     even) per output channel, and the pass's int32 sums, plus 8 bytes (m4dw: the DSP path's
     3x3 rows compute output pairs, an odd row one past its end)."""
