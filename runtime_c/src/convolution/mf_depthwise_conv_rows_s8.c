@@ -230,22 +230,6 @@ __asm__(MF_DW_ASM_PROLOGUE("mf_dw_rows3x3_s2_asm")
 #define MF_DW_ASM 0
 #endif
 
-#if MF_USE_DSP
-/* m4dw: a 3x3 channel's widened weights (rows of 4 halfwords at w16, the 4th 0) rewritten in
- * place as the five words the 3x3 rows read: the pairs (w00, w01), (w10, w11), (w20, w21),
- * the third column of rows 0 and 1 (w02, w12), and w22 alone. */
-static void mf_dw_3x3_words(int16_t *w16)
-{
-    uint32_t wv[5];
-    wv[0] = mf_read_u32(w16);
-    wv[1] = mf_read_u32(w16 + 4);
-    wv[2] = mf_read_u32(w16 + 8);
-    wv[3] = (uint16_t)w16[2] | ((uint32_t)(uint16_t)w16[6] << 16);
-    wv[4] = (uint16_t)w16[10];
-    memcpy(w16, wv, sizeof wv);
-}
-#endif
-
 /* The accumulators of one output channel along one output row: acc[i] = bias + the window of
  * output pixel i (base + row_off[ky] is the padded row of tap row ky of the channel, column 0
  * the first window's left edge; w16 the channel's widened weights, KW2 per tap row). KIND: 3 =
@@ -269,7 +253,8 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
     const int32_t step = SW != 0 ? SW : sw;
     if (KIND == 3) {
 #if MF_USE_DSP
-        /* m4dw: the channel's weights as the five words mf_dw_3x3_words laid out. */
+        /* m4dw: the channel's weights as five words (mf_dw_rows_run): the pairs (w00, w01),
+         * (w10, w11), (w20, w21), the third column of rows 0 and 1 (w02, w12), w22 alone. */
         const uint32_t *wv = (const uint32_t *)(const void *)w16;
         const uint32_t w0 = wv[0], w1 = wv[1], w2 = wv[2], v01 = wv[3], v2w = wv[4];
         (void)kw2;
@@ -526,7 +511,7 @@ MF_NOINLINE int mf_dw_group_doubles(const int32_t *bias, const mf_nn_requant *rq
 }
 
 /* m4dw: channel j's mf_dw_rq2 (the group doubles, mf_dw_group_doubles). */
-MF_NOINLINE void mf_dw_rq2_init(mf_dw_rq2 *q, int32_t m, int32_t shift, int32_t off, int32_t bias)
+MF_INLINE void mf_dw_rq2_init(mf_dw_rq2 *q, int32_t m, int32_t shift, int32_t off, int32_t bias)
 {
     const int32_t r = -shift;
     q->m = m;
@@ -716,6 +701,15 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
     const int32_t xa = mf_clamp_i32(-p->padding.w, 0, input_dims->w);
     const int32_t xb = mf_clamp_i32(cols - p->padding.w, xa, input_dims->w);
 
+    /* Every cell of the rings starts as the zero point: the padded columns stay so for every
+     * group, a row's image columns are copied in (mf_dw_fill_row) before any read. */
+    {
+        const uint32_t zz = (uint16_t)zp * 0x10001u; /* plane is even: whole words */
+        uint32_t *z = (uint32_t *)(void *)planes;
+        for (size_t k = 0; k < (size_t)gmax * plane / 2; k++) {
+            z[k] = zz;
+        }
+    }
     for (int32_t b = 0; b < input_dims->n; b++) {
         const int8_t *in = input + (size_t)b * in_image;
         int8_t *out_b = output + (size_t)b * out_image;
@@ -732,11 +726,26 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
             dbl = mf_dw_group_doubles(bias, rq, oc0, n, kh * kw);
 #endif
             const int32_t wmul = dbl ? 2 : 1;
+#if MF_USE_DSP
+            const int w3x3 = kh == 3 && kw == 3 && p->dilation.w == 1 && (sw == 1 || sw == 2);
+#endif
             /* The group's weights, widened (doubled for mf_dw_rq2), each row padded to an
              * even width with 0. */
             for (int32_t j = 0; j < n; j++) {
                 int16_t *wd = w16 + (size_t)j * kh * kw2;
                 const int8_t *f = filter + oc0 + j;
+#if MF_USE_DSP
+                if (w3x3) { /* m4dw: straight into the five words of the 3x3 rows */
+                    uint32_t t[9];
+                    for (int32_t k = 0; k < 9; k++) {
+                        t[k] = (uint16_t)(int16_t)(wmul * f[(size_t)k * cout]);
+                    }
+                    const uint32_t wv[5] = {t[0] | (t[1] << 16), t[3] | (t[4] << 16),
+                                            t[6] | (t[7] << 16), t[2] | (t[5] << 16), t[8]};
+                    memcpy(wd, wv, sizeof wv);
+                    wd += 3 * kw2;
+                } else
+#endif
                 for (int32_t ky = 0; ky < kh; ky++) {
                     for (int32_t kx = 0; kx < kw; kx++) {
                         *wd++ = (int16_t)(wmul * *f);
@@ -747,9 +756,6 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
                     }
                 }
 #if MF_USE_DSP
-                if (kh == 3 && kw == 3 && p->dilation.w == 1 && (sw == 1 || sw == 2)) {
-                    mf_dw_3x3_words(wd - 3 * kw2); /* the 3x3 rows' layout (m4dw) */
-                }
                 if (dbl) {
                     mf_dw_rq2_init((mf_dw_rq2 *)(void *)&rqt[j], rq->multiplier[oc0 + j],
                                    rq->shift[oc0 + j], rq->output_offset,
@@ -769,15 +775,7 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
             for (int32_t k = 0; k < ring; k++) {
                 slot_row[k] = INT32_MIN;
             }
-            /* Every cell of the group's rings starts as the zero point: the padded columns
-             * stay so, a row's image columns are copied in (mf_dw_fill_row). */
-            {
-                const uint32_t zz = (uint16_t)zp * 0x10001u; /* plane is even: whole words */
-                uint32_t *z = (uint32_t *)(void *)planes;
-                for (size_t k = 0; k < (size_t)g * plane / 2; k++) {
-                    z[k] = zz;
-                }
-            }
+
             for (int32_t oy = 0; oy < oh; oy += tmax) {
                 const int32_t rows_n = oh - oy < tmax ? oh - oy : tmax;
                 int32_t *ro = row_off;
