@@ -124,8 +124,7 @@ def depthwise_conv_rows_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dim
     channel, at most 8 rows; m4dw: 12 and 4 before) reads a ring of r input rows, each padded
     to the columns the windows reach (plus one, even) in int16; plus the ring's row numbers and the pass's row
     offsets (int32), four int32 of requantization and the widened weights (KW rounded up to
-    even) per output channel, and the pass's int32 sums, plus 8 bytes (m4dw: the DSP path's
-    3x3 rows compute output pairs, an odd row one past its end)."""
+    even) per output channel, and the pass's int32 sums."""
     c, kh, kw = input_dims[3], filter_dims[1], filter_dims[2]
     if c < 1 or stride_h < 1 or dilation_h < 1:
         return 0
@@ -136,7 +135,7 @@ def depthwise_conv_rows_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dim
     ow = max(output_dims[2], 1)
     t = min(max(output_dims[1], 1), min(max(-(-32 // ow), 1), 8))
     r = (t - 1) * stride_h + (kh - 1) * dilation_h + 1
-    return (8 + 4 * r + 4 * t * kh + 16 * n + INT16_BYTES * n * kh * kw2 + INT16_BYTES * groups * r * cols
+    return (4 * r + 4 * t * kh + 16 * n + INT16_BYTES * n * kh * kw2 + INT16_BYTES * groups * r * cols
             + 4 * n * t * output_dims[2])
 
 

@@ -171,7 +171,7 @@ int32_t mf_depthwise_conv_rows_s8_get_buffer_size(const mf_dims *input_dims,
     const int32_t cols = mf_dw_rows_cols(output_dims->w, filter_dims->w, stride_w, dilation_w);
     const int32_t t = mf_dw_rows_per_pass(output_dims);
     const int32_t r = mf_dw_ring_rows(t, stride_h, filter_dims->h, dilation_h);
-    return 8 + 4 * r + 4 * t * kh + (int32_t)sizeof(mf_rq1) * n + 2 * n * kh * kw2 +
+    return 4 * r + 4 * t * kh + (int32_t)sizeof(mf_rq1) * n + 2 * n * kh * kw2 +
            2 * g * r * cols + 4 * n * t * output_dims->w;
 }
 
@@ -180,10 +180,11 @@ int32_t mf_depthwise_conv_rows_s8_get_buffer_size(const mf_dims *input_dims,
 #if MF_USE_DSP && !defined(MF_EMULATE_DSP) && defined(__thumb2__) && defined(__GNUC__)
 #define MF_DW_ASM 1
 /* m4dw: the 3x3 rows of one channel in assembly (the loop of mf_dw_acc_row's DSP path, the
- * same products in the same order): rows_n output rows, each `pairs` output pairs, tap rows at
- * base + row_off[3 t .. 3 t + 2] (halfwords), wv = {w0, w1, w2, v01, v2w}; acc advances by
- * `count` per row. Registers: r0-r2 the tap rows, r3 the sums, r4-r8 the weights, r9 the bias,
- * r10 / r11 the pair's sums, r12 the loaded word, lr the row's end. 24 instructions per pair. */
+ * same products): rows_n output rows of count >= 2 outputs (count / 2 pairs, then the last
+ * output alone when count is odd), tap rows at base + row_off[3 t .. 3 t + 2] (halfwords),
+ * wv = {w0, w1, w2, v01, v2w}. Registers: r0-r2 the tap rows, r3 the sums, r4-r8 the
+ * weights, r9 the bias, r10 / r11 the pair's sums, r12 the loaded word, lr the pairs' end. 24
+ * instructions per pair, 13 for a single output (any stride: its taps start the row). */
 void mf_dw_rows3x3_s1_asm(const int16_t *base, const int32_t *row_off, int32_t rows_n,
                           const uint32_t *wv, int32_t bias, int32_t *acc, int32_t count);
 void mf_dw_rows3x3_s2_asm(const int16_t *base, const int32_t *row_off, int32_t rows_n,
@@ -194,14 +195,18 @@ void mf_dw_rows3x3_s2_asm(const int16_t *base, const int32_t *row_off, int32_t r
     "  push {r4-r11, lr}\n  sub sp, sp, #20\n"                                                     \
     "  str r0, [sp, #0]\n  str r1, [sp, #4]\n  str r2, [sp, #8]\n"                                 \
     "  ldm r3, {r4-r8}\n  ldr r9, [sp, #56]\n  ldr r3, [sp, #60]\n  ldr r12, [sp, #64]\n"          \
-    "  adds r0, r12, #1\n  bic r0, r0, #1\n  lsls r0, r0, #2\n  str r0, [sp, #12]\n"               \
-    "  sub r0, r0, r12, lsl #2\n  str r0, [sp, #16]\n"                                             \
+    "  bic r0, r12, #1\n  lsls r0, r0, #2\n  str r0, [sp, #12]\n"                                 \
+    "  and r0, r12, #1\n  str r0, [sp, #16]\n"                                                     \
     "1:\n  ldr r12, [sp, #4]\n  ldm r12!, {r0, r1, r2}\n  str r12, [sp, #4]\n"                      \
     "  ldr lr, [sp, #0]\n  add r0, lr, r0, lsl #1\n  add r1, lr, r1, lsl #1\n"                     \
     "  add r2, lr, r2, lsl #1\n  ldr lr, [sp, #12]\n  add lr, r3, lr\n2:\n"
 #define MF_DW_ASM_EPILOGUE(NAME)                                                                   \
     "  strd r10, r11, [r3], #8\n  cmp r3, lr\n  bne 2b\n"                                          \
-    "  ldr r12, [sp, #16]\n  sub r3, r3, r12\n"                                                    \
+    "  ldr r12, [sp, #16]\n  cmp r12, #0\n  beq 3f\n"                                               \
+    "  ldr r12, [r0]\n  smlad r10, r12, r4, r9\n  ldr r12, [r0, #4]\n  smlabb r10, r12, r7, r10\n"   \
+    "  ldr r12, [r1]\n  smlad r10, r12, r5, r10\n  ldr r12, [r1, #4]\n  smlabt r10, r12, r7, r10\n" \
+    "  ldr r12, [r2]\n  smlad r10, r12, r6, r10\n  ldr r12, [r2, #4]\n  smlabb r10, r12, r8, r10\n" \
+    "  str r10, [r3], #4\n3:\n"                                                                     \
     "  ldr r12, [sp, #8]\n  subs r12, r12, #1\n  str r12, [sp, #8]\n  bne 1b\n"                    \
     "  add sp, sp, #20\n  pop {r4-r11, pc}\n  .size " NAME ", .-" NAME "\n"
 __asm__(MF_DW_ASM_PROLOGUE("mf_dw_rows3x3_s1_asm")
@@ -259,13 +264,14 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
         const uint32_t w0 = wv[0], w1 = wv[1], w2 = wv[2], v01 = wv[3], v2w = wv[4];
         (void)kw2;
 #if MF_DW_ASM
-        (void)w0, (void)w1, (void)w2, (void)v01, (void)v2w;
-        if (step == 1) {
-            mf_dw_rows3x3_s1_asm(base, row_off, rows_n, wv, bias, acc, count);
-        } else {
-            mf_dw_rows3x3_s2_asm(base, row_off, rows_n, wv, bias, acc, count);
+        if (count >= 2) {
+            if (step == 1) {
+                mf_dw_rows3x3_s1_asm(base, row_off, rows_n, wv, bias, acc, count);
+            } else {
+                mf_dw_rows3x3_s2_asm(base, row_off, rows_n, wv, bias, acc, count);
+            }
+            return;
         }
-        return;
 #endif
 #else
         const int32_t w00 = w16[0], w01 = w16[1], w02 = w16[2];
@@ -281,10 +287,8 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
              * 2 of a row give the taps (0, 1) of both outputs and tap 2 of each from one word
              * (its low and high halves); stride 2: columns 0, 2 and 4, the middle pair both
              * output 0's tap 2 and output 1's taps (0, 1). 12 multiplies and 9 loads for 18
-             * products. An odd row computes one output past its end (the first of the next
-             * row, or of the next channel, computed later; past the last channel the scratch
-             * holds 8 bytes more): its reads stay inside the planes and the sums after them. */
-            int32_t *const end2 = acc + ((count + 1) & ~1);
+             * products; an odd row's last output alone. */
+            int32_t *const end2 = acc + (count & ~1);
             while (acc != end2) {
                 uint32_t x = mf_read_u32(r0), y = mf_read_u32(r0 + (SW == 1 ? 1 : 2)),
                          z = mf_read_u32(r0 + (SW == 1 ? 2 : 4));
@@ -332,7 +336,14 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
                 r1 += 2 * step;
                 r2 += 2 * step;
             }
-            acc = end;
+            if (acc != end) {
+                int32_t a = mf_smlad(mf_read_u32(r0), w0, bias);
+                a = mf_smlabb(mf_read_u32(r0 + 2), v01, a);
+                a = mf_smlad(mf_read_u32(r1), w1, a);
+                a = mf_dw_smlabt(mf_read_u32(r1 + 2), v01, a);
+                a = mf_smlad(mf_read_u32(r2), w2, a);
+                *acc++ = mf_smlabb(mf_read_u32(r2 + 2), v2w, a);
+            }
 #else
             while (acc != end) {
                 int32_t a = bias + r0[0] * w00 + r0[1] * w01 + r0[2] * w02;
