@@ -180,24 +180,41 @@ int32_t mf_depthwise_conv_rows_s8_get_buffer_size(const mf_dims *input_dims,
 
 #if MF_USE_DSP && !defined(MF_EMULATE_DSP) && defined(__thumb2__) && defined(__GNUC__)
 #define MF_DW_ASM 1
-/* m4dw: the 3x3 rows of one channel in assembly (the loop of mf_dw_acc_row's DSP path, the
- * same products): rows_n output rows of count >= 2 outputs (count / 2 pairs, then the last
- * output alone when count is odd), tap rows at base + row_off[3 t .. 3 t + 2] (halfwords),
- * wv = {w0, w1, w2, v01, v2w}. Registers: r0-r2 the tap rows, r3 the sums, r4-r8 the
- * weights, r9 the bias, r10 / r11 the pair's sums, r12 the loaded word, lr the pairs' end. 24
- * instructions per pair, 13 for a single output (any stride: its taps start the row). */
-void mf_dw_rows3x3_s1_asm(const int16_t *base, const int32_t *row_off, int32_t rows_n,
-                          const uint32_t *wv, int32_t bias, int32_t *acc, int32_t count);
-void mf_dw_rows3x3_s2_asm(const int16_t *base, const int32_t *row_off, int32_t rows_n,
-                          const uint32_t *wv, int32_t bias, int32_t *acc, int32_t count);
+/* m4dw: the 3x3 rows of `channels` channels in assembly (the loop of mf_dw_acc_row's DSP
+ * path, the same products): for each channel, rows_n output rows of count >= 2 outputs
+ * (count / 2 pairs, then the last output alone when count is odd) into acc (consecutive),
+ * tap rows at base + row_off[3 t .. 3 t + 2] (halfwords), the weights as five words
+ * {w0, w1, w2, v01, v2w} at wv; the next channel's planes `plane_bytes` on, its five words 24
+ * bytes on, its bias `bias_step` bytes on. Registers: r0-r2 the tap rows, r3 the sums, r4-r8
+ * the weights, r9 the bias, r10 / r11 the pair's sums, r12 the loaded word, lr the pairs' end.
+ * 24 instructions per pair, 13 for a single output (any stride: its taps start the row). */
+typedef struct {
+    const int16_t *base;   /* 0 */
+    const int32_t *row_off; /* 4 */
+    int32_t rows_n;        /* 8 */
+    const uint32_t *wv;    /* 12 */
+    const int32_t *bias;   /* 16, never NULL */
+    int32_t bias_step;     /* 20 */
+    int32_t *acc;          /* 24 */
+    int32_t count;         /* 28 */
+    int32_t channels;      /* 32 */
+    int32_t plane_bytes;   /* 36 */
+} mf_dw_asm_job;
+void mf_dw_rows3x3_s1_asm(const mf_dw_asm_job *job);
+void mf_dw_rows3x3_s2_asm(const mf_dw_asm_job *job);
 #define MF_DW_ASM_PROLOGUE(NAME)                                                                   \
     "  .text\n  .syntax unified\n  .thumb\n  .align 2\n  .global " NAME "\n  .hidden " NAME        \
     "\n  .type " NAME ", %function\n  .thumb_func\n" NAME ":\n"                                    \
-    "  push {r4-r11, lr}\n  sub sp, sp, #20\n"                                                     \
-    "  str r0, [sp, #0]\n  str r1, [sp, #4]\n  str r2, [sp, #8]\n"                                 \
-    "  ldm r3, {r4-r8}\n  ldr r9, [sp, #56]\n  ldr r3, [sp, #60]\n  ldr r12, [sp, #64]\n"          \
-    "  bic r0, r12, #1\n  lsls r0, r0, #2\n  str r0, [sp, #12]\n"                                 \
-    "  and r0, r12, #1\n  str r0, [sp, #16]\n"                                                     \
+    "  push {r4-r11, lr}\n  sub sp, sp, #36\n  str r0, [sp, #20]\n"                                \
+    "  ldr r1, [r0, #0]\n  str r1, [sp, #0]\n  ldr r1, [r0, #12]\n  str r1, [sp, #32]\n"          \
+    "  ldr r1, [r0, #16]\n  str r1, [sp, #28]\n  ldr r1, [r0, #32]\n  str r1, [sp, #24]\n"        \
+    "  ldr r3, [r0, #24]\n  ldr r12, [r0, #28]\n"                                                  \
+    "  bic r1, r12, #1\n  lsls r1, r1, #2\n  str r1, [sp, #12]\n"                                 \
+    "  and r1, r12, #1\n  str r1, [sp, #16]\n"                                                     \
+    "4:\n  ldr r12, [sp, #32]\n  ldm r12!, {r4-r8}\n  adds r12, r12, #4\n  str r12, [sp, #32]\n"  \
+    "  ldr lr, [sp, #20]\n  ldr r12, [sp, #28]\n  ldr r9, [r12]\n  ldr r1, [lr, #20]\n"          \
+    "  add r12, r12, r1\n  str r12, [sp, #28]\n"                                                   \
+    "  ldr r12, [lr, #4]\n  str r12, [sp, #4]\n  ldr r12, [lr, #8]\n  str r12, [sp, #8]\n"        \
     "1:\n  ldr r12, [sp, #4]\n  ldm r12!, {r0, r1, r2}\n  str r12, [sp, #4]\n"                      \
     "  ldr lr, [sp, #0]\n  add r0, lr, r0, lsl #1\n  add r1, lr, r1, lsl #1\n"                     \
     "  add r2, lr, r2, lsl #1\n  ldr lr, [sp, #12]\n  add lr, r3, lr\n2:\n"
@@ -209,7 +226,10 @@ void mf_dw_rows3x3_s2_asm(const int16_t *base, const int32_t *row_off, int32_t r
     "  ldr r12, [r2]\n  smlad r10, r12, r6, r10\n  ldr r12, [r2, #4]\n  smlabb r10, r12, r8, r10\n" \
     "  str r10, [r3], #4\n3:\n"                                                                     \
     "  ldr r12, [sp, #8]\n  subs r12, r12, #1\n  str r12, [sp, #8]\n  bne 1b\n"                    \
-    "  add sp, sp, #20\n  pop {r4-r11, pc}\n  .size " NAME ", .-" NAME "\n"
+    "  ldr lr, [sp, #20]\n  ldr r1, [lr, #36]\n  ldr r12, [sp, #0]\n  add r12, r12, r1\n"         \
+    "  str r12, [sp, #0]\n  ldr r12, [sp, #24]\n  subs r12, r12, #1\n  str r12, [sp, #24]\n"      \
+    "  bne 4b\n"                                                                                   \
+    "  add sp, sp, #36\n  pop {r4-r11, pc}\n  .size " NAME ", .-" NAME "\n"
 __asm__(MF_DW_ASM_PROLOGUE("mf_dw_rows3x3_s1_asm")
         "  ldr r12, [r0, #2]\n  smlad r11, r12, r4, r9\n"
         "  ldr r12, [r0, #4]\n  smlabb r10, r12, r7, r9\n  smlatb r11, r12, r7, r11\n"
@@ -266,10 +286,11 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
         (void)kw2;
 #if MF_DW_ASM
         if (count >= 2) {
+            const mf_dw_asm_job job = {base, row_off, rows_n, wv, &bias, 0, acc, count, 1, 0};
             if (step == 1) {
-                mf_dw_rows3x3_s1_asm(base, row_off, rows_n, wv, bias, acc, count);
+                mf_dw_rows3x3_s1_asm(&job);
             } else {
-                mf_dw_rows3x3_s2_asm(base, row_off, rows_n, wv, bias, acc, count);
+                mf_dw_rows3x3_s2_asm(&job);
             }
             return;
         }
@@ -387,6 +408,28 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
     }
 }
 
+/* m4dw: the 3x3 rows of the group's g channels (multiplier 1) in one assembly call. */
+static void mf_dw_rows3x3_group(const int16_t *planes, int32_t plane, const int32_t *row_off,
+                                int32_t rows_n, const int16_t *w16, int32_t g, int32_t count,
+                                const int32_t *bias, int32_t bstep, int32_t *acc, int32_t sw)
+{
+#if MF_DW_ASM
+    static const int32_t zero = 0;
+    const mf_dw_asm_job job = {planes, row_off, rows_n, (const uint32_t *)(const void *)w16,
+                               bias != NULL ? bias : &zero,
+                               bias != NULL ? bstep * (int32_t)sizeof(int32_t) : 0,
+                               acc, count, g, plane * (int32_t)sizeof(int16_t)};
+    if (sw == 1) {
+        mf_dw_rows3x3_s1_asm(&job);
+    } else {
+        mf_dw_rows3x3_s2_asm(&job);
+    }
+#else
+    (void)planes, (void)plane, (void)row_off, (void)rows_n, (void)w16, (void)g, (void)count;
+    (void)bias, (void)bstep, (void)acc, (void)sw;
+#endif
+}
+
 /* The sums of every output channel of a group along `rows_n` output rows (g input channels by
  * mult: channel j's padded rows at planes + (j / mult) * plane, its weights at w16 + j * kh *
  * kw2, its sums at acc + j * rows_n * count, row t's tap rows at row_off + t * kh). One function
@@ -398,6 +441,11 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
                           const int32_t *bias, int32_t bstep, int32_t *acc)                        \
     {                                                                                              \
         const int32_t kw2 = (kw + 1) & ~1;                                                         \
+        if (MF_DW_ASM && (KIND) == 3 && mult == 1 && count >= 2) { /* m4dw: one call */            \
+            mf_dw_rows3x3_group(planes, plane, row_off, rows_n, w16, g, count, bias, bstep, acc,   \
+                                (SWC));                                                            \
+            return;                                                                                \
+        }                                                                                          \
         (void)kh;                                                                                  \
         (void)sw;                                                                                  \
         (void)dw;                                                                                  \
