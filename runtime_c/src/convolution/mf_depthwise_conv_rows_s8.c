@@ -720,6 +720,79 @@ MF_NOINLINE void mf_dw_fill_row(const int8_t *src,
     }
 }
 
+/* The ring of a group and how its rows are filled (constant over the group's passes). */
+typedef struct {
+    size_t in_row;     /* bytes per input row */
+    int32_t in_h, cin, g, xn;
+    int16_t zp;
+    int16_t *planes_g; /* ring row 0's first image column, channel 0 */
+    int32_t cols, plane, ring, kh, sh, dh;
+} mf_dw_ring;
+
+/* The tap rows of `rows_n` output rows whose first reads input row y0: each row not in the ring
+ * is copied in (from in_g, row 0's first image pixel of the group), and the ring offset of
+ * every tap row goes to row_off. The rows one pass reads differ mod `ring`: each is copied once
+ * while it stays in the ring. Slots step with the rows (m4dw: its own function, so that its few
+ * values stay in registers; no division per row). */
+MF_NOINLINE void mf_dw_pass_rows(const mf_dw_ring *r, const int8_t *in_g, int32_t *slot_row,
+                                 int32_t *row_off, int32_t y0, int32_t rows_n)
+{
+    const int32_t ring = r->ring, kh = r->kh, dh = r->dh, cols = r->cols;
+    int32_t s0 = y0 % ring;
+    s0 += s0 < 0 ? ring : 0;
+    if (dh == 1) {
+        /* Tap rows without dilation: the pass reads rows y0 .. y_last, and the rows already
+         * copied (slot_row[0]: the last one, this group) are a prefix of them; the ring holds
+         * exactly y_last - y0 + 1 rows, row y at slot y mod ring. */
+        const int32_t y_last = y0 + (rows_n - 1) * r->sh + kh - 1;
+        int32_t iy = slot_row[0] < y0 ? y0 : slot_row[0] + 1;
+        int32_t slot = s0 + (iy - y0);
+        while (slot >= ring) {
+            slot -= ring;
+        }
+        for (; iy <= y_last; iy++) {
+            const int inside = iy >= 0 && iy < r->in_h;
+            mf_dw_fill_row(inside ? in_g + (size_t)iy * r->in_row : NULL, r->cin, r->g, r->xn,
+                           r->zp, r->planes_g + (size_t)slot * cols, r->plane);
+            slot = slot + 1 == ring ? 0 : slot + 1;
+        }
+        slot_row[0] = y_last;
+        for (int32_t t = 0; t < rows_n; t++) {
+            int32_t off = s0 * cols;
+            for (int32_t ky = 0; ky < kh; ky++) {
+                *row_off++ = off;
+                off += cols;
+                off = off == ring * cols ? 0 : off;
+            }
+            s0 += r->sh;
+            while (s0 >= ring) {
+                s0 -= ring;
+            }
+        }
+        return;
+    }
+    for (int32_t t = 0; t < rows_n; t++) {
+        int32_t slot = s0, iy = y0;
+        for (int32_t ky = 0; ky < kh; ky++) {
+            if (slot_row[slot] != iy) {
+                const int inside = iy >= 0 && iy < r->in_h;
+                mf_dw_fill_row(inside ? in_g + (size_t)iy * r->in_row : NULL, r->cin, r->g, r->xn,
+                               r->zp, r->planes_g + (size_t)slot * cols, r->plane);
+                slot_row[slot] = iy;
+            }
+            *row_off++ = slot * cols;
+            iy += dh; /* tap rows step by the dilation (below `ring`) */
+            slot += dh;
+            slot -= slot >= ring ? ring : 0;
+        }
+        y0 += r->sh;
+        s0 += r->sh;
+        while (s0 >= ring) {
+            s0 -= ring;
+        }
+    }
+}
+
 static void mf_dw_rows_run(const mf_dw_conv_params *p,
                                const mf_nn_requant *rq,
                                const mf_dims *input_dims,
@@ -760,6 +833,10 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
     /* Image columns [xa, xb) land in ring columns [pad_w + xa, pad_w + xb). */
     const int32_t xa = mf_clamp_i32(-p->padding.w, 0, input_dims->w);
     const int32_t xb = mf_clamp_i32(cols - p->padding.w, xa, input_dims->w);
+    const int32_t xn = xb - xa;
+    int16_t *const planes_g = planes + p->padding.w + xa; /* a ring row's first image column */
+    const int32_t sh = p->stride.h, ph = p->padding.h, dh = p->dilation.h, in_h = input_dims->h;
+    const size_t in_row = (size_t)input_dims->w * cin;
 
     /* Every cell of the rings starts as the zero point: the padded columns stay so for every
      * group, a row's image columns are copied in (mf_dw_fill_row) before any read. */
@@ -836,31 +913,12 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
                 slot_row[k] = INT32_MIN;
             }
 
+            const int8_t *const in_g = in + (size_t)xa * cin + c0; /* row 0's first image pixel */
+            const mf_dw_ring ring_ctx = {in_row, in_h, cin, g, xn, zp, planes_g, cols, plane, ring,
+                                         kh, sh, dh};
             for (int32_t oy = 0; oy < oh; oy += tmax) {
                 const int32_t rows_n = oh - oy < tmax ? oh - oy : tmax;
-                int32_t *ro = row_off;
-                for (int32_t t = 0; t < rows_n; t++) {
-                    const int32_t y0 = (oy + t) * p->stride.h - p->padding.h;
-                    /* The rows one pass reads differ mod `ring`: each is copied once while it
-                     * stays in the ring. Tap rows step by the dilation (below `ring`). */
-                    int32_t slot = y0 % ring;
-                    slot += slot < 0 ? ring : 0;
-                    for (int32_t ky = 0, iy = y0; ky < kh; ky++, iy += p->dilation.h) {
-                        if (ky > 0) {
-                            slot += p->dilation.h;
-                            slot -= slot >= ring ? ring : 0;
-                        }
-                        if (slot_row[slot] != iy) {
-                            const int inside = iy >= 0 && iy < input_dims->h;
-                            mf_dw_fill_row(inside ? in + ((size_t)iy * input_dims->w + xa) * cin + c0
-                                                  : NULL,
-                                           cin, g, xb - xa, zp,
-                                           planes + (size_t)slot * cols + p->padding.w + xa, plane);
-                            slot_row[slot] = iy;
-                        }
-                        *ro++ = slot * cols;
-                    }
-                }
+                mf_dw_pass_rows(&ring_ctx, in_g, slot_row, row_off, oy * sh - ph, rows_n);
 #define MF_DW_ACC_ARGS planes, plane, row_off, rows_n, w16, g, mult, kh, kw, sw, dw, ow, bias, bstep, acc
                 if (kh == 3 && kw == 3 && dw == 1 && sw == 1) {
                     mf_dw_acc_3x3_s1(MF_DW_ACC_ARGS);
