@@ -137,13 +137,13 @@ static int32_t mf_dw_rows_cols(int32_t out_w, int32_t kw, int32_t stride_w, int3
 }
 
 
-/* Output rows per pass: one for rows of 12 outputs and more; narrower rows enough for about
+/* Output rows per pass: one for rows of more than 12 outputs; narrower rows enough for about
  * 32 outputs per channel (the set-up of a pass then pays; m4dw: 12 before), at most 8. At most
  * the output height. */
 static int32_t mf_dw_rows_per_pass(const mf_dims *output_dims)
 {
     const int32_t ow = output_dims->w > 0 ? output_dims->w : 1;
-    const int32_t t = ow >= 12 ? 1 : mf_clamp_i32((32 + ow - 1) / ow, 1, 8);
+    const int32_t t = ow > 12 ? 1 : mf_clamp_i32((32 + ow - 1) / ow, 1, 8);
     return mf_clamp_i32(output_dims->h, 1, t);
 }
 
