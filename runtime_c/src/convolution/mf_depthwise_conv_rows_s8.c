@@ -309,7 +309,9 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
              * 2 of a row give the taps (0, 1) of both outputs and tap 2 of each from one word
              * (its low and high halves); stride 2: columns 0, 2 and 4, the middle pair both
              * output 0's tap 2 and output 1's taps (0, 1). 12 multiplies and 9 loads for 18
-             * products; an odd row's last output alone. */
+             * products; an odd row's last output alone. Assembly builds run this loop in
+             * mf_dw_rows3x3_s1_asm / _s2_asm (rows of one output come here). */
+#if !MF_DW_ASM
             int32_t *const end2 = acc + (count & ~1);
             while (acc != end2) {
                 uint32_t x = mf_read_u32(r0), y = mf_read_u32(r0 + (SW == 1 ? 1 : 2)),
@@ -358,6 +360,7 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
                 r1 += 2 * step;
                 r2 += 2 * step;
             }
+#endif
             if (acc != end) {
                 int32_t a = mf_smlad(mf_read_u32(r0), w0, bias);
                 a = mf_smlabb(mf_read_u32(r0 + 2), v01, a);
@@ -496,7 +499,6 @@ static void mf_dw_rows3x3_group(const int16_t *planes, int32_t plane, const int3
 MF_DW_ACC_GROUP(mf_dw_acc_3x3_s1, 3, 3, 4, 1, 1, 3, 1)
 MF_DW_ACC_GROUP(mf_dw_acc_3x3_s2, 3, 3, 4, 2, 1, 3, 2)
 MF_DW_ACC_GROUP(mf_dw_acc_pairs, kh, kw, kw2, sw, 1, 2, 0)
-MF_DW_ACC_GROUP(mf_dw_acc_pairs8, kh, kw, 8, sw, 1, 2, 0) /* KW 7 or 8: the pairs unrolled */
 MF_DW_ACC_GROUP(mf_dw_acc_dilated, kh, kw, kw2, sw, dw, 1, 0)
 
 /* acc[0 .. count) requantized into out, out + step, ...: FAST with the channel's mf_rq1 and the
@@ -951,8 +953,6 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
                     mf_dw_acc_3x3_s1(MF_DW_ACC_ARGS);
                 } else if (kh == 3 && kw == 3 && dw == 1 && sw == 2) {
                     mf_dw_acc_3x3_s2(MF_DW_ACC_ARGS);
-                } else if (dw == 1 && kw2 == 8) {
-                    mf_dw_acc_pairs8(MF_DW_ACC_ARGS);
                 } else if (dw == 1) {
                     mf_dw_acc_pairs(MF_DW_ACC_ARGS);
                 } else {
