@@ -127,11 +127,11 @@ def depthwise_conv_s8(input_dims: Dims, filter_dims: Dims) -> int:
 def depthwise_conv_rows_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride_h: int,
                            stride_w: int, dilation_h: int, dilation_w: int) -> int:
     """Twin of mf_depthwise_conv_rows_s8_get_buffer_size (speed-m4, issue 12): for up to four
-    channels at a time (n output channels), a pass of t output rows (about 12 outputs per
-    channel, at most 4 rows) reads a ring of r input rows, each padded to the columns the
-    windows reach (plus one, even) in int16; plus the ring's row numbers and the pass's row
-    offsets (int32), four int32 of requantization and the widened weights (KW rounded up to
-    even) per output channel, and the pass's int32 sums."""
+    channels at a time (n output channels), a pass of t output rows (one for rows of 13 outputs
+    and more, else about 32 outputs per channel, at most 8 rows; m4dw) reads a ring of r input
+    rows, each padded to the columns the windows reach (plus one, even) in int16; plus the
+    ring's row numbers and the pass's row offsets (int32), four int32 of requantization and the
+    widened weights (KW rounded up to even) per output channel, and the pass's int32 sums."""
     c, kh, kw = input_dims[3], filter_dims[1], filter_dims[2]
     if c < 1 or stride_h < 1 or dilation_h < 1:
         return 0
@@ -140,7 +140,7 @@ def depthwise_conv_rows_s8(input_dims: Dims, filter_dims: Dims, output_dims: Dim
     cols = ((output_dims[2] - 1) * stride_w + (kw - 1) * dilation_w + 1 + 2) & ~1
     kw2 = (kw + 1) & ~1
     ow = max(output_dims[2], 1)
-    t = min(max(output_dims[1], 1), min(max(-(-12 // ow), 1), 4))
+    t = min(max(output_dims[1], 1), 1 if ow > 12 else min(max(-(-32 // ow), 1), 8))
     r = (t - 1) * stride_h + (kh - 1) * dilation_h + 1
     return (4 * r + 4 * t * kh + 16 * n + INT16_BYTES * n * kh * kw2 + INT16_BYTES * groups * r * cols
             + 4 * n * t * output_dims[2])
