@@ -94,3 +94,26 @@ def test_fit_residual_cnn_at_one_twelfth(trained, digits: dict, tmp_path: Path) 
     assert result.final.accuracy >= float_acc - 0.03, (result.final.accuracy, float_acc, result.answer)
     formats = [row["format"] for row in result.plan]
     assert formats[0] != "b1" and formats[-1] != "b1"  # first / last layers keep at least 4 bits
+
+
+def test_fit_keys_name_the_layers_they_encode(trained, digits: dict, tmp_path: Path) -> None:
+    """fit's "#i" op keys, its Keras layer names and the layer the compiler encodes agree, also
+    where lowering fuses s1a -> s1b -> add into one RESIDUAL_ROWS op (keys counted on the
+    compiled graph named s2a for s1a: the plan trained one layer 1-bit and compiled another)."""
+    from mcuforge.compress.encode import weighted_op_names
+    from mcuforge.compress.fit import keras_names, op_names, packable_ops
+    from mcuforge.compress.measure import save
+    from mcuforge.compress.variants import Variants
+
+    v = Variants(save(trained, tmp_path / "m.keras"), digits["x"][:50])
+    ops = packable_ops(v.keyed())
+    names = keras_names(trained, v.keyed())
+    assert sorted(names[op] for op, _, _ in ops) == ["head", "s1a", "s1b", "s2a", "s2b", "s2skip", "stem"]
+    plain = v.compile({}, tmp_path / "int8")
+    fused = len(weighted_op_names(plain.graph)) < len(ops)  # the case the keys must survive
+    for op, _, _ in ops:
+        notes = v.compile({op: "int4"}, tmp_path / op[1:]).report["weight_encoding"]
+        got = [n["op"] for n in notes if n["encoding"] == "int4"]
+        assert got == [op_names(v.keyed())[op]], (op, got, fused)
+        # convolutions' op names carry their layer's (the head's converted name does not)
+        assert names[op] == "head" or f"/{names[op]}_" in got[0], (op, names[op], got, fused)

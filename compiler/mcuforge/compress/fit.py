@@ -43,6 +43,7 @@ import numpy as np
 
 from mcuforge.compile import Compiled
 from mcuforge.errors import MfError
+from mcuforge.ir.graph import Graph
 from mcuforge.ops.conv_2d import is_grouped
 from mcuforge.ops.registry import lookup
 
@@ -125,10 +126,11 @@ class FitResult:
     float_accuracy: float | None = None
 
 
-def packable_ops(compiled: Compiled) -> list[tuple[str, str, int]]:
+def packable_ops(g: Graph) -> list[tuple[str, str, int]]:
     """("#i" key, kind, weight count) of the ops that can take the packed formats, in graph order
-    (encode.weighted_op_names: keys by position, as op names change between conversions)."""
-    g = compiled.graph
+    (encode.weighted_op_names: keys by position, as op names change between conversions). `g`:
+    the graph the keys are resolved on, `Variants.keyed()` (not a compiled graph: lowering may
+    fuse two convolutions into one RESIDUAL_ROWS op)."""
     by_name = {op.name: op for op in g.ops}
     out = []
     for i, name in enumerate(weighted_op_names(g)):
@@ -138,12 +140,12 @@ def packable_ops(compiled: Compiled) -> list[tuple[str, str, int]]:
     return out
 
 
-def op_names(compiled: Compiled) -> dict[str, str]:
-    """"#i" key -> IR op name (for --int16, which names ops)."""
-    return {f"#{i}": n for i, n in enumerate(weighted_op_names(compiled.graph))}
+def op_names(g: Graph) -> dict[str, str]:
+    """"#i" key -> IR op name (for --int16, which names ops); `g` as for `packable_ops`."""
+    return {f"#{i}": n for i, n in enumerate(weighted_op_names(g))}
 
 
-def keras_names(model: Any, compiled: Compiled) -> dict[str, str]:
+def keras_names(model: Any, g: Graph) -> dict[str, str]:
     """"#i" op key -> Keras layer of the conv / dense ops: matched by weight shape (Keras
     (KH, KW, I, O) / (I, O) against the IR's OHWI / (O, I)), layers of equal shape in order (both
     orders are topological). Ops left unmatched have no layer to train."""
@@ -153,7 +155,6 @@ def keras_names(model: Any, compiled: Compiled) -> dict[str, str]:
             continue
         k = layer.get_weights()[0].shape
         pool.setdefault((k[-1], *k[:-1]), []).append(layer.name)
-    g = compiled.graph
     by_name = {op.name: op for op in g.ops}
     out = {}
     for i, name in enumerate(weighted_op_names(g)):
@@ -268,7 +269,7 @@ def fit(model: Any, budget: Budget, work: Path, calib: np.ndarray, train: Data |
     elif results:
         best = min(results, key=lambda r: r[0].distance(budget))
     else:
-        best = (base, path, compiled0, plan_rows(packable_ops(compiled0), {}, {}, {}, {}, {}), {})
+        best = (base, path, compiled0, plan_rows(packable_ops(v0.keyed()), {}, {}, {}, {}, {}), {})
     final, final_path, _, plan, sens = best
     fits = final.fits(budget)
     drop = _drop(base, final)
@@ -314,9 +315,9 @@ def fit_level(s: Search, level: float, path: Path | None, copy_model: Any,
                                 recovered=level > 0.0)
     if start.short(b).keys() & {"RAM", "MACs"}:
         s.say(f"  RAM / MACs over at pruning {level:g}: {start.short(b)}")
-        return start, path, compiled, plan_rows(packable_ops(compiled), {}, {}, {}, {}, channels), {}
-    ops = packable_ops(compiled)
-    names = keras_names(model, compiled)
+        return start, path, compiled, plan_rows(packable_ops(v.keyed()), {}, {}, {}, {}, channels), {}
+    ops = packable_ops(v.keyed())
+    names = keras_names(model, v.keyed())
     hidden = [op for op, _, _ in ops][1:-1]
     allowed: dict[str, tuple[str, ...]] = {}
     for op, _, _ in ops:
@@ -352,7 +353,7 @@ def fit_level(s: Search, level: float, path: Path | None, copy_model: Any,
         int16, final, final_c = spend_on_int16(s, vf, final_model, formats, final, final_c, level)
     s.say(f"  pruning {level:g}: {_formats_line(final)}; flash {final.flash:,} B, RAM {final.ram:,} B, "
           f"top-1 {_pct(final.accuracy)}")
-    plan = plan_rows(ops, formats, names, sens, {op: n for op, n in op_names(final_c).items()
+    plan = plan_rows(ops, formats, names, sens, {op: n for op, n in op_names(vf.keyed()).items()
                                                    if n in int16}, channels)
     return final, final_path, final_c, plan, sens
 
@@ -401,8 +402,9 @@ def spend_on_int16(s: Search, v: Variants, model: Any, formats: dict[str, str], 
     assert s.sub is not None
     x = s.sub[0][:s.noise_samples]
     ref = predict_logits(model, x)  # float
-    names = op_names(compiled)
-    by_name = {op.name: op for op in compiled.graph.ops}
+    keyed = v.keyed()
+    names = op_names(keyed)
+    by_name = {op.name: op for op in keyed.ops}
     base_noise = noise(outputs(compiled, x), ref)
     gains = []
     tried = 0
