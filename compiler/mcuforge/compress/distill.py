@@ -21,8 +21,8 @@ and cannot tell epochs apart, while the match to the teacher's soft outputs stil
 stops after `patience` epochs without improvement, and the
 weights of the best epoch are restored (early stopping, Prechelt 1998). The returned losses
 say how many epochs ran and which one was kept (`Losses.best_epoch`). Training is seeded
-(`seed`) and runs TensorFlow's deterministic ops (`deterministic`): the same call gives the same
-weights.
+(`seed`) and, with `deterministic`, runs TensorFlow's deterministic ops: the same call gives the
+same weights.
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ class DistillConfig:
     validation: float = 0.0  # fraction of the samples held out for early stopping (0: none)
     patience: int = 3  # epochs without a better held-out top-1 before stopping
     warmup: float = 0.0  # fraction of the planned steps the learning rate rises linearly to its start
-    deterministic: bool = True  # seeded, with TensorFlow's deterministic ops (`deterministic`)
+    # TensorFlow's deterministic ops for the training (`deterministic`; fit's recovery sets it;
+    # off, compress's default recovery keeps the kernels, and the results, it was tuned with)
+    deterministic: bool = False
 
 
 class Losses(list[float]):

@@ -224,7 +224,7 @@ class Search:
     def distill(self, model: Any, hooks: tuple[Any, Any] = (None, None)) -> Any:
         assert self.train is not None
         cfg = DistillConfig(epochs=self.epochs, alpha=0.3, schedule="cosine", validation=0.1, patience=3,
-                            learning_rate=self.learning_rate)
+                            learning_rate=self.learning_rate, deterministic=True)
         train_student(model, *self.train, teacher=self.original, config=cfg, before_batch=hooks[0],
                       after_batch=hooks[1])
         return model
@@ -510,7 +510,7 @@ def recover(model: Any, teacher: Any, formats: dict[str, str], names: dict[str, 
 
     cfg = DistillConfig(epochs=epochs, alpha=0.3, schedule="cosine", validation=0.1,
                         patience=B1_PATIENCE if b1 else 3, warmup=WARMUP if b1 else 0.0,
-                        progress=progress, learning_rate=learning_rate, seed=seed)
+                        progress=progress, learning_rate=learning_rate, seed=seed, deterministic=True)
     train_student(model, *train, teacher=teacher, config=cfg, before_batch=before, after_batch=after)
     if binary is not None:
         binary.finalize()
