@@ -12,19 +12,23 @@ pulls weights back to their centroids; `before_batch` runs before every step (1-
 binarizes the kernels there, compress/binary.py).
 
 Recovery defaults (issue 16): the learning rate follows a cosine decay over the planned steps
-(Loshchilov & Hutter's SGDR without restarts) down to 5% of its start, and with `validation`
+(Loshchilov & Hutter's SGDR without restarts) down to 5% of its start, after an optional linear
+warm-up (`warmup`: a fraction of the steps; Goyal et al. 2017), and with `validation`
 > 0 that fraction of the training samples is held out: after every epoch the student's top-1
 on it is measured (the training loss, distillation term included, as Keras' EarlyStopping
 monitors val_loss: the held-out top-1 of a model that already fits its data saturates near 100%
 and cannot tell epochs apart, while the match to the teacher's soft outputs still can), training
 stops after `patience` epochs without improvement, and the
 weights of the best epoch are restored (early stopping, Prechelt 1998). The returned losses
-say how many epochs ran and which one was kept (`Losses.best_epoch`).
+say how many epochs ran and which one was kept (`Losses.best_epoch`). Training is seeded
+(`seed`) and, with `deterministic`, runs TensorFlow's deterministic ops: the same call gives the
+same weights.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +51,10 @@ class DistillConfig:
     schedule: str = "constant"  # or "cosine": decay to 5% of learning_rate over the planned steps
     validation: float = 0.0  # fraction of the samples held out for early stopping (0: none)
     patience: int = 3  # epochs without a better held-out top-1 before stopping
+    warmup: float = 0.0  # fraction of the planned steps the learning rate rises linearly to its start
+    # TensorFlow's deterministic ops for the training (`deterministic`; fit's recovery sets it;
+    # off, compress's default recovery keeps the kernels, and the results, it was tuned with)
+    deterministic: bool = False
 
 
 class Losses(list[float]):
@@ -79,11 +87,38 @@ def train_student(student: Any, x: np.ndarray, y: np.ndarray, teacher: Any | Non
                   after_batch: Callable[[], None] | None = None,
                   before_batch: Callable[[], None] | None = None) -> Losses:
     """Train `student` in place; returns the mean loss of each epoch run (`Losses`)."""
-    import tensorflow as tf
-
     cfg = config or DistillConfig()
     keras = keras_module(student)
-    keras.utils.set_random_seed(cfg.seed)
+    with deterministic(keras, cfg.seed, cfg.deterministic):
+        return _train(student, keras, x, y, teacher, cfg, after_batch, before_batch)
+
+
+@contextmanager
+def deterministic(keras: Any, seed: int, ops: bool = True) -> Iterator[None]:
+    """Python's, NumPy's and TensorFlow's generators seeded with `seed` and, with `ops`,
+    TensorFlow's deterministic op implementations on (tf.config.experimental.
+    enable_op_determinism) for the block, the previous setting restored after. Runs repeat
+    exactly at a given thread count; TensorFlow fixes its intra-op thread pool when its runtime
+    starts (tf.config.threading cannot change it later), and a parallel reduction splits its sums
+    by the thread count, so runs at different counts differ by float rounding, which training
+    can amplify."""
+    from tensorflow.python.framework import config as tf_config
+
+    keras.utils.set_random_seed(seed)
+    was = tf_config.is_op_determinism_enabled()
+    if ops and not was:
+        tf_config.enable_op_determinism()
+    try:
+        yield
+    finally:
+        if ops and not was:
+            tf_config.disable_op_determinism()
+
+
+def _train(student: Any, keras: Any, x: np.ndarray, y: np.ndarray, teacher: Any | None, cfg: DistillConfig,
+           after_batch: Callable[[], None] | None, before_batch: Callable[[], None] | None) -> Losses:
+    import tensorflow as tf
+
     alpha = 1.0 if teacher is None else cfg.alpha
     t = float(cfg.temperature)
     rng = np.random.default_rng(cfg.seed)
@@ -94,8 +129,14 @@ def train_student(student: Any, x: np.ndarray, y: np.ndarray, teacher: Any | Non
     steps_per_epoch = -(-len(x) // cfg.batch_size)
     lr: Any = cfg.learning_rate
     if cfg.schedule == "cosine":
-        lr = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, max(1, cfg.epochs * steps_per_epoch),
-                                                    alpha=0.05)
+        total = max(1, cfg.epochs * steps_per_epoch)
+        warm = int(cfg.warmup * total)
+        if warm:  # linear from 5% of the start up to it, then the cosine over the remaining steps
+            lr = keras.optimizers.schedules.CosineDecay(0.05 * cfg.learning_rate, max(1, total - warm),
+                                                        alpha=0.05, warmup_target=cfg.learning_rate,
+                                                        warmup_steps=warm)
+        else:
+            lr = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, total, alpha=0.05)
     opt = keras.optimizers.Adam(learning_rate=lr)
     x_t = tf.constant(x)
     y_t = tf.constant(y)

@@ -42,8 +42,9 @@ def _last_axis(bn: Any) -> bool:
     return [a % rank for a in axes] == [rank - 1]
 
 
-def fold_batch_norm(model: Any) -> tuple[Any, list[str]]:
-    """(model with each foldable BatchNormalization folded into its producer, notes)."""
+def fold_batch_norm(model: Any, names: set[str] | None = None) -> tuple[Any, list[str]]:
+    """(model with each foldable BatchNormalization folded into its producer, notes); with
+    `names`, only those whose producer is named there."""
     consumers: dict[str, list[Any]] = {}
     for layer in model.layers:
         for p in parents(layer):
@@ -55,6 +56,8 @@ def fold_batch_norm(model: Any) -> tuple[Any, list[str]]:
         (src,) = parents(layer) or [None]
         prod = model.get_layer(src) if src else None
         if prod is None or kind(prod) not in FOLDABLE or len(consumers.get(src, [])) != 1:
+            continue
+        if names is not None and prod.name not in names:
             continue
         if prod.get_config().get("activation", "linear") not in ("linear", None):
             continue

@@ -31,6 +31,16 @@ class Variants:
         self.graph = load_model(self.path)
         self._int: dict[tuple[str, ...], tuple[Graph, object]] = {}
 
+    def keyed(self, int16: tuple[str, ...] = ()) -> Graph:
+        """The int8 graph (before encoding and lowering) whose weighted ops the "#i" keys of
+        `formats` count (encode_layers resolves them there): lowering may fuse a conv -> conv ->
+        add block into one RESIDUAL_ROWS op (codegen.residual_rows), hiding its two convolutions
+        from `Compiled.graph`, so keys counted on a compiled graph would name other layers."""
+        key = tuple(sorted(int16))
+        if key not in self._int:
+            self._int[key] = to_int8(copy.deepcopy(self.graph), self.options({}, key))
+        return self._int[key][0]
+
     def options(self, formats: dict[str, str], int16: tuple[str, ...] = ()) -> CompileOptions:
         return CompileOptions(name=self.name, calib=self.calib, int16_layers=tuple(sorted(int16)),
                               layer_weights={k: v for k, v in formats.items() if v != "int8"} or None)

@@ -203,7 +203,10 @@ def fixed_batch(model: Any, input_shapes: Mapping[str, Shape], path: Path,
     if free is not None:
         free.extend(free_batch_inputs(model, input_shapes))
     outputs = model(inputs if len(inputs) > 1 else inputs[0])
-    return keras.Model(inputs, outputs)
+    # a fixed name: Keras numbers unnamed models per process (functional_5, functional_6, ...), and
+    # the converted op names carry it, so a second import of the same file named every op anew
+    # (--int16 names chosen on one import missed on the next: `mcuforge fit`, issue 16)
+    return keras.Model(inputs, outputs, name="fixed_batch")
 
 
 def fixed_shapes(model: Any, input_shapes: Mapping[str, Shape], path: Path) -> dict[str, Shape]:
