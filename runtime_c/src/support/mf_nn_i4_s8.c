@@ -374,17 +374,53 @@ static __attribute__((noinline)) void mf_i4_row(const int8_t *x, const int8_t *p
     }
 }
 
-/* Two rows, widened into x16 (mf_i4_widen_pair), by every channel, one pair at a time; row 0's
- * outputs at out, row 1's at out1 (the same place when both rows are one). Per-channel
- * quantization (quant_step 1). */
+/* Channel pair (a, b) of two widened rows (x16, row sums times 128 t0, t1): bias ba, bb, the
+ * pair's weights at w; the four outputs requantized with a's and b's multiplier and shift (at
+ * mult0, shift0 and mult1, shift1), offset added, saturated and clamped to lo, hi, packed as (row 0 a, b, row 1 a, b). */
+static inline __attribute__((always_inline)) uint32_t mf_i4_pair_word(
+    const int16_t *x16, const int8_t *w, int32_t quads, uint32_t ba, uint32_t bb, uint32_t t0,
+    uint32_t t1, const int32_t *mult0, const int32_t *mult1, const int32_t *shift0,
+    const int32_t *shift1, int32_t off, uint32_t lo, uint32_t hi)
+{
+    int32_t p0 = (int32_t)(ba + (bb << 8) - t0), p1 = (int32_t)(ba + (bb << 8) - t1);
+    int32_t b0 = (int32_t)bb, b1 = (int32_t)bb;
+    MF_I4_MAC_2X2(x16, w, quads, p0, p1, b0, b1);
+    const int32_t a00 = mf_i4_acc_a(p0, b0), a10 = mf_i4_acc_a(p1, b1);
+    int32_t r00, r10, r01, r11;
+    mf_rq1 q = {0, 0, 0, 0};
+    const int32_t m0 = *mult0, sh0 = *shift0, m1 = *mult1, sh1 = *shift1;
+    if (mf_rq1_init(&q, m0, sh0)) {
+        r00 = mf_rq1_apply(&q, a00);
+        r10 = mf_rq1_apply(&q, a10);
+    } else {
+        r00 = mf_i4_rq_slow(a00, m0, sh0);
+        r10 = mf_i4_rq_slow(a10, m0, sh0);
+    }
+    if (mf_rq1_init(&q, m1, sh1)) {
+        r01 = mf_rq1_apply(&q, b0);
+        r11 = mf_rq1_apply(&q, b1);
+    } else {
+        r01 = mf_i4_rq_slow(b0, m1, sh1);
+        r11 = mf_i4_rq_slow(b1, m1, sh1);
+    }
+    return mf_i4_pack4(r00, r01, r10, r11, off, lo, hi);
+}
+
+/* Two rows, widened into x16 (mf_i4_widen_pair), by every channel, a group of four (two
+ * pairs) per pass, each row's four outputs stored as one word; row 0's outputs at out, row 1's
+ * at out1 (the same place when both rows are one). A last partial group runs whole (the layout
+ * pads it with zero weights) on copies of its constants padded with the last channel's, and
+ * stores only its channels. Per-channel quantization (quant_step 1). */
 static __attribute__((noinline)) void mf_i4_pair(const int16_t *x16, int32_t s0, int32_t s1,
                                                  const int8_t *packed, int32_t k, int32_t n,
                                                  const mf_nn_requant *rq, int8_t *out,
                                                  int8_t *out1)
 {
+    static const int32_t no_bias[4] = {0, 0, 0, 0};
     const int32_t k4 = (k + 3) & ~3;
     const int32_t quads = k4 >> 2;
-    const int32_t *bias = rq->bias;
+    const int32_t bstep = rq->bias != NULL ? 4 : 0;
+    const int32_t *bias = rq->bias != NULL ? rq->bias : no_bias;
     const int32_t *mult = rq->multiplier;
     const int32_t *shift = rq->shift;
     const int32_t off = rq->output_offset;
@@ -392,51 +428,36 @@ static __attribute__((noinline)) void mf_i4_pair(const int16_t *x16, int32_t s0,
     const uint32_t hi = 0x01010101u * (uint8_t)rq->activation.max;
     const uint32_t t0 = (uint32_t)s0 << 7, t1 = (uint32_t)s1 << 7;
     const int8_t *w = packed;
-    int32_t o = 0;
-    for (; o + 2 <= n; o += 2) {
-        /* pair o / 2: the second of its group 8 bytes on, the next group 4 * k4 bytes on */
-        const int8_t *wp = w + ((o & 2) ? 8 : 0);
-        const uint32_t ba = bias != NULL ? (uint32_t)bias[o] : 0u;
-        const uint32_t bb = bias != NULL ? (uint32_t)bias[o + 1] : 0u;
-        int32_t p0 = (int32_t)(ba + (bb << 8) - t0), p1 = (int32_t)(ba + (bb << 8) - t1);
-        int32_t b0 = (int32_t)bb, b1 = (int32_t)bb;
-        MF_I4_MAC_2X2(x16, wp, quads, p0, p1, b0, b1);
-        if (o & 2) {
-            w += 4 * k4;
+    int32_t pad[3][4]; /* a partial group's bias, multipliers, shifts */
+    for (int32_t o = 0; o < n; o += 4, w += 4 * k4, bias += bstep, mult += 4, shift += 4) {
+        const int32_t *b = bias, *m = mult, *sh = shift;
+        const int32_t left = n - o;
+        if (left < 4) {
+            for (int32_t c = 0; c < 4; c++) {
+                const int32_t i = c < left ? c : left - 1;
+                pad[0][c] = bias[bstep != 0 ? i : c];
+                pad[1][c] = mult[i];
+                pad[2][c] = shift[i];
+            }
+            b = pad[0];
+            m = pad[1];
+            sh = pad[2];
         }
-        const int32_t m0 = mult[o], sh0 = shift[o], m1 = mult[o + 1], sh1 = shift[o + 1];
-        const int32_t a00 = mf_i4_acc_a(p0, b0), a10 = mf_i4_acc_a(p1, b1);
-        int32_t r00, r10, r01, r11;
-        mf_rq1 q = {0, 0, 0, 0};
-        if (mf_rq1_init(&q, m0, sh0)) {
-            r00 = mf_rq1_apply(&q, a00);
-            r10 = mf_rq1_apply(&q, a10);
+        const uint32_t va = mf_i4_pair_word(x16, w, quads, (uint32_t)b[0], (uint32_t)b[1], t0,
+                                            t1, m, m + 1, sh, sh + 1, off, lo, hi);
+        const uint32_t vb = mf_i4_pair_word(x16, w + 8, quads, (uint32_t)b[2], (uint32_t)b[3],
+                                            t0, t1, m + 2, m + 3, sh + 2, sh + 3, off, lo, hi);
+        const uint32_t v0 = (va & 0xffffu) | (vb << 16);    /* PKHBT: row 0's four */
+        const uint32_t v1 = (va >> 16) | (vb & 0xffff0000u); /* PKHTB: row 1's four */
+        if (left >= 4) {
+            mf_write_u32(out + o, v0);
+            mf_write_u32(out1 + o, v1);
         } else {
-            r00 = mf_i4_rq_slow(a00, m0, sh0);
-            r10 = mf_i4_rq_slow(a10, m0, sh0);
+            for (int32_t c = 0; c < left; c++) {
+                out[o + c] = (int8_t)(v0 >> (8 * c));
+                out1[o + c] = (int8_t)(v1 >> (8 * c));
+            }
         }
-        if (mf_rq1_init(&q, m1, sh1)) {
-            r01 = mf_rq1_apply(&q, b0);
-            r11 = mf_rq1_apply(&q, b1);
-        } else {
-            r01 = mf_i4_rq_slow(b0, m1, sh1);
-            r11 = mf_i4_rq_slow(b1, m1, sh1);
-        }
-        /* row 0's two channels in the low halfword, row 1's in the high one */
-        const uint32_t v = mf_i4_pack4(r00, r01, r10, r11, off, lo, hi);
-        const uint16_t v0 = (uint16_t)v;
-        const uint16_t v1 = (uint16_t)(v >> 16);
-        memcpy(out + o, &v0, sizeof v0);
-        memcpy(out1 + o, &v1, sizeof v1);
-    }
-    if (o < n) { /* the last odd channel: its pair's partner has zero weights */
-        const int8_t *wp = w + ((o & 2) ? 8 : 0);
-        const uint32_t ba = bias != NULL ? (uint32_t)bias[o] : 0u;
-        int32_t p0 = (int32_t)(ba - t0), p1 = (int32_t)(ba - t1);
-        int32_t b0 = 0, b1 = 0;
-        MF_I4_MAC_2X2(x16, wp, quads, p0, p1, b0, b1);
-        out[o] = mf_i4_out1(rq, mf_i4_acc_a(p0, b0), o);
-        out1[o] = mf_i4_out1(rq, mf_i4_acc_a(p1, b1), o);
     }
 }
 
