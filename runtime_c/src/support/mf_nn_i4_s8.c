@@ -105,13 +105,19 @@ static void mf_i4_widen_pair(const int8_t *r0, const int8_t *r1, int32_t k, int1
         int32_t n_ = (N_);                                                                 \
         uint32_t wl, wh;                                                                      \
         if (n_ > 0) /* the loop takes at least one quad */                                     \
-        __asm__ volatile("lsrs %[n], %[n], #1\n\t" /* quads / 2 passes, an odd one */        \
-                         "bcc 2f\n\t"                /* entering at the second body */         \
-                         "adds %[n], %[n], #1\n\t"                                             \
-                         "b 1f\n\t"                                                            \
-                         "2:\n\t" MF_I4_BODY_2X2 "1:\n\t" MF_I4_BODY_2X2                            \
-                         "subs %[n], %[n], #1\n\t"                                             \
-                         "bne 2b\n\t"                                                          \
+        __asm__ volatile("adds %[n], %[n], #3\n\t" /* ceil(quads / 4) passes of four */     \
+                         "lsrs %[n], %[n], #1\n\t" /* r = (quads + 3) % 4 picks the */      \
+                         "bcs 5f\n\t"               /* body to enter at: r = 3 the */        \
+                         "lsrs %[n], %[n], #1\n\t" /* first, 2 the second, 1 the third, */  \
+                         "bcs 2f\n\t"               /* 0 the fourth */                      \
+                         "b 4f\n\t"                                                          \
+                         "5:\n\t"                                                            \
+                         "lsrs %[n], %[n], #1\n\t"                                           \
+                         "bcc 3f\n\t"                                                        \
+                         "1:\n\t" MF_I4_BODY_2X2 "2:\n\t" MF_I4_BODY_2X2                       \
+                         "3:\n\t" MF_I4_BODY_2X2 "4:\n\t" MF_I4_BODY_2X2                       \
+                         "subs %[n], %[n], #1\n\t"                                           \
+                         "bne 1b\n\t"                                                        \
                          : [p0] "+r"(P0_), [p1] "+r"(P1_), [b0] "+r"(B0_), [b1] "+r"(B1_),        \
                            [x] "+r"(xp_), [w] "+r"(wp_), [n] "+r"(n_), [wl] "=&r"(wl),        \
                            [wh] "=&r"(wh), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),    \
