@@ -55,3 +55,22 @@ def test_i4_kernels_bit_exact_on_dsp_cores(board: str, seed: int, tmp_path: Path
     assert result.mismatches == {}, [op.kind for op in g.ops]
     kernels = {row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]}
     assert kernels - {"alias"} == {"mf_convolve_1x1_i4_s8", "mf_fully_connected_i4_s8"}, kernels
+
+
+@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an500", "mps2-an505"])
+@pytest.mark.parametrize("hw", [(3, 5), (2, 4)])
+def test_i4_conv_every_loop_entry(board: str, hw: tuple[int, int], tmp_path: Path) -> None:
+    """A chain of 1x1 convolutions whose depths take the 2x2 MAC loop in at each of its four
+    bodies (6, 4, 5 and 3 input quads) and whose widths leave 1, 2 and 3 channels of a last
+    group, on an odd and an even pixel count."""
+    rng = np.random.default_rng(8200 + hw[0])
+    c = Chain(rng, (1, *hw, 24))
+    for cout in (13, 17, 10, 11, 9):
+        c.weighted("CONV_2D", (cout, 1, 1, c.channels()), 0, c.window(1, 1))
+    model = c.finish(tmp_path / "i4_entry.mfir")
+    g = load_model(model)
+    x = rng.integers(-128, 128, (2, *g.tensors["x"].shape[1:]), dtype=np.int8)
+    result = run_on_board(model, x, board, out_dir=tmp_path / "fw")
+    assert result.mismatches == {}
+    kernels = {row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]}
+    assert kernels == {"mf_convolve_1x1_i4_s8"}, kernels
