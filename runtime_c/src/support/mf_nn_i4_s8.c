@@ -104,7 +104,7 @@ static void mf_i4_widen_pair(const int8_t *r0, const int8_t *r1, int32_t k, int1
         const int8_t *wp_ = (W_);                                                              \
         int32_t n_ = (N_);                                                                 \
         uint32_t wl, wh;                                                                      \
-        if (n_ > 0) /* the loop takes at least one quad */                                     \
+        /* N_ >= 1 quad (k >= 1): no test */                                                 \
         __asm__ volatile("adds %[n], %[n], #3\n\t" /* ceil(quads / 4) passes of four */     \
                          "lsrs %[n], %[n], #1\n\t" /* r = (quads + 3) % 4 picks the */      \
                          "bcs 5f\n\t"               /* body to enter at: r = 3 the */        \
@@ -380,6 +380,44 @@ static __attribute__((noinline)) void mf_i4_row(const int8_t *x, const int8_t *p
     }
 }
 
+/* Two accumulators a, b of one channel requantized with (m, s): mf_requantize_fast's values.
+ * mf_rq1's sum for shifts in [-31, -2], where its constant's low word is 2^30 (an RSBS
+ * immediate) and its high word 2^(-s - 2); other shifts out of line. */
+static inline void mf_i4_rq2(int32_t a, int32_t b, int32_t m, int32_t s, int32_t *ra, int32_t *rb)
+{
+    const uint32_t e = (uint32_t)(-2 - s); /* r - 2 for a right shift r = -s */
+    if (e > 29u) {
+        *ra = mf_i4_rq_slow(a, m, s);
+        *rb = mf_i4_rq_slow(b, m, s);
+        return;
+    }
+    const uint32_t khi = 1u << e;
+    const int32_t r1 = (int32_t)e + 1;
+#if !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__) && defined(__ARM_ARCH)
+    uint32_t t, lo, hia, hib;
+    __asm__("and %[t], %[a], #0x80000000\n\t"
+            "rsbs %[lo], %[t], #0x40000000\n\t"
+            "sbc %[hia], %[khi], #0\n\t"
+            "smlal %[lo], %[hia], %[a], %[m]\n\t"
+            "and %[t], %[b], #0x80000000\n\t"
+            "rsbs %[lo], %[t], #0x40000000\n\t"
+            "sbc %[hib], %[khi], #0\n\t"
+            "smlal %[lo], %[hib], %[b], %[m]\n\t"
+            : [t] "=&r"(t), [lo] "=&r"(lo), [hia] "=&r"(hia), [hib] "=&r"(hib)
+            : [a] "r"(a), [b] "r"(b), [khi] "r"(khi), [m] "r"(m)
+            : "cc");
+    (void)lo;
+    *ra = (int32_t)hia >> r1;
+    *rb = (int32_t)hib >> r1;
+#else
+    const uint64_t k = ((uint64_t)khi << 32) | 0x40000000u;
+    const uint64_t pa = k - ((uint32_t)a & 0x80000000u) + (uint64_t)((int64_t)a * m);
+    const uint64_t pb = k - ((uint32_t)b & 0x80000000u) + (uint64_t)((int64_t)b * m);
+    *ra = (int32_t)(uint32_t)(pa >> 32) >> r1;
+    *rb = (int32_t)(uint32_t)(pb >> 32) >> r1;
+#endif
+}
+
 /* Channel pair (a, b) of two widened rows (x16, row sums times 128 t0, t1): bias ba, bb, the
  * pair's weights at w; the four outputs requantized with a's and b's multiplier and shift (at
  * mult0, shift0 and mult1, shift1), offset added, saturated and clamped to lo, hi, packed as (row 0 a, b, row 1 a, b). */
@@ -393,22 +431,8 @@ static inline __attribute__((always_inline)) uint32_t mf_i4_pair_word(
     MF_I4_MAC_2X2(x16, w, quads, p0, p1, b0, b1);
     const int32_t a00 = mf_i4_acc_a(p0, b0), a10 = mf_i4_acc_a(p1, b1);
     int32_t r00, r10, r01, r11;
-    mf_rq1 q = {0, 0, 0, 0};
-    const int32_t m0 = *mult0, sh0 = *shift0, m1 = *mult1, sh1 = *shift1;
-    if (mf_rq1_init(&q, m0, sh0)) {
-        r00 = mf_rq1_apply(&q, a00);
-        r10 = mf_rq1_apply(&q, a10);
-    } else {
-        r00 = mf_i4_rq_slow(a00, m0, sh0);
-        r10 = mf_i4_rq_slow(a10, m0, sh0);
-    }
-    if (mf_rq1_init(&q, m1, sh1)) {
-        r01 = mf_rq1_apply(&q, b0);
-        r11 = mf_rq1_apply(&q, b1);
-    } else {
-        r01 = mf_i4_rq_slow(b0, m1, sh1);
-        r11 = mf_i4_rq_slow(b1, m1, sh1);
-    }
+    mf_i4_rq2(a00, a10, *mult0, *shift0, &r00, &r10);
+    mf_i4_rq2(b0, b1, *mult1, *shift1, &r01, &r11);
     return mf_i4_pack4(r00, r01, r10, r11, off, lo, hi);
 }
 
