@@ -73,6 +73,8 @@ def _pointwise(seed: int, rows_hw: tuple[int, int, int], cin: int, cout: int
     out_q = out_quant_for(rng, float(xq.scale[0]), float(wq.scale.mean()), cin)
     if seed % 9 == 4:  # an output scale below the product scale: a left shift
         out_q = QuantParams(np.float32(float(xq.scale[0]) * float(wq.scale[0]) * 0.3), out_q.zero_point)
+    if seed % 9 == 7:  # effective scale 0.4: shift -1, which mf_i4_rq2 sends out of line
+        out_q = QuantParams(np.float32(float(xq.scale[0]) * float(wq.scale[0]) * 2.5), out_q.zero_point)
     call, expected = one.finish(out_q, family="dsp")
     return call, x, wt, expected
 
