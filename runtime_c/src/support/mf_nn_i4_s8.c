@@ -173,13 +173,19 @@ static void mf_i4_widen_pair(const int8_t *r0, const int8_t *r1, int32_t k, int1
         int32_t n_ = (N_);                                                                 \
         uint32_t xl, xh;                                                                      \
         if (n_ > 0) /* the loop takes at least one quad */                                     \
-        __asm__ volatile("lsrs %[n], %[n], #1\n\t" /* quads / 2 passes, an odd one */        \
-                         "bcc 2f\n\t"                /* entering at the second body */         \
-                         "adds %[n], %[n], #1\n\t"                                             \
-                         "b 1f\n\t"                                                            \
-                         "2:\n\t" MF_I4_BODY_1X4 "1:\n\t" MF_I4_BODY_1X4                            \
-                         "subs %[n], %[n], #1\n\t"                                             \
-                         "bne 2b\n\t"                                                          \
+        __asm__ volatile("adds %[n], %[n], #3\n\t" /* as MF_I4_MAC_2X2: four quads */        \
+                         "lsrs %[n], %[n], #1\n\t" /* a pass, entered at the body */        \
+                         "bcs 5f\n\t"               /* (quads + 3) % 4 picks */               \
+                         "lsrs %[n], %[n], #1\n\t"                                           \
+                         "bcs 2f\n\t"                                                        \
+                         "b 4f\n\t"                                                          \
+                         "5:\n\t"                                                            \
+                         "lsrs %[n], %[n], #1\n\t"                                           \
+                         "bcc 3f\n\t"                                                        \
+                         "1:\n\t" MF_I4_BODY_1X4 "2:\n\t" MF_I4_BODY_1X4                       \
+                         "3:\n\t" MF_I4_BODY_1X4 "4:\n\t" MF_I4_BODY_1X4                       \
+                         "subs %[n], %[n], #1\n\t"                                           \
+                         "bne 1b\n\t"                                                        \
                          : [p0] "+r"(P0_), [p1] "+r"(P1_), [b0] "+r"(B0_), [b1] "+r"(B1_),        \
                            [x] "+r"(xp_), [w] "+r"(wp_), [n] "+r"(n_), [xl] "=&r"(xl),        \
                            [xh] "=&r"(xh), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2),    \
