@@ -391,14 +391,14 @@ static __attribute__((noinline)) void mf_i4_row(const int8_t *x, const int8_t *p
  * immediate) and its high word 2^(-s - 2); other shifts out of line. */
 static inline void mf_i4_rq2(int32_t a, int32_t b, int32_t m, int32_t s, int32_t *ra, int32_t *rb)
 {
-    const uint32_t e = (uint32_t)(-2 - s); /* r - 2 for a right shift r = -s */
-    if (e > 29u) {
+    const uint32_t u = (uint32_t)s + 31u; /* 29 - (r - 2) for a right shift r = -s */
+    if (u > 29u) {
         *ra = mf_i4_rq_slow(a, m, s);
         *rb = mf_i4_rq_slow(b, m, s);
         return;
     }
-    const uint32_t khi = 1u << e;
-    const int32_t r1 = (int32_t)e + 1;
+    const uint32_t khi = 0x20000000u >> u; /* 2^(r - 2) */
+    const uint32_t r1 = ~(uint32_t)s;      /* r - 1 */
 #if !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__) && defined(__ARM_ARCH)
     uint32_t t, lo, hia, hib;
     __asm__("and %[t], %[a], #0x80000000\n\t"
