@@ -1,7 +1,7 @@
 /*
  * mf_convolve_1x1_i4_s8 - mf_convolve_1x1_s8 with the filter in the i4 layout (m4pw, issue
- * 12; mf_internal.h): pixel rows two at a time, widened into the scratch, by one channel pair
- * per pass on DSP cores (mf_nn_i4_s8.c); the last odd row paired with itself.
+ * 12; mf_internal.h): pixel rows two at a time, widened into the scratch, by a group of four
+ * channels per pass on DSP cores (mf_nn_i4_s8.c); the last odd row paired with itself.
  */
 #include "mf_internal.h"
 

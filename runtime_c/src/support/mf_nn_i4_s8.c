@@ -14,12 +14,13 @@
  *
  * DSP paths: mf_nn_i4_pairs_s8 (1x1 convolutions) widens two rows into the scratch (SXTB16
  * order: quads of inputs (0, 2) and (1, 3), the order the layout keeps; an odd last row paired
- * with itself) and takes them by one channel pair per pass (LDRD of the pair's words, LDM of
- * both rows' widened quad: 12 instructions per 16 multiply-accumulates); mf_nn_i4_rows_s8
- * (dense layers) takes one row by four channels straight from its int8 values (LDM of the group's
- * four words: 16 per 16). The Cortex-M loops are inline assembly beside their C twins (the twins
- * run on the host with the DSP instructions emulated, and at -O0). Portable path: the layout
- * decoded weight by weight.
+ * with itself) and takes them by a group of four channels per pass, one pair's loop after the
+ * other (LDRD of the pair's words, LDM of both rows' widened quad: 12 instructions per 16
+ * multiply-accumulates), each row's four outputs stored as one word; mf_nn_i4_rows_s8 (dense
+ * layers) takes one row by four channels straight from its int8 values (LDM of the group's four
+ * words: 16 per 16). Both loops take four quads a pass, entered part-way for the rest. The
+ * Cortex-M loops are inline assembly beside their C twins (the twins run on the host with the
+ * DSP instructions emulated, and at -O0). Portable path: the layout decoded weight by weight.
  */
 #include "mf_internal.h"
 
