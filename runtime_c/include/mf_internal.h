@@ -502,8 +502,8 @@ int32_t mf_nn_i4_scratch_bytes(int32_t k);
 /* out[r * n + o] = requant(bias[o] + sum_i x[r * k + i] * w[o][i]) for `rows` rows, w in the i4
  * layout, outputs written row by row. mf_nn_i4_rows_s8: one row at a time, read in place, four
  * channels per pass (any quant_step). mf_nn_i4_pairs_s8: two rows at a time widened into the
- * scratch (mf_nn_i4_scratch_bytes(k) bytes, 4-aligned), a group of four channels (two pairs) per pass, the last odd
- * row paired with itself; per-channel quantization (quant_step 1). */
+ * scratch (mf_nn_i4_scratch_bytes(k) bytes, 4-aligned), a group of four channels (two pairs)
+ * per pass, the last odd row paired with itself; per-channel quantization (quant_step 1). */
 void mf_nn_i4_rows_s8(const int8_t *x,
                       int32_t rows,
                       const int32_t *filter,
