@@ -781,7 +781,7 @@ MF_NOINLINE void mf_dw_requant2_group(const int32_t *acc,
  * image (src NULL), into dst, dst + plane, ... (the row's first image column of each channel).
  * m4dw: the padded columns of every ring row hold the zero point from the group's start
  * (mf_dw_rows_run) and are never written again, so a row copies only its image columns. */
-MF_NOINLINE void mf_dw_fill_row(const int8_t *src,
+MF_INLINE void mf_dw_fill_row(const int8_t *src,
                                 int32_t c,
                                 int32_t g,
                                 int32_t xn,
@@ -804,21 +804,8 @@ MF_NOINLINE void mf_dw_fill_row(const int8_t *src,
         int16_t *d0 = dst, *d1 = dst + plane, *d2 = dst + 2 * plane, *d3 = dst + 3 * plane;
         const int8_t *s = src;
         int32_t k = 0;
-#if MF_USE_DSP
-        /* m4dw: two columns at a time: PKHBT / PKHTB put the two pixels' channels 0, 1 and
-         * 2, 3 side by side, SXTB16 (plain and rotated by 8) widens each channel's pair of
-         * columns into one word of its row. */
-        for (; k + 2 <= xn; k += 2) {
-            const uint32_t v0 = mf_read_u32_any(s), v1 = mf_read_u32_any(s + c);
-            const uint32_t t01 = mf_dw_pkhbt16(v0, v1);
-            const uint32_t t23 = mf_dw_pkhtb16(v1, v0);
-            mf_write_u32(d0 + k, mf_sxtb16(t01));
-            mf_write_u32(d1 + k, mf_sxtb16_ror8(t01));
-            mf_write_u32(d2 + k, mf_sxtb16(t23));
-            mf_write_u32(d3 + k, mf_sxtb16_ror8(t23));
-            s += 2 * c;
-        }
-#endif
+        /* (DSP builds copy rows of two columns and more in mf_dw_fill_span, two columns at a
+         * time.) */
         for (; k < xn; k++) {
             const uint32_t v = mf_read_u32_any(s);
             d0[k] = (int8_t)(uint8_t)v;
@@ -848,6 +835,65 @@ typedef struct {
     int32_t cols, plane, ring, kh, sh, dh;
 } mf_dw_ring;
 
+/* dw2: input rows iy .. y_last into ring slots slot, slot + 1, ... (mod ring): one call per span,
+ * the ring's values loaded once (the row copies inlined). */
+MF_NOINLINE void mf_dw_fill_span(const mf_dw_ring *r, const int8_t *in_g, int32_t iy,
+                                 int32_t y_last, int32_t slot)
+{
+    const int32_t c = r->cin, g = r->g, xn = r->xn, plane = r->plane, cols = r->cols;
+    const int32_t ring = r->ring, in_h = r->in_h;
+    const int16_t zp = r->zp;
+    const size_t in_row = r->in_row;
+    int16_t *const planes_g = r->planes_g;
+#if MF_USE_DSP
+    if (g == 4 && xn >= 2) {
+        /* m4dw, dw2: the four channels' rows two columns at a time: PKHBT / PKHTB put the two
+         * pixels' channels 0, 1 and 2, 3 side by side, SXTB16 (plain and rotated by 8) widens
+         * each channel's pair of columns into one word of its row; one destination pointer,
+         * the other rows at fixed byte offsets (a small row set-up). */
+        const size_t pb = (size_t)plane * sizeof(int16_t);
+        const int32_t pairs = xn >> 1;
+        for (; iy <= y_last; iy++) {
+            int16_t *d = planes_g + (size_t)slot * cols;
+            slot = slot + 1 == ring ? 0 : slot + 1;
+            if (iy < 0 || iy >= in_h) {
+                mf_dw_fill_row(NULL, c, g, xn, zp, d, plane);
+                continue;
+            }
+            const int8_t *src = in_g + (size_t)iy * in_row;
+            int16_t *const end = d + 2 * pairs;
+            while (d != end) {
+                const uint32_t v0 = mf_read_u32_any(src), v1 = mf_read_u32_any(src + c);
+                const uint32_t t01 = mf_dw_pkhbt16(v0, v1);
+                const uint32_t t23 = mf_dw_pkhtb16(v1, v0);
+                char *const db = (char *)d;
+                mf_write_u32(d, mf_sxtb16(t01));
+                mf_write_u32(db + pb, mf_sxtb16_ror8(t01));
+                mf_write_u32(db + 2 * pb, mf_sxtb16(t23));
+                mf_write_u32(db + 3 * pb, mf_sxtb16_ror8(t23));
+                src += 2 * c;
+                d += 2;
+            }
+            if (xn & 1) {
+                const uint32_t v = mf_read_u32_any(src);
+                char *const db = (char *)d;
+                d[0] = (int8_t)(uint8_t)v;
+                *(int16_t *)(void *)(db + pb) = (int8_t)(uint8_t)(v >> 8);
+                *(int16_t *)(void *)(db + 2 * pb) = (int8_t)(uint8_t)(v >> 16);
+                *(int16_t *)(void *)(db + 3 * pb) = (int8_t)(uint8_t)(v >> 24);
+            }
+        }
+        return;
+    }
+#endif
+    for (; iy <= y_last; iy++) {
+        const int inside = iy >= 0 && iy < in_h;
+        mf_dw_fill_row(inside ? in_g + (size_t)iy * in_row : NULL, c, g, xn, zp,
+                       planes_g + (size_t)slot * cols, plane);
+        slot = slot + 1 == ring ? 0 : slot + 1;
+    }
+}
+
 /* The tap rows of `rows_n` output rows whose first reads input row y0: each row not in the ring
  * is copied in (from in_g, row 0's first image pixel of the group), and the ring offset of
  * every tap row goes to row_off. The rows one pass reads differ mod `ring`: each is copied once
@@ -869,11 +915,8 @@ MF_NOINLINE void mf_dw_pass_rows(const mf_dw_ring *r, const int8_t *in_g, int32_
         while (slot >= ring) {
             slot -= ring;
         }
-        for (; iy <= y_last; iy++) {
-            const int inside = iy >= 0 && iy < r->in_h;
-            mf_dw_fill_row(inside ? in_g + (size_t)iy * r->in_row : NULL, r->cin, r->g, r->xn,
-                           r->zp, r->planes_g + (size_t)slot * cols, r->plane);
-            slot = slot + 1 == ring ? 0 : slot + 1;
+        if (iy <= y_last) {
+            mf_dw_fill_span(r, in_g, iy, y_last, slot);
         }
         slot_row[0] = y_last;
         for (int32_t t = 0; t < rows_n; t++) {
@@ -894,9 +937,7 @@ MF_NOINLINE void mf_dw_pass_rows(const mf_dw_ring *r, const int8_t *in_g, int32_
         int32_t slot = s0, iy = y0;
         for (int32_t ky = 0; ky < kh; ky++) {
             if (slot_row[slot] != iy) {
-                const int inside = iy >= 0 && iy < r->in_h;
-                mf_dw_fill_row(inside ? in_g + (size_t)iy * r->in_row : NULL, r->cin, r->g, r->xn,
-                               r->zp, r->planes_g + (size_t)slot * cols, r->plane);
+                mf_dw_fill_span(r, in_g, iy, iy, slot);
                 slot_row[slot] = iy;
             }
             *row_off++ = slot * cols;
