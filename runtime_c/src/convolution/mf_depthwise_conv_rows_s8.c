@@ -240,7 +240,7 @@ void mf_dw_rows3x3_s2_asm(const mf_dw_asm_job *job);
  * r11 the loaded word, r12 the blocks' end, lr the channel's weights. 49 instructions per five
  * outputs; a row's last outputs: one (15 instructions), two (21) or 3 .. 4 as a block of four
  * (its words stay within two halfwords past the row's last column, inside the scratch). Stack: 0 bias x5, 20 job, 24 base,
- * 28 row_off cursor, 32 rows left, 36 channels left, 40 bias pointer, 44 full_bytes, 48 tail. */
+ * 28 row_off cursor, 32 its end, 36 channels left, 40 bias pointer, 44 full_bytes, 48 tail. */
 __asm__("  .text\n  .syntax unified\n  .thumb\n  .align 2\n  .global mf_dw_rows3x3_s1_asm\n"
         "  .hidden mf_dw_rows3x3_s1_asm\n  .type mf_dw_rows3x3_s1_asm, %function\n"
         "  .thumb_func\nmf_dw_rows3x3_s1_asm:\n"
@@ -251,8 +251,9 @@ __asm__("  .text\n  .syntax unified\n  .thumb\n  .align 2\n  .global mf_dw_rows3
         "4:\n  ldr r0, [sp, #20]\n  ldr r12, [sp, #40]\n  ldr r1, [r12]\n  ldr r2, [r0, #20]\n"
         "  add r12, r12, r2\n  str r12, [sp, #40]\n  mov r4, r1\n  mov r5, r1\n  mov r6, r1\n"
         "  mov r7, r1\n  stm sp, {r1, r4-r7}\n"
-        "  ldr r12, [r0, #4]\n  str r12, [sp, #28]\n  ldr r12, [r0, #8]\n  str r12, [sp, #32]\n"
-        "1:\n  ldr r12, [sp, #28]\n  ldm r12!, {r0, r1, r2}\n  str r12, [sp, #28]\n"
+        "  ldr r11, [r0, #4]\n  str r11, [sp, #28]\n  ldr r12, [r0, #8]\n"
+        "  add r12, r12, r12, lsl #1\n  add r12, r11, r12, lsl #2\n  str r12, [sp, #32]\n"
+        "3:\n  ldm r11!, {r0, r1, r2}\n  str r11, [sp, #28]\n"
         "  ldr r12, [sp, #24]\n  add r0, r12, r0, lsl #1\n  add r1, r12, r1, lsl #1\n"
         "  add r2, r12, r2, lsl #1\n  ldr r12, [sp, #44]\n"
         "  adds r12, r3, r12\n  cmp r3, r12\n  beq 5f\n"
@@ -311,7 +312,7 @@ __asm__("  .text\n  .syntax unified\n  .thumb\n  .align 2\n  .global mf_dw_rows3
         "  smlatb r7, r11, r9, r7\n  ldr r11, [r2, #8]\n  smlabt r6, r11, r10, r6\n"
         "  smlad r7, r11, r10, r7\n"
         "  cmp r12, #3\n  beq 9f\n  stm r3!, {r4-r7}\n  b 6f\n9:\n  stm r3!, {r4-r6}\n"
-        "6:\n  ldr r12, [sp, #32]\n  subs r12, r12, #1\n  str r12, [sp, #32]\n  bne 1b\n"
+        "6:\n  ldrd r11, r12, [sp, #28]\n  cmp r11, r12\n  bne 3b\n"
         "  add lr, lr, #24\n  ldr r0, [sp, #20]\n  ldr r1, [r0, #36]\n  ldr r12, [sp, #24]\n"
         "  add r12, r12, r1\n  str r12, [sp, #24]\n  ldr r12, [sp, #36]\n  subs r12, r12, #1\n"
         "  str r12, [sp, #36]\n  bne 4b\n"
