@@ -920,6 +920,22 @@ MF_NOINLINE void mf_dw_pass_rows(const mf_dw_ring *r, const int8_t *in_g, int32_
             mf_dw_fill_span(r, in_g, iy, y_last, slot);
         }
         slot_row[0] = y_last;
+        if (kh == 3 && r->sh == 1) { /* dw2: row t's tap rows are row t + 1's first two */
+            const int32_t wrap = ring * cols;
+            int32_t o0 = s0 * cols, o1 = o0 + cols;
+            o1 = o1 == wrap ? 0 : o1;
+            for (int32_t t = 0; t < rows_n; t++) {
+                int32_t o2 = o1 + cols;
+                o2 = o2 == wrap ? 0 : o2;
+                row_off[0] = o0;
+                row_off[1] = o1;
+                row_off[2] = o2;
+                row_off += 3;
+                o0 = o1;
+                o1 = o2;
+            }
+            return;
+        }
         for (int32_t t = 0; t < rows_n; t++) {
             int32_t off = s0 * cols;
             for (int32_t ky = 0; ky < kh; ky++) {
