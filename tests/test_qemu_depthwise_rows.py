@@ -79,7 +79,7 @@ def test_depthwise_rows_bit_exact_on_dsp_cores(board: str, seed: int, tmp_path: 
 def s1_width_chain(width: int, seed: int, path: Path) -> Path:
     """dw2: 3x3 stride-1 layers of one output width (the assembly's blocks of five outputs and
     its tails of 1-4), 'same' and 'valid' padding, multipliers 1 and 2-3, channels off
-    multiples of 4."""
+    multiples of 4, and one layer of stride 2 down and 1 across."""
     rng = np.random.default_rng(5100 + 31 * width + seed)
     h = int(rng.integers(2, 12))
     c = Chain(rng, (1, h, width + 2, int(rng.choice((1, 3, 5, 6, 7, 9)))))
@@ -93,6 +93,12 @@ def s1_width_chain(width: int, seed: int, path: Path) -> Path:
                {**_window(c, (3, 3), 1, str(rng.choice(acts))), "depth_multiplier": mult})
     c.weighted("DEPTHWISE_CONV_2D", (1, 3, 3, c.channels()), 3,
                {**_window(c, (3, 3), 1, str(rng.choice(acts))), "depth_multiplier": 1})
+    # stride 2 down, 1 across (the stride-1 assembly with rows two apart)
+    _, hh, _, _ = c.g.tensors[c.cur].shape
+    top, bottom = same_pads(hh, 3, 2, 1)
+    c.weighted("DEPTHWISE_CONV_2D", (1, 3, 3, c.channels()), 3,
+               {"strides": (2, 1), "dilations": (1, 1), "pads": (top, 1, bottom, 1),
+                "activation": str(rng.choice(acts)), "depth_multiplier": 1})
     return c.finish(path)
 
 
