@@ -74,3 +74,43 @@ def test_depthwise_rows_bit_exact_on_dsp_cores(board: str, seed: int, tmp_path: 
     kernels = [row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]]
     # the rows kernel takes every layer but 3x3 multiplier-1 ones with C % 4 == 0 and narrow rows
     assert "mf_depthwise_conv_rows_s8" in kernels, kernels
+
+
+def s1_width_chain(width: int, seed: int, path: Path) -> Path:
+    """dw2: 3x3 stride-1 layers of one output width (the assembly's blocks of five outputs and
+    its tails of 1-4), 'same' and 'valid' padding, multipliers 1 and 2-3, channels off
+    multiples of 4, and one layer of stride 2 down and 1 across."""
+    rng = np.random.default_rng(5100 + 31 * width + seed)
+    h = int(rng.integers(2, 12))
+    c = Chain(rng, (1, h, width + 2, int(rng.choice((1, 3, 5, 6, 7, 9)))))
+    acts = ("NONE", "RELU", "RELU6")
+    # valid padding: width + 2 -> width
+    c.weighted("DEPTHWISE_CONV_2D", (1, 3, 3, c.channels()), 3,
+               {"strides": (1, 1), "dilations": (1, 1), "pads": (0, 0, 0, 0),
+                "activation": str(rng.choice(acts)), "depth_multiplier": 1})
+    mult = int(rng.integers(2, 4))
+    c.weighted("DEPTHWISE_CONV_2D", (1, 3, 3, c.channels() * mult), 3,
+               {**_window(c, (3, 3), 1, str(rng.choice(acts))), "depth_multiplier": mult})
+    c.weighted("DEPTHWISE_CONV_2D", (1, 3, 3, c.channels()), 3,
+               {**_window(c, (3, 3), 1, str(rng.choice(acts))), "depth_multiplier": 1})
+    # stride 2 down, 1 across (the stride-1 assembly with rows two apart)
+    _, hh, _, _ = c.g.tensors[c.cur].shape
+    top, bottom = same_pads(hh, 3, 2, 1)
+    c.weighted("DEPTHWISE_CONV_2D", (1, 3, 3, c.channels()), 3,
+               {"strides": (2, 1), "dilations": (1, 1), "pads": (top, 1, bottom, 1),
+                "activation": str(rng.choice(acts)), "depth_multiplier": 1})
+    return c.finish(path)
+
+
+@pytest.mark.parametrize(("board", "width"), [("mps2-an386", w) for w in (1, 2, 3, 4, 5, 6, 7, 9, 10, 13)]
+                         + [("mps2-an500", 7), ("mps2-an505", 11)])
+def test_depthwise_rows_3x3_s1_widths(board: str, width: int, tmp_path: Path) -> None:
+    model = s1_width_chain(width, 0, tmp_path / f"dw_w{width}.mfir")
+    g = load_model(model)
+    x = np.random.default_rng(700 + width).integers(-128, 128, (SAMPLES, *g.tensors["x"].shape[1:]),
+                                                    dtype=np.int8)
+    result = run_on_board(model, x, board, out_dir=tmp_path / "fw")
+    assert result.samples == SAMPLES
+    assert result.mismatches == {}, [op.kind for op in g.ops]
+    kernels = [row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]]
+    assert "mf_depthwise_conv_rows_s8" in kernels, kernels

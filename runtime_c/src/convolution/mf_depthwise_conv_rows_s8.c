@@ -199,6 +199,8 @@ typedef struct {
     int32_t count;         /* 28 */
     int32_t channels;      /* 32 */
     int32_t plane_bytes;   /* 36 */
+    int32_t full_bytes;    /* 40, stride 1: 4 * the outputs of a row in whole blocks of five */
+    int32_t tail;          /* 44, stride 1: the outputs after them (0 .. 4) */
 } mf_dw_asm_job;
 void mf_dw_rows3x3_s1_asm(const mf_dw_asm_job *job);
 void mf_dw_rows3x3_s2_asm(const mf_dw_asm_job *job);
@@ -230,17 +232,91 @@ void mf_dw_rows3x3_s2_asm(const mf_dw_asm_job *job);
     "  str r12, [sp, #0]\n  ldr r12, [sp, #24]\n  subs r12, r12, #1\n  str r12, [sp, #24]\n"      \
     "  bne 4b\n"                                                                                   \
     "  add sp, sp, #36\n  pop {r4-r11, pc}\n  .size " NAME ", .-" NAME "\n"
-__asm__(MF_DW_ASM_PROLOGUE("mf_dw_rows3x3_s1_asm")
-        "  ldr r12, [r0, #2]\n  smlad r11, r12, r4, r9\n"
-        "  ldr r12, [r0, #4]\n  smlabb r10, r12, r7, r9\n  smlatb r11, r12, r7, r11\n"
-        "  ldr r12, [r0], #4\n  smlad r10, r12, r4, r10\n"
-        "  ldr r12, [r1, #2]\n  smlad r11, r12, r5, r11\n"
-        "  ldr r12, [r1, #4]\n  smlabt r10, r12, r7, r10\n  smlatt r11, r12, r7, r11\n"
-        "  ldr r12, [r1], #4\n  smlad r10, r12, r5, r10\n"
-        "  ldr r12, [r2, #2]\n  smlad r11, r12, r6, r11\n"
-        "  ldr r12, [r2, #4]\n  smlabb r10, r12, r8, r10\n  smlatb r11, r12, r8, r11\n"
-        "  ldr r12, [r2], #4\n  smlad r10, r12, r6, r10\n"
-        MF_DW_ASM_EPILOGUE("mf_dw_rows3x3_s1_asm"));
+/* dw2 (issue 12): the stride-1 3x3 rows, five outputs per block: tap row k's weights as two
+ * words W = (w_k0, w_k1), V = (w_k1, w_k2) (six words per channel at wv), so that each loaded
+ * word of the row (halfwords x, x + 1) feeds up to four products: output x by W (SMLAD), output
+ * x - 1 by x's half times w_k0 (SMLATB) ... The sums start from the bias held five times at sp.
+ * Registers: r0-r2 the tap rows, r3 the sums, r4-r8 five outputs, r9 / r10 a row's weights,
+ * r11 the loaded word, r12 the blocks' end, lr the channel's weights. 49 instructions per five
+ * outputs; a row's last outputs: one (15 instructions), two (21) or 3 .. 4 as a block of four
+ * (its words stay within two halfwords past the row's last column, inside the scratch). Stack: 0 bias x5, 20 job, 24 base,
+ * 28 row_off cursor, 32 its end, 36 channels left, 40 bias pointer, 44 full_bytes, 48 tail. */
+__asm__("  .text\n  .syntax unified\n  .thumb\n  .align 2\n  .global mf_dw_rows3x3_s1_asm\n"
+        "  .hidden mf_dw_rows3x3_s1_asm\n  .type mf_dw_rows3x3_s1_asm, %function\n"
+        "  .thumb_func\nmf_dw_rows3x3_s1_asm:\n"
+        "  push {r4-r11, lr}\n  sub sp, sp, #52\n  str r0, [sp, #20]\n"
+        "  ldr r1, [r0, #40]\n  str r1, [sp, #44]\n  ldr r1, [r0, #44]\n  str r1, [sp, #48]\n"
+        "  ldr r1, [r0, #0]\n  str r1, [sp, #24]\n  ldr r1, [r0, #16]\n  str r1, [sp, #40]\n"
+        "  ldr r1, [r0, #32]\n  str r1, [sp, #36]\n  ldr lr, [r0, #12]\n  ldr r3, [r0, #24]\n"
+        "4:\n  ldr r0, [sp, #20]\n  ldr r12, [sp, #40]\n  ldr r1, [r12]\n  ldr r2, [r0, #20]\n"
+        "  add r12, r12, r2\n  str r12, [sp, #40]\n  mov r4, r1\n  mov r5, r1\n  mov r6, r1\n"
+        "  mov r7, r1\n  stm sp, {r1, r4-r7}\n"
+        "  ldr r11, [r0, #4]\n  str r11, [sp, #28]\n  ldr r12, [r0, #8]\n"
+        "  add r12, r12, r12, lsl #1\n  add r12, r11, r12, lsl #2\n  str r12, [sp, #32]\n"
+        "3:\n  ldm r11!, {r0, r1, r2}\n  str r11, [sp, #28]\n"
+        "  ldr r12, [sp, #24]\n  add r0, r12, r0, lsl #1\n  add r1, r12, r1, lsl #1\n"
+        "  add r2, r12, r2, lsl #1\n  ldr r12, [sp, #44]\n"
+        "  adds r12, r3, r12\n  cmp r3, r12\n  beq 5f\n"
+        "2:\n  ldm sp, {r4-r8}\n"
+        "  ldrd r9, r10, [lr, #0]\n  ldr r11, [r0], #10\n"
+        "  smlad r4, r11, r9, r4\n  smlatb r5, r11, r9, r5\n  ldr r11, [r0, #-6]\n"
+        "  smlabt r4, r11, r10, r4\n  smlad r5, r11, r10, r5\n  smlad r6, r11, r9, r6\n"
+        "  smlatb r7, r11, r9, r7\n  ldr r11, [r0, #-2]\n  smlabt r6, r11, r10, r6\n"
+        "  smlad r7, r11, r10, r7\n  smlad r8, r11, r9, r8\n  ldr r11, [r0, #2]\n"
+        "  smlabt r8, r11, r10, r8\n"
+        "  ldrd r9, r10, [lr, #8]\n  ldr r11, [r1], #10\n"
+        "  smlad r4, r11, r9, r4\n  smlatb r5, r11, r9, r5\n  ldr r11, [r1, #-6]\n"
+        "  smlabt r4, r11, r10, r4\n  smlad r5, r11, r10, r5\n  smlad r6, r11, r9, r6\n"
+        "  smlatb r7, r11, r9, r7\n  ldr r11, [r1, #-2]\n  smlabt r6, r11, r10, r6\n"
+        "  smlad r7, r11, r10, r7\n  smlad r8, r11, r9, r8\n  ldr r11, [r1, #2]\n"
+        "  smlabt r8, r11, r10, r8\n"
+        "  ldrd r9, r10, [lr, #16]\n  ldr r11, [r2], #10\n"
+        "  smlad r4, r11, r9, r4\n  smlatb r5, r11, r9, r5\n  ldr r11, [r2, #-6]\n"
+        "  smlabt r4, r11, r10, r4\n  smlad r5, r11, r10, r5\n  smlad r6, r11, r9, r6\n"
+        "  smlatb r7, r11, r9, r7\n  ldr r11, [r2, #-2]\n  smlabt r6, r11, r10, r6\n"
+        "  smlad r7, r11, r10, r7\n  smlad r8, r11, r9, r8\n  ldr r11, [r2, #2]\n"
+        "  smlabt r8, r11, r10, r8\n"
+        "  stm r3!, {r4-r8}\n  cmp r3, r12\n  bne 2b\n"
+        "5:\n  ldr r12, [sp, #48]\n  cmp r12, #0\n  beq 6f\n  cmp r12, #2\n  bhi 10f\n"
+        "  ldm sp, {r4, r5}\n  blo 11f\n"
+        "  ldrd r9, r10, [lr, #0]\n  ldr r11, [r0]\n  smlad r4, r11, r9, r4\n"
+        "  smlatb r5, r11, r9, r5\n  ldr r11, [r0, #4]\n  smlabt r4, r11, r10, r4\n"
+        "  smlad r5, r11, r10, r5\n"
+        "  ldrd r9, r10, [lr, #8]\n  ldr r11, [r1]\n  smlad r4, r11, r9, r4\n"
+        "  smlatb r5, r11, r9, r5\n  ldr r11, [r1, #4]\n  smlabt r4, r11, r10, r4\n"
+        "  smlad r5, r11, r10, r5\n"
+        "  ldrd r9, r10, [lr, #16]\n  ldr r11, [r2]\n  smlad r4, r11, r9, r4\n"
+        "  smlatb r5, r11, r9, r5\n  ldr r11, [r2, #4]\n  smlabt r4, r11, r10, r4\n"
+        "  smlad r5, r11, r10, r5\n"
+        "  strd r4, r5, [r3], #8\n  b 6f\n11:\n"
+        "  ldrd r9, r10, [lr, #0]\n  ldr r11, [r0]\n  smlad r4, r11, r9, r4\n"
+        "  ldr r11, [r0, #4]\n  smlabt r4, r11, r10, r4\n"
+        "  ldrd r9, r10, [lr, #8]\n  ldr r11, [r1]\n  smlad r4, r11, r9, r4\n"
+        "  ldr r11, [r1, #4]\n  smlabt r4, r11, r10, r4\n"
+        "  ldrd r9, r10, [lr, #16]\n  ldr r11, [r2]\n  smlad r4, r11, r9, r4\n"
+        "  ldr r11, [r2, #4]\n  smlabt r4, r11, r10, r4\n"
+        "  str r4, [r3], #4\n  b 6f\n10:\n  ldm sp, {r4-r7}\n"
+        "  ldrd r9, r10, [lr, #0]\n  ldr r11, [r0]\n"
+        "  smlad r4, r11, r9, r4\n  smlatb r5, r11, r9, r5\n  ldr r11, [r0, #4]\n"
+        "  smlabt r4, r11, r10, r4\n  smlad r5, r11, r10, r5\n  smlad r6, r11, r9, r6\n"
+        "  smlatb r7, r11, r9, r7\n  ldr r11, [r0, #8]\n  smlabt r6, r11, r10, r6\n"
+        "  smlad r7, r11, r10, r7\n"
+        "  ldrd r9, r10, [lr, #8]\n  ldr r11, [r1]\n"
+        "  smlad r4, r11, r9, r4\n  smlatb r5, r11, r9, r5\n  ldr r11, [r1, #4]\n"
+        "  smlabt r4, r11, r10, r4\n  smlad r5, r11, r10, r5\n  smlad r6, r11, r9, r6\n"
+        "  smlatb r7, r11, r9, r7\n  ldr r11, [r1, #8]\n  smlabt r6, r11, r10, r6\n"
+        "  smlad r7, r11, r10, r7\n"
+        "  ldrd r9, r10, [lr, #16]\n  ldr r11, [r2]\n"
+        "  smlad r4, r11, r9, r4\n  smlatb r5, r11, r9, r5\n  ldr r11, [r2, #4]\n"
+        "  smlabt r4, r11, r10, r4\n  smlad r5, r11, r10, r5\n  smlad r6, r11, r9, r6\n"
+        "  smlatb r7, r11, r9, r7\n  ldr r11, [r2, #8]\n  smlabt r6, r11, r10, r6\n"
+        "  smlad r7, r11, r10, r7\n"
+        "  cmp r12, #3\n  beq 9f\n  stm r3!, {r4-r7}\n  b 6f\n9:\n  stm r3!, {r4-r6}\n"
+        "6:\n  ldrd r11, r12, [sp, #28]\n  cmp r11, r12\n  bne 3b\n"
+        "  add lr, lr, #24\n  ldr r0, [sp, #20]\n  ldr r1, [r0, #36]\n  ldr r12, [sp, #24]\n"
+        "  add r12, r12, r1\n  str r12, [sp, #24]\n  ldr r12, [sp, #36]\n  subs r12, r12, #1\n"
+        "  str r12, [sp, #36]\n  bne 4b\n"
+        "  add sp, sp, #52\n  pop {r4-r11, pc}\n  .size mf_dw_rows3x3_s1_asm, .-mf_dw_rows3x3_s1_asm\n");
 __asm__(MF_DW_ASM_PROLOGUE("mf_dw_rows3x3_s2_asm")
         "  ldr r12, [r0, #4]\n  smlabb r10, r12, r7, r9\n  smlad r11, r12, r4, r9\n"
         "  ldr r12, [r0, #8]\n  smlabb r11, r12, r7, r11\n"
@@ -286,7 +362,8 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
         (void)kw2;
 #if MF_DW_ASM
         if (count >= 2) {
-            const mf_dw_asm_job job = {base, row_off, rows_n, wv, &bias, 0, acc, count, 1, 0};
+            const mf_dw_asm_job job = {base, row_off, rows_n, wv, &bias, 0, acc, count, 1, 0,
+                                       4 * (count - count % 5), count % 5};
             if (step == 1) {
                 mf_dw_rows3x3_s1_asm(&job);
             } else {
@@ -438,25 +515,39 @@ MF_INLINE void mf_dw_acc_row(const int16_t *base,
     }
 }
 
-/* m4dw: the 3x3 rows of the group's g channels (multiplier 1) in one assembly call. */
+/* m4dw: the 3x3 rows of the group's g channels (multiplier 1) in one assembly call; dw2: stride
+ * 1 with any multiplier and count (one call per input channel when the multiplier is above 1). */
 static void mf_dw_rows3x3_group(const int16_t *planes, int32_t plane, const int32_t *row_off,
-                                int32_t rows_n, const int16_t *w16, int32_t g, int32_t count,
-                                const int32_t *bias, int32_t bstep, int32_t *acc, int32_t sw)
+                                int32_t rows_n, const int16_t *w16, int32_t g, int32_t mult,
+                                int32_t count, const int32_t *bias, int32_t bstep, int32_t *acc,
+                                int32_t sw)
 {
 #if MF_DW_ASM
     static const int32_t zero = 0;
-    const mf_dw_asm_job job = {planes, row_off, rows_n, (const uint32_t *)(const void *)w16,
-                               bias != NULL ? bias : &zero,
-                               bias != NULL ? bstep * (int32_t)sizeof(int32_t) : 0,
-                               acc, count, g, plane * (int32_t)sizeof(int16_t)};
-    if (sw == 1) {
-        mf_dw_rows3x3_s1_asm(&job);
-    } else {
+    /* dw2: stride 1 runs every count and multiplier: one call per input channel (its mult
+     * output channels read the same planes) or, multiplier 1, one call for the group. */
+    const int32_t per = mult == 1 ? g : mult;
+    const int32_t full = sw == 1 ? count - count % 5 : 0;
+    mf_dw_asm_job job = {planes, row_off, rows_n, (const uint32_t *)(const void *)w16,
+                         bias != NULL ? bias : &zero,
+                         bias != NULL ? bstep * (int32_t)sizeof(int32_t) : 0,
+                         acc, count, per, mult == 1 ? plane * (int32_t)sizeof(int16_t) : 0,
+                         4 * full, count - full};
+    if (sw != 1) { /* multiplier 1 and count >= 2 (MF_DW_ACC_GROUP) */
         mf_dw_rows3x3_s2_asm(&job);
+        return;
+    }
+    const int32_t calls = mult == 1 ? 1 : g;
+    for (int32_t c = 0; c < calls; c++) {
+        mf_dw_rows3x3_s1_asm(&job);
+        job.base += plane;
+        job.wv += 6 * per;
+        job.bias += bias != NULL ? bstep * per : 0;
+        job.acc += per * rows_n * count;
     }
 #else
     (void)planes, (void)plane, (void)row_off, (void)rows_n, (void)w16, (void)g, (void)count;
-    (void)bias, (void)bstep, (void)acc, (void)sw;
+    (void)bias, (void)bstep, (void)acc, (void)sw, (void)mult;
 #endif
 }
 
@@ -471,9 +562,9 @@ static void mf_dw_rows3x3_group(const int16_t *planes, int32_t plane, const int3
                           const int32_t *bias, int32_t bstep, int32_t *acc)                        \
     {                                                                                              \
         const int32_t kw2 = (kw + 1) & ~1;                                                         \
-        if (MF_DW_ASM && (KIND) == 3 && mult == 1 && count >= 2) { /* m4dw: one call */            \
-            mf_dw_rows3x3_group(planes, plane, row_off, rows_n, w16, g, count, bias, bstep, acc,   \
-                                (SWC));                                                            \
+        if (MF_DW_ASM && (KIND) == 3 && ((SWC) == 1 || (mult == 1 && count >= 2))) {             \
+            mf_dw_rows3x3_group(planes, plane, row_off, rows_n, w16, g, mult, count, bias, bstep,  \
+                                acc, (SWC)); /* m4dw, dw2: assembly calls */                       \
             return;                                                                                \
         }                                                                                          \
         (void)kh;                                                                                  \
@@ -691,7 +782,7 @@ MF_NOINLINE void mf_dw_requant2_group(const int32_t *acc,
  * image (src NULL), into dst, dst + plane, ... (the row's first image column of each channel).
  * m4dw: the padded columns of every ring row hold the zero point from the group's start
  * (mf_dw_rows_run) and are never written again, so a row copies only its image columns. */
-MF_NOINLINE void mf_dw_fill_row(const int8_t *src,
+MF_INLINE void mf_dw_fill_row(const int8_t *src,
                                 int32_t c,
                                 int32_t g,
                                 int32_t xn,
@@ -714,21 +805,8 @@ MF_NOINLINE void mf_dw_fill_row(const int8_t *src,
         int16_t *d0 = dst, *d1 = dst + plane, *d2 = dst + 2 * plane, *d3 = dst + 3 * plane;
         const int8_t *s = src;
         int32_t k = 0;
-#if MF_USE_DSP
-        /* m4dw: two columns at a time: PKHBT / PKHTB put the two pixels' channels 0, 1 and
-         * 2, 3 side by side, SXTB16 (plain and rotated by 8) widens each channel's pair of
-         * columns into one word of its row. */
-        for (; k + 2 <= xn; k += 2) {
-            const uint32_t v0 = mf_read_u32_any(s), v1 = mf_read_u32_any(s + c);
-            const uint32_t t01 = mf_dw_pkhbt16(v0, v1);
-            const uint32_t t23 = mf_dw_pkhtb16(v1, v0);
-            mf_write_u32(d0 + k, mf_sxtb16(t01));
-            mf_write_u32(d1 + k, mf_sxtb16_ror8(t01));
-            mf_write_u32(d2 + k, mf_sxtb16(t23));
-            mf_write_u32(d3 + k, mf_sxtb16_ror8(t23));
-            s += 2 * c;
-        }
-#endif
+        /* (DSP builds copy rows of two columns and more in mf_dw_fill_span, two columns at a
+         * time.) */
         for (; k < xn; k++) {
             const uint32_t v = mf_read_u32_any(s);
             d0[k] = (int8_t)(uint8_t)v;
@@ -758,6 +836,65 @@ typedef struct {
     int32_t cols, plane, ring, kh, sh, dh;
 } mf_dw_ring;
 
+/* dw2: input rows iy .. y_last into ring slots slot, slot + 1, ... (mod ring): one call per span,
+ * the ring's values loaded once (the row copies inlined). */
+MF_NOINLINE void mf_dw_fill_span(const mf_dw_ring *r, const int8_t *in_g, int32_t iy,
+                                 int32_t y_last, int32_t slot)
+{
+    const int32_t c = r->cin, g = r->g, xn = r->xn, plane = r->plane, cols = r->cols;
+    const int32_t ring = r->ring, in_h = r->in_h;
+    const int16_t zp = r->zp;
+    const size_t in_row = r->in_row;
+    int16_t *const planes_g = r->planes_g;
+#if MF_USE_DSP
+    if (g == 4 && xn >= 2) {
+        /* m4dw, dw2: the four channels' rows two columns at a time: PKHBT / PKHTB put the two
+         * pixels' channels 0, 1 and 2, 3 side by side, SXTB16 (plain and rotated by 8) widens
+         * each channel's pair of columns into one word of its row; one destination pointer,
+         * the other rows at fixed byte offsets (a small row set-up). */
+        const size_t pb = (size_t)plane * sizeof(int16_t);
+        const int32_t pairs = xn >> 1;
+        for (; iy <= y_last; iy++) {
+            int16_t *d = planes_g + (size_t)slot * cols;
+            slot = slot + 1 == ring ? 0 : slot + 1;
+            if (iy < 0 || iy >= in_h) {
+                mf_dw_fill_row(NULL, c, g, xn, zp, d, plane);
+                continue;
+            }
+            const int8_t *src = in_g + (size_t)iy * in_row;
+            int16_t *const end = d + 2 * pairs;
+            while (d != end) {
+                const uint32_t v0 = mf_read_u32_any(src), v1 = mf_read_u32_any(src + c);
+                const uint32_t t01 = mf_dw_pkhbt16(v0, v1);
+                const uint32_t t23 = mf_dw_pkhtb16(v1, v0);
+                char *const db = (char *)d;
+                mf_write_u32(d, mf_sxtb16(t01));
+                mf_write_u32(db + pb, mf_sxtb16_ror8(t01));
+                mf_write_u32(db + 2 * pb, mf_sxtb16(t23));
+                mf_write_u32(db + 3 * pb, mf_sxtb16_ror8(t23));
+                src += 2 * c;
+                d += 2;
+            }
+            if (xn & 1) {
+                const uint32_t v = mf_read_u32_any(src);
+                char *const db = (char *)d;
+                d[0] = (int8_t)(uint8_t)v;
+                *(int16_t *)(void *)(db + pb) = (int8_t)(uint8_t)(v >> 8);
+                *(int16_t *)(void *)(db + 2 * pb) = (int8_t)(uint8_t)(v >> 16);
+                *(int16_t *)(void *)(db + 3 * pb) = (int8_t)(uint8_t)(v >> 24);
+            }
+        }
+        return;
+    }
+#endif
+    for (; iy <= y_last; iy++) {
+        const int inside = iy >= 0 && iy < in_h;
+        mf_dw_fill_row(inside ? in_g + (size_t)iy * in_row : NULL, c, g, xn, zp,
+                       planes_g + (size_t)slot * cols, plane);
+        slot = slot + 1 == ring ? 0 : slot + 1;
+    }
+}
+
 /* The tap rows of `rows_n` output rows whose first reads input row y0: each row not in the ring
  * is copied in (from in_g, row 0's first image pixel of the group), and the ring offset of
  * every tap row goes to row_off. The rows one pass reads differ mod `ring`: each is copied once
@@ -779,13 +916,26 @@ MF_NOINLINE void mf_dw_pass_rows(const mf_dw_ring *r, const int8_t *in_g, int32_
         while (slot >= ring) {
             slot -= ring;
         }
-        for (; iy <= y_last; iy++) {
-            const int inside = iy >= 0 && iy < r->in_h;
-            mf_dw_fill_row(inside ? in_g + (size_t)iy * r->in_row : NULL, r->cin, r->g, r->xn,
-                           r->zp, r->planes_g + (size_t)slot * cols, r->plane);
-            slot = slot + 1 == ring ? 0 : slot + 1;
+        if (iy <= y_last) {
+            mf_dw_fill_span(r, in_g, iy, y_last, slot);
         }
         slot_row[0] = y_last;
+        if (kh == 3 && r->sh == 1) { /* dw2: row t's tap rows are row t + 1's first two */
+            const int32_t wrap = ring * cols;
+            int32_t o0 = s0 * cols, o1 = o0 + cols;
+            o1 = o1 == wrap ? 0 : o1;
+            for (int32_t t = 0; t < rows_n; t++) {
+                int32_t o2 = o1 + cols;
+                o2 = o2 == wrap ? 0 : o2;
+                row_off[0] = o0;
+                row_off[1] = o1;
+                row_off[2] = o2;
+                row_off += 3;
+                o0 = o1;
+                o1 = o2;
+            }
+            return;
+        }
         for (int32_t t = 0; t < rows_n; t++) {
             int32_t off = s0 * cols;
             for (int32_t ky = 0; ky < kh; ky++) {
@@ -804,9 +954,7 @@ MF_NOINLINE void mf_dw_pass_rows(const mf_dw_ring *r, const int8_t *in_g, int32_
         int32_t slot = s0, iy = y0;
         for (int32_t ky = 0; ky < kh; ky++) {
             if (slot_row[slot] != iy) {
-                const int inside = iy >= 0 && iy < r->in_h;
-                mf_dw_fill_row(inside ? in_g + (size_t)iy * r->in_row : NULL, r->cin, r->g, r->xn,
-                               r->zp, r->planes_g + (size_t)slot * cols, r->plane);
+                mf_dw_fill_span(r, in_g, iy, iy, slot);
                 slot_row[slot] = iy;
             }
             *row_off++ = slot * cols;
@@ -908,7 +1056,14 @@ static void mf_dw_rows_run(const mf_dw_conv_params *p,
                     }
                     const uint32_t wv[5] = {t[0] | (t[1] << 16), t[3] | (t[4] << 16),
                                             t[6] | (t[7] << 16), t[2] | (t[5] << 16), t[8]};
-                    memcpy(wd, wv, sizeof wv);
+                    /* dw2: (w_k0, w_k1), (w_k1, w_k2) per tap row k for the stride-1 assembly */
+                    const uint32_t w6[6] = {wv[0], t[1] | (t[2] << 16), wv[1],
+                                            t[4] | (t[5] << 16), wv[2], t[7] | (t[8] << 16)};
+                    if (MF_DW_ASM && sw == 1) {
+                        memcpy(wd, w6, sizeof w6);
+                    } else {
+                        memcpy(wd, wv, sizeof wv);
+                    }
                     wd += 3 * kw2;
                 } else
 #endif
