@@ -161,6 +161,68 @@ static void mf_add_same_loop(const mf_add_in *qa, const mf_add_in *qb, const mf_
     }
 }
 
+/* mf_rq1_apply's high word (before the shift by r1) for K's low word 2^30. */
+static MF_ADD_INLINE int32_t mf_add_rq_out(int32_t v, int32_t m, uint32_t khi)
+{
+#if defined(__arm__) && defined(__ARM_ARCH_ISA_THUMB) && (__ARM_ARCH_ISA_THUMB == 2) &&           \
+    !defined(MF_EMULATE_DSP) && defined(__OPTIMIZE__)
+    uint32_t t, lo, hi;
+    __asm__("and %[t], %[v], #0x80000000\n\t"
+            "rsbs %[lo], %[t], #0x40000000\n\t"
+            "sbc %[hi], %[khi], #0\n\t"
+            "smlal %[lo], %[hi], %[v], %[m]\n\t"
+            : [t] "=&r"(t), [lo] "=&r"(lo), [hi] "=&r"(hi)
+            : [v] "r"(v), [khi] "r"(khi), [m] "r"(m)
+            : "cc");
+    (void)lo;
+    return (int32_t)hi;
+#else
+    const uint64_t k = (((uint64_t)khi << 32) | 0x40000000u) - ((uint32_t)v & 0x80000000u);
+    return (int32_t)(uint32_t)((k + (uint64_t)((int64_t)v * m)) >> 32);
+#endif
+}
+
+/* mf_add_pow2_loop for TFLite's usual case with every shift a literal, so that the loop's
+ * constants fit the registers: left_shift 20 (a's scaled value (a + offset) << 19), b's right
+ * shift rb in [1, 4] (its K and N literals), an output right shift of at least 2 (K's low word
+ * 2^30), the clamp's upper bound 127 (one SSAT, then the lower bound). */
+static MF_ADD_INLINE void mf_add_fast_loop(const mf_add_in *qa, const mf_add_in *qb,
+                                           const mf_rq1 *o, int32_t lo, const int8_t *a,
+                                           const int8_t *b, int8_t *out, int32_t size, int rb)
+{
+    const int32_t c = mf_shift_left(qa->off, 19), boff = qb->off, bm = qb->m;
+    const int32_t om = o->m, r1 = o->r1;
+    const uint32_t khi = o->khi;
+    const uint32_t k = 0x80000000u + (1u << (31 - rb)), n = 1u << (32 - rb);
+    for (int32_t i = 0; i < size; i++) {
+        const int32_t u = b[i] + boff;
+        const uint32_t lb = k - (n & (uint32_t)(u >> 31));
+        const int64_t acc = ((int64_t)(c + mf_shift_left(a[i], 19)) << 32) + (int64_t)lb;
+        const int32_t v = (int32_t)((acc + (int64_t)mf_shift_left(u, 21 - rb) * bm) >> 32);
+        const int32_t r = mf_add_rq_out(v, om, khi) >> r1;
+        const int32_t q = mf_sat_s8(r);
+        out[i] = (int8_t)(q < lo ? lo : q);
+    }
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int mf_add_fast(const mf_add_in *qa, const mf_add_in *qb, const mf_rq1 *o, int32_t lo,
+                       int32_t hi, const int8_t *a, const int8_t *b, int8_t *out, int32_t size)
+{
+    if (qa->p2 != 19 || hi != 127 || o->klo != 0x40000000u) {
+        return 0;
+    }
+    switch (qb->s) { /* 21 - rb */
+    case 20: mf_add_fast_loop(qa, qb, o, lo, a, b, out, size, 1); return 1;
+    case 19: mf_add_fast_loop(qa, qb, o, lo, a, b, out, size, 2); return 1;
+    case 18: mf_add_fast_loop(qa, qb, o, lo, a, b, out, size, 3); return 1;
+    case 17: mf_add_fast_loop(qa, qb, o, lo, a, b, out, size, 4); return 1;
+    default: return 0;
+    }
+}
+
 static int mf_add_vector(const mf_add_params *p, const mf_dims *input1_dims, const int8_t *input1,
                          const mf_dims *input2_dims, const int8_t *input2, const mf_dims *output_dims,
                          int8_t *output)
@@ -178,6 +240,12 @@ static int mf_add_vector(const mf_add_params *p, const mf_dims *input1_dims, con
     const int32_t size = mf_dims_size(output_dims);
     const int32_t lo = p->activation.min, hi = p->activation.max;
     o.khi += (uint32_t)p->output_offset << o.r1;
+    if (q1.pow2 && !q2.pow2 && mf_add_fast(&q1, &q2, &o, lo, hi, input1, input2, output, size)) {
+        return 1;
+    }
+    if (q2.pow2 && !q1.pow2 && mf_add_fast(&q2, &q1, &o, lo, hi, input2, input1, output, size)) {
+        return 1;
+    }
     if (q1.pow2) {
         mf_add_pow2_loop(&q1, &q2, &o, lo, hi, input1, input2, output, size);
     } else if (q2.pow2) { /* the sum of the two scaled inputs commutes */
