@@ -185,23 +185,24 @@ static MF_ADD_INLINE int32_t mf_add_rq_out(int32_t v, int32_t m, uint32_t khi)
 /* mf_add_pow2_loop for TFLite's usual case with every shift a literal, so that the loop's
  * constants fit the registers: left_shift 20 (a's scaled value (a + offset) << 19), b's right
  * shift rb in [1, 4] (its K and N literals), an output right shift of at least 2 (K's low word
- * 2^30), the clamp's upper bound 127 (one SSAT, then the lower bound). */
+ * 2^30), the clamp's upper bound 127 (one SSAT, then the lower bound unless it is -128). */
 static MF_ADD_INLINE void mf_add_fast_loop(const mf_add_in *qa, const mf_add_in *qb,
                                            const mf_rq1 *o, int32_t lo, const int8_t *a,
-                                           const int8_t *b, int8_t *out, int32_t size, int rb)
+                                           const int8_t *b, int8_t *out, int32_t size, int rb,
+                                           int clamp_lo)
 {
     const int32_t c = mf_shift_left(qa->off, 19), boff = qb->off, bm = qb->m;
     const int32_t om = o->m, r1 = o->r1;
     const uint32_t khi = o->khi;
     const uint32_t k = 0x80000000u + (1u << (31 - rb)), n = 1u << (32 - rb);
-    for (int32_t i = 0; i < size; i++) {
-        const int32_t u = b[i] + boff;
+    const int8_t *const end = b + size;
+    while (b != end) {
+        const int32_t u = *b++ + boff;
         const uint32_t lb = k - (n & (uint32_t)(u >> 31));
-        const int64_t acc = ((int64_t)(c + mf_shift_left(a[i], 19)) << 32) + (int64_t)lb;
+        const int64_t acc = ((int64_t)(c + mf_shift_left(*a++, 19)) << 32) + (int64_t)lb;
         const int32_t v = (int32_t)((acc + (int64_t)mf_shift_left(u, 21 - rb) * bm) >> 32);
-        const int32_t r = mf_add_rq_out(v, om, khi) >> r1;
-        const int32_t q = mf_sat_s8(r);
-        out[i] = (int8_t)(q < lo ? lo : q);
+        const int32_t q = mf_sat_s8(mf_add_rq_out(v, om, khi) >> r1);
+        *out++ = (int8_t)(clamp_lo && q < lo ? lo : q);
     }
 }
 
@@ -214,13 +215,24 @@ static int mf_add_fast(const mf_add_in *qa, const mf_add_in *qb, const mf_rq1 *o
     if (qa->p2 != 19 || hi != 127 || o->klo != 0x40000000u) {
         return 0;
     }
-    switch (qb->s) { /* 21 - rb */
-    case 20: mf_add_fast_loop(qa, qb, o, lo, a, b, out, size, 1); return 1;
-    case 19: mf_add_fast_loop(qa, qb, o, lo, a, b, out, size, 2); return 1;
-    case 18: mf_add_fast_loop(qa, qb, o, lo, a, b, out, size, 3); return 1;
-    case 17: mf_add_fast_loop(qa, qb, o, lo, a, b, out, size, 4); return 1;
-    default: return 0;
+    const int clamp_lo = lo > -128; /* else SSAT is the whole clamp (activation NONE, or RELU
+                                     * with output zero point -128) */
+#define MF_ADD_FAST(rb)                                                                          \
+    case 2 * (21 - (rb)):                                                                        \
+        mf_add_fast_loop(qa, qb, o, lo, a, b, out, size, rb, 0);                                 \
+        return 1;                                                                                \
+    case 2 * (21 - (rb)) + 1:                                                                    \
+        mf_add_fast_loop(qa, qb, o, lo, a, b, out, size, rb, 1);                                 \
+        return 1;
+    switch (2 * qb->s + clamp_lo) { /* qb->s = 21 - rb */
+        MF_ADD_FAST(1)
+        MF_ADD_FAST(2)
+        MF_ADD_FAST(3)
+        MF_ADD_FAST(4)
+    default:
+        return 0;
     }
+#undef MF_ADD_FAST
 }
 
 static int mf_add_vector(const mf_add_params *p, const mf_dims *input1_dims, const int8_t *input1,
