@@ -184,7 +184,7 @@ static MF_ADD_INLINE int32_t mf_add_rq_out(int32_t v, int32_t m, uint32_t khi)
 
 /* mf_add_pow2_loop for TFLite's usual case with every shift a literal, so that the loop's
  * constants fit the registers: left_shift 20 (a's scaled value (a + offset) << 19), b's right
- * shift rb in [1, 4] (its K and N literals), an output right shift of at least 2 (K's low word
+ * shift rb in [0, 3] (its K and N literals), an output right shift of at least 2 (K's low word
  * 2^30), the clamp's upper bound 127 (one SSAT, then the lower bound unless it is -128). */
 static MF_ADD_INLINE void mf_add_fast_loop(const mf_add_in *qa, const mf_add_in *qb,
                                            const mf_rq1 *o, int32_t lo, const int8_t *a,
@@ -194,7 +194,8 @@ static MF_ADD_INLINE void mf_add_fast_loop(const mf_add_in *qa, const mf_add_in 
     const int32_t c = mf_shift_left(qa->off, 19), boff = qb->off, bm = qb->m;
     const int32_t om = o->m, r1 = o->r1;
     const uint32_t khi = o->khi;
-    const uint32_t k = 0x80000000u + (1u << (31 - rb)), n = 1u << (32 - rb);
+    const uint32_t k = rb == 0 ? 0x80000000u : 0x80000000u + (1u << (31 - rb) % 32);
+    const uint32_t n = rb == 0 ? 0u : 1u << (32 - rb) % 32;
     const int8_t *const end = b + size;
     while (b != end) {
         const int32_t u = *b++ + boff;
@@ -225,10 +226,10 @@ static int mf_add_fast(const mf_add_in *qa, const mf_add_in *qb, const mf_rq1 *o
         mf_add_fast_loop(qa, qb, o, lo, a, b, out, size, rb, 1);                                 \
         return 1;
     switch (2 * qb->s + clamp_lo) { /* qb->s = 21 - rb */
+        MF_ADD_FAST(0)
         MF_ADD_FAST(1)
         MF_ADD_FAST(2)
         MF_ADD_FAST(3)
-        MF_ADD_FAST(4)
     default:
         return 0;
     }
@@ -252,10 +253,10 @@ static int mf_add_vector(const mf_add_params *p, const mf_dims *input1_dims, con
     const int32_t size = mf_dims_size(output_dims);
     const int32_t lo = p->activation.min, hi = p->activation.max;
     o.khi += (uint32_t)p->output_offset << o.r1;
-    if (q1.pow2 && !q2.pow2 && mf_add_fast(&q1, &q2, &o, lo, hi, input1, input2, output, size)) {
+    if (q1.pow2 && mf_add_fast(&q1, &q2, &o, lo, hi, input1, input2, output, size)) {
         return 1;
     }
-    if (q2.pow2 && !q1.pow2 && mf_add_fast(&q2, &q1, &o, lo, hi, input2, input1, output, size)) {
+    if (q2.pow2 && mf_add_fast(&q2, &q1, &o, lo, hi, input2, input1, output, size)) {
         return 1;
     }
     if (q1.pow2) {
