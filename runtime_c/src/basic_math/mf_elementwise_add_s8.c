@@ -191,17 +191,18 @@ static MF_ADD_INLINE void mf_add_fast_loop(const mf_add_in *qa, const mf_add_in 
                                            const int8_t *b, int8_t *out, int32_t size, int rb,
                                            int clamp_lo)
 {
-    const int32_t c = mf_shift_left(qa->off, 19), boff = qb->off, bm = qb->m;
+    const int32_t c = mf_shift_left(qa->off, 19), bm = qb->m;
+    const int32_t boff = mf_shift_left(qb->off, 21 - rb); /* w = (b << s) + boff = u << s */
     const int32_t om = o->m, r1 = o->r1;
     const uint32_t khi = o->khi;
     const uint32_t k = rb == 0 ? 0x80000000u : 0x80000000u + (1u << (31 - rb) % 32);
     const uint32_t n = rb == 0 ? 0u : 1u << (32 - rb) % 32;
     const int8_t *const end = b + size;
     while (b != end) {
-        const int32_t u = *b++ + boff;
-        const uint32_t lb = k - (n & (uint32_t)(u >> 31));
+        const int32_t w = mf_shift_left(*b++, 21 - rb) + boff;
+        const uint32_t lb = k - (((uint32_t)w >> 31) * n);
         const int64_t acc = ((int64_t)(c + mf_shift_left(*a++, 19)) << 32) + (int64_t)lb;
-        const int32_t v = (int32_t)((acc + (int64_t)mf_shift_left(u, 21 - rb) * bm) >> 32);
+        const int32_t v = (int32_t)((acc + (int64_t)w * bm) >> 32);
         const int32_t q = mf_sat_s8(mf_add_rq_out(v, om, khi) >> r1);
         *out++ = (int8_t)(clamp_lo && q < lo ? lo : q);
     }
