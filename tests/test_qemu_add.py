@@ -1,8 +1,8 @@
 """add2 (issue 12): the equal-shape int8 ADD (one 64-bit multiply-accumulate per input, a shift for
 the input of the larger scale) under QEMU on a Cortex-M4 (DSP family) and a Cortex-M3 (portable
-family): every one of the 256 x 256 input pairs for several quantizations and activations, and the
-IC ResNet-8 (its residual adds inside RESIDUAL_ROWS and on their own), byte for byte against the
-integer reference."""
+family), and on the other cores that build these paths (M7, M33, M0+): every one of the 256 x 256
+input pairs for several quantizations and activations, and the IC ResNet-8 (its residual adds
+inside RESIDUAL_ROWS and on their own), byte for byte against the integer reference."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ pytestmark = [
 ]
 
 BOARDS = ["mps2-an386", "mps2-an385"]
+OTHER_CORES = ["mps2-an500", "mps2-an505", "mps2-an385-m0plus"]  # M7, M33 (DSP), M0+ (no SMLAL)
 ALL = np.arange(-128, 128, dtype=np.int8)
 
 
@@ -43,7 +44,7 @@ def add_model(seed: int, path: Path) -> Path:
     return c.finish(path)
 
 
-@pytest.mark.parametrize("board", BOARDS)
+@pytest.mark.parametrize("board", BOARDS + OTHER_CORES)
 @pytest.mark.parametrize("seed", range(4))
 def test_add_all_pairs_on_target(board: str, seed: int, tmp_path: Path) -> None:
     model = add_model(seed, tmp_path / f"add{seed}.mfir")
