@@ -100,7 +100,8 @@ static int mf_add_in_init(mf_add_in *q, int32_t off, int32_t left, int32_t m, in
     const int32_t r = -shift; /* >= 0: mf_add_params_valid */
     const int32_t s = left + 1 - r;
     const int32_t bound = 128 + (off < 0 ? -off : off);
-    if (r > 31 || s < 0 || s > 23 || off < -256 || off > 256 || ((int64_t)bound << s) >= INT32_MAX) {
+    if (r > 31 || s < 0 || s > 23 || off < -256 || off > 256 ||
+        ((int64_t)bound << s) >= INT32_MAX) {
         return 0;
     }
     q->off = off;
@@ -118,7 +119,7 @@ static MF_ADD_INLINE int32_t mf_add_in_apply(const mf_add_in *q, int32_t x, int3
 {
     const int32_t u = x + q->off;
     const uint32_t lo = q->k - (q->n & (uint32_t)(u >> 31));
-    const int64_t acc = ((int64_t)base << 32) + (int64_t)lo;
+    const int64_t acc = (int64_t)base * ((int64_t)1 << 32) + (int64_t)lo;
     return (int32_t)((acc + (int64_t)mf_shift_left(u, q->s) * q->m) >> 32);
 }
 
@@ -201,7 +202,8 @@ static MF_ADD_INLINE void mf_add_fast_loop(const mf_add_in *qa, const mf_add_in 
     while (b != end) {
         const int32_t w = mf_shift_left(*b++, 21 - rb) + boff;
         const uint32_t lb = k - (((uint32_t)w >> 31) * n);
-        const int64_t acc = ((int64_t)(c + mf_shift_left(*a++, 19)) << 32) + (int64_t)lb;
+        const int32_t base = c + mf_shift_left(*a++, 19);
+        const int64_t acc = (int64_t)base * ((int64_t)1 << 32) + (int64_t)lb;
         const int32_t v = (int32_t)((acc + (int64_t)w * bm) >> 32);
         const int32_t q = mf_sat_s8(mf_add_rq_out(v, om, khi) >> r1);
         *out++ = (int8_t)(clamp_lo && q < lo ? lo : q);
