@@ -24,13 +24,9 @@
 /* Inputs per 64-bit sum before it is split: |s0| <= MF_PK_CHUNK * 2^14 < 2^22. */
 #define MF_PK_CHUNK 252
 
-/* The packed pair of two int8 rows: p[i] = x0[i] + x1[i] * 2^23, i < k. */
-static inline void mf_nn_pack_pair_s8(const int8_t *x0, const int8_t *x1, int32_t *p, int32_t k)
-{
-    for (int32_t i = 0; i < k; i++) {
-        p[i] = (int32_t)((uint32_t)(int32_t)x0[i] + ((uint32_t)(int32_t)x1[i] << 23));
-    }
-}
+/* The packed pair of two int8 rows: p[i] = x0[i] + x1[i] * 2^23, i < k (four at a time; one
+ * copy in mf_nn_mat_mult_pk_s8.c for every caller). */
+void mf_nn_pack_pair_s8(const int8_t *x0, const int8_t *x1, int32_t *p, int32_t k);
 
 /* mf_nn_mat_mult_s8 for a packed row pair p (k words): out[o] and out[n + o] are the two rows'
  * requantized outputs, two channels per pass (every packed load feeds two SMLAL, every filter
