@@ -405,7 +405,6 @@ mf_status mf_convolve_s8(const mf_context *ctx,
             output += cout;
         }
 #else
-        int8_t *patches = (int8_t *)ctx->buf;
 #if MF_PT_PACKED /* m3: the pixel pair's patches packed straight from the image */
         int32_t *pk = (int32_t *)ctx->buf;
         for (; px + 2 <= pixels; px += 2) {
@@ -414,10 +413,17 @@ mf_status mf_convolve_s8(const mf_context *ctx,
                 mf_im2col_pk_s8(p, input_dims, in, filter_dims, px / ow, px % ow, pk, 0);
                 mf_im2col_pk_s8(p, input_dims, in, filter_dims, q / ow, q % ow, pk, 1);
             }
-            mf_nn_mat_mult_pk_s8(pk, filter, len, cout, &rq, output);
+            mf_nn_mat_mult_pk_s8(pk, filter, len, cout, &rq, output, output + cout);
             output += 2 * cout;
         }
+        if (px < pixels) { /* a last odd pixel: a pair with itself, one row stored */
+            mf_im2col_pk_s8(p, input_dims, in, filter_dims, px / ow, px % ow, pk, 0);
+            mf_im2col_pk_s8(p, input_dims, in, filter_dims, px / ow, px % ow, pk, 1);
+            mf_nn_mat_mult_pk_s8(pk, filter, len, cout, &rq, output, NULL);
+            output += cout;
+        }
 #else
+        int8_t *patches = (int8_t *)ctx->buf;
         for (; px + 2 <= pixels; px += 2) {
             const int32_t q = px + 1;
 #if !MF_USE_MVE
@@ -436,12 +442,12 @@ mf_status mf_convolve_s8(const mf_context *ctx,
             mf_nn_mat_mult_s8(patches, patches + len, filter, len, cout, &rq, output);
             output += 2 * cout;
         }
-#endif /* MF_PT_PACKED */
         if (px < pixels) {
             mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, patches);
             mf_nn_mat_mult_s8(patches, NULL, filter, len, cout, &rq, output);
             output += cout;
         }
+#endif /* MF_PT_PACKED */
 #endif
     }
     return MF_OK;

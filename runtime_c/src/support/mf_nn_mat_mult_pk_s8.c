@@ -69,7 +69,7 @@ static inline void mf_pk_dot2(const int32_t *p,
 #define MF_PK_BLOCK 8
 
 /* The block's sums (acc: row 0, row 1 per channel) of channels o .. o + nb - 1 plus the bias,
- * requantized by rq into out0[j], out1[j]. */
+ * requantized by rq into out0[j], out1[j] (out1 NULL: row 1 dropped). */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
@@ -102,7 +102,9 @@ static void mf_pk_block_out(const int32_t *acc,
         }
         acc += 2;
         out0[j] = (int8_t)mf_clamp_i32(v0 + off, lo, hi);
-        out1[j] = (int8_t)mf_clamp_i32(v1 + off, lo, hi);
+        if (out1 != NULL) {
+            out1[j] = (int8_t)mf_clamp_i32(v1 + off, lo, hi);
+        }
     }
 }
 #if MF_PK_ASM_PAIRS
@@ -208,9 +210,9 @@ void mf_nn_mat_mult_pk_s8(const int32_t *p,
                           int32_t k,
                           int32_t n,
                           const mf_nn_requant *rq,
-                          int8_t *out)
+                          int8_t *out,
+                          int8_t *out1)
 {
-    int8_t *out1 = out + n;
     int32_t o = 0;
 #if MF_PK_ASM_PAIRS
     { /* the channels in assembly, by blocks */
@@ -234,7 +236,7 @@ void mf_nn_mat_mult_pk_s8(const int32_t *p,
                                     i);
                 }
             }
-            mf_pk_block_out(acc, nb, rq, o, out + o, out1 + o);
+            mf_pk_block_out(acc, nb, rq, o, out + o, out1 != NULL ? out1 + o : NULL);
             o += nb;
         }
     }
@@ -252,7 +254,7 @@ void mf_nn_mat_mult_pk_s8(const int32_t *p,
             mf_pk_split(t0, &acc[0], &acc[1]);
             mf_pk_split(t1, &acc[2], &acc[3]);
         }
-        mf_pk_block_out(acc, two ? 2 : 1, rq, o, out + o, out1 + o);
+        mf_pk_block_out(acc, two ? 2 : 1, rq, o, out + o, out1 != NULL ? out1 + o : NULL);
         w0 = w1 + k;
     }
 #endif
