@@ -84,3 +84,33 @@ def test_packed_sums_at_their_bound_on_target(board: str, depth: int, tmp_path: 
     result = run_on_board(model, x, board, out_dir=tmp_path / "fw")
     assert result.mismatches == {}
     assert {row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]} == {"mf_convolve_1x1_s8"}
+
+
+def few_channels_chain(seed: int, path: Path) -> Path:
+    """m3fix: the few-channel cases: 1x1 convolutions from 1-3 input channels (depths below one
+    four-input pass) to 1-3 channels, a 7x7 convolution (pad 3, mostly border windows) to one
+    channel, a 3x3 convolution to 2-3 channels, a 1x1 convolution to 9 (a block of 8 and an odd
+    channel) and from there, 3x3 to 1 channel (81 inputs), over odd pixel counts."""
+    rng = np.random.default_rng(4000 + seed)
+    h, w = int(rng.integers(3, 9)), int(rng.integers(3, 9))
+    c = Chain(rng, (1, h, w, int(rng.integers(1, 4))))
+    c.weighted("CONV_2D", (int(rng.integers(1, 4)), 1, 1, c.channels()), 0, c.window(1, 1))
+    c.weighted("CONV_2D", (1, 7, 7, c.channels()), 0, c.window(7, 1))
+    c.weighted("CONV_2D", (int(rng.integers(2, 4)), 3, 3, c.channels()), 0, c.window(3, 1))
+    c.weighted("CONV_2D", (9, 1, 1, c.channels()), 0, c.window(1, 1))
+    c.weighted("CONV_2D", (1, 3, 3, c.channels()), 0, c.window(3, int(rng.integers(1, 3))))
+    return c.finish(path)
+
+
+@pytest.mark.parametrize("board", ["mps2-an385", "mps2-an385-m0plus"])
+@pytest.mark.parametrize("seed", range(3))
+def test_few_channel_paths_bit_exact_on_target(board: str, seed: int, tmp_path: Path) -> None:
+    model = few_channels_chain(seed, tmp_path / f"fc{seed}.mfir")
+    g = load_model(model)
+    x = np.random.default_rng(400 + seed).integers(-128, 128, (3, *g.tensors["x"].shape[1:]),
+                                                   dtype=np.int8)
+    result = run_on_board(model, x, board, out_dir=tmp_path / "fw")
+    assert result.samples == 3
+    assert result.mismatches == {}, [op.kind for op in g.ops]
+    kernels = {row["kernel"].split(" ")[0] for row in result.compiled.report["ops"]}
+    assert kernels >= {"mf_convolve_1x1_s8", "mf_convolve_s8"}, kernels

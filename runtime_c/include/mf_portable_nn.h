@@ -24,22 +24,20 @@
 /* Inputs per 64-bit sum before it is split: |s0| <= MF_PK_CHUNK * 2^14 < 2^22. */
 #define MF_PK_CHUNK 252
 
-/* The packed pair of two int8 rows: p[i] = x0[i] + x1[i] * 2^23, i < k. */
-static inline void mf_nn_pack_pair_s8(const int8_t *x0, const int8_t *x1, int32_t *p, int32_t k)
-{
-    for (int32_t i = 0; i < k; i++) {
-        p[i] = (int32_t)((uint32_t)(int32_t)x0[i] + ((uint32_t)(int32_t)x1[i] << 23));
-    }
-}
+/* The packed pair of two int8 rows: p[i] = x0[i] + x1[i] * 2^23, i < k (four at a time; one
+ * copy in mf_nn_mat_mult_pk_s8.c for every caller). */
+void mf_nn_pack_pair_s8(const int8_t *x0, const int8_t *x1, int32_t *p, int32_t k);
 
-/* mf_nn_mat_mult_s8 for a packed row pair p (k words): out[o] and out[n + o] are the two rows'
- * requantized outputs, two channels per pass (every packed load feeds two SMLAL, every filter
+/* mf_nn_mat_mult_s8 for a packed row pair p (k words): out[o] and out1[o] are the two rows'
+ * requantized outputs (out1 NULL: the second row is not stored, e.g. a last odd row packed as a
+ * pair with itself), two channels per pass (every packed load feeds two SMLAL, every filter
  * load one SMLAL = two multiply-accumulates). */
 void mf_nn_mat_mult_pk_s8(const int32_t *p,
                           const int8_t *filter,
                           int32_t k,
                           int32_t n,
                           const mf_nn_requant *rq,
-                          int8_t *out);
+                          int8_t *out,
+                          int8_t *out1);
 
 #endif /* MF_PORTABLE_NN_H */

@@ -60,7 +60,7 @@ def test_convolve_packed_pairs(mf: Kernels, cin: int, extreme: bool) -> None:
     """im2col pixel pairs packed from the image: padded borders, strides, odd pixel counts,
     patch lengths 9 * cin across the 252-input split (28: 252, 29: 261, 64: 576)."""
     rng = np.random.default_rng(100 + cin * 2 + extreme)
-    for cout in (1, 3, 4):
+    for cout in (1, 2, 3, 4, 9):
         for hw, pads, strides in (((3, 3), (1, 1, 1, 1), (1, 1)), ((5, 4), (0, 1, 1, 0), (2, 1)),
                                   ((4, 5), (1, 1, 1, 1), (2, 2))):
             call, x, wt, expected = conv_case(rng, hw, cin, cout, (3, 3), extreme, pads, strides)

@@ -74,18 +74,24 @@ mf_status mf_convolve_1x1_s8(const mf_context *ctx,
     for (; r + 2 <= rows; r += 2) {
         const int8_t *x = input + (size_t)r * cin;
         mf_nn_pack_pair_s8(x, x + cin, pk, cin);
-        mf_nn_mat_mult_pk_s8(pk, filter, cin, cout, &rq, output + (size_t)r * cout);
+        mf_nn_mat_mult_pk_s8(pk, filter, cin, cout, &rq, output + (size_t)r * cout,
+                             output + (size_t)(r + 1) * cout);
+    }
+    if (r < rows) { /* a last odd row: a pair with itself, one row stored */
+        const int8_t *x = input + (size_t)r * cin;
+        mf_nn_pack_pair_s8(x, x, pk, cin);
+        mf_nn_mat_mult_pk_s8(pk, filter, cin, cout, &rq, output + (size_t)r * cout, NULL);
     }
 #else
     for (; r + 2 <= rows; r += 2) {
         const int8_t *x = input + (size_t)r * cin;
         mf_nn_mat_mult_s8(x, x + cin, filter, cin, cout, &rq, output + (size_t)r * cout);
     }
-#endif
     if (r < rows) {
         mf_nn_mat_mult_s8(input + (size_t)r * cin, NULL, filter, cin, cout, &rq,
                           output + (size_t)r * cout);
     }
+#endif
 #endif
     return MF_OK;
 }

@@ -194,6 +194,45 @@ static void mf_pk_fill(int32_t *dst, int8_t v, int32_t n, int high)
     }
 }
 
+/* The packed patches of pixels px and px + 1 (row-major over output rows of width ow) when both
+ * windows lie inside the image and dilation is 1 along x: per window row one run of KW * C_in
+ * values from each pixel, packed in one pass; returns 0 (nothing written) otherwise. */
+#if defined(__GNUC__)
+__attribute__((noinline)) /* its locals off mf_convolve_s8's frame (the stack estimate) */
+#endif
+static int mf_pk_pair_inside_s8(const mf_conv_params *p,
+                                const mf_dims *input_dims,
+                                const int8_t *in,
+                                const mf_dims *filter_dims,
+                                int32_t px,
+                                int32_t ow,
+                                int32_t *dst)
+{
+    const int32_t kh = filter_dims->h, kw = filter_dims->w, c = input_dims->c;
+    const int32_t iw = input_dims->w;
+    const int32_t y_end = input_dims->h - (kh - 1) * p->dilation.h; /* window tops below it */
+    const int32_t oy0 = px / ow, ox0 = px - oy0 * ow;
+    const int32_t wraps = ox0 + 1 == ow;
+    const int32_t ya = oy0 * p->stride.h - p->padding.h, xa = ox0 * p->stride.w - p->padding.w;
+    const int32_t yb = wraps ? ya + p->stride.h : ya;
+    const int32_t xb = wraps ? -p->padding.w : xa + p->stride.w;
+    if (p->dilation.w != 1 || ya < 0 || xa < 0 || xb < 0 || yb >= y_end || xa + kw > iw ||
+        xb + kw > iw) {
+        return 0;
+    }
+    const int32_t run = kw * c;
+    const size_t row_step = (size_t)p->dilation.h * iw * c;
+    const int8_t *s0 = in + ((size_t)ya * iw + (size_t)xa) * c;
+    const int8_t *s1 = in + ((size_t)yb * iw + (size_t)xb) * c;
+    for (int32_t ky = 0; ky < kh; ky++) {
+        mf_nn_pack_pair_s8(s0, s1, dst, run);
+        dst += run;
+        s0 += row_step;
+        s1 += row_step;
+    }
+    return 1;
+}
+
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
@@ -366,17 +405,25 @@ mf_status mf_convolve_s8(const mf_context *ctx,
             output += cout;
         }
 #else
-        int8_t *patches = (int8_t *)ctx->buf;
 #if MF_PT_PACKED /* m3: the pixel pair's patches packed straight from the image */
         int32_t *pk = (int32_t *)ctx->buf;
         for (; px + 2 <= pixels; px += 2) {
             const int32_t q = px + 1;
-            mf_im2col_pk_s8(p, input_dims, in, filter_dims, px / ow, px % ow, pk, 0);
-            mf_im2col_pk_s8(p, input_dims, in, filter_dims, q / ow, q % ow, pk, 1);
-            mf_nn_mat_mult_pk_s8(pk, filter, len, cout, &rq, output);
+            if (!mf_pk_pair_inside_s8(p, input_dims, in, filter_dims, px, ow, pk)) {
+                mf_im2col_pk_s8(p, input_dims, in, filter_dims, px / ow, px % ow, pk, 0);
+                mf_im2col_pk_s8(p, input_dims, in, filter_dims, q / ow, q % ow, pk, 1);
+            }
+            mf_nn_mat_mult_pk_s8(pk, filter, len, cout, &rq, output, output + cout);
             output += 2 * cout;
         }
+        if (px < pixels) { /* a last odd pixel: a pair with itself, one row stored */
+            mf_im2col_pk_s8(p, input_dims, in, filter_dims, px / ow, px % ow, pk, 0);
+            mf_im2col_pk_s8(p, input_dims, in, filter_dims, px / ow, px % ow, pk, 1);
+            mf_nn_mat_mult_pk_s8(pk, filter, len, cout, &rq, output, NULL);
+            output += cout;
+        }
 #else
+        int8_t *patches = (int8_t *)ctx->buf;
         for (; px + 2 <= pixels; px += 2) {
             const int32_t q = px + 1;
 #if !MF_USE_MVE
@@ -395,12 +442,12 @@ mf_status mf_convolve_s8(const mf_context *ctx,
             mf_nn_mat_mult_s8(patches, patches + len, filter, len, cout, &rq, output);
             output += 2 * cout;
         }
-#endif /* MF_PT_PACKED */
         if (px < pixels) {
             mf_im2col_s8(p, input_dims, in, filter_dims, px / ow, px % ow, patches);
             mf_nn_mat_mult_s8(patches, NULL, filter, len, cout, &rq, output);
             output += cout;
         }
+#endif /* MF_PT_PACKED */
 #endif
     }
     return MF_OK;

@@ -15,6 +15,29 @@
 
 #if MF_PT_PACKED
 
+#if defined(__arm__) && defined(__ARM_ARCH_ISA_THUMB) && __ARM_ARCH_ISA_THUMB == 2
+#define MF_PK_ASM_PAIRS 1 /* ARMv7-M: every channel in mf_pk_pairs_asm */
+#else
+#define MF_PK_ASM_PAIRS 0 /* the host: the same sums in C */
+#endif
+
+void mf_nn_pack_pair_s8(const int8_t *x0, const int8_t *x1, int32_t *p, int32_t k)
+{
+    int32_t i = 0;
+    for (; i + 4 <= k; i += 4) {
+        const int32_t a0 = x0[i], a1 = x0[i + 1], a2 = x0[i + 2], a3 = x0[i + 3];
+        const int32_t b0 = x1[i], b1 = x1[i + 1], b2 = x1[i + 2], b3 = x1[i + 3];
+        p[i] = (int32_t)((uint32_t)a0 + ((uint32_t)b0 << 23));
+        p[i + 1] = (int32_t)((uint32_t)a1 + ((uint32_t)b1 << 23));
+        p[i + 2] = (int32_t)((uint32_t)a2 + ((uint32_t)b2 << 23));
+        p[i + 3] = (int32_t)((uint32_t)a3 + ((uint32_t)b3 << 23));
+    }
+    for (; i < k; i++) {
+        p[i] = (int32_t)((uint32_t)(int32_t)x0[i] + ((uint32_t)(int32_t)x1[i] << 23));
+    }
+}
+
+#if !MF_PK_ASM_PAIRS
 /* Add the two dot products held in t = s0 + s1 * 2^23 (|s0| < 2^22) to *a0 and *a1. */
 static inline void mf_pk_split(int64_t t, int32_t *a0, int32_t *a1)
 {
@@ -32,68 +55,37 @@ static inline void mf_pk_dot2(const int32_t *p,
                               int64_t *t1)
 {
     int64_t s0 = 0, s1 = 0;
-    int32_t i = 0;
-#if defined(__arm__) && defined(__ARM_ARCH_ISA_THUMB) && __ARM_ARCH_ISA_THUMB == 2
-    const int32_t quads = len >> 2;
-    if (quads > 0) {
-        uint32_t l0 = 0, h0 = 0, l1 = 0, h1 = 0;
-        int32_t x0, x1, a, b;
-        const int32_t *xp = p;
-        const int32_t *end = p + 4 * quads;
-        const int8_t *q0 = w0, *q1 = w1;
-#define MF_PK_STEP2                                                                            \
-    "ldrd %[x0], %[x1], [%[xp]], #8\n\t"                                                       \
-    "ldrsb %[a], [%[q0]], #1\n\t"                                                              \
-    "ldrsb %[b], [%[q1]], #1\n\t"                                                              \
-    "smlal %[l0], %[h0], %[x0], %[a]\n\t"                                                      \
-    "smlal %[l1], %[h1], %[x0], %[b]\n\t"                                                      \
-    "ldrsb %[a], [%[q0]], #1\n\t"                                                              \
-    "ldrsb %[b], [%[q1]], #1\n\t"                                                              \
-    "smlal %[l0], %[h0], %[x1], %[a]\n\t"                                                      \
-    "smlal %[l1], %[h1], %[x1], %[b]\n\t"
-        __asm__ volatile("1:\n\t" MF_PK_STEP2 MF_PK_STEP2
-                         "cmp %[xp], %[end]\n\t"
-                         "bne 1b\n"
-                         : [l0] "+r"(l0), [h0] "+r"(h0), [l1] "+r"(l1), [h1] "+r"(h1),
-                           [x0] "=&r"(x0), [x1] "=&r"(x1), [a] "=&r"(a), [b] "=&r"(b),
-                           [xp] "+r"(xp), [q0] "+r"(q0), [q1] "+r"(q1)
-                         : [end] "r"(end)
-                         : "cc", "memory");
-#undef MF_PK_STEP2
-        s0 = (int64_t)(((uint64_t)h0 << 32) | l0);
-        s1 = (int64_t)(((uint64_t)h1 << 32) | l1);
-        i = 4 * quads;
-    }
-#endif
-    for (; i < len; i++) {
+    for (int32_t i = 0; i < len; i++) {
         s0 += (int64_t)p[i] * w0[i];
         s1 += (int64_t)p[i] * w1[i];
     }
     *t0 = s0;
     *t1 = s1;
 }
+#endif
 
 /* Channels per block: their sums wait on the stack (two rows each) for the requantization, so
  * neither loop holds the other's values in registers. */
-#define MF_PK_BLOCK 16
+#define MF_PK_BLOCK 8
 
-/* The block's sums (acc: row 0, row 1 per channel) plus the bias, requantized into out0[j],
- * out1[j] (multiplier and shift of channel j at j * step; activation lo..hi within int8). */
+/* The block's sums (acc: row 0, row 1 per channel) of channels o .. o + nb - 1 plus the bias,
+ * requantized by rq into out0[j], out1[j] (out1 NULL: row 1 dropped). */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void mf_pk_block_out(const int32_t *acc,
                             int32_t nb,
-                            const int32_t *bias,
-                            const int32_t *mult,
-                            const int32_t *shift,
-                            int32_t step,
-                            int32_t off,
-                            int32_t lo,
-                            int32_t hi,
+                            const mf_nn_requant *rq,
+                            int32_t o,
                             int8_t *out0,
                             int8_t *out1)
 {
+    /* in locals: the output stores alias everything */
+    const int32_t step = rq->quant_step, off = rq->output_offset;
+    const int32_t *bias = rq->bias != NULL ? rq->bias + o : NULL;
+    const int32_t *mult = rq->multiplier + o * step, *shift = rq->shift + o * step;
+    const int32_t lo = rq->activation.min > MF_INT8_MIN ? rq->activation.min : MF_INT8_MIN;
+    const int32_t hi = rq->activation.max < MF_INT8_MAX ? rq->activation.max : MF_INT8_MAX;
     for (int32_t j = 0; j < nb; j++) {
         const int32_t m = *mult, sh = *shift;
         const int32_t b = bias != NULL ? bias[j] : 0;
@@ -110,11 +102,12 @@ static void mf_pk_block_out(const int32_t *acc,
         }
         acc += 2;
         out0[j] = (int8_t)mf_clamp_i32(v0 + off, lo, hi);
-        out1[j] = (int8_t)mf_clamp_i32(v1 + off, lo, hi);
+        if (out1 != NULL) {
+            out1[j] = (int8_t)mf_clamp_i32(v1 + off, lo, hi);
+        }
     }
 }
-#if defined(__arm__) && defined(__ARM_ARCH_ISA_THUMB) && __ARM_ARCH_ISA_THUMB == 2
-#define MF_PK_ASM_PAIRS 1
+#if MF_PK_ASM_PAIRS
 
 /* `pairs` channel pairs (filter rows of k values from w) of a packed row pair over inputs
  * [0, len) (4 <= len <= MF_PK_CHUNK; p and w at the chunk's start), in one block of inline
@@ -130,7 +123,8 @@ static void mf_pk_pairs_asm(const int32_t *p,
                             int32_t k,
                             int32_t len,
                             int32_t pairs,
-                            int32_t *acc)
+                            int32_t *acc,
+                            int32_t add)
 {
     uint32_t l0, h0, l1, h1;
     int32_t x0, x1, a;
@@ -148,23 +142,25 @@ static void mf_pk_pairs_asm(const int32_t *p,
     "smlal %[l0], %[h0], %[x1], %[a]\n\t"                                                      \
     "ldrsb %[a], [%[q1]], #1\n\t"                                                              \
     "smlal %[l1], %[h1], %[x1], %[a]\n\t"
-#define MF_PK_SPLIT_STORE(l, h)                                                                \
-    "sbfx %[a], %[" l "], #0, #23\n\t"                                                          \
-    "subs %[" l "], %[" l "], %[a]\n\t"                                                          \
-    "sbc %[" h "], %[" h "], %[a], asr #31\n\t"                                                  \
-    "lsrs %[" l "], %[" l "], #23\n\t"                                                           \
-    "orr %[" h "], %[" l "], %[" h "], lsl #9\n\t"                                               \
-    "strd %[a], %[" h "], [%[acc]], #8\n\t"
+#define MF_PK_SPLIT(l, h, s)                                                                   \
+    "sbfx %[" s "], %[" l "], #0, #23\n\t"                                                      \
+    "subs %[" l "], %[" l "], %[" s "]\n\t"                                                     \
+    "sbc %[" h "], %[" h "], %[" s "], asr #31\n\t"                                             \
+    "lsrs %[" l "], %[" l "], #23\n\t"                                                          \
+    "orr %[" h "], %[" l "], %[" h "], lsl #9\n\t"
     __asm__ volatile("0:\n\t"
                      "movs %[l0], #0\n\t"
                      "movs %[h0], #0\n\t"
                      "movs %[l1], #0\n\t"
                      "movs %[h1], #0\n\t"
                      "ldr %[a], %[n4]\n\t"
-                     "sub %[xp], %[end], %[a], lsl #2\n"
+                     "sub %[xp], %[end], %[a], lsl #2\n\t"
+                     "cmp %[xp], %[end]\n\t"
+                     "beq 5f\n"
                      "1:\n\t" MF_PK_STEP2 MF_PK_STEP2
                      "cmp %[xp], %[end]\n\t"
-                     "bne 1b\n\t"
+                     "bne 1b\n"
+                     "5:\n\t"
                      "ldr %[x1], %[rem]\n\t"
                      "cmp %[x1], #0\n\t"
                      "beq 3f\n"
@@ -176,7 +172,19 @@ static void mf_pk_pairs_asm(const int32_t *p,
                      "smlal %[l1], %[h1], %[x0], %[a]\n\t"
                      "subs %[x1], %[x1], #1\n\t"
                      "bne 2b\n"
-                     "3:\n\t" MF_PK_SPLIT_STORE("l0", "h0") MF_PK_SPLIT_STORE("l1", "h1")
+                     "3:\n\t" MF_PK_SPLIT("l0", "h0", "x0") MF_PK_SPLIT("l1", "h1", "a")
+                     "ldr %[l0], %[add]\n\t"
+                     "cmp %[l0], #0\n\t"
+                     "beq 4f\n\t"
+                     "ldrd %[l0], %[l1], [%[acc]]\n\t"
+                     "add %[x0], %[x0], %[l0]\n\t"
+                     "add %[h0], %[h0], %[l1]\n\t"
+                     "ldrd %[l0], %[l1], [%[acc], #8]\n\t"
+                     "add %[a], %[a], %[l0]\n\t"
+                     "add %[h1], %[h1], %[l1]\n"
+                     "4:\n\t"
+                     "strd %[x0], %[h0], [%[acc]], #8\n\t"
+                     "strd %[a], %[h1], [%[acc]], #8\n\t"
                      "ldr %[a], %[skip]\n\t"
                      "add %[q0], %[q1], %[a]\n\t"
                      "ldr %[a], %[kk]\n\t"
@@ -189,14 +197,55 @@ static void mf_pk_pairs_asm(const int32_t *p,
                        [x0] "=&r"(x0), [x1] "=&r"(x1), [a] "=&r"(a), [xp] "+&r"(xp),
                        [q0] "+&r"(q0), [q1] "+&r"(q1), [acc] "+&r"(acc), [left] "+m"(left)
                      : [end] "r"(end), [kk] "m"(kk), [n4] "m"(n4), [rem] "m"(rem),
-                       [skip] "m"(skip)
+                       [skip] "m"(skip), [add] "m"(add)
                      : "cc", "memory");
 #undef MF_PK_STEP2
-#undef MF_PK_SPLIT_STORE
+#undef MF_PK_SPLIT
 }
 
-#else
-#define MF_PK_ASM_PAIRS 0
+/* One channel (an odd last one; filter row w) of a packed row pair over inputs [0, len)
+ * (len <= MF_PK_CHUNK): its 64-bit sum, split into acc[0] (row 0) and acc[1] (row 1), added
+ * to them when add is not 0. Four inputs per pass in 12 instructions (two LDRD, four LDRSB,
+ * four SMLAL, compare and branch), where a pair with itself would take 20. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void mf_pk_one_s8(const int32_t *p, const int8_t *w, int32_t len, int32_t *acc,
+                         int32_t add)
+{
+    uint32_t lo = 0, hi = 0;
+    int32_t x0, x1, a, b;
+    const int32_t *xp = p;
+    const int32_t *end = p + (len & ~3);
+    if (xp != end) {
+        __asm__ volatile("1:\n\t"
+                         "ldrd %[x0], %[x1], [%[xp]], #8\n\t"
+                         "ldrsb %[a], [%[w]], #1\n\t"
+                         "ldrsb %[b], [%[w]], #1\n\t"
+                         "smlal %[lo], %[hi], %[x0], %[a]\n\t"
+                         "smlal %[lo], %[hi], %[x1], %[b]\n\t"
+                         "ldrd %[x0], %[x1], [%[xp]], #8\n\t"
+                         "ldrsb %[a], [%[w]], #1\n\t"
+                         "ldrsb %[b], [%[w]], #1\n\t"
+                         "smlal %[lo], %[hi], %[x0], %[a]\n\t"
+                         "smlal %[lo], %[hi], %[x1], %[b]\n\t"
+                         "cmp %[xp], %[end]\n\t"
+                         "bne 1b\n"
+                         : [lo] "+r"(lo), [hi] "+r"(hi), [x0] "=&r"(x0), [x1] "=&r"(x1),
+                           [a] "=&r"(a), [b] "=&r"(b), [xp] "+r"(xp), [w] "+r"(w)
+                         : [end] "r"(end)
+                         : "cc", "memory");
+    }
+    int64_t t = (int64_t)(((uint64_t)hi << 32) | lo);
+    for (int32_t i = 0; i < (len & 3); i++) {
+        t += (int64_t)xp[i] * w[i];
+    }
+    const int32_t s0 = (int32_t)((uint32_t)t << 9) >> 9;
+    const int32_t s1 = (int32_t)((t - s0) >> 23);
+    acc[0] = add ? acc[0] + s0 : s0;
+    acc[1] = add ? acc[1] + s1 : s1;
+}
+
 #endif
 
 void mf_nn_mat_mult_pk_s8(const int32_t *p,
@@ -204,38 +253,36 @@ void mf_nn_mat_mult_pk_s8(const int32_t *p,
                           int32_t k,
                           int32_t n,
                           const mf_nn_requant *rq,
-                          int8_t *out)
+                          int8_t *out,
+                          int8_t *out1)
 {
-    const mf_nn_requant r = *rq; /* in locals: the output stores alias everything */
-    const int32_t lo = r.activation.min > MF_INT8_MIN ? r.activation.min : MF_INT8_MIN;
-    const int32_t hi = r.activation.max < MF_INT8_MAX ? r.activation.max : MF_INT8_MAX;
-    int8_t *out1 = out + n;
     int32_t o = 0;
 #if MF_PK_ASM_PAIRS
-    if (k >= 4 && k <= 4 * MF_PK_CHUNK) { /* the channel pairs in assembly, by blocks */
-        int32_t acc[2 * MF_PK_BLOCK], part[2 * MF_PK_BLOCK];
-        const int32_t n2 = n & ~1;
+    { /* the channels in assembly, by blocks */
+        int32_t acc[2 * MF_PK_BLOCK];
         /* Deeper rows in even chunks, all but the last a multiple of 4 (256: 128 + 128, not
-         * 252 + 4), every one of 4 to MF_PK_CHUNK inputs for k in [4, 4 * MF_PK_CHUNK]. */
+         * 252 + 4), none longer than MF_PK_CHUNK; the chunks after the first add to the
+         * block's sums. */
         const int32_t chunks = (k + MF_PK_CHUNK - 1) / MF_PK_CHUNK;
         const int32_t clen = ((k + chunks - 1) / chunks + 3) & ~3;
-        while (o < n2) {
-            const int32_t nb = n2 - o < MF_PK_BLOCK ? n2 - o : MF_PK_BLOCK;
+        while (o < n) {
+            const int32_t nb = n - o < MF_PK_BLOCK ? n - o : MF_PK_BLOCK;
+            const int32_t even = nb & ~1;
             const int8_t *wb = filter + (size_t)o * k;
-            mf_pk_pairs_asm(p, wb, k, clen < k ? clen : k, nb / 2, acc);
-            for (int32_t i = clen; i < k; i += clen) {
-                mf_pk_pairs_asm(p + i, wb + i, k, k - i < clen ? k - i : clen, nb / 2, part);
-                for (int32_t j = 0; j < 2 * nb; j++) {
-                    acc[j] += part[j];
+            for (int32_t i = 0; i < k; i += clen) {
+                const int32_t len = k - i < clen ? k - i : clen;
+                if (even > 0) {
+                    mf_pk_pairs_asm(p + i, wb + i, k, len, even / 2, acc, i);
+                }
+                if (nb & 1) { /* an odd last channel */
+                    mf_pk_one_s8(p + i, wb + (size_t)even * k + i, len, acc + 2 * even, i);
                 }
             }
-            mf_pk_block_out(acc, nb, r.bias != NULL ? r.bias + o : NULL,
-                            r.multiplier + o * r.quant_step, r.shift + o * r.quant_step,
-                            r.quant_step, r.output_offset, lo, hi, out + o, out1 + o);
+            mf_pk_block_out(acc, nb, rq, o, out + o, out1 != NULL ? out1 + o : NULL);
             o += nb;
         }
     }
-#endif
+#else
     const int8_t *w0 = filter + (size_t)o * k;
     for (; o < n; o += 2) { /* any depth; the last odd channel */
         /* An odd last channel runs as a pair with itself (the second result dropped). */
@@ -249,11 +296,10 @@ void mf_nn_mat_mult_pk_s8(const int32_t *p,
             mf_pk_split(t0, &acc[0], &acc[1]);
             mf_pk_split(t1, &acc[2], &acc[3]);
         }
-        mf_pk_block_out(acc, two ? 2 : 1, r.bias != NULL ? r.bias + o : NULL,
-                        r.multiplier + o * r.quant_step, r.shift + o * r.quant_step, r.quant_step,
-                        r.output_offset, lo, hi, out + o, out1 + o);
+        mf_pk_block_out(acc, two ? 2 : 1, rq, o, out + o, out1 != NULL ? out1 + o : NULL);
         w0 = w1 + k;
     }
+#endif
 }
 
 #else
