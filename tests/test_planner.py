@@ -141,7 +141,9 @@ def test_in_place_never_overwrites_a_graph_output() -> None:
 # without): a planner change shows up here.
 MLPERF_ARENAS = {
     "ad_fcae_int8": (768, 768, 768),
-    "kws_dscnn_int8": (11072, 16784, 16784),  # speed-m4: + the depthwise rows scratch (776 B)
+    # speed-m4: + the depthwise rows scratch; m4dw (issue 12): rows of 12 outputs or fewer take
+    # several rows per pass (scratch 776 -> 1416 B), which the overlapped plan absorbs
+    "kws_dscnn_int8": (11072, 17424, 17424),
     "ic_resnet8_int8": (25216, 32832, 32832),  # ic: block 1 row by row (RESIDUAL_ROWS); 33904 without
     "vww_mbv1_int8": (46256, 55328, 64512),
 }
