@@ -169,6 +169,38 @@ static int mf_im2col_inside_s8(const mf_conv_params *p,
 }
 #endif
 
+#if MF_PT_PACKED || (MF_USE_DSP && !MF_USE_MVE)
+/* Pixels px and px + 1 (row-major over output rows of width ow): 1 with the first input value of
+ * each one's window in *s0 and *s1 when both windows lie inside the image and dilation is 1
+ * along x (each window row is then one run of KW * C_in bytes, the next row dilation.h input rows
+ * on), else 0. Shared by the packed (m3) and DSP (m4first) pair gathers. */
+static int mf_pair_windows_inside(const mf_conv_params *p,
+                                  const mf_dims *input_dims,
+                                  const int8_t *in,
+                                  const mf_dims *filter_dims,
+                                  int32_t px,
+                                  int32_t ow,
+                                  const int8_t **s0,
+                                  const int8_t **s1)
+{
+    const int32_t kh = filter_dims->h, kw = filter_dims->w, c = input_dims->c;
+    const int32_t iw = input_dims->w;
+    const int32_t y_end = input_dims->h - (kh - 1) * p->dilation.h; /* window tops below it */
+    const int32_t oy0 = px / ow, ox0 = px - oy0 * ow;
+    const int32_t wraps = ox0 + 1 == ow;
+    const int32_t ya = oy0 * p->stride.h - p->padding.h, xa = ox0 * p->stride.w - p->padding.w;
+    const int32_t yb = wraps ? ya + p->stride.h : ya;
+    const int32_t xb = wraps ? -p->padding.w : xa + p->stride.w;
+    if (p->dilation.w != 1 || ya < 0 || xa < 0 || xb < 0 || yb >= y_end || xa + kw > iw ||
+        xb + kw > iw) {
+        return 0;
+    }
+    *s0 = in + ((size_t)ya * iw + (size_t)xa) * c;
+    *s1 = in + ((size_t)yb * iw + (size_t)xb) * c;
+    return 1;
+}
+#endif
+
 #if MF_PT_PACKED
 /* ---- m3 (issue 12): the patch of a pixel written into a packed row pair (mf_portable_nn.h):
  * high 0 stores the values (the pair's first pixel), high 1 adds them times 2^23 (its second).
@@ -208,22 +240,14 @@ static int mf_pk_pair_inside_s8(const mf_conv_params *p,
                                 int32_t ow,
                                 int32_t *dst)
 {
-    const int32_t kh = filter_dims->h, kw = filter_dims->w, c = input_dims->c;
-    const int32_t iw = input_dims->w;
-    const int32_t y_end = input_dims->h - (kh - 1) * p->dilation.h; /* window tops below it */
-    const int32_t oy0 = px / ow, ox0 = px - oy0 * ow;
-    const int32_t wraps = ox0 + 1 == ow;
-    const int32_t ya = oy0 * p->stride.h - p->padding.h, xa = ox0 * p->stride.w - p->padding.w;
-    const int32_t yb = wraps ? ya + p->stride.h : ya;
-    const int32_t xb = wraps ? -p->padding.w : xa + p->stride.w;
-    if (p->dilation.w != 1 || ya < 0 || xa < 0 || xb < 0 || yb >= y_end || xa + kw > iw ||
-        xb + kw > iw) {
+    const int8_t *s0;
+    const int8_t *s1;
+    if (!mf_pair_windows_inside(p, input_dims, in, filter_dims, px, ow, &s0, &s1)) {
         return 0;
     }
-    const int32_t run = kw * c;
-    const size_t row_step = (size_t)p->dilation.h * iw * c;
-    const int8_t *s0 = in + ((size_t)ya * iw + (size_t)xa) * c;
-    const int8_t *s1 = in + ((size_t)yb * iw + (size_t)xb) * c;
+    const int32_t kh = filter_dims->h;
+    const int32_t run = filter_dims->w * input_dims->c;
+    const size_t row_step = (size_t)p->dilation.h * input_dims->w * input_dims->c;
     for (int32_t ky = 0; ky < kh; ky++) {
         mf_nn_pack_pair_s8(s0, s1, dst, run);
         dst += run;
@@ -296,22 +320,14 @@ static int mf_stage_pair_inside_s8(const mf_conv_params *p,
                                    int32_t gap,
                                    int8_t *d0)
 {
-    const int32_t kh = filter_dims->h, kw = filter_dims->w, c = input_dims->c;
-    const int32_t iw = input_dims->w;
-    const int32_t y_end = input_dims->h - (kh - 1) * p->dilation.h; /* window tops below it */
-    const int32_t oy0 = px / ow, ox0 = px - oy0 * ow;
-    const int32_t wraps = ox0 + 1 == ow;
-    const int32_t ya = oy0 * p->stride.h - p->padding.h, xa = ox0 * p->stride.w - p->padding.w;
-    const int32_t yb = wraps ? ya + p->stride.h : ya;
-    const int32_t xb = wraps ? -p->padding.w : xa + p->stride.w;
-    if (p->dilation.w != 1 || ya < 0 || xa < 0 || xb < 0 || yb >= y_end || xa + kw > iw ||
-        xb + kw > iw) {
+    const int8_t *s0;
+    const int8_t *s1;
+    if (!mf_pair_windows_inside(p, input_dims, in, filter_dims, px, ow, &s0, &s1)) {
         return 0;
     }
-    const int32_t run = kw * c;
-    const size_t row_step = (size_t)p->dilation.h * iw * c;
-    const int8_t *s0 = in + ((size_t)ya * iw + (size_t)xa) * c;
-    const int8_t *s1 = in + ((size_t)yb * iw + (size_t)xb) * c;
+    const int32_t kh = filter_dims->h;
+    const int32_t run = filter_dims->w * input_dims->c;
+    const size_t row_step = (size_t)p->dilation.h * input_dims->w * input_dims->c;
     int8_t *d1 = d0 + gap;
     for (int32_t ky = 0; ky < kh; ky++) {
         int32_t i = 0;
