@@ -134,8 +134,7 @@ def conv_2d(ctx: Ctx) -> KernelCall:
         _fold_input_offset(ctx, arrays, params["input_offset"], w.data.sum(axis=(1, 2, 3), dtype=np.int64))
     dims = {"input": dims4(_tensor(ctx, 0).shape), "filter": dims4(w.shape),
             "output": dims4(ctx.outs[0].shape)}
-    call = KernelCall(kernel, params, arrays, dims)
-    return call
+    return KernelCall(kernel, params, arrays, dims)
 
 
 def _packed(ctx: Ctx, w: Tensor, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -180,8 +179,7 @@ def depthwise_conv_2d(ctx: Ctx) -> KernelCall:
     # speed-m4 (issue 12): the rows kernel where it measures faster
     rows = dw_rows_taken(dims["input"], dims["filter"], dims["output"], params["stride"][1],
                          params["dilation"][1])
-    call = KernelCall("mf_depthwise_conv_rows_s8" if rows else "mf_depthwise_conv_s8", params, arrays, dims)
-    return call
+    return KernelCall("mf_depthwise_conv_rows_s8" if rows else "mf_depthwise_conv_s8", params, arrays, dims)
 
 
 def fully_connected(ctx: Ctx) -> KernelCall:
@@ -205,8 +203,7 @@ def fully_connected(ctx: Ctx) -> KernelCall:
         assert w.data is not None
         sums = w.data.sum(axis=1, dtype=np.int64) + int(w.shape[1]) * params["filter_offset"]
         _fold_input_offset(ctx, arrays, params["input_offset"], sums)
-    call = KernelCall(fc_kernel(ctx.op.attrs.get("weight_encoding")), params, arrays)
-    return call
+    return KernelCall(fc_kernel(ctx.op.attrs.get("weight_encoding")), params, arrays)
 
 
 # -- pooling and reductions ----------------------------------------------------------------------
@@ -646,10 +643,16 @@ def kernel_call(ctx: Ctx, family: str = "host") -> KernelCall:
         return call
     layout = FILTER_LAYOUTS.get(chosen)
     if layout is None:
-        return replace(call, kernel=chosen)
-    weights = ctx.ins[1].data if len(ctx.ins) > 1 and ctx.ins[1] is not None else None
-    assert weights is not None, f"{chosen}: '{ctx.op.name}' has no constant filter to lay out"
-    return replace(call, kernel=chosen, arrays={**call.arrays, "filter": layout(weights)})
+        call = replace(call, kernel=chosen)
+    else:
+        weights = ctx.ins[1].data if len(ctx.ins) > 1 and ctx.ins[1] is not None else None
+        assert weights is not None, f"{chosen}: '{ctx.op.name}' has no constant filter to lay out"
+        call = replace(call, kernel=chosen, arrays={**call.arrays, "filter": layout(weights)})
+    try:
+        check_call(call)  # the chosen kernel's own spec
+    except ValueError as e:
+        raise ValueError(f"{ctx.op.kind} '{ctx.op.name}': {e}") from None
+    return call
 
 
 def _bound(ctx: Ctx) -> KernelCall:

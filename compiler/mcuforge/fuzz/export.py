@@ -224,8 +224,10 @@ def export(spec: ModelSpec, frontend: str, folder: Path) -> Path:
             onnx.save(onnx_model(spec), path)
         elif frontend == "qdq":
             qdq_export(spec, path)
-        else:
+        elif frontend in ("torch", "torchscript"):
             torch_export(spec, path, dynamo=frontend == "torch")
+        else:
+            raise ValueError(f"unknown front end {frontend!r}: one of {', '.join(SUFFIX)}")
     except ExportError:
         raise
     except Exception as e:  # the front end's own failure: an invalid spec for it

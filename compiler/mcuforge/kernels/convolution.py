@@ -109,10 +109,11 @@ def convolve_1x1_i4_s8(input_dims: Dims, filter_dims: Dims) -> int:
 
 def dw_rows_taken(input_dims: Dims, filter_dims: Dims, output_dims: Dims, stride_w: int,
                   dilation_w: int) -> bool:
-    """Whether DEPTHWISE_CONV_2D takes mf_depthwise_conv_rows_s8 (measured on a Cortex-M4):
-    always, except for 3x3 layers of channel multiplier 1,
+    """Whether DEPTHWISE_CONV_2D takes mf_depthwise_conv_rows_s8 (the binding's choice, kept on
+    the host and portable cores): always, except for 3x3 layers of channel multiplier 1,
     C % 4 == 0, dilation 1 along x, with output rows narrower than 4, or narrower than 12 at a
-    stride along x above 1."""
+    stride along x above 1 (measured on a Cortex-M4 before its rows kernel's DSP redesign; DSP
+    cores now also take the rows kernel for stride-2 rows of 4-11 outputs: kernels/target.py)."""
     c = input_dims[3]
     m1_3x3 = (c > 0 and output_dims[3] == c and tuple(filter_dims[1:3]) == (3, 3) and dilation_w == 1
               and c % 4 == 0)

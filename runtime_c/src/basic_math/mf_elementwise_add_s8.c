@@ -245,10 +245,11 @@ static int mf_add_vector(const mf_add_params *p, const mf_dims *input1_dims, con
     const int32_t size = mf_dims_size(output_dims);
     const int32_t lo = p->activation.min, hi = p->activation.max;
     o.khi += (uint32_t)p->output_offset << o.r1;
-    if (q1.pow2 && mf_add_fast(&q1, &q2, &o, lo, hi, input1, input2, output, size)) {
+    const int fast = p->left_shift == 20; /* the literals of mf_add_fast_loop assume it */
+    if (fast && q1.pow2 && mf_add_fast(&q1, &q2, &o, lo, hi, input1, input2, output, size)) {
         return 1;
     }
-    if (q2.pow2 && mf_add_fast(&q2, &q1, &o, lo, hi, input2, input1, output, size)) {
+    if (fast && q2.pow2 && mf_add_fast(&q2, &q1, &o, lo, hi, input2, input1, output, size)) {
         return 1;
     }
     if (q1.pow2) {

@@ -29,7 +29,8 @@ Params = dict[str, Any]
 Weights = dict[str, np.ndarray]
 CHANNELS = (1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17)
 FRONTENDS = ("tflite", "keras", "onnx", "torch")  # what --frontend all rotates through
-# chosen explicitly (--frontend qdq / torchscript): qdq draws ONNX's ops, torchscript torch's
+# chosen explicitly (--frontend qdq / torchscript): qdq is listed in the `frontends` of the ONNX
+# ops it can express; torchscript draws torch's ops through DIALECT
 EXTRA_FRONTENDS = ("qdq", "torchscript")
 DIALECT = {"torchscript": "torch"}  # an extra front end -> the one whose ops and params it shares
 
