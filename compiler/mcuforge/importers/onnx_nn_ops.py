@@ -91,8 +91,11 @@ def Conv(
     pads: Ints | None = None, strides: Ints | None = None,
 ) -> Value:
     x, w = b.runtime(x), b.need_const(w, "weights")
+    if x.rank not in (3, 4) or w.ndim != x.rank:
+        raise b.fail(f"input of shape {list(b.onnx_shape(x))} with weights {list(w.shape)}: Conv takes "
+                     "(N, C, W) or (N, C, H, W) inputs with weights of the same rank")
     c_in = b.onnx_shape(x)[1]
-    if x.rank != w.ndim or w.shape[1] * group != c_in:
+    if w.shape[1] * group != c_in:
         raise b.fail(f"weights {list(w.shape)} with group={group} do not fit input "
                      f"{list(b.onnx_shape(x))} (weight channels x group must equal input channels)")
     geometry = _window(b, x, w.shape[2:], strides, dilations, pads, auto_pad)

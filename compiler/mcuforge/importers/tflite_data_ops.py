@@ -61,7 +61,10 @@ def range_(node: Node) -> list[Op]:
 
 def reduce_prod(node: Node) -> list[Op]:
     rank = len(node.shape(0))
-    axes = tuple(sorted({a % rank for a in _ints(node, 1)}))
+    given = _ints(node, 1)
+    if any(not -rank <= a < rank for a in given):
+        raise node.error(f"axes {list(given)} out of range for an input of rank {rank}")
+    axes = tuple(sorted({a % rank for a in given}))
     return [node.op("REDUCE_PROD", {"axes": axes, "keepdims": bool(node.opts.keepDims)}, node.inputs[:1])]
 
 
